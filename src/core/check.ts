@@ -1,0 +1,81 @@
+import type {HostSnapshot} from '../host/read-host.js'
+import type {Needs, Target} from './needs.js'
+
+export type Status = 'pass' | 'warn' | 'fail' | 'skip'
+export const STATUS_ORDER: Status[] = ['pass', 'skip', 'warn', 'fail']
+
+export const AREAS = {
+  files: 'File descriptors',
+  accept: 'Accept queue',
+  ports: 'Ephemeral ports and source IPs',
+  conntrack: 'Conntrack',
+  tcpmem: 'TCP memory',
+  timewait: 'TIME_WAIT and backlog',
+  ram: 'RAM',
+  hygiene: 'Configuration hygiene',
+  symptoms: 'Kernel log symptoms',
+  profile: 'Profile values',
+} as const
+export type Area = keyof typeof AREAS
+
+/** What a check found. */
+export interface Finding {
+  status: Status
+  current?: string
+  needed?: string
+  /** A command a person can paste. */
+  fix?: string
+  /** Why the check was skipped, or a detail that qualifies the status. */
+  reason?: string
+  /** The connection count at which this limit is reached on this host, where it has one. */
+  breaksAt?: number
+}
+
+export interface CheckContext {
+  host: HostSnapshot
+  target: Target
+  needs: Needs
+}
+
+/** A check is data: a stable ID, what it reads, why it matters, and a pure evaluation. */
+export interface Check {
+  id: string
+  area: Area
+  title: string
+  reads: string[]
+  why: string
+  evaluate(ctx: CheckContext): Finding
+}
+
+export interface CheckResult extends Finding {
+  id: string
+  area: Area
+  title: string
+  reads: string[]
+  why: string
+}
+
+/** Thrown inside an evaluation when an input is missing; the engine turns it into a skip. */
+export class Skip extends Error {}
+
+/** A sysctl value as numbers, or Skip with the reason it could not be read. */
+export function sysctlNumbers(ctx: CheckContext, key: string): number[] {
+  const value = ctx.host.sysctl[key]
+  if (value === undefined) throw new Skip(ctx.host.sysctlMissing[key] ?? `${key} was not read`)
+  return value.split(/\s+/).map(Number)
+}
+
+export function sysctlNumber(ctx: CheckContext, key: string): number {
+  return sysctlNumbers(ctx, key)[0]
+}
+
+/** The paste-able fix for one sysctl: live now, and kept across reboots. */
+export function sysctlFix(key: string, value: number | string): string {
+  const v = String(value)
+  const quoted = v.includes(' ') ? `"${v}"` : v
+  return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> /etc/sysctl.d/90-c1m.conf`
+}
+
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US')
+}

@@ -1,0 +1,68 @@
+import {socketsPerConnection, type Role} from './needs.js'
+
+/**
+ * Process bytes per connection when nothing better is known: the 2008 Mochiweb article's
+ * libevent C server, under 2 KB per connection (000_c07855e9a9493bd3.txt, part 3).
+ */
+export const DEFAULT_PROCESS_BYTES = 2048
+/** Share of RAM kept free beyond vm.min_free_kbytes, for page cache and everything else. */
+export const DEFAULT_MARGIN = 0.1
+
+export interface MemoryInput {
+  conns: number
+  role: Role
+  /** Kernel bytes of one idle TCP socket (slab objects). */
+  bytesPerSocket: number
+  /** Bytes per conntrack entry when the host tracks connections, else 0. */
+  conntrackEntryBytes: number
+  /** Socket buffer bytes per connection for the traffic pattern (0 when idle). */
+  bufferBytesPerConn: number
+  /** Process bytes per connection for each process side that runs here. */
+  processBytesPerConn: number
+  /** Memory in use before any connection opens. */
+  baseBytes: number
+  /** vm.min_free_kbytes in bytes. */
+  minFreeBytes: number
+  /** RAM of the host, for the margin. */
+  memTotalBytes: number
+  margin?: number
+}
+
+export interface MemoryTerm {
+  name: string
+  perConn: number
+  total: number
+}
+
+export interface MemoryEstimate {
+  terms: MemoryTerm[]
+  /** Bytes that grow with N, per connection. */
+  perConn: number
+  /** Base and headroom: bytes that do not grow with N. */
+  fixed: number
+  total: number
+}
+
+/** Memory = base + N x (kernel sockets + conntrack + buffers + process) + headroom. */
+export function estimateMemory(input: MemoryInput): MemoryEstimate {
+  const spc = socketsPerConnection(input.role)
+  // On loopback both the server and the client process run here.
+  const processSides = input.role === 'loopback' ? 2 : 1
+  const perConnTerms: Array<[string, number]> = [
+    ['kernel sockets', input.bytesPerSocket * spc],
+    ['conntrack', input.conntrackEntryBytes],
+    ['socket buffers', input.bufferBytesPerConn],
+    ['process', input.processBytesPerConn * processSides],
+  ]
+  const terms: MemoryTerm[] = perConnTerms.map(([name, perConn]) => ({name, perConn, total: perConn * input.conns}))
+  const headroom = input.minFreeBytes + (input.margin ?? DEFAULT_MARGIN) * input.memTotalBytes
+  terms.push({name: 'base (in use now)', perConn: 0, total: input.baseBytes}, {name: 'headroom', perConn: 0, total: headroom})
+  const perConn = perConnTerms.reduce((sum, [, v]) => sum + v, 0)
+  const fixed = input.baseBytes + headroom
+  return {terms, perConn, fixed, total: fixed + perConn * input.conns}
+}
+
+/** The most connections that fit in `bytes` with this per-connection and fixed cost. */
+export function connectionsThatFit(estimate: MemoryEstimate, bytes: number): number {
+  return Math.max(0, Math.floor((bytes - estimate.fixed) / estimate.perConn))
+}

@@ -1,0 +1,99 @@
+// What N connections need from the kernel, derived from N and the role. One model,
+// used by doctor (what to check against), apply --profile million (what to set) and
+// estimate (what to report). Each formula is stated beside its number.
+
+export type Role = 'server' | 'client' | 'loopback'
+export const ROLES: Role[] = ['server', 'client', 'loopback']
+
+export interface Target {
+  conns: number
+  role: Role
+}
+
+/** File descriptors a process needs besides its sockets: stdio, logs, epoll, listeners. */
+export const FD_RESERVE = 1024
+/** Kernel default of fs.nr_open; never ask for less. */
+export const NR_OPEN_DEFAULT = 1_048_576
+/** Largest value somaxconn and the listen() backlog hold usefully (the field was 16 bits before 4.1). */
+export const BACKLOG_MAX = 65_535
+/** Ports in the widest usable range, 1024-65535. */
+export const PORTS_MAX = 64_512
+
+/** Sockets on this host per connection: loopback holds both ends. */
+export function socketsPerConnection(role: Role): number {
+  return role === 'loopback' ? 2 : 1
+}
+
+function nextPow2(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)))
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, n))
+}
+
+function roundUp(n: number, step: number): number {
+  return Math.ceil(n / step) * step
+}
+
+export interface Needs {
+  /** Sockets on this host: N x sockets per connection. */
+  sockets: number
+  /** fs.file-max: every socket plus 5% (at least 65536) for the rest of the system. */
+  fileMax: number
+  /** Descriptors the busiest single process holds if it takes its whole side: N + FD_RESERVE. */
+  perProcessFds: number
+  /** fs.nr_open: at least the per-process need, never below the kernel default. */
+  nrOpen: number
+  /** RLIMIT_NOFILE soft and hard for that process. */
+  nofile: number
+  /** net.core.somaxconn: a reconnect storm of N/64 pending connects, as a power of two in 4096-65535. */
+  somaxconn: number
+  /** net.ipv4.tcp_max_syn_backlog: the same as somaxconn. */
+  synBacklog: number
+  /** net.core.netdev_max_backlog: N/100 packets, a power of two in 1000-65536. */
+  netdevBacklog: number
+  /** net.ipv4.tcp_max_tw_buckets: every connection may sit in TIME_WAIT after a mass close. */
+  twBuckets: number
+  /** net.netfilter.nf_conntrack_max: one entry per connection (both ends of a loopback connection share one) plus 10%. */
+  conntrackMax: number
+  /** net.netfilter.nf_conntrack_buckets: a quarter of the entries at least, so chains average 4 or fewer. */
+  conntrackBuckets: number
+}
+
+export function computeNeeds({conns, role}: Target): Needs {
+  const sockets = conns * socketsPerConnection(role)
+  const perProcessFds = conns + FD_RESERVE
+  const somaxconn = Math.min(BACKLOG_MAX, clamp(nextPow2(Math.ceil(conns / 64)), 4096, 65_536))
+  const conntrackMax = roundUp(conns * 1.1, 1024)
+  return {
+    sockets,
+    fileMax: roundUp(sockets + Math.max(65_536, sockets * 0.05), 1024),
+    perProcessFds,
+    nrOpen: Math.max(NR_OPEN_DEFAULT, roundUp(perProcessFds, 1024)),
+    nofile: perProcessFds,
+    somaxconn,
+    synBacklog: somaxconn,
+    netdevBacklog: clamp(nextPow2(Math.ceil(conns / 100)), 1000, 65_536),
+    twBuckets: conns,
+    conntrackMax,
+    conntrackBuckets: nextPow2(conntrackMax / 4),
+  }
+}
+
+/** Ports one (source IP, destination IP, destination port) tuple can use. */
+export function portsPerTuple(range: [number, number], reserved = 0): number {
+  return Math.max(0, range[1] - range[0] + 1 - reserved)
+}
+
+/** Source addresses a client needs for N connections to `destinations` distinct (IP, port) pairs. */
+export function sourceAddressesNeeded(conns: number, ports: number, destinations = 1): number {
+  if (ports <= 0) return Number.POSITIVE_INFINITY
+  return Math.ceil(conns / (ports * destinations))
+}
+
+/** Processes the connections must be sharded over when one process may hold only `hardNofile` descriptors. */
+export function processesNeeded(conns: number, hardNofile: number): number {
+  const perProcess = hardNofile - FD_RESERVE
+  return perProcess > 0 ? Math.ceil(conns / perProcess) : Number.POSITIVE_INFINITY
+}

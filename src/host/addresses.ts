@@ -1,0 +1,41 @@
+import {type HostRoot, readHostText} from './root.js'
+
+export interface LocalAddress {
+  iface: string
+  address: string
+  family: 'IPv4' | 'IPv6'
+  prefix: number
+  internal: boolean
+}
+
+/** Saved interfaces of a snapshot tree, written by `c1m snapshot`. */
+export const SAVED_ADDRESSES = '/c1m/addresses.json'
+
+function prefixFromNetmask(mask: string): number {
+  if (mask.includes(':')) return mask.split(':').reduce((bits, part) => bits + (part ? Number.parseInt(part, 16).toString(2).split('1').length - 1 : 0), 0)
+  return mask.split('.').reduce((bits, octet) => bits + (Number(octet).toString(2).split('1').length - 1), 0)
+}
+
+/**
+ * Local addresses per interface. On the live host systeminformation names the interfaces
+ * (and which is up and default); Node's os.networkInterfaces() lists every address on each,
+ * including ones added with `ip addr add`. In a saved tree, the snapshot's file.
+ */
+export async function readAddresses(root: HostRoot): Promise<{addresses: LocalAddress[]; problem?: string}> {
+  if (!root.live) {
+    const saved = readHostText(root, SAVED_ADDRESSES)
+    if (!saved.ok) return {addresses: [], problem: saved.reason}
+    return {addresses: JSON.parse(saved.text) as LocalAddress[]}
+  }
+  const [si, os] = await Promise.all([import('systeminformation'), import('node:os')])
+  const ifaces = await si.default.networkInterfaces()
+  const up = new Set((Array.isArray(ifaces) ? ifaces : [ifaces]).filter((i) => i.operstate !== 'down').map((i) => i.iface))
+  const addresses: LocalAddress[] = []
+  for (const [iface, list] of Object.entries(os.networkInterfaces())) {
+    if (!up.has(iface)) continue
+    for (const a of list ?? []) {
+      addresses.push({iface, address: a.address, family: a.family, prefix: prefixFromNetmask(a.netmask), internal: a.internal})
+    }
+  }
+  return {addresses}
+}

@@ -1,0 +1,100 @@
+import {readdirSync} from 'node:fs'
+
+import {hostPath, type HostRoot, readHostText} from './root.js'
+
+export interface NofileLimit {
+  soft: number | 'unlimited'
+  hard: number | 'unlimited'
+}
+
+export interface ProcessInfo {
+  pid: number | 'self'
+  name?: string
+  uid?: number
+  nofile?: NofileLimit
+  /** Effective capability mask, as a hex string from /proc/PID/status. */
+  capEff?: string
+  /** Why a field is missing. */
+  problems: string[]
+}
+
+export interface LimitsEntry {
+  file: string
+  line: number
+  domain: string
+  type: 'soft' | 'hard' | '-'
+  item: string
+  value: string
+}
+
+function parseLimitValue(text: string): number | 'unlimited' {
+  return text === 'unlimited' ? 'unlimited' : Number(text)
+}
+
+/** The "Max open files" row of /proc/PID/limits. */
+export function parseProcLimits(text: string): NofileLimit | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'))
+  if (!line) return undefined
+  const [soft, hard] = line.slice('Max open files'.length).trim().split(/\s+/)
+  return {soft: parseLimitValue(soft), hard: parseLimitValue(hard)}
+}
+
+export function readProcessInfo(root: HostRoot, pid: number | 'self'): ProcessInfo {
+  const info: ProcessInfo = {pid, problems: []}
+  const limits = readHostText(root, `/proc/${pid}/limits`)
+  if (limits.ok) info.nofile = parseProcLimits(limits.text)
+  else info.problems.push(limits.reason)
+  const status = readHostText(root, `/proc/${pid}/status`)
+  if (status.ok) {
+    for (const line of status.text.split('\n')) {
+      const [key, rest] = line.split(/:\s*/, 2)
+      if (key === 'Name') info.name = rest
+      if (key === 'Uid') info.uid = Number(rest.split(/\s+/)[1])
+      if (key === 'CapEff') info.capEff = rest.trim()
+    }
+  } else info.problems.push(status.reason)
+  return info
+}
+
+/** Lines of limits.conf syntax: `<domain> <type> <item> <value>`, # comments. */
+export function parseLimitsConf(text: string, file: string): LimitsEntry[] {
+  const entries: LimitsEntry[] = []
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/#.*/, '').trim()
+    if (!line) continue
+    const [domain, type, item, value] = line.split(/\s+/)
+    if (!value || !['soft', 'hard', '-'].includes(type)) continue
+    entries.push({file, line: i + 1, domain, type: type as LimitsEntry['type'], item, value})
+  }
+  return entries
+}
+
+/** /etc/security/limits.conf, then limits.d/*.conf in name order (pam_limits' order). */
+export function readLimitsConf(root: HostRoot): {entries: LimitsEntry[]; files: string[]; problems: string[]} {
+  const files = ['/etc/security/limits.conf', ...listConfDir(root, '/etc/security/limits.d')]
+  const entries: LimitsEntry[] = []
+  const problems: string[] = []
+  const read: string[] = []
+  for (const file of files) {
+    const result = readHostText(root, file)
+    if (!result.ok) {
+      problems.push(result.reason)
+      continue
+    }
+    read.push(file)
+    entries.push(...parseLimitsConf(result.text, file))
+  }
+  return {entries, files: read, problems}
+}
+
+/** `*.conf` files of a directory under the root, sorted by name; none when it is missing. */
+export function listConfDir(root: HostRoot, dir: string): string[] {
+  try {
+    return readdirSync(hostPath(root, dir))
+      .filter((name) => name.endsWith('.conf'))
+      .sort()
+      .map((name) => `${dir}/${name}`)
+  } catch {
+    return []
+  }
+}

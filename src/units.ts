@@ -1,0 +1,54 @@
+import {usageError} from './errors.js'
+
+const COUNT_SUFFIX: Record<string, number> = {'': 1, k: 1e3, m: 1e6, g: 1e9}
+
+/** Parse a connection count: `1e6`, `1M`, `250k`, `1000000`, `1_000_000`. Must be a positive whole number. */
+export function parseCount(input: string, flag = 'count'): number {
+  const text = String(input).trim().replaceAll('_', '').replaceAll(',', '')
+  const match = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmg]?)$/i.exec(text)
+  const value = match ? Number(match[1]) * COUNT_SUFFIX[match[2].toLowerCase()] : Number.NaN
+  if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
+    throw usageError(
+      `--${flag} must be a positive whole number of connections, got "${input}"`,
+      `write it as 1000000, 1e6, 1M or 250k`,
+    )
+  }
+  if (value > 1e9) throw usageError(`--${flag} ${input} is more than 1e9 connections, beyond what one host can hold`)
+  return value
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kb: 1000, kib: 1024,
+  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+}
+
+/** Parse a size in bytes: `24GiB`, `24G` (binary), `512MB` (decimal), `4096`. */
+export function parseSize(input: string, flag = 'size'): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(input).trim())
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    throw usageError(`--${flag} must be a size such as 24GiB, 512MiB or 4096, got "${input}"`)
+  }
+  return Math.round(Number(match[1]) * unit)
+}
+
+/** Bytes in binary units, three significant figures: 1.50 KiB, 23.4 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let i = 0
+  while (Math.abs(value) >= 1024 && i < units.length - 1) {
+    value /= 1024
+    i++
+  }
+  if (i === 0) return `${Math.round(value)} B`
+  return `${value.toPrecision(3)} ${units[i]}`
+}
+
+/** A count with thousands separators: 1,000,000. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US')
+}
