@@ -13,12 +13,23 @@ export interface MemoryInput {
   role: Role
   /** Kernel bytes of one idle TCP socket (slab objects). */
   bytesPerSocket: number
+  /**
+   * Kernel bytes of the local-port bind entries of one client socket (tcp_bind_bucket and
+   * tcp_bind2_bucket). Charged once per connection for the client and loopback roles; the
+   * server's sockets share its listener's entry. Default 0.
+   */
+  bindBytesPerConn?: number
   /** Bytes per conntrack entry when the host tracks connections, else 0. */
   conntrackEntryBytes: number
   /** Socket buffer bytes per connection for the traffic pattern (0 when idle). */
   bufferBytesPerConn: number
   /** Process bytes per connection for each process side that runs here. */
   processBytesPerConn: number
+  /**
+   * Process bytes per connection of the client side when it runs here too (loopback role).
+   * Defaults to processBytesPerConn.
+   */
+  clientProcessBytesPerConn?: number
   /** Memory in use before any connection opens. */
   baseBytes: number
   /** vm.min_free_kbytes in bytes. */
@@ -43,16 +54,21 @@ export interface MemoryEstimate {
   total: number
 }
 
-/** Memory = base + N x (kernel sockets + conntrack + buffers + process) + headroom. */
+/** Memory = base + N x (kernel sockets + bind entries + conntrack + buffers + process) + headroom. */
 export function estimateMemory(input: MemoryInput): MemoryEstimate {
   const spc = socketsPerConnection(input.role)
+  // Only a socket that connect()s takes a local port of its own.
+  const bind = input.role === 'server' ? 0 : (input.bindBytesPerConn ?? 0)
   // On loopback both the server and the client process run here.
-  const processSides = input.role === 'loopback' ? 2 : 1
+  const process = input.role === 'loopback'
+    ? input.processBytesPerConn + (input.clientProcessBytesPerConn ?? input.processBytesPerConn)
+    : input.processBytesPerConn
   const perConnTerms: Array<[string, number]> = [
     ['kernel sockets', input.bytesPerSocket * spc],
+    ['bind entries', bind],
     ['conntrack', input.conntrackEntryBytes],
     ['socket buffers', input.bufferBytesPerConn],
-    ['process', input.processBytesPerConn * processSides],
+    ['process', process],
   ]
   const terms: MemoryTerm[] = perConnTerms.map(([name, perConn]) => ({name, perConn, total: perConn * input.conns}))
   const headroom = input.minFreeBytes + (input.margin ?? DEFAULT_MARGIN) * input.memTotalBytes

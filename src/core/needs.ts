@@ -97,3 +97,13 @@ export function processesNeeded(conns: number, hardNofile: number): number {
   const perProcess = hardNofile - FD_RESERVE
   return perProcess > 0 ? Math.ceil(conns / perProcess) : Number.POSITIVE_INFINITY
 }
+
+/**
+ * net.ipv4.tcp_mem (pages: low, pressure, max) for `bufferBytes` of socket buffers in use:
+ * low at the pages in use, pressure 25% above, max 50% above, so the steady state never
+ * enters pressure. Zero pages (idle connections) needs nothing beyond the kernel default.
+ */
+export function tcpMemNeeded(bufferBytes: number, pageSize = 4096): [number, number, number] {
+  const pages = Math.ceil(bufferBytes / pageSize)
+  return [pages, Math.ceil(pages * 1.25), Math.ceil(pages * 1.5)]
+}

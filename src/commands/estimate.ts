@@ -1,0 +1,114 @@
+import {renameSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {type Calibration, calibrateFromReport} from '../core/calibration.js'
+import {type SettingRow, settingRows} from '../core/estimate-settings.js'
+import {ROLES, type Role} from '../core/needs.js'
+import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
+import {resolveRuntime} from '../core/resolve-runtime.js'
+import {RUNTIME_PRESETS} from '../core/runtime-presets.js'
+import {usageError} from '../errors.js'
+import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
+import {readHost} from '../host/read-host.js'
+import {hostRoot} from '../host/root.js'
+import {renderEstimateHtml} from '../reports/estimate-html.js'
+import {renderEstimateText} from '../reports/estimate-text.js'
+import {parseCount, parseSize} from '../units.js'
+
+export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string}
+
+/** A fraction 0..1, or a percentage such as 10%. */
+export function parseFraction(input: string, flag: string): number {
+  const text = input.trim()
+  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text)
+  if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw usageError(`--${flag} must be a fraction from 0 to 1 (or a percentage such as 10%), got "${input}"`)
+  }
+  return value
+}
+
+function parseHosts(input: string): number {
+  const value = Number(input)
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw usageError(`--hosts must be a whole number of hosts from 1, got "${input}"`)
+  return value
+}
+
+export default class Estimate extends C1mCommand {
+  static override description = `How much RAM, and which settings, N connections need.
+
+Memory = base + N x (kernel bytes per socket x sockets per connection + client bind entries + conntrack entry + socket buffers + process bytes) + headroom (vm.min_free_kbytes and 10% of RAM).
+The kernel figure comes from a probe report (--calibration, or the newest report in $C1M_PROBE_DIR or ~/.local/state/c1m/probes), else this host's /proc/slabinfo, else built-in defaults. The process figure comes from a runtime preset (each names the document it came from) or --process-bytes.
+Says whether N fits on this host (or one of --ram SIZE), how many hosts it takes if not, and the settings N needs: the same numbers c1m apply sets and c1m doctor checks.
+
+Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
+
+  static override examples = [
+    {description: 'A million connections to a server on this host', command: '<%= config.bin %> estimate --conns 1M'},
+    {description: 'Both ends on this host, process figures from a probe report', command: '<%= config.bin %> estimate --conns 1e6 --role loopback --runtime native --calibration probe.json'},
+    {description: 'A JVM server with TLS on 16 GiB hosts, 10% of connections with a 2 KiB message in flight', command: '<%= config.bin %> estimate --conns 2M --runtime jvm-tls --ram 16GiB --message-size 2048 --active 0.1'},
+    {description: 'Write an HTML report with a chart', command: '<%= config.bin %> estimate --conns 500k --out estimate.html'},
+  ]
+
+  static override flags = {
+    conns: Flags.string({char: 'n', summary: 'Connections to plan for: 1000000, 1e6, 1M, 250k.', required: true}),
+    role: Flags.string({summary: 'Which ends run on the host: server, client, or loopback (both).', options: ROLES, default: 'server'}),
+    runtime: Flags.string({summary: `Process memory preset: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')} (default libevent, about 2 KiB).`}),
+    'process-bytes': Flags.string({summary: 'Process bytes per connection instead of a preset: 4096, 4KiB.'}),
+    calibration: Flags.string({summary: 'A probe report (JSON from `c1m probe --out FILE`) to take kernel and engine figures from.'}),
+    ram: Flags.string({summary: 'Plan for hosts of this much RAM instead of this host: 16GiB, 64G.'}),
+    hosts: Flags.string({summary: 'Spread the connections over this many hosts and plan one of them.', default: '1'}),
+    'message-size': Flags.string({summary: 'Bytes of a message in flight on an active connection: 512, 4KiB.', default: '0'}),
+    active: Flags.string({summary: 'Fraction of connections with a message in flight at once: 0.1 or 10%.', default: '0'}),
+    conntrack: Flags.string({summary: 'Count a conntrack entry per connection (default: whether this host tracks connections).', options: ['on', 'off']}),
+    out: Flags.string({summary: 'Also write a self-contained HTML report with a chart to this file.'}),
+    root: Flags.string({summary: 'Read host files from a saved tree (c1m snapshot DIR) instead of /.', default: '/'}),
+  }
+
+  public async run(): Promise<EstimateOutput> {
+    const {flags} = await this.parse(Estimate)
+    const conns = parseCount(flags.conns, 'conns')
+    const role = flags.role as Role
+    const ramBytes = flags.ram === undefined ? undefined : parseSize(flags.ram, 'ram')
+    const processBytes = flags['process-bytes'] === undefined ? undefined : parseSize(flags['process-bytes'], 'process-bytes')
+    const hosts = parseHosts(flags.hosts)
+    const messageSize = flags['message-size'] === '0' ? 0 : parseSize(flags['message-size'], 'message-size')
+    const active = parseFraction(flags.active, 'active')
+    if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
+    const root = hostRoot(flags.root)
+
+    let calibration: Calibration | undefined
+    if (flags.calibration) {
+      calibration = calibrateFromReport(readProbeReport(flags.calibration), flags.calibration)
+    } else if (root.live) {
+      const newest = findNewestProbeReport(probeReportDir())
+      if (newest) calibration = calibrateFromReport(newest.report, newest.file)
+    }
+    const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})
+
+    const host = await readHost(root)
+    for (const problem of host.memory.problems) this.note(`${problem}; using defaults for what it gives`)
+    if (!host.memory.meminfo?.MemTotal && ramBytes === undefined) {
+      throw usageError('could not read MemTotal from /proc/meminfo', 'pass --ram SIZE to plan for a host of that size')
+    }
+    const result = planEstimate({
+      conns, role, hosts, host, ramBytes, runtime, calibration, messageSize, active,
+      conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
+    })
+    const output: EstimateOutput = {...result, settingRows: settingRows(result, host.sysctl)}
+    if (flags.out) {
+      const file = path.resolve(flags.out)
+      const temp = `${file}.${process.pid}.tmp`
+      writeFileSync(temp, renderEstimateHtml(result, host.sysctl))
+      renameSync(temp, file)
+      output.html = file
+    }
+    if (!this.jsonEnabled()) {
+      this.log(renderEstimateText(result, host.sysctl))
+      if (output.html) this.log(`\nHTML report: ${output.html}`)
+    }
+    return output
+  }
+}

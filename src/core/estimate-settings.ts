@@ -1,0 +1,52 @@
+import type {EstimateResult} from './plan-estimate.js'
+
+export interface SettingRow {
+  /** sysctl name or limit. */
+  name: string
+  value: string
+  /** This host's value, where it was read. */
+  current?: string
+  why: string
+}
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US')
+
+/**
+ * The settings N connections need, one row each, from the same model (computeNeeds) that
+ * `c1m apply --profile million` sets and `c1m doctor` checks.
+ */
+export function settingRows(result: EstimateResult, sysctl: Record<string, string> = {}): SettingRow[] {
+  const s = result.settings
+  const per = result.hosts > 1 ? ` (per host, ${n(result.connsPerHost)} connections)` : ''
+  const rows: SettingRow[] = [
+    {name: 'fs.file-max', value: String(s.fileMax), current: sysctl['fs.file-max'], why: `${n(s.sockets)} sockets plus 5% (at least 65,536) for the rest${per}`},
+    {name: 'fs.nr_open', value: String(s.nrOpen), current: sysctl['fs.nr_open'], why: 'at least the per-process need, never below the kernel default'},
+    {name: 'nofile soft/hard', value: `${s.nofile} / ${s.nofile}`, why: `one side's connections in one process plus ${n(s.perProcessFds - result.connsPerHost)} for everything else`},
+  ]
+  if (s.processes && s.processes.count > 1) {
+    rows.push({name: 'processes per side', value: String(s.processes.count), current: `hard nofile ${n(s.processes.hardNofile)}`, why: 'where the hard nofile limit cannot be raised, shard over this many processes (SO_REUSEPORT on the server)'})
+  }
+  rows.push(
+    {name: 'net.core.somaxconn', value: String(s.somaxconn), current: sysctl['net.core.somaxconn'], why: 'a reconnect storm of N/64 pending connections, a power of two in 4096-65535'},
+    {name: 'net.ipv4.tcp_max_syn_backlog', value: String(s.synBacklog), current: sysctl['net.ipv4.tcp_max_syn_backlog'], why: 'the same as somaxconn'},
+  )
+  if (s.portRange) {
+    const cur = s.sourceAddressesCurrentRange
+    rows.push(
+      {name: 'net.ipv4.ip_local_port_range', value: `${s.portRange[0]} ${s.portRange[1]}`, current: sysctl['net.ipv4.ip_local_port_range'], why: 'the widest unprivileged range: 64,512 ports per (source, destination) pair'},
+      {name: 'source addresses', value: String(s.sourceAddresses), current: cur ? `${cur.addresses} with ${cur.range[0]}-${cur.range[1]}` : undefined, why: 'client side: one address per 64,512 connections to one destination (all of 127.0.0.0/8 works on lo)'},
+    )
+  }
+  rows.push(
+    {name: 'net.netfilter.nf_conntrack_max', value: String(s.conntrackMax), current: sysctl['net.netfilter.nf_conntrack_max'], why: result.conntrack.counted ? 'one entry per connection plus 10%' : `one entry per connection plus 10%, if connections get tracked (${result.conntrack.why})`},
+    {name: 'net.netfilter.nf_conntrack_buckets', value: String(s.conntrackBuckets), current: sysctl['net.netfilter.nf_conntrack_buckets'], why: 'a quarter of the entries, so chains average 4 or fewer'},
+  )
+  const idle = s.tcpMem[2] === 0
+  rows.push({
+    name: 'net.ipv4.tcp_mem (pages)',
+    value: idle ? 'as now' : s.tcpMem.join(' '),
+    current: s.tcpMemCurrent?.join(' '),
+    why: idle ? 'idle connections hold no buffer pages; pass --message-size and --active for a traffic pattern' : `low at the ${n(s.tcpMem[0])} pages the buffers take, pressure +25%, max +50%`,
+  })
+  return rows
+}

@@ -1,0 +1,165 @@
+import type {HostSnapshot} from '../host/read-host.js'
+import type {Calibration} from './calibration.js'
+import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
+import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
+import {
+  computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded,
+} from './needs.js'
+import type {ResolvedRuntime} from './resolve-runtime.js'
+import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
+import {PAGE_SIZE, socketCost} from './socket-cost.js'
+
+export interface EstimateRequest {
+  conns: number
+  role: Role
+  /** Hosts the connections are spread over (default 1). */
+  hosts?: number
+  host: HostSnapshot
+  /** RAM of the host to plan for; default this host's MemTotal. */
+  ramBytes?: number
+  runtime: ResolvedRuntime
+  calibration?: Calibration
+  messageSize?: number
+  active?: number
+  /** Count a conntrack entry per connection; default: whether this host tracks connections. */
+  conntrack?: boolean
+  /** Points of the chart (default 10). */
+  chartPoints?: number
+}
+
+export interface ChartPoint {
+  conns: number
+  kernel: number
+  process: number
+  fixed: number
+  total: number
+}
+
+export interface EstimateSettings extends Needs {
+  /** net.ipv4.tcp_mem in pages for the buffers N connections hold; all zero when idle. */
+  tcpMem: [number, number, number]
+  /** This host's tcp_mem, if read. */
+  tcpMemCurrent?: [number, number, number]
+  /** Client side: the port range to use and the source addresses it takes. */
+  portRange?: [number, number]
+  sourceAddresses?: number
+  /** Source addresses with this host's current port range. */
+  sourceAddressesCurrentRange?: {range: [number, number]; addresses: number}
+  /** Processes each side must be split over, given this host's hard RLIMIT_NOFILE. */
+  processes?: {hardNofile: number; count: number}
+}
+
+export interface EstimateResult {
+  conns: number
+  role: Role
+  hosts: number
+  connsPerHost: number
+  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string}
+  runtime: ResolvedRuntime
+  conntrack: {counted: boolean; why: string}
+  /** pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle) or unread. */
+  buffers: {messageSize: number; active: number; bytesPerConn: number; pressureAt: number | null; maxAt: number | null}
+  /** The memory model for one host holding connsPerHost connections. */
+  memory: MemoryEstimate
+  ram: {bytes: number; source: 'this host' | '--ram'}
+  fits: boolean
+  /** The most connections one such host holds with these settings. */
+  maxConnsPerHost: number
+  /** Hosts of this RAM that N connections take; null when not even one connection fits. */
+  hostsNeeded: number | null
+  settings: EstimateSettings
+  chart: ChartPoint[]
+}
+
+function tcpMemOf(host: HostSnapshot): [number, number, number] | undefined {
+  const text = host.sysctl['net.ipv4.tcp_mem']
+  const v = text?.split(' ').map(Number)
+  return v && v.length === 3 && v.every(Number.isFinite) ? [v[0], v[1], v[2]] : undefined
+}
+
+function portRangeOf(host: HostSnapshot): [number, number] | undefined {
+  const v = host.sysctl['net.ipv4.ip_local_port_range']?.split(' ').map(Number)
+  return v && v.length === 2 && v.every(Number.isFinite) ? [v[0], v[1]] : undefined
+}
+
+function finite(n: number | undefined): number | null {
+  return n === undefined || !Number.isFinite(n) ? null : n
+}
+
+const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
+
+/** RAM, hosts, settings and a chart for N connections: the whole answer of `c1m estimate`. */
+export function planEstimate(request: EstimateRequest): EstimateResult {
+  const {conns, role, host, runtime, calibration} = request
+  const hosts = request.hosts ?? 1
+  const connsPerHost = Math.ceil(conns / hosts)
+  const messageSize = request.messageSize ?? 0
+  const active = request.active ?? 0
+  const buffers = bufferBytesPerConn(messageSize, active)
+
+  const slabCost = socketCost(host.memory.slab)
+  const kernel = calibration
+    ? {source: 'probe report' as const, bytesPerSocket: calibration.bytesPerSocket, detail: `${calibration.file} (${calibration.engine} engine, ${calibration.measuredConns.toLocaleString('en-US')} connections, kernel fit r2 ${calibration.kernel.r2.toFixed(3)})`}
+    : {source: slabCost.source, bytesPerSocket: slabCost.bytesPerSocket, detail: Object.entries(slabCost.caches).map(([k, v]) => `${k} ${v}`).join(' + ') + ' B'}
+  const tracking = hostTracksConnections(host)
+  const counted = request.conntrack ?? tracking.tracks
+  const conntrackWhy = request.conntrack === undefined ? tracking.why : `--conntrack ${request.conntrack ? 'on' : 'off'}`
+  const ramBytes = request.ramBytes ?? host.memory.meminfo?.MemTotal ?? 0
+
+  const inputFor = (n: number) => memoryInputForHost(host, {conns: n, role}, {
+    bytesPerSocket: kernel.bytesPerSocket,
+    // A probe's kernel figure already holds the bind entries it grew; count them apart only when visible.
+    bindBytesPerConn: calibration ? (calibration.bindBytesPerConn ?? 0) : undefined,
+    conntrack: counted,
+    bufferBytesPerConn: buffers,
+    processBytesPerConn: runtime.serverBytesPerConn,
+    clientProcessBytesPerConn: runtime.clientBytesPerConn,
+    memTotalBytes: request.ramBytes,
+  })
+  const memory = estimateMemory(inputFor(connsPerHost))
+  const maxConnsPerHost = connectionsThatFit(memory, ramBytes)
+  const hostsNeeded = maxConnsPerHost > 0 ? Math.ceil(conns / maxConnsPerHost) : null
+
+  const tcpMemCurrent = tcpMemOf(host)
+  const reach = tcpMemCurrent ? tcpMemReach(tcpMemCurrent, buffers) : undefined
+  const settings: EstimateSettings = {
+    ...computeNeeds({conns: connsPerHost, role}),
+    tcpMem: tcpMemNeeded(connsPerHost * buffers, PAGE_SIZE),
+    tcpMemCurrent,
+  }
+  if (role !== 'server') {
+    settings.portRange = [1024, 65_535]
+    settings.sourceAddresses = sourceAddressesNeeded(connsPerHost, PORTS_MAX)
+    const current = portRangeOf(host)
+    if (current) settings.sourceAddressesCurrentRange = {range: current, addresses: sourceAddressesNeeded(connsPerHost, portsPerTuple(current))}
+  }
+  const hard = host.process.nofile?.hard
+  if (typeof hard === 'number') settings.processes = {hardNofile: hard, count: processesNeeded(connsPerHost, hard)}
+
+  const points = request.chartPoints ?? 10
+  const chart: ChartPoint[] = []
+  for (let i = 0; i <= points; i++) {
+    const n = Math.round((connsPerHost * i) / points)
+    const m = estimateMemory(inputFor(n))
+    const sum = (pick: (name: string) => boolean) => m.terms.filter((t) => t.perConn > 0 && pick(t.name)).reduce((a, t) => a + t.total, 0)
+    chart.push({conns: n, kernel: sum((name) => KERNEL_TERMS.has(name)), process: sum((name) => name === 'process'), fixed: m.fixed, total: m.total})
+  }
+
+  return {
+    conns,
+    role,
+    hosts,
+    connsPerHost,
+    kernel,
+    runtime,
+    conntrack: {counted, why: conntrackWhy},
+    buffers: {messageSize, active, bytesPerConn: buffers, pressureAt: finite(reach?.pressureAt), maxAt: finite(reach?.maxAt)},
+    memory,
+    ram: {bytes: ramBytes, source: request.ramBytes === undefined ? 'this host' : '--ram'},
+    fits: memory.total <= ramBytes,
+    maxConnsPerHost,
+    hostsNeeded,
+    settings,
+    chart,
+  }
+}

@@ -1,0 +1,56 @@
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {C1mError, usageError} from '../errors.js'
+import {type ProbeReport, validateProbeReport} from '../core/probe-report.js'
+
+/** Environment variable naming the directory where `c1m probe` keeps its reports. */
+export const PROBE_DIR_ENV = 'C1M_PROBE_DIR'
+
+/** Where `c1m probe` saves its reports on this host: $C1M_PROBE_DIR, else $XDG_STATE_HOME/c1m/probes, else ~/.local/state/c1m/probes. */
+export function probeReportDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env[PROBE_DIR_ENV]) return env[PROBE_DIR_ENV]!
+  const state = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state')
+  return path.join(state, 'c1m', 'probes')
+}
+
+/** Read and validate a probe report; a missing, non-JSON or wrong-schema file is a usage error (exit 2). */
+export function readProbeReport(file: string): ProbeReport {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw usageError(`--calibration ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'pass a JSON report written by `c1m probe --out FILE`')
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new C1mError('E_BAD_REPORT', `${file} is not a c1m probe report: not JSON`, 'pass a JSON report written by `c1m probe --out FILE`')
+  }
+  return validateProbeReport(value, file)
+}
+
+/** The newest valid probe report in `dir` (by modification time), or undefined when there is none. */
+export function findNewestProbeReport(dir: string): {file: string; report: ProbeReport} | undefined {
+  let names: string[]
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json'))
+  } catch {
+    return undefined
+  }
+  const files = names
+    .map((name) => path.join(dir, name))
+    .map((file) => ({file, mtime: statSync(file).mtimeMs}))
+    .sort((a, b) => b.mtime - a.mtime)
+  for (const {file} of files) {
+    try {
+      return {file, report: readProbeReport(file)}
+    } catch {
+      // not a probe report: look at the next one
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,54 @@
+import {settingRows} from '../core/estimate-settings.js'
+import type {EstimateResult} from '../core/plan-estimate.js'
+import {formatBytes, formatCount} from '../units.js'
+import {renderTextChart} from './text-chart.js'
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd())
+}
+
+/** The human output of `c1m estimate`: breakdown, sources, fit, settings and a chart. */
+export function renderEstimateText(result: EstimateResult, sysctl: Record<string, string> = {}): string {
+  const r = result
+  const out: string[] = []
+  const where = r.ram.source === 'this host' ? `this host (${formatBytes(r.ram.bytes)} RAM)` : `a host of ${formatBytes(r.ram.bytes)} RAM`
+  const spread = r.hosts > 1 ? ` over ${r.hosts} hosts (${formatCount(r.connsPerHost)} each)` : ''
+  out.push(`${formatCount(r.conns)} connections, role ${r.role}${spread}, on ${where}`, '')
+
+  const rows = [['', 'per connection', `total at ${formatCount(r.connsPerHost)}`]]
+  for (const t of r.memory.terms) rows.push([t.name, t.perConn > 0 || t.total === 0 ? formatBytes(t.perConn) : '-', formatBytes(t.total)])
+  rows.push(['total', formatBytes(r.memory.perConn), formatBytes(r.memory.total)])
+  const table = columns(rows)
+  out.push(...table.slice(0, -1), '-'.repeat(Math.max(...table.map((l) => l.length))), table.at(-1)!, '')
+
+  out.push('Where the figures come from')
+  out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} from ${r.kernel.source}: ${r.kernel.detail}`)
+  out.push(`  process            ${r.runtime.name}, ${formatBytes(r.runtime.serverBytesPerConn)} per connection${r.role === 'loopback' ? ` (client side ${formatBytes(r.runtime.clientBytesPerConn)})` : ''}: ${r.runtime.from}`)
+  if (r.runtime.source) out.push(`                     ${r.runtime.source.figure}; ${r.runtime.source.derivation}`)
+  out.push(`  conntrack          ${r.conntrack.counted ? 'counted' : 'not counted'}: ${r.conntrack.why}`)
+  const b = r.buffers
+  if (b.bytesPerConn > 0) {
+    const at = (v: number | null) => (v === null ? 'not read' : formatCount(v))
+    out.push(`  socket buffers     ${formatBytes(b.bytesPerConn)} per connection: ${Math.round(b.active * 100)}% active with ${formatCount(b.messageSize)}-byte messages, charged in whole pages`)
+    out.push(`                     this host's tcp_mem reaches pressure at ${at(b.pressureAt)} and max at ${at(b.maxAt)} connections`)
+  } else {
+    out.push('  socket buffers     none: idle connections hold no buffer pages (see --message-size, --active)')
+  }
+  out.push('  headroom           vm.min_free_kbytes plus 10% of RAM', '')
+
+  if (r.fits) {
+    out.push(`Fits: ${formatBytes(r.memory.total)} of ${formatBytes(r.ram.bytes)}. One such host holds at most ${formatCount(r.maxConnsPerHost)} connections.`)
+  } else if (r.hostsNeeded === null) {
+    out.push(`Does not fit: ${formatBytes(r.memory.total)} needed, ${formatBytes(r.ram.bytes)} available, and the base and headroom alone do not leave room for one connection.`)
+  } else {
+    out.push(`Does not fit: ${formatBytes(r.memory.total)} needed, ${formatBytes(r.ram.bytes)} available. One such host holds at most ${formatCount(r.maxConnsPerHost)} connections; ${formatCount(r.conns)} take ${r.hostsNeeded} hosts.`)
+  }
+  out.push('', `Settings for ${formatCount(r.connsPerHost)} connections${r.hosts > 1 ? ' per host' : ''} (the values c1m apply sets and c1m doctor checks)`)
+  const settings = settingRows(r, sysctl)
+  out.push(...columns([['setting', 'needed', 'now', 'why'], ...settings.map((s) => [s.name, s.value, s.current ?? '', s.why])]).map((l) => `  ${l}`), '')
+
+  out.push('Memory against connections')
+  out.push(...renderTextChart(r.chart, r.ram.bytes).map((l) => `  ${l}`))
+  return out.join('\n')
+}
