@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, afterEach, before, describe, it} from 'node:test'
+import {fileURLToPath} from 'node:url'
+
+import {Config} from '@oclif/core'
+import {runCommand} from '@oclif/test'
+
+import {computeNeeds} from '../src/core/needs.js'
+import {PROBE_DIR_ENV} from '../src/host/probe-reports.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repo = path.resolve(here, '../..')
+const fixtures = path.join(repo, 'test/fixtures')
+const HOST = path.join(fixtures, 'estimate-host')
+
+let config: Config
+let tmp: string
+let savedProbeDir: string | undefined
+
+// The test runner's own reporter may write into the captured stdout: take the JSON block only.
+function parseJson(stdout: string) {
+  const block = /^\{$[\s\S]*^\}$/m.exec(stdout)
+  return block ? JSON.parse(block[0]) : undefined
+}
+
+async function estimate(args: string[]) {
+  const out = await runCommand(['estimate', ...args], config)
+  return {...out, json: parseJson(out.stdout)}
+}
+
+describe('c1m estimate', () => {
+  before(async () => {
+    config = await Config.load({root: repo})
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'c1m-estimate-'))
+    // No saved probe reports: the estimate must come from the host's slabinfo.
+    savedProbeDir = process.env[PROBE_DIR_ENV]
+    process.env[PROBE_DIR_ENV] = path.join(tmp, 'no-probes')
+  })
+  after(() => {
+    rmSync(tmp, {recursive: true, force: true})
+    if (savedProbeDir === undefined) delete process.env[PROBE_DIR_ENV]
+    else process.env[PROBE_DIR_ENV] = savedProbeDir
+  })
+  afterEach(() => {
+    process.exitCode = undefined
+  })
+
+  it('--json gives the breakdown, the fit, the settings and the chart', async () => {
+    const {json} = await estimate(['--conns', '1M', '--root', HOST, '--json'])
+    assert.equal(json.status, 0)
+    const r = json.result
+    assert.equal(r.conns, 1_000_000)
+    assert.equal(r.role, 'server')
+    assert.equal(r.kernel.source, 'slabinfo')
+    assert.deepEqual(r.memory.terms.map((t: {name: string}) => t.name), ['kernel sockets', 'bind entries', 'conntrack', 'socket buffers', 'process', 'base (in use now)', 'headroom'])
+    const sum = r.memory.terms.reduce((a: number, t: {total: number}) => a + t.total, 0)
+    assert.ok(Math.abs(sum - r.memory.total) < 1)
+    assert.equal(r.fits, r.memory.total <= r.ram.bytes)
+    assert.equal(r.settings.fileMax, computeNeeds({conns: 1_000_000, role: 'server'}).fileMax)
+    assert.ok(r.settingRows.some((row: {name: string; value: string}) => row.name === 'net.core.somaxconn' && row.value === String(r.settings.somaxconn)))
+    assert.equal(r.chart.length, 11)
+  })
+
+  it('prints a table, the verdict, the settings and a chart', async () => {
+    const {stdout} = await estimate(['--conns', '250k', '--role', 'loopback', '--root', HOST, '--runtime', 'jvm-tls'])
+    assert.match(stdout, /^kernel sockets\s+7\.\d+ KiB/m)
+    assert.match(stdout, /^process\s+40\.0 KiB/m) // 20 KiB for each side on loopback
+    assert.match(stdout, /003_b085db01269d850e\.txt, "Limit Five: JVM Heap"/)
+    assert.match(stdout, /^Fits: /m)
+    assert.match(stdout, /net\.ipv4\.ip_local_port_range\s+1024 65535/)
+    assert.equal(stdout.split('\n').filter((l) => /^\s+[\d,]+ {2}[.#=|!]+/.test(l)).length, 11)
+  })
+
+  it('--ram too small: says it does not fit, how many hosts, and the most per host', async () => {
+    const {json} = await estimate(['--conns', '2M', '--root', HOST, '--ram', '4GiB', '--runtime', 'mochiweb', '--json'])
+    const r = json.result
+    assert.equal(r.fits, false)
+    assert.equal(r.ram.bytes, 4 * 1024 ** 3)
+    assert.ok(r.maxConnsPerHost > 0 && r.maxConnsPerHost < 2_000_000)
+    assert.equal(r.hostsNeeded, Math.ceil(2_000_000 / r.maxConnsPerHost))
+  })
+
+  it('--out writes a self-contained HTML report with an inline SVG chart', async () => {
+    const file = path.join(tmp, 'estimate.html')
+    const {json} = await estimate(['--conns', '100k', '--root', HOST, '--out', file, '--json'])
+    assert.equal(json.result.html, file)
+    const html = readFileSync(file, 'utf8')
+    assert.match(html, /^<!doctype html>/)
+    assert.match(html, /<svg [^>]*viewBox/)
+    assert.equal((html.match(/<polygon class="area"/g) ?? []).length, 3)
+    assert.match(html, /class="ram"/)
+    // nothing loaded from elsewhere
+    assert.doesNotMatch(html, /<script|<link|<img|url\(|src=|href=/i)
+  })
+
+  it('takes the kernel figure from --calibration, and the native preset from it', async () => {
+    const report = path.join(fixtures, 'probe-small.json')
+    const {json} = await estimate(['--conns', '1M', '--role', 'loopback', '--root', HOST, '--calibration', report, '--runtime', 'native', '--json'])
+    assert.equal(json.result.kernel.source, 'probe report')
+    assert.equal(json.result.runtime.serverBytesPerConn, 1100)
+    assert.equal(json.result.runtime.clientBytesPerConn, 900)
+  })
+
+  it('uses the newest saved probe report on this host when no --calibration is given', async () => {
+    const dir = path.join(tmp, 'probes')
+    process.env[PROBE_DIR_ENV] = dir
+    try {
+      const {mkdirSync} = await import('node:fs')
+      mkdirSync(dir, {recursive: true})
+      writeFileSync(path.join(dir, 'old.json'), readFileSync(path.join(fixtures, 'probe-small.json')))
+      writeFileSync(path.join(dir, 'junk.json'), '{"not": "a report"}')
+      const {json} = await estimate(['--conns', '1000', '--json'])
+      assert.equal(json.result.kernel.source, 'probe report')
+      assert.match(json.result.kernel.detail, /old\.json/)
+    } finally {
+      process.env[PROBE_DIR_ENV] = path.join(tmp, 'no-probes')
+    }
+  })
+
+  const bad: Array<[string, string[], RegExp]> = [
+    ['--conns 0', ['--conns', '0'], /--conns must be a positive whole number/],
+    ['--ram 12XB', ['--conns', '1M', '--ram', '12XB'], /--ram must be a size/],
+    ['an unknown preset', ['--conns', '1M', '--runtime', 'cobol'], /unknown runtime preset "cobol"/],
+    ['--active 2', ['--conns', '1M', '--active', '2'], /--active must be a fraction/],
+    ['a missing calibration file', ['--conns', '1M', '--calibration', '/nonexistent/probe.json'], /no such file/],
+  ]
+  for (const [what, args, message] of bad) {
+    it(`${what}: one clear line and exit 2`, async () => {
+      const {json} = await estimate([...args, '--root', HOST, '--json'])
+      assert.equal(json.status, 2)
+      assert.match(json.error.message, message)
+      assert.equal(process.exitCode, 2)
+    })
+  }
+
+  it('a calibration file that is not a probe report: exit 2, naming what is wrong', async () => {
+    const notJson = path.join(tmp, 'notes.txt')
+    writeFileSync(notJson, 'hello')
+    const wrongSchema = path.join(tmp, 'other.json')
+    writeFileSync(wrongSchema, JSON.stringify({schema: 'c1m.doctor/1'}))
+    for (const [file, message] of [[notJson, /not JSON/], [wrongSchema, /schema is "c1m\.doctor\/1"/]] as const) {
+      const {json} = await estimate(['--conns', '1M', '--root', HOST, '--calibration', file, '--json'])
+      assert.equal(json.status, 2)
+      assert.equal(json.error.code, 'E_BAD_REPORT')
+      assert.match(json.error.message, message)
+      process.exitCode = undefined
+    }
+  })
+
+  it('human mode: the error is one line on stderr with the code, and no HTML is half-written', async () => {
+    const file = path.join(tmp, 'never.html')
+    const {stderr} = await estimate(['--conns', '1M', '--ram', '12XB', '--root', HOST, '--out', file])
+    assert.equal(stderr.trim().split('\n').length, 1)
+    assert.match(stderr, /\[E_USAGE, exit 2\]/)
+    assert.equal(existsSync(file), false)
+  })
+})

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import {existsSync, readFileSync} from 'node:fs'
+import {describe, it} from 'node:test'
+
+import {resolveRuntime} from '../src/core/resolve-runtime.js'
+import {DEFAULT_KERNEL_SOCKET_BYTES, findPreset, RUNTIME_PRESETS} from '../src/core/runtime-presets.js'
+
+const SEEDS = '/work/shared/seeds'
+
+describe('runtime presets', () => {
+  it('every document preset names its file, section, figure and derivation', () => {
+    const documents = RUNTIME_PRESETS.filter((p) => !p.engine)
+    assert.ok(documents.length >= 9)
+    for (const p of documents) {
+      assert.match(p.source!.file, /^\d{3}_[0-9a-f]{16}\.txt$/, p.name)
+      for (const field of ['section', 'figure', 'derivation'] as const) assert.ok(p.source![field].length > 5, `${p.name} ${field}`)
+      assert.ok(p.processBytesPerConn! > 0 && p.processBytesPerConn! < 200 * 1024, p.name)
+    }
+  })
+
+  it('the figures follow from the documents', () => {
+    assert.equal(findPreset('libevent')!.processBytesPerConn, 2048)
+    assert.equal(findPreset('mochiweb')!.processBytesPerConn, 45 * 1024)
+    assert.equal(findPreset('mochiweb-hibernate')!.processBytesPerConn, 8 * 1024)
+    assert.equal(findPreset('node-net')!.processBytesPerConn, Math.round((600 * 1024 ** 2) / 150_000))
+    assert.equal(findPreset('jvm-tls')!.processBytesPerConn, 20 * 1024)
+    // machine totals less the kernel's sockets
+    assert.equal(findPreset('go-epoll')!.processBytesPerConn, Math.round((10 * 1024 ** 3) / 1e6 - 2 * DEFAULT_KERNEL_SOCKET_BYTES))
+    assert.equal(findPreset('phoenix')!.processBytesPerConn, Math.round((2 * 1024 ** 3) / 20_000 - DEFAULT_KERNEL_SOCKET_BYTES))
+    assert.ok(findPreset('go-goroutine')!.processBytesPerConn! > findPreset('go-epoll')!.processBytesPerConn!)
+  })
+
+  it('each named source file holds the figure it cites, where the documents are at hand', (t) => {
+    if (!existsSync(SEEDS)) return t.skip('source documents are not on this machine')
+    const cites: Record<string, RegExp> = {
+      libevent: /just under 2KB/, mochiweb: /450MB/, 'mochiweb-hibernate': /8KB per user/, 'mochiweb-1m': /around 25GB/,
+      phoenix: /20 thousand connections reached 2 GB/, 'go-goroutine': /19G/, 'go-epoll': /10G/, 'node-net': /600M RSS/, 'jvm-tls': /20KB of memory/,
+    }
+    for (const [name, pattern] of Object.entries(cites)) {
+      const text = readFileSync(`${SEEDS}/${findPreset(name)!.source!.file}`, 'utf8')
+      assert.match(text, pattern, name)
+    }
+  })
+
+  it('unknown presets and a preset given with --process-bytes are usage errors', () => {
+    assert.throws(() => resolveRuntime({runtime: 'cobol'}), (e: Error & {exit?: number}) => e.exit === 2 && /unknown runtime preset "cobol"/.test(e.message))
+    assert.throws(() => resolveRuntime({runtime: 'libevent', processBytes: 10}), /not both/)
+    assert.equal(resolveRuntime({processBytes: 3000}).serverBytesPerConn, 3000)
+  })
+})
