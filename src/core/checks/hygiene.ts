@@ -66,7 +66,7 @@ export const hygieneChecks: Check[] = [
         status: 'warn',
         current: clashes.map((list) => `${list[0].key}: ${list.map((e) => `${e.value} (${where(e)})`).join(' then ')}; ${list.at(-1)!.value} wins`).join('; '),
         needed: 'one value per key',
-        fix: `keep one line per key: ${clashes.map((list) => `sed -i '${list[0].line}d' ${list[0].file}`).join(' && ')}`,
+        fix: `${clashes.map((list) => `sed -i '${list[0].line}d' ${list[0].file}`).join(' && ')}`,
       }
     },
   },

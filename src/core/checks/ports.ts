@@ -83,13 +83,11 @@ export const portChecks: Check[] = [
       const gap = sources - usable.length
       if (usable.length === 0) return {status: 'fail', ...base, fix: `ip addr add ADDRESS/PREFIX dev IFACE   # ${gap} free addresses on the server-facing network`}
       const add = nextFreeAddresses(usable[0], new Set(a.addresses.map((x) => x.address)), gap)
-      const shown = add.slice(0, 3).map((ip) => `ip addr add ${ip}/${usable[0].prefix} dev ${usable[0].iface}`)
-      const more = add.length > 3 ? ` (and ${add.length - 3} more: ${add[3]}..${add.at(-1)})` : ''
       return {
         status: 'fail',
         ...base,
         reason: `${gap} more source address${gap > 1 ? 'es' : ''} needed, or spread the connections over ${sources} destination ports; check these addresses are free on your network first`,
-        fix: `${shown.join(' && ')}${more}`,
+        fix: `for ip in ${add.join(' ')}; do ip addr add $ip/${usable[0].prefix} dev ${usable[0].iface}; done`,
       }
     },
   },

@@ -41,7 +41,7 @@ export const ramChecks: Check[] = [
         needed: `${formatBytes(estimate.total)} (${formatBytes(estimate.perConn)} per connection: ${fmt(bytesPerSocket)} B kernel per socket from ${costSource}, ${fmt(DEFAULT_PROCESS_BYTES)} B process)`,
         breaksAt: connectionsThatFit(estimate, total),
         reason: 'MemAvailable counts socket dentries and inodes (SReclaimable) as free, so it over-states free memory on socket-heavy hosts; the need includes what is in use now',
-        fix: status === 'pass' ? undefined : `add RAM, or spread the connections over ${Math.ceil(estimate.total / total)} hosts; c1m estimate --conns ${ctx.target.conns} gives the breakdown`,
+        fix: status === 'pass' ? undefined : `c1m estimate --conns ${ctx.target.conns} --role ${ctx.target.role}   # add RAM, or spread over ${Math.ceil(estimate.total / total)} hosts`,
       }
     },
   },
