@@ -51,7 +51,12 @@ export abstract class C1mCommand extends Command {
 }
 
 function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undefined): C1mError | undefined {
-  if (error instanceof C1mError) return error
+  if (error instanceof C1mError) {
+    // oclif rewrites an error thrown by a flag's parse() as "Parsing --flag \n\t<message>\nSee more help with --help"
+    const wrapped = /^Parsing --\S+\s*\n\t([\s\S]*?)(?:\nSee more help with --help)?$/.exec(error.message)
+    if (wrapped) error.message = wrapped[1]
+    return error
+  }
   // oclif's own parse errors (unknown flag, value not among the options, missing value)
   if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
     const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? error.message

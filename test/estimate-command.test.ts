@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {after, afterEach, before, describe, it} from 'node:test'
+import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
-import {Config} from '@oclif/core'
-import {runCommand} from '@oclif/test'
+import {execa} from 'execa'
 
 import {computeNeeds} from '../src/core/needs.js'
 import {PROBE_DIR_ENV} from '../src/host/probe-reports.js'
@@ -16,36 +15,27 @@ const repo = path.resolve(here, '../..')
 const fixtures = path.join(repo, 'test/fixtures')
 const HOST = path.join(fixtures, 'estimate-host')
 
-let config: Config
 let tmp: string
-let savedProbeDir: string | undefined
+let probeDir: string
 
-// The test runner's own reporter may write into the captured stdout: take the JSON block only.
-function parseJson(stdout: string) {
-  const block = /^\{$[\s\S]*^\}$/m.exec(stdout)
-  return block ? JSON.parse(block[0]) : undefined
-}
-
+/**
+ * Run the real CLI in a child process. (In-process runCommand captures process.stdout, which is
+ * also where `node --test` children send their results to the runner, and results get lost.)
+ */
 async function estimate(args: string[]) {
-  const out = await runCommand(['estimate', ...args], config)
-  return {...out, json: parseJson(out.stdout)}
+  const out = await execa('node', [path.join(repo, 'bin/run.js'), 'estimate', ...args], {reject: false, env: {[PROBE_DIR_ENV]: probeDir}})
+  const json = out.stdout.trim().startsWith('{') ? JSON.parse(out.stdout) : undefined
+  return {stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, json}
 }
 
 describe('c1m estimate', () => {
   before(async () => {
-    config = await Config.load({root: repo})
     tmp = mkdtempSync(path.join(os.tmpdir(), 'c1m-estimate-'))
     // No saved probe reports: the estimate must come from the host's slabinfo.
-    savedProbeDir = process.env[PROBE_DIR_ENV]
-    process.env[PROBE_DIR_ENV] = path.join(tmp, 'no-probes')
+    probeDir = path.join(tmp, 'no-probes')
   })
   after(() => {
     rmSync(tmp, {recursive: true, force: true})
-    if (savedProbeDir === undefined) delete process.env[PROBE_DIR_ENV]
-    else process.env[PROBE_DIR_ENV] = savedProbeDir
-  })
-  afterEach(() => {
-    process.exitCode = undefined
   })
 
   it('--json gives the breakdown, the fit, the settings and the chart', async () => {
@@ -105,18 +95,16 @@ describe('c1m estimate', () => {
   })
 
   it('uses the newest saved probe report on this host when no --calibration is given', async () => {
-    const dir = path.join(tmp, 'probes')
-    process.env[PROBE_DIR_ENV] = dir
+    probeDir = path.join(tmp, 'probes')
     try {
-      const {mkdirSync} = await import('node:fs')
-      mkdirSync(dir, {recursive: true})
-      writeFileSync(path.join(dir, 'old.json'), readFileSync(path.join(fixtures, 'probe-small.json')))
-      writeFileSync(path.join(dir, 'junk.json'), '{"not": "a report"}')
+      mkdirSync(probeDir, {recursive: true})
+      writeFileSync(path.join(probeDir, 'old.json'), readFileSync(path.join(fixtures, 'probe-small.json')))
+      writeFileSync(path.join(probeDir, 'junk.json'), '{"not": "a report"}')
       const {json} = await estimate(['--conns', '1000', '--json'])
       assert.equal(json.result.kernel.source, 'probe report')
       assert.match(json.result.kernel.detail, /old\.json/)
     } finally {
-      process.env[PROBE_DIR_ENV] = path.join(tmp, 'no-probes')
+      probeDir = path.join(tmp, 'no-probes')
     }
   })
 
@@ -129,10 +117,10 @@ describe('c1m estimate', () => {
   ]
   for (const [what, args, message] of bad) {
     it(`${what}: one clear line and exit 2`, async () => {
-      const {json} = await estimate([...args, '--root', HOST, '--json'])
+      const {json, exitCode} = await estimate([...args, '--root', HOST, '--json'])
+      assert.equal(exitCode, 2)
       assert.equal(json.status, 2)
       assert.match(json.error.message, message)
-      assert.equal(process.exitCode, 2)
     })
   }
 
@@ -142,17 +130,17 @@ describe('c1m estimate', () => {
     const wrongSchema = path.join(tmp, 'other.json')
     writeFileSync(wrongSchema, JSON.stringify({schema: 'c1m.doctor/1'}))
     for (const [file, message] of [[notJson, /not JSON/], [wrongSchema, /schema is "c1m\.doctor\/1"/]] as const) {
-      const {json} = await estimate(['--conns', '1M', '--root', HOST, '--calibration', file, '--json'])
-      assert.equal(json.status, 2)
+      const {json, exitCode} = await estimate(['--conns', '1M', '--root', HOST, '--calibration', file, '--json'])
+      assert.equal(exitCode, 2)
       assert.equal(json.error.code, 'E_BAD_REPORT')
       assert.match(json.error.message, message)
-      process.exitCode = undefined
     }
   })
 
   it('human mode: the error is one line on stderr with the code, and no HTML is half-written', async () => {
     const file = path.join(tmp, 'never.html')
-    const {stderr} = await estimate(['--conns', '1M', '--ram', '12XB', '--root', HOST, '--out', file])
+    const {stderr, exitCode} = await estimate(['--conns', '1M', '--ram', '12XB', '--root', HOST, '--out', file])
+    assert.equal(exitCode, 2)
     assert.equal(stderr.trim().split('\n').length, 1)
     assert.match(stderr, /\[E_USAGE, exit 2\]/)
     assert.equal(existsSync(file), false)

@@ -6,17 +6,17 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../base.js'
 import {type Calibration, calibrateFromReport} from '../core/calibration.js'
 import {type SettingRow, settingRows} from '../core/estimate-settings.js'
-import {ROLES, type Role} from '../core/needs.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
+import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostRoot} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
-import {parseCount, parseSize} from '../units.js'
+import {parseSize} from '../units.js'
 
 export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string}
 
@@ -53,8 +53,8 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
   ]
 
   static override flags = {
-    conns: Flags.string({char: 'n', summary: 'Connections to plan for: 1000000, 1e6, 1M, 250k.', required: true}),
-    role: Flags.string({summary: 'Which ends run on the host: server, client, or loopback (both).', options: ROLES, default: 'server'}),
+    conns: connsFlag({required: true}),
+    role: roleFlag({default: 'server'}),
     runtime: Flags.string({summary: `Process memory preset: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')} (default libevent, about 2 KiB).`}),
     'process-bytes': Flags.string({summary: 'Process bytes per connection instead of a preset: 4096, 4KiB.'}),
     calibration: Flags.string({summary: 'A probe report (JSON from `c1m probe --out FILE`) to take kernel and engine figures from.'}),
@@ -64,13 +64,12 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     active: Flags.string({summary: 'Fraction of connections with a message in flight at once: 0.1 or 10%.', default: '0'}),
     conntrack: Flags.string({summary: 'Count a conntrack entry per connection (default: whether this host tracks connections).', options: ['on', 'off']}),
     out: Flags.string({summary: 'Also write a self-contained HTML report with a chart to this file.'}),
-    root: Flags.string({summary: 'Read host files from a saved tree (c1m snapshot DIR) instead of /.', default: '/'}),
+    root: rootFlag,
   }
 
   public async run(): Promise<EstimateOutput> {
     const {flags} = await this.parse(Estimate)
-    const conns = parseCount(flags.conns, 'conns')
-    const role = flags.role as Role
+    const {conns, role} = flags
     const ramBytes = flags.ram === undefined ? undefined : parseSize(flags.ram, 'ram')
     const processBytes = flags['process-bytes'] === undefined ? undefined : parseSize(flags['process-bytes'], 'process-bytes')
     const hosts = parseHosts(flags.hosts)

@@ -1,25 +1,16 @@
 import {formatBytes} from '../../units.js'
 import {type Check, type CheckContext, fmt, Skip} from '../check.js'
+import {memoryInputForHost} from '../memory-input.js'
 import {connectionsThatFit, DEFAULT_PROCESS_BYTES, estimateMemory, type MemoryEstimate} from '../memory-model.js'
-import {conntrackEntryBytes, socketCost} from '../socket-cost.js'
-import {conntrackState} from './conntrack.js'
+import {socketCost} from '../socket-cost.js'
 
 /** The RAM N idle connections need on this host: the same model `c1m estimate` uses. */
 export function ramNeed(ctx: CheckContext): {estimate: MemoryEstimate; costSource: string; bytesPerSocket: number} {
   const mem = ctx.host.memory.meminfo
   if (!mem?.MemTotal || mem.MemAvailable === undefined) throw new Skip('/proc/meminfo was not read')
   const cost = socketCost(ctx.host.memory.slab)
-  const estimate = estimateMemory({
-    conns: ctx.target.conns,
-    role: ctx.target.role,
-    bytesPerSocket: cost.bytesPerSocket,
-    conntrackEntryBytes: conntrackState(ctx).tracking ? conntrackEntryBytes(ctx.host.memory.slab) : 0,
-    bufferBytesPerConn: 0,
-    processBytesPerConn: DEFAULT_PROCESS_BYTES,
-    baseBytes: mem.MemTotal - mem.MemAvailable,
-    minFreeBytes: Number(ctx.host.sysctl['vm.min_free_kbytes'] ?? 0) * 1024,
-    memTotalBytes: mem.MemTotal,
-  })
+  // The same input `c1m estimate` builds with its defaults (no probe report, idle, libevent-sized process).
+  const estimate = estimateMemory(memoryInputForHost(ctx.host, ctx.target, {processBytesPerConn: DEFAULT_PROCESS_BYTES}))
   const costSource = cost.source === 'slabinfo' ? "this host's /proc/slabinfo" : 'defaults measured on Linux 6.18 (slabinfo not readable)'
   return {estimate, costSource, bytesPerSocket: cost.bytesPerSocket}
 }
