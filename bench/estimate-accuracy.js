@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// How close is `c1m estimate` to a real run? Calibrate with a small probe, estimate a large N,
+// then run the large probe on this machine and compare the kernel and process parts.
+//
+//   npm run build && node bench/estimate-accuracy.js [--cal-conns 50000] [--conns 1000000]
+//       [--engine native] [--cal FILE] [--measured FILE] [--keep DIR]
+//
+// --cal / --measured reuse probe reports already written instead of running the probes.
+// The probes run on loopback through `c1m probe`, which shards by the open-file limit and
+// closes every connection at the end; this script changes no setting itself.
+// Target (issue 5): within 5% for both parts.
+
+import {spawnSync} from 'node:child_process'
+import process from 'node:process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const cli = path.join(repo, 'bin/run.js')
+const PAGE = 4096
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : fallback
+}
+
+const calConns = Number(option('cal-conns', '50000'))
+const conns = Number(option('conns', '1000000'))
+const engine = option('engine', 'native')
+const dir = option('keep', mkdtempSync(path.join(os.tmpdir(), 'c1m-accuracy-')))
+
+function c1m(args, what) {
+  process.stderr.write(`$ c1m ${args.join(' ')}\n`)
+  const started = Date.now()
+  const run = spawnSync('node', [cli, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024})
+  if (run.status !== 0) {
+    process.stderr.write(run.stdout)
+    throw new Error(`${what} failed with exit ${run.status}`)
+  }
+  process.stderr.write(`  ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  return run.stdout
+}
+
+function probe(n, file) {
+  const steps = n >= 500_000 ? 10 : 5
+  c1m(['probe', '--conns', String(n), '--engine', engine, '--steps', String(steps), '--out', file], `probe of ${n} connections`)
+  return file
+}
+
+/** The probe's own definition of kernel memory: all slab plus TCP buffer pages. */
+const kernelBytes = (s) => (s.meminfo.Slab ?? 0) + (s.sockstat?.TCP?.mem ?? 0) * PAGE
+const processBytes = (s) => s.server.rss + s.client.rss
+
+/** Growth per connection between the first and the last sample of a report. */
+function measured(report) {
+  const first = report.samples[0]
+  const last = report.samples.at(-1)
+  const dn = last.conns - first.conns
+  return {
+    conns: last.conns,
+    kernelPerConn: (kernelBytes(last) - kernelBytes(first)) / dn,
+    processPerConn: (processBytes(last) - processBytes(first)) / dn,
+    kernelFit: report.fit.kernel,
+    processFit: report.fit.server.bytesPerConn + report.fit.client.bytesPerConn,
+  }
+}
+
+const calFile = option('cal') ?? probe(calConns, path.join(dir, `probe-${calConns}.json`))
+const calMeasured = Math.max(...JSON.parse(readFileSync(calFile, 'utf8')).samples.map((s) => s.conns))
+const estimate = JSON.parse(c1m(['estimate', '--conns', String(conns), '--role', 'loopback', '--runtime', engine, '--calibration', calFile, '--json'], 'estimate')).result
+const KERNEL = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
+const est = {
+  kernelPerConn: estimate.memory.terms.filter((t) => KERNEL.has(t.name)).reduce((a, t) => a + t.perConn, 0),
+  processPerConn: estimate.memory.terms.find((t) => t.name === 'process').perConn,
+}
+
+const measuredFile = option('measured') ?? probe(conns, path.join(dir, `probe-${conns}.json`))
+const big = JSON.parse(readFileSync(measuredFile, 'utf8'))
+const m = measured(big)
+
+const pct = (a, b) => `${(((a - b) / b) * 100).toFixed(2)}%`
+const gib = (b) => `${(b / 1024 ** 3).toFixed(2)} GiB`
+const rows = [
+  ['part', `estimate (calibrated at ${calMeasured.toLocaleString('en-US')})`, `measured at ${m.conns.toLocaleString('en-US')}`, 'error'],
+  ['kernel per connection', `${est.kernelPerConn.toFixed(0)} B`, `${m.kernelPerConn.toFixed(0)} B (fit ${m.kernelFit.bytesPerConn.toFixed(0)} B, r2 ${m.kernelFit.r2.toFixed(4)})`, pct(est.kernelPerConn, m.kernelPerConn)],
+  ['process per connection', `${est.processPerConn.toFixed(0)} B`, `${m.processPerConn.toFixed(0)} B (fit ${m.processFit.toFixed(0)} B)`, pct(est.processPerConn, m.processPerConn)],
+  ['kernel at N', gib(est.kernelPerConn * m.conns), gib(m.kernelPerConn * m.conns), pct(est.kernelPerConn, m.kernelPerConn)],
+  ['process at N', gib(est.processPerConn * m.conns), gib(m.processPerConn * m.conns), pct(est.processPerConn, m.processPerConn)],
+]
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+console.log(`engine ${engine}, loopback; calibration ${calFile}; measured ${measuredFile}`)
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
+const worst = Math.max(Math.abs(est.kernelPerConn / m.kernelPerConn - 1), Math.abs(est.processPerConn / m.processPerConn - 1))
+console.log(`worst error ${(worst * 100).toFixed(2)}% (target 5%): ${worst <= 0.05 ? 'met' : 'missed'}`)
