@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -6,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {calibrateFromReport} from '../src/core/calibration.js'
 import {planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
-import {readProbeReport} from '../src/host/probe-reports.js'
+import {findNewestProbeReport, probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 
@@ -51,5 +53,32 @@ describe('calibration from a probe report', () => {
     assert.equal(resolveRuntime({runtime: 'native', calibration: c}).serverBytesPerConn, 1100)
     assert.throws(() => resolveRuntime({runtime: 'node', calibration: c}), /node engine/)
     assert.throws(() => resolveRuntime({runtime: 'native'}), /no probe report/)
+  })
+})
+
+describe('saved probe reports', () => {
+  it('finds the newest valid report, of the engine asked for', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probes-'))
+    try {
+      const native = JSON.parse(readFileSync(REPORT, 'utf8'))
+      writeFileSync(path.join(dir, 'a-native.json'), JSON.stringify(native))
+      writeFileSync(path.join(dir, 'b-node.json'), JSON.stringify({...native, engine: 'node'}))
+      writeFileSync(path.join(dir, 'c-junk.json'), '[]')
+      utimesSync(path.join(dir, 'a-native.json'), 1000, 1000)
+      utimesSync(path.join(dir, 'b-node.json'), 2000, 2000)
+      utimesSync(path.join(dir, 'c-junk.json'), 3000, 3000)
+      assert.equal(path.basename(findNewestProbeReport(dir)!.file), 'b-node.json')
+      assert.equal(path.basename(findNewestProbeReport(dir, 'native')!.file), 'a-native.json')
+      assert.equal(findNewestProbeReport(dir, 'external'), undefined)
+      assert.equal(findNewestProbeReport(path.join(dir, 'missing')), undefined)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('keeps them in $C1M_PROBE_DIR, else under XDG_STATE_HOME or ~/.local/state', () => {
+    assert.equal(probeReportDir({C1M_PROBE_DIR: '/x'}), '/x')
+    assert.equal(probeReportDir({XDG_STATE_HOME: '/s'}), '/s/c1m/probes')
+    assert.equal(probeReportDir({HOME: os.homedir()}), path.join(os.homedir(), '.local/state/c1m/probes'))
   })
 })

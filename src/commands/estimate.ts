@@ -8,7 +8,7 @@ import {type Calibration, calibrateFromReport} from '../core/calibration.js'
 import {type SettingRow, settingRows} from '../core/estimate-settings.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
-import {RUNTIME_PRESETS} from '../core/runtime-presets.js'
+import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
@@ -82,7 +82,9 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     if (flags.calibration) {
       calibration = calibrateFromReport(readProbeReport(flags.calibration), flags.calibration)
     } else if (root.live) {
-      const newest = findNewestProbeReport(probeReportDir())
+      // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
+      const engine = findPreset(flags.runtime ?? '')?.engine
+      const newest = findNewestProbeReport(probeReportDir(), engine)
       if (newest) calibration = calibrateFromReport(newest.report, newest.file)
     }
     const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})

@@ -33,8 +33,8 @@ export function readProbeReport(file: string): ProbeReport {
   return validateProbeReport(value, file)
 }
 
-/** The newest valid probe report in `dir` (by modification time), or undefined when there is none. */
-export function findNewestProbeReport(dir: string): {file: string; report: ProbeReport} | undefined {
+/** The newest valid probe report in `dir` (by modification time), of `engine` if given; undefined when there is none. */
+export function findNewestProbeReport(dir: string, engine?: ProbeReport['engine']): {file: string; report: ProbeReport} | undefined {
   let names: string[]
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json'))
@@ -46,11 +46,13 @@ export function findNewestProbeReport(dir: string): {file: string; report: Probe
     .map((file) => ({file, mtime: statSync(file).mtimeMs}))
     .sort((a, b) => b.mtime - a.mtime)
   for (const {file} of files) {
+    let report: ProbeReport
     try {
-      return {file, report: readProbeReport(file)}
+      report = readProbeReport(file)
     } catch {
-      // not a probe report: look at the next one
+      continue // not a probe report: look at the next one
     }
+    if (engine === undefined || report.engine === engine) return {file, report}
   }
   return undefined
 }

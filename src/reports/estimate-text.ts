@@ -35,7 +35,9 @@ export function renderEstimateText(result: EstimateResult, sysctl: Record<string
   } else {
     out.push('  socket buffers     none: idle connections hold no buffer pages (see --message-size, --active)')
   }
-  out.push('  headroom           vm.min_free_kbytes plus 10% of RAM', '')
+  const minFree = r.ram.source === 'this host' ? "this host's vm.min_free_kbytes" : "the vm.min_free_kbytes the kernel picks for that RAM"
+  out.push(`  headroom           ${minFree} plus 10% of RAM`)
+  out.push(`  base               memory in use on this host now (MemTotal - MemAvailable)${r.ram.source === '--ram' ? ', taken as the base of the planned host too' : ''}`, '')
 
   if (r.fits) {
     out.push(`Fits: ${formatBytes(r.memory.total)} of ${formatBytes(r.ram.bytes)}. One such host holds at most ${formatCount(r.maxConnsPerHost)} connections.`)
