@@ -38,7 +38,7 @@ export function settingRows(result: EstimateResult, sysctl: Record<string, strin
     )
   }
   rows.push(
-    {name: 'net.netfilter.nf_conntrack_max', value: String(s.conntrackMax), current: sysctl['net.netfilter.nf_conntrack_max'], why: result.conntrack.counted ? 'one entry per connection plus 10%' : `one entry per connection plus 10%, if connections get tracked (${result.conntrack.why})`},
+    {name: 'net.netfilter.nf_conntrack_max', value: String(s.conntrackMax), current: sysctl['net.netfilter.nf_conntrack_max'], why: result.conntrack.counted ? 'one entry per connection plus 10%' : `one entry per connection plus 10%, needed once a ruleset tracks connections; now ${result.conntrack.why}`},
     {name: 'net.netfilter.nf_conntrack_buckets', value: String(s.conntrackBuckets), current: sysctl['net.netfilter.nf_conntrack_buckets'], why: 'a quarter of the entries, so chains average 4 or fewer'},
   )
   const idle = s.tcpMem[2] === 0

@@ -19,7 +19,7 @@ export function renderTextChart(points: ChartPoint[], ramBytes: number, width = 
     const bar = ('.'.repeat(fixed) + '#'.repeat(kernel) + '='.repeat(process)).padEnd(width + 1, ' ').split('')
     // The RAM line: `|`, or `!` where the bar crosses it.
     if (ramCol >= 0) bar[ramCol] = ramCol < cols(p.total) ? '!' : '|'
-    rows.push(`${formatCount(p.conns).padStart(label)}  ${bar.join('').trimEnd()}  ${formatBytes(p.total)}`)
+    rows.push(`${formatCount(p.conns).padStart(label)}  ${bar.join('').padEnd(width + 1)}  ${formatBytes(p.total)}`)
   }
   return rows
 }
