@@ -3,29 +3,20 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync}
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {fileURLToPath} from 'node:url'
-
-import {execa} from 'execa'
 
 import {computeNeeds} from '../src/core/needs.js'
 import {PROBE_DIR_ENV} from '../src/host/probe-reports.js'
+import {FIXTURES as fixtures, run} from './helpers.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const repo = path.resolve(here, '../..')
-const fixtures = path.join(repo, 'test/fixtures')
 const HOST = path.join(fixtures, 'estimate-host')
 
 let tmp: string
 let probeDir: string
 
-/**
- * Run the real CLI in a child process. (In-process runCommand captures process.stdout, which is
- * also where `node --test` children send their results to the runner, and results get lost.)
- */
 async function estimate(args: string[]) {
-  const out = await execa('node', [path.join(repo, 'bin/run.js'), 'estimate', ...args], {reject: false, env: {[PROBE_DIR_ENV]: probeDir}})
+  const out = await run(['estimate', ...args], {env: {[PROBE_DIR_ENV]: probeDir}})
   const json = out.stdout.trim().startsWith('{') ? JSON.parse(out.stdout) : undefined
-  return {stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, json}
+  return {...out, json}
 }
 
 describe('c1m estimate', () => {

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
-import {fileURLToPath} from 'node:url'
-
-import {execa} from 'execa'
 
 import {ramNeed} from '../src/core/checks/ram.js'
 import {computeNeeds, ROLES} from '../src/core/needs.js'
@@ -12,9 +9,9 @@ import {resolveRuntime} from '../src/core/resolve-runtime.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 import {formatBytes} from '../src/units.js'
+import {FIXTURES, run} from './helpers.js'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const fixture = (name: string) => path.join(repo, 'test/fixtures', name)
+const fixture = (name: string) => path.join(FIXTURES, name)
 
 describe("doctor's RAM check and estimate agree for the same N", () => {
   for (const tree of ['estimate-host', 'host-2008', 'tuned-1m', 'container-capped']) {
@@ -34,7 +31,7 @@ describe("doctor's RAM check and estimate agree for the same N", () => {
 
   it('the two commands print the same need and the same most-connections figure', async () => {
     const args = ['--conns', '1M', '--role', 'loopback', '--root', fixture('estimate-host'), '--json']
-    const cli = (cmd: string) => execa('node', [path.join(repo, 'bin/run.js'), cmd, ...args], {reject: false, env: {C1M_PROBE_DIR: '/nonexistent'}})
+    const cli = (cmd: string) => run([cmd, ...args], {env: {C1M_PROBE_DIR: '/nonexistent'}})
     const [doctor, estimate] = await Promise.all([cli('doctor'), cli('estimate')])
     const ram = JSON.parse(doctor.stdout).result.results.find((r: {id: string}) => r.id === 'ram.connections')
     const e = JSON.parse(estimate.stdout).result
