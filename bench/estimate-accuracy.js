@@ -53,15 +53,18 @@ function probe(n, file) {
 const kernelBytes = (s) => (s.meminfo.Slab ?? 0) + (s.sockstat?.TCP?.mem ?? 0) * PAGE
 const processBytes = (s) => s.server.rss + s.client.rss
 
-/** Growth per connection between the first and the last sample of a report. */
+/**
+ * What the large run measured, per connection: the kernel's growth from the first to the last
+ * sample, and the processes' whole RSS at the last sample (the probe starts one process per
+ * slice of connections, so their base grows with N as the connections do).
+ */
 function measured(report) {
   const first = report.samples[0]
   const last = report.samples.at(-1)
-  const dn = last.conns - first.conns
   return {
     conns: last.conns,
-    kernelPerConn: (kernelBytes(last) - kernelBytes(first)) / dn,
-    processPerConn: (processBytes(last) - processBytes(first)) / dn,
+    kernelPerConn: (kernelBytes(last) - kernelBytes(first)) / (last.conns - first.conns),
+    processPerConn: processBytes(last) / last.conns,
     kernelFit: report.fit.kernel,
     processFit: report.fit.server.bytesPerConn + report.fit.client.bytesPerConn,
   }
@@ -85,7 +88,7 @@ const gib = (b) => `${(b / 1024 ** 3).toFixed(2)} GiB`
 const rows = [
   ['part', `estimate (calibrated at ${calMeasured.toLocaleString('en-US')})`, `measured at ${m.conns.toLocaleString('en-US')}`, 'error'],
   ['kernel per connection', `${est.kernelPerConn.toFixed(0)} B`, `${m.kernelPerConn.toFixed(0)} B (fit ${m.kernelFit.bytesPerConn.toFixed(0)} B, r2 ${m.kernelFit.r2.toFixed(4)})`, pct(est.kernelPerConn, m.kernelPerConn)],
-  ['process per connection', `${est.processPerConn.toFixed(0)} B`, `${m.processPerConn.toFixed(0)} B (fit ${m.processFit.toFixed(0)} B)`, pct(est.processPerConn, m.processPerConn)],
+  ['process per connection', `${est.processPerConn.toFixed(0)} B`, `${m.processPerConn.toFixed(0)} B (RSS of all processes / N; fit growth ${m.processFit.toFixed(0)} B)`, pct(est.processPerConn, m.processPerConn)],
   ['kernel at N', gib(est.kernelPerConn * m.conns), gib(m.kernelPerConn * m.conns), pct(est.kernelPerConn, m.kernelPerConn)],
   ['process at N', gib(est.processPerConn * m.conns), gib(m.processPerConn * m.conns), pct(est.processPerConn, m.processPerConn)],
 ]

@@ -48,6 +48,16 @@ describe('calibration from a probe report', () => {
     assert.equal(c.bytesPerSocket, (8400 - 256) / 2)
   })
 
+  it('spreads each process base over the connections one process holds, when the report gives its shard plan', () => {
+    const report = readProbeReport(REPORT)
+    assert.equal(calibrateFromReport(report, REPORT).processBaseIncluded, false)
+    const planned = {...report, plan: {processesPerSide: 2, hardNofile: 20_000}}
+    const c = calibrateFromReport(planned, REPORT)
+    assert.equal(c.processBaseIncluded, true)
+    assert.equal(c.serverBytesPerConn, Math.round(1100 + 4_200_000 / 2 / (20_000 - 64)))
+    assert.equal(c.clientBytesPerConn, Math.round(900 + 4_100_000 / 2 / (20_000 - 64)))
+  })
+
   it('the engine presets need a report of their engine', () => {
     const c = calibrateFromReport(readProbeReport(REPORT), REPORT)
     assert.equal(resolveRuntime({runtime: 'native', calibration: c}).serverBytesPerConn, 1100)

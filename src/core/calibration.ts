@@ -1,5 +1,32 @@
 import type {ProbeReport} from './probe-report.js'
 
+/** Descriptors a probe process keeps besides its connections (the probe's own shard rule). */
+export const PROBE_FD_RESERVE = 64
+
+/** How the probe split the connections over processes, where the report says. */
+interface ProbePlan {
+  processesPerSide: number
+  hardNofile: number
+}
+
+function planOf(report: ProbeReport): ProbePlan | undefined {
+  const plan = (report as ProbeReport & {plan?: Partial<ProbePlan>}).plan
+  if (!plan || !Number.isInteger(plan.processesPerSide) || plan.processesPerSide! < 1 || !Number.isFinite(plan.hardNofile)) return undefined
+  return {processesPerSide: plan.processesPerSide!, hardNofile: plan.hardNofile!}
+}
+
+/**
+ * Process bytes per connection of one side: the growth the fit measured, plus each process's
+ * own base spread over the connections one process holds. The probe runs one process per
+ * (hard nofile - reserve) connections, so that base grows with N like the connections do.
+ */
+function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: ProbePlan | undefined): number {
+  const growth = Math.max(0, fit.bytesPerConn)
+  const perProcess = plan ? plan.hardNofile - PROBE_FD_RESERVE : 0
+  if (!plan || perProcess <= 0) return growth
+  return growth + Math.max(0, fit.baseBytes) / plan.processesPerSide / perProcess
+}
+
 /** Slab caches of the local-port bind entries (named in slabinfo only where the kernel does not merge them). */
 export const BIND_CACHES = ['tcp_bind_bucket', 'tcp_bind2_bucket'] as const
 
@@ -17,8 +44,11 @@ export interface Calibration {
   bindBytesPerConn?: number
   /** Conntrack entry bytes per connection the run's slab showed grow, or undefined. */
   conntrackBytesPerConn?: number
+  /** Process bytes per connection of the server and client sides, each process's base included where the report gives its plan. */
   serverBytesPerConn: number
   clientBytesPerConn: number
+  /** Whether the per-process base was spread over the connections (the report has its shard plan). */
+  processBaseIncluded: boolean
 }
 
 /** The per-connection figures of a validated probe report, split into the model's terms. */
@@ -28,6 +58,7 @@ export function calibrateFromReport(report: ProbeReport, file: string): Calibrat
   const bind = BIND_CACHES.reduce((sum, name) => sum + Math.max(0, slab[name] ?? 0), 0)
   const conntrack = slab.nf_conntrack === undefined ? undefined : Math.max(0, slab.nf_conntrack)
   const kernelPerConn = report.fit.kernel.bytesPerConn
+  const plan = planOf(report)
   const bytesPerSocket = (kernelPerConn - bind - (conntrack ?? 0)) / report.socketsPerConn
   return {
     file,
@@ -38,7 +69,8 @@ export function calibrateFromReport(report: ProbeReport, file: string): Calibrat
     bytesPerSocket: Math.round(bytesPerSocket),
     bindBytesPerConn: bindSeen ? Math.round(bind) : undefined,
     conntrackBytesPerConn: conntrack === undefined ? undefined : Math.round(conntrack),
-    serverBytesPerConn: Math.max(0, Math.round(report.fit.server.bytesPerConn)),
-    clientBytesPerConn: Math.max(0, Math.round(report.fit.client.bytesPerConn)),
+    serverBytesPerConn: Math.round(sideBytesPerConn(report.fit.server, plan)),
+    clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan)),
+    processBaseIncluded: plan !== undefined,
   }
 }
