@@ -136,4 +136,13 @@ describe('c1m estimate', () => {
     assert.match(stderr, /\[E_USAGE, exit 2\]/)
     assert.equal(existsSync(file), false)
   })
+
+  it('an --out path that cannot be written: exit 6, and no temp file left', async () => {
+    const file = path.join(tmp, 'no-such-dir', 'estimate.html')
+    const {json, exitCode} = await estimate(['--conns', '1M', '--root', HOST, '--out', file, '--json'])
+    assert.equal(exitCode, 6)
+    assert.equal(json.error.code, 'E_UNREADABLE')
+    assert.match(json.error.message, /cannot write --out/)
+    assert.equal(existsSync(path.dirname(file)), false)
+  })
 })
