@@ -140,6 +140,28 @@ describe('c1m apply / revert into a sandbox root', () => {
   }))
 })
 
+describe('c1m apply with a read-only /proc/sys (a container)', {skip: process.getuid?.() === 0 ? false : 'needs root for a private mount namespace'}, () => {
+  const helper = path.join(REPO_ROOT, 'dist/test/ro-proc-helper.js')
+  const inContainer = (dir: string, args: string[]) =>
+    execa('unshare', ['--mount', '--propagation', 'private', process.execPath, helper, dir, ...args], {reject: false})
+
+  it('says so with E_READ_ONLY_PROC before anything changes', withSandbox({}, async (dir) => {
+    const before = treeSnapshot(dir)
+    const out = await inContainer(dir, ['apply', '-p', 'million', '--root', dir, '--yes'])
+    assert.equal(out.exitCode, 5, out.stderr)
+    assert.match(out.stderr, /proc\/sys is not writable here \(EROFS: mounted read-only.*--persist-only.*\[E_READ_ONLY_PROC, exit 5\]/)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
+  it('--persist-only still writes the files', withSandbox({}, async (dir) => {
+    const out = await inContainer(dir, ['apply', '-p', 'million', '--root', dir, '--yes', '--persist-only'])
+    assert.equal(out.exitCode, 0, out.stderr)
+    assert.match(readSandbox(dir, 'etc/sysctl.d/90-c1m.conf'), /^net\.core\.somaxconn = 16384$/m)
+    assert.equal(readSandbox(dir, 'proc/sys/net/core/somaxconn'), '4096\n')
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+  }))
+})
+
 describe('c1m apply on this host as a user who is not root', () => {
   it('stops with E_NOT_ROOT before anything changes', {skip: process.getuid?.() === 0 ? false : 'needs root to switch to an unprivileged user'}, async () => {
     const had = existsSync('/etc/sysctl.d/90-c1m.conf')
