@@ -3,9 +3,10 @@ import {createInterface} from 'node:readline/promises'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {type Role, ROLES} from '../core/needs.js'
+import type {Role} from '../core/needs.js'
 import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {C1mError, usageError} from '../errors.js'
+import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {readState, statePath} from '../host/apply-state.js'
 import {runApply} from '../host/apply-transaction.js'
 import {requireNetns} from '../host/netns.js'
@@ -13,7 +14,6 @@ import {planProfile} from '../host/plan-profile.js'
 import {sysctlWritable} from '../host/proc-writable.js'
 import {hostRoot} from '../host/root.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
-import {parseCount} from '../units.js'
 
 export interface ApplyResult {
   profile: string
@@ -44,13 +44,13 @@ The plan shows every value: the current one, the wanted one, and the action - ra
 
   static override flags = {
     profile: Flags.string({char: 'p', summary: 'Profile name (see `c1m profiles`) or path to a profile file', required: true}),
-    conns: Flags.string({char: 'n', summary: 'Concurrent connections to size computed values for (1e6, 1M, 250k)', default: '1e6'}),
-    role: Flags.string({summary: 'What this host does with the connections', options: ROLES, default: 'server'}),
+    conns: connsFlag({default: 1_000_000}),
+    role: roleFlag({default: 'server'}),
     'allow-lower': Flags.boolean({summary: 'Also lower values that are already higher than the profile (default: only raise)'}),
     'dry-run': Flags.boolean({summary: 'Print the plan and stop'}),
     yes: Flags.boolean({char: 'y', summary: 'Apply without asking'}),
     'persist-only': Flags.boolean({summary: 'Write the files only, not /proc/sys (a container with a read-only /proc/sys)'}),
-    root: Flags.string({summary: 'Apply to a sandbox tree instead of this host (DIR/proc/sys, DIR/etc, DIR/var/lib/c1m)', default: '/'}),
+    root: rootFlag,
     netns: Flags.string({summary: 'Apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
     iface: Flags.string({summary: 'Client role: interface to add the source addresses to'}),
     addresses: Flags.string({summary: 'Client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
@@ -58,8 +58,8 @@ The plan shows every value: the current one, the wanted one, and the action - ra
 
   async run(): Promise<ApplyResult> {
     const {flags} = await this.parse(Apply)
-    const conns = parseCount(flags.conns, 'conns')
-    const role = flags.role as Role
+    const conns = flags.conns
+    const role: Role = flags.role
     if (Boolean(flags.iface) !== Boolean(flags.addresses)) throw usageError('--iface and --addresses go together', 'pass both, or neither')
     const root = hostRoot(flags.root)
     const isRoot = process.getuid?.() === 0

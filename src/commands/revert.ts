@@ -1,7 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {C1mCommand} from '../base.js'
 import {C1mError} from '../errors.js'
+import {rootFlag} from '../flags.js'
 import {type Change, readState, statePath} from '../host/apply-state.js'
 import {undoChanges} from '../host/apply-transaction.js'
 import {netnsExists} from '../host/netns.js'
@@ -33,7 +32,7 @@ Reads /var/lib/c1m/state.json (under --root), restores every change in reverse o
   ]
 
   static override flags = {
-    root: Flags.string({summary: 'The tree the apply was made to (default: this host)', default: '/'}),
+    root: rootFlag,
   }
 
   async run(): Promise<RevertResult> {

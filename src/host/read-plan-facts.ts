@@ -1,4 +1,5 @@
 import {LEGACY_NAMES} from '../core/profile/kernel-keys.js'
+import {nofileFromLimits} from '../core/profile/nofile-from-limits.js'
 import type {PlanFacts} from '../core/profile/plan-apply.js'
 import type {ResolvedValue} from '../core/profile/types.js'
 import {listIpv4} from './ip-addr.js'
@@ -36,10 +37,6 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
   }
   const nrOpen = hostValue(root, 'fs.nr_open')
   if (nrOpen !== undefined && !('fs.nr_open' in sysctl)) sysctl['fs.nr_open'] = nrOpen
-  const limits = readLimitsConf(root)
-  const last = (type: 'soft' | 'hard') => limits.entries.filter((e) => e.item === 'nofile' && e.domain === '*' && (e.type === type || e.type === '-')).at(-1)
-  const soft = last('soft')
-  const hard = last('hard')
   const systemd = readSystemd(root)
   let addresses: PlanFacts['addresses']
   if (options.iface && options.cidr) {
@@ -51,7 +48,7 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
     kernel: hostValue(root, 'kernel.osrelease'),
     memTotal: readMemory(root).meminfo?.MemTotal,
     sysctl,
-    nofile: {soft: soft?.value, hard: hard?.value, where: [...new Set([soft, hard].filter(Boolean).map((e) => `${e!.file}:${e!.line}`))].join(', ') || undefined},
+    nofile: nofileFromLimits(readLimitsConf(root).entries),
     systemd: {running: systemd.running, defaultLimitNOFILE: systemd.defaultLimitNOFILE?.value, file: systemd.defaultLimitNOFILE?.file},
     netns,
     addresses,

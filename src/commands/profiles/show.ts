@@ -1,12 +1,12 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {C1mCommand} from '../../base.js'
-import {type Role, ROLES} from '../../core/needs.js'
+import type {Role} from '../../core/needs.js'
 import type {PlanRow} from '../../core/profile/plan-apply.js'
+import {connsFlag, roleFlag, rootFlag} from '../../flags.js'
 import {planProfile} from '../../host/plan-profile.js'
 import {hostRoot} from '../../host/root.js'
 import {renderProfileTable} from '../../reports/plan-table.js'
-import {parseCount} from '../../units.js'
 
 export interface ProfileShowResult {
   name: string
@@ -33,15 +33,15 @@ Computed values (the million profile) are worked out for --conns and --role and 
   ]
 
   static override flags = {
-    conns: Flags.string({char: 'n', summary: 'Connections to size computed values for', default: '1e6'}),
-    role: Flags.string({summary: 'Role to show the values for', options: ROLES, default: 'server'}),
-    root: Flags.string({summary: 'Compare with a saved tree instead of this host', default: '/'}),
+    conns: connsFlag({default: 1_000_000}),
+    role: roleFlag({default: 'server'}),
+    root: rootFlag,
   }
 
   async run(): Promise<ProfileShowResult> {
     const {args, flags} = await this.parse(ProfilesShow)
-    const conns = parseCount(flags.conns, 'conns')
-    const role = flags.role as Role
+    const conns = flags.conns
+    const role: Role = flags.role
     const {profile, rows} = await planProfile(hostRoot(flags.root), {profile: args.name, conns, role, allowLower: false})
     if (!this.jsonEnabled()) {
       const year = profile.source.year ? ` (${profile.source.year})` : ''
