@@ -82,6 +82,8 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       this.log(`Plan: profile ${profile.name} for ${conns.toLocaleString('en-US')} connections, role ${role}, on ${where}`)
       this.log(renderPlanTable(rows))
       this.log(summarisePlan(rows))
+      const global = rows.filter((r) => r.why.includes('left alone by --netns')).map((r) => (r.kind === 'sysctl' ? r.key : r.id))
+      if (global.length > 0) this.log(`Left alone, not per namespace (set them on the host): ${global.join(', ')}`)
     }
     const result: ApplyResult = {profile: profile.name, conns, role, root: root.dir, netns: flags.netns, dryRun: flags['dry-run'], applied: false, plan: rows, changes: 0}
     if (flags['dry-run']) return result
