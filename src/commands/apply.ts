@@ -43,17 +43,17 @@ The plan shows every value: the current one, the wanted one, and the action - ra
   ]
 
   static override flags = {
-    profile: Flags.string({char: 'p', summary: 'Profile name (see `c1m profiles`) or path to a profile file', required: true}),
+    profile: Flags.string({char: 'p', helpValue: 'NAME', description: 'profile name (see `c1m profiles`) or path to a profile file', required: true}),
     conns: connsFlag({default: 1_000_000}),
     role: roleFlag({default: 'server'}),
-    'allow-lower': Flags.boolean({summary: 'Also lower values that are already higher than the profile (default: only raise)'}),
-    'dry-run': Flags.boolean({summary: 'Print the plan and stop'}),
-    yes: Flags.boolean({char: 'y', summary: 'Apply without asking'}),
-    'persist-only': Flags.boolean({summary: 'Write the files only, not /proc/sys (a container with a read-only /proc/sys)'}),
-    root: rootFlag,
-    netns: Flags.string({summary: 'Apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
-    iface: Flags.string({summary: 'Client role: interface to add the source addresses to'}),
-    addresses: Flags.string({summary: 'Client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
+    'allow-lower': Flags.boolean({description: 'also lower values that are already higher than the profile (default: only raise)'}),
+    'dry-run': Flags.boolean({description: 'print the plan and stop'}),
+    yes: Flags.boolean({char: 'y', description: 'apply without asking'}),
+    'persist-only': Flags.boolean({description: 'write the files only, not /proc/sys (a container with a read-only /proc/sys)'}),
+    root: {...rootFlag, description: 'apply to a sandbox tree instead of this host (DIR/proc/sys, DIR/etc, DIR/var/lib/c1m); with --netns, only where the record for revert is kept'},
+    netns: Flags.string({helpValue: 'NAME', description: 'apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
+    iface: Flags.string({helpValue: 'IF', description: 'client role: interface to add the source addresses to'}),
+    addresses: Flags.string({helpValue: 'CIDR', description: 'client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
   }
 
   async run(): Promise<ApplyResult> {
@@ -67,7 +67,8 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       if (!isRoot) throw new C1mError('E_NOT_ROOT', `--netns ${flags.netns} needs root (ip netns exec)`, 'run it with sudo')
       requireNetns(flags.netns)
     }
-    const {profile, rows, overrides} = await planProfile(root, {
+    // In a namespace the values live in the namespace and the host's RAM and kernel size them; --root then only says where the record is kept.
+    const {profile, rows, overrides} = await planProfile(flags.netns ? hostRoot('/') : root, {
       profile: flags.profile,
       conns,
       role,

@@ -136,7 +136,7 @@ function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): 
   if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`}
   if (!facts.systemd.running) return {...base, action: 'skip', why: 'systemd is not running here (no /run/systemd/system)'}
   const set = facts.systemd.defaultLimitNOFILE
-  const current = set ?? `${DEFAULT_NOFILE_SOFT}:524288 (systemd default)`
+  const current = set ?? `${DEFAULT_NOFILE_SOFT}:524288 (default)`
   // The soft limit is what services get; compare it.
   const soft = set ? limitNumber(set.split(':')[0])! : DEFAULT_NOFILE_SOFT
   const want = Number(v.value)
