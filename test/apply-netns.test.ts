@@ -85,6 +85,12 @@ describe('c1m apply --netns', {skip: canRun}, () => {
     }
   })
 
+  it('names an interface the namespace does not have', async () => {
+    const out = await run(['apply', '-p', 'million', '--role', 'client', '--netns', NS, '--iface', 'nosuch0', '--addresses', '10.99.0.0/24', '--dry-run'])
+    assert.equal(out.exit, 2)
+    assert.match(out.stderr, /--iface nosuch0: .*does not exist/)
+  })
+
   it('names a namespace that does not exist', async () => {
     const out = await run(['apply', '-p', 'million', '--netns', `${NS}-missing`, '--dry-run'])
     assert.equal(out.exit, 2)

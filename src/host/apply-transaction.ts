@@ -5,7 +5,7 @@ import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {LIMITS_FILE, renderLimitsConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
 import {C1mError} from '../errors.js'
 import {type ApplyState, type Change, saveState, STATE_FILE, statePath} from './apply-state.js'
-import {addIpv4, delIpv4} from './ip-addr.js'
+import {addIpv4, delIpv4, listIpv4} from './ip-addr.js'
 import {hostPath, type HostRoot} from './root.js'
 import {missingDirs, readFileOrNull, removeDirIfEmpty, removeFile, writeFileAtomic} from './write-files.js'
 import {readSysctlRaw, writeSysctlValue} from './write-sysctl.js'
@@ -43,7 +43,12 @@ export async function undoChanges(root: HostRoot, changes: Change[]): Promise<st
       const file = hostPath(root, c.path)
       await attempt(`restore ${c.path}`, () => (c.before === null ? removeFile(file) : writeFileAtomic(file, Buffer.from(c.before, 'base64'))))
     }
-    if (c.kind === 'address') await attempt(`remove ${c.address} from ${c.iface}`, () => delIpv4(c.iface, c.address, c.netns))
+    if (c.kind === 'address') {
+      await attempt(`remove ${c.address} from ${c.iface}`, async () => {
+        // Recorded before it was added: if the add failed, there is nothing to remove.
+        if ((await listIpv4(c.iface, c.netns)).includes(c.address)) await delIpv4(c.iface, c.address, c.netns)
+      })
+    }
   }
   // Keep the record while something could not be undone, so that `c1m revert` can try again.
   if (problems.length > 0) return problems
@@ -98,7 +103,11 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
           const before = await readSysctlRaw(root, r.key, options.netns)
           if (before === undefined) throw new Error(`${r.key} disappeared from /proc/sys`)
           record({kind: 'sysctl', key: r.key, before, after: r.value!, netns: options.netns})
-          await writeSysctlValue(root, r.key, r.value!, options.netns)
+          try {
+            await writeSysctlValue(root, r.key, r.value!, options.netns)
+          } catch (error) {
+            throw new Error(`writing ${r.key} = ${r.value}: ${(error as Error).message}`)
+          }
         }
       },
     })

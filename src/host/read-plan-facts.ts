@@ -2,6 +2,7 @@ import {LEGACY_NAMES} from '../core/profile/kernel-keys.js'
 import {nofileFromLimits} from '../core/profile/nofile-from-limits.js'
 import type {PlanFacts} from '../core/profile/plan-apply.js'
 import type {ResolvedValue} from '../core/profile/types.js'
+import {usageError} from '../errors.js'
 import {listIpv4} from './ip-addr.js'
 import {readLimitsConf} from './limits.js'
 import {readMemory} from './memory.js'
@@ -41,7 +42,14 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
   let addresses: PlanFacts['addresses']
   if (options.iface && options.cidr) {
     const canAdd = root.live || Boolean(options.netns)
-    const present = canAdd ? await listIpv4(options.iface, options.netns) : []
+    let present: string[] = []
+    if (canAdd) {
+      try {
+        present = await listIpv4(options.iface, options.netns)
+      } catch (error) {
+        throw usageError(`--iface ${options.iface}: ${(error as Error).message}`, `list the interfaces with \`ip link\`${options.netns ? ` inside ${options.netns}` : ''}`)
+      }
+    }
     addresses = {iface: options.iface, cidr: options.cidr, present, canAdd, why: canAdd ? undefined : 'addresses are added on the live host or in a --netns namespace, not under --root'}
   }
   return {
