@@ -4,11 +4,12 @@
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+import {REPO_ROOT} from './helpers.js'
+
+export {REPO_ROOT}
 
 let config: Config | undefined
 export async function loadConfig(): Promise<Config> {
