@@ -146,6 +146,9 @@ describe('c1m apply / revert into a sandbox root', () => {
     const bad = await run(['apply', '-p', 'no-such-profile', '--root', dir])
     assert.equal(bad.exit, 2)
     assert.match(bad.stderr, /no profile named "no-such-profile"; profiles: go-1m-epoll/)
+    const both = await run(['apply', '-p', 'million', '--root', dir, '--iface', 'lo'])
+    assert.equal(both.exit, 2)
+    assert.match(both.stderr, /--iface and --addresses go together/)
   }))
 })
 

@@ -61,6 +61,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const conns = flags.conns
     const role: Role = flags.role
     if (Boolean(flags.iface) !== Boolean(flags.addresses)) throw usageError('--iface and --addresses go together', 'pass both, or neither')
+    if (flags.netns && flags['persist-only']) throw usageError('--persist-only writes files and --netns writes none', 'use one or the other')
     const root = hostRoot(flags.root)
     const isRoot = process.getuid?.() === 0
     if (flags.netns) {
