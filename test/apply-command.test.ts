@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
-import {runCommand} from '@oclif/test'
 import {execa} from 'execa'
 
 import type {ApplyResult} from '../src/commands/apply.js'
 import type {RevertResult} from '../src/commands/revert.js'
-import {loadConfig, makeSandbox, readSandbox, removeSandbox, REPO_ROOT, treeSnapshot} from './sandbox-tree.js'
+import {makeSandbox, readSandbox, removeSandbox, REPO_ROOT, treeSnapshot} from './sandbox-tree.js'
+import {runCli as run} from './helpers.js'
 
-async function run<T>(args: string[]) {
-  // Let the test reporter write its last lines before runCommand captures stdout.
-  await new Promise((resolve) => setTimeout(resolve, 5))
-  const out = await runCommand<T>(args, await loadConfig())
-  return {...out, exit: out.error?.oclif?.exit ?? 0}
-}
 
 function withSandbox(extra: Record<string, string>, fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -28,9 +22,6 @@ function withSandbox(extra: Record<string, string>, fn: (dir: string) => Promise
   }
 }
 
-afterEach(() => {
-  process.exitCode = undefined
-})
 
 describe('c1m apply / revert into a sandbox root', () => {
   it('apply then revert restores every file byte for byte', withSandbox({}, async (dir) => {

@@ -4,18 +4,13 @@ import assert from 'node:assert/strict'
 import {cpSync, mkdtempSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {afterEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
-import {runCommand} from '@oclif/test'
 
 import type {CheckResult} from '../src/core/check.js'
-import {loadConfig, removeSandbox, REPO_ROOT} from './sandbox-tree.js'
+import {removeSandbox, REPO_ROOT} from './sandbox-tree.js'
+import {runCli as run} from './helpers.js'
 
-async function run(args: string[]) {
-  await new Promise((resolve) => setTimeout(resolve, 5))
-  const out = await runCommand(args, await loadConfig())
-  return {...out, exit: out.error?.oclif?.exit ?? Number(process.exitCode ?? 0)}
-}
 
 async function profileResults(dir: string, profile: string, extra: string[] = []): Promise<CheckResult[]> {
   const out = await run(['doctor', '--root', dir, '--profile', profile, ...extra, '--json'])
@@ -30,9 +25,6 @@ function copyFixture(name: string): string {
   return dir
 }
 
-afterEach(() => {
-  process.exitCode = undefined
-})
 
 describe('c1m doctor --profile after c1m apply', () => {
   for (const [profile, flags] of [

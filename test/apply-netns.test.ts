@@ -4,21 +4,15 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 
-import {runCommand} from '@oclif/test'
 import {execa} from 'execa'
 
 import type {ApplyResult} from '../src/commands/apply.js'
-import {loadConfig, makeSandbox, removeSandbox} from './sandbox-tree.js'
+import {makeSandbox, removeSandbox} from './sandbox-tree.js'
+import {runCli as run} from './helpers.js'
 
 const NS = `c1m-test-${process.pid}`
 const canRun = process.getuid?.() === 0 ? false : 'needs root for ip netns'
 
-async function run<T>(args: string[]) {
-  await new Promise((resolve) => setTimeout(resolve, 5))
-  const out = await runCommand<T>(args, await loadConfig())
-  process.exitCode = undefined
-  return {...out, exit: out.error?.oclif?.exit ?? 0}
-}
 
 async function inNs(...args: string[]): Promise<string> {
   return (await execa('ip', ['netns', 'exec', NS, ...args])).stdout

@@ -5,17 +5,9 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wri
 import os from 'node:os'
 import path from 'node:path'
 
-import {Config} from '@oclif/core'
-
 import {REPO_ROOT} from './helpers.js'
 
 export {REPO_ROOT}
-
-let config: Config | undefined
-export async function loadConfig(): Promise<Config> {
-  config ??= await Config.load({root: REPO_ROOT})
-  return config
-}
 
 /** Values as a 6.18 kernel on a 24 GiB machine prints them (multi-value files use tabs). */
 export const SANDBOX_SYSCTL: Record<string, string> = {
