@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 
 import {defaultMinFreeBytes, memoryInputForHost} from '../src/core/memory-input.js'
 import {estimateMemory} from '../src/core/memory-model.js'
-import {computeNeeds} from '../src/core/needs.js'
+import {computeNeeds, tcpMemPages} from '../src/core/needs.js'
 import {type EstimateRequest, planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
 import {socketCost} from '../src/core/socket-cost.js'
@@ -55,7 +55,12 @@ describe('planEstimate', () => {
     const [, pressure, max] = host.sysctl['net.ipv4.tcp_mem'].split(' ').map(Number)
     assert.equal(r.buffers.pressureAt, Math.floor((pressure * 4096) / 2048))
     assert.equal(r.buffers.maxAt, Math.floor((max * 4096) / 2048))
-    assert.deepEqual(r.settings.tcpMem, [50_000, 62_500, 75_000])
+    assert.deepEqual(r.settings.tcpMemForBuffers, [50_000, 62_500, 75_000])
+    // what apply sets for this RAM, raised only where the buffers need more
+    assert.deepEqual(r.settings.tcpMemForRam, tcpMemPages(r.ram.bytes))
+    assert.deepEqual(r.settings.tcpMem, r.settings.tcpMemForRam)
+    const heavy = plan({conns: 1_000_000, messageSize: 16_384, active: 1})
+    assert.equal(heavy.settings.tcpMem[2], 1_000_000 * 4 * 1.5)
     assert.equal(plan({}).buffers.pressureAt, null)
   })
 

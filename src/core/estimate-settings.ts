@@ -41,12 +41,15 @@ export function settingRows(result: EstimateResult, sysctl: Record<string, strin
     {name: 'net.netfilter.nf_conntrack_max', value: String(s.conntrackMax), current: sysctl['net.netfilter.nf_conntrack_max'], why: result.conntrack.counted ? 'one entry per connection plus 10%' : `one entry per connection plus 10%, needed once a ruleset tracks connections; now ${result.conntrack.why}`},
     {name: 'net.netfilter.nf_conntrack_buckets', value: String(s.conntrackBuckets), current: sysctl['net.netfilter.nf_conntrack_buckets'], why: 'a quarter of the entries, so chains average 4 or fewer'},
   )
-  const idle = s.tcpMem[2] === 0
+  const buffers = s.tcpMemForBuffers
+  const raised = buffers.some((v, i) => v > s.tcpMemForRam[i])
   rows.push({
     name: 'net.ipv4.tcp_mem (pages)',
-    value: idle ? 'as now' : s.tcpMem.join(' '),
+    value: s.tcpMem.join(' '),
     current: s.tcpMemCurrent?.join(' '),
-    why: idle ? 'idle connections hold no buffer pages; pass --message-size and --active for a traffic pattern' : `low at the ${n(s.tcpMem[0])} pages the buffers take, pressure +25%, max +50%`,
+    why: buffers[2] === 0
+      ? 'what c1m apply sets: 3/32, 1/8 and 3/16 of RAM; idle connections hold no buffer pages (see --message-size, --active)'
+      : `3/32, 1/8 and 3/16 of RAM, as c1m apply sets${raised ? ', raised to' : '; the buffers need'} ${buffers.join(' ')} (${n(buffers[0])} pages in use, pressure +25%, max +50%)`,
   })
   return rows
 }

@@ -3,7 +3,7 @@ import type {Calibration} from './calibration.js'
 import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
 import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
 import {
-  computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded,
+  computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages,
 } from './needs.js'
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
@@ -36,8 +36,15 @@ export interface ChartPoint {
 }
 
 export interface EstimateSettings extends Needs {
-  /** net.ipv4.tcp_mem in pages for the buffers N connections hold; all zero when idle. */
+  /**
+   * net.ipv4.tcp_mem in pages: what `c1m apply` sets for this RAM (tcpMemPages), raised where
+   * the buffers of N connections need more.
+   */
   tcpMem: [number, number, number]
+  /** tcp_mem `c1m apply --profile million` sets for this RAM. */
+  tcpMemForRam: [number, number, number]
+  /** tcp_mem the buffers alone need (tcpMemNeeded); all zero when idle. */
+  tcpMemForBuffers: [number, number, number]
   /** This host's tcp_mem, if read. */
   tcpMemCurrent?: [number, number, number]
   /** Client side: the port range to use and the source addresses it takes. */
@@ -122,9 +129,13 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
 
   const tcpMemCurrent = tcpMemOf(host)
   const reach = tcpMemCurrent ? tcpMemReach(tcpMemCurrent, buffers) : undefined
+  const forRam = tcpMemPages(ramBytes)
+  const forBuffers = tcpMemNeeded(connsPerHost * buffers, PAGE_SIZE)
   const settings: EstimateSettings = {
     ...computeNeeds({conns: connsPerHost, role}),
-    tcpMem: tcpMemNeeded(connsPerHost * buffers, PAGE_SIZE),
+    tcpMem: [0, 1, 2].map((i) => Math.max(forRam[i], forBuffers[i])) as [number, number, number],
+    tcpMemForRam: forRam,
+    tcpMemForBuffers: forBuffers,
     tcpMemCurrent,
   }
   if (role !== 'server') {
