@@ -1,0 +1,90 @@
+import {writeFileSync, renameSync} from 'node:fs'
+import path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {planShards} from '../core/plan-shards.js'
+import {parseDuration} from '../duration.js'
+import {C1mError, EXIT_CODES, usageError} from '../errors.js'
+import {hostRoot} from '../host/root.js'
+import {ENGINES, type Engine} from '../probe/engine.js'
+import {readHardNofile} from '../probe/hard-nofile.js'
+import {preflightProbe} from '../probe/preflight.js'
+import {progress} from '../probe/progress.js'
+import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
+import {renderProbeReport} from '../reports/probe-text.js'
+import {parseCount} from '../units.js'
+
+export default class Probe extends C1mCommand {
+  static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
+
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`.`
+
+  static override examples = [
+    {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
+    {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
+    {description: 'What a node.js server costs per connection', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node'},
+  ]
+
+  static override flags = {
+    conns: Flags.string({char: 'n', description: 'connections to reach (1e6, 1M, 250k)', default: '100k'}),
+    engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native'}),
+    steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100}),
+    out: Flags.string({char: 'o', description: 'write the JSON report (c1m.probe/1) to this file'}),
+    settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
+    inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
+    'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
+  }
+
+  async run(): Promise<ProbeRunReport> {
+    const {flags} = await this.parse(Probe)
+    const conns = parseCount(flags.conns, 'conns')
+    const settleMs = parseDuration(flags.settle, 'settle')
+    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
+    if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
+    if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
+    const engine = flags.engine as Engine
+    const out = flags.out ? path.resolve(flags.out) : undefined
+
+    const root = hostRoot('/')
+    const hardNofile = readHardNofile(root)
+    const shards = planShards({conns, hardNofile, sources: {kind: 'loopback'}})
+    preflightProbe(root, {conns, engine, processes: shards.length * 2, socketsPerConn: 2})
+
+    const abort = new AbortController()
+    const onSignal = () => {
+      progress('interrupted: finishing this step, then closing every connection')
+      abort.abort()
+    }
+    process.once('SIGINT', onSignal)
+    let report: ProbeRunReport
+    try {
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: abort.signal})
+    } finally {
+      process.removeListener('SIGINT', onSignal)
+    }
+
+    if (out) writeReport(out, report)
+    if (report.stopped) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
+    }
+    if (!this.jsonEnabled()) {
+      this.log(renderProbeReport(report))
+      if (out) this.log(`report written to ${out}`)
+    }
+    return report
+  }
+}
+
+/** Write the report whole or not at all: a temp file beside it, then rename. */
+function writeReport(file: string, report: ProbeRunReport): void {
+  const temp = `${file}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, JSON.stringify(report, null, 2) + '\n')
+    renameSync(temp, file)
+  } catch (error) {
+    throw new C1mError('E_UNREADABLE', `cannot write the report to ${file}: ${(error as Error).message}`, 'pass --out a path in a writable directory')
+  }
+}
