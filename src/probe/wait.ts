@@ -1,0 +1,37 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+/** Sleep for ms (Infinity: until aborted); returns false when the signal cut it short. */
+export async function waitFor(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false
+  try {
+    // setTimeout cannot wait longer than 2^31-1 ms; wait in day-long slices.
+    let left = ms
+    while (left > 0) {
+      const slice = Math.min(left, 86_400_000)
+      await sleep(slice, undefined, {signal})
+      left -= slice
+    }
+    return true
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') return false
+    throw error
+  }
+}
+
+/** An AbortSignal that fires on SIGINT or SIGTERM until `release()` is called. */
+export function abortOnSignals(onSignal: (name: string) => void): {signal: AbortSignal; release: () => void} {
+  const controller = new AbortController()
+  const handler = (name: NodeJS.Signals) => {
+    onSignal(name)
+    controller.abort()
+  }
+  process.on('SIGINT', handler)
+  process.on('SIGTERM', handler)
+  return {
+    signal: controller.signal,
+    release() {
+      process.removeListener('SIGINT', handler)
+      process.removeListener('SIGTERM', handler)
+    },
+  }
+}
