@@ -94,6 +94,10 @@ export function sourceAddressesNeeded(conns: number, ports: number, destinations
 
 /** Processes the connections must be sharded over when one process may hold only `hardNofile` descriptors. */
 export function processesNeeded(conns: number, hardNofile: number): number {
-  const perProcess = hardNofile - FD_RESERVE
-  return perProcess > 0 ? Math.ceil(conns / perProcess) : Number.POSITIVE_INFINITY
+  return Math.ceil(conns / usableFds(hardNofile))
+}
+
+/** Sockets a process can hold under a nofile limit: the limit less a reserve (1/16 of it when small). */
+export function usableFds(limit: number): number {
+  return Math.max(1, limit - Math.min(FD_RESERVE, Math.floor(limit / 16)))
 }

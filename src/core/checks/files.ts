@@ -1,6 +1,6 @@
 import type {LimitsEntry} from '../../host/limits.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
-import {FD_RESERVE, processesNeeded, socketsPerConnection} from '../needs.js'
+import {processesNeeded, socketsPerConnection, usableFds} from '../needs.js'
 
 const CAP_SYS_RESOURCE = 24n
 
@@ -59,7 +59,7 @@ export const fileChecks: Check[] = [
         status: nrOpen >= need ? 'pass' : 'fail',
         current: fmt(nrOpen),
         needed: `>= ${fmt(need)}`,
-        breaksAt: nrOpen - FD_RESERVE,
+        breaksAt: usableFds(nrOpen),
         fix: nrOpen >= need ? undefined : sysctlFix('fs.nr_open', ctx.needs.nrOpen),
         reason: nrOpen >= need ? undefined : `or shard the connections over ${processesNeeded(ctx.target.conns, nrOpen)} processes`,
       }
@@ -74,7 +74,7 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: Number.isFinite(hard) ? fmt(hard) : 'unlimited', needed: `>= ${fmt(need)}`, breaksAt: hard - FD_RESERVE}
+      const base = {current: Number.isFinite(hard) ? fmt(hard) : 'unlimited', needed: `>= ${fmt(need)}`, breaksAt: usableFds(hard)}
       if (hard >= need) return {status: 'pass', ...base}
       const raise = canRaiseHardLimit(ctx)
       const shards = processesNeeded(ctx.target.conns, hard)
@@ -89,8 +89,8 @@ export const fileChecks: Check[] = [
       return {
         status: 'fail',
         ...base,
-        reason: `cannot be raised here: ${raise.why}; shard the connections over ${fmt(shards)} processes of at most ${fmt(hard - FD_RESERVE)} each`,
-        fix: `raise it where the process is started (docker run --ulimit nofile=${need}:${need}, or LimitNOFILE=${need} in its systemd unit), or run ${fmt(shards)} processes with SO_REUSEPORT`,
+        reason: `cannot be raised here: ${raise.why}; raise it where the process is started, or shard the connections over ${fmt(shards)} processes of at most ${fmt(usableFds(hard))} each (SO_REUSEPORT; c1m probe does)`,
+        fix: `docker run --ulimit nofile=${need}:${need} IMAGE   # or LimitNOFILE=${need} in the systemd unit that starts it`,
       }
     },
   },
@@ -103,7 +103,7 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {soft, hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: Number.isFinite(soft) ? fmt(soft) : 'unlimited', needed: `>= ${fmt(Math.min(need, hard))}`, breaksAt: soft - FD_RESERVE}
+      const base = {current: Number.isFinite(soft) ? fmt(soft) : 'unlimited', needed: `>= ${fmt(need)}`, breaksAt: usableFds(soft)}
       if (soft >= need) return {status: 'pass', ...base}
       if (soft >= hard) return {status: 'warn', ...base, reason: 'already at the hard limit; the hard limit check says what to do'}
       return {status: 'warn', ...base, reason: 'the process can raise it up to the hard limit itself', fix: `ulimit -Sn ${Number.isFinite(hard) ? Math.min(need, hard) : need}`}

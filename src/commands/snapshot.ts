@@ -1,0 +1,30 @@
+import {Args} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {rootFlag} from '../flags.js'
+import {hostRoot} from '../host/root.js'
+import {type SnapshotSummary, writeSnapshot} from '../host/snapshot.js'
+
+export default class Snapshot extends C1mCommand {
+  static override args = {
+    dir: Args.string({description: 'new directory to write the host tree into', required: true}),
+  }
+
+  static override description = `Save the host state doctor reads (/proc/sys, meminfo, slabinfo, sockstat, limits, sysctl and limits files, systemd settings, kernel log, interface addresses) into a directory, to audit it elsewhere with \`c1m doctor --root DIR\`.`
+
+  static override examples = [
+    {description: 'Save this host, then audit the copy', command: '<%= config.bin %> <%= command.id %> ./host-a && <%= config.bin %> doctor --root ./host-a'},
+  ]
+
+  static override flags = {
+    root: rootFlag,
+  }
+
+  async run(): Promise<SnapshotSummary> {
+    const {args, flags} = await this.parse(Snapshot)
+    const summary = await writeSnapshot(hostRoot(flags.root), args.dir)
+    this.log(`Saved ${summary.files} files (${summary.sysctls} sysctls; ${summary.unreadable} unreadable kept as empty) to ${summary.dir}`)
+    this.log(`Audit it with: c1m doctor --root ${args.dir}`)
+    return summary
+  }
+}

@@ -1,0 +1,88 @@
+import type {HostSnapshot} from '../host/read-host.js'
+import {type Check, type CheckContext, type CheckResult, Skip, type Status} from './check.js'
+import {ALL_CHECKS} from './checks/index.js'
+import {computeNeeds, type Needs, type Target} from './needs.js'
+
+export const DOCTOR_SCHEMA = 'c1m.doctor/1'
+
+export interface FirstBreak {
+  id: string
+  title: string
+  status: Status
+  breaksAt?: number
+  fix?: string
+}
+
+export interface DoctorReport {
+  schema: typeof DOCTOR_SCHEMA
+  generatedAt: string
+  host: {root: string; live: boolean; kernel?: string; pid: number | 'self'}
+  target: Target
+  needs: Needs
+  summary: Record<Status, number>
+  /** The finding that stops the host first on the way to N, or null when nothing does. */
+  firstBreak: FirstBreak | null
+  results: CheckResult[]
+}
+
+export interface DoctorOptions {
+  /** Check IDs to waive; they are reported as skip. */
+  skip?: string[]
+  /** Checks beyond the built-in ones (a profile's values). */
+  extraChecks?: Check[]
+  now?: Date
+}
+
+function evaluateOne(check: Check, ctx: CheckContext, waived: boolean): CheckResult {
+  const {evaluate, ...meta} = check
+  if (waived) return {...meta, status: 'skip', reason: 'waived with --skip'}
+  try {
+    return {...meta, ...evaluate(ctx)}
+  } catch (error) {
+    if (error instanceof Skip) return {...meta, status: 'skip', reason: error.message}
+    throw error
+  }
+}
+
+/**
+ * What breaks first: among failures (else warnings), the one whose limit is reached at
+ * the fewest connections; findings without such a count come after those with one.
+ */
+export function findFirstBreak(results: CheckResult[]): FirstBreak | null {
+  for (const status of ['fail', 'warn'] as const) {
+    const found = results.filter((r) => r.status === status)
+    if (found.length === 0) continue
+    const ranked = [...found].sort((a, b) => (a.breaksAt ?? Number.POSITIVE_INFINITY) - (b.breaksAt ?? Number.POSITIVE_INFINITY))
+    const r = ranked[0]
+    return {id: r.id, title: r.title, status: r.status, breaksAt: r.breaksAt, fix: r.fix}
+  }
+  return null
+}
+
+/** Evaluate every check against a host snapshot for a target. Pure: no host access. */
+export function runDoctor(host: HostSnapshot, target: Target, options: DoctorOptions = {}): DoctorReport {
+  const needs = computeNeeds(target)
+  const ctx: CheckContext = {host, target, needs}
+  const skip = new Set(options.skip ?? [])
+  const checks = [...ALL_CHECKS, ...(options.extraChecks ?? [])]
+  const results = checks.map((check) => evaluateOne(check, ctx, skip.has(check.id)))
+  const summary: Record<Status, number> = {pass: 0, warn: 0, fail: 0, skip: 0}
+  for (const r of results) summary[r.status]++
+  return {
+    schema: DOCTOR_SCHEMA,
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    host: {root: host.root, live: host.live, kernel: host.sysctl['kernel.osrelease'], pid: host.process.pid},
+    target,
+    needs,
+    summary,
+    firstBreak: findFirstBreak(results),
+    results,
+  }
+}
+
+/** Exit status for --fail-on: 1 when any result is at or above the level. */
+export function failOnExit(report: DoctorReport, level: 'warn' | 'fail' | 'none'): 0 | 1 {
+  if (level === 'none') return 0
+  const levels: Status[] = level === 'warn' ? ['warn', 'fail'] : ['fail']
+  return report.results.some((r) => levels.includes(r.status)) ? 1 : 0
+}

@@ -1,0 +1,98 @@
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {C1mError} from '../errors.js'
+import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
+import {type HostRoot, readNonBlocking} from './root.js'
+
+/** Host files doctor reads, besides /proc/sys, /dev/kmsg and the addresses. */
+const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
+const DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/lib/sysctl.d', '/usr/local/lib/sysctl.d', '/lib/sysctl.d', '/etc/security/limits.d', '/etc/systemd/system.conf.d']
+/** /proc/sys subtrees that are not settings. */
+const SKIP_SYS = new Set(['/proc/sys/fs/binfmt_misc'])
+
+export interface SnapshotSummary {
+  dir: string
+  files: number
+  sysctls: number
+  unreadable: number
+}
+
+function copyTree(src: string, dest: string, counts: SnapshotSummary, isSysctl: boolean): void {
+  for (const name of readdirSync(src)) {
+    const from = path.join(src, name)
+    if (SKIP_SYS.has(from)) continue
+    const to = path.join(dest, name)
+    let stat
+    try {
+      stat = statSync(from)
+    } catch {
+      continue
+    }
+    if (stat.isDirectory()) {
+      mkdirSync(to, {recursive: true})
+      copyTree(from, to, counts, isSysctl)
+    } else if (stat.isFile()) {
+      try {
+        writeFileSync(to, readFileSync(from))
+        counts.files++
+        if (isSysctl) counts.sysctls++
+      } catch {
+        // Write-only or restricted sysctls: keep an empty file so the key is known to exist.
+        writeFileSync(to, '')
+        counts.unreadable++
+      }
+    }
+  }
+}
+
+/**
+ * Write the host state doctor reads into DIR, so `c1m doctor --root DIR` audits it elsewhere.
+ * Writes into a temporary sibling and renames it into place: a failed snapshot leaves nothing.
+ */
+export async function writeSnapshot(root: HostRoot, dir: string): Promise<SnapshotSummary> {
+  const target = path.resolve(dir)
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new C1mError('E_USAGE', `${dir} already exists and is not empty`, 'pass a new directory name')
+  }
+  const temp = `${target}.partial-${process.pid}`
+  const counts: SnapshotSummary = {dir: target, files: 0, sysctls: 0, unreadable: 0}
+  try {
+    mkdirSync(temp, {recursive: true})
+    const at = (file: string) => path.join(temp, file)
+    mkdirSync(at('/proc/sys'), {recursive: true})
+    copyTree(path.join(root.dir, 'proc/sys'), at('/proc/sys'), counts, true)
+    for (const file of FILES) {
+      try {
+        mkdirSync(path.dirname(at(file)), {recursive: true})
+        copyFileSync(path.join(root.dir, file), at(file))
+        counts.files++
+      } catch {
+        counts.unreadable++
+      }
+    }
+    for (const d of DIRS) {
+      const src = path.join(root.dir, d)
+      if (!existsSync(src)) continue
+      mkdirSync(at(d), {recursive: true})
+      copyTree(src, at(d), counts, false)
+    }
+    if (existsSync(path.join(root.dir, 'run/systemd/system'))) mkdirSync(at('/run/systemd/system'), {recursive: true})
+    const kmsg = readNonBlocking(root, '/dev/kmsg')
+    if (kmsg.ok) {
+      mkdirSync(at('/dev'), {recursive: true})
+      writeFileSync(at('/dev/kmsg'), kmsg.text)
+    }
+    const {addresses} = await readAddresses(root)
+    mkdirSync(path.dirname(at(SAVED_ADDRESSES)), {recursive: true})
+    writeFileSync(at(SAVED_ADDRESSES), JSON.stringify(addresses, null, 2) + '\n')
+    writeFileSync(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir}, null, 2) + '\n')
+    if (existsSync(target)) rmSync(target, {recursive: true})
+    renameSync(temp, target)
+  } catch (error) {
+    rmSync(temp, {recursive: true, force: true})
+    if (error instanceof C1mError) throw error
+    throw new C1mError('E_RUNTIME', `snapshot to ${dir} failed: ${(error as Error).message}`, 'check the directory is writable and has space')
+  }
+  return counts
+}

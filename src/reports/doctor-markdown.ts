@@ -1,0 +1,31 @@
+import {AREAS} from '../core/check.js'
+import type {DoctorReport} from '../core/evaluate.js'
+import {formatCount} from '../units.js'
+import {firstBreakLine} from './doctor-table.js'
+
+const ICON = {pass: 'PASS', warn: 'WARN', fail: '**FAIL**', skip: 'skip'}
+
+function cell(text: string | undefined): string {
+  return (text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ')
+}
+
+/** Markdown for pasting into a ticket: a table per area, then the fixes. */
+export function renderDoctorMarkdown(report: DoctorReport): string {
+  const out = [`## c1m doctor: ${formatCount(report.target.conns)} ${report.target.role} connections`, '', `**${firstBreakLine(report)}**`, '']
+  const areas = [...new Set(report.results.map((r) => r.area))]
+  for (const area of areas) {
+    out.push(`### ${AREAS[area]}`, '', '| status | check | current | needed |', '|---|---|---|---|')
+    for (const r of report.results.filter((x) => x.area === area)) {
+      out.push(`| ${ICON[r.status]} | \`${r.id}\` | ${cell(r.status === 'skip' ? r.reason : r.current)} | ${cell(r.needed)} |`)
+    }
+    out.push('')
+  }
+  const todo = report.results.filter((r) => r.fix && (r.status === 'fail' || r.status === 'warn'))
+  if (todo.length > 0) {
+    out.push('### Fixes', '')
+    for (const r of todo) out.push(`- \`${r.id}\`${r.reason ? ` (${cell(r.reason)})` : ''}:`, '  ```sh', `  ${r.fix}`, '  ```')
+  }
+  const s = report.summary
+  out.push('', `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip. Generated ${report.generatedAt}.`)
+  return out.join('\n')
+}
