@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {validateProbeReport} from '../src/core/probe-report.js'
+import type {ProbeRunReport} from '../src/probe/run-probe.js'
+import {runCli} from './cli.js'
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
+after(() => rmSync(dir, {recursive: true, force: true}))
+
+/** Both ends of a loopback socket cost kernel memory; one idle TCP socket is a few KiB of slab. */
+function assertPlausibleKernelCost(report: ProbeRunReport): void {
+  const perSocket = report.fit.kernel.bytesPerSocket
+  assert.ok(perSocket > 1024 && perSocket < 64 * 1024, `kernel ${perSocket} bytes per socket`)
+  assert.ok(report.fit.slabPerConn!.TCP > 2 * 1024, `TCP slab ${report.fit.slabPerConn!.TCP} per connection`)
+}
+
+describe('c1m probe', () => {
+  it('ramps real loopback connections, checks the echo and writes a valid report', async () => {
+    const out = path.join(dir, 'native.json')
+    const {envelope, exitCode, stderr} = await runCli<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--json'])
+    assert.equal(exitCode, 0)
+    const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
+    assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000, 3000])
+    assert.deepEqual(report.samples.map((s) => s.established), [0, 1000, 2000, 3000])
+    assert.deepEqual(report.echo, {sent: 3000, echoed: 3000})
+    assert.equal(report.engine, 'native')
+    assert.equal(report.socketsPerConn, 2)
+    assertPlausibleKernelCost(report)
+    assert.deepEqual(envelope.result.fit, report.fit)
+    assert.match(stderr, /step 3\/3: 3000 connections/)
+  })
+
+  it('splits connections over processes when one process may not hold them all', async () => {
+    // The hard limit here is 20000 descriptors per process: 25000 connections need two per side.
+    const {envelope, exitCode} = await runCli<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms', '--json'])
+    assert.equal(exitCode, 0)
+    assert.equal(envelope.result.plan.processesPerSide, 2)
+    assert.equal(envelope.result.samples.at(-1)!.established, 25_000)
+    assert.deepEqual(envelope.result.echo, {sent: 25_000, echoed: 25_000})
+  })
+
+  it('measures the node engine, whose processes grow with connections', async () => {
+    const {envelope, exitCode} = await runCli<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms', '--json'])
+    assert.equal(exitCode, 0)
+    const report = envelope.result
+    assert.equal(report.engine, 'node')
+    assert.equal(report.samples.at(-1)!.established, 4000)
+    assert.ok(report.fit.server.bytesPerConn > 500, `node server ${report.fit.server.bytesPerConn} bytes per connection`)
+    assertPlausibleKernelCost(report)
+  })
+
+  it('prints the samples and the fit for people', async () => {
+    const {stdout, exitCode} = await runCli(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
+    assert.equal(exitCode, 0)
+    assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
+    assert.match(stdout, /kernel: .* per connection .*per socket/)
+    assert.match(stdout, /echo check: 2,000 of 2,000 connections answered/)
+  })
+
+  it('refuses bad input with exit 2 and writes nothing', async () => {
+    const out = path.join(dir, 'never.json')
+    for (const args of [['--conns', 'lots'], ['--conns', '10', '--steps', '20'], ['--engine', 'java'], ['--settle', 'later']]) {
+      const {envelope, exitCode} = await runCli(['probe', ...args, '--out', out, '--json'])
+      assert.equal(exitCode, 2, args.join(' '))
+      assert.equal(envelope.error?.code, 'E_USAGE')
+    }
+    assert.equal(existsSync(out), false)
+  })
+
+  it('refuses a run this host cannot hold before starting anything (E_PREFLIGHT, exit 9)', async () => {
+    // 2.5M loopback connections need 5M file handles; fs.file-max here is about 2.4M.
+    const {envelope, exitCode} = await runCli(['probe', '--conns', '2.5M', '--json'])
+    assert.equal(exitCode, 9)
+    assert.equal(envelope.error?.code, 'E_PREFLIGHT')
+    assert.match(envelope.error!.message, /file handles|MiB/)
+  })
+})
