@@ -50,8 +50,17 @@ export abstract class C1mCommand extends Command {
   }
 }
 
+/** oclif wraps an error thrown while parsing a flag as "Parsing --flag \n\t<message>\nSee more help with --help". */
+function unwrapParseMessage(message: string): string {
+  const match = /^Parsing --\S+\s*\n\t([\s\S]*?)\nSee more help with --help$/.exec(message)
+  return match ? match[1] : message
+}
+
 function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undefined): C1mError | undefined {
-  if (error instanceof C1mError) return error
+  if (error instanceof C1mError) {
+    error.message = unwrapParseMessage(error.message)
+    return error
+  }
   // oclif's own parse errors (unknown flag, value not among the options, missing value)
   if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
     const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? error.message

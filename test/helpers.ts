@@ -1,28 +1,47 @@
-import {Config} from '@oclif/core'
-import {runCommand} from '@oclif/test'
+import {execa} from 'execa'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures')
+export const BIN = path.join(REPO_ROOT, 'bin/run.js')
 
-let config: Config | undefined
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
 
-/** Run a c1m command in-process with a Config loaded once; returns output and the exit code it set. */
-export async function run(args: string[]): Promise<{stdout: string; stderr: string; exitCode: number; result: unknown}> {
-  config ??= await Config.load({root: REPO_ROOT})
-  process.exitCode = undefined
-  const {stdout, stderr, error, result} = await runCommand(args, config)
-  const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
-  const exitCode = exit ?? Number(process.exitCode ?? 0)
-  process.exitCode = undefined
-  if (error && exit === undefined) throw error
-  return {stdout, stderr, exitCode, result}
+/**
+ * Run the real `c1m` binary with arguments, as a user would. (oclif's in-process runCommand
+ * captures process.stdout, which node:test's worker uses to report results, so commands
+ * run in a child process instead.) Bounded by a timeout; never throws on a non-zero exit.
+ */
+export async function run(args: string[], options: {timeout?: number; env?: Record<string, string>} = {}): Promise<RunResult> {
+  const result = await execa('node', [BIN, ...args], {
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+    env: {NO_COLOR: '1', ...options.env},
+    stdin: 'ignore',
+  })
+  if (result.timedOut) throw new Error(`c1m ${args.join(' ')} timed out`)
+  return {stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1}
+}
+
+export interface Envelope<T> {
+  status: number
+  result: T
+  warnings: string[]
+  error?: {code: string; message: string; suggestion?: string}
 }
 
 /** Run a command with --json and parse the envelope it printed. */
-export async function runJson<T = Record<string, unknown>>(args: string[]): Promise<{envelope: {status: number; result: T; warnings: string[]; error?: {code: string; message: string}}; exitCode: number; stderr: string}> {
-  const {stdout, stderr, exitCode} = await run([...args, '--json'])
-  return {envelope: JSON.parse(stdout), exitCode, stderr}
+export async function runJson<T = Record<string, unknown>>(args: string[], options?: {timeout?: number}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
+  const {stdout, stderr, exitCode} = await run([...args, '--json'], options)
+  try {
+    return {envelope: JSON.parse(stdout) as Envelope<T>, exitCode, stderr}
+  } catch {
+    throw new Error(`c1m ${args.join(' ')} --json printed no JSON (exit ${exitCode}): ${stdout.slice(0, 200)} ${stderr.slice(0, 500)}`)
+  }
 }

@@ -46,7 +46,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     if (flags.pid !== undefined && !existsSync(hostPath(root, `/proc/${flags.pid}`))) {
       throw new C1mError('E_NO_PROCESS', `--pid ${flags.pid}: no such process${root.live ? '' : ` in ${root.dir}`}`, 'pass the PID of a running server (pgrep -f NAME)')
     }
-    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role !== 'server'})
+    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client'})
     const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip})
     process.exitCode = failOnExit(report, flags['fail-on'] as 'warn' | 'fail' | 'none')
     if (!this.jsonEnabled()) {

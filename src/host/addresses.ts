@@ -17,9 +17,9 @@ function prefixFromNetmask(mask: string): number {
 }
 
 /**
- * Local addresses per interface. On the live host systeminformation names the interfaces
- * (and which is up and default); Node's os.networkInterfaces() lists every address on each,
- * including ones added with `ip addr add`. In a saved tree, the snapshot's file.
+ * Local addresses per interface that is not down. Interfaces and their state come from
+ * /sys/class/net; every address on each (including ones added with `ip addr add`) from
+ * Node's os.networkInterfaces(). In a saved tree, the snapshot's file.
  */
 export async function readAddresses(root: HostRoot): Promise<{addresses: LocalAddress[]; problem?: string}> {
   if (!root.live) {
@@ -27,12 +27,11 @@ export async function readAddresses(root: HostRoot): Promise<{addresses: LocalAd
     if (!saved.ok) return {addresses: [], problem: saved.reason}
     return {addresses: JSON.parse(saved.text) as LocalAddress[]}
   }
-  const [si, os] = await Promise.all([import('systeminformation'), import('node:os')])
-  const ifaces = await si.default.networkInterfaces()
-  const up = new Set((Array.isArray(ifaces) ? ifaces : [ifaces]).filter((i) => i.operstate !== 'down').map((i) => i.iface))
+  const os = await import('node:os')
   const addresses: LocalAddress[] = []
   for (const [iface, list] of Object.entries(os.networkInterfaces())) {
-    if (!up.has(iface)) continue
+    const state = readHostText(root, `/sys/class/net/${iface}/operstate`)
+    if (state.ok && state.text.trim() === 'down') continue
     for (const a of list ?? []) {
       addresses.push({iface, address: a.address, family: a.family, prefix: prefixFromNetmask(a.netmask), internal: a.internal})
     }

@@ -1,9 +1,17 @@
-import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
 import {type HostRoot, readNonBlocking} from './root.js'
+
+/** What machine this is, for the reader of a snapshot (systeminformation; live host only). */
+async function describeMachine(root: HostRoot): Promise<Record<string, unknown> | undefined> {
+  if (!root.live) return undefined
+  const si = (await import('systeminformation')).default
+  const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()])
+  return {hostname: os.hostname, distro: `${os.distro} ${os.release}`.trim(), kernel: os.kernel, arch: os.arch, cpu: `${cpu.manufacturer} ${cpu.brand}`.trim(), cores: cpu.cores, memTotalBytes: mem.total}
+}
 
 /** Host files doctor reads, besides /proc/sys, /dev/kmsg and the addresses. */
 const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
@@ -65,7 +73,8 @@ export async function writeSnapshot(root: HostRoot, dir: string): Promise<Snapsh
     for (const file of FILES) {
       try {
         mkdirSync(path.dirname(at(file)), {recursive: true})
-        copyFileSync(path.join(root.dir, file), at(file))
+        // procfs files report size 0, so read them rather than copy them
+        writeFileSync(at(file), readFileSync(path.join(root.dir, file)))
         counts.files++
       } catch {
         counts.unreadable++
@@ -86,7 +95,7 @@ export async function writeSnapshot(root: HostRoot, dir: string): Promise<Snapsh
     const {addresses} = await readAddresses(root)
     mkdirSync(path.dirname(at(SAVED_ADDRESSES)), {recursive: true})
     writeFileSync(at(SAVED_ADDRESSES), JSON.stringify(addresses, null, 2) + '\n')
-    writeFileSync(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir}, null, 2) + '\n')
+    writeFileSync(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir, machine: await describeMachine(root)}, null, 2) + '\n')
     if (existsSync(target)) rmSync(target, {recursive: true})
     renameSync(temp, target)
   } catch (error) {

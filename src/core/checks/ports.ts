@@ -60,7 +60,7 @@ export const portChecks: Check[] = [
     id: 'ports.sources',
     area: 'ports',
     title: 'source addresses for N connections to one ip:port',
-    reads: ['/proc/sys/net/ipv4/ip_local_port_range', 'interfaces (systeminformation)'],
+    reads: ['/proc/sys/net/ipv4/ip_local_port_range', '/sys/class/net/*/operstate', 'interface addresses'],
     why: 'past one range of ports per source address, connect() fails with EADDRNOTAVAIL; more source addresses (or destination ports) are the only way on',
     evaluate(ctx) {
       const {ports, sources} = portFacts(ctx)
