@@ -171,7 +171,8 @@ async function echoRound() {
       sent++
     } else writeFailed++
   }
-  const deadline = Date.now() + 10_000 + sent / 20
+  // 30 s plus 0.5 ms per connection, as the native client.
+  const deadline = Date.now() + 30_000 + sent / 2
   while (echoed < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   say({event: 'echo', sent, echoed, writeFailed, established: counts.established})
 }

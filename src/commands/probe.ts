@@ -19,7 +19,7 @@ import {parseCount} from '../units.js'
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -69,6 +69,10 @@ Connections are split over as many server and client processes as the per-proces
     if (report.stopped) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
       this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
+    }
+    if (report.echo && report.echo.echoed < report.echo.sent) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`${report.echo.sent - report.echo.echoed} of ${report.echo.sent} connections did not echo in time`)
     }
     if (!this.jsonEnabled()) {
       this.log(renderProbeReport(report))

@@ -15,7 +15,10 @@ export interface Peer {
   ready: ProbeRecord
   /** Send a command and wait for the one record it answers with. */
   ask(command: string, timeoutMs: number): Promise<ProbeRecord>
-  /** Close stdin (the process resets its connections and exits); kill it if it lingers. */
+  /**
+   * Close stdin: the process resets its connections and exits. It is killed only if it
+   * lingers past the timeout, since a killed client's sockets close with FIN and sit in TIME_WAIT.
+   */
   stop(timeoutMs?: number): Promise<ProbeRecord | undefined>
 }
 
@@ -119,7 +122,7 @@ export async function startPeer(program: Program, args: string[], name: string, 
       child.stdin!.write(`${command}\n`)
       return nextRecord(askTimeoutMs, command)
     },
-    async stop(stopTimeoutMs = 10_000) {
+    async stop(stopTimeoutMs = 120_000) {
       if (exited) return undefined
       child.stdin!.end()
       let last: ProbeRecord | undefined

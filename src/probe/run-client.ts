@@ -77,7 +77,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     result.openSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
     result.connectsPerSecond = Math.round(result.established / Math.max(result.openSeconds, 1e-3))
     if (options.echo && result.established > 0 && !options.signal?.aborted) {
-      result.echo = await echoCheck(clients, 15_000 + result.established)
+      result.echo = await echoCheck(clients, 60_000 + result.established)
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections answered`)
     }
     if (options.holdMs > 0 && !result.stopped && !options.signal?.aborted) {

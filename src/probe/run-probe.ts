@@ -44,7 +44,9 @@ export type ProbeRunReport = ProbeReport & {
   requestedConns: number
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
-  echo?: {sent: number; echoed: number}
+  echo?: {sent: number; echoed: number; seconds: number}
+  /** Seconds to reset every connection and stop the processes. */
+  closeSeconds?: number
   /** Why the ramp ended before the requested count, when it did. */
   stopped?: string
 }
@@ -57,17 +59,26 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 
   const servers: Peer[] = await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
   let clients: Peer[] = []
+  let report: ProbeRunReport
   try {
     clients = await startClients(programs, shards, {
       targets: shards.map((shard) => [serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     })
-    return await ramp(options, shards, servers, clients)
-  } finally {
+    report = await ramp(options, shards, servers, clients)
+  } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
+    throw error
   }
+  // Clients first: they reset their connections, so neither end is left in TIME_WAIT.
+  const closing = performance.now()
+  await stopPeers(clients)
+  await stopPeers(servers)
+  report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
+  options.progress(`closed every connection in ${report.closeSeconds} s`)
+  return report
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
@@ -124,10 +135,12 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     options.progress(`step ${step}/${options.steps}: ${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  let echo: {sent: number; echoed: number} | undefined
+  let echo: ProbeRunReport['echo']
   if (held > 0) {
-    echo = await echoCheck(clients, 15_000 + held)
-    options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered`)
+    const echoStart = performance.now()
+    echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
+    echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
+    options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered in ${echo.seconds} s`)
   }
   if (samples.length < 2) {
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
