@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,6 +8,7 @@ import {after, describe, it} from 'node:test'
 import {validateProbeReport} from '../src/core/probe-report.js'
 import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {runCli} from './cli.js'
+import {REPO_ROOT} from './helpers.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
@@ -21,8 +23,10 @@ function assertPlausibleKernelCost(report: ProbeRunReport): void {
 describe('c1m probe', () => {
   it('ramps real loopback connections, checks the echo and writes a valid report', async () => {
     const out = path.join(dir, 'native.json')
-    const {envelope, exitCode, stderr} = await runCli<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--json'])
+    const html = path.join(dir, 'native.html')
+    const {envelope, exitCode, stderr} = await runCli<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html, '--json'])
     assert.equal(exitCode, 0)
+    assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td>3,000<\/td><td>3,000<\/td>/)
     const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
     assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000, 3000])
     assert.deepEqual(report.samples.map((s) => s.established), [0, 1000, 2000, 3000])
@@ -64,7 +68,7 @@ describe('c1m probe', () => {
 
   it('refuses bad input with exit 2 and writes nothing', async () => {
     const out = path.join(dir, 'never.json')
-    for (const args of [['--conns', 'lots'], ['--conns', '10', '--steps', '20'], ['--engine', 'java'], ['--settle', 'later']]) {
+    for (const args of [['--conns', 'lots'], ['--conns', '10', '--steps', '20'], ['--engine', 'java'], ['--settle', 'later'], ['--html', '/nonexistent/dir/x.html']]) {
       const {envelope, exitCode} = await runCli(['probe', ...args, '--out', out, '--json'])
       assert.equal(exitCode, 2, args.join(' '))
       assert.equal(envelope.error?.code, 'E_USAGE')
@@ -78,5 +82,31 @@ describe('c1m probe', () => {
     assert.equal(exitCode, 9)
     assert.equal(envelope.error?.code, 'E_PREFLIGHT')
     assert.match(envelope.error!.message, /file handles|MiB/)
+  })
+
+  it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
+    const out = path.join(dir, 'interrupted.json')
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    let children: number[] = []
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no second step: ${stderr}`)), 30_000)
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk
+        if (/step 2\/30/.test(stderr) && children.length === 0) {
+          clearTimeout(timer)
+          children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
+          child.kill('SIGINT')
+          resolve()
+        }
+      })
+    })
+    assert.equal(await exited, 130)
+    assert.equal(children.length, 4, 'two servers and two clients')
+    for (const pid of children) assert.equal(existsSync(`/proc/${pid}`), false, `probe process ${pid} is still there`)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
+    assert.equal(report.stopped, 'interrupted')
+    assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
   })
 })

@@ -1,4 +1,4 @@
-import {writeFileSync, renameSync} from 'node:fs'
+import {accessSync, constants, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -13,6 +13,8 @@ import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress} from '../probe/progress.js'
 import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
+import {abortOnSignals} from '../probe/wait.js'
+import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import {parseCount} from '../units.js'
 
@@ -24,7 +26,7 @@ Connections are split over as many server and client processes as the per-proces
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
     {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
-    {description: 'What a node.js server costs per connection', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node'},
+    {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
   static override flags = {
@@ -32,6 +34,7 @@ Connections are split over as many server and client processes as the per-proces
     engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native'}),
     steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100}),
     out: Flags.string({char: 'o', description: 'write the JSON report (c1m.probe/1) to this file'}),
+    html: Flags.string({description: 'write a self-contained HTML page with a chart of memory against connections'}),
     settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
@@ -46,27 +49,30 @@ Connections are split over as many server and client processes as the per-proces
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
     const out = flags.out ? path.resolve(flags.out) : undefined
+    const html = flags.html ? path.resolve(flags.html) : undefined
+    for (const [flag, file] of [['--out', out], ['--html', html]] as const) {
+      if (file) assertWritableDir(file, flag)
+    }
 
     const root = hostRoot('/')
     const hardNofile = readHardNofile(root)
     const shards = planShards({conns, hardNofile, sources: {kind: 'loopback'}})
     preflightProbe(root, {conns, engine, processes: shards.length * 2, socketsPerConn: 2})
 
-    const abort = new AbortController()
-    const onSignal = () => {
-      progress('interrupted: finishing this step, then closing every connection')
-      abort.abort()
-    }
-    process.once('SIGINT', onSignal)
     let report: ProbeRunReport
+    const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: abort.signal})
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal})
     } finally {
-      process.removeListener('SIGINT', onSignal)
+      stop.release()
     }
 
-    if (out) writeReport(out, report)
-    if (report.stopped) {
+    if (out) writeWhole(out, JSON.stringify(report, null, 2) + '\n', '--out')
+    if (html) writeWhole(html, renderProbeHtml(report), '--html')
+    if (report.stopped === 'interrupted') {
+      process.exitCode = EXIT_CODES.E_INTERRUPTED
+      this.note(`interrupted: the report holds the ${report.samples.length} samples taken`)
+    } else if (report.stopped) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
       this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
     }
@@ -77,18 +83,29 @@ Connections are split over as many server and client processes as the per-proces
     if (!this.jsonEnabled()) {
       this.log(renderProbeReport(report))
       if (out) this.log(`report written to ${out}`)
+      if (html) this.log(`chart written to ${html}`)
     }
     return report
   }
 }
 
-/** Write the report whole or not at all: a temp file beside it, then rename. */
-function writeReport(file: string, report: ProbeRunReport): void {
+/** Fail before the run, not after it, when a report could not be written. */
+function assertWritableDir(file: string, flag: string): void {
+  try {
+    accessSync(path.dirname(file), constants.W_OK)
+  } catch {
+    throw usageError(`${flag} ${file}: the directory ${path.dirname(file)} does not exist or cannot be written`)
+  }
+}
+
+/** Write a file whole or not at all: a temp file beside it, then rename. */
+function writeWhole(file: string, text: string, flag: string): void {
   const temp = `${file}.${process.pid}.tmp`
   try {
-    writeFileSync(temp, JSON.stringify(report, null, 2) + '\n')
+    writeFileSync(temp, text)
     renameSync(temp, file)
   } catch (error) {
-    throw new C1mError('E_UNREADABLE', `cannot write the report to ${file}: ${(error as Error).message}`, 'pass --out a path in a writable directory')
+    rmSync(temp, {force: true})
+    throw new C1mError('E_UNREADABLE', `cannot write ${file}: ${(error as Error).message}`, `pass ${flag} a path in a writable directory`)
   }
 }
