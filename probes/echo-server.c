@@ -134,7 +134,11 @@ static void on_accept(void) {
         if (spare_fd >= 0) {
           close(spare_fd);
           int victim = accept(listen_fd, NULL, NULL);
-          if (victim >= 0) close(victim);
+          if (victim >= 0) {
+            struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* refuse with a reset, no TIME_WAIT */
+            setsockopt(victim, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            close(victim);
+          }
           spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
         rejected++;

@@ -65,13 +65,23 @@ export interface OpenResult {
 export async function openConnections(clients: Peer[], targets: number[], timeoutMs: number): Promise<OpenResult> {
   const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  const complete = replies.every((r, i) => Number(r.established) >= targets[i])
   return {
     established: sum('established'),
     failed: sum('failed'),
     addrInUse: sum('addrInUse'),
-    error: replies.map((r) => String(r.error ?? '')).find((e) => e !== '') ?? '',
-    complete: replies.every((r, i) => Number(r.established) >= targets[i]),
+    error: complete ? '' : whyShort(replies, sum('peerClosed')),
+    complete,
   }
+}
+
+/** The first error a client met, or else why it could not go on. */
+function whyShort(replies: ProbeRecord[], peerClosed: number): string {
+  const error = replies.map((r) => String(r.error ?? '')).find((e) => e !== '')
+  if (error) return error
+  const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
+  if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
+  return closed ? closed.slice(2) : ''
 }
 
 /** Connections the servers hold now. */
