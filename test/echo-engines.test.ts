@@ -101,6 +101,37 @@ describe('probe programs', () => {
     await assert.rejects(startPeer(programs.server, ['--listen', '127.0.0.1:99999'], 'server'), /exited \(code 2\)/)
   })
 
+  it('refuse connections past the descriptor limit with a reset, and keep serving', async () => {
+    const programs = await prepareEngine('native')
+    const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
+    started.push(server)
+    const nofile = Number(server.ready.nofile)
+    const target = ['--target', `127.0.0.1:${server.ready.port}`]
+    const first = await startPeer(programs.client, [...target, '--source', '127.1.210.1:1024-65535'], 'first')
+    const second = await startPeer(programs.client, [...target, '--source', '127.1.210.2:1024-65535'], 'second')
+    started.push(first, second)
+    // Leave the server room for 100 more connections, then ask for 300.
+    const room = nofile - 16
+    assert.equal((await first.ask(`open ${room - 100}`, 60_000)).established, room - 100)
+    await second.ask('open 300', 60_000)
+    // A refusal may land after the handshake the client already counted: let the resets arrive.
+    let seen = await second.ask('count', 5000)
+    for (let tries = 0; Number(seen.failed) + Number(seen.peerClosed) === 0 && tries < 100; tries++) {
+      await sleep(50)
+      seen = await second.ask('count', 5000)
+    }
+    assert.ok(Number(seen.failed) + Number(seen.peerClosed) > 0, JSON.stringify(seen))
+    const count = await server.ask('count', 5000)
+    assert.ok(Number(count.rejected) > 0)
+    // stdio, epoll, the listener and the spare descriptor take the rest
+    assert.ok(Number(count.open) <= nofile - 5 && Number(count.open) >= room - 100, JSON.stringify(count))
+    // The refused connections were reset, not closed: none of them waits in TIME_WAIT.
+    assert.equal(socketsFrom('127.1.210.2')['06'] ?? 0, 0)
+    // and the server still echoes on the connections it holds
+    assert.equal((await first.ask('echo', 30_000)).echoed, room - 100)
+    await Promise.all([first.stop(), second.stop()])
+  })
+
   it('report a port already taken as an error line', async () => {
     const programs = await prepareEngine('native')
     const first = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'first')
