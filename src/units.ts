@@ -50,5 +50,7 @@ export function formatBytes(bytes: number): string {
 
 /** A count with thousands separators: 1,000,000. */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US')
+  if (!Number.isFinite(n)) return n > 0 ? 'unlimited' : String(n)
+  // A regex, not toLocaleString: ICU number formatting costs milliseconds per call at start-up.
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }

@@ -45,3 +45,20 @@ export async function runJson<T = Record<string, unknown>>(args: string[], optio
     throw new Error(`c1m ${args.join(' ')} --json printed no JSON (exit ${exitCode}): ${stdout.slice(0, 200)} ${stderr.slice(0, 500)}`)
   }
 }
+
+/**
+ * Run a command and, when it printed a JSON envelope, give its result: the shape the
+ * apply, revert and profile tests read ({stdout, stderr, exit, result}).
+ */
+export async function runCli<T = unknown>(args: string[], options?: {timeout?: number}): Promise<RunResult & {exit: number; result?: T}> {
+  const out = await run(args, options)
+  let result: T | undefined
+  if (args.includes('--json')) {
+    try {
+      result = (JSON.parse(out.stdout) as Envelope<T>).result
+    } catch {
+      result = undefined
+    }
+  }
+  return {...out, exit: out.exitCode, result}
+}

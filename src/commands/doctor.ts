@@ -2,9 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {ALL_CHECKS} from '../core/checks/index.js'
+import {profileChecks} from '../core/checks/profile.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
 import {C1mError, usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import {readProfile} from '../host/profile-files.js'
+import {addProfileSysctls} from '../host/profile-sysctls.js'
 import {readHost} from '../host/read-host.js'
 import {hostPath, hostRoot} from '../host/root.js'
 import {existsSync} from 'node:fs'
@@ -23,6 +26,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     {description: 'Audit a running server: its nofile limits and listen backlog', command: '<%= config.bin %> <%= command.id %> --pid 1234 --unit myapp'},
     {description: 'Gate a CI pipeline on warnings, with JUnit output', command: '<%= config.bin %> <%= command.id %> --format junit --fail-on warn > doctor.xml'},
     {description: 'Audit another host from its snapshot', command: '<%= config.bin %> <%= command.id %> --root ./host-a --json'},
+    {description: 'After `c1m apply --profile million`: does the host hold every value of the profile?', command: '<%= config.bin %> <%= command.id %> --profile million'},
   ]
 
   static override flags = {
@@ -34,6 +38,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown'], default: 'table'}),
     'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level', options: ['warn', 'fail', 'none'], default: 'none'}),
     skip: Flags.string({description: 'waive a check by ID (repeatable)', multiple: true, helpValue: 'ID'}),
+    profile: Flags.string({char: 'p', description: 'also check every value of this tuning profile (see `c1m profiles`)', helpValue: 'NAME'}),
   }
 
   async run(): Promise<DoctorReport> {
@@ -47,7 +52,9 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
       throw new C1mError('E_NO_PROCESS', `--pid ${flags.pid}: no such process${root.live ? '' : ` in ${root.dir}`}`, 'pass the PID of a running server (pgrep -f NAME)')
     }
     const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client'})
-    const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip})
+    const profile = flags.profile ? readProfile(flags.profile) : undefined
+    if (profile) addProfileSysctls(root, host, profile)
+    const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profile ? profileChecks(profile) : undefined})
     process.exitCode = failOnExit(report, flags['fail-on'] as 'warn' | 'fail' | 'none')
     if (!this.jsonEnabled()) {
       if (flags.format === 'junit') this.log(renderDoctorJunit(report, flags['fail-on'] as 'warn' | 'fail' | 'none'))

@@ -76,6 +76,4 @@ export function sysctlFix(key: string, value: number | string): string {
   return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> /etc/sysctl.d/90-c1m.conf`
 }
 
-export function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US')
-}
+export {formatCount as fmt} from '../units.js'

@@ -101,3 +101,20 @@ export function processesNeeded(conns: number, hardNofile: number): number {
 export function usableFds(limit: number): number {
   return Math.max(1, limit - Math.min(FD_RESERVE, Math.floor(limit / 16)))
 }
+
+/** Bytes in a page, the unit of net.ipv4.tcp_mem (4 KiB on x86-64 and most arm64 kernels). */
+export const PAGE_SIZE = 4096
+
+/**
+ * net.ipv4.tcp_mem [min, pressure, max] in pages, sized from RAM. The kernel's own default
+ * takes limit = free buffer pages / 16 and sets [3/4 limit, limit, 3/2 limit]. c1m keeps those
+ * ratios and doubles the share: limit = RAM pages / 8, so TCP buffers enter pressure at 1/8 of
+ * RAM and stop growing at 3/16 of RAM. A million mostly idle sockets hold little buffer memory;
+ * the headroom is for bursts, and the rest of RAM stays for the socket structures themselves.
+ *   tcp_mem = [3/32, 1/8, 3/16] x RAM / PAGE_SIZE
+ */
+export function tcpMemPages(memTotalBytes: number): [number, number, number] {
+  const limit = Math.floor(memTotalBytes / PAGE_SIZE / 8)
+  const min = Math.floor((limit / 4) * 3)
+  return [min, limit, Math.floor((limit / 2) * 3)]
+}

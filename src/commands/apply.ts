@@ -1,0 +1,152 @@
+import {createInterface} from 'node:readline/promises'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import type {Role} from '../core/needs.js'
+import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
+import {C1mError, usageError} from '../errors.js'
+import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import {readState, statePath} from '../host/apply-state.js'
+import {runApply} from '../host/apply-transaction.js'
+import {requireNetns} from '../host/netns.js'
+import {planProfile} from '../host/plan-profile.js'
+import {sysctlWritable} from '../host/proc-writable.js'
+import {hostRoot} from '../host/root.js'
+import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
+
+export interface ApplyResult {
+  profile: string
+  conns: number
+  role: Role
+  root: string
+  netns?: string
+  dryRun: boolean
+  applied: boolean
+  plan: PlanRow[]
+  /** Changes made (live values, files, addresses), when applied. */
+  changes: number
+  stateFile?: string
+}
+
+export default class Apply extends C1mCommand {
+  static override description = `Apply a tuning profile: plan first, then live (/proc/sys) and persistent (sysctl.d, limits.d, systemd), with a way back.
+
+The plan shows every value: the current one, the wanted one, and the action - raise, keep (already higher: apply only raises), set (a setting, not a capacity), lower (only with --allow-lower) or skip (a key this kernel no longer has, an old name, a tcp_mem typed in bytes, a key outside --netns) - and why. Every change is recorded in /var/lib/c1m/state.json; if a step fails, what was changed is rolled back. \`c1m revert\` undoes the last apply.`
+
+  static override examples = [
+    {description: 'See what the million profile would change for 1M server connections', command: '<%= config.bin %> apply --profile million --dry-run'},
+    {description: 'Apply it without asking', command: '<%= config.bin %> apply --profile million --conns 1M --yes'},
+    {description: 'A load-generating client: add the source addresses 1M connections need', command: '<%= config.bin %> apply --profile million --role client --iface eth0 --addresses 10.0.0.0/24 --yes'},
+    {description: 'Apply into a sandbox tree (DIR/proc/sys, DIR/etc) for an image build or a test', command: '<%= config.bin %> apply --profile go-1m-epoll --root ./image --yes'},
+    {description: 'Apply the per-namespace keys inside a network namespace', command: '<%= config.bin %> apply --profile million --netns test1 --yes'},
+  ]
+
+  static override flags = {
+    profile: Flags.string({char: 'p', helpValue: 'NAME', description: 'profile name (see `c1m profiles`) or path to a profile file', required: true}),
+    conns: connsFlag({default: 1_000_000}),
+    role: roleFlag({default: 'server'}),
+    'allow-lower': Flags.boolean({description: 'also lower values that are already higher than the profile (default: only raise)'}),
+    'dry-run': Flags.boolean({description: 'print the plan and stop'}),
+    yes: Flags.boolean({char: 'y', description: 'apply without asking'}),
+    'persist-only': Flags.boolean({description: 'write the files only, not /proc/sys (a container with a read-only /proc/sys)'}),
+    root: {...rootFlag, description: 'apply to a sandbox tree instead of this host (DIR/proc/sys, DIR/etc, DIR/var/lib/c1m); with --netns, only where the record for revert is kept'},
+    netns: Flags.string({helpValue: 'NAME', description: 'apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
+    iface: Flags.string({helpValue: 'IF', description: 'client role: interface to add the source addresses to'}),
+    addresses: Flags.string({helpValue: 'CIDR', description: 'client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
+  }
+
+  async run(): Promise<ApplyResult> {
+    const {flags} = await this.parse(Apply)
+    const conns = flags.conns
+    const role: Role = flags.role
+    if (Boolean(flags.iface) !== Boolean(flags.addresses)) throw usageError('--iface and --addresses go together', 'pass both, or neither')
+    if (flags.netns && flags['persist-only']) throw usageError('--persist-only writes files and --netns writes none', 'use one or the other')
+    const root = hostRoot(flags.root)
+    const isRoot = process.getuid?.() === 0
+    if (flags.netns) {
+      if (!isRoot) throw new C1mError('E_NOT_ROOT', `--netns ${flags.netns} needs root (ip netns exec)`, 'run it with sudo')
+      requireNetns(flags.netns)
+    }
+    // In a namespace the values live in the namespace and the host's RAM and kernel size them; --root then only says where the record is kept.
+    const {profile, rows, overrides} = await planProfile(flags.netns ? hostRoot('/') : root, {
+      profile: flags.profile,
+      conns,
+      role,
+      allowLower: flags['allow-lower'],
+      netns: flags.netns,
+      iface: flags.iface,
+      cidr: flags.addresses,
+    })
+    for (const o of overrides) this.note(o)
+    const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
+    if (!this.jsonEnabled()) {
+      this.log(`Plan: profile ${profile.name} for ${conns.toLocaleString('en-US')} connections, role ${role}, on ${where}`)
+      this.log(renderPlanTable(rows))
+      this.log(summarisePlan(rows))
+      const global = rows.filter((r) => r.why.includes('left alone by --netns')).map((r) => (r.kind === 'sysctl' ? r.key : r.id))
+      if (global.length > 0) this.log(`Left alone, not per namespace (set them on the host): ${global.join(', ')}`)
+    }
+    const result: ApplyResult = {profile: profile.name, conns, role, root: root.dir, netns: flags.netns, dryRun: flags['dry-run'], applied: false, plan: rows, changes: 0}
+    if (flags['dry-run']) return result
+    const changing = rows.filter((r) => CHANGES.includes(r.action))
+    if (changing.length === 0) {
+      if (!this.jsonEnabled()) this.log('Nothing to change.')
+      return result
+    }
+
+    // Preflight: nothing has changed yet.
+    if ((root.live || flags.netns) && !isRoot) {
+      throw new C1mError('E_NOT_ROOT', `apply changes ${where} and needs root; nothing was changed`, 'run it with sudo, or use --dry-run to see the plan')
+    }
+    const earlier = readState(root)
+    if (earlier) {
+      throw new C1mError('E_PREFLIGHT', `an earlier apply of ${earlier.profile} (${earlier.startedAt}) is recorded in ${statePath(root)}`, 'run `c1m revert` first')
+    }
+    const liveKey = changing.find((r) => r.kind === 'sysctl')?.key
+    if (liveKey && !flags['persist-only'] && !flags.netns) {
+      const writable = sysctlWritable(root, liveKey)
+      if (!writable.ok) {
+        throw new C1mError(
+          'E_READ_ONLY_PROC',
+          `${root.live ? '' : root.dir}/proc/sys is not writable here (${writable.code}${writable.code === 'EROFS' ? ': mounted read-only, as in most containers' : ''}); nothing was changed`,
+          'set them on the container host (docker run --sysctl, or the host itself), or pass --persist-only to write the files only',
+        )
+      }
+    }
+    if (!flags.yes) await this.confirm(changing.length, where)
+
+    const state = await runApply(root, rows, {
+      profile: profile.name,
+      conns,
+      role,
+      netns: flags.netns,
+      persistOnly: flags['persist-only'],
+      iface: flags.iface,
+      progress: (line) => this.logToStderr(line),
+    })
+    result.applied = true
+    result.changes = state.changes.filter((c) => c.kind !== 'dir').length
+    result.stateFile = statePath(root)
+    if (!this.jsonEnabled()) {
+      this.log(`Applied ${result.changes} change(s) to ${where}; recorded in ${result.stateFile}. Undo with: c1m revert${root.live ? '' : ` --root ${flags.root}`}`)
+      if (flags.netns) this.log(`Only the namespace's own keys were set; global keys, limits and systemd were left alone.`)
+      if (changing.some((r) => r.kind === 'systemd')) this.log('systemd reads DefaultLimitNOFILE at start: run `systemctl daemon-reexec` (or reboot), then restart the service.')
+      if (changing.some((r) => r.kind === 'nofile')) this.log('limits.d applies to new login sessions (ssh, su); log in again.')
+    }
+    return result
+  }
+
+  private async confirm(count: number, where: string): Promise<void> {
+    if (!process.stdin.isTTY) {
+      throw usageError(`apply would make ${count} change(s) to ${where} and stdin is not a terminal to ask`, 'pass --yes to apply, or --dry-run to see the plan only')
+    }
+    const rl = createInterface({input: process.stdin, output: process.stderr})
+    try {
+      const answer = await rl.question(`Apply ${count} change(s) to ${where}? [y/N] `)
+      if (!/^y(es)?$/i.test(answer.trim())) throw new C1mError('E_INTERRUPTED', 'not applied: the answer was no; nothing was changed')
+    } finally {
+      rl.close()
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import type {PlanFacts} from './plan-apply.js'
+
+/**
+ * nofile as pam_limits gives it to a login, from limits.conf and limits.d entries in the
+ * order read: the last `*` line of each type (`-` sets both), and the file:line of each.
+ */
+export function nofileFromLimits(entries: {file: string; line: number; domain: string; type: string; item: string; value: string}[]): PlanFacts['nofile'] {
+  const last = (type: 'soft' | 'hard') => entries.filter((e) => e.item === 'nofile' && e.domain === '*' && (e.type === type || e.type === '-')).at(-1)
+  const soft = last('soft')
+  const hard = last('hard')
+  const where = [...new Set([soft, hard].filter((e) => e !== undefined).map((e) => `${e.file}:${e.line}`))].join(', ')
+  return {soft: soft?.value, hard: hard?.value, where: where || undefined}
+}

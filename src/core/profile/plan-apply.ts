@@ -1,0 +1,181 @@
+import {formatBytes} from '../../units.js'
+import {pickAddresses} from '../cidr.js'
+import type {Role} from '../needs.js'
+import {compareSysctl, kernelAtLeast, LEGACY_NAMES, REMOVED_KEYS, tcpMemLooksLikeBytes} from './kernel-keys.js'
+import type {ResolvedValue, ValueSource, ValueKind} from './types.js'
+
+export type Action = 'raise' | 'keep' | 'set' | 'lower' | 'skip'
+/** Actions that change something. */
+export const CHANGES: Action[] = ['raise', 'set', 'lower']
+
+/** Scope of a key inside a network namespace, as found in that namespace. */
+export type NetnsScope = 'namespace' | 'read-only' | 'absent'
+
+export interface PlanFacts {
+  /** kernel.osrelease */
+  kernel?: string
+  /** MemTotal in bytes. */
+  memTotal?: number
+  /** Current sysctl values by name as the kernel prints them; a key that is absent is not on this kernel. */
+  sysctl: Record<string, string | undefined>
+  /** nofile from limits.conf and limits.d for `*` (what pam_limits gives a login), and the file:line that set it. */
+  nofile: {soft?: string; hard?: string; where?: string}
+  systemd: {running: boolean; defaultLimitNOFILE?: string; file?: string}
+  /** With --netns: where each net.* key lives inside the namespace. */
+  netns?: {name: string; scope: Record<string, NetnsScope>}
+  /** For the client addresses: the interface and block asked for, and the IPv4 addresses already on it. */
+  addresses?: {iface?: string; cidr?: string; present: string[]; canAdd: boolean; why?: string}
+}
+
+export interface PlanOptions {
+  role: Role
+  allowLower: boolean
+}
+
+export interface PlanRow {
+  id: string
+  kind: ValueKind
+  /** The key c1m acts on (the modern name). */
+  key: string
+  /** The name the document used, when the kernel now calls it something else. */
+  renamedFrom?: string
+  current?: string
+  /** The value of the profile (published or computed). */
+  wanted: string
+  /** What c1m writes, for raise, set and lower. */
+  value?: string
+  action: Action
+  why: string
+  formula?: string
+  source: ValueSource
+  /** Addresses to add, for the addresses row. */
+  add?: string[]
+}
+
+const DEFAULT_NOFILE_SOFT = 1024
+
+function limitNumber(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  return v === 'unlimited' || v === 'infinity' ? Number.POSITIVE_INFINITY : Number(v)
+}
+
+function raiseOrKeep(key: string, current: string, wanted: string, allowLower: boolean): Pick<PlanRow, 'action' | 'value' | 'why'> {
+  const cmp = compareSysctl(key, current, wanted)
+  switch (cmp.kind) {
+    case 'equal':
+      return {action: 'keep', why: 'already set to this value'}
+    case 'higher':
+      return {action: 'raise', value: wanted, why: 'the current value is lower'}
+    case 'different':
+      return {action: 'set', value: wanted, why: 'a setting, not a capacity: written as the profile says'}
+    case 'lower':
+      return allowLower
+        ? {action: 'lower', value: wanted, why: 'the current value is higher; --allow-lower lowers it'}
+        : {action: 'keep', why: 'already higher; apply only raises (pass --allow-lower to lower it)'}
+    case 'mixed':
+      if (allowLower) return {action: 'lower', value: wanted, why: `lowers field ${cmp.fields.kept.join(', ')} (--allow-lower)`}
+      return {
+        action: 'raise',
+        value: cmp.raised,
+        why: `raises field ${cmp.fields.raised.join(', ')}; field ${cmp.fields.kept.join(', ')} is already higher and kept`,
+      }
+  }
+}
+
+function planSysctl(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {
+  const legacy = LEGACY_NAMES[v.key]
+  const key = legacy?.name ?? v.key
+  const base = {id: v.id, kind: v.kind, key, renamedFrom: legacy ? v.key : undefined, wanted: v.value, formula: v.formula, source: v.source}
+  const renamed = legacy ? `written as ${v.key}, renamed ${key} in ${legacy.since}; ` : ''
+  const skip = (why: string, current?: string): PlanRow => ({...base, current, action: 'skip', why: renamed + why})
+
+  const removed = REMOVED_KEYS[key]
+  if (removed && facts.kernel && kernelAtLeast(facts.kernel, removed.version)) {
+    return skip(`removed in Linux ${removed.version} (this kernel is ${facts.kernel}): ${removed.why}`)
+  }
+  if (facts.netns) {
+    if (!key.startsWith('net.')) return skip(`global (not per network namespace): left alone by --netns ${facts.netns.name}`)
+    const scope = facts.netns.scope[key]
+    if (scope === 'read-only') return skip(`read-only inside a network namespace (set on the host): left alone by --netns ${facts.netns.name}`)
+    if (scope !== 'namespace') return skip(`global (not in the namespace's /proc/sys): left alone by --netns ${facts.netns.name}`)
+  }
+  const current = facts.sysctl[key]
+  if (current === undefined) return skip(removed ? `removed in Linux ${removed.version}: ${removed.why}` : 'not on this kernel (no such file under /proc/sys; is its module loaded?)')
+  if (key === 'net.ipv4.tcp_mem' && facts.memTotal) {
+    const bytes = tcpMemLooksLikeBytes(v.value, facts.memTotal)
+    if (bytes) {
+      return skip(
+        `looks like bytes: tcp_mem is in 4 KiB pages, and field ${bytes.field} as pages is ${formatBytes(bytes.bytes)}, more than this host's ${formatBytes(facts.memTotal)} of RAM`,
+        current,
+      )
+    }
+  }
+  const decided = raiseOrKeep(key, current, v.value, options.allowLower)
+  return {...base, current, ...decided, why: renamed + decided.why}
+}
+
+function planNofile(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
+  const current = v.key === 'soft' ? facts.nofile.soft : facts.nofile.hard
+  const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
+  if (facts.netns) return {...base, current, action: 'skip', why: `limits.conf is not per network namespace: left alone by --netns ${facts.netns.name}`}
+  if (nrOpen !== undefined && Number(v.value) > nrOpen) {
+    return {...base, current, action: 'skip', why: `above fs.nr_open (${nrOpen}): pam_limits would fail every login that applies it`}
+  }
+  if (current === undefined) return {...base, action: 'set', value: v.value, why: 'not set in limits.conf or limits.d'}
+  const cur = limitNumber(current)!
+  const want = Number(v.value)
+  const where = facts.nofile.where ? ` (${facts.nofile.where})` : ''
+  if (cur === want) return {...base, current, action: 'keep', why: `already set${where}`}
+  if (cur < want) return {...base, current, action: 'raise', value: v.value, why: `the current limit is lower${where}`}
+  if (options.allowLower) return {...base, current, action: 'lower', value: v.value, why: `the current limit is higher${where}; --allow-lower lowers it`}
+  return {...base, current, action: 'keep', why: `already higher${where}; apply only raises`}
+}
+
+function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {
+  const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
+  if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`}
+  if (!facts.systemd.running) return {...base, action: 'skip', why: 'systemd is not running here (no /run/systemd/system)'}
+  const set = facts.systemd.defaultLimitNOFILE
+  const current = set ?? `${DEFAULT_NOFILE_SOFT}:524288 (default)`
+  // The soft limit is what services get; compare it.
+  const soft = set ? limitNumber(set.split(':')[0])! : DEFAULT_NOFILE_SOFT
+  const want = Number(v.value)
+  const where = facts.systemd.file ? ` (${facts.systemd.file})` : ''
+  if (soft === want) return {...base, current, action: 'keep', why: `already set${where}`}
+  if (soft < want) return {...base, current, action: 'raise', value: v.value, why: `services get a lower soft limit${where}`}
+  if (options.allowLower) return {...base, current, action: 'lower', value: v.value, why: `already higher${where}; --allow-lower lowers it`}
+  return {...base, current, action: 'keep', why: `already higher${where}; apply only raises`}
+}
+
+function planAddresses(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {
+  const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
+  if (options.role === 'server') return {...base, action: 'skip', why: 'source addresses are for the client role'}
+  if (options.role === 'loopback') return {...base, action: 'skip', why: 'the loopback role uses 127.0.0.0/8, every address of which works on lo without adding it'}
+  const a = facts.addresses
+  if (!a?.iface || !a.cidr) return {...base, action: 'skip', why: 'pass --iface IF and --addresses CIDR to add them'}
+  const count = Number(v.value)
+  const {add, have} = pickAddresses(a.cidr, count, a.present)
+  const current = `${have.length} in ${a.cidr} on ${a.iface}`
+  if (add.length === 0) return {...base, current, action: 'keep', why: `the interface already has ${count}`}
+  if (!a.canAdd) return {...base, current, action: 'skip', why: a.why ?? 'addresses cannot be added here'}
+  const span = add.length === 1 ? add[0] : `${add[0]}-${add.at(-1)}`
+  return {...base, current, action: 'set', value: `${span} (${add.length})`, add, why: `add ${add.length} to ${a.iface} from ${a.cidr}`}
+}
+
+/**
+ * The apply plan: for every value of the resolved profile, the current value, the wanted one,
+ * and what apply will do about it (raise, keep, set, lower with --allow-lower, or skip) and why.
+ * Pure: facts are read by the caller, from the host, a sandbox root or a namespace.
+ */
+export function planApply(values: ResolvedValue[], facts: PlanFacts, options: PlanOptions): PlanRow[] {
+  const rows = values.filter((v) => v.kind === 'sysctl').map((v) => planSysctl(v, facts, options))
+  const nrOpenRow = rows.find((r) => r.key === 'fs.nr_open')
+  const nrOpenNow = facts.sysctl['fs.nr_open']
+  const nrOpen = nrOpenRow?.value ?? nrOpenNow
+  for (const v of values) {
+    if (v.kind === 'nofile') rows.push(planNofile(v, facts, options, nrOpen === undefined ? undefined : Number(nrOpen)))
+    if (v.kind === 'systemd') rows.push(planSystemd(v, facts, options))
+    if (v.kind === 'addresses') rows.push(planAddresses(v, facts, options))
+  }
+  return rows
+}
