@@ -5,8 +5,7 @@ import {describe, it} from 'node:test'
 
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import type {ServerRunResult} from '../src/probe/run-server.js'
-import {runCli} from './cli.js'
-import {REPO_ROOT} from './helpers.js'
+import {REPO_ROOT, runJson} from './helpers.js'
 
 /** Start `c1m server` as its own process and wait for the line naming its addresses. */
 async function startServer(args: string[]): Promise<{endpoints: string[]; stop: () => Promise<{code: number | null; json: {result: ServerRunResult}}>}> {
@@ -45,7 +44,7 @@ describe('c1m server and c1m client', () => {
       // --port 0 gives each worker its own kernel-chosen port: point the client at both.
       const results: ClientRunResult[] = []
       for (const endpoint of server.endpoints) {
-        const {envelope, exitCode} = await runCli<ClientRunResult>(['client', '--target', endpoint, '--conns', '1500', '--steps', '3', '--json'])
+        const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', endpoint, '--conns', '1500', '--steps', '3'])
         assert.equal(exitCode, 0)
         results.push(envelope.result)
       }
@@ -67,7 +66,7 @@ describe('c1m server and c1m client', () => {
     const server = await startServer(['--engine', 'node'])
     try {
       const started = Date.now()
-      const {envelope, exitCode} = await runCli<ClientRunResult>(['client', '--target', server.endpoints[0], '--conns', '500', '--engine', 'node', '--hold', '700ms', '--json'])
+      const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', server.endpoints[0], '--conns', '500', '--engine', 'node', '--hold', '700ms'])
       assert.equal(exitCode, 0)
       assert.ok(envelope.result.heldSeconds >= 0.69, `held ${envelope.result.heldSeconds}`)
       assert.ok(Date.now() - started >= 700)
@@ -79,7 +78,7 @@ describe('c1m server and c1m client', () => {
   })
 
   it('exits 10 with the connect error when nothing listens', async () => {
-    const {envelope, exitCode} = await runCli<ClientRunResult>(['client', '--target', '127.0.0.1:1', '--conns', '200', '--json'])
+    const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', '127.0.0.1:1', '--conns', '200'])
     assert.equal(exitCode, 10)
     assert.equal(envelope.result.established, 0)
     assert.match(envelope.result.error, /refused/)
@@ -96,7 +95,7 @@ describe('c1m server and c1m client', () => {
       ['server', '--host', '::1'],
       ['server', '--port', '65535', '--workers', '2'],
     ]) {
-      const {envelope, exitCode} = await runCli([...args, '--json'])
+      const {envelope, exitCode} = await runJson([...args])
       assert.equal(exitCode, 2, args.join(' '))
       assert.equal(envelope.error?.code, 'E_USAGE', args.join(' '))
     }

@@ -7,8 +7,7 @@ import {after, describe, it} from 'node:test'
 
 import {validateProbeReport} from '../src/core/probe-report.js'
 import type {ProbeRunReport} from '../src/probe/run-probe.js'
-import {runCli} from './cli.js'
-import {REPO_ROOT} from './helpers.js'
+import {REPO_ROOT, run, runJson} from './helpers.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
@@ -24,7 +23,7 @@ describe('c1m probe', () => {
   it('ramps real loopback connections, checks the echo and writes a valid report', async () => {
     const out = path.join(dir, 'native.json')
     const html = path.join(dir, 'native.html')
-    const {envelope, exitCode, stderr} = await runCli<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html, '--json'])
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html])
     assert.equal(exitCode, 0)
     assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td>3,000<\/td><td>3,000<\/td>/)
     const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
@@ -41,7 +40,7 @@ describe('c1m probe', () => {
 
   it('splits connections over processes when one process may not hold them all', async () => {
     // The hard limit here is 20000 descriptors per process: 25000 connections need two per side.
-    const {envelope, exitCode} = await runCli<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms', '--json'])
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms'])
     assert.equal(exitCode, 0)
     assert.equal(envelope.result.plan.processesPerSide, 2)
     assert.equal(envelope.result.samples.at(-1)!.established, 25_000)
@@ -49,7 +48,7 @@ describe('c1m probe', () => {
   })
 
   it('measures the node engine, whose processes grow with connections', async () => {
-    const {envelope, exitCode} = await runCli<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms', '--json'])
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms'])
     assert.equal(exitCode, 0)
     const report = envelope.result
     assert.equal(report.engine, 'node')
@@ -59,7 +58,7 @@ describe('c1m probe', () => {
   })
 
   it('prints the samples and the fit for people', async () => {
-    const {stdout, exitCode} = await runCli(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
+    const {stdout, exitCode} = await run(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
     assert.equal(exitCode, 0)
     assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
     assert.match(stdout, /kernel: .* per connection .*per socket/)
@@ -69,7 +68,7 @@ describe('c1m probe', () => {
   it('refuses bad input with exit 2 and writes nothing', async () => {
     const out = path.join(dir, 'never.json')
     for (const args of [['--conns', 'lots'], ['--conns', '10', '--steps', '20'], ['--engine', 'java'], ['--settle', 'later'], ['--html', '/nonexistent/dir/x.html']]) {
-      const {envelope, exitCode} = await runCli(['probe', ...args, '--out', out, '--json'])
+      const {envelope, exitCode} = await runJson(['probe', ...args, '--out', out])
       assert.equal(exitCode, 2, args.join(' '))
       assert.equal(envelope.error?.code, 'E_USAGE')
     }
@@ -78,7 +77,7 @@ describe('c1m probe', () => {
 
   it('refuses a run this host cannot hold before starting anything (E_PREFLIGHT, exit 9)', async () => {
     // 2.5M loopback connections need 5M file handles; fs.file-max here is about 2.4M.
-    const {envelope, exitCode} = await runCli(['probe', '--conns', '2.5M', '--json'])
+    const {envelope, exitCode} = await runJson(['probe', '--conns', '2.5M'])
     assert.equal(exitCode, 9)
     assert.equal(envelope.error?.code, 'E_PREFLIGHT')
     assert.match(envelope.error!.message, /file handles|MiB/)
