@@ -37,6 +37,12 @@ describe('renderProbeReport', () => {
     assert.match(text, /clients: 4\.00 KiB per connection/)
     assert.match(text, /connect rate: up to 40,000 connections\/s/)
   })
+
+  it("adds up the socket's own slab caches apart from the rest", () => {
+    const r = report()
+    r.fit.slabPerConn = {TCP: 5000, sock_inode_cache: 1700, dentry: 700, filp: 400, eventpoll_epi: 392, proc_inode_cache: 1400}
+    assert.match(renderProbeReport(r), /socket's own caches \(TCP, sock_inode_cache, dentry, filp, eventpoll_epi\): 8\.00 KiB per connection, 4\.00 KiB per socket/)
+  })
 })
 
 describe('renderProbeHtml', () => {

@@ -2,6 +2,7 @@ import {getBorderCharacters, table} from 'table'
 
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit} from '../core/probe-report.js'
+import {SOCKET_CACHES} from '../core/socket-cost.js'
 import type {ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
 
@@ -33,7 +34,11 @@ export function renderProbeReport(report: ProbeRunReport): string {
     `clients: ${describeFit(report.fit.client)}`,
   ]
   const slab = Object.entries(report.fit.slabPerConn ?? {}).sort((a, b) => b[1] - a[1])
-  if (slab.length > 0) lines.push(`slab per connection: ${slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ')}`)
+  if (slab.length > 0) {
+    lines.push(`slab per connection: ${slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ')}`)
+    const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
+    lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
+  }
   if (report.echo) lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
