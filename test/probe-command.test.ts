@@ -17,6 +17,9 @@ function assertPlausibleKernelCost(report: ProbeRunReport): void {
   const perSocket = report.fit.kernel.bytesPerSocket
   assert.ok(perSocket > 1024 && perSocket < 64 * 1024, `kernel ${perSocket} bytes per socket`)
   assert.ok(report.fit.slabPerConn!.TCP > 2 * 1024, `TCP slab ${report.fit.slabPerConn!.TCP} per connection`)
+  // The socket's own caches are part of, and at most, the whole kernel growth (give 10% for noise).
+  const own = report.socketCaches!.bytesPerSocket
+  assert.ok(own > 1024 && own <= perSocket * 1.1, `socket caches ${own} of ${perSocket} bytes per socket`)
 }
 
 describe('c1m probe', () => {

@@ -1,4 +1,5 @@
-import {mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -24,14 +25,6 @@ export interface EnginePrograms {
   client: Program
 }
 
-function mtime(file: string): number | undefined {
-  try {
-    return statSync(file).mtimeMs
-  } catch {
-    return undefined
-  }
-}
-
 /** probes/.build when it can be written (a checkout), else a per-user directory under the temp dir. */
 function buildDir(): string {
   for (const dir of [path.join(PROBES_DIR, '.build'), path.join(os.tmpdir(), `c1m-probes-${process.getuid?.() ?? 'user'}`)]) {
@@ -48,14 +41,21 @@ function buildDir(): string {
   throw new C1mError('E_PROBE_FAILED', 'no writable directory to build the native probe in', 'use --engine node')
 }
 
-/** Compile one probe C file unless an up-to-date binary exists; returns the binary's path. */
+/**
+ * Compile one probe C file unless a binary of this very source exists; returns its path.
+ * The binary's name carries a hash of the source, so an upgrade never runs an old build
+ * (npm gives every packed file the same old mtime, so times cannot tell).
+ */
 export async function compileProbe(name: string): Promise<string> {
   const source = path.join(PROBES_DIR, `${name}.c`)
-  const sourceTime = mtime(source)
-  if (sourceTime === undefined) throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
-  const binary = path.join(buildDir(), name)
-  const binaryTime = mtime(binary)
-  if (binaryTime !== undefined && binaryTime >= sourceTime) return binary
+  let text: Buffer
+  try {
+    text = readFileSync(source)
+  } catch {
+    throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
+  }
+  const binary = path.join(buildDir(), `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`)
+  if (existsSync(binary)) return binary
   const compiler = process.env.CC || 'cc'
   // Build beside the target and rename, so a concurrent run never sees half a binary.
   const temp = `${binary}.${process.pid}.tmp`

@@ -4,6 +4,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {buildProbeReport} from '../core/build-probe-report.js'
 import {planShards, type Shard, stepTargets} from '../core/plan-shards.js'
 import type {ProbeReport, ProbeSample} from '../core/probe-report.js'
+import {SOCKET_CACHES} from '../core/socket-cost.js'
 import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
 import {hostRoot} from '../host/root.js'
@@ -45,6 +46,11 @@ export type ProbeRunReport = ProbeReport & {
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: {sent: number; echoed: number; seconds: number}
+  /**
+   * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
+   * eventpoll_epi), apart from whatever else grew on the host during the ramp.
+   */
+  socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
   /** Why the ramp ended before the requested count, when it did. */
@@ -153,8 +159,11 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
   })
+  const slabPerConn = report.fit.slabPerConn ?? {}
+  const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
   return {
     ...report,
+    ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
     requestedConns: options.conns,
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps,
