@@ -11,7 +11,8 @@
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
- *   quit/EOF  reset every connection (no TIME_WAIT) and exit
+ *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
+ *             the parent dies (PR_SET_PDEATHSIG), does the same
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +52,15 @@ static int inflight_max = 256;
 static double open_timeout = 300;
 static int epfd;
 static char last_error[96] = "";
+static volatile sig_atomic_t stop_requested;
+
+/* SIGTERM (also sent when the parent dies) ends the client as EOF on stdin does. */
+static void on_sigterm(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static void quit(void);
 
 static double now(void) {
   struct timespec ts;
@@ -199,6 +209,7 @@ static void on_event(int fd, uint32_t events) {
 static void poll_once(int timeout_ms) {
   static struct epoll_event events[4096];
   int n = epoll_wait(epfd, events, 4096, timeout_ms);
+  if (stop_requested) quit();
   for (int i = 0; i < n; i++) {
     if (events[i].data.fd == STDIN_TAG) continue; /* read by the command loop */
     on_event(events[i].data.fd, events[i].events);
@@ -275,6 +286,8 @@ int main(int argc, char **argv) {
     } else usage();
   }
   if (!ntargets) usage();
+  struct sigaction sa = {.sa_handler = on_sigterm};
+  sigaction(SIGTERM, &sa, NULL);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
 

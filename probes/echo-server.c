@@ -6,8 +6,9 @@
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
  *   count     {"event":"count","open":N,"accepted":A,"closed":C,"rejected":R,"bytes":B}
- *   EOF/quit  closes every connection and exits after a last "count" line.
- * The parent that started it owns its life: stdin closing or the parent dying ends it.
+ *   EOF/quit  resets every connection and exits after a last "count" line.
+ * The parent that started it owns its life: stdin closing, SIGTERM or the parent dying
+ * (PR_SET_PDEATHSIG) ends it the same way.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -42,6 +43,13 @@ static long fd_slots;
 static long open_conns, accepted, closed_conns, rejected;
 static unsigned long long echoed_bytes;
 static int epfd, listen_fd, spare_fd = -1;
+static volatile sig_atomic_t stop_requested;
+
+/* SIGTERM (also sent when the parent dies) ends the server as EOF on stdin does. */
+static void on_sigterm(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
 
 static void die(const char *what) {
   printf("{\"event\":\"error\",\"message\":\"%s: %s\"}\n", what, strerror(errno));
@@ -202,6 +210,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  struct sigaction sa = {.sa_handler = on_sigterm};
+  sigaction(SIGTERM, &sa, NULL);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
 
@@ -245,6 +255,7 @@ int main(int argc, char **argv) {
   struct epoll_event events[1024];
   for (;;) {
     int n = epoll_wait(epfd, events, 1024, -1);
+    if (stop_requested) { shutdown_all(); return 0; }
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait");

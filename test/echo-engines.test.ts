@@ -132,6 +132,21 @@ describe('probe programs', () => {
     await Promise.all([first.stop(), second.stop()])
   })
 
+  it('reset their connections on SIGTERM too, as when their parent dies', async () => {
+    const programs = await prepareEngine('native')
+    const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
+    started.push(server)
+    const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', '127.1.211.1:1024-65535'], 'client')
+    started.push(client)
+    assert.equal((await client.ask('open 400', 20_000)).established, 400)
+    process.kill(client.pid, 'SIGTERM')
+    const last = await client.stop()
+    assert.equal(last?.established, 0)
+    assert.deepEqual(socketsFrom('127.1.211.1'), {})
+    process.kill(server.pid, 'SIGTERM')
+    assert.equal((await server.stop())?.open, 0)
+  })
+
   it('report a port already taken as an error line', async () => {
     const programs = await prepareEngine('native')
     const first = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'first')

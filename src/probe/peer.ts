@@ -48,13 +48,11 @@ export async function startPeer(program: Program, args: string[], name: string, 
   })
   const whyGone = () => `${name} exited (${exited})${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`
   const exitPromise = new Promise<void>((resolve) => {
-    child.on('exit', (code, signal) => {
+    // 'close' comes after the process exited and its stdout ended: every line has been read.
+    child.on('close', (code, signal) => {
       exited = signal ?? `code ${code}`
-      // Let the last stdout lines arrive before failing whoever waits.
-      setImmediate(() => {
-        for (const waiter of waiters.splice(0)) waiter.reject(new C1mError('E_PROBE_FAILED', whyGone()))
-        resolve()
-      })
+      for (const waiter of waiters.splice(0)) waiter.reject(new C1mError('E_PROBE_FAILED', whyGone()))
+      resolve()
     })
     child.on('error', () => {})
   })
@@ -123,18 +121,17 @@ export async function startPeer(program: Program, args: string[], name: string, 
       return nextRecord(askTimeoutMs, command)
     },
     async stop(stopTimeoutMs = 120_000) {
-      if (exited) return undefined
-      child.stdin!.end()
-      let last: ProbeRecord | undefined
-      try {
-        last = await nextRecord(stopTimeoutMs, 'quit')
-      } catch {
-        last = undefined
-      }
+      if (!exited) child.stdin!.end()
       const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs)
       await exitPromise
       clearTimeout(timer)
-      return last
+      // The last line a process writes as it closes holds its final counters.
+      const last = lines.splice(0).at(-1)
+      try {
+        return last === undefined ? undefined : (JSON.parse(last) as ProbeRecord)
+      } catch {
+        return undefined
+      }
     },
   }
 }

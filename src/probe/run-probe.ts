@@ -142,7 +142,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
   }
 
   let echo: ProbeRunReport['echo']
-  if (held > 0) {
+  if (held > 0 && !options.signal?.aborted) {
     const echoStart = performance.now()
     echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
     echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))

@@ -18,10 +18,17 @@ export async function waitFor(ms: number, signal?: AbortSignal): Promise<boolean
   }
 }
 
-/** An AbortSignal that fires on SIGINT or SIGTERM until `release()` is called. */
+/**
+ * An AbortSignal that fires on SIGINT or SIGTERM until `release()` is called. A second
+ * signal exits at once (130): the probe processes then die with their parent, unreset.
+ */
 export function abortOnSignals(onSignal: (name: string) => void): {signal: AbortSignal; release: () => void} {
   const controller = new AbortController()
   const handler = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`${name} again: exiting now, without resetting the connections\n`)
+      process.exit(130)
+    }
     onSignal(name)
     controller.abort()
   }
