@@ -20,13 +20,14 @@ export async function waitFor(ms: number, signal?: AbortSignal): Promise<boolean
 
 /**
  * An AbortSignal that fires on SIGINT or SIGTERM until `release()` is called. A second
- * signal exits at once (130): the probe processes then die with their parent, unreset.
+ * signal exits at once (130); the probe processes see their parent go (SIGTERM from
+ * PR_SET_PDEATHSIG for native, stdin closing for node) and close their connections.
  */
 export function abortOnSignals(onSignal: (name: string) => void): {signal: AbortSignal; release: () => void} {
   const controller = new AbortController()
   const handler = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      process.stderr.write(`${name} again: exiting now, without resetting the connections\n`)
+      process.stderr.write(`${name} again: exiting now; the probe processes close their connections as they see c1m go\n`)
       process.exit(130)
     }
     onSignal(name)
