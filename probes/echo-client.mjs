@@ -73,6 +73,7 @@ lines.on('line', (line) => {
 lines.on('close', () => {
   queue = queue.then(quit)
 })
+process.on('SIGTERM', quit)
 
 async function run(command) {
   const openMatch = /^open (\d+)$/.exec(command)

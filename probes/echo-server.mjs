@@ -57,11 +57,14 @@ server.listen({host: match[1], port: Number(match[2]), backlog}, () => {
 function quit() {
   for (const socket of sockets) socket.resetAndDestroy()
   server.close()
-  // Sockets report 'close' on the next turns of the loop.
-  setImmediate(() => {
+  // Sockets report 'close' on later turns of the loop: wait for them, at most two seconds.
+  const deadline = Date.now() + 2000
+  const finish = () => {
+    if (sockets.size > 0 && Date.now() < deadline) return setTimeout(finish, 5)
     say({event: 'count', ...counts})
     process.exit(0)
-  })
+  }
+  finish()
 }
 
 const lines = readline.createInterface({input: process.stdin})
@@ -72,3 +75,4 @@ lines.on('line', (line) => {
   else if (command) say({event: 'error', message: 'unknown command'})
 })
 lines.on('close', quit)
+process.on('SIGTERM', quit)

@@ -26,6 +26,7 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
   describe(`${engine} echo server and client`, () => {
     // A source address of its own per engine, so the /proc/net/tcp counts are this test's alone.
     const source = `127.1.${200 + i}.1`
+    const sigtermSource = `127.1.${220 + i}.1`
 
     it('open connections from explicit source ports, echo on each, and reset them all on quit', async () => {
       const programs = await prepareEngine(engine)
@@ -80,6 +81,21 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
       await server.stop()
     })
 
+    it('reset their connections on SIGTERM too, as when their parent dies', async () => {
+      const programs = await prepareEngine(engine)
+      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
+      started.push(server)
+      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${sigtermSource}:1024-65535`], 'client')
+      started.push(client)
+      assert.equal((await client.ask('open 400', 20_000)).established, 400)
+      process.kill(client.pid, 'SIGTERM')
+      const last = await client.stop()
+      assert.equal(last?.established, 0)
+      assert.deepEqual(socketsFrom(sigtermSource), {})
+      process.kill(server.pid, 'SIGTERM')
+      assert.equal((await server.stop())?.open, 0)
+    })
+
     it('report refused connections with the error', async () => {
       const programs = await prepareEngine(engine)
       // Port 1 on loopback: nothing listens there.
@@ -130,21 +146,6 @@ describe('probe programs', () => {
     // and the server still echoes on the connections it holds
     assert.equal((await first.ask('echo', 30_000)).echoed, room - 100)
     await Promise.all([first.stop(), second.stop()])
-  })
-
-  it('reset their connections on SIGTERM too, as when their parent dies', async () => {
-    const programs = await prepareEngine('native')
-    const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-    started.push(server)
-    const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', '127.1.211.1:1024-65535'], 'client')
-    started.push(client)
-    assert.equal((await client.ask('open 400', 20_000)).established, 400)
-    process.kill(client.pid, 'SIGTERM')
-    const last = await client.stop()
-    assert.equal(last?.established, 0)
-    assert.deepEqual(socketsFrom('127.1.211.1'), {})
-    process.kill(server.pid, 'SIGTERM')
-    assert.equal((await server.stop())?.open, 0)
   })
 
   it('report a port already taken as an error line', async () => {
