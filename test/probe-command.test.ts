@@ -5,7 +5,11 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import {PROBE_FD_RESERVE} from '../src/core/plan-shards.js'
 import {validateProbeReport} from '../src/core/probe-report.js'
+import {parseMeminfo} from '../src/host/memory.js'
+import {hostRoot} from '../src/host/root.js'
+import {readHardNofile} from '../src/probe/hard-nofile.js'
 import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
 
@@ -42,10 +46,12 @@ describe('c1m probe', () => {
   })
 
   it('splits connections over processes when one process may not hold them all', async () => {
-    // The hard limit here is 20000 descriptors per process: 25000 connections need two per side.
+    // 25000 connections: two processes per side under this machine's hard limit of 20000.
+    const hard = readHardNofile(hostRoot('/'))
     const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms'])
     assert.equal(exitCode, 0)
-    assert.equal(envelope.result.plan.processesPerSide, 2)
+    assert.equal(envelope.result.plan.hardNofile, hard)
+    assert.equal(envelope.result.plan.processesPerSide, Math.ceil(25_000 / (hard - PROBE_FD_RESERVE)))
     assert.equal(envelope.result.samples.at(-1)!.established, 25_000)
     assert.deepEqual([envelope.result.echo?.sent, envelope.result.echo?.echoed], [25_000, 25_000])
   })
@@ -79,8 +85,10 @@ describe('c1m probe', () => {
   })
 
   it('refuses a run this host cannot hold before starting anything (E_PREFLIGHT, exit 9)', async () => {
-    // 2.5M loopback connections need 5M file handles; fs.file-max here is about 2.4M.
-    const {envelope, exitCode} = await runJson(['probe', '--conns', '2.5M'])
+    // Two sockets of about 4 KiB each per connection: this many cannot fit in MemAvailable.
+    const available = parseMeminfo(readFileSync('/proc/meminfo', 'utf8')).MemAvailable
+    const conns = Math.ceil(available / 8192) + 1
+    const {envelope, exitCode} = await runJson(['probe', '--conns', String(conns)])
     assert.equal(exitCode, 9)
     assert.equal(envelope.error?.code, 'E_PREFLIGHT')
     assert.match(envelope.error!.message, /file handles|MiB/)
@@ -105,7 +113,8 @@ describe('c1m probe', () => {
       })
     })
     assert.equal(await exited, 130)
-    assert.equal(children.length, 4, 'two servers and two clients')
+    const perSide = Math.ceil(30_000 / (readHardNofile(hostRoot('/')) - PROBE_FD_RESERVE))
+    assert.equal(children.length, 2 * perSide, 'the servers and the clients')
     for (const pid of children) assert.equal(existsSync(`/proc/${pid}`), false, `probe process ${pid} is still there`)
     const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
     assert.equal(report.stopped, 'interrupted')
