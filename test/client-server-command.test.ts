@@ -62,6 +62,22 @@ describe('c1m server and c1m client', () => {
     assert.equal(stopped.json.result.bytesEchoed, 3000 * 16)
   })
 
+  it('share one port between workers with --reuse-port, more connections than one worker may hold', async () => {
+    const server = await startServer(['--workers', '2', '--reuse-port'])
+    let stopped: Awaited<ReturnType<typeof server.stop>> | undefined
+    try {
+      assert.equal(server.endpoints.length, 1)
+      const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', server.endpoints[0], '--conns', '25k', '--steps', '2'])
+      assert.equal(exitCode, 0)
+      assert.deepEqual([envelope.result.established, envelope.result.echo?.echoed], [25_000, 25_000])
+    } finally {
+      stopped = await server.stop()
+    }
+    assert.equal(stopped.json.result.pids.length, 2)
+    assert.equal(stopped.json.result.accepted, 25_000)
+    assert.equal(stopped.json.result.rejected, 0)
+  })
+
   it('holds the connections for --hold before releasing them', async () => {
     const server = await startServer(['--engine', 'node'])
     try {
@@ -94,6 +110,7 @@ describe('c1m server and c1m client', () => {
       ['client', '--target', '10.0.0.1:9000', '--conns', '100k', '--source', '10.0.0.5'],
       ['server', '--host', '::1'],
       ['server', '--port', '65535', '--workers', '2'],
+      ['server', '--engine', 'node', '--reuse-port'],
     ]) {
       const {envelope, exitCode} = await runJson([...args])
       assert.equal(exitCode, 2, args.join(' '))

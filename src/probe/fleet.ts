@@ -24,6 +24,24 @@ export async function startServers(programs: EnginePrograms, listen: string[], b
   return startAll(listen.map((at, i) => () => startPeer(programs.server, ['--listen', at, '--backlog', String(backlog)], `echo server ${i + 1} (${at})`)))
 }
 
+/**
+ * `count` echo servers on one address with SO_REUSEPORT (native engine only): the kernel
+ * spreads connections over them by a hash of the addresses, so not exactly evenly.
+ */
+export async function startReusePortServers(programs: EnginePrograms, at: string, count: number, backlog: number): Promise<Peer[]> {
+  const args = (where: string) => ['--listen', where, '--backlog', String(backlog), '--reuseport']
+  // The first one fixes the port when the kernel picks it; the others join it.
+  const first = await startPeer(programs.server, args(at), `echo server 1 (${at})`)
+  const shared = `${at.slice(0, at.lastIndexOf(':'))}:${Number(first.ready.port)}`
+  try {
+    const rest = await startAll(Array.from({length: count - 1}, (_, i) => () => startPeer(programs.server, args(shared), `echo server ${i + 2} (${shared})`)))
+    return [first, ...rest]
+  } catch (error) {
+    await first.stop()
+    throw error
+  }
+}
+
 export interface ClientOptions {
   /** "IP:PORT" endpoints each shard connects to, round robin. */
   targets: string[][]

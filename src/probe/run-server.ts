@@ -1,5 +1,5 @@
 import {type EnginePrograms} from './engine.js'
-import {countServerConnections, serverEndpoint, startServers, stopPeers} from './fleet.js'
+import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
 
 export interface ServerRunOptions {
@@ -7,6 +7,8 @@ export interface ServerRunOptions {
   host: string
   /** First port; worker i listens on port + i. 0: each worker gets a port from the kernel. */
   port: number
+  /** Every worker on the one port, with SO_REUSEPORT (native engine). */
+  reusePort?: boolean
   workers: number
   backlog: number
   durationMs: number
@@ -32,9 +34,11 @@ export interface ServerRunResult {
 /** Run echo server workers until the duration ends or the signal fires, reporting counts as they change. */
 export async function runServer(options: ServerRunOptions): Promise<ServerRunResult> {
   const listenAt = Array.from({length: options.workers}, (_, i) => `${options.host}:${options.port === 0 ? 0 : options.port + i}`)
-  const servers = await startServers(options.programs, listenAt, options.backlog)
+  const servers = options.reusePort
+    ? await startReusePortServers(options.programs, `${options.host}:${options.port}`, options.workers, options.backlog)
+    : await startServers(options.programs, listenAt, options.backlog)
   const started = performance.now()
-  const endpoints = servers.map((server) => serverEndpoint(options.host, server))
+  const endpoints = [...new Set(servers.map((server) => serverEndpoint(options.host, server)))]
   let peakOpen = 0
   try {
     options.progress(`listening on ${endpoints.join(' ')} (${options.programs.engine}, ${servers.length} worker${servers.length > 1 ? 's' : ''}); Ctrl-C stops`)
