@@ -24,4 +24,5 @@ console.log(`  connect rate: best step ${Math.max(...r.steps.map((s) => s.connec
 console.log(`  kernel  ${kib(r.fit.kernel.bytesPerConn)} per connection, ${kib(r.fit.kernel.bytesPerSocket)} per socket (r² ${r.fit.kernel.r2.toFixed(4)})`)
 console.log(`  servers ${kib(r.fit.server.bytesPerConn)} per connection (r² ${r.fit.server.r2.toFixed(4)}); clients ${kib(r.fit.client.bytesPerConn)} (r² ${r.fit.client.r2.toFixed(4)})`)
 console.log(`  slab per connection: ${Object.entries(r.fit.slabPerConn).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v} B`).join(', ')}`)
+if (r.socketCaches) console.log(`  the socket's own slab caches: ${kib(r.socketCaches.bytesPerConn)} per connection, ${kib(r.socketCaches.bytesPerSocket)} per socket`)
 console.log(`  kernel memory at the top: +${((top.meminfo.Slab - r.samples[0].meminfo.Slab) / 1024 ** 3).toFixed(2)} GiB of slab`)
