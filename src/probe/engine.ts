@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -69,6 +69,12 @@ export async function compileProbe(name: string): Promise<string> {
     throw new C1mError('E_NO_COMPILER', `${compiler} could not build ${name}.c: ${why}`, 'check the compiler, set CC, or use --engine node')
   }
   renameSync(temp, binary)
+  // Builds of older sources are of no more use.
+  for (const file of readdirSync(path.dirname(binary))) {
+    if (/^[\w-]+-[0-9a-f]{12}$/.test(file) && file.startsWith(`${name}-`) && path.join(path.dirname(binary), file) !== binary) {
+      rmSync(path.join(path.dirname(binary), file), {force: true})
+    }
+  }
   return binary
 }
 
