@@ -1,18 +1,13 @@
 import {Flags} from '@oclif/core'
+import {existsSync} from 'node:fs'
 
 import {C1mCommand} from '../base.js'
 import {ALL_CHECKS} from '../core/checks/index.js'
-import {profileChecks} from '../core/checks/profile.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
 import {C1mError, usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
-import {readProfile} from '../host/profile-files.js'
-import {addProfileSysctls} from '../host/profile-sysctls.js'
-import {readHost} from '../host/read-host.js'
-import {hostPath, hostRoot} from '../host/root.js'
-import {existsSync} from 'node:fs'
-import {renderDoctorJunit} from '../reports/doctor-junit.js'
-import {renderDoctorMarkdown} from '../reports/doctor-markdown.js'
+import {type HostSnapshot, readHost} from '../host/read-host.js'
+import {hostPath, type HostRoot, hostRoot} from '../host/root.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
 
 export default class Doctor extends C1mCommand {
@@ -51,16 +46,28 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     if (flags.pid !== undefined && !existsSync(hostPath(root, `/proc/${flags.pid}`))) {
       throw new C1mError('E_NO_PROCESS', `--pid ${flags.pid}: no such process${root.live ? '' : ` in ${root.dir}`}`, 'pass the PID of a running server (pgrep -f NAME)')
     }
+    // Profile code (YAML parser, planner) loads only when --profile is given: doctor starts fast.
+    const profiled = flags.profile ? await loadProfileChecks(flags.profile) : undefined
     const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client'})
-    const profile = flags.profile ? readProfile(flags.profile) : undefined
-    if (profile) addProfileSysctls(root, host, profile)
-    const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profile ? profileChecks(profile) : undefined})
-    process.exitCode = failOnExit(report, flags['fail-on'] as 'warn' | 'fail' | 'none')
+    if (profiled) profiled.addSysctls(root, host)
+    const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profiled?.checks})
+    const failOn = flags['fail-on'] as 'warn' | 'fail' | 'none'
+    process.exitCode = failOnExit(report, failOn)
     if (!this.jsonEnabled()) {
-      if (flags.format === 'junit') this.log(renderDoctorJunit(report, flags['fail-on'] as 'warn' | 'fail' | 'none'))
-      else if (flags.format === 'markdown') this.log(renderDoctorMarkdown(report))
+      if (flags.format === 'junit') this.log((await import('../reports/doctor-junit.js')).renderDoctorJunit(report, failOn))
+      else if (flags.format === 'markdown') this.log((await import('../reports/doctor-markdown.js')).renderDoctorMarkdown(report))
       else this.log(renderDoctorTable(report))
     }
     return report
   }
+}
+
+async function loadProfileChecks(name: string) {
+  const [{profileChecks}, {readProfile}, {addProfileSysctls}] = await Promise.all([
+    import('../core/checks/profile.js'),
+    import('../host/profile-files.js'),
+    import('../host/profile-sysctls.js'),
+  ])
+  const profile = readProfile(name)
+  return {checks: profileChecks(profile), addSysctls: (root: HostRoot, host: HostSnapshot) => addProfileSysctls(root, host, profile)}
 }

@@ -1,0 +1,334 @@
+/*
+ * c1m load client: opens TCP connections with non-blocking connect() on one epoll loop,
+ * holds them idle, and checks on request that each one echoes.
+ *
+ *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
+ *               [--inflight K] [--open-timeout SECONDS]
+ *
+ * With --source, every socket is bound to the next explicit (address, port) pair of the
+ * slices, so connect() never searches for a free port. Without it the kernel picks.
+ * Commands on stdin, one JSON line back on stdout for each:
+ *   open N    open connections until N are established (or it cannot go on)
+ *   echo      send 16 bytes on every connection and count those that come back
+ *   count     report the counters
+ *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
+ *             the parent dies (PR_SET_PDEATHSIG), does the same
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STDIN_TAG -1
+#define MAX_TARGETS 1024
+#define MAX_SOURCES 1024
+#define ECHO_LEN 16
+static const char ECHO_MSG[ECHO_LEN + 1] = "c1m echo check!\n";
+
+enum { NONE = 0, CONNECTING = 1, OPEN = 2 };
+
+struct source { struct in_addr ip; int lo, hi; };
+
+static struct sockaddr_in targets[MAX_TARGETS];
+static int ntargets, next_target;
+static struct source sources[MAX_SOURCES];
+static int nsources, src_index, src_port = -1;
+static unsigned char *state, *echo_got;
+static long fd_slots;
+static long established, inflight, failed, peer_closed, addr_in_use, echoed_total;
+static int inflight_max = 256;
+static double open_timeout = 300;
+static int epfd;
+static char last_error[96] = "";
+static volatile sig_atomic_t stop_requested;
+
+/* SIGTERM (also sent when the parent dies) ends the client as EOF on stdin does. */
+static void on_sigterm(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static void quit(void);
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void note_error(const char *what, int err) {
+  snprintf(last_error, sizeof last_error, "%s: %s", what, strerror(err));
+}
+
+static int parse_endpoint(const char *text, struct sockaddr_in *addr) {
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
+  memcpy(host, text, colon - text);
+  host[colon - text] = 0;
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 1 || port > 65535) return -1;
+  memset(addr, 0, sizeof *addr);
+  addr->sin_family = AF_INET;
+  addr->sin_port = htons((uint16_t)port);
+  return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
+}
+
+/* IP:LO-HI, for example 127.1.0.1:1024-65535 */
+static int parse_source(const char *text, struct source *src) {
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
+  memcpy(host, text, colon - text);
+  host[colon - text] = 0;
+  if (sscanf(colon + 1, "%d-%d", &src->lo, &src->hi) != 2) return -1;
+  if (src->lo < 1 || src->hi > 65535 || src->lo > src->hi) return -1;
+  return inet_pton(AF_INET, host, &src->ip) == 1 ? 0 : -1;
+}
+
+/* The next explicit (address, port) pair; -1 when every slice is used up. */
+static int next_source(struct sockaddr_in *addr) {
+  while (src_index < nsources) {
+    struct source *s = &sources[src_index];
+    if (src_port < 0) src_port = s->lo;
+    if (src_port <= s->hi) {
+      memset(addr, 0, sizeof *addr);
+      addr->sin_family = AF_INET;
+      addr->sin_addr = s->ip;
+      addr->sin_port = htons((uint16_t)src_port++);
+      return 0;
+    }
+    src_index++;
+    src_port = -1;
+  }
+  return -1;
+}
+
+static int sources_left(void) { return nsources == 0 || src_index < nsources; }
+
+static void print_count(const char *event, long target) {
+  printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
+         "\"addrInUse\":%ld,\"sourcesLeft\":%s,\"error\":\"%s\"}\n",
+         event, target, established, failed, peer_closed, addr_in_use, sources_left() ? "true" : "false", last_error);
+  fflush(stdout);
+}
+
+static void drop(int fd, int reset) {
+  if (reset) {
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  if (state[fd] == OPEN) established--;
+  if (state[fd] == CONNECTING) inflight--;
+  state[fd] = NONE;
+  close(fd);
+}
+
+/* Start one connect; returns 0 on a start, 1 when this attempt failed but more may work, -1 to stop. */
+static int start_connect(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) { note_error("socket", errno); return -1; }
+  if (fd >= fd_slots) { close(fd); note_error("socket", EMFILE); return -1; }
+  if (nsources) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in local;
+    for (;;) {
+      if (next_source(&local) < 0) { close(fd); return -1; }
+      if (bind(fd, (struct sockaddr *)&local, sizeof local) == 0) break;
+      if (errno != EADDRINUSE) { note_error("bind", errno); close(fd); failed++; return errno == EADDRNOTAVAIL ? -1 : 1; }
+      addr_in_use++; /* someone else holds this port on the address: take the next */
+    }
+  }
+  struct sockaddr_in *to = &targets[next_target++ % ntargets];
+  int rc = connect(fd, (struct sockaddr *)to, sizeof *to);
+  if (rc < 0 && errno != EINPROGRESS) {
+    int err = errno;
+    note_error("connect", err);
+    close(fd);
+    failed++;
+    return err == EADDRNOTAVAIL ? -1 : 1;
+  }
+  struct epoll_event ev = {.events = rc == 0 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+  state[fd] = rc == 0 ? OPEN : CONNECTING;
+  if (rc == 0) established++;
+  else inflight++;
+  return 0;
+}
+
+static void on_event(int fd, uint32_t events) {
+  if (state[fd] == CONNECTING) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err || (events & (EPOLLERR | EPOLLHUP))) {
+      note_error("connect", err ? err : ECONNRESET);
+      drop(fd, 0);
+      failed++;
+      return;
+    }
+    state[fd] = OPEN;
+    inflight--;
+    established++;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    return;
+  }
+  if (state[fd] != OPEN) return;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      int before = echo_got[fd];
+      int after = before + (int)n > 255 ? 255 : before + (int)n;
+      echo_got[fd] = (unsigned char)after;
+      if (before < ECHO_LEN && after >= ECHO_LEN) echoed_total++;
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) return;
+    peer_closed++;
+    drop(fd, 0);
+    return;
+  }
+}
+
+static void poll_once(int timeout_ms) {
+  static struct epoll_event events[4096];
+  int n = epoll_wait(epfd, events, 4096, timeout_ms);
+  if (stop_requested) quit();
+  for (int i = 0; i < n; i++) {
+    if (events[i].data.fd == STDIN_TAG) continue; /* read by the command loop */
+    on_event(events[i].data.fd, events[i].events);
+  }
+}
+
+static void open_until(long target) {
+  double deadline = now() + open_timeout;
+  long failed_at_start = failed;
+  long give_up = target / 20 > 64 ? target / 20 : 64;
+  int stop = 0;
+  last_error[0] = 0;
+  while (established < target) {
+    while (!stop && inflight < inflight_max && established + inflight < target) {
+      int rc = start_connect();
+      if (rc < 0) stop = 1;
+      if (failed - failed_at_start >= give_up) stop = 1;
+    }
+    if (inflight == 0 && (stop || established >= target)) break;
+    if (now() > deadline) {
+      for (long fd = 0; fd < fd_slots; fd++) {
+        if (state[fd] == CONNECTING) { drop((int)fd, 1); failed++; }
+      }
+      note_error("connect", ETIMEDOUT);
+      break;
+    }
+    poll_once(100);
+  }
+  print_count("open", target);
+}
+
+static void echo_round(void) {
+  long sent = 0, write_failed = 0;
+  echoed_total = 0;
+  for (long fd = 0; fd < fd_slots; fd++) {
+    if (state[fd] != OPEN) continue;
+    echo_got[fd] = 0;
+    if (write((int)fd, ECHO_MSG, ECHO_LEN) == ECHO_LEN) sent++;
+    else write_failed++;
+  }
+  /* A 2-vCPU host with a hundred probe processes needs time: 30 s plus 0.5 ms per connection. */
+  double deadline = now() + 30 + (double)sent / 2000;
+  while (echoed_total < sent && now() < deadline) poll_once(50);
+  printf("{\"event\":\"echo\",\"sent\":%ld,\"echoed\":%ld,\"writeFailed\":%ld,\"established\":%ld}\n",
+         sent, echoed_total, write_failed, established);
+  fflush(stdout);
+}
+
+static void quit(void) {
+  for (long fd = 0; fd < fd_slots; fd++) {
+    if (state[fd] != NONE) drop((int)fd, 1);
+  }
+  print_count("count", 0);
+  exit(0);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S]\n");
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+      if (ntargets == MAX_TARGETS || parse_endpoint(argv[++i], &targets[ntargets++]) < 0) usage();
+    } else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
+      if (nsources == MAX_SOURCES || parse_source(argv[++i], &sources[nsources++]) < 0) usage();
+    } else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc) {
+      inflight_max = atoi(argv[++i]);
+      if (inflight_max < 1) usage();
+    } else if (strcmp(argv[i], "--open-timeout") == 0 && i + 1 < argc) {
+      open_timeout = atof(argv[++i]);
+      if (open_timeout <= 0) usage();
+    } else usage();
+  }
+  if (!ntargets) usage();
+  struct sigaction sa = {.sa_handler = on_sigterm};
+  sigaction(SIGTERM, &sa, NULL);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  fd_slots = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 16777216 ? 16777216 : (long)rl.rlim_cur;
+  state = calloc((size_t)fd_slots, 1);
+  echo_got = calloc((size_t)fd_slots, 1);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (!state || !echo_got || epfd < 0) { perror("echo-client"); return 1; }
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = STDIN_TAG};
+  epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
+
+  printf("{\"event\":\"ready\",\"pid\":%d,\"nofile\":%ld}\n", getpid(), fd_slots);
+  fflush(stdout);
+
+  char line[256];
+  size_t used = 0;
+  for (;;) {
+    ssize_t n = read(0, line + used, sizeof line - 1 - used);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) quit();
+    if (n < 0) { poll_once(-1); continue; }
+    used += (size_t)n;
+    line[used] = 0;
+    char *start = line, *nl;
+    while ((nl = strchr(start, '\n'))) {
+      *nl = 0;
+      long count;
+      if (sscanf(start, "open %ld", &count) == 1 && count >= 0) open_until(count);
+      else if (strcmp(start, "echo") == 0) echo_round();
+      else if (strcmp(start, "count") == 0) print_count("count", established);
+      else if (strcmp(start, "quit") == 0) quit();
+      else if (*start) { printf("{\"event\":\"error\",\"message\":\"unknown command\"}\n"); fflush(stdout); }
+      start = nl + 1;
+    }
+    used = strlen(start);
+    memmove(line, start, used);
+    if (used >= sizeof line - 1) used = 0;
+  }
+}

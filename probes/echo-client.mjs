@@ -1,0 +1,189 @@
+// c1m load client, node engine: the same command line and stdin/stdout protocol as
+// echo-client.c (see there). Connections are opened with net.connect, at most
+// --inflight at a time, each bound to the next explicit (address, port) of --source.
+import {readFileSync} from 'node:fs'
+import net from 'node:net'
+import readline from 'node:readline'
+
+const ECHO = Buffer.from('c1m echo check!\n')
+
+function usage() {
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S]\n')
+  process.exit(2)
+}
+
+const targets = []
+const sources = []
+let inflightMax = 256
+let openTimeout = 300
+const args = process.argv.slice(2)
+for (let i = 0; i < args.length; i++) {
+  const value = args[i + 1]
+  if (args[i] === '--target' && value) {
+    const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(value)
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) usage()
+    targets.push({host: m[1], port: Number(m[2])})
+  } else if (args[i] === '--source' && value) {
+    const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)-(\d+)$/.exec(value)
+    if (!m || Number(m[2]) < 1 || Number(m[3]) > 65535 || Number(m[2]) > Number(m[3])) usage()
+    sources.push({ip: m[1], lo: Number(m[2]), hi: Number(m[3])})
+  } else if (args[i] === '--inflight' && value) {
+    inflightMax = Number(value)
+    if (!(inflightMax >= 1)) usage()
+  } else if (args[i] === '--open-timeout' && value) {
+    openTimeout = Number(value)
+    if (!(openTimeout > 0)) usage()
+  } else usage()
+  i++
+}
+if (targets.length === 0) usage()
+
+const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
+// Node raises its soft RLIMIT_NOFILE to the hard limit at start-up; report what it got.
+const nofileLine = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+const nofile = Number(nofileLine?.split(/\s+/)[3]) || null
+const open = new Set()
+const counts = {established: 0, failed: 0, peerClosed: 0, addrInUse: 0}
+let inflight = 0
+let nextTarget = 0
+let sourceIndex = 0
+let sourcePort = -1
+let lastError = ''
+let echoed = 0
+
+function nextSource() {
+  while (sourceIndex < sources.length) {
+    const s = sources[sourceIndex]
+    if (sourcePort < 0) sourcePort = s.lo
+    if (sourcePort <= s.hi) return {localAddress: s.ip, localPort: sourcePort++}
+    sourceIndex++
+    sourcePort = -1
+  }
+  return undefined
+}
+const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
+const report = (event, target) => say({event, target, ...counts, sourcesLeft: sourcesLeft(), error: lastError})
+
+// Run one command at a time, in order.
+let queue = Promise.resolve()
+const lines = readline.createInterface({input: process.stdin})
+lines.on('line', (line) => {
+  queue = queue.then(() => run(line.trim()))
+})
+lines.on('close', () => {
+  queue = queue.then(quit)
+})
+process.on('SIGTERM', quit)
+
+async function run(command) {
+  const openMatch = /^open (\d+)$/.exec(command)
+  if (openMatch) return openUntil(Number(openMatch[1]))
+  if (command === 'echo') return echoRound()
+  if (command === 'count') return report('count', counts.established)
+  if (command === 'quit') return quit()
+  if (command) say({event: 'error', message: 'unknown command'})
+}
+
+function openUntil(target) {
+  lastError = ''
+  const failedAtStart = counts.failed
+  const giveUp = Math.max(64, Math.floor(target / 20))
+  const deadline = Date.now() + openTimeout * 1000
+  let stop = false
+  return new Promise((resolve) => {
+    let finished = false
+    const finish = () => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      report('open', target)
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      stop = true
+      lastError = 'connect: Connection timed out'
+      finish()
+    }, Math.max(1, deadline - Date.now()))
+    const pump = () => {
+      while (!stop && inflight < inflightMax && counts.established + inflight < target) {
+        const local = sources.length ? nextSource() : {}
+        if (!local) {
+          stop = true
+          break
+        }
+        start(local, target, pump, () => {
+          if (counts.failed - failedAtStart >= giveUp) stop = true
+        })
+      }
+      if (counts.established >= target || (stop && inflight === 0)) finish()
+    }
+    pump()
+  })
+}
+
+function start(local, target, pump, afterFailure) {
+  const to = targets[nextTarget++ % targets.length]
+  inflight++
+  const socket = net.connect({host: to.host, port: to.port, ...local, noDelay: true})
+  let connected = false
+  socket.on('connect', () => {
+    connected = true
+    inflight--
+    counts.established++
+    open.add(socket)
+    socket.got = 0
+    pump()
+  })
+  socket.on('data', (chunk) => {
+    const before = socket.got
+    socket.got += chunk.length
+    if (before < ECHO.length && socket.got >= ECHO.length) echoed++
+  })
+  socket.on('error', (error) => {
+    if (connected) return
+    if (error.code === 'EADDRINUSE') counts.addrInUse++
+    else {
+      counts.failed++
+      lastError = `${error.syscall ?? 'connect'}: ${error.message}`
+      afterFailure()
+    }
+  })
+  socket.on('close', () => {
+    if (connected) {
+      if (open.delete(socket)) {
+        counts.established--
+        counts.peerClosed++
+      }
+    } else {
+      inflight--
+      pump()
+    }
+  })
+}
+
+async function echoRound() {
+  echoed = 0
+  let sent = 0
+  let writeFailed = 0
+  for (const socket of open) {
+    socket.got = 0
+    if (socket.writable) {
+      socket.write(ECHO)
+      sent++
+    } else writeFailed++
+  }
+  // 30 s plus 0.5 ms per connection, as the native client.
+  const deadline = Date.now() + 30_000 + sent / 2
+  while (echoed < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  say({event: 'echo', sent, echoed, writeFailed, established: counts.established})
+}
+
+function quit() {
+  for (const socket of open) socket.resetAndDestroy()
+  open.clear()
+  counts.established = 0
+  report('count', 0)
+  process.exit(0)
+}
+
+say({event: 'ready', pid: process.pid, nofile})

@@ -1,0 +1,112 @@
+import net from 'node:net'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {planShards, type SourceMode} from '../core/plan-shards.js'
+import {parseDuration} from '../duration.js'
+import {EXIT_CODES, usageError} from '../errors.js'
+import {hostRoot} from '../host/root.js'
+import {readSysctl} from '../host/sysctl.js'
+import {ENGINES, type Engine, prepareEngine} from '../probe/engine.js'
+import {readHardNofile} from '../probe/hard-nofile.js'
+import {progress} from '../probe/progress.js'
+import {type ClientRunResult, runClient} from '../probe/run-client.js'
+import {abortOnSignals} from '../probe/wait.js'
+import {formatCount, parseCount} from '../units.js'
+
+function parseEndpoint(text: string): {host: string; port: number} {
+  const match = /^(.+):(\d+)$/.exec(text)
+  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
+    throw usageError(`--target must be IPv4:PORT, such as 127.0.0.1:9000, got "${text}"`)
+  }
+  return {host: match[1], port: Number(match[2])}
+}
+
+function parsePortRange(text: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(text)
+  const range: [number, number] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
+  if (!match || range[0] < 1 || range[1] > 65_535 || range[0] > range[1]) {
+    throw usageError(`--source-ports must be LO-HI within 1-65535, got "${text}"`)
+  }
+  return range
+}
+
+export default class Client extends C1mCommand {
+  static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
+
+Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed.`
+
+  static override examples = [
+    {description: '50,000 connections to a local server, checked and released', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --conns 50k'},
+    {description: 'A million connections to 53 server workers, held until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --ports 53 --conns 1M --hold forever'},
+    {description: 'From two source addresses of this host to a remote server', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 4 --conns 100k --source 10.0.0.5 --source 10.0.0.6'},
+  ]
+
+  static override flags = {
+    target: Flags.string({char: 't', description: 'server IPv4:PORT', required: true}),
+    ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024}),
+    conns: Flags.string({char: 'n', description: 'connections to open (1e6, 1M, 250k)', required: true}),
+    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native'}),
+    source: Flags.string({char: 's', description: 'source IPv4 address to bind (repeat for more)', multiple: true}),
+    'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535'}),
+    steps: Flags.integer({description: 'open in this many steps, reporting after each', default: 10, min: 1, max: 1000}),
+    inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535}),
+    'open-timeout': Flags.string({description: 'longest a step may take', default: '120s'}),
+    echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
+    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0'}),
+  }
+
+  async run(): Promise<ClientRunResult> {
+    const {flags} = await this.parse(Client)
+    const target = parseEndpoint(flags.target)
+    if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
+    const conns = parseCount(flags.conns, 'conns')
+    const holdMs = parseDuration(flags.hold, 'hold')
+    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
+    if (!Number.isFinite(openTimeoutMs)) throw usageError('--open-timeout must be a finite duration')
+    const sourcePorts = parsePortRange(flags['source-ports'])
+    for (const address of flags.source ?? []) {
+      if (!net.isIPv4(address)) throw usageError(`--source must be an IPv4 address, got "${address}"`)
+    }
+    const sources: SourceMode = flags.source?.length
+      ? {kind: 'addresses', addresses: flags.source}
+      : target.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
+    const root = hostRoot('/')
+    const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: sourcePorts})
+    const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
+    if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
+
+    const programs = await prepareEngine(flags.engine as Engine)
+    const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
+    let result: ClientRunResult
+    try {
+      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo, holdMs, progress, signal: stop.signal})
+    } finally {
+      stop.release()
+    }
+
+    const unanswered = result.echo ? result.echo.sent - result.echo.echoed : 0
+    if (result.stopped === 'interrupted') process.exitCode = EXIT_CODES.E_INTERRUPTED
+    else if (result.stopped || unanswered > 0) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(result.stopped ?? `${unanswered} connections did not echo`)
+    }
+    if (!this.jsonEnabled()) {
+      const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
+      this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
+    }
+    return result
+  }
+
+  /** Without explicit sources, one (source, target) pair has only the ephemeral range of ports. */
+  private warnIfPortsShort(conns: number, targets: number): void {
+    const range = readSysctl(hostRoot('/'), 'net.ipv4.ip_local_port_range')
+    if (!range.ok) return
+    const [lo, hi] = range.text.split(' ').map(Number)
+    const ports = (hi - lo + 1) * targets
+    if (conns > ports) {
+      this.note(`net.ipv4.ip_local_port_range ${lo}-${hi} gives ${ports} ports to ${targets} target port(s), fewer than ${conns} connections; add --source addresses or --ports`)
+    }
+  }
+}

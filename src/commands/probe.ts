@@ -1,0 +1,111 @@
+import {accessSync, constants, renameSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {planShards} from '../core/plan-shards.js'
+import {parseDuration} from '../duration.js'
+import {C1mError, EXIT_CODES, usageError} from '../errors.js'
+import {hostRoot} from '../host/root.js'
+import {ENGINES, type Engine} from '../probe/engine.js'
+import {readHardNofile} from '../probe/hard-nofile.js'
+import {preflightProbe} from '../probe/preflight.js'
+import {progress} from '../probe/progress.js'
+import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
+import {abortOnSignals} from '../probe/wait.js'
+import {renderProbeHtml} from '../reports/probe-html.js'
+import {renderProbeReport} from '../reports/probe-text.js'
+import {parseCount} from '../units.js'
+
+export default class Probe extends C1mCommand {
+  static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
+
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured.`
+
+  static override examples = [
+    {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
+    {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
+    {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
+  ]
+
+  static override flags = {
+    conns: Flags.string({char: 'n', description: 'connections to reach (1e6, 1M, 250k)', default: '100k'}),
+    engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native'}),
+    steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100}),
+    out: Flags.string({char: 'o', description: 'write the JSON report (c1m.probe/1) to this file'}),
+    html: Flags.string({description: 'write a self-contained HTML page with a chart of memory against connections'}),
+    settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
+    inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
+    'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
+  }
+
+  async run(): Promise<ProbeRunReport> {
+    const {flags} = await this.parse(Probe)
+    const conns = parseCount(flags.conns, 'conns')
+    const settleMs = parseDuration(flags.settle, 'settle')
+    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
+    if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
+    if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
+    const engine = flags.engine as Engine
+    const out = flags.out ? path.resolve(flags.out) : undefined
+    const html = flags.html ? path.resolve(flags.html) : undefined
+    for (const [flag, file] of [['--out', out], ['--html', html]] as const) {
+      if (file) assertWritableDir(file, flag)
+    }
+
+    const root = hostRoot('/')
+    const hardNofile = readHardNofile(root)
+    const shards = planShards({conns, hardNofile, sources: {kind: 'loopback'}})
+    preflightProbe(root, {conns, engine, processes: shards.length * 2, socketsPerConn: 2})
+
+    let report: ProbeRunReport
+    const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
+    try {
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal})
+    } finally {
+      stop.release()
+    }
+
+    if (out) writeWhole(out, JSON.stringify(report, null, 2) + '\n', '--out')
+    if (html) writeWhole(html, renderProbeHtml(report), '--html')
+    if (report.stopped === 'interrupted') {
+      process.exitCode = EXIT_CODES.E_INTERRUPTED
+      this.note(`interrupted: the report holds the ${report.samples.length} samples taken`)
+    } else if (report.stopped) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
+    }
+    if (report.echo && report.echo.echoed < report.echo.sent) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`${report.echo.sent - report.echo.echoed} of ${report.echo.sent} connections did not echo in time`)
+    }
+    if (!this.jsonEnabled()) {
+      this.log(renderProbeReport(report))
+      if (out) this.log(`report written to ${out}`)
+      if (html) this.log(`chart written to ${html}`)
+    }
+    return report
+  }
+}
+
+/** Fail before the run, not after it, when a report could not be written. */
+function assertWritableDir(file: string, flag: string): void {
+  try {
+    accessSync(path.dirname(file), constants.W_OK)
+  } catch {
+    throw usageError(`${flag} ${file}: the directory ${path.dirname(file)} does not exist or cannot be written`)
+  }
+}
+
+/** Write a file whole or not at all: a temp file beside it, then rename. */
+function writeWhole(file: string, text: string, flag: string): void {
+  const temp = `${file}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, text)
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, {force: true})
+    throw new C1mError('E_UNREADABLE', `cannot write ${file}: ${(error as Error).message}`, `pass ${flag} a path in a writable directory`)
+  }
+}

@@ -1,0 +1,71 @@
+import net from 'node:net'
+
+import {Flags} from '@oclif/core'
+
+import {C1mCommand} from '../base.js'
+import {connsPerProcess, planShards} from '../core/plan-shards.js'
+import {parseDuration} from '../duration.js'
+import {usageError} from '../errors.js'
+import {hostRoot} from '../host/root.js'
+import {ENGINES, type Engine, prepareEngine} from '../probe/engine.js'
+import {readHardNofile} from '../probe/hard-nofile.js'
+import {progress} from '../probe/progress.js'
+import {LISTEN_BACKLOG} from '../probe/run-probe.js'
+import {runServer, type ServerRunResult} from '../probe/run-server.js'
+import {abortOnSignals} from '../probe/wait.js'
+import {parseCount} from '../units.js'
+
+export default class Server extends C1mCommand {
+  static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.
+
+Worker i listens on --port + i, or with --reuse-port every worker shares --port (each is one process, so each may hold as many connections as the per-process open-file limit allows). It runs until Ctrl-C or --duration, printing the connection count to stderr as it changes.`
+
+  static override examples = [
+    {description: 'One worker on 127.0.0.1:9000 until Ctrl-C', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Enough workers for a million connections, on every address', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 9000 --conns 1M'},
+    {description: 'The node.js engine for one minute', command: '<%= config.bin %> <%= command.id %> --engine node --duration 60s'},
+    {description: 'Four workers sharing port 9000 (SO_REUSEPORT)', command: '<%= config.bin %> <%= command.id %> --port 9000 --workers 4 --reuse-port'},
+  ]
+
+  static override flags = {
+    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native'}),
+    host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1'}),
+    port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535}),
+    workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024}),
+    conns: Flags.string({char: 'n', description: 'connections to be ready for; sets --workers from the open-file limit'}),
+    duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever'}),
+    interval: Flags.string({description: 'how often to print the connection count', default: '5s'}),
+    'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
+  }
+
+  async run(): Promise<ServerRunResult> {
+    const {flags} = await this.parse(Server)
+    if (!net.isIPv4(flags.host)) throw usageError(`--host must be an IPv4 address, got "${flags.host}"`)
+    const durationMs = parseDuration(flags.duration, 'duration')
+    const intervalMs = parseDuration(flags.interval, 'interval')
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw usageError('--interval must be a finite duration above 0')
+    const hardNofile = readHardNofile(hostRoot('/'))
+    const conns = flags.conns === undefined ? undefined : parseCount(flags.conns, 'conns')
+    const needed = conns === undefined ? 1 : planShards({conns, hardNofile, sources: {kind: 'kernel'}}).length
+    const workers = flags.workers ?? needed
+    if (workers < needed) this.note(`${workers} worker(s) hold at most ${workers * connsPerProcess(hardNofile)} connections; --conns ${conns} needs ${needed}`)
+    if (flags['reuse-port'] && flags.engine !== 'native') throw usageError('--reuse-port needs --engine native', 'node 20 cannot set SO_REUSEPORT')
+    if (flags['reuse-port'] && conns !== undefined && flags.workers === undefined && workers > 1) {
+      this.note('with --reuse-port the kernel spreads connections by hash: give a worker or two more than --conns needs')
+    }
+    if (!flags['reuse-port'] && flags.port !== 0 && flags.port + workers - 1 > 65_535) throw usageError(`ports ${flags.port}-${flags.port + workers - 1} run past 65535`, 'choose a lower --port')
+
+    const programs = await prepareEngine(flags.engine as Engine)
+    const stop = abortOnSignals((name) => progress(`${name}: stopping`))
+    try {
+      const result = await runServer({programs, host: flags.host, port: flags.port, reusePort: flags['reuse-port'], workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
+      if (!this.jsonEnabled()) {
+        this.log(`served ${result.accepted} connections over ${result.seconds} s (peak ${result.peakOpen} open, ${result.rejected} rejected, ${result.bytesEchoed} bytes echoed)`)
+      }
+      if (result.rejected > 0) this.note(`${result.rejected} connections were refused because a worker ran out of file descriptors; run more --workers`)
+      return result
+    } finally {
+      stop.release()
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import type {Shard} from '../core/plan-shards.js'
+import {type EnginePrograms} from './engine.js'
+import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
+import {waitFor} from './wait.js'
+
+export interface ClientRunOptions {
+  programs: EnginePrograms
+  shards: Shard[]
+  /** "IP:PORT" endpoints; every client spreads its connections over all of them. */
+  targets: string[]
+  steps: number
+  inflight: number
+  openTimeoutMs: number
+  echo: boolean
+  holdMs: number
+  progress: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface ClientRunResult {
+  engine: string
+  targets: string[]
+  processes: number
+  conns: number
+  established: number
+  failed: number
+  /** Source ports skipped because something else held them. */
+  addrInUse: number
+  /** The last connect or bind error a client met, or "". */
+  error: string
+  /** Seconds to open the connections, and the rate. */
+  openSeconds: number
+  connectsPerSecond: number
+  echo?: {sent: number; echoed: number}
+  heldSeconds: number
+  stopped?: string
+}
+
+/** Open N connections in steps, check they echo, hold them, and reset them. */
+export async function runClient(options: ClientRunOptions): Promise<ClientRunResult> {
+  const {shards} = options
+  const conns = shards.reduce((total, s) => total + s.quota, 0)
+  const clients = await startClients(options.programs, shards, {
+    targets: shards.map(() => options.targets),
+    inflight: options.inflight,
+    openTimeoutMs: options.openTimeoutMs,
+  })
+  const result: ClientRunResult = {
+    engine: options.programs.engine,
+    targets: options.targets,
+    processes: clients.length,
+    conns,
+    established: 0,
+    failed: 0,
+    addrInUse: 0,
+    error: '',
+    openSeconds: 0,
+    connectsPerSecond: 0,
+    heldSeconds: 0,
+  }
+  try {
+    const started = performance.now()
+    for (let step = 1; step <= options.steps; step++) {
+      if (options.signal?.aborted) {
+        result.stopped = 'interrupted'
+        break
+      }
+      const targets = shards.map((shard) => Math.round((shard.quota * step) / options.steps))
+      const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
+      Object.assign(result, {established: opened.established, failed: opened.failed, addrInUse: opened.addrInUse, error: opened.error})
+      options.progress(`${opened.established} of ${conns} connections open${opened.failed ? `, ${opened.failed} failed` : ''}`)
+      if (!opened.complete) {
+        result.stopped = `opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
+        break
+      }
+    }
+    result.openSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
+    result.connectsPerSecond = Math.round(result.established / Math.max(result.openSeconds, 1e-3))
+    if (options.echo && result.established > 0 && !options.signal?.aborted) {
+      result.echo = await echoCheck(clients, 60_000 + result.established)
+      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections answered`)
+    }
+    if (options.holdMs > 0 && !result.stopped && !options.signal?.aborted) {
+      options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
+      const holdStart = performance.now()
+      await waitFor(options.holdMs, options.signal)
+      result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
+      if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
+    }
+  } finally {
+    await stopPeers(clients)
+  }
+  return result
+}

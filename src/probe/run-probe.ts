@@ -1,0 +1,173 @@
+import os from 'node:os'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {buildProbeReport} from '../core/build-probe-report.js'
+import {planShards, type Shard, stepTargets} from '../core/plan-shards.js'
+import type {ProbeReport, ProbeSample} from '../core/probe-report.js'
+import {SOCKET_CACHES} from '../core/socket-cost.js'
+import {C1mError} from '../errors.js'
+import {readMemory} from '../host/memory.js'
+import {hostRoot} from '../host/root.js'
+import {readSysctl} from '../host/sysctl.js'
+import {type Engine, prepareEngine} from './engine.js'
+import {countServerConnections, echoCheck, openConnections, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import type {Peer} from './peer.js'
+import {sampleMemory} from './sample-memory.js'
+
+export const LOOPBACK_SERVER = '127.0.0.1'
+/** listen() backlog asked for; the kernel caps it at net.core.somaxconn. */
+export const LISTEN_BACKLOG = 65_535
+
+export interface ProbeRunOptions {
+  conns: number
+  steps: number
+  engine: Engine
+  hardNofile: number
+  settleMs: number
+  inflight: number
+  openTimeoutMs: number
+  progress: (line: string) => void
+  /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
+  signal?: AbortSignal
+}
+
+export interface StepRecord {
+  step: number
+  conns: number
+  established: number
+  /** Seconds the clients took to open this step's new connections. */
+  seconds: number
+  connectsPerSecond: number
+}
+
+/** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
+export type ProbeRunReport = ProbeReport & {
+  requestedConns: number
+  plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
+  steps: StepRecord[]
+  echo?: {sent: number; echoed: number; seconds: number}
+  /**
+   * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
+   * eventpoll_epi), apart from whatever else grew on the host during the ramp.
+   */
+  socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
+  /** Seconds to reset every connection and stop the processes. */
+  closeSeconds?: number
+  /** Why the ramp ended before the requested count, when it did. */
+  stopped?: string
+}
+
+/** Run the ramp: loopback echo servers and clients in shards, a memory sample after each step, then the fit. */
+export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
+  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources: {kind: 'loopback'}})
+  const programs = await prepareEngine(options.engine)
+  options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
+
+  const servers: Peer[] = await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
+  let clients: Peer[] = []
+  let report: ProbeRunReport
+  try {
+    clients = await startClients(programs, shards, {
+      targets: shards.map((shard) => [serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
+      inflight: options.inflight,
+      openTimeoutMs: options.openTimeoutMs,
+    })
+    report = await ramp(options, shards, servers, clients)
+  } catch (error) {
+    await stopPeers(clients)
+    await stopPeers(servers)
+    throw error
+  }
+  // Clients first: they reset their connections, so neither end is left in TIME_WAIT.
+  const closing = performance.now()
+  await stopPeers(clients)
+  await stopPeers(servers)
+  report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
+  options.progress(`closed every connection in ${report.closeSeconds} s`)
+  return report
+}
+
+async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+  const deadline = Date.now() + settleMs + 5000
+  let open = (await countServerConnections(servers)).open
+  // The client sees a connection before the server has accepted it: wait for accept to catch up.
+  while (open < established && Date.now() < deadline) {
+    await sleep(50)
+    open = (await countServerConnections(servers)).open
+  }
+  await sleep(settleMs)
+  return open
+}
+
+async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[]): Promise<ProbeRunReport> {
+  const root = hostRoot('/')
+  const serverPids = servers.map((p) => p.pid)
+  const clientPids = clients.map((p) => p.pid)
+  await sleep(options.settleMs)
+  const samples: ProbeSample[] = [sampleMemory(root, 0, 0, serverPids, clientPids)]
+  const steps: StepRecord[] = []
+  let stopped: string | undefined
+  let held = 0
+
+  for (let step = 1; step <= options.steps; step++) {
+    if (options.signal?.aborted) {
+      stopped = 'interrupted'
+      break
+    }
+    const targets = stepTargets(shards, step, options.steps)
+    const conns = targets.reduce((a, b) => a + b, 0)
+    const started = performance.now()
+    const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
+    const seconds = (performance.now() - started) / 1000
+    const established = await settleServers(servers, opened.established, options.settleMs)
+    const record: StepRecord = {
+      step,
+      conns,
+      established: opened.established,
+      seconds: Number(seconds.toFixed(3)),
+      connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)),
+    }
+    steps.push(record)
+    held = opened.established
+    if (!opened.complete) {
+      stopped = `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
+      // The count reached is still a point on the line when it is more than the last one.
+      if (opened.established > samples.at(-1)!.conns) samples.push(sampleMemory(root, opened.established, established, serverPids, clientPids))
+      break
+    }
+    const sample = sampleMemory(root, conns, established, serverPids, clientPids)
+    samples.push(sample)
+    const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
+    options.progress(`step ${step}/${options.steps}: ${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+  }
+
+  let echo: ProbeRunReport['echo']
+  if (held > 0 && !options.signal?.aborted) {
+    const echoStart = performance.now()
+    echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
+    echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
+    options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered in ${echo.seconds} s`)
+  }
+  if (samples.length < 2) {
+    throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
+  }
+  const meminfo = readMemory(root).meminfo ?? {}
+  const osrelease = readSysctl(root, 'kernel.osrelease')
+  const report = buildProbeReport({
+    engine: options.engine,
+    socketsPerConn: 2,
+    host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
+    samples,
+  })
+  const slabPerConn = report.fit.slabPerConn ?? {}
+  const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
+  return {
+    ...report,
+    ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
+    requestedConns: options.conns,
+    plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
+    steps,
+    ...(echo ? {echo} : {}),
+    ...(stopped ? {stopped} : {}),
+  }
+}

@@ -1,0 +1,77 @@
+import {type EnginePrograms} from './engine.js'
+import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
+import {waitFor} from './wait.js'
+
+export interface ServerRunOptions {
+  programs: EnginePrograms
+  host: string
+  /** First port; worker i listens on port + i. 0: each worker gets a port from the kernel. */
+  port: number
+  /** Every worker on the one port, with SO_REUSEPORT (native engine). */
+  reusePort?: boolean
+  workers: number
+  backlog: number
+  durationMs: number
+  intervalMs: number
+  progress: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface ServerRunResult {
+  engine: string
+  listen: string[]
+  pids: number[]
+  /** Most connections held at once, as seen at the progress intervals. */
+  peakOpen: number
+  accepted: number
+  closed: number
+  /** Connections refused because a worker ran out of descriptors. */
+  rejected: number
+  bytesEchoed: number
+  seconds: number
+}
+
+/** Run echo server workers until the duration ends or the signal fires, reporting counts as they change. */
+export async function runServer(options: ServerRunOptions): Promise<ServerRunResult> {
+  const listenAt = Array.from({length: options.workers}, (_, i) => `${options.host}:${options.port === 0 ? 0 : options.port + i}`)
+  const servers = options.reusePort
+    ? await startReusePortServers(options.programs, `${options.host}:${options.port}`, options.workers, options.backlog)
+    : await startServers(options.programs, listenAt, options.backlog)
+  const started = performance.now()
+  const endpoints = [...new Set(servers.map((server) => serverEndpoint(options.host, server)))]
+  let peakOpen = 0
+  try {
+    options.progress(`listening on ${endpoints.join(' ')} (${options.programs.engine}, ${servers.length} worker${servers.length > 1 ? 's' : ''}); Ctrl-C stops`)
+    let last = ''
+    const deadline = started + options.durationMs
+    while (!options.signal?.aborted) {
+      const left = deadline - performance.now()
+      if (left <= 0) break
+      if (!(await waitFor(Math.min(options.intervalMs, left), options.signal))) break
+      const counts = await countServerConnections(servers)
+      peakOpen = Math.max(peakOpen, counts.open)
+      const line = `open ${counts.open}, accepted ${counts.accepted}, rejected ${counts.rejected}`
+      if (line !== last) options.progress(line)
+      last = line
+    }
+    const counts = await countServerConnections(servers)
+    peakOpen = Math.max(peakOpen, counts.open)
+  } catch (error) {
+    await stopPeers(servers)
+    throw error
+  }
+  // Each worker's last line, written as it closes, holds its final counters.
+  const finals = await stopPeers(servers)
+  const sum = (key: string) => finals.reduce((total, r) => total + Number(r?.[key] ?? 0), 0)
+  return {
+    engine: options.programs.engine,
+    listen: endpoints,
+    pids: servers.map((s) => s.pid),
+    peakOpen,
+    accepted: sum('accepted'),
+    closed: sum('closed'),
+    rejected: sum('rejected'),
+    bytesEchoed: sum('bytes'),
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  }
+}

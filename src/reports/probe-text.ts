@@ -1,0 +1,46 @@
+import {getBorderCharacters, table} from 'table'
+
+import {kernelBytes} from '../core/build-probe-report.js'
+import type {LinearFit} from '../core/probe-report.js'
+import {SOCKET_CACHES} from '../core/socket-cost.js'
+import type {ProbeRunReport} from '../probe/run-probe.js'
+import {formatBytes, formatCount} from '../units.js'
+
+const MiB = 1024 ** 2
+
+function describeFit(fit: LinearFit): string {
+  return `${formatBytes(fit.bytesPerConn)} per connection + ${formatBytes(fit.baseBytes)} (r² ${fit.r2.toFixed(3)})`
+}
+
+/** The probe's samples as a table, then the fitted lines, for a terminal. */
+export function renderProbeReport(report: ProbeRunReport): string {
+  const base = report.samples[0]
+  const rows = [['connections', 'established', 'kernel (slab + tcp)', 'servers RSS', 'clients RSS']]
+  for (const s of report.samples) {
+    rows.push([
+      formatCount(s.conns),
+      formatCount(s.established),
+      `+${((kernelBytes(s) - kernelBytes(base)) / MiB).toFixed(1)} MiB`,
+      `${(s.server.rss / MiB).toFixed(1)} MiB`,
+      `${(s.client.rss / MiB).toFixed(1)} MiB`,
+    ])
+  }
+  const lines = [
+    table(rows, {border: getBorderCharacters('norc'), columnDefault: {alignment: 'right'}, drawHorizontalLine: (i, size) => i === 0 || i === 1 || i === size}).trimEnd(),
+    '',
+    `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
+    `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
+    `servers: ${describeFit(report.fit.server)}`,
+    `clients: ${describeFit(report.fit.client)}`,
+  ]
+  const slab = Object.entries(report.fit.slabPerConn ?? {}).sort((a, b) => b[1] - a[1])
+  if (slab.length > 0) {
+    lines.push(`slab per connection: ${slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ')}`)
+    const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
+    lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
+  }
+  if (report.echo) lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered`)
+  const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
+  if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
+  return lines.join('\n')
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+
+import type {ClientRunResult} from '../src/probe/run-client.js'
+import type {ServerRunResult} from '../src/probe/run-server.js'
+import {REPO_ROOT, runJson} from './helpers.js'
+
+/** Start `c1m server` as its own process and wait for the line naming its addresses. */
+async function startServer(args: string[]): Promise<{endpoints: string[]; stop: () => Promise<{code: number | null; json: {result: ServerRunResult}}>}> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'server', '--port', '0', '--interval', '200ms', '--json', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  const endpoints = await new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000)
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+      const match = /listening on ([\d.: ]+) \(/.exec(stderr)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1].trim().split(' '))
+      }
+    })
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return {
+    endpoints,
+    async stop() {
+      child.kill('SIGINT')
+      const code = await exited
+      return {code, json: JSON.parse(stdout)}
+    },
+  }
+}
+
+describe('c1m server and c1m client', () => {
+  it('serve and open connections across two workers, then stop cleanly on Ctrl-C', async () => {
+    const server = await startServer(['--workers', '2'])
+    let stopped: Awaited<ReturnType<typeof server.stop>> | undefined
+    try {
+      assert.equal(server.endpoints.length, 2)
+      // --port 0 gives each worker its own kernel-chosen port: point the client at both.
+      const results: ClientRunResult[] = []
+      for (const endpoint of server.endpoints) {
+        const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', endpoint, '--conns', '1500', '--steps', '3'])
+        assert.equal(exitCode, 0)
+        results.push(envelope.result)
+      }
+      for (const result of results) {
+        assert.equal(result.established, 1500)
+        assert.equal(result.failed, 0)
+        assert.deepEqual(result.echo, {sent: 1500, echoed: 1500})
+      }
+    } finally {
+      stopped = await server.stop()
+    }
+    assert.equal(stopped.code, 0)
+    assert.equal(stopped.json.result.accepted, 3000)
+    assert.equal(stopped.json.result.rejected, 0)
+    assert.equal(stopped.json.result.bytesEchoed, 3000 * 16)
+  })
+
+  it('share one port between workers with --reuse-port, more connections than one worker may hold', async () => {
+    const server = await startServer(['--workers', '2', '--reuse-port'])
+    let stopped: Awaited<ReturnType<typeof server.stop>> | undefined
+    try {
+      assert.equal(server.endpoints.length, 1)
+      const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', server.endpoints[0], '--conns', '25k', '--steps', '2'])
+      assert.equal(exitCode, 0)
+      assert.deepEqual([envelope.result.established, envelope.result.echo?.echoed], [25_000, 25_000])
+    } finally {
+      stopped = await server.stop()
+    }
+    assert.equal(stopped.json.result.pids.length, 2)
+    assert.equal(stopped.json.result.accepted, 25_000)
+    assert.equal(stopped.json.result.rejected, 0)
+  })
+
+  it('holds the connections for --hold before releasing them', async () => {
+    const server = await startServer(['--engine', 'node'])
+    try {
+      const started = Date.now()
+      const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', server.endpoints[0], '--conns', '500', '--engine', 'node', '--hold', '700ms'])
+      assert.equal(exitCode, 0)
+      assert.ok(envelope.result.heldSeconds >= 0.69, `held ${envelope.result.heldSeconds}`)
+      assert.ok(Date.now() - started >= 700)
+      assert.equal(envelope.result.established, 500)
+    } finally {
+      const stopped = await server.stop()
+      assert.equal(stopped.json.result.peakOpen, 500)
+    }
+  })
+
+  it('exits 10 with the connect error when nothing listens', async () => {
+    const {envelope, exitCode} = await runJson<ClientRunResult>(['client', '--target', '127.0.0.1:1', '--conns', '200'])
+    assert.equal(exitCode, 10)
+    assert.equal(envelope.result.established, 0)
+    assert.match(envelope.result.error, /refused/)
+    assert.match(envelope.warnings[0], /opened 0 of 200 connections/)
+  })
+
+  it('refuses bad flags with exit 2', async () => {
+    for (const args of [
+      ['client', '--target', 'localhost:9000', '--conns', '10'],
+      ['client', '--target', '127.0.0.1:9000', '--conns', '0'],
+      ['client', '--target', '127.0.0.1:9000', '--conns', '10', '--source', 'eth0'],
+      ['client', '--target', '127.0.0.1:9000', '--conns', '10', '--source-ports', '9-3'],
+      ['client', '--target', '10.0.0.1:9000', '--conns', '100k', '--source', '10.0.0.5'],
+      ['server', '--host', '::1'],
+      ['server', '--port', '65535', '--workers', '2'],
+      ['server', '--engine', 'node', '--reuse-port'],
+    ]) {
+      const {envelope, exitCode} = await runJson([...args])
+      assert.equal(exitCode, 2, args.join(' '))
+      assert.equal(envelope.error?.code, 'E_USAGE', args.join(' '))
+    }
+  })
+})

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {parseDuration} from '../src/duration.js'
+import {C1mError} from '../src/errors.js'
+
+describe('parseDuration', () => {
+  it('reads milliseconds, seconds, minutes, hours and bare seconds', () => {
+    assert.equal(parseDuration('250ms'), 250)
+    assert.equal(parseDuration('30s'), 30_000)
+    assert.equal(parseDuration('1.5s'), 1500)
+    assert.equal(parseDuration('30'), 30_000)
+    assert.equal(parseDuration('5m'), 300_000)
+    assert.equal(parseDuration('1h'), 3_600_000)
+    assert.equal(parseDuration('0'), 0)
+  })
+
+  it('reads forever as Infinity', () => {
+    assert.equal(parseDuration('forever'), Number.POSITIVE_INFINITY)
+  })
+
+  it('rejects anything else as a usage error naming the flag', () => {
+    for (const bad of ['', 'soon', '-5s', '5 days', '1e3']) {
+      assert.throws(() => parseDuration(bad, 'hold'), (error: C1mError) => error.code === 'E_USAGE' && error.message.includes('--hold'))
+    }
+  })
+})

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {PROBE_FD_RESERVE} from '../src/core/plan-shards.js'
+import {validateProbeReport} from '../src/core/probe-report.js'
+import {parseMeminfo} from '../src/host/memory.js'
+import {hostRoot} from '../src/host/root.js'
+import {readHardNofile} from '../src/probe/hard-nofile.js'
+import type {ProbeRunReport} from '../src/probe/run-probe.js'
+import {REPO_ROOT, run, runJson} from './helpers.js'
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
+after(() => rmSync(dir, {recursive: true, force: true}))
+
+/** Both ends of a loopback socket cost kernel memory; one idle TCP socket is a few KiB of slab. */
+function assertPlausibleKernelCost(report: ProbeRunReport): void {
+  const perSocket = report.fit.kernel.bytesPerSocket
+  assert.ok(perSocket > 1024 && perSocket < 64 * 1024, `kernel ${perSocket} bytes per socket`)
+  assert.ok(report.fit.slabPerConn!.TCP > 2 * 1024, `TCP slab ${report.fit.slabPerConn!.TCP} per connection`)
+  // The socket's own caches are part of, and at most, the whole kernel growth (give 10% for noise).
+  const own = report.socketCaches!.bytesPerSocket
+  assert.ok(own > 1024 && own <= perSocket * 1.1, `socket caches ${own} of ${perSocket} bytes per socket`)
+}
+
+describe('c1m probe', () => {
+  it('ramps real loopback connections, checks the echo and writes a valid report', async () => {
+    const out = path.join(dir, 'native.json')
+    const html = path.join(dir, 'native.html')
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html])
+    assert.equal(exitCode, 0)
+    assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td>3,000<\/td><td>3,000<\/td>/)
+    const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
+    assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000, 3000])
+    assert.deepEqual(report.samples.map((s) => s.established), [0, 1000, 2000, 3000])
+    assert.deepEqual([report.echo?.sent, report.echo?.echoed], [3000, 3000])
+    assert.ok(report.closeSeconds! >= 0)
+    assert.equal(report.engine, 'native')
+    assert.equal(report.socketsPerConn, 2)
+    assertPlausibleKernelCost(report)
+    assert.deepEqual(envelope.result.fit, report.fit)
+    assert.match(stderr, /step 3\/3: 3000 connections/)
+  })
+
+  it('splits connections over processes when one process may not hold them all', async () => {
+    // 25000 connections: two processes per side under this machine's hard limit of 20000.
+    const hard = readHardNofile(hostRoot('/'))
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms'])
+    assert.equal(exitCode, 0)
+    assert.equal(envelope.result.plan.hardNofile, hard)
+    assert.equal(envelope.result.plan.processesPerSide, Math.ceil(25_000 / (hard - PROBE_FD_RESERVE)))
+    assert.equal(envelope.result.samples.at(-1)!.established, 25_000)
+    assert.deepEqual([envelope.result.echo?.sent, envelope.result.echo?.echoed], [25_000, 25_000])
+  })
+
+  it('measures the node engine, whose processes grow with connections', async () => {
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms'])
+    assert.equal(exitCode, 0)
+    const report = envelope.result
+    assert.equal(report.engine, 'node')
+    assert.equal(report.samples.at(-1)!.established, 4000)
+    assert.ok(report.fit.server.bytesPerConn > 500, `node server ${report.fit.server.bytesPerConn} bytes per connection`)
+    assertPlausibleKernelCost(report)
+  })
+
+  it('prints the samples and the fit for people', async () => {
+    const {stdout, exitCode} = await run(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
+    assert.equal(exitCode, 0)
+    assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
+    assert.match(stdout, /kernel: .* per connection .*per socket/)
+    assert.match(stdout, /echo check: 2,000 of 2,000 connections answered/)
+  })
+
+  it('refuses bad input with exit 2 and writes nothing', async () => {
+    const out = path.join(dir, 'never.json')
+    for (const args of [['--conns', 'lots'], ['--conns', '10', '--steps', '20'], ['--engine', 'java'], ['--settle', 'later'], ['--html', '/nonexistent/dir/x.html']]) {
+      const {envelope, exitCode} = await runJson(['probe', ...args, '--out', out])
+      assert.equal(exitCode, 2, args.join(' '))
+      assert.equal(envelope.error?.code, 'E_USAGE')
+    }
+    assert.equal(existsSync(out), false)
+  })
+
+  it('refuses a run this host cannot hold before starting anything (E_PREFLIGHT, exit 9)', async () => {
+    // Two sockets of about 4 KiB each per connection: this many cannot fit in MemAvailable.
+    const available = parseMeminfo(readFileSync('/proc/meminfo', 'utf8')).MemAvailable
+    const conns = Math.ceil(available / 8192) + 1
+    const {envelope, exitCode} = await runJson(['probe', '--conns', String(conns)])
+    assert.equal(exitCode, 9)
+    assert.equal(envelope.error?.code, 'E_PREFLIGHT')
+    assert.match(envelope.error!.message, /file handles|MiB/)
+  })
+
+  it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
+    const out = path.join(dir, 'interrupted.json')
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    let children: number[] = []
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no second step: ${stderr}`)), 30_000)
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk
+        if (/step 2\/30/.test(stderr) && children.length === 0) {
+          clearTimeout(timer)
+          children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
+          child.kill('SIGINT')
+          resolve()
+        }
+      })
+    })
+    assert.equal(await exited, 130)
+    const perSide = Math.ceil(30_000 / (readHardNofile(hostRoot('/')) - PROBE_FD_RESERVE))
+    assert.equal(children.length, 2 * perSide, 'the servers and the clients')
+    for (const pid of children) assert.equal(existsSync(`/proc/${pid}`), false, `probe process ${pid} is still there`)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
+    assert.equal(report.stopped, 'interrupted')
+    assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
+  })
+})

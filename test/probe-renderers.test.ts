@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {buildProbeReport} from '../src/core/build-probe-report.js'
+import type {ProbeRunReport} from '../src/probe/run-probe.js'
+import {renderProbeHtml} from '../src/reports/probe-html.js'
+import {renderProbeReport} from '../src/reports/probe-text.js'
+
+const MiB = 1024 ** 2
+
+function report(stopped?: string): ProbeRunReport {
+  const samples = [0, 10_000, 20_000].map((conns) => ({
+    conns,
+    established: conns,
+    meminfo: {Slab: 100 * MiB + conns * 10_240},
+    server: {rss: 2 * MiB},
+    client: {rss: 3 * MiB + conns * 4096},
+  }))
+  return {
+    ...buildProbeReport({engine: 'native', socketsPerConn: 2, host: {kernel: '6.18.0<b>', memTotalBytes: 24 * 1024 ** 3, cpus: 2}, samples}),
+    requestedConns: 20_000,
+    plan: {processesPerSide: 2, connsPerProcess: 10_000, hardNofile: 20_000, steps: 2},
+    steps: [
+      {step: 1, conns: 10_000, established: 10_000, seconds: 0.5, connectsPerSecond: 20_000},
+      {step: 2, conns: 20_000, established: 20_000, seconds: 0.25, connectsPerSecond: 40_000},
+    ],
+    echo: {sent: 20_000, echoed: 20_000, seconds: 0.3},
+    ...(stopped ? {stopped} : {}),
+  }
+}
+
+describe('renderProbeReport', () => {
+  it('shows each sample with the kernel growth, and the fitted cost per connection', () => {
+    const text = renderProbeReport(report())
+    assert.match(text, /│\s+20,000 │\s+20,000 │\s+\+195\.3 MiB │\s+2\.0 MiB │\s+81\.1 MiB │/)
+    assert.match(text, /kernel: {2}10\.0 KiB per connection .*; 5\.00 KiB per socket/)
+    assert.match(text, /clients: 4\.00 KiB per connection/)
+    assert.match(text, /connect rate: up to 40,000 connections\/s/)
+  })
+
+  it("adds up the socket's own slab caches apart from the rest", () => {
+    const r = report()
+    r.fit.slabPerConn = {TCP: 5000, sock_inode_cache: 1700, dentry: 700, filp: 400, eventpoll_epi: 392, proc_inode_cache: 1400}
+    assert.match(renderProbeReport(r), /socket's own caches \(TCP, sock_inode_cache, dentry, filp, eventpoll_epi\): 8\.00 KiB per connection, 4\.00 KiB per socket/)
+  })
+})
+
+describe('renderProbeHtml', () => {
+  it('draws one measured line and one fitted line per series, a point per sample', () => {
+    const html = renderProbeHtml(report())
+    const polylines = [...html.matchAll(/<polyline class="measured"[^>]*points="([^"]+)"/g)]
+    assert.equal(polylines.length, 3)
+    for (const [, points] of polylines) assert.equal(points.split(' ').length, 3)
+    assert.equal([...html.matchAll(/class="fit"/g)].length, 3)
+    assert.equal([...html.matchAll(/<circle /g)].length, 9)
+  })
+
+  it('is self-contained and escapes what it prints', () => {
+    const html = renderProbeHtml(report('step 2 opened 5 of 10 connections (connect: <refused>)'))
+    assert.doesNotMatch(html, /<script|src=|href=/)
+    assert.match(html, /6\.18\.0&lt;b&gt;/)
+    assert.match(html, /Stopped early: step 2 opened 5 of 10 connections \(connect: &lt;refused&gt;\)/)
+    assert.match(html, /<td>kernel<\/td><td>10\.0 KiB<\/td>/)
+  })
+})
