@@ -15,7 +15,8 @@ import {hostRoot} from '../src/host/root.js'
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fixtures = path.resolve(here, '../../test/fixtures')
 
-// A hand-written report in the c1m.probe/1 schema, until the probe's own small run is on main.
+// A hand-written report in the c1m.probe/1 schema with fixed figures for these unit tests; the
+// round trip through a real probe run is test/estimate-roundtrip.test.ts.
 const REPORT = path.join(fixtures, 'probe-small.json')
 
 describe('calibration from a probe report', () => {

@@ -22,7 +22,8 @@ export async function run(args: string[], options: {timeout?: number; env?: Reco
   const result = await execa('node', [BIN, ...args], {
     reject: false,
     timeout: options.timeout ?? 60_000,
-    env: {NO_COLOR: '1', ...options.env},
+    // C1M_PROBE_DIR=off: probes keep no copy in ~/.local/state and estimate finds none there, unless a test says otherwise
+    env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off', ...options.env},
     stdin: 'ignore',
   })
   if (result.timedOut) throw new Error(`c1m ${args.join(' ')} timed out`)

@@ -7,6 +7,7 @@ import {C1mCommand} from '../base.js'
 import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
+import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
@@ -21,7 +22,7 @@ import {parseCount} from '../units.js'
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -69,6 +70,7 @@ Connections are split over as many server and client processes as the per-proces
 
     if (out) writeWhole(out, JSON.stringify(report, null, 2) + '\n', '--out')
     if (html) writeWhole(html, renderProbeHtml(report), '--html')
+    const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (report.stopped === 'interrupted') {
       process.exitCode = EXIT_CODES.E_INTERRUPTED
       this.note(`interrupted: the report holds the ${report.samples.length} samples taken`)
@@ -84,8 +86,21 @@ Connections are split over as many server and client processes as the per-proces
       this.log(renderProbeReport(report))
       if (out) this.log(`report written to ${out}`)
       if (html) this.log(`chart written to ${html}`)
+      if (saved) this.log(`kept for c1m estimate: ${saved}`)
     }
     return report
+  }
+}
+
+/** Save a copy where `c1m estimate` looks for the newest report; a failure is a warning, not an error. */
+function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void): string | undefined {
+  const dir = probeReportDir()
+  if (!dir) return undefined
+  try {
+    return saveProbeReport(report, dir)
+  } catch (error) {
+    warn(`could not keep a copy in ${dir} for c1m estimate: ${(error as Error).message}`)
+    return undefined
   }
 }
 

@@ -1,9 +1,7 @@
+import {connsPerProcess} from './plan-shards.js'
 import type {ProbeReport} from './probe-report.js'
 
-/** Descriptors a probe process keeps besides its connections (the probe's own shard rule). */
-export const PROBE_FD_RESERVE = 64
-
-/** How the probe split the connections over processes, where the report says. */
+/** How the probe split the connections over processes (the plan of a ProbeRunReport), where the report says. */
 interface ProbePlan {
   processesPerSide: number
   hardNofile: number
@@ -18,11 +16,11 @@ function planOf(report: ProbeReport): ProbePlan | undefined {
 /**
  * Process bytes per connection of one side: the growth the fit measured, plus each process's
  * own base spread over the connections one process holds. The probe runs one process per
- * (hard nofile - reserve) connections, so that base grows with N like the connections do.
+ * connsPerProcess(hard nofile) connections, so that base grows with N like the connections do.
  */
 function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: ProbePlan | undefined): number {
   const growth = Math.max(0, fit.bytesPerConn)
-  const perProcess = plan ? plan.hardNofile - PROBE_FD_RESERVE : 0
+  const perProcess = plan ? connsPerProcess(plan.hardNofile) : 0
   if (!plan || perProcess <= 0) return growth
   return growth + Math.max(0, fit.baseBytes) / plan.processesPerSide / perProcess
 }

@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -8,8 +8,12 @@ import {type ProbeReport, validateProbeReport} from '../core/probe-report.js'
 /** Environment variable naming the directory where `c1m probe` keeps its reports. */
 export const PROBE_DIR_ENV = 'C1M_PROBE_DIR'
 
-/** Where `c1m probe` saves its reports on this host: $C1M_PROBE_DIR, else $XDG_STATE_HOME/c1m/probes, else ~/.local/state/c1m/probes. */
-export function probeReportDir(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Where `c1m probe` saves its reports on this host: $C1M_PROBE_DIR, else $XDG_STATE_HOME/c1m/probes,
+ * else ~/.local/state/c1m/probes. C1M_PROBE_DIR=off turns saving and the lookup off (tests do).
+ */
+export function probeReportDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env[PROBE_DIR_ENV] === 'off') return undefined
   if (env[PROBE_DIR_ENV]) return env[PROBE_DIR_ENV]!
   const state = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state')
   return path.join(state, 'c1m', 'probes')
@@ -34,7 +38,8 @@ export function readProbeReport(file: string): ProbeReport {
 }
 
 /** The newest valid probe report in `dir` (by modification time), of `engine` if given; undefined when there is none. */
-export function findNewestProbeReport(dir: string, engine?: ProbeReport['engine']): {file: string; report: ProbeReport} | undefined {
+export function findNewestProbeReport(dir: string | undefined, engine?: ProbeReport['engine']): {file: string; report: ProbeReport} | undefined {
+  if (dir === undefined) return undefined
   let names: string[]
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json'))
@@ -55,4 +60,20 @@ export function findNewestProbeReport(dir: string, engine?: ProbeReport['engine'
     if (engine === undefined || report.engine === engine) return {file, report}
   }
   return undefined
+}
+
+/** Keep a copy of a finished probe's report in `dir` for `c1m estimate` to find; returns its path. */
+export function saveProbeReport(report: ProbeReport, dir: string): string {
+  const stamp = report.generatedAt.replaceAll(':', '').replace(/\.\d+Z$/, 'Z')
+  const conns = Math.max(...report.samples.map((s) => s.conns))
+  const file = path.join(dir, `probe-${report.engine}-${conns}-${stamp}.json`)
+  const temp = `${file}.${process.pid}.tmp`
+  mkdirSync(dir, {recursive: true})
+  try {
+    writeFileSync(temp, JSON.stringify(report, null, 2) + '\n')
+    renameSync(temp, file)
+  } finally {
+    rmSync(temp, {force: true})
+  }
+  return file
 }
