@@ -3,9 +3,14 @@
 // then run the large probe on this machine and compare the kernel and process parts.
 //
 //   npm run build && node bench/estimate-accuracy.js [--cal-conns 50000] [--conns 1000000]
-//       [--engine native] [--cal FILE] [--measured FILE] [--keep DIR]
+//       [--engine native] [--settle 6s] [--cal FILE] [--measured FILE] [--keep DIR]
 //
 // --cal / --measured reuse probe reports already written instead of running the probes.
+// Before each probe the script waits (up to 3 minutes) until the slab total stops moving, so
+// the memory a previous run freed is not still being returned while the next one measures; and
+// both probes wait --settle after each step, so whatever else walks /proc/PID/fd on the host
+// (a process scanner creates a proc inode and a dentry per open file) has done so before the
+// sample in the small run as in the large one.
 // The probes run on loopback through `c1m probe`, which shards by the open-file limit and
 // closes every connection at the end; this script changes no setting itself.
 // Target (issue 5): within 5% for both parts.
@@ -29,6 +34,7 @@ function option(name, fallback) {
 const calConns = Number(option('cal-conns', '50000'))
 const conns = Number(option('conns', '1000000'))
 const engine = option('engine', 'native')
+const settle = option('settle', '6s')
 const dir = option('keep', mkdtempSync(path.join(os.tmpdir(), 'c1m-accuracy-')))
 
 function c1m(args, what) {
@@ -43,9 +49,31 @@ function c1m(args, what) {
   return run.stdout
 }
 
+function slabBytes() {
+  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('Slab:'))
+  return Number(line.split(/\s+/)[1]) * 1024
+}
+
+/** Wait until Slab moves less than 8 MiB over 10 s, at most 3 minutes; say how long it took. */
+function waitForQuietSlab() {
+  const started = Date.now()
+  const history = [slabBytes()]
+  while (Date.now() - started < 180_000) {
+    spawnSync('sleep', ['2'])
+    history.push(slabBytes())
+    const recent = history.slice(-6)
+    if (recent.length === 6 && Math.max(...recent) - Math.min(...recent) < 8 * 1024 ** 2) {
+      process.stderr.write(`  slab quiet after ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
+      return
+    }
+  }
+  process.stderr.write('  slab still moving after 180 s; measuring anyway\n')
+}
+
 function probe(n, file) {
   const steps = n >= 500_000 ? 10 : 5
-  c1m(['probe', '--conns', String(n), '--engine', engine, '--steps', String(steps), '--out', file], `probe of ${n} connections`)
+  waitForQuietSlab()
+  c1m(['probe', '--conns', String(n), '--engine', engine, '--steps', String(steps), '--settle', settle, '--out', file], `probe of ${n} connections`)
   return file
 }
 
@@ -93,7 +121,7 @@ const rows = [
   ['process at N', gib(est.processPerConn * m.conns), gib(m.processPerConn * m.conns), pct(est.processPerConn, m.processPerConn)],
 ]
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-console.log(`engine ${engine}, loopback; calibration ${calFile}; measured ${measuredFile}`)
+console.log(`engine ${engine}, loopback, --settle ${settle}; calibration ${calFile} (kernel fit r2 ${estimate.kernel.detail.match(/r2 ([\d.]+)/)?.[1]}); measured ${measuredFile}`)
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
 const worst = Math.max(Math.abs(est.kernelPerConn / m.kernelPerConn - 1), Math.abs(est.processPerConn / m.processPerConn - 1))
 console.log(`worst error ${(worst * 100).toFixed(2)}% (target 5%): ${worst <= 0.05 ? 'met' : 'missed'}`)

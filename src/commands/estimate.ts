@@ -20,6 +20,9 @@ import {parseSize} from '../units.js'
 
 export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string}
 
+/** Below this, a probe's kernel fit was disturbed by other activity on the host. */
+export const MIN_KERNEL_R2 = 0.98
+
 /** A fraction 0..1, or a percentage such as 10%. */
 export function parseFraction(input: string, flag: string): number {
   const text = input.trim()
@@ -99,6 +102,9 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
       const engine = findPreset(flags.runtime ?? '')?.engine
       const newest = findNewestProbeReport(probeReportDir(), engine)
       if (newest) calibration = calibrateFromReport(newest.report, newest.file)
+    }
+    if (calibration && calibration.kernel.r2 < MIN_KERNEL_R2) {
+      this.note(`the probe's kernel fit in ${calibration.file} is poor (r2 ${calibration.kernel.r2.toFixed(3)}): other work moved the slab during the run; probe again on a quiet host, with a longer --settle`)
     }
     const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})
 
