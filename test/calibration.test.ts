@@ -57,6 +57,9 @@ describe('calibration from a probe report', () => {
     assert.equal(c.processBaseIncluded, true)
     assert.equal(c.serverBytesPerConn, Math.round(1100 + 4_200_000 / 2 / (20_000 - 64)))
     assert.equal(c.clientBytesPerConn, Math.round(900 + 4_100_000 / 2 / (20_000 - 64)))
+    // for a given N: the processes N takes, ceil(N / 19,936), each with its base
+    const at = calibrateFromReport(planned, REPORT, 25_000)
+    assert.equal(at.serverBytesPerConn, Math.round(1100 + (2_100_000 * 2) / 25_000))
   })
 
   it('the engine presets need a report of their engine', () => {

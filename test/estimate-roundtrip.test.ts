@@ -34,8 +34,9 @@ describe('estimate calibrated by a real probe run', () => {
     assert.equal(r.kernel.source, 'probe report')
     const conntrack = report.fit.slabPerConn?.nf_conntrack ?? 0
     assert.ok(Math.abs(perConn['kernel sockets'] + perConn['bind entries'] + conntrack - report.fit.kernel.bytesPerConn) <= 2)
-    // each side: the RSS growth plus its process's base spread over one process's connections
-    const side = (fit: {baseBytes: number; bytesPerConn: number}) => Math.max(0, fit.bytesPerConn) + fit.baseBytes / report.plan.processesPerSide / connsPerProcess(report.plan.hardNofile)
+    // each side: the RSS growth plus the base of the processes n connections take, per connection
+    const processes = Math.ceil(n / connsPerProcess(report.plan.hardNofile))
+    const side = (fit: {baseBytes: number; bytesPerConn: number}) => Math.max(0, fit.bytesPerConn) + (fit.baseBytes / report.plan.processesPerSide) * processes / n
     assert.ok(Math.abs(perConn.process - side(report.fit.server) - side(report.fit.client)) <= 1)
     // what it measured is plausible for a TCP socket: a few KiB of kernel memory each
     assert.ok(r.kernel.bytesPerSocket > 2048 && r.kernel.bytesPerSocket < 16384, String(r.kernel.bytesPerSocket))

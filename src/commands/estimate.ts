@@ -89,6 +89,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     const ramBytes = flags.ram === undefined ? undefined : parseSize(flags.ram, 'ram')
     const processBytes = flags['process-bytes'] === undefined ? undefined : parseSize(flags['process-bytes'], 'process-bytes')
     const hosts = parseHosts(flags.hosts)
+    const connsPerHost = Math.ceil(conns / hosts)
     const messageSize = flags['message-size'] === '0' ? 0 : parseSize(flags['message-size'], 'message-size')
     const active = parseFraction(flags.active, 'active')
     if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
@@ -96,12 +97,12 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
 
     let calibration: Calibration | undefined
     if (flags.calibration) {
-      calibration = calibrateFromReport(readProbeReport(flags.calibration), flags.calibration)
+      calibration = calibrateFromReport(readProbeReport(flags.calibration), flags.calibration, connsPerHost)
     } else if (root.live) {
       // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
       const engine = findPreset(flags.runtime ?? '')?.engine
       const newest = findNewestProbeReport(probeReportDir(), engine)
-      if (newest) calibration = calibrateFromReport(newest.report, newest.file)
+      if (newest) calibration = calibrateFromReport(newest.report, newest.file, connsPerHost)
     }
     if (calibration && calibration.kernel.r2 < MIN_KERNEL_R2) {
       this.note(`the probe's kernel fit in ${calibration.file} is poor (r2 ${calibration.kernel.r2.toFixed(3)}): other work moved the slab during the run; probe again on a quiet host, with a longer --settle`)

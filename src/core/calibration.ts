@@ -15,14 +15,17 @@ function planOf(report: ProbeReport): ProbePlan | undefined {
 
 /**
  * Process bytes per connection of one side: the growth the fit measured, plus each process's
- * own base spread over the connections one process holds. The probe runs one process per
- * connsPerProcess(hard nofile) connections, so that base grows with N like the connections do.
+ * own base spread over the connections. The probe runs one process per connsPerProcess(hard
+ * nofile) connections, so N connections take ceil(N / that) processes and their bases grow with N
+ * as the connections do. Without an N, the base is spread over one full process.
  */
-function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: ProbePlan | undefined): number {
+function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: ProbePlan | undefined, forConns?: number): number {
   const growth = Math.max(0, fit.bytesPerConn)
   const perProcess = plan ? connsPerProcess(plan.hardNofile) : 0
   if (!plan || perProcess <= 0) return growth
-  return growth + Math.max(0, fit.baseBytes) / plan.processesPerSide / perProcess
+  const basePerProcess = Math.max(0, fit.baseBytes) / plan.processesPerSide
+  if (forConns === undefined || forConns <= 0) return growth + basePerProcess / perProcess
+  return growth + (basePerProcess * Math.ceil(forConns / perProcess)) / forConns
 }
 
 /** Slab caches of the local-port bind entries (named in slabinfo only where the kernel does not merge them). */
@@ -49,8 +52,11 @@ export interface Calibration {
   processBaseIncluded: boolean
 }
 
-/** The per-connection figures of a validated probe report, split into the model's terms. */
-export function calibrateFromReport(report: ProbeReport, file: string): Calibration {
+/**
+ * The per-connection figures of a validated probe report, split into the model's terms;
+ * process figures for `forConns` connections per side when given.
+ */
+export function calibrateFromReport(report: ProbeReport, file: string, forConns?: number): Calibration {
   const slab = report.fit.slabPerConn ?? {}
   const bindSeen = BIND_CACHES.some((name) => slab[name] !== undefined)
   const bind = BIND_CACHES.reduce((sum, name) => sum + Math.max(0, slab[name] ?? 0), 0)
@@ -67,8 +73,8 @@ export function calibrateFromReport(report: ProbeReport, file: string): Calibrat
     bytesPerSocket: Math.round(bytesPerSocket),
     bindBytesPerConn: bindSeen ? Math.round(bind) : undefined,
     conntrackBytesPerConn: conntrack === undefined ? undefined : Math.round(conntrack),
-    serverBytesPerConn: Math.round(sideBytesPerConn(report.fit.server, plan)),
-    clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan)),
+    serverBytesPerConn: Math.round(sideBytesPerConn(report.fit.server, plan, forConns)),
+    clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan, forConns)),
     processBaseIncluded: plan !== undefined,
   }
 }
