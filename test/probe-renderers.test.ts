@@ -19,6 +19,7 @@ function report(stopped?: string): ProbeRunReport {
   return {
     ...buildProbeReport({engine: 'native', socketsPerConn: 2, host: {kernel: '6.18.0<b>', memTotalBytes: 24 * 1024 ** 3, cpus: 2}, samples}),
     requestedConns: 20_000,
+    isolation: {netns: 'c1m-probe-42', reason: 'a network namespace of its own, deleted afterwards', sysctls: {'net.core.somaxconn': '65535'}},
     plan: {processesPerSide: 2, connsPerProcess: 10_000, hardNofile: 20_000, steps: 2},
     steps: [
       {step: 1, conns: 10_000, established: 10_000, seconds: 0.5, connectsPerSecond: 20_000},

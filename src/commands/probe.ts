@@ -21,7 +21,7 @@ import {parseCount} from '../units.js'
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM; otherwise (or with --no-netns) it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -38,6 +38,7 @@ Connections are split over as many server and client processes as the per-proces
     settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
+    netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
   async run(): Promise<ProbeRunReport> {
@@ -62,7 +63,10 @@ Connections are split over as many server and client processes as the per-proces
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal})
+      const isolation = !flags.netns
+        ? {netns: false as const, reason: '--no-netns'}
+        : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation})
     } finally {
       stop.release()
     }

@@ -9,7 +9,9 @@ import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
-import {type Engine, prepareEngine} from './engine.js'
+import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
+import {type Engine, inNetns, prepareEngine} from './engine.js'
+import {cleanupOnExit} from './exit-cleanup.js'
 import {countServerConnections, echoCheck, openConnections, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
 import {sampleMemory} from './sample-memory.js'
@@ -29,6 +31,16 @@ export interface ProbeRunOptions {
   progress: (line: string) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
+  /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
+  isolation: {netns: true} | {netns: false; reason: string}
+}
+
+/** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
+export interface Isolation {
+  netns: string | null
+  reason: string
+  /** The limits the connections met: set inside the namespace, or the host's own. */
+  sysctls: Record<string, string>
 }
 
 export interface StepRecord {
@@ -43,6 +55,7 @@ export interface StepRecord {
 /** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
 export type ProbeRunReport = ProbeReport & {
   requestedConns: number
+  isolation: Isolation
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: {sent: number; echoed: number; seconds: number}
@@ -57,10 +70,54 @@ export type ProbeRunReport = ProbeReport & {
   stopped?: string
 }
 
-/** Run the ramp: loopback echo servers and clients in shards, a memory sample after each step, then the fit. */
+/** The host's own values of the limits the probe would set in its namespace. */
+function hostLimits(): Record<string, string> {
+  const root = hostRoot('/')
+  return Object.fromEntries(Object.keys(PROBE_NETNS_SYSCTLS).map((key) => {
+    const value = readSysctl(root, key)
+    return [key, value.ok ? value.text : 'unreadable']
+  }))
+}
+
+/** Make the namespace when asked and possible; say where the probe runs either way. */
+async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
+  const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
+  if (!options.isolation.netns) {
+    const isolation = {netns: null, reason: options.isolation.reason, sysctls: hostLimits()}
+    options.progress(`on the host loopback (${isolation.reason}), with the host's ${describe(isolation.sysctls)}`)
+    return {isolation}
+  }
+  try {
+    const netns = await createProbeNetns(`c1m-probe-${process.pid}`)
+    options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
+    return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+  } catch (error) {
+    const isolation = {netns: null, reason: `no network namespace (${(error as Error).message})`, sysctls: hostLimits()}
+    options.progress(`on the host loopback: ${isolation.reason}; with the host's ${describe(isolation.sysctls)}`)
+    return {isolation}
+  }
+}
+
+/**
+ * Run the ramp: loopback echo servers and clients in shards, a memory sample after each step,
+ * then the fit. As root it all happens in a network namespace of its own, deleted at the end
+ * whatever happens (the finally below, or an exit hook when c1m is made to exit at once).
+ */
 export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
+  const {isolation, netns} = await isolate(options)
+  const release = netns ? cleanupOnExit(netns.removeSync) : () => {}
+  try {
+    return await runIsolated(options, isolation)
+  } finally {
+    await netns?.remove()
+    release()
+  }
+}
+
+async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Promise<ProbeRunReport> {
   const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources: {kind: 'loopback'}})
-  const programs = await prepareEngine(options.engine)
+  const prepared = await prepareEngine(options.engine)
+  const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
 
   const servers: Peer[] = await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
@@ -72,7 +129,7 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     })
-    report = await ramp(options, shards, servers, clients)
+    report = await ramp(options, shards, servers, clients, isolation)
   } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
@@ -99,12 +156,15 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
   return open
 }
 
-async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[]): Promise<ProbeRunReport> {
+async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[], isolation: Isolation): Promise<ProbeRunReport> {
   const root = hostRoot('/')
   const serverPids = servers.map((p) => p.pid)
   const clientPids = clients.map((p) => p.pid)
+  // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
+  const sockstatPid = isolation.netns ? serverPids[0] : undefined
+  const takeSample = (conns: number, established: number) => sampleMemory(root, conns, established, serverPids, clientPids, sockstatPid)
   await sleep(options.settleMs)
-  const samples: ProbeSample[] = [sampleMemory(root, 0, 0, serverPids, clientPids)]
+  const samples: ProbeSample[] = [takeSample(0, 0)]
   const steps: StepRecord[] = []
   let stopped: string | undefined
   let held = 0
@@ -132,10 +192,10 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     if (!opened.complete) {
       stopped = `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
       // The count reached is still a point on the line when it is more than the last one.
-      if (opened.established > samples.at(-1)!.conns) samples.push(sampleMemory(root, opened.established, established, serverPids, clientPids))
+      if (opened.established > samples.at(-1)!.conns) samples.push(takeSample(opened.established, established))
       break
     }
-    const sample = sampleMemory(root, conns, established, serverPids, clientPids)
+    const sample = takeSample(conns, established)
     samples.push(sample)
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
     options.progress(`step ${step}/${options.steps}: ${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
@@ -165,6 +225,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     ...report,
     ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
     requestedConns: options.conns,
+    isolation,
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps,
     ...(echo ? {echo} : {}),

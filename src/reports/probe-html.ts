@@ -1,6 +1,7 @@
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit, ProbeSample} from '../core/probe-report.js'
 import type {ProbeRunReport} from '../probe/run-probe.js'
+import {describeIsolation} from './probe-text.js'
 import {formatBytes, formatCount} from '../units.js'
 
 const MiB = 1024 ** 2
@@ -81,7 +82,7 @@ export function renderProbeHtml(report: ProbeRunReport): string {
 <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>Kernel ${escapeHtml(report.host.kernel)}, ${report.host.cpus} CPUs, ${escapeHtml(formatBytes(report.host.memTotalBytes))} RAM; ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client processes; ${report.socketsPerConn} sockets per connection. Generated ${escapeHtml(report.generatedAt)}.${report.stopped ? ` <strong>Stopped early: ${escapeHtml(report.stopped)}.</strong>` : ''}</p>
+<p>Kernel ${escapeHtml(report.host.kernel)}, ${report.host.cpus} CPUs, ${escapeHtml(formatBytes(report.host.memTotalBytes))} RAM; ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client processes; ${report.socketsPerConn} sockets per connection. Ran in the ${escapeHtml(describeIsolation(report.isolation))}. Generated ${escapeHtml(report.generatedAt)}.${report.stopped ? ` <strong>Stopped early: ${escapeHtml(report.stopped)}.</strong>` : ''}</p>
 ${renderMemoryChart(report)}
 <h2>Per connection</h2>
 <table><tr><th></th><th>per connection</th><th>base</th><th>r²</th></tr>

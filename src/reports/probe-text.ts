@@ -3,13 +3,21 @@ import {getBorderCharacters, table} from 'table'
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit} from '../core/probe-report.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
-import type {ProbeRunReport} from '../probe/run-probe.js'
+import type {Isolation, ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
 
 const MiB = 1024 ** 2
 
 function describeFit(fit: LinearFit): string {
   return `${formatBytes(fit.bytesPerConn)} per connection + ${formatBytes(fit.baseBytes)} (r² ${fit.r2.toFixed(3)})`
+}
+
+/** Where the connections lived, in one line. */
+export function describeIsolation(isolation: Isolation): string {
+  const limits = Object.entries(isolation.sysctls).map(([key, value]) => `${key} ${value}`).join(', ')
+  return isolation.netns
+    ? `network namespace ${isolation.netns} (deleted afterwards), with ${limits}`
+    : `host loopback (${isolation.reason}), with the host's ${limits}`
 }
 
 /** The probe's samples as a table, then the fitted lines, for a terminal. */
@@ -29,6 +37,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     table(rows, {border: getBorderCharacters('norc'), columnDefault: {alignment: 'right'}, drawHorizontalLine: (i, size) => i === 0 || i === 1 || i === size}).trimEnd(),
     '',
     `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
+    `isolation: ${describeIsolation(report.isolation)}`,
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,
