@@ -98,6 +98,35 @@ describe('c1m probe', () => {
     assertPlausibleKernelCost(report)
   })
 
+  for (const engine of ['native', 'node']) {
+    it(`${engine}: holds the connections with echo traffic, finds none dropped and measures buffer memory`, async () => {
+      const conns = 2000
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1500ms', '--message-size', '1KiB', '--interval', '100ms'])
+      assert.equal(exitCode, 0, stderr)
+      const hold = envelope.result.hold!
+      assert.deepEqual([hold.conns, hold.serverOpen, hold.clientOpen, hold.dropped], [conns, conns, conns, 0])
+      assert.deepEqual(hold.echo, {sent: conns, echoed: conns})
+      assert.ok(hold.seconds >= 1.5 && hold.seconds < 5, `held ${hold.seconds} s`)
+      const t = hold.traffic!
+      // A round at the start and one per 100 ms: at least 10 of them in 1.5 s.
+      assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+      assert.ok(t.bytesSent >= t.rounds * 1024 * conns * 0.9, `${t.bytesSent} bytes sent`)
+      assert.equal(t.bytesReceived, t.bytesSent, 'every byte sent came back')
+      assert.ok(t.sockstatMemPages.readings >= 10, `${t.sockstatMemPages.readings} readings`)
+      assert.ok(t.sockstatMemPages.peak >= t.sockstatMemPages.idle)
+      assert.equal(t.bytesPerConn.peak, Math.round((t.sockstatMemPages.peak * 4096) / conns))
+      assert.match(stderr, /held 1\.\d+ s: servers hold 2000, clients 2000, 0 dropped, 2000 of 2000 echoed/)
+    })
+  }
+
+  it('refuses traffic without a hold, and messages past 64 KiB', async () => {
+    for (const args of [['--message-size', '64'], ['--message-size', '100KiB', '--hold', '1s'], ['--hold', 'forever'], ['--message-size', '64', '--hold', '1s', '--interval', 'soon']]) {
+      const {envelope, exitCode} = await runJson(['probe', '--conns', '100', ...args])
+      assert.equal(exitCode, 2, args.join(' '))
+      assert.equal(envelope.error?.code, 'E_USAGE')
+    }
+  })
+
   it('prints the samples and the fit for people', async () => {
     const {stdout, exitCode} = await run(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
     assert.equal(exitCode, 0)

@@ -16,7 +16,7 @@ import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
-import {parseCount} from '../units.js'
+import {parseCount, parseSize} from '../units.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -26,6 +26,7 @@ Connections are split over as many server and client processes as the per-proces
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
     {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
+    {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -38,6 +39,9 @@ Connections are split over as many server and client processes as the per-proces
     settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
+    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0'}),
+    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory'}),
+    interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s'}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
@@ -47,6 +51,17 @@ Connections are split over as many server and client processes as the per-proces
     const settleMs = parseDuration(flags.settle, 'settle')
     const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
     if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
+    const holdMs = parseDuration(flags.hold, 'hold')
+    const intervalMs = parseDuration(flags.interval, 'interval')
+    if (!Number.isFinite(holdMs)) throw usageError('--hold must be a finite duration such as 30s or 5m')
+    let traffic: {messageSize: number; intervalMs: number} | undefined
+    if (flags['message-size'] !== undefined) {
+      const messageSize = parseSize(flags['message-size'], 'message-size')
+      if (!Number.isInteger(messageSize) || messageSize < 1 || messageSize > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${flags['message-size']}"`)
+      if (holdMs <= 0) throw usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s')
+      if (!Number.isFinite(intervalMs) || intervalMs < 1) throw usageError('--interval must be a finite duration of at least 1ms')
+      traffic = {messageSize, intervalMs}
+    }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
     const out = flags.out ? path.resolve(flags.out) : undefined
@@ -66,7 +81,7 @@ Connections are split over as many server and client processes as the per-proces
       const isolation = !flags.netns
         ? {netns: false as const, reason: '--no-netns'}
         : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation})
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation, holdMs, traffic})
     } finally {
       stop.release()
     }
@@ -79,6 +94,10 @@ Connections are split over as many server and client processes as the per-proces
     } else if (report.stopped) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
       this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
+    }
+    if (report.hold && (report.hold.dropped > 0 || (report.hold.echo && report.hold.echo.echoed < report.hold.echo.sent))) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`during the hold ${report.hold.dropped} of ${report.hold.conns} connections dropped${report.hold.echo ? ` and ${report.hold.echo.sent - report.hold.echo.echoed} did not echo` : ''}`)
     }
     if (report.echo && report.echo.echoed < report.echo.sent) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED

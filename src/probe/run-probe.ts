@@ -14,6 +14,7 @@ import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {countServerConnections, echoCheck, openConnections, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
+import {holdConnections, type HoldResult} from './hold.js'
 import {sampleMemory} from './sample-memory.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -33,6 +34,10 @@ export interface ProbeRunOptions {
   signal?: AbortSignal
   /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
   isolation: {netns: true} | {netns: false; reason: string}
+  /** Hold the connections this long after the ramp (0: close at once). */
+  holdMs: number
+  /** Echo traffic on every connection during the hold. */
+  traffic?: {messageSize: number; intervalMs: number}
 }
 
 /** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
@@ -59,6 +64,8 @@ export type ProbeRunReport = ProbeReport & {
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: {sent: number; echoed: number; seconds: number}
+  /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
+  hold?: HoldResult
   /**
    * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
    * eventpoll_epi), apart from whatever else grew on the host during the ramp.
@@ -208,6 +215,11 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
     options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered in ${echo.seconds} s`)
   }
+  let hold: HoldResult | undefined
+  if (options.holdMs > 0 && held > 0 && !stopped && !options.signal?.aborted) {
+    hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, sockstatPid, progress: options.progress, signal: options.signal})
+    if (hold.interrupted) stopped = 'interrupted'
+  }
   if (samples.length < 2) {
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
   }
@@ -229,6 +241,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps,
     ...(echo ? {echo} : {}),
+    ...(hold ? {hold} : {}),
     ...(stopped ? {stopped} : {}),
   }
 }

@@ -1,7 +1,7 @@
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit, ProbeSample} from '../core/probe-report.js'
 import type {ProbeRunReport} from '../probe/run-probe.js'
-import {describeIsolation} from './probe-text.js'
+import {describeHold, describeIsolation} from './probe-text.js'
 import {formatBytes, formatCount} from '../units.js'
 
 const MiB = 1024 ** 2
@@ -91,6 +91,7 @@ ${fitRow('servers', report.fit.server)}
 ${fitRow('clients', report.fit.client)}
 </table>
 <p>Kernel per socket: ${escapeHtml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered.` : ''}</p>
+${report.hold ? `<h2>Hold</h2>\n${describeHold(report).map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}` : ''}
 ${slab.length ? `<p>Slab per connection: ${escapeHtml(slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', '))}</p>` : ''}
 <h2>Samples</h2>
 <table><tr><th>connections</th><th>established</th><th>kernel MiB</th><th>servers MiB</th><th>clients MiB</th></tr>

@@ -20,6 +20,21 @@ export function describeIsolation(isolation: Isolation): string {
     : `host loopback (${isolation.reason}), with the host's ${limits}`
 }
 
+/** What the hold held and, with traffic, the TCP buffer memory next to the idle figure. */
+export function describeHold(report: ProbeRunReport): string[] {
+  const hold = report.hold!
+  const echo = hold.echo ? `, ${formatCount(hold.echo.echoed)} of ${formatCount(hold.echo.sent)} echoed after it` : ''
+  const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end servers held ${formatCount(hold.serverOpen)}, clients ${formatCount(hold.clientOpen)}, ${formatCount(hold.dropped)} dropped${echo}`]
+  const t = hold.traffic
+  if (t) {
+    lines.push(
+      `traffic: ${formatBytes(t.messageSize)} every ${t.intervalMs} ms on each connection, ${t.rounds} rounds, ${formatBytes(t.bytesSent)} sent, ${formatBytes(t.bytesReceived)} echoed back${t.writeFailed ? `, ${formatCount(t.writeFailed)} writes cut short` : ''}`,
+      `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
+    )
+  }
+  return lines
+}
+
 /** The probe's samples as a table, then the fitted lines, for a terminal. */
 export function renderProbeReport(report: ProbeRunReport): string {
   const base = report.samples[0]
@@ -48,6 +63,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
     lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
   }
+  if (report.hold) lines.push(...describeHold(report))
   if (report.echo) lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
