@@ -1,4 +1,5 @@
 import {accessSync, constants, renameSync, rmSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -7,12 +8,13 @@ import {C1mCommand} from '../base.js'
 import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
+import {readProcessTree} from '../host/process-tree.js'
 import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress} from '../probe/progress.js'
-import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
+import {type ExternalTarget, type ProbeRunReport, runProbe} from '../probe/run-probe.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
@@ -27,6 +29,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
     {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
     {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
+    {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -42,6 +45,9 @@ Connections are split over as many server and client processes as the per-proces
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s'}),
+    target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid']}),
+    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1}),
+    echo: Flags.boolean({description: 'check that every connection echoes at the top of the ramp (--no-echo for a server that does not echo)', default: true, allowNo: true}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
@@ -70,18 +76,24 @@ Connections are split over as many server and client processes as the per-proces
       if (file) assertWritableDir(file, flag)
     }
 
+    const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
     const root = hostRoot('/')
+    if (target && readProcessTree(root, target.serverPid).length === 0) {
+      throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
+    }
     const hardNofile = readHardNofile(root)
-    const shards = planShards({conns, hardNofile, sources: {kind: 'loopback'}})
-    preflightProbe(root, {conns, engine, processes: shards.length * 2, socketsPerConn: 2})
+    const local = !target || target.host.startsWith('127.')
+    const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
+    preflightProbe(root, {conns, engine, processes: shards.length * (target ? 1 : 2), socketsPerConn: local ? 2 : 1})
 
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
-      const isolation = !flags.netns
-        ? {netns: false as const, reason: '--no-netns'}
+      const isolation = target
+        ? {netns: false as const, reason: '--target: your server is on the host network'}
+        : !flags.netns ? {netns: false as const, reason: '--no-netns'}
         : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation, holdMs, traffic})
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
     } finally {
       stop.release()
     }
@@ -110,6 +122,14 @@ Connections are split over as many server and client processes as the per-proces
     }
     return report
   }
+}
+
+function parseTarget(text: string, serverPid: number): ExternalTarget {
+  const match = /^(.+):(\d+)$/.exec(text)
+  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
+    throw usageError(`--target must be IPv4:PORT, such as 127.0.0.1:8080, got "${text}"`)
+  }
+  return {host: match[1], port: Number(match[2]), serverPid}
 }
 
 /** Fail before the run, not after it, when a report could not be written. */

@@ -82,12 +82,14 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
   const [servers, clientOpen] = await Promise.all([countServerConnections(options.servers), countClientConnections(options.clients)])
+  // Someone else's server (no bundled servers) cannot be asked: the clients' count stands for both.
+  const serverOpen = options.servers.length > 0 ? servers.open : clientOpen
   const result: HoldResult = {
     seconds: heldSeconds,
     conns,
-    serverOpen: servers.open,
+    serverOpen,
     clientOpen,
-    dropped: Math.max(0, conns - Math.min(servers.open, clientOpen)),
+    dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)

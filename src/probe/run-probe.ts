@@ -9,6 +9,7 @@ import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
+import {readProcessTree} from '../host/process-tree.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
 import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
@@ -38,6 +39,17 @@ export interface ProbeRunOptions {
   holdMs: number
   /** Echo traffic on every connection during the hold. */
   traffic?: {messageSize: number; intervalMs: number}
+  /** Measure someone else's server: the bundled clients connect to it, its process tree is sampled. */
+  target?: ExternalTarget
+  /** Check every connection echoes at the top of the ramp (default true). */
+  echo?: boolean
+}
+
+export interface ExternalTarget {
+  host: string
+  port: number
+  /** The server's PID; it and its descendants are measured. */
+  serverPid: number
 }
 
 /** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
@@ -61,6 +73,8 @@ export interface StepRecord {
 export type ProbeRunReport = ProbeReport & {
   requestedConns: number
   isolation: Isolation
+  /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
+  target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: {sent: number; echoed: number; seconds: number}
@@ -122,17 +136,23 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 }
 
 async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Promise<ProbeRunReport> {
-  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources: {kind: 'loopback'}})
+  const sources = !options.target || options.target.host.startsWith('127.') ? {kind: 'loopback' as const} : {kind: 'kernel' as const}
+  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources})
   const prepared = await prepareEngine(options.engine)
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
-  options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
+  const {target} = options
+  if (target) {
+    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${target.host}:${target.port}, measuring process ${target.serverPid} and its children`)
+  } else {
+    options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
+  }
 
-  const servers: Peer[] = await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
+  const servers: Peer[] = target ? [] : await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
   let clients: Peer[] = []
   let report: ProbeRunReport
   try {
     clients = await startClients(programs, shards, {
-      targets: shards.map((shard) => [serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
+      targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     })
@@ -152,6 +172,11 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Prom
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+  if (servers.length === 0) {
+    // Someone else's server: only the clients' count is known.
+    await sleep(settleMs)
+    return established
+  }
   const deadline = Date.now() + settleMs + 5000
   let open = (await countServerConnections(servers)).open
   // The client sees a connection before the server has accepted it: wait for accept to catch up.
@@ -165,11 +190,12 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
 
 async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[], isolation: Isolation): Promise<ProbeRunReport> {
   const root = hostRoot('/')
-  const serverPids = servers.map((p) => p.pid)
+  const {target} = options
+  const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
   const clientPids = clients.map((p) => p.pid)
   // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
-  const sockstatPid = isolation.netns ? serverPids[0] : undefined
-  const takeSample = (conns: number, established: number) => sampleMemory(root, conns, established, serverPids, clientPids, sockstatPid)
+  const sockstatPid = isolation.netns ? servers[0].pid : undefined
+  const takeSample = (conns: number, established: number) => sampleMemory(root, conns, established, serverPids(), clientPids, sockstatPid)
   await sleep(options.settleMs)
   const samples: ProbeSample[] = [takeSample(0, 0)]
   const steps: StepRecord[] = []
@@ -209,7 +235,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
   }
 
   let echo: ProbeRunReport['echo']
-  if (held > 0 && !options.signal?.aborted) {
+  if (held > 0 && options.echo !== false && !options.signal?.aborted) {
     const echoStart = performance.now()
     echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
     echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
@@ -226,8 +252,9 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
   const meminfo = readMemory(root).meminfo ?? {}
   const osrelease = readSysctl(root, 'kernel.osrelease')
   const report = buildProbeReport({
-    engine: options.engine,
-    socketsPerConn: 2,
+    engine: target ? 'external' : options.engine,
+    // Both ends live on this host unless the target is elsewhere.
+    socketsPerConn: !target || target.host.startsWith('127.') ? 2 : 1,
     host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
   })
@@ -238,6 +265,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
     requestedConns: options.conns,
     isolation,
+    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverPids().length, clientEngine: options.engine}} : {}),
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps,
     ...(echo ? {echo} : {}),

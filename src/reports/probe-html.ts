@@ -7,7 +7,7 @@ import {formatBytes, formatCount} from '../units.js'
 const MiB = 1024 ** 2
 const WIDTH = 720
 const HEIGHT = 360
-const PAD = {left: 70, right: 20, top: 20, bottom: 50}
+const PAD = {left: 70, right: 40, top: 20, bottom: 50}
 
 function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
