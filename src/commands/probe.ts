@@ -13,7 +13,7 @@ import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
-import {progress} from '../probe/progress.js'
+import {progress, progressStep} from '../probe/progress.js'
 import {type ExternalTarget, type ProbeRunReport, runProbe} from '../probe/run-probe.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
@@ -93,7 +93,7 @@ Connections are split over as many server and client processes as the per-proces
         ? {netns: false as const, reason: '--target: your server is on the host network'}
         : !flags.netns ? {netns: false as const, reason: '--no-netns'}
         : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
     } finally {
       stop.release()
     }

@@ -31,6 +31,8 @@ export interface ProbeRunOptions {
   inflight: number
   openTimeoutMs: number
   progress: (line: string) => void
+  /** A step of the ramp starting (finished false) or done; a bar on a terminal. Without it, done steps go to progress. */
+  step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
   /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
@@ -201,6 +203,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
   const steps: StepRecord[] = []
   let stopped: string | undefined
   let held = 0
+  const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; step <= options.steps; step++) {
     if (options.signal?.aborted) {
@@ -209,6 +212,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     }
     const targets = stepTargets(shards, step, options.steps)
     const conns = targets.reduce((a, b) => a + b, 0)
+    options.step?.(step - 1, options.steps, `opening ${conns} connections (${held} open)`, false)
     const started = performance.now()
     const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
     const seconds = (performance.now() - started) / 1000
@@ -231,7 +235,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     const sample = takeSample(conns, established)
     samples.push(sample)
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
-    options.progress(`step ${step}/${options.steps}: ${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
   let echo: ProbeRunReport['echo']
