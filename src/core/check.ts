@@ -1,4 +1,5 @@
 import type {HostSnapshot} from '../host/read-host.js'
+import {formatCount} from '../units.js'
 import type {Needs, Target} from './needs.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
@@ -77,3 +78,13 @@ export function sysctlFix(key: string, value: number | string): string {
 }
 
 export {formatCount as fmt} from '../units.js'
+
+/**
+ * The common check: a sysctl that must be at least `need`. Below it the finding is
+ * `level`, or `fail` when below `failBelow` too; the fix sets it to `need`.
+ */
+export function atLeast(ctx: CheckContext, key: string, need: number, level: 'warn' | 'fail' = 'warn', failBelow = 0): Finding {
+  const value = sysctlNumber(ctx, key)
+  const status = value >= need ? 'pass' : value < failBelow ? 'fail' : level
+  return {status, current: formatCount(value), needed: `>= ${formatCount(need)}`, fix: status === 'pass' ? undefined : sysctlFix(key, need)}
+}

@@ -1,13 +1,7 @@
-import {type Check, type CheckContext, type Finding, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {atLeast, type Check, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
 
 /** Below this an accept queue overflows on any burst of reconnects, whatever N is. */
 const BACKLOG_FLOOR = 1024
-
-function backlogCheck(ctx: CheckContext, key: string, need: number): Finding {
-  const value = sysctlNumber(ctx, key)
-  const status = value >= need ? 'pass' : value < BACKLOG_FLOOR ? 'fail' : 'warn'
-  return {status, current: fmt(value), needed: `>= ${fmt(need)}`, fix: status === 'pass' ? undefined : sysctlFix(key, need)}
-}
 
 export const acceptChecks: Check[] = [
   {
@@ -16,7 +10,7 @@ export const acceptChecks: Check[] = [
     title: 'net.core.somaxconn (accept queue cap)',
     reads: ['/proc/sys/net/core/somaxconn'],
     why: 'caps every listen() backlog; when clients reconnect in a burst a short queue drops SYNs and they retry after 1 s, 3 s, 7 s',
-    evaluate: (ctx) => backlogCheck(ctx, 'net.core.somaxconn', ctx.needs.somaxconn),
+    evaluate: (ctx) => atLeast(ctx, 'net.core.somaxconn', ctx.needs.somaxconn, 'warn', BACKLOG_FLOOR),
   },
   {
     id: 'accept.syn-backlog',
@@ -24,7 +18,7 @@ export const acceptChecks: Check[] = [
     title: 'net.ipv4.tcp_max_syn_backlog (half-open queue)',
     reads: ['/proc/sys/net/ipv4/tcp_max_syn_backlog'],
     why: 'connections that sent SYN but not yet the final ACK wait here; when it is full new SYNs are dropped or answered with cookies',
-    evaluate: (ctx) => backlogCheck(ctx, 'net.ipv4.tcp_max_syn_backlog', ctx.needs.synBacklog),
+    evaluate: (ctx) => atLeast(ctx, 'net.ipv4.tcp_max_syn_backlog', ctx.needs.synBacklog, 'warn', BACKLOG_FLOOR),
   },
   {
     id: 'accept.syncookies',

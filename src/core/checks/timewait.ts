@@ -1,4 +1,4 @@
-import {type Check, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {atLeast, type Check, Skip, sysctlFix, sysctlNumber} from '../check.js'
 
 export const timeWaitChecks: Check[] = [
   {
@@ -7,16 +7,7 @@ export const timeWaitChecks: Check[] = [
     title: 'net.ipv4.tcp_max_tw_buckets',
     reads: ['/proc/sys/net/ipv4/tcp_max_tw_buckets'],
     why: 'after a mass close every connection may sit in TIME_WAIT on the side that closed; past the limit the kernel drops them early and logs "time wait bucket table overflow"',
-    evaluate(ctx) {
-      const value = sysctlNumber(ctx, 'net.ipv4.tcp_max_tw_buckets')
-      const need = ctx.needs.twBuckets
-      return {
-        status: value >= need ? 'pass' : 'warn',
-        current: fmt(value),
-        needed: `>= ${fmt(need)}`,
-        fix: value >= need ? undefined : sysctlFix('net.ipv4.tcp_max_tw_buckets', need),
-      }
-    },
+    evaluate: (ctx) => atLeast(ctx, 'net.ipv4.tcp_max_tw_buckets', ctx.needs.twBuckets),
   },
   {
     id: 'timewait.reuse',
@@ -44,10 +35,6 @@ export const timeWaitChecks: Check[] = [
     title: 'net.core.netdev_max_backlog',
     reads: ['/proc/sys/net/core/netdev_max_backlog'],
     why: 'packets wait here between the NIC and TCP; a burst of N reconnects overruns a short queue and packets are dropped before TCP sees them',
-    evaluate(ctx) {
-      const value = sysctlNumber(ctx, 'net.core.netdev_max_backlog')
-      const need = ctx.needs.netdevBacklog
-      return {status: value >= need ? 'pass' : 'warn', current: fmt(value), needed: `>= ${fmt(need)}`, fix: value >= need ? undefined : sysctlFix('net.core.netdev_max_backlog', need)}
-    },
+    evaluate: (ctx) => atLeast(ctx, 'net.core.netdev_max_backlog', ctx.needs.netdevBacklog),
   },
 ]
