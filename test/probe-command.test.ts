@@ -186,6 +186,31 @@ describe('c1m probe', () => {
     }
   })
 
+  it('SIGTERM mid-ramp ends the run like Ctrl-C and deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const name = `c1m-probe-${child.pid}`
+    let stderr = ''
+    let stdout = ''
+    child.stdout!.on('data', (chunk) => (stdout += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first step: ${stderr}`)), 30_000)
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk
+        if (/step 1\/30/.test(stderr)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    child.kill('SIGTERM')
+    assert.equal(await exited, 130)
+    const report = (JSON.parse(stdout) as {result: ProbeRunReport}).result
+    assert.equal(report.stopped, 'interrupted')
+    assert.equal(report.isolation.netns, name)
+    assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
+  })
+
   it('a second Ctrl-C exits at once and still deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms'], {stdio: ['ignore', 'ignore', 'pipe']})
     const name = `c1m-probe-${child.pid}`
