@@ -11,6 +11,9 @@
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
+ *   traffic B MS  from now on send B bytes on every connection every MS milliseconds
+ *                 (while idle between commands); "traffic 0 0" stops, waits up to 10 s
+ *                 for the echoes in flight and reports the bytes sent and received
  *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
  *             the parent dies (PR_SET_PDEATHSIG), does the same
  */
@@ -53,6 +56,11 @@ static double open_timeout = 300;
 static int epfd;
 static char last_error[96] = "";
 static volatile sig_atomic_t stop_requested;
+#define MAX_TRAFFIC 65536
+static char traffic_buf[MAX_TRAFFIC];
+static long traffic_size, traffic_interval_ms, traffic_rounds, traffic_write_failed;
+static unsigned long long bytes_sent, bytes_received;
+static double next_tick;
 
 /* SIGTERM (also sent when the parent dies) ends the client as EOF on stdin does. */
 static void on_sigterm(int sig) {
@@ -193,6 +201,7 @@ static void on_event(int fd, uint32_t events) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
+      bytes_received += (unsigned long long)n;
       int before = echo_got[fd];
       int after = before + (int)n > 255 ? 255 : before + (int)n;
       echo_got[fd] = (unsigned char)after;
@@ -239,6 +248,46 @@ static void open_until(long target) {
     poll_once(100);
   }
   print_count("open", target);
+}
+
+/* One round of traffic: the message on every open connection. A short write counts as failed. */
+static void traffic_tick(void) {
+  for (long fd = 0; fd < fd_slots; fd++) {
+    if (state[fd] != OPEN) continue;
+    ssize_t n = write((int)fd, traffic_buf, (size_t)traffic_size);
+    if (n > 0) bytes_sent += (unsigned long long)n;
+    if (n != traffic_size) traffic_write_failed++;
+  }
+  traffic_rounds++;
+  next_tick += (double)traffic_interval_ms / 1000;
+  if (next_tick < now()) next_tick = now(); /* a round longer than the interval: go on at once, no backlog */
+}
+
+/* Milliseconds until the next traffic round, or -1 when there is no traffic. */
+static int idle_timeout(void) {
+  if (!traffic_size) return -1;
+  double left = next_tick - now();
+  if (left <= 0) { traffic_tick(); left = next_tick - now(); }
+  return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+static void traffic(long size, long interval_ms) {
+  if (size > 0) {
+    traffic_size = size > MAX_TRAFFIC ? MAX_TRAFFIC : size;
+    traffic_interval_ms = interval_ms < 1 ? 1 : interval_ms;
+    memset(traffic_buf, 'x', (size_t)traffic_size);
+    traffic_rounds = traffic_write_failed = 0;
+    bytes_sent = bytes_received = 0;
+    next_tick = now();
+  } else {
+    traffic_size = 0;
+    double deadline = now() + 10;
+    while (bytes_received < bytes_sent && now() < deadline) poll_once(50);
+  }
+  printf("{\"event\":\"traffic\",\"size\":%ld,\"intervalMs\":%ld,\"rounds\":%ld,\"bytesSent\":%llu,"
+         "\"bytesReceived\":%llu,\"writeFailed\":%ld,\"established\":%ld}\n",
+         traffic_size, traffic_interval_ms, traffic_rounds, bytes_sent, bytes_received, traffic_write_failed, established);
+  fflush(stdout);
 }
 
 static void echo_round(void) {
@@ -313,15 +362,16 @@ int main(int argc, char **argv) {
   for (;;) {
     ssize_t n = read(0, line + used, sizeof line - 1 - used);
     if (n == 0 || (n < 0 && errno != EAGAIN)) quit();
-    if (n < 0) { poll_once(-1); continue; }
+    if (n < 0) { poll_once(idle_timeout()); continue; }
     used += (size_t)n;
     line[used] = 0;
     char *start = line, *nl;
     while ((nl = strchr(start, '\n'))) {
       *nl = 0;
-      long count;
+      long count, interval;
       if (sscanf(start, "open %ld", &count) == 1 && count >= 0) open_until(count);
       else if (strcmp(start, "echo") == 0) echo_round();
+      else if (sscanf(start, "traffic %ld %ld", &count, &interval) == 2 && count >= 0) traffic(count, interval);
       else if (strcmp(start, "count") == 0) print_count("count", established);
       else if (strcmp(start, "quit") == 0) quit();
       else if (*start) { printf("{\"event\":\"error\",\"message\":\"unknown command\"}\n"); fflush(stdout); }

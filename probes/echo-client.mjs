@@ -50,6 +50,7 @@ let sourceIndex = 0
 let sourcePort = -1
 let lastError = ''
 let echoed = 0
+const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0, timer: undefined}
 
 function nextSource() {
   while (sourceIndex < sources.length) {
@@ -79,6 +80,8 @@ async function run(command) {
   const openMatch = /^open (\d+)$/.exec(command)
   if (openMatch) return openUntil(Number(openMatch[1]))
   if (command === 'echo') return echoRound()
+  const trafficMatch = /^traffic (\d+) (\d+)$/.exec(command)
+  if (trafficMatch) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]))
   if (command === 'count') return report('count', counts.established)
   if (command === 'quit') return quit()
   if (command) say({event: 'error', message: 'unknown command'})
@@ -135,6 +138,7 @@ function start(local, target, pump, afterFailure) {
     pump()
   })
   socket.on('data', (chunk) => {
+    traffic.bytesReceived += chunk.length
     const before = socket.got
     socket.got += chunk.length
     if (before < ECHO.length && socket.got >= ECHO.length) echoed++
@@ -161,6 +165,37 @@ function start(local, target, pump, afterFailure) {
   })
 }
 
+// One round of traffic: the message on every open connection; a write the socket
+// cannot take at once (its buffer full) counts as failed.
+function trafficTick(message) {
+  for (const socket of open) {
+    if (!socket.writable) continue
+    if (socket.write(message)) traffic.bytesSent += message.length
+    else {
+      traffic.bytesSent += message.length
+      traffic.writeFailed++
+    }
+  }
+  traffic.rounds++
+}
+
+async function setTraffic(size, intervalMs) {
+  clearInterval(traffic.timer)
+  traffic.timer = undefined
+  if (size > 0) {
+    const message = Buffer.alloc(Math.min(size, 65536), 'x')
+    Object.assign(traffic, {size: message.length, intervalMs: Math.max(1, intervalMs), rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
+    trafficTick(message)
+    traffic.timer = setInterval(() => trafficTick(message), traffic.intervalMs)
+  } else {
+    traffic.size = 0
+    const deadline = Date.now() + 10_000
+    while (traffic.bytesReceived < traffic.bytesSent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const {timer: _timer, ...counters} = traffic
+  say({event: 'traffic', ...counters, established: counts.established})
+}
+
 async function echoRound() {
   echoed = 0
   let sent = 0
@@ -179,6 +214,7 @@ async function echoRound() {
 }
 
 function quit() {
+  clearInterval(traffic.timer)
   for (const socket of open) socket.resetAndDestroy()
   open.clear()
   counts.established = 0

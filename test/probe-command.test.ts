@@ -5,6 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import {execa} from 'execa'
+
 import {PROBE_FD_RESERVE} from '../src/core/plan-shards.js'
 import {validateProbeReport} from '../src/core/probe-report.js'
 import {parseMeminfo} from '../src/host/memory.js'
@@ -12,6 +14,13 @@ import {hostRoot} from '../src/host/root.js'
 import {readHardNofile} from '../src/probe/hard-nofile.js'
 import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
+
+const isRoot = process.getuid?.() === 0
+
+/** Network namespaces that exist now. */
+async function namespaces(): Promise<string[]> {
+  return (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean)
+}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
@@ -43,6 +52,29 @@ describe('c1m probe', () => {
     assertPlausibleKernelCost(report)
     assert.deepEqual(envelope.result.fit, report.fit)
     assert.match(stderr, /step 3\/3: 3000 connections/)
+    if (isRoot) {
+      // Root: a namespace of its own, named in the report and gone afterwards.
+      assert.match(report.isolation.netns ?? '', /^c1m-probe-\d+$/)
+      assert.equal(report.isolation.sysctls['net.core.somaxconn'], '65535')
+      assert.match(stderr, new RegExp(`in network namespace ${report.isolation.netns} `))
+      // Sockets in use as the namespace counts them: both ends of every connection and the listener.
+      assert.equal(report.samples.at(-1)!.sockstat?.TCP?.inuse, 2 * 3000 + 1)
+      assert.ok(!(await namespaces()).includes(report.isolation.netns!), 'the namespace is left behind')
+    } else {
+      assert.equal(report.isolation.netns, null)
+    }
+  })
+
+  it('--no-netns runs on the host loopback with the host limits and says so', async () => {
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '1000', '--steps', '2', '--settle', '50ms', '--no-netns'])
+    assert.equal(exitCode, 0)
+    const {isolation} = envelope.result
+    assert.equal(isolation.netns, null)
+    assert.equal(isolation.reason, '--no-netns')
+    const host = readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim()
+    assert.equal(isolation.sysctls['net.core.somaxconn'], host)
+    assert.match(stderr, /on the host loopback \(--no-netns\)/)
+    assert.equal(envelope.result.samples.at(-1)!.established, 1000)
   })
 
   it('splits connections over processes when one process may not hold them all', async () => {
@@ -64,6 +96,35 @@ describe('c1m probe', () => {
     assert.equal(report.samples.at(-1)!.established, 4000)
     assert.ok(report.fit.server.bytesPerConn > 500, `node server ${report.fit.server.bytesPerConn} bytes per connection`)
     assertPlausibleKernelCost(report)
+  })
+
+  for (const engine of ['native', 'node']) {
+    it(`${engine}: holds the connections with echo traffic, finds none dropped and measures buffer memory`, async () => {
+      const conns = 2000
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1500ms', '--message-size', '1KiB', '--interval', '100ms'])
+      assert.equal(exitCode, 0, stderr)
+      const hold = envelope.result.hold!
+      assert.deepEqual([hold.conns, hold.serverOpen, hold.clientOpen, hold.dropped], [conns, conns, conns, 0])
+      assert.deepEqual(hold.echo, {sent: conns, echoed: conns})
+      assert.ok(hold.seconds >= 1.5 && hold.seconds < 5, `held ${hold.seconds} s`)
+      const t = hold.traffic!
+      // A round at the start and one per 100 ms: at least 10 of them in 1.5 s.
+      assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+      assert.ok(t.bytesSent >= t.rounds * 1024 * conns * 0.9, `${t.bytesSent} bytes sent`)
+      assert.equal(t.bytesReceived, t.bytesSent, 'every byte sent came back')
+      assert.ok(t.sockstatMemPages.readings >= 10, `${t.sockstatMemPages.readings} readings`)
+      assert.ok(t.sockstatMemPages.peak >= t.sockstatMemPages.idle)
+      assert.equal(t.bytesPerConn.peak, Math.round((t.sockstatMemPages.peak * 4096) / conns))
+      assert.match(stderr, /held 1\.\d+ s: servers hold 2000, clients 2000, 0 dropped, 2000 of 2000 echoed/)
+    })
+  }
+
+  it('refuses traffic without a hold, and messages past 64 KiB', async () => {
+    for (const args of [['--message-size', '64'], ['--message-size', '100KiB', '--hold', '1s'], ['--hold', 'forever'], ['--message-size', '64', '--hold', '1s', '--interval', 'soon']]) {
+      const {envelope, exitCode} = await runJson(['probe', '--conns', '100', ...args])
+      assert.equal(exitCode, 2, args.join(' '))
+      assert.equal(envelope.error?.code, 'E_USAGE')
+    }
   })
 
   it('prints the samples and the fit for people', async () => {
@@ -119,5 +180,56 @@ describe('c1m probe', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
     assert.equal(report.stopped, 'interrupted')
     assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
+    if (isRoot) {
+      assert.equal(report.isolation.netns, `c1m-probe-${child.pid}`)
+      assert.ok(!(await namespaces()).includes(report.isolation.netns!), 'the namespace is left behind')
+    }
+  })
+
+  it('SIGTERM mid-ramp ends the run like Ctrl-C and deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const name = `c1m-probe-${child.pid}`
+    let stderr = ''
+    let stdout = ''
+    child.stdout!.on('data', (chunk) => (stdout += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first step: ${stderr}`)), 30_000)
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk
+        if (/step 1\/30/.test(stderr)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    child.kill('SIGTERM')
+    assert.equal(await exited, 130)
+    const report = (JSON.parse(stdout) as {result: ProbeRunReport}).result
+    assert.equal(report.stopped, 'interrupted')
+    assert.equal(report.isolation.netns, name)
+    assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
+  })
+
+  it('a second Ctrl-C exits at once and still deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms'], {stdio: ['ignore', 'ignore', 'pipe']})
+    const name = `c1m-probe-${child.pid}`
+    let stderr = ''
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first step: ${stderr}`)), 30_000)
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk
+        if (/step 1\/30/.test(stderr)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    assert.ok((await namespaces()).includes(name), `${name} exists during the run`)
+    child.kill('SIGINT')
+    child.kill('SIGINT')
+    assert.equal(await exited, 130)
+    assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
   })
 })

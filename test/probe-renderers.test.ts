@@ -19,6 +19,7 @@ function report(stopped?: string): ProbeRunReport {
   return {
     ...buildProbeReport({engine: 'native', socketsPerConn: 2, host: {kernel: '6.18.0<b>', memTotalBytes: 24 * 1024 ** 3, cpus: 2}, samples}),
     requestedConns: 20_000,
+    isolation: {netns: 'c1m-probe-42', reason: 'a network namespace of its own, deleted afterwards', sysctls: {'net.core.somaxconn': '65535'}},
     plan: {processesPerSide: 2, connsPerProcess: 10_000, hardNofile: 20_000, steps: 2},
     steps: [
       {step: 1, conns: 10_000, established: 10_000, seconds: 0.5, connectsPerSecond: 20_000},
@@ -36,6 +37,23 @@ describe('renderProbeReport', () => {
     assert.match(text, /kernel: {2}10\.0 KiB per connection .*; 5\.00 KiB per socket/)
     assert.match(text, /clients: 4\.00 KiB per connection/)
     assert.match(text, /connect rate: up to 40,000 connections\/s/)
+  })
+
+  it('names where it ran, and what the hold held with the buffer memory under traffic', () => {
+    const r = report()
+    assert.match(renderProbeReport(r), /isolation: network namespace c1m-probe-42 \(deleted afterwards\), with net\.core\.somaxconn 65535/)
+    r.isolation = {netns: null, reason: '--no-netns', sysctls: {'net.core.somaxconn': '4096'}}
+    r.hold = {
+      seconds: 10.002, conns: 20_000, serverOpen: 20_000, clientOpen: 19_990, dropped: 10, echo: {sent: 19_990, echoed: 19_990},
+      traffic: {messageSize: 64, intervalMs: 1000, rounds: 10, bytesSent: 12_800_000, bytesReceived: 12_800_000, writeFailed: 0,
+        sockstatMemPages: {idle: 10, peak: 10_000, mean: 5000, readings: 20}, bytesPerConn: {idle: 2, peak: 2048, mean: 1024}},
+    }
+    const text = renderProbeReport(r)
+    assert.match(text, /isolation: host loopback \(--no-netns\), with the host's net\.core\.somaxconn 4096/)
+    assert.match(text, /hold: 20,000 connections for 10\.002 s; at the end servers held 20,000, clients 19,990, 10 dropped, 19,990 of 19,990 echoed after it/)
+    assert.match(text, /traffic: 64 B every 1000 ms on each connection, 10 rounds, 12\.2 MiB sent, 12\.2 MiB echoed back\n/)
+    assert.match(text, /TCP buffers \(sockstat mem, whole host\): idle 2 B per connection; with traffic 1\.00 KiB mean, 2\.00 KiB peak \(10 -> 10000 pages\)/)
+    assert.match(renderProbeHtml(r), /<h2>Hold<\/h2>\n<p>hold: 20,000 connections/)
   })
 
   it("adds up the socket's own slab caches apart from the rest", () => {

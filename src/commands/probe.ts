@@ -1,4 +1,5 @@
 import {accessSync, constants, renameSync, rmSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -8,25 +9,28 @@ import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
+import {readProcessTree} from '../host/process-tree.js'
 import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
-import {progress} from '../probe/progress.js'
-import {type ProbeRunReport, runProbe} from '../probe/run-probe.js'
+import {progress, progressStep} from '../probe/progress.js'
+import {type ExternalTarget, type ProbeRunReport, runProbe} from '../probe/run-probe.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
-import {parseCount} from '../units.js'
+import {parseCount, parseSize} from '../units.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM; otherwise (or with --no-netns) it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
     {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
+    {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
+    {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -39,6 +43,13 @@ Connections are split over as many server and client processes as the per-proces
     settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
+    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0'}),
+    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory'}),
+    interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s'}),
+    target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid']}),
+    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1}),
+    echo: Flags.boolean({description: 'check that every connection echoes at the top of the ramp (--no-echo for a server that does not echo)', default: true, allowNo: true}),
+    netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
   async run(): Promise<ProbeRunReport> {
@@ -47,6 +58,17 @@ Connections are split over as many server and client processes as the per-proces
     const settleMs = parseDuration(flags.settle, 'settle')
     const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
     if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
+    const holdMs = parseDuration(flags.hold, 'hold')
+    const intervalMs = parseDuration(flags.interval, 'interval')
+    if (!Number.isFinite(holdMs)) throw usageError('--hold must be a finite duration such as 30s or 5m')
+    let traffic: {messageSize: number; intervalMs: number} | undefined
+    if (flags['message-size'] !== undefined) {
+      const messageSize = parseSize(flags['message-size'], 'message-size')
+      if (!Number.isInteger(messageSize) || messageSize < 1 || messageSize > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${flags['message-size']}"`)
+      if (holdMs <= 0) throw usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s')
+      if (!Number.isFinite(intervalMs) || intervalMs < 1) throw usageError('--interval must be a finite duration of at least 1ms')
+      traffic = {messageSize, intervalMs}
+    }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
     const out = flags.out ? path.resolve(flags.out) : undefined
@@ -55,15 +77,24 @@ Connections are split over as many server and client processes as the per-proces
       if (file) assertWritableDir(file, flag)
     }
 
+    const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
     const root = hostRoot('/')
+    if (target && readProcessTree(root, target.serverPid).length === 0) {
+      throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
+    }
     const hardNofile = readHardNofile(root)
-    const shards = planShards({conns, hardNofile, sources: {kind: 'loopback'}})
-    preflightProbe(root, {conns, engine, processes: shards.length * 2, socketsPerConn: 2})
+    const local = !target || target.host.startsWith('127.')
+    const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
+    preflightProbe(root, {conns, engine, processes: shards.length * (target ? 1 : 2), socketsPerConn: local ? 2 : 1})
 
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, signal: stop.signal})
+      const isolation = target
+        ? {netns: false as const, reason: '--target: your server is on the host network'}
+        : !flags.netns ? {netns: false as const, reason: '--no-netns'}
+        : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
     } finally {
       stop.release()
     }
@@ -77,6 +108,10 @@ Connections are split over as many server and client processes as the per-proces
     } else if (report.stopped) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
       this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
+    }
+    if (report.hold && (report.hold.dropped > 0 || (report.hold.echo && report.hold.echo.echoed < report.hold.echo.sent))) {
+      process.exitCode = EXIT_CODES.E_PROBE_FAILED
+      this.note(`during the hold ${report.hold.dropped} of ${report.hold.conns} connections dropped${report.hold.echo ? ` and ${report.hold.echo.sent - report.hold.echo.echoed} did not echo` : ''}`)
     }
     if (report.echo && report.echo.echoed < report.echo.sent) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
@@ -102,6 +137,14 @@ function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void
     warn(`could not keep a copy in ${dir} for c1m estimate: ${(error as Error).message}`)
     return undefined
   }
+}
+
+function parseTarget(text: string, serverPid: number): ExternalTarget {
+  const match = /^(.+):(\d+)$/.exec(text)
+  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
+    throw usageError(`--target must be IPv4:PORT, such as 127.0.0.1:8080, got "${text}"`)
+  }
+  return {host: match[1], port: Number(match[2]), serverPid}
 }
 
 /** Fail before the run, not after it, when a report could not be written. */

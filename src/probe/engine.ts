@@ -90,3 +90,9 @@ export async function prepareEngine(engine: Engine): Promise<EnginePrograms> {
   const [server, client] = await Promise.all([compileProbe('echo-server'), compileProbe('echo-client')])
   return {engine, server: {file: server, args: []}, client: {file: client, args: []}}
 }
+
+/** The same programs, started inside a named network namespace (`ip netns exec` replaces itself with the program, so PIDs are the program's). */
+export function inNetns(programs: EnginePrograms, name: string): EnginePrograms {
+  const wrap = (program: Program): Program => ({file: 'ip', args: ['netns', 'exec', name, program.file, ...program.args]})
+  return {engine: programs.engine, server: wrap(programs.server), client: wrap(programs.client)}
+}

@@ -117,3 +117,27 @@ export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<{se
     echoed: replies.reduce((total, r) => total + Number(r.echoed), 0),
   }
 }
+
+export interface TrafficTotals {
+  rounds: number
+  bytesSent: number
+  bytesReceived: number
+  /** Writes a socket could not take whole (its send buffer was full). */
+  writeFailed: number
+}
+
+/**
+ * Start echo traffic on every client's connections (size bytes every intervalMs), or stop it
+ * (size 0): stopping waits for the echoes in flight and answers with the totals.
+ */
+export async function setTraffic(clients: Peer[], size: number, intervalMs: number, timeoutMs: number): Promise<TrafficTotals> {
+  const replies = await Promise.all(clients.map((client) => client.ask(`traffic ${size} ${intervalMs}`, timeoutMs)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {rounds: Math.min(...replies.map((r) => Number(r.rounds ?? 0))), bytesSent: sum('bytesSent'), bytesReceived: sum('bytesReceived'), writeFailed: sum('writeFailed')}
+}
+
+/** Connections the clients hold now. */
+export async function countClientConnections(clients: Peer[]): Promise<number> {
+  const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
+  return replies.reduce((total, r) => total + Number(r.established ?? 0), 0)
+}

@@ -9,9 +9,13 @@ import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
-import {type Engine, prepareEngine} from './engine.js'
+import {readProcessTree} from '../host/process-tree.js'
+import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
+import {type Engine, inNetns, prepareEngine} from './engine.js'
+import {cleanupOnExit} from './exit-cleanup.js'
 import {countServerConnections, echoCheck, openConnections, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
+import {holdConnections, type HoldResult} from './hold.js'
 import {sampleMemory} from './sample-memory.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -27,8 +31,35 @@ export interface ProbeRunOptions {
   inflight: number
   openTimeoutMs: number
   progress: (line: string) => void
+  /** A step of the ramp starting (finished false) or done; a bar on a terminal. Without it, done steps go to progress. */
+  step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
+  /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
+  isolation: {netns: true} | {netns: false; reason: string}
+  /** Hold the connections this long after the ramp (0: close at once). */
+  holdMs: number
+  /** Echo traffic on every connection during the hold. */
+  traffic?: {messageSize: number; intervalMs: number}
+  /** Measure someone else's server: the bundled clients connect to it, its process tree is sampled. */
+  target?: ExternalTarget
+  /** Check every connection echoes at the top of the ramp (default true). */
+  echo?: boolean
+}
+
+export interface ExternalTarget {
+  host: string
+  port: number
+  /** The server's PID; it and its descendants are measured. */
+  serverPid: number
+}
+
+/** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
+export interface Isolation {
+  netns: string | null
+  reason: string
+  /** The limits the connections met: set inside the namespace, or the host's own. */
+  sysctls: Record<string, string>
 }
 
 export interface StepRecord {
@@ -43,9 +74,14 @@ export interface StepRecord {
 /** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
 export type ProbeRunReport = ProbeReport & {
   requestedConns: number
+  isolation: Isolation
+  /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
+  target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: {sent: number; echoed: number; seconds: number}
+  /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
+  hold?: HoldResult
   /**
    * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
    * eventpoll_epi), apart from whatever else grew on the host during the ramp.
@@ -57,22 +93,72 @@ export type ProbeRunReport = ProbeReport & {
   stopped?: string
 }
 
-/** Run the ramp: loopback echo servers and clients in shards, a memory sample after each step, then the fit. */
-export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
-  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources: {kind: 'loopback'}})
-  const programs = await prepareEngine(options.engine)
-  options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
+/** The host's own values of the limits the probe would set in its namespace. */
+function hostLimits(): Record<string, string> {
+  const root = hostRoot('/')
+  return Object.fromEntries(Object.keys(PROBE_NETNS_SYSCTLS).map((key) => {
+    const value = readSysctl(root, key)
+    return [key, value.ok ? value.text : 'unreadable']
+  }))
+}
 
-  const servers: Peer[] = await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
+/** Make the namespace when asked and possible; say where the probe runs either way. */
+async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
+  const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
+  if (!options.isolation.netns) {
+    const isolation = {netns: null, reason: options.isolation.reason, sysctls: hostLimits()}
+    options.progress(`on the host loopback (${isolation.reason}), with the host's ${describe(isolation.sysctls)}`)
+    return {isolation}
+  }
+  try {
+    const netns = await createProbeNetns(`c1m-probe-${process.pid}`)
+    options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
+    return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+  } catch (error) {
+    const isolation = {netns: null, reason: `no network namespace (${(error as Error).message})`, sysctls: hostLimits()}
+    options.progress(`on the host loopback: ${isolation.reason}; with the host's ${describe(isolation.sysctls)}`)
+    return {isolation}
+  }
+}
+
+/**
+ * Run the ramp: loopback echo servers and clients in shards, a memory sample after each step,
+ * then the fit. As root it all happens in a network namespace of its own, deleted at the end
+ * whatever happens (the finally below, or an exit hook when c1m is made to exit at once).
+ */
+export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
+  const {isolation, netns} = await isolate(options)
+  const release = netns ? cleanupOnExit(netns.removeSync) : () => {}
+  try {
+    return await runIsolated(options, isolation)
+  } finally {
+    await netns?.remove()
+    release()
+  }
+}
+
+async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Promise<ProbeRunReport> {
+  const sources = !options.target || options.target.host.startsWith('127.') ? {kind: 'loopback' as const} : {kind: 'kernel' as const}
+  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources})
+  const prepared = await prepareEngine(options.engine)
+  const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
+  const {target} = options
+  if (target) {
+    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${target.host}:${target.port}, measuring process ${target.serverPid} and its children`)
+  } else {
+    options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
+  }
+
+  const servers: Peer[] = target ? [] : await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
   let clients: Peer[] = []
   let report: ProbeRunReport
   try {
     clients = await startClients(programs, shards, {
-      targets: shards.map((shard) => [serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
+      targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     })
-    report = await ramp(options, shards, servers, clients)
+    report = await ramp(options, shards, servers, clients, isolation)
   } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
@@ -88,6 +174,11 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+  if (servers.length === 0) {
+    // Someone else's server: only the clients' count is known.
+    await sleep(settleMs)
+    return established
+  }
   const deadline = Date.now() + settleMs + 5000
   let open = (await countServerConnections(servers)).open
   // The client sees a connection before the server has accepted it: wait for accept to catch up.
@@ -99,15 +190,20 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
   return open
 }
 
-async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[]): Promise<ProbeRunReport> {
+async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[], isolation: Isolation): Promise<ProbeRunReport> {
   const root = hostRoot('/')
-  const serverPids = servers.map((p) => p.pid)
+  const {target} = options
+  const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
   const clientPids = clients.map((p) => p.pid)
+  // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
+  const sockstatPid = isolation.netns ? servers[0].pid : undefined
+  const takeSample = (conns: number, established: number) => sampleMemory(root, conns, established, serverPids(), clientPids, sockstatPid)
   await sleep(options.settleMs)
-  const samples: ProbeSample[] = [sampleMemory(root, 0, 0, serverPids, clientPids)]
+  const samples: ProbeSample[] = [takeSample(0, 0)]
   const steps: StepRecord[] = []
   let stopped: string | undefined
   let held = 0
+  const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; step <= options.steps; step++) {
     if (options.signal?.aborted) {
@@ -116,6 +212,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     }
     const targets = stepTargets(shards, step, options.steps)
     const conns = targets.reduce((a, b) => a + b, 0)
+    options.step?.(step - 1, options.steps, `opening ${conns} connections (${held} open)`, false)
     const started = performance.now()
     const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
     const seconds = (performance.now() - started) / 1000
@@ -132,21 +229,26 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     if (!opened.complete) {
       stopped = `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
       // The count reached is still a point on the line when it is more than the last one.
-      if (opened.established > samples.at(-1)!.conns) samples.push(sampleMemory(root, opened.established, established, serverPids, clientPids))
+      if (opened.established > samples.at(-1)!.conns) samples.push(takeSample(opened.established, established))
       break
     }
-    const sample = sampleMemory(root, conns, established, serverPids, clientPids)
+    const sample = takeSample(conns, established)
     samples.push(sample)
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
-    options.progress(`step ${step}/${options.steps}: ${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
   let echo: ProbeRunReport['echo']
-  if (held > 0 && !options.signal?.aborted) {
+  if (held > 0 && options.echo !== false && !options.signal?.aborted) {
     const echoStart = performance.now()
     echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
     echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
     options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered in ${echo.seconds} s`)
+  }
+  let hold: HoldResult | undefined
+  if (options.holdMs > 0 && held > 0 && !stopped && !options.signal?.aborted) {
+    hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, sockstatPid, progress: options.progress, signal: options.signal})
+    if (hold.interrupted) stopped = 'interrupted'
   }
   if (samples.length < 2) {
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
@@ -154,8 +256,9 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
   const meminfo = readMemory(root).meminfo ?? {}
   const osrelease = readSysctl(root, 'kernel.osrelease')
   const report = buildProbeReport({
-    engine: options.engine,
-    socketsPerConn: 2,
+    engine: target ? 'external' : options.engine,
+    // Both ends live on this host unless the target is elsewhere.
+    socketsPerConn: !target || target.host.startsWith('127.') ? 2 : 1,
     host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
   })
@@ -165,9 +268,12 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     ...report,
     ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
     requestedConns: options.conns,
+    isolation,
+    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverPids().length, clientEngine: options.engine}} : {}),
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps,
     ...(echo ? {echo} : {}),
+    ...(hold ? {hold} : {}),
     ...(stopped ? {stopped} : {}),
   }
 }

@@ -1,8 +1,8 @@
 import type {ProbeSample} from '../core/probe-report.js'
 import {slabFootprint} from '../core/socket-cost.js'
-import {readMemory} from '../host/memory.js'
+import {parseSockstat, readMemory} from '../host/memory.js'
 import {readProcessMemory} from '../host/process-memory.js'
-import type {HostRoot} from '../host/root.js'
+import {type HostRoot, readHostText} from '../host/root.js'
 
 function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} {
   let rss = 0
@@ -15,8 +15,11 @@ function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} 
   return pss === undefined ? {rss} : {rss, pss}
 }
 
-/** One point of the ramp: host memory, slab caches, sockstat, and the probe processes' memory. */
-export function sampleMemory(root: HostRoot, conns: number, established: number, serverPids: number[], clientPids: number[]): ProbeSample {
+/**
+ * One point of the ramp: host memory, slab caches, sockstat, and the probe processes' memory.
+ * sockstatPid: read /proc/PID/net/sockstat, the view of that process's network namespace.
+ */
+export function sampleMemory(root: HostRoot, conns: number, established: number, serverPids: number[], clientPids: number[], sockstatPid?: number): ProbeSample {
   const memory = readMemory(root)
   const sample: ProbeSample = {
     conns,
@@ -28,6 +31,8 @@ export function sampleMemory(root: HostRoot, conns: number, established: number,
   if (memory.slab) {
     sample.slab = Object.fromEntries(Object.entries(memory.slab).map(([name, cache]) => [name, Math.round(cache.total * slabFootprint(cache))]))
   }
-  if (memory.sockstat) sample.sockstat = memory.sockstat
+  const inNamespace = sockstatPid === undefined ? undefined : readHostText(root, `/proc/${sockstatPid}/net/sockstat`)
+  if (inNamespace?.ok) sample.sockstat = parseSockstat(inNamespace.text)
+  else if (memory.sockstat) sample.sockstat = memory.sockstat
   return sample
 }

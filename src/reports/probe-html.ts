@@ -1,12 +1,13 @@
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit, ProbeSample} from '../core/probe-report.js'
 import type {ProbeRunReport} from '../probe/run-probe.js'
+import {describeHold, describeIsolation} from './probe-text.js'
 import {formatBytes, formatCount} from '../units.js'
 
 const MiB = 1024 ** 2
 const WIDTH = 720
 const HEIGHT = 360
-const PAD = {left: 70, right: 20, top: 20, bottom: 50}
+const PAD = {left: 70, right: 40, top: 20, bottom: 50}
 
 function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
@@ -81,7 +82,7 @@ export function renderProbeHtml(report: ProbeRunReport): string {
 <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>Kernel ${escapeHtml(report.host.kernel)}, ${report.host.cpus} CPUs, ${escapeHtml(formatBytes(report.host.memTotalBytes))} RAM; ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client processes; ${report.socketsPerConn} sockets per connection. Generated ${escapeHtml(report.generatedAt)}.${report.stopped ? ` <strong>Stopped early: ${escapeHtml(report.stopped)}.</strong>` : ''}</p>
+<p>Kernel ${escapeHtml(report.host.kernel)}, ${report.host.cpus} CPUs, ${escapeHtml(formatBytes(report.host.memTotalBytes))} RAM; ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client processes; ${report.socketsPerConn} sockets per connection. Ran in the ${escapeHtml(describeIsolation(report.isolation))}. Generated ${escapeHtml(report.generatedAt)}.${report.stopped ? ` <strong>Stopped early: ${escapeHtml(report.stopped)}.</strong>` : ''}</p>
 ${renderMemoryChart(report)}
 <h2>Per connection</h2>
 <table><tr><th></th><th>per connection</th><th>base</th><th>r²</th></tr>
@@ -90,6 +91,7 @@ ${fitRow('servers', report.fit.server)}
 ${fitRow('clients', report.fit.client)}
 </table>
 <p>Kernel per socket: ${escapeHtml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered.` : ''}</p>
+${report.hold ? `<h2>Hold</h2>\n${describeHold(report).map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}` : ''}
 ${slab.length ? `<p>Slab per connection: ${escapeHtml(slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', '))}</p>` : ''}
 <h2>Samples</h2>
 <table><tr><th>connections</th><th>established</th><th>kernel MiB</th><th>servers MiB</th><th>clients MiB</th></tr>

@@ -3,13 +3,36 @@ import {getBorderCharacters, table} from 'table'
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit} from '../core/probe-report.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
-import type {ProbeRunReport} from '../probe/run-probe.js'
+import type {Isolation, ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
 
 const MiB = 1024 ** 2
 
 function describeFit(fit: LinearFit): string {
   return `${formatBytes(fit.bytesPerConn)} per connection + ${formatBytes(fit.baseBytes)} (r² ${fit.r2.toFixed(3)})`
+}
+
+/** Where the connections lived, in one line. */
+export function describeIsolation(isolation: Isolation): string {
+  const limits = Object.entries(isolation.sysctls).map(([key, value]) => `${key} ${value}`).join(', ')
+  return isolation.netns
+    ? `network namespace ${isolation.netns} (deleted afterwards), with ${limits}`
+    : `host loopback (${isolation.reason}), with the host's ${limits}`
+}
+
+/** What the hold held and, with traffic, the TCP buffer memory next to the idle figure. */
+export function describeHold(report: ProbeRunReport): string[] {
+  const hold = report.hold!
+  const echo = hold.echo ? `, ${formatCount(hold.echo.echoed)} of ${formatCount(hold.echo.sent)} echoed after it` : ''
+  const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end servers held ${formatCount(hold.serverOpen)}, clients ${formatCount(hold.clientOpen)}, ${formatCount(hold.dropped)} dropped${echo}`]
+  const t = hold.traffic
+  if (t) {
+    lines.push(
+      `traffic: ${formatBytes(t.messageSize)} every ${t.intervalMs} ms on each connection, ${t.rounds} rounds, ${formatBytes(t.bytesSent)} sent, ${formatBytes(t.bytesReceived)} echoed back${t.writeFailed ? `, ${formatCount(t.writeFailed)} writes cut short` : ''}`,
+      `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
+    )
+  }
+  return lines
 }
 
 /** The probe's samples as a table, then the fitted lines, for a terminal. */
@@ -28,7 +51,10 @@ export function renderProbeReport(report: ProbeRunReport): string {
   const lines = [
     table(rows, {border: getBorderCharacters('norc'), columnDefault: {alignment: 'right'}, drawHorizontalLine: (i, size) => i === 0 || i === 1 || i === size}).trimEnd(),
     '',
-    `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
+    report.target
+      ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
+      : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
+    `isolation: ${describeIsolation(report.isolation)}`,
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,
@@ -39,6 +65,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
     lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
   }
+  if (report.hold) lines.push(...describeHold(report))
   if (report.echo) lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)

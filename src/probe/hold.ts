@@ -1,0 +1,110 @@
+import {PAGE_SIZE} from '../core/socket-cost.js'
+import {parseSockstat} from '../host/memory.js'
+import {type HostRoot, readHostText} from '../host/root.js'
+import {countClientConnections, countServerConnections, echoCheck, setTraffic, type TrafficTotals} from './fleet.js'
+import type {Peer} from './peer.js'
+import {waitFor} from './wait.js'
+
+export interface HoldOptions {
+  root: HostRoot
+  servers: Peer[]
+  clients: Peer[]
+  /** Connections open when the hold starts. */
+  conns: number
+  holdMs: number
+  /** Echo traffic during the hold: this many bytes on every connection every intervalMs. */
+  traffic?: {messageSize: number; intervalMs: number}
+  /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
+  sockstatPid?: number
+  progress: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface BufferMemory {
+  /** /proc/net/sockstat "TCP: mem" in pages: before the traffic, and the highest and mean while it flowed. */
+  sockstatMemPages: {idle: number; peak: number; mean: number; readings: number}
+  /** The same in bytes per connection (both of its sockets). */
+  bytesPerConn: {idle: number; peak: number; mean: number}
+}
+
+export interface HoldResult {
+  /** Seconds the connections were held. */
+  seconds: number
+  conns: number
+  /** Connections each side still held at the end. */
+  serverOpen: number
+  clientOpen: number
+  /** Connections lost during the hold: those fewer than conns on either side. */
+  dropped: number
+  /** The echo check after the hold (left out when interrupted). */
+  echo?: {sent: number; echoed: number}
+  traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
+  interrupted?: boolean
+}
+
+/** TCP buffer pages the kernel holds now (all TCP sockets of the host: the counter is global). */
+function tcpMemPages(root: HostRoot, pid?: number): number {
+  const text = readHostText(root, pid === undefined ? '/proc/net/sockstat' : `/proc/${pid}/net/sockstat`)
+  return text.ok ? (parseSockstat(text.text).TCP?.mem ?? 0) : 0
+}
+
+/**
+ * Hold the connections for holdMs, with echo traffic on every one when asked (reading the TCP
+ * buffer pages as it flows), then check both sides still hold them all and that each echoes.
+ */
+export async function holdConnections(options: HoldOptions): Promise<HoldResult> {
+  const {root, conns} = options
+  const idle = tcpMemPages(root, options.sockstatPid)
+  const started = performance.now()
+  const readings: number[] = []
+  let totals: TrafficTotals | undefined
+  const seconds = Number.isFinite(options.holdMs) ? `${options.holdMs / 1000} s` : 'until Ctrl-C'
+  if (options.traffic) {
+    const {messageSize, intervalMs} = options.traffic
+    options.progress(`holding ${conns} connections for ${seconds}, ${messageSize} bytes on each every ${intervalMs} ms`)
+    await setTraffic(options.clients, messageSize, intervalMs, 30_000)
+  } else {
+    options.progress(`holding ${conns} connections for ${seconds}`)
+  }
+  // Read the buffer pages about 20 times over the hold, at least every second, at most every 100 ms.
+  const period = Math.max(100, Math.min(1000, options.holdMs / 20))
+  const deadline = started + options.holdMs
+  let interrupted = false
+  for (;;) {
+    const left = deadline - performance.now()
+    if (left <= 0) break
+    if (!(await waitFor(Math.min(period, left), options.signal))) {
+      interrupted = true
+      break
+    }
+    if (options.traffic) readings.push(tcpMemPages(root, options.sockstatPid))
+  }
+  const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
+  if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
+  const [servers, clientOpen] = await Promise.all([countServerConnections(options.servers), countClientConnections(options.clients)])
+  // Someone else's server (no bundled servers) cannot be asked: the clients' count stands for both.
+  const serverOpen = options.servers.length > 0 ? servers.open : clientOpen
+  const result: HoldResult = {
+    seconds: heldSeconds,
+    conns,
+    serverOpen,
+    clientOpen,
+    dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
+  }
+  if (options.traffic && totals) {
+    const peak = Math.max(idle, ...readings)
+    const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle
+    const perConn = (pages: number) => Math.round((pages * PAGE_SIZE) / Math.max(conns, 1))
+    result.traffic = {
+      ...options.traffic,
+      ...totals,
+      sockstatMemPages: {idle, peak, mean: Math.round(mean), readings: readings.length},
+      bytesPerConn: {idle: perConn(idle), peak: perConn(peak), mean: perConn(mean)},
+    }
+  }
+  if (interrupted) result.interrupted = true
+  else result.echo = await echoCheck(options.clients, 60_000 + conns)
+  const echoed = result.echo ? `, ${result.echo.echoed} of ${result.echo.sent} echoed` : ''
+  options.progress(`held ${heldSeconds} s: servers hold ${result.serverOpen}, clients ${result.clientOpen}, ${result.dropped} dropped${echoed}`)
+  return result
+}
