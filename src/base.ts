@@ -63,8 +63,9 @@ function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undef
   }
   // oclif's own parse errors (unknown flag, value not among the options, missing value)
   if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
-    const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? error.message
-    return new C1mError('E_USAGE', firstLine.trim(), `see c1m ${id ?? ''} --help`.replace('  ', ' '))
+    // One line: oclif's message may span lines ("Missing 1 required arg:\ndir  what it is\nSee more help ...").
+    const lines = error.message.split('\n').map((line) => line.trim().replaceAll(/\s+/g, ' ')).filter((line) => line !== '' && !line.startsWith('See more help'))
+    return new C1mError('E_USAGE', lines.join(' ').replace(/:$/, ''), `see c1m ${id ?? ''} --help`.replace('  ', ' '))
   }
   if ((error as NodeJS.ErrnoException).code === 'EACCES') {
     return new C1mError('E_UNREADABLE', error.message, 'run as root or check the file permissions')

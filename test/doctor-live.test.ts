@@ -93,6 +93,12 @@ describe('c1m snapshot', () => {
       assert.deepEqual([b.status, b.current], [a.status, a.current], id)
     }
   })
+  it('without a directory: one line naming the missing argument, exit 2', async () => {
+    const {stderr, exitCode} = await run(['snapshot'])
+    assert.equal(exitCode, 2)
+    assert.equal(stderr.trim().split('\n').length, 1)
+    assert.match(stderr, /^c1m: Missing 1 required arg: dir new directory to write the host tree into; see c1m snapshot --help \[E_USAGE, exit 2\]/)
+  })
   it('refuses a directory that is not empty, and writes nothing', async () => {
     const {stderr, exitCode} = await run(['snapshot', path.join(dir, 'host')])
     assert.equal(exitCode, 2)
