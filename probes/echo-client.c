@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "echo-common.h"
+
 #define STDIN_TAG -1
 #define MAX_TARGETS 1024
 #define MAX_SOURCES 1024
@@ -78,21 +80,6 @@ static double now(void) {
 
 static void note_error(const char *what, int err) {
   snprintf(last_error, sizeof last_error, "%s: %s", what, strerror(err));
-}
-
-static int parse_endpoint(const char *text, struct sockaddr_in *addr) {
-  char host[64];
-  const char *colon = strrchr(text, ':');
-  if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
-  memcpy(host, text, colon - text);
-  host[colon - text] = 0;
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end || port < 1 || port > 65535) return -1;
-  memset(addr, 0, sizeof *addr);
-  addr->sin_family = AF_INET;
-  addr->sin_port = htons((uint16_t)port);
-  return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
 }
 
 /* IP:LO-HI, for example 127.1.0.1:1024-65535 */
@@ -323,7 +310,7 @@ static void usage(void) {
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
-      if (ntargets == MAX_TARGETS || parse_endpoint(argv[++i], &targets[ntargets++]) < 0) usage();
+      if (ntargets == MAX_TARGETS || parse_endpoint(argv[++i], &targets[ntargets++], 1) < 0) usage();
     } else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
       if (nsources == MAX_SOURCES || parse_source(argv[++i], &sources[nsources++]) < 0) usage();
     } else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc) {

@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo-common.h"
+
 #define STDIN_TAG -1
 #define LISTEN_TAG -2
 
@@ -61,21 +63,6 @@ static void print_count(void) {
   printf("{\"event\":\"count\",\"open\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu}\n",
          open_conns, accepted, closed_conns, rejected, echoed_bytes);
   fflush(stdout);
-}
-
-static int parse_endpoint(const char *text, struct sockaddr_in *addr) {
-  char host[64];
-  const char *colon = strrchr(text, ':');
-  if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
-  memcpy(host, text, colon - text);
-  host[colon - text] = 0;
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end || port < 0 || port > 65535) return -1;
-  memset(addr, 0, sizeof *addr);
-  addr->sin_family = AF_INET;
-  addr->sin_port = htons((uint16_t)port);
-  return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
 }
 
 static void close_conn(int fd) {
@@ -226,7 +213,7 @@ int main(int argc, char **argv) {
   if (!pending_by_fd || !is_conn) die("calloc");
 
   struct sockaddr_in addr;
-  if (parse_endpoint(listen_at, &addr) < 0) {
+  if (parse_endpoint(listen_at, &addr, 0) < 0) {
     fprintf(stderr, "echo-server: --listen wants IPv4:PORT, got %s\n", listen_at);
     return 2;
   }

@@ -1,4 +1,3 @@
-import {renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -9,8 +8,9 @@ import {type SettingRow, settingRows} from '../core/estimate-settings.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
-import {C1mError, usageError} from '../errors.js'
+import {usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import {writeOutputFile} from '../host/output-file.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostRoot} from '../host/root.js'
@@ -31,19 +31,6 @@ export function parseFraction(input: string, flag: string): number {
     throw usageError(`--${flag} must be a fraction from 0 to 1 (or a percentage such as 10%), got "${input}"`)
   }
   return value
-}
-
-/** Write the report atomically: a temp file beside it, then rename; nothing is left behind on failure. */
-function writeHtml(file: string, html: string): string {
-  const temp = `${file}.${process.pid}.tmp`
-  try {
-    writeFileSync(temp, html)
-    renameSync(temp, file)
-  } catch (error) {
-    rmSync(temp, {force: true})
-    throw new C1mError('E_UNREADABLE', `cannot write --out ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'pass --out a path in a writable directory')
-  }
-  return file
 }
 
 function parseHosts(input: string): number {
@@ -120,7 +107,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     })
     const output: EstimateOutput = {...result, settingRows: settingRows(result, host.sysctl)}
     if (flags.out) {
-      output.html = writeHtml(path.resolve(flags.out), renderEstimateHtml(result, host.sysctl))
+      output.html = writeOutputFile(path.resolve(flags.out), renderEstimateHtml(result, host.sysctl), '--out')
     }
     if (!this.jsonEnabled()) {
       this.log(renderEstimateText(result, host.sysctl))

@@ -1,4 +1,4 @@
-import {accessSync, constants, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {accessSync, constants} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
@@ -8,6 +8,7 @@ import {C1mCommand} from '../base.js'
 import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
+import {writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {hostRoot} from '../host/root.js'
@@ -99,8 +100,8 @@ Connections are split over as many server and client processes as the per-proces
       stop.release()
     }
 
-    if (out) writeWhole(out, JSON.stringify(report, null, 2) + '\n', '--out')
-    if (html) writeWhole(html, renderProbeHtml(report), '--html')
+    if (out) writeOutputFile(out, JSON.stringify(report, null, 2) + '\n', '--out')
+    if (html) writeOutputFile(html, renderProbeHtml(report), '--html')
     const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (report.stopped === 'interrupted') {
       process.exitCode = EXIT_CODES.E_INTERRUPTED
@@ -156,14 +157,3 @@ function assertWritableDir(file: string, flag: string): void {
   }
 }
 
-/** Write a file whole or not at all: a temp file beside it, then rename. */
-function writeWhole(file: string, text: string, flag: string): void {
-  const temp = `${file}.${process.pid}.tmp`
-  try {
-    writeFileSync(temp, text)
-    renameSync(temp, file)
-  } catch (error) {
-    rmSync(temp, {force: true})
-    throw new C1mError('E_UNREADABLE', `cannot write ${file}: ${(error as Error).message}`, `pass ${flag} a path in a writable directory`)
-  }
-}

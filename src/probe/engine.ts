@@ -43,7 +43,7 @@ function buildDir(): string {
 
 /**
  * Compile one probe C file unless a binary of this very source exists; returns its path.
- * The binary's name carries a hash of the source, so an upgrade never runs an old build
+ * The binary's name carries a hash of the source (and of echo-common.h), so an upgrade never runs an old build
  * (npm gives every packed file the same old mtime, so times cannot tell).
  */
 export async function compileProbe(name: string): Promise<string> {
@@ -54,7 +54,9 @@ export async function compileProbe(name: string): Promise<string> {
   } catch {
     throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
   }
-  const binary = path.join(buildDir(), `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`)
+  // The hash covers the header both programs include, so a change to it rebuilds them too.
+  const hash = createHash('sha256').update(text).update(readFileSync(path.join(PROBES_DIR, 'echo-common.h'))).digest('hex').slice(0, 12)
+  const binary = path.join(buildDir(), `${name}-${hash}`)
   if (existsSync(binary)) return binary
   const compiler = process.env.CC || 'cc'
   // Build beside the target and rename, so a concurrent run never sees half a binary.
