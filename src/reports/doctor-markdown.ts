@@ -20,10 +20,10 @@ export function renderDoctorMarkdown(report: DoctorReport): string {
     }
     out.push('')
   }
-  const todo = report.results.filter((r) => r.fix && (r.status === 'fail' || r.status === 'warn'))
-  if (todo.length > 0) {
+  const actionable = report.results.filter((r) => r.fix && (r.status === 'fail' || r.status === 'warn'))
+  if (actionable.length > 0) {
     out.push('### Fixes', '')
-    for (const r of todo) out.push(`- \`${r.id}\`${r.reason ? ` (${cell(r.reason)})` : ''}:`, '  ```sh', `  ${r.fix}`, '  ```')
+    for (const r of actionable) out.push(`- \`${r.id}\`${r.reason ? ` (${cell(r.reason)})` : ''}:`, '  ```sh', `  ${r.fix}`, '  ```')
   }
   const s = report.summary
   out.push('', `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip. Generated ${report.generatedAt}.`)

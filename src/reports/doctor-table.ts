@@ -46,10 +46,10 @@ export function renderDoctorTable(report: DoctorReport, width = process.stdout.c
       drawHorizontalLine: (i, size) => i === 0 || i === 1 || i === size || spanning.some((s) => s.row === i),
     }),
   ]
-  const todo = report.results.filter((r) => (r.status === 'fail' || r.status === 'warn') && (r.fix || r.reason))
-  if (todo.length > 0) {
+  const actionable = report.results.filter((r) => (r.status === 'fail' || r.status === 'warn') && (r.fix || r.reason))
+  if (actionable.length > 0) {
     out.push(chalk.bold('What to do'))
-    for (const r of todo) {
+    for (const r of actionable) {
       out.push(`${PAINT[r.status](r.status.toUpperCase())} ${r.id}${r.reason ? `: ${r.reason}` : ''}`)
       if (r.fix) out.push(`     ${chalk.cyan(r.fix)}`)
     }
