@@ -322,17 +322,7 @@ int main(int argc, char **argv) {
     } else usage();
   }
   if (!ntargets) usage();
-  struct sigaction sa = {.sa_handler = on_sigterm};
-  sigaction(SIGTERM, &sa, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  signal(SIGPIPE, SIG_IGN);
-
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  getrlimit(RLIMIT_NOFILE, &rl);
-  fd_slots = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 16777216 ? 16777216 : (long)rl.rlim_cur;
+  fd_slots = setup_process(on_sigterm);
   state = calloc((size_t)fd_slots, 1);
   echo_got = calloc((size_t)fd_slots, 1);
   epfd = epoll_create1(EPOLL_CLOEXEC);

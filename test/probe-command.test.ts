@@ -22,6 +22,25 @@ async function namespaces(): Promise<string[]> {
   return (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean)
 }
 
+/** A 30-step probe of 30k connections in the background, resolved once its stderr shows `step K/30`. */
+async function startProbe(extra: string[], step: number) {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', ...extra], {stdio: ['ignore', 'pipe', 'pipe']})
+  const out = {stdout: '', stderr: ''}
+  child.stdout!.on('data', (chunk) => (out.stdout += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no step ${step}: ${out.stderr}`)), 30_000)
+    child.stderr!.on('data', (chunk) => {
+      out.stderr += chunk
+      if (new RegExp(`step ${step}/30`).test(out.stderr)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  return {child, exited, out, netns: `c1m-probe-${child.pid}`}
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -157,22 +176,9 @@ describe('c1m probe', () => {
 
   it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'interrupted.json')
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {stdio: ['ignore', 'ignore', 'pipe']})
-    let stderr = ''
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    let children: number[] = []
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no second step: ${stderr}`)), 30_000)
-      child.stderr!.on('data', (chunk) => {
-        stderr += chunk
-        if (/step 2\/30/.test(stderr) && children.length === 0) {
-          clearTimeout(timer)
-          children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
-          child.kill('SIGINT')
-          resolve()
-        }
-      })
-    })
+    const {child, exited} = await startProbe(['--out', out], 2)
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
+    child.kill('SIGINT')
     assert.equal(await exited, 130)
     const perSide = Math.ceil(30_000 / (readHardNofile(hostRoot('/')) - PROBE_FD_RESERVE))
     assert.equal(children.length, 2 * perSide, 'the servers and the clients')
@@ -187,45 +193,17 @@ describe('c1m probe', () => {
   })
 
   it('SIGTERM mid-ramp ends the run like Ctrl-C and deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
-    const name = `c1m-probe-${child.pid}`
-    let stderr = ''
-    let stdout = ''
-    child.stdout!.on('data', (chunk) => (stdout += chunk))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no first step: ${stderr}`)), 30_000)
-      child.stderr!.on('data', (chunk) => {
-        stderr += chunk
-        if (/step 1\/30/.test(stderr)) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
+    const {child, exited, out, netns: name} = await startProbe(['--json'], 1)
     child.kill('SIGTERM')
     assert.equal(await exited, 130)
-    const report = (JSON.parse(stdout) as {result: ProbeRunReport}).result
+    const report = (JSON.parse(out.stdout) as {result: ProbeRunReport}).result
     assert.equal(report.stopped, 'interrupted')
     assert.equal(report.isolation.netns, name)
     assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
   })
 
   it('a second Ctrl-C exits at once and still deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms'], {stdio: ['ignore', 'ignore', 'pipe']})
-    const name = `c1m-probe-${child.pid}`
-    let stderr = ''
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no first step: ${stderr}`)), 30_000)
-      child.stderr!.on('data', (chunk) => {
-        stderr += chunk
-        if (/step 1\/30/.test(stderr)) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
+    const {child, exited, netns: name} = await startProbe([], 1)
     assert.ok((await namespaces()).includes(name), `${name} exists during the run`)
     child.kill('SIGINT')
     child.kill('SIGINT')

@@ -3,6 +3,7 @@ import net from 'node:net'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
+import {connsFlag} from '../flags.js'
 import {planShards, type SourceMode} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {EXIT_CODES, usageError} from '../errors.js'
@@ -13,7 +14,7 @@ import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {formatCount, parseCount} from '../units.js'
+import {formatCount} from '../units.js'
 
 function parseEndpoint(text: string): {host: string; port: number} {
   const match = /^(.+):(\d+)$/.exec(text)
@@ -46,7 +47,7 @@ Connections are split over as many processes as the per-process open-file limit 
   static override flags = {
     target: Flags.string({char: 't', description: 'server IPv4:PORT', required: true}),
     ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024}),
-    conns: Flags.string({char: 'n', description: 'connections to open (1e6, 1M, 250k)', required: true}),
+    conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
     engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native'}),
     source: Flags.string({char: 's', description: 'source IPv4 address to bind (repeat for more)', multiple: true}),
     'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535'}),
@@ -61,7 +62,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const {flags} = await this.parse(Client)
     const target = parseEndpoint(flags.target)
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
-    const conns = parseCount(flags.conns, 'conns')
+    const {conns} = flags
     const holdMs = parseDuration(flags.hold, 'hold')
     const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
     if (!Number.isFinite(openTimeoutMs)) throw usageError('--open-timeout must be a finite duration')

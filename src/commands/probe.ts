@@ -5,6 +5,7 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
+import {connsFlag} from '../flags.js'
 import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
@@ -20,7 +21,7 @@ import {type ExternalTarget, type ProbeRunReport, runProbe} from '../probe/run-p
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
-import {parseCount, parseSize} from '../units.js'
+import {parseSize} from '../units.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -36,7 +37,7 @@ Connections are split over as many server and client processes as the per-proces
   ]
 
   static override flags = {
-    conns: Flags.string({char: 'n', description: 'connections to reach (1e6, 1M, 250k)', default: '100k'}),
+    conns: connsFlag({description: 'connections to reach (1e6, 1M, 250k)', default: 100_000}),
     engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native'}),
     steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100}),
     out: Flags.string({char: 'o', description: 'write the JSON report (c1m.probe/1) to this file'}),
@@ -55,7 +56,7 @@ Connections are split over as many server and client processes as the per-proces
 
   async run(): Promise<ProbeRunReport> {
     const {flags} = await this.parse(Probe)
-    const conns = parseCount(flags.conns, 'conns')
+    const {conns} = flags
     const settleMs = parseDuration(flags.settle, 'settle')
     const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
     if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')

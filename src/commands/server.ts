@@ -3,6 +3,7 @@ import net from 'node:net'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
+import {connsFlag} from '../flags.js'
 import {connsPerProcess, planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {usageError} from '../errors.js'
@@ -13,7 +14,6 @@ import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {parseCount} from '../units.js'
 
 export default class Server extends C1mCommand {
   static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.
@@ -32,7 +32,7 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1'}),
     port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535}),
     workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024}),
-    conns: Flags.string({char: 'n', description: 'connections to be ready for; sets --workers from the open-file limit'}),
+    conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
     duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever'}),
     interval: Flags.string({description: 'how often to print the connection count', default: '5s'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
@@ -45,7 +45,7 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     const intervalMs = parseDuration(flags.interval, 'interval')
     if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw usageError('--interval must be a finite duration above 0')
     const hardNofile = readHardNofile(hostRoot('/'))
-    const conns = flags.conns === undefined ? undefined : parseCount(flags.conns, 'conns')
+    const {conns} = flags
     const needed = conns === undefined ? 1 : planShards({conns, hardNofile, sources: {kind: 'kernel'}}).length
     const workers = flags.workers ?? needed
     if (workers < needed) this.note(`${workers} worker(s) hold at most ${workers * connsPerProcess(hardNofile)} connections; --conns ${conns} needs ${needed}`)
