@@ -1,4 +1,5 @@
 import {fitLine} from './fit-line.js'
+import {fitProblems} from './fit-quality.js'
 import {PROBE_SCHEMA, type ProbeReport, type ProbeSample} from './probe-report.js'
 import {PAGE_SIZE, SOCKET_CACHES} from './socket-cost.js'
 
@@ -21,6 +22,8 @@ export interface ReportInput {
   host: ProbeReport['host']
   samples: ProbeSample[]
   generatedAt?: string
+  /** Why the ramp ended early, when it did. */
+  stopped?: string
 }
 
 /** Fit memory = base + N x per-connection for the kernel, the servers and the clients. */
@@ -40,7 +43,7 @@ export function buildProbeReport(input: ReportInput): ProbeReport {
   const keep = new Set<string>([...Object.keys(slabPerConn), ...SOCKET_CACHES])
   const trimmed = samples.map((s) => (s.slab ? {...s, slab: Object.fromEntries(Object.entries(s.slab).filter(([name]) => keep.has(name)))} : s))
 
-  return {
+  const report: ProbeReport = {
     schema: PROBE_SCHEMA,
     generatedAt: input.generatedAt ?? new Date().toISOString(),
     engine: input.engine,
@@ -53,5 +56,8 @@ export function buildProbeReport(input: ReportInput): ProbeReport {
       client,
       slabPerConn,
     },
+    ...(input.stopped ? {stopped: input.stopped} : {}),
   }
+  report.fit.problems = fitProblems(report)
+  return report
 }

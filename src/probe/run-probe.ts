@@ -89,8 +89,6 @@ export type ProbeRunReport = ProbeReport & {
   socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
-  /** Why the ramp ended before the requested count, when it did. */
-  stopped?: string
 }
 
 /** The host's own values of the limits the probe would set in its namespace. */
@@ -261,6 +259,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     socketsPerConn: !target || target.host.startsWith('127.') ? 2 : 1,
     host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
+    stopped,
   })
   const slabPerConn = report.fit.slabPerConn ?? {}
   const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
