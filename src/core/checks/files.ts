@@ -1,6 +1,7 @@
 import type {LimitsEntry} from '../../host/limits.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../needs.js'
+import {parseSysctlInt, parseSysctlInts} from '../sysctl-value.js'
 
 const CAP_SYS_RESOURCE = 24n
 
@@ -35,7 +36,7 @@ export const fileChecks: Check[] = [
     why: 'every socket is an open file; at the limit accept() and connect() fail with ENFILE for every process',
     evaluate(ctx) {
       const max = sysctlNumber(ctx, 'fs.file-max')
-      const inUse = ctx.host.sysctl['fs.file-nr'] ? Number(ctx.host.sysctl['fs.file-nr'].split(' ')[0]) : 0
+      const inUse = parseSysctlInts(ctx.host.sysctl['fs.file-nr'], 3)?.[0] ?? 0
       const need = ctx.needs.fileMax
       return {
         status: max >= need ? 'pass' : 'fail',
@@ -127,7 +128,13 @@ export const fileChecks: Check[] = [
       const hard = last('hard', domains) ?? last('hard', ['*', 'root'])
       const fix = `printf '* soft nofile ${need}\\n* hard nofile ${need}\\nroot soft nofile ${need}\\nroot hard nofile ${need}\\n' > /etc/security/limits.d/90-c1m.conf`
       if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${fmt(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
-      const value = (e?: LimitsEntry) => (e ? (e.value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(e.value)) : 0)
+      const value = (e?: LimitsEntry) => {
+        if (!e) return 0
+        if (e.value === 'unlimited' || e.value === 'infinity') return Number.POSITIVE_INFINITY
+        const n = parseSysctlInt(e.value)
+        if (n === undefined) throw new Skip(`nofile value "${e.value}" at ${e.file}:${e.line} is malformed (expected an integer or unlimited)`)
+        return n
+      }
       const low = value(soft) < need || value(hard) < need
       const where = [soft, hard].filter(Boolean).map((e) => `${e!.file}:${e!.line}`)
       return {
@@ -149,7 +156,13 @@ export const fileChecks: Check[] = [
       const sd = ctx.host.systemd
       const need = ctx.needs.nofile
       if (!sd.running) throw new Skip('systemd is not running here (no /run/systemd/system)')
-      const parse = (v: string) => v.split(':').map((x) => (x === 'infinity' ? Number.POSITIVE_INFINITY : Number(x)))
+      const parse = (v: string) =>
+        v.split(':').map((x) => {
+          if (x.trim() === 'infinity') return Number.POSITIVE_INFINITY
+          const n = parseSysctlInt(x)
+          if (n === undefined) throw new Skip(`LimitNOFILE value "${v}" is malformed (expected N, N:M or infinity)`)
+          return n
+        })
       if (sd.unit) {
         if (sd.unit.problem) throw new Skip(sd.unit.problem)
         const fix = `mkdir -p /etc/systemd/system/${sd.unit.name}.d && printf '[Service]\\nLimitNOFILE=${need}\\n' > /etc/systemd/system/${sd.unit.name}.d/90-c1m.conf && systemctl daemon-reload && systemctl restart ${sd.unit.name}`
