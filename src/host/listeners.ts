@@ -1,6 +1,6 @@
 import {readdirSync, readlinkSync} from 'node:fs'
 
-import {hostPath, type HostRoot, readHostChunks, readHostText} from './root.js'
+import {hostPath, type HostRoot, readHostChunks} from './root.js'
 
 export interface Listener {
   local: string
@@ -23,11 +23,6 @@ export function readProcessFds(root: HostRoot, pid: number): {openFds: number; s
     }
   }
   return {openFds: fds.length, sockets}
-}
-
-/** Socket inodes a process holds open, from the /proc/PID/fd links. */
-export function socketInodes(root: HostRoot, pid: number): Set<number> {
-  return readProcessFds(root, pid).sockets
 }
 
 /** A TCP socket of /proc/net/tcp{,6}: where it is bound, and whether it listens (state 0A) or is a connection. */
