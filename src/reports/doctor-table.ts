@@ -31,7 +31,8 @@ export function processLines(report: DoctorReport): string[] {
     const mark = p.pid === auditedPid ? ' <- lowest soft limit, audited' : ''
     return `  PID ${p.pid} ${p.comm}: nofile ${limit(p.nofileSoft)} soft / ${limit(p.nofileHard)} hard, ${formatCount(p.openFds)} fds open, ${formatCount(p.listening)} listening, ${formatCount(p.connections)} connections${mark}`
   })
-  return [`--pid ${pid}: processes holding TCP sockets`, ...rows]
+  const holds = processes.some((p) => p.sockets > 0)
+  return [`--pid ${pid}: ${holds ? 'processes holding TCP sockets' : 'no process of its tree holds a TCP socket'}`, ...rows]
 }
 
 /** Doctor's human output: a table grouped by area, the fixes, then the first-break line. */
