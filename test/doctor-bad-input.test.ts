@@ -85,6 +85,7 @@ describe('host files that are not what doctor expects', () => {
     assert.equal(ram.status, 'skip')
     assert.match(ram.reason!, /meminfo/)
   })
+  it('estimate --calibration /dev/urandom is exit 2, not a hang', () => oneLineExit2(['estimate', '--conns', '1000', '--calibration', '/dev/urandom'], /--calibration \/dev\/urandom: not a regular file/))
   it('a meminfo past the 4 MiB read cap is a read failure with the reason', async () => {
     const dir = treeWith('huge', {'proc/meminfo': 'MemTotal: 1000 kB\n'.padEnd(5 * 1024 * 1024, 'x')})
     const {stderr, exitCode} = await run(['estimate', '--conns', '1000', '--root', dir], {timeout: 20_000})
