@@ -61,6 +61,9 @@ export function describeReadError(error: unknown): string {
  */
 export const READ_CAP = 4 * 1024 * 1024
 
+/** One buffer for every read: reads are synchronous, so it is never shared between two at once. */
+const CHUNK = Buffer.allocUnsafe(64 * 1024)
+
 /**
  * Read a host file in chunks, handing each to `take`, with a bounded loop: at most `maxBytes`.
  * Opens without blocking (a FIFO in a saved tree must not hang) and refuses what is not a regular file.
@@ -76,7 +79,7 @@ export function readHostChunks(root: HostRoot, file: string, take: (chunk: strin
     const stat = fstatSync(fd)
     if (stat.isDirectory()) return {ok: false, reason: `${file}: is a directory`}
     if (!stat.isFile()) return {ok: false, reason: `${file}: not a regular file`}
-    const buffer = Buffer.alloc(64 * 1024)
+    const buffer = CHUNK
     const decoder = new TextDecoder('utf8')
     let total = 0
     for (;;) {
