@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readdirSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {usageError} from '../errors.js'
+import {C1mError, usageError} from '../errors.js'
 
 /** Kernel filesystems a snapshot must never be written into: mkdir there fails oddly or loops. */
 const REFUSED = ['/proc', '/sys', '/dev']
@@ -43,6 +43,16 @@ function nearestExisting(target: string): {existing: string; missing: string[]} 
  */
 export function checkSnapshotTarget(dir: string): string {
   if (dir.trim() === '') throw usageError('the snapshot directory is empty', 'pass a new directory name')
+  try {
+    return checkTarget(dir)
+  } catch (error) {
+    if (error instanceof C1mError) throw error
+    // EACCES, ELOOP and the like: still one line, and nothing written
+    throw usageError(`cannot write a snapshot to ${dir}: ${(error as Error).message}`, 'pass a new directory you can write')
+  }
+}
+
+function checkTarget(dir: string): string {
   const target = path.resolve(dir)
   const {existing, missing} = nearestExisting(target)
   const real = path.join(realpathSync(existing), ...missing)
