@@ -2,9 +2,16 @@ import {usageError} from './errors.js'
 
 const COUNT_SUFFIX: Record<string, number> = {'': 1, k: 1e3, m: 1e6, g: 1e9}
 
-/** Parse a connection count: `1e6`, `1M`, `250k`, `1000000`, `1_000_000`. Must be a positive whole number. */
+/** Commas only as thousands separators: 1,000,000 (not 1,5 or 1,000,0000). */
+const THOUSANDS = /^\d{1,3}(?:,\d{3})+(?![\d,])/
+
+/** Parse a connection count: `1e6`, `1M`, `250k`, `1000000`, `1_000_000`, `1,000,000`. Must be a positive whole number. */
 export function parseCount(input: string, flag = 'count'): number {
-  const text = String(input).trim().replaceAll('_', '').replaceAll(',', '')
+  const raw = String(input).trim().replaceAll('_', '')
+  if (raw.includes(',') && !THOUSANDS.test(raw)) {
+    throw usageError(`--${flag} "${input}": commas may only separate thousands in groups of three`, 'write it as 1,000,000, 1000000 or 1M')
+  }
+  const text = raw.replaceAll(',', '')
   const match = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmg]?)$/i.exec(text)
   const value = match ? Number(match[1]) * COUNT_SUFFIX[match[2].toLowerCase()] : Number.NaN
   if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
@@ -25,14 +32,24 @@ const SIZE_UNITS: Record<string, number> = {
   t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
 }
 
-/** Parse a size in bytes: `24GiB`, `24G` (binary), `512MB` (decimal), `4096`. */
+/**
+ * Parse a size in bytes: `24GiB`, `24G` (binary), `512MB` (decimal), `4096`, `1.5GiB`.
+ * A bare number or a `B` count is whole bytes: `1.5` is a usage error (1.5 GiB?), never 2 bytes.
+ */
 export function parseSize(input: string, flag = 'size'): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(input).trim())
+  const text = String(input).trim()
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text)
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
   if (!match || unit === undefined || Number(match[1]) <= 0) {
     throw usageError(`--${flag} must be a size such as 24GiB, 512MiB or 4096, got "${input}"`)
   }
-  return Math.round(Number(match[1]) * unit)
+  if (unit === 1 && !Number.isInteger(Number(match[1]))) {
+    throw usageError(`--${flag} ${input} is not a whole number of bytes (${match[1]} GiB?)`, `give a unit: --${flag} ${match[1]}GiB`)
+  }
+  const bytes = Math.round(Number(match[1]) * unit)
+  if (bytes < 1) throw usageError(`--${flag} ${input} is less than one byte`)
+  if (!Number.isSafeInteger(bytes)) throw usageError(`--${flag} ${input} is too large`)
+  return bytes
 }
 
 /** Bytes in binary units, three significant figures: 1.50 KiB, 23.4 GiB. */

@@ -7,7 +7,8 @@ import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
 import {C1mError, usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {type HostSnapshot, readHost} from '../host/read-host.js'
-import {hostPath, type HostRoot, hostRoot} from '../host/root.js'
+import {isKernelThread} from '../host/process-stat.js'
+import {hostPath, type HostRoot, hostTree} from '../host/root.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
 
 export default class Doctor extends C1mCommand {
@@ -38,13 +39,16 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
 
   async run(): Promise<DoctorReport> {
     const {flags} = await this.parse(Doctor)
-    const root = hostRoot(flags.root)
+    const root = hostTree(flags.root)
     const known = new Set(ALL_CHECKS.map((c) => c.id))
     for (const id of flags.skip ?? []) {
       if (!known.has(id)) throw usageError(`--skip ${id} is not a check ID`, 'the IDs are in the second column of `c1m doctor` and in its --json results')
     }
     if (flags.pid !== undefined && !existsSync(hostPath(root, `/proc/${flags.pid}`))) {
       throw new C1mError('E_NO_PROCESS', `--pid ${flags.pid}: no such process${root.live ? '' : ` in ${root.dir}`}`, 'pass the PID of a running server (pgrep -f NAME)')
+    }
+    if (flags.pid !== undefined && isKernelThread(root, flags.pid)) {
+      throw usageError(`PID ${flags.pid} is a kernel thread; pass the PID of your server`, 'find it with pgrep -f NAME or ss -ltnp')
     }
     // Profile code (YAML parser, planner) loads only when --profile is given: doctor starts fast.
     const profiled = flags.profile ? await loadProfileChecks(flags.profile) : undefined

@@ -13,7 +13,7 @@ import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {writeOutputFile} from '../host/output-file.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
-import {hostRoot} from '../host/root.js'
+import {hostTree} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
 import {parseSize} from '../units.js'
@@ -80,7 +80,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     const messageSize = flags['message-size'] === '0' ? 0 : parseSize(flags['message-size'], 'message-size')
     const active = parseFraction(flags.active, 'active')
     if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
-    const root = hostRoot(flags.root)
+    const root = hostTree(flags.root)
 
     let calibration: Calibration | undefined
     if (flags.calibration) {

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {rootFlag} from '../flags.js'
-import {hostRoot} from '../host/root.js'
+import {hostTree} from '../host/root.js'
 import {type SnapshotSummary, writeSnapshot} from '../host/snapshot.js'
 
 export default class Snapshot extends C1mCommand {
@@ -22,7 +22,7 @@ export default class Snapshot extends C1mCommand {
 
   async run(): Promise<SnapshotSummary> {
     const {args, flags} = await this.parse(Snapshot)
-    const summary = await writeSnapshot(hostRoot(flags.root), args.dir)
+    const summary = await writeSnapshot(hostTree(flags.root), args.dir)
     this.log(`Saved ${summary.files} files (${summary.sysctls} sysctls; ${summary.unreadable} unreadable kept as empty) to ${summary.dir}`)
     this.log(`Audit it with: c1m doctor --root ${args.dir}`)
     return summary

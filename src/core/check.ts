@@ -1,6 +1,7 @@
 import type {HostSnapshot} from '../host/read-host.js'
 import {formatCount} from '../units.js'
 import type {Needs, Target} from './needs.js'
+import {describeMalformed, parseSysctlInts} from './sysctl-value.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 export const STATUS_ORDER: Status[] = ['pass', 'skip', 'warn', 'fail']
@@ -59,15 +60,25 @@ export interface CheckResult extends Finding {
 /** Thrown inside an evaluation when an input is missing; the engine turns it into a skip. */
 export class Skip extends Error {}
 
-/** A sysctl value as numbers, or Skip with the reason it could not be read. */
-export function sysctlNumbers(ctx: CheckContext, key: string): number[] {
+/**
+ * A sysctl value as exactly `count` integers, or Skip with the reason: not read, or malformed
+ * (empty, not a number, the wrong number of fields). Checks never see NaN or undefined.
+ */
+export function sysctlNumbers(ctx: CheckContext, key: string, count = 1): number[] {
   const value = ctx.host.sysctl[key]
   if (value === undefined) throw new Skip(ctx.host.sysctlMissing[key] ?? `${key} was not read`)
-  return value.split(/\s+/).map(Number)
+  const values = parseSysctlInts(value, count)
+  if (!values) throw new Skip(describeMalformed(key, value, count))
+  return values
 }
 
 export function sysctlNumber(ctx: CheckContext, key: string): number {
-  return sysctlNumbers(ctx, key)[0]
+  return sysctlNumbers(ctx, key, 1)[0]
+}
+
+/** An optional sysctl (a count beside the value checked): undefined when absent, Skip when malformed. */
+export function optionalSysctlNumber(ctx: CheckContext, key: string): number | undefined {
+  return ctx.host.sysctl[key] === undefined ? undefined : sysctlNumber(ctx, key)
 }
 
 /** The paste-able fix for one sysctl: live now, and kept across reboots. */

@@ -1,4 +1,5 @@
 import type {HostSnapshot} from '../host/read-host.js'
+import type {ServerProcess} from '../host/server-processes.js'
 import {type Check, type CheckContext, type CheckResult, Skip, type Status} from './check.js'
 import {ALL_CHECKS} from './checks/index.js'
 import {computeNeeds, type Needs, type Target} from './needs.js'
@@ -16,7 +17,11 @@ export interface FirstBreak {
 export interface DoctorReport {
   schema: typeof DOCTOR_SCHEMA
   generatedAt: string
-  host: {root: string; live: boolean; kernel?: string; pid: number | 'self'}
+  /**
+   * pid: the process audited (--pid, or 'self'). With --pid, processes: the process and its descendants
+   * that hold TCP sockets, and auditedPid: the one whose nofile limits the checks read (the lowest soft limit).
+   */
+  host: {root: string; live: boolean; kernel?: string; pid: number | 'self'; auditedPid?: number; processes?: ServerProcess[]}
   target: Target
   needs: Needs
   summary: Record<Status, number>
@@ -71,7 +76,13 @@ export function runDoctor(host: HostSnapshot, target: Target, options: DoctorOpt
   return {
     schema: DOCTOR_SCHEMA,
     generatedAt: (options.now ?? new Date()).toISOString(),
-    host: {root: host.root, live: host.live, kernel: host.sysctl['kernel.osrelease'], pid: host.process.pid},
+    host: {
+      root: host.root,
+      live: host.live,
+      kernel: host.sysctl['kernel.osrelease'],
+      pid: host.server?.pid ?? host.process.pid,
+      ...(host.server ? {auditedPid: host.server.audited, processes: host.server.processes} : {}),
+    },
     target,
     needs,
     summary,

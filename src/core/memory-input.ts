@@ -4,6 +4,7 @@ import {BIND_CACHES} from './calibration.js'
 import {DEFAULT_MARGIN, DEFAULT_PROCESS_BYTES, type MemoryInput} from './memory-model.js'
 import type {Target} from './needs.js'
 import {conntrackEntryBytes, slabFootprint, socketCost} from './socket-cost.js'
+import {parseSysctlInt} from './sysctl-value.js'
 
 /**
  * Bytes of one tcp_bind_bucket and one tcp_bind2_bucket when slabinfo does not name them: on
@@ -27,7 +28,7 @@ export function bindEntryBytes(slab?: Record<string, SlabCache>): number {
 export function hostTracksConnections(host: HostSnapshot): {tracks: boolean; why: string} {
   const count = host.sysctl['net.netfilter.nf_conntrack_count']
   if (count === undefined) return {tracks: false, why: 'nf_conntrack is not loaded'}
-  if (Number(count) > 0) return {tracks: true, why: `nf_conntrack is loaded and tracks ${count} connections now`}
+  if ((parseSysctlInt(count) ?? 0) > 0) return {tracks: true, why: `nf_conntrack is loaded and tracks ${count} connections now`}
   return {tracks: false, why: 'nf_conntrack is loaded but tracks nothing (no ruleset uses it)'}
 }
 
@@ -64,8 +65,8 @@ export function memoryInputForHost(host: HostSnapshot, target: Target, options: 
   const hostTotal = meminfo.MemTotal ?? 0
   const memTotalBytes = options.memTotalBytes ?? hostTotal
   const inUse = meminfo.MemAvailable === undefined ? 0 : hostTotal - meminfo.MemAvailable
-  const minFreeKiB = Number(host.sysctl['vm.min_free_kbytes'])
-  const minFreeBytes = options.memTotalBytes === undefined && Number.isFinite(minFreeKiB) ? minFreeKiB * 1024 : defaultMinFreeBytes(memTotalBytes)
+  const minFreeKiB = parseSysctlInt(host.sysctl['vm.min_free_kbytes'])
+  const minFreeBytes = options.memTotalBytes === undefined && minFreeKiB !== undefined ? minFreeKiB * 1024 : defaultMinFreeBytes(memTotalBytes)
   const tracks = options.conntrack ?? hostTracksConnections(host).tracks
   return {
     conns: target.conns,

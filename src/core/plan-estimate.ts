@@ -8,6 +8,7 @@ import {
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
 import {PAGE_SIZE, socketCost} from './socket-cost.js'
+import {parseSysctlInts} from './sysctl-value.js'
 
 export interface EstimateRequest {
   conns: number
@@ -79,14 +80,13 @@ export interface EstimateResult {
 }
 
 function tcpMemOf(host: HostSnapshot): [number, number, number] | undefined {
-  const text = host.sysctl['net.ipv4.tcp_mem']
-  const v = text?.split(' ').map(Number)
-  return v && v.length === 3 && v.every(Number.isFinite) ? [v[0], v[1], v[2]] : undefined
+  const v = parseSysctlInts(host.sysctl['net.ipv4.tcp_mem'], 3)
+  return v ? [v[0], v[1], v[2]] : undefined
 }
 
 function portRangeOf(host: HostSnapshot): [number, number] | undefined {
-  const v = host.sysctl['net.ipv4.ip_local_port_range']?.split(' ').map(Number)
-  return v && v.length === 2 && v.every(Number.isFinite) ? [v[0], v[1]] : undefined
+  const v = parseSysctlInts(host.sysctl['net.ipv4.ip_local_port_range'], 2)
+  return v ? [v[0], v[1]] : undefined
 }
 
 function finite(n: number | undefined): number | null {

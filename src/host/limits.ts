@@ -27,30 +27,33 @@ export interface LimitsEntry {
   value: string
 }
 
-function parseLimitValue(text: string): number | 'unlimited' {
-  return text === 'unlimited' ? 'unlimited' : Number(text)
+function parseLimitValue(text: string | undefined): number | 'unlimited' | undefined {
+  if (text === 'unlimited') return 'unlimited'
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined
 }
 
-/** The "Max open files" row of /proc/PID/limits. */
+/** The "Max open files" row of /proc/PID/limits; undefined when missing or malformed. */
 export function parseProcLimits(text: string): NofileLimit | undefined {
   const line = text.split('\n').find((l) => l.startsWith('Max open files'))
   if (!line) return undefined
-  const [soft, hard] = line.slice('Max open files'.length).trim().split(/\s+/)
-  return {soft: parseLimitValue(soft), hard: parseLimitValue(hard)}
+  const [soft, hard] = line.slice('Max open files'.length).trim().split(/\s+/).map(parseLimitValue)
+  return soft === undefined || hard === undefined ? undefined : {soft, hard}
 }
 
 export function readProcessInfo(root: HostRoot, pid: number | 'self'): ProcessInfo {
   const info: ProcessInfo = {pid, problems: []}
   const limits = readHostText(root, `/proc/${pid}/limits`)
-  if (limits.ok) info.nofile = parseProcLimits(limits.text)
-  else info.problems.push(limits.reason)
+  if (limits.ok) {
+    info.nofile = parseProcLimits(limits.text)
+    if (!info.nofile) info.problems.push(`/proc/${pid}/limits: the "Max open files" row is missing or malformed`)
+  } else info.problems.push(limits.reason)
   const status = readHostText(root, `/proc/${pid}/status`)
   if (status.ok) {
     for (const line of status.text.split('\n')) {
       const [key, rest] = line.split(/:\s*/, 2)
       if (key === 'Name') info.name = rest
-      if (key === 'Uid') info.uid = Number(rest.split(/\s+/)[1])
-      if (key === 'CapEff') info.capEff = rest.trim()
+      if (key === 'Uid' && /^\d+\s+\d+/.test(rest)) info.uid = Number(rest.split(/\s+/)[1])
+      if (key === 'CapEff' && /^[0-9a-f]+$/i.test(rest.trim())) info.capEff = rest.trim()
     }
   } else info.problems.push(status.reason)
   return info

@@ -24,7 +24,7 @@ export function parseSlabinfo(text: string): Record<string, SlabCache> {
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('slabinfo') || line.startsWith('#')) continue
     const [name, active, total, objsize, objperslab, pagesperslab] = line.split(/\s+/)
-    if (Number.isNaN(Number(objsize))) continue
+    if (![active, total, objsize, objperslab, pagesperslab].every((f) => /^\d+$/.test(f ?? ''))) continue
     out[name] = {
       active: Number(active),
       total: Number(total),
@@ -44,7 +44,7 @@ export function parseSockstat(text: string): Record<string, Record<string, numbe
     if (!rest) continue
     const fields = rest.trim().split(/\s+/)
     const row: Record<string, number> = {}
-    for (let i = 0; i + 1 < fields.length; i += 2) row[fields[i]] = Number(fields[i + 1])
+    for (let i = 0; i + 1 < fields.length; i += 2) if (/^\d+$/.test(fields[i + 1])) row[fields[i]] = Number(fields[i + 1])
     out[proto.trim()] = row
   }
   return out

@@ -1,9 +1,10 @@
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {C1mError, usageError} from '../errors.js'
 import {type ProbeReport, validateProbeReport} from '../core/probe-report.js'
+import {C1mError, usageError} from '../errors.js'
+import {readHostText} from './root.js'
 
 /** Environment variable naming the directory where `c1m probe` keeps its reports. */
 export const PROBE_DIR_ENV = 'C1M_PROBE_DIR'
@@ -21,13 +22,13 @@ export function probeReportDir(env: NodeJS.ProcessEnv = process.env): string | u
 
 /** Read and validate a probe report; a missing, non-JSON or wrong-schema file is a usage error (exit 2). */
 export function readProbeReport(file: string): ProbeReport {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw usageError(`--calibration ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'pass a JSON report written by `c1m probe --out FILE`')
+  // Capped like every host read: a report is tens of KiB; /dev/urandom must not hang estimate.
+  const read = readHostText({dir: '/', live: true}, path.resolve(file))
+  if (!read.ok) {
+    const why = read.reason.slice(read.reason.lastIndexOf(': ') + 2)
+    throw usageError(`--calibration ${file}: ${why === 'not present' ? 'no such file' : why}`, 'pass a JSON report written by `c1m probe --out FILE`')
   }
+  const text = read.text
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -3,9 +3,9 @@ import {existsSync} from 'node:fs'
 import {type LocalAddress, readAddresses} from './addresses.js'
 import {type KernelLog, readKernelLog} from './kernel-log.js'
 import {type LimitsEntry, type ProcessInfo, readLimitsConf, readProcessInfo} from './limits.js'
-import {type Listener, readListeners} from './listeners.js'
 import {type MemoryInfo, readMemory} from './memory.js'
 import {hostPath, type HostRoot} from './root.js'
+import {readServerProcesses, type ServerProcesses} from './server-processes.js'
 import {type SysctlFileEntry, readSysctlFiles} from './sysctl-files.js'
 import {readSysctl, sysctlPath} from './sysctl.js'
 import {readSystemd, type SystemdInfo} from './systemd.js'
@@ -54,7 +54,8 @@ export interface HostSnapshot {
   sysctlKeyExists: Record<string, boolean>
   kernelLog: KernelLog
   addresses?: {addresses: LocalAddress[]; problem?: string}
-  listeners?: {pid: number; listeners: Listener[]; problem?: string}
+  /** With --pid: the server's processes that hold TCP sockets, and its listeners. */
+  server?: ServerProcesses
 }
 
 export interface ReadOptions {
@@ -77,16 +78,16 @@ export async function readHost(root: HostRoot, options: ReadOptions = {}): Promi
   const sysctlKeyExists: Record<string, boolean> = {}
   for (const {key} of sysctlFiles.entries) sysctlKeyExists[key] = existsSync(hostPath(root, sysctlPath(key)))
 
-  const [addresses, listeners] = await Promise.all([
+  const [addresses, server] = await Promise.all([
     options.addresses ? readAddresses(root) : undefined,
-    options.pid === undefined ? undefined : readListeners(root, options.pid).then((l) => ({pid: options.pid!, ...l})),
+    options.pid === undefined ? undefined : readServerProcesses(root, options.pid),
   ])
   return {
     root: root.dir,
     live: root.live,
     sysctl,
     sysctlMissing,
-    process: readProcessInfo(root, options.pid ?? 'self'),
+    process: readProcessInfo(root, server?.audited ?? options.pid ?? 'self'),
     limitsConf: readLimitsConf(root),
     systemd: readSystemd(root, options.unit),
     memory: readMemory(root),
@@ -94,6 +95,6 @@ export async function readHost(root: HostRoot, options: ReadOptions = {}): Promi
     sysctlKeyExists,
     kernelLog: readKernelLog(root),
     addresses,
-    listeners,
+    server,
   }
 }

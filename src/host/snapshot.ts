@@ -1,9 +1,10 @@
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
-import {type HostRoot, readNonBlocking} from './root.js'
+import {hostPath, type HostRoot, readHostText, readNonBlocking} from './root.js'
+import {checkSnapshotTarget, makeDirs} from './snapshot-target.js'
 
 /** What machine this is, for the reader of a snapshot (systeminformation; live host only). */
 async function describeMachine(root: HostRoot): Promise<Record<string, unknown> | undefined> {
@@ -26,29 +27,35 @@ export interface SnapshotSummary {
   unreadable: number
 }
 
-function copyTree(src: string, dest: string, counts: SnapshotSummary, isSysctl: boolean): void {
-  for (const name of readdirSync(src)) {
-    const from = path.join(src, name)
+/** Deeper than any /proc/sys or /etc config tree: a bound on the walk. */
+const MAX_TREE_DEPTH = 32
+
+/** Copy the files of a host directory (a path on the host, read under the root) into `dest`. */
+function copyTree(root: HostRoot, dir: string, dest: string, counts: SnapshotSummary, isSysctl: boolean, depth = 0): void {
+  if (depth > MAX_TREE_DEPTH) return
+  for (const name of readdirSync(hostPath(root, dir))) {
+    const from = path.posix.join(dir, name)
     if (SKIP_SYS.has(from)) continue
     const to = path.join(dest, name)
     let stat
     try {
-      stat = statSync(from)
+      stat = statSync(hostPath(root, from))
+      // A directory reached through a symlink may lead back up the tree: copy files only through links.
+      if (stat.isDirectory() && lstatSync(hostPath(root, from)).isSymbolicLink()) continue
     } catch {
       continue
     }
     if (stat.isDirectory()) {
       mkdirSync(to, {recursive: true})
-      copyTree(from, to, counts, isSysctl)
+      copyTree(root, from, to, counts, isSysctl, depth + 1)
     } else if (stat.isFile()) {
-      try {
-        writeFileSync(to, readFileSync(from))
+      const text = readHostText(root, from)
+      // Write-only or restricted sysctls: keep an empty file so the key is known to exist.
+      writeFileSync(to, text.ok ? text.text : '')
+      if (!text.ok) counts.unreadable++
+      else {
         counts.files++
         if (isSysctl) counts.sysctls++
-      } catch {
-        // Write-only or restricted sysctls: keep an empty file so the key is known to exist.
-        writeFileSync(to, '')
-        counts.unreadable++
       }
     }
   }
@@ -59,32 +66,29 @@ function copyTree(src: string, dest: string, counts: SnapshotSummary, isSysctl: 
  * Writes into a temporary sibling and renames it into place: a failed snapshot leaves nothing.
  */
 export async function writeSnapshot(root: HostRoot, dir: string): Promise<SnapshotSummary> {
-  const target = path.resolve(dir)
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    throw new C1mError('E_USAGE', `${dir} already exists and is not empty`, 'pass a new directory name')
-  }
+  const target = checkSnapshotTarget(dir)
   const temp = `${target}.partial-${process.pid}`
   const counts: SnapshotSummary = {dir: target, files: 0, sysctls: 0, unreadable: 0}
   try {
-    mkdirSync(temp, {recursive: true})
+    makeDirs(temp)
     const at = (file: string) => path.join(temp, file)
     mkdirSync(at('/proc/sys'), {recursive: true})
-    copyTree(path.join(root.dir, 'proc/sys'), at('/proc/sys'), counts, true)
+    copyTree(root, '/proc/sys', at('/proc/sys'), counts, true)
     for (const file of FILES) {
-      try {
-        mkdirSync(path.dirname(at(file)), {recursive: true})
-        // procfs files report size 0, so read them rather than copy them
-        writeFileSync(at(file), readFileSync(path.join(root.dir, file)))
-        counts.files++
-      } catch {
+      // procfs files report size 0, so read them rather than copy them
+      const text = readHostText(root, file)
+      if (!text.ok) {
         counts.unreadable++
+        continue
       }
+      mkdirSync(path.dirname(at(file)), {recursive: true})
+      writeFileSync(at(file), text.text)
+      counts.files++
     }
     for (const d of DIRS) {
-      const src = path.join(root.dir, d)
-      if (!existsSync(src)) continue
+      if (!existsSync(hostPath(root, d))) continue
       mkdirSync(at(d), {recursive: true})
-      copyTree(src, at(d), counts, false)
+      copyTree(root, d, at(d), counts, false)
     }
     if (existsSync(path.join(root.dir, 'run/systemd/system'))) mkdirSync(at('/run/systemd/system'), {recursive: true})
     const kmsg = readNonBlocking(root, '/dev/kmsg')

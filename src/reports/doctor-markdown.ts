@@ -1,7 +1,7 @@
 import {AREAS} from '../core/check.js'
 import type {DoctorReport} from '../core/evaluate.js'
 import {formatCount} from '../units.js'
-import {firstBreakLine} from './doctor-table.js'
+import {firstBreakLine, processLines} from './doctor-table.js'
 
 const ICON = {pass: 'PASS', warn: 'WARN', fail: '**FAIL**', skip: 'skip'}
 
@@ -12,6 +12,8 @@ function cell(text: string | undefined): string {
 /** Markdown for pasting into a ticket: a table per area, then the fixes. */
 export function renderDoctorMarkdown(report: DoctorReport): string {
   const out = [`## c1m doctor: ${formatCount(report.target.conns)} ${report.target.role} connections`, '', `**${firstBreakLine(report)}**`, '']
+  const processes = processLines(report)
+  if (processes.length > 0) out.push(processes[0], '', ...processes.slice(1).map((line) => `- ${line.trim()}`), '')
   const areas = [...new Set(report.results.map((r) => r.area))]
   for (const area of areas) {
     out.push(`### ${AREAS[area]}`, '', '| status | check | current | needed |', '|---|---|---|---|')

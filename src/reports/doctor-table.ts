@@ -22,6 +22,19 @@ export function firstBreakLine(report: DoctorReport): string {
   return `For ${n} ${report.target.role} connections, ${fb.id} (${fb.title}) ${verb}${at}.${fb.fix ? ` Fix: ${fb.fix}` : ''}`
 }
 
+/** With --pid: each process of the server that holds TCP sockets, with its limits, the audited one marked. */
+export function processLines(report: DoctorReport): string[] {
+  const {processes, pid, auditedPid} = report.host
+  if (!processes || processes.length === 0) return []
+  const limit = (v: number | 'unlimited') => (v === 'unlimited' ? 'unlimited' : formatCount(v))
+  const rows = processes.map((p) => {
+    const mark = p.pid === auditedPid ? ' <- lowest soft limit, audited' : ''
+    return `  PID ${p.pid} ${p.comm}: nofile ${limit(p.nofileSoft)} soft / ${limit(p.nofileHard)} hard, ${formatCount(p.openFds)} fds open, ${formatCount(p.listening)} listening, ${formatCount(p.connections)} connections${mark}`
+  })
+  const holds = processes.some((p) => p.sockets > 0)
+  return [`--pid ${pid}: ${holds ? 'processes holding TCP sockets' : 'no process of its tree holds a TCP socket'}`, ...rows]
+}
+
 /** Doctor's human output: a table grouped by area, the fixes, then the first-break line. */
 export function renderDoctorTable(report: DoctorReport, width = process.stdout.columns || 120): string {
   const rows: string[][] = [[chalk.bold('status'), chalk.bold('check'), chalk.bold('current'), chalk.bold('needed')]]
@@ -40,6 +53,7 @@ export function renderDoctorTable(report: DoctorReport, width = process.stdout.c
   const col = (share: number) => Math.max(12, Math.floor(usable * share))
   const out = [
     `c1m doctor: ${formatCount(report.target.conns)} connections, role ${report.target.role}, ${report.host.live ? 'this host' : `saved tree ${report.host.root}`}${report.host.kernel ? `, Linux ${report.host.kernel}` : ''}`,
+    ...processLines(report),
     table(rows, {
       spanningCells: spanning,
       columns: [{width: 6}, {width: col(0.22), wrapWord: true}, {width: col(0.4), wrapWord: true}, {width: col(0.38) - 6, wrapWord: true}],

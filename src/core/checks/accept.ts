@@ -1,4 +1,4 @@
-import {atLeast, type Check, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {atLeast, type Check, fmt, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
 
 /** Below this an accept queue overflows on any burst of reconnects, whatever N is. */
 const BACKLOG_FLOOR = 1024
@@ -45,19 +45,33 @@ export const acceptChecks: Check[] = [
     reads: ['/proc/PID/fd', '/proc/net/tcp', '/proc/net/tcp6', 'ss -ltnHe'],
     why: 'the queue a listener really has is min(its listen() backlog, somaxconn at the time it called listen()); raising somaxconn later does not grow it',
     evaluate(ctx) {
-      const l = ctx.host.listeners
-      if (!l) throw new Skip('pass --pid PID to audit a running server')
-      if (l.listeners.length === 0) throw new Skip(l.problem ?? `process ${l.pid} has no listening TCP socket`)
-      const known = l.listeners.filter((x) => x.backlog !== undefined)
-      if (known.length === 0) throw new Skip(l.problem ?? 'the backlog of its listeners could not be read')
+      const server = ctx.host.server
+      if (!server) throw new Skip('pass --pid PID to audit a running server')
+      if (server.listeners.length === 0) throw new Skip(server.problems[0] ?? `process ${server.pid} and its descendants have no listening TCP socket`)
+      const known = server.listeners.filter((x) => x.backlog !== undefined)
+      if (known.length === 0) throw new Skip(server.problems[0] ?? 'the backlog of its listeners could not be read')
       const need = ctx.needs.somaxconn
       const low = known.filter((x) => x.backlog! < need)
+      const base = {current: known.map((x) => `${x.local} ${fmt(x.backlog!)}`).join(', '), needed: `>= ${fmt(need)}`}
+      if (low.length === 0) return {status: 'pass', ...base}
+      const somaxconn = optionalSysctlNumber(ctx, 'net.core.somaxconn')
+      const named = low.map((x) => `${x.local} (backlog ${fmt(x.backlog!)})`).join(', ')
+      const name = server.processes.find((p) => p.pid === server.pid)?.comm ?? server.processes[0]?.comm
+      const who = `process ${server.pid}${name ? ` (${name})` : ''}`
+      if (somaxconn !== undefined && somaxconn >= need) {
+        // somaxconn is not what caps it: the application asked listen() for less, or listened before somaxconn was raised
+        return {
+          status: 'warn',
+          ...base,
+          reason: `somaxconn is already ${fmt(somaxconn)}: the server asked listen() for less on ${named}, or listened before somaxconn was raised`,
+          fix: `raise the listen backlog in the server's config to ${need} (Redis: tcp-backlog ${need}; nginx: listen ... backlog=${need}; Node: server.listen({backlog: ${need}})), then restart ${who}`,
+        }
+      }
       return {
-        status: low.length === 0 ? 'pass' : 'warn',
-        current: known.map((x) => `${x.local} ${fmt(x.backlog!)}`).join(', '),
-        needed: `>= ${fmt(need)}`,
-        reason: low.length === 0 ? undefined : 'restart the server after raising somaxconn, and pass a large backlog to listen()',
-        fix: low.length === 0 ? undefined : `${sysctlFix('net.core.somaxconn', need)}; then restart process ${l.pid} with listen(fd, ${need})`,
+        status: 'warn',
+        ...base,
+        reason: `somaxconn caps ${named}: raise it, then restart the server with a large backlog`,
+        fix: `${sysctlFix('net.core.somaxconn', need)}; then restart ${who} with listen(fd, ${need})`,
       }
     },
   },

@@ -1,11 +1,12 @@
-import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {type Check, type CheckContext, fmt, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {parseSysctlInt} from '../sysctl-value.js'
 import {conntrackEntryBytes} from '../socket-cost.js'
 import {formatBytes} from '../../units.js'
 
 /** Is conntrack loaded, and is it tracking anything right now? */
 export function conntrackState(ctx: CheckContext): {loaded: boolean; tracking: boolean} {
   const loaded = ctx.host.sysctl['net.netfilter.nf_conntrack_max'] !== undefined
-  const count = Number(ctx.host.sysctl['net.netfilter.nf_conntrack_count'] ?? 0)
+  const count = parseSysctlInt(ctx.host.sysctl['net.netfilter.nf_conntrack_count']) ?? 0
   return {loaded, tracking: loaded && count > 0}
 }
 
@@ -25,7 +26,7 @@ export const conntrackChecks: Check[] = [
     evaluate(ctx) {
       const {tracking} = requireLoaded(ctx)
       const max = sysctlNumber(ctx, 'net.netfilter.nf_conntrack_max')
-      const count = Number(ctx.host.sysctl['net.netfilter.nf_conntrack_count'] ?? 0)
+      const count = optionalSysctlNumber(ctx, 'net.netfilter.nf_conntrack_count') ?? 0
       const need = ctx.needs.conntrackMax
       const table = formatBytes(need * conntrackEntryBytes(ctx.host.memory.slab) + ctx.needs.conntrackBuckets * 8)
       const ok = max >= need

@@ -1,6 +1,8 @@
 import type {LimitsEntry} from '../../host/limits.js'
+import type {ServerProcess} from '../../host/server-processes.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../needs.js'
+import {parseSysctlInt, parseSysctlInts} from '../sysctl-value.js'
 
 const CAP_SYS_RESOURCE = 24n
 
@@ -24,7 +26,45 @@ function nofile(ctx: CheckContext) {
   return {soft: limitValue(limits.soft), hard: limitValue(limits.hard)}
 }
 
-const who = (ctx: CheckContext) => (ctx.host.process.pid === 'self' ? 'this shell' : `process ${ctx.host.process.pid}`)
+/** With --pid: the audited process of the server's tree (lowest soft limit) and its open descriptors now. */
+function serverProcess(ctx: CheckContext): ServerProcess | undefined {
+  return ctx.host.server?.processes.find((p) => p.pid === ctx.host.process.pid)
+}
+
+const who = (ctx: CheckContext) => {
+  const sp = serverProcess(ctx)
+  if (sp) return `process ${sp.pid} (${sp.comm})`
+  return ctx.host.process.pid === 'self' ? 'this shell' : `process ${ctx.host.process.pid}`
+}
+
+/**
+ * Connections at which a nofile limit is reached. With --pid, from the descriptors the process
+ * really holds: its TCP connections now plus the descriptors left (limit - open fds). Without, the
+ * rule of thumb: the limit less a reserve for stdio, logs and epoll (usableFds).
+ */
+function nofileBreaksAt(ctx: CheckContext, limit: number): number | undefined {
+  if (!Number.isFinite(limit)) return undefined
+  const sp = serverProcess(ctx)
+  if (!sp) return usableFds(limit)
+  return sp.connections + Math.max(0, limit - sp.openFds)
+}
+
+/** The value shown for a nofile limit, naming the process of the tree it belongs to. */
+function nofileCurrent(ctx: CheckContext, limit: number): string {
+  const value = Number.isFinite(limit) ? fmt(limit) : 'unlimited'
+  const sp = serverProcess(ctx)
+  const server = ctx.host.server
+  if (!sp || !server) return value
+  const of = server.processes.length > 1 ? `, lowest of ${server.processes.length} processes holding TCP sockets` : ''
+  return `${value} (PID ${sp.pid} ${sp.comm}${of}; ${fmt(sp.openFds)} fds open, ${fmt(sp.connections)} connections)`
+}
+
+/** When the audited process is a child of --pid, its limit is set where it is started. */
+function childHint(ctx: CheckContext): string {
+  const sp = serverProcess(ctx)
+  if (!sp || sp.pid === ctx.host.server?.pid) return ''
+  return `; PID ${sp.pid} is a child of ${ctx.host.server!.pid} with its own limit (nginx: worker_rlimit_nofile)`
+}
 
 export const fileChecks: Check[] = [
   {
@@ -35,7 +75,7 @@ export const fileChecks: Check[] = [
     why: 'every socket is an open file; at the limit accept() and connect() fail with ENFILE for every process',
     evaluate(ctx) {
       const max = sysctlNumber(ctx, 'fs.file-max')
-      const inUse = ctx.host.sysctl['fs.file-nr'] ? Number(ctx.host.sysctl['fs.file-nr'].split(' ')[0]) : 0
+      const inUse = parseSysctlInts(ctx.host.sysctl['fs.file-nr'], 3)?.[0] ?? 0
       const need = ctx.needs.fileMax
       return {
         status: max >= need ? 'pass' : 'fail',
@@ -74,7 +114,7 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: Number.isFinite(hard) ? fmt(hard) : 'unlimited', needed: `>= ${fmt(need)}`, breaksAt: usableFds(hard)}
+      const base = {current: nofileCurrent(ctx, hard), needed: `>= ${fmt(need)}`, breaksAt: nofileBreaksAt(ctx, hard)}
       if (hard >= need) return {status: 'pass', ...base}
       const raise = canRaiseHardLimit(ctx)
       const shards = processesNeeded(ctx.target.conns, hard)
@@ -82,14 +122,14 @@ export const fileChecks: Check[] = [
         return {
           status: 'fail',
           ...base,
-          reason: `${who(ctx)} can raise it (${raise.why})`,
+          reason: `${who(ctx)} can raise it (${raise.why})${childHint(ctx)}`,
           fix: `ulimit -Hn ${need} && ulimit -Sn ${need}   # or LimitNOFILE=${need} in the service's unit`,
         }
       }
       return {
         status: 'fail',
         ...base,
-        reason: `cannot be raised here: ${raise.why}; raise it where the process is started, or shard the connections over ${fmt(shards)} processes of at most ${fmt(usableFds(hard))} each (SO_REUSEPORT; c1m probe does)`,
+        reason: `cannot be raised here: ${raise.why}${childHint(ctx)}; raise it where the process is started, or shard the connections over ${fmt(shards)} processes of at most ${fmt(usableFds(hard))} each (SO_REUSEPORT; c1m probe does)`,
         fix: `docker run --ulimit nofile=${need}:${need} IMAGE   # or LimitNOFILE=${need} in the systemd unit that starts it`,
       }
     },
@@ -103,10 +143,10 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {soft, hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: Number.isFinite(soft) ? fmt(soft) : 'unlimited', needed: `>= ${fmt(need)}`, breaksAt: usableFds(soft)}
+      const base = {current: nofileCurrent(ctx, soft), needed: `>= ${fmt(need)}`, breaksAt: nofileBreaksAt(ctx, soft)}
       if (soft >= need) return {status: 'pass', ...base}
-      if (soft >= hard) return {status: 'warn', ...base, reason: 'already at the hard limit; the hard limit check says what to do'}
-      return {status: 'warn', ...base, reason: 'the process can raise it up to the hard limit itself', fix: `ulimit -Sn ${Number.isFinite(hard) ? Math.min(need, hard) : need}`}
+      if (soft >= hard) return {status: 'warn', ...base, reason: `already at the hard limit; the hard limit check says what to do${childHint(ctx)}`}
+      return {status: 'warn', ...base, reason: `the process can raise it up to the hard limit itself${childHint(ctx)}`, fix: `ulimit -Sn ${Number.isFinite(hard) ? Math.min(need, hard) : need}`}
     },
   },
   {
@@ -127,7 +167,13 @@ export const fileChecks: Check[] = [
       const hard = last('hard', domains) ?? last('hard', ['*', 'root'])
       const fix = `printf '* soft nofile ${need}\\n* hard nofile ${need}\\nroot soft nofile ${need}\\nroot hard nofile ${need}\\n' > /etc/security/limits.d/90-c1m.conf`
       if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${fmt(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
-      const value = (e?: LimitsEntry) => (e ? (e.value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(e.value)) : 0)
+      const value = (e?: LimitsEntry) => {
+        if (!e) return 0
+        if (e.value === 'unlimited' || e.value === 'infinity') return Number.POSITIVE_INFINITY
+        const n = parseSysctlInt(e.value)
+        if (n === undefined) throw new Skip(`nofile value "${e.value}" at ${e.file}:${e.line} is malformed (expected an integer or unlimited)`)
+        return n
+      }
       const low = value(soft) < need || value(hard) < need
       const where = [soft, hard].filter(Boolean).map((e) => `${e!.file}:${e!.line}`)
       return {
@@ -149,7 +195,13 @@ export const fileChecks: Check[] = [
       const sd = ctx.host.systemd
       const need = ctx.needs.nofile
       if (!sd.running) throw new Skip('systemd is not running here (no /run/systemd/system)')
-      const parse = (v: string) => v.split(':').map((x) => (x === 'infinity' ? Number.POSITIVE_INFINITY : Number(x)))
+      const parse = (v: string) =>
+        v.split(':').map((x) => {
+          if (x.trim() === 'infinity') return Number.POSITIVE_INFINITY
+          const n = parseSysctlInt(x)
+          if (n === undefined) throw new Skip(`LimitNOFILE value "${v}" is malformed (expected N, N:M or infinity)`)
+          return n
+        })
       if (sd.unit) {
         if (sd.unit.problem) throw new Skip(sd.unit.problem)
         const fix = `mkdir -p /etc/systemd/system/${sd.unit.name}.d && printf '[Service]\\nLimitNOFILE=${need}\\n' > /etc/systemd/system/${sd.unit.name}.d/90-c1m.conf && systemctl daemon-reload && systemctl restart ${sd.unit.name}`

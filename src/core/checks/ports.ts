@@ -17,7 +17,7 @@ export function reservedInRange(text: string | undefined, range: [number, number
 
 function portFacts(ctx: CheckContext) {
   if (ctx.target.role === 'server') throw new Skip('a server accepts on its listening port and uses no ephemeral ports (use --role client or loopback)')
-  const [lo, hi] = sysctlNumbers(ctx, 'net.ipv4.ip_local_port_range') as [number, number]
+  const [lo, hi] = sysctlNumbers(ctx, 'net.ipv4.ip_local_port_range', 2) as [number, number]
   const reserved = reservedInRange(ctx.host.sysctl['net.ipv4.ip_local_reserved_ports'], [lo, hi])
   const ports = portsPerTuple([lo, hi], reserved)
   return {lo, hi, ports, sources: sourceAddressesNeeded(ctx.target.conns, ports)}

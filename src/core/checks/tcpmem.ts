@@ -23,7 +23,7 @@ export const tcpMemChecks: Check[] = [
     reads: ['/proc/sys/net/ipv4/tcp_mem'],
     why: 'idle sockets hold no buffer, but each socket with data queued holds at least one page; above the third value TCP drops data and logs "TCP: out of memory"',
     evaluate(ctx) {
-      const [, pressure, max] = sysctlNumbers(ctx, 'net.ipv4.tcp_mem')
+      const [, pressure, max] = sysctlNumbers(ctx, 'net.ipv4.tcp_mem', 3)
       const spc = socketsPerConnection(ctx.target.role)
       const allActive = ctx.target.conns * spc
       const breaksAt = Math.floor(max / spc)
@@ -46,7 +46,7 @@ export const tcpMemChecks: Check[] = [
     reads: ['/proc/sys/net/ipv4/tcp_mem', '/proc/meminfo'],
     why: 'tcp_mem counts 4 KiB pages; a value copied as bytes is 4096 times too large and TCP never feels memory pressure until the machine runs out',
     evaluate(ctx) {
-      const values = sysctlNumbers(ctx, 'net.ipv4.tcp_mem')
+      const values = sysctlNumbers(ctx, 'net.ipv4.tcp_mem', 3)
       const total = memTotal(ctx)
       const tooBig = values.filter((v) => v * PAGE_SIZE > total)
       const ordered = values[0] <= values[1] && values[1] <= values[2]
@@ -65,8 +65,8 @@ export const tcpMemChecks: Check[] = [
     reads: ['/proc/sys/net/ipv4/tcp_rmem', '/proc/sys/net/ipv4/tcp_wmem'],
     why: 'the middle value is what each socket may buffer before autotuning; large defaults multiply by N the moment traffic flows',
     evaluate(ctx) {
-      const rmem = sysctlNumbers(ctx, 'net.ipv4.tcp_rmem')
-      const wmem = sysctlNumbers(ctx, 'net.ipv4.tcp_wmem')
+      const rmem = sysctlNumbers(ctx, 'net.ipv4.tcp_rmem', 3)
+      const wmem = sysctlNumbers(ctx, 'net.ipv4.tcp_wmem', 3)
       // Kernel defaults: rmem 131072, wmem 16384.
       const big = rmem[1] > 262_144 || wmem[1] > 65_536
       const perConn = (rmem[1] + wmem[1]) * socketsPerConnection(ctx.target.role)
@@ -89,8 +89,8 @@ export const tcpMemChecks: Check[] = [
       const values = {
         'net.core.rmem_max': sysctlNumbers(ctx, 'net.core.rmem_max')[0],
         'net.core.wmem_max': sysctlNumbers(ctx, 'net.core.wmem_max')[0],
-        'tcp_rmem max': sysctlNumbers(ctx, 'net.ipv4.tcp_rmem')[2],
-        'tcp_wmem max': sysctlNumbers(ctx, 'net.ipv4.tcp_wmem')[2],
+        'tcp_rmem max': sysctlNumbers(ctx, 'net.ipv4.tcp_rmem', 3)[2],
+        'tcp_wmem max': sysctlNumbers(ctx, 'net.ipv4.tcp_wmem', 3)[2],
       }
       const small = Object.entries(values).filter(([, v]) => v < 65_536)
       return {

@@ -1,0 +1,111 @@
+// Real servers for doctor --pid tests: started here, bounded in time, stopped by PID.
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import net from 'node:net'
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; the server binds it right after). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen({host: '127.0.0.1', port: 0}, resolve))
+  const {port} = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Wait until 127.0.0.1:port accepts, polling every 50 ms, for at most `ms`. */
+export async function waitForPort(port: number, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port} within ${ms} ms`)
+}
+
+/** Open `count` connections to 127.0.0.1:port and keep them open. */
+export async function holdConnections(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = []
+  for (let i = 0; i < count; i++) {
+    sockets.push(await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s))
+      s.on('error', reject)
+    }))
+  }
+  return sockets
+}
+
+/** Children of a process, from /proc/PID/task/TID/children. */
+export function childPids(pid: number): number[] {
+  const out: number[] = []
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+    }
+  } catch {
+    // gone
+  }
+  return out
+}
+
+/** Descriptors a process has open now. */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/** The soft nofile limit of a process, from /proc/PID/limits. */
+export function softNofile(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!
+  return Number(line.slice('Max open files'.length).trim().split(/\s+/)[0])
+}
+
+/** Stop processes by PID: SIGTERM, then SIGKILL after `ms` for any still there. */
+export async function stopPids(pids: number[], ms = 3000): Promise<void> {
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  const until = Date.now() + ms
+  while (Date.now() < until && pids.some((p) => alive(p))) await new Promise((resolve) => setTimeout(resolve, 50))
+  for (const pid of pids.filter((p) => alive(p))) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** Start a process with stdout piped; its first line of output, within `ms`. */
+export async function startWithFirstLine(command: string, args: string[], ms = 10_000): Promise<{child: ChildProcess; line: string}> {
+  const child = spawn(command, args, {stdio: ['ignore', 'pipe', 'inherit']})
+  const line = await new Promise<string>((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => reject(new Error(`${command} printed nothing within ${ms} ms`)), ms)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      if (text.includes('\n')) {
+        clearTimeout(timer)
+        resolve(text.split('\n')[0])
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`)))
+  })
+  return {child, line}
+}
+
+/** Is this program on the PATH (or in /usr/sbin, where Debian puts nginx)? */
+export function findProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']
+  return dirs.map((d) => `${d}/${name}`).find((f) => existsSync(f))
+}
