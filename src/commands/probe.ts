@@ -102,7 +102,7 @@ Connections are split over as many server and client processes as the per-proces
     }
 
     if (out) writeOutputFile(out, JSON.stringify(this.stamp(report), null, 2) + '\n', '--out')
-    if (html) writeOutputFile(html, renderProbeHtml(report, {version: this.config.version}), flags.html ? '--html' : '--out')
+    if (html) writeOutputFile(html, renderProbeHtml({...report, version: this.config.version} as ProbeRunReport, {version: this.config.version}), flags.html ? '--html' : '--out')
     const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (report.stopped === 'interrupted') {
       process.exitCode = EXIT_CODES.E_INTERRUPTED

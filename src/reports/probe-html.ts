@@ -40,10 +40,11 @@ export function renderProbeCharts(report: ProbeRunReport): string {
     ...measuredAndFit(report, `${serverName} RSS`, PROBE_COLOURS.server, (i) => report.samples[i].server.rss, report.fit.server),
     ...measuredAndFit(report, 'clients RSS', PROBE_COLOURS.client, (i) => report.samples[i].client.rss, report.fit.client),
   ]
-  const peak = (series: Series[]) => Math.max(1, ...series.flatMap((s) => (s.kind === 'line' ? s.points.map((p) => p[1]) : [])))
+  const values = (series: Series[]) => series.flatMap((s) => (s.kind === 'line' ? s.points.map((p) => p[1]) : []))
+  const peak = (series: Series[]) => Math.max(1, ...values(series))
   const panels = [
-    renderPanel({id: 'kernel', title: 'Kernel memory growth since the start (slab + TCP buffers)', x: {label: 'connections', max: maxX}, y: {label: 'growth', max: peak(kernel), unit: 'bytes'}, series: kernel}),
-    renderPanel({id: 'process', title: `Process RSS, all ${report.plan.processesPerSide} processes of each side`, x: {label: 'connections', max: maxX}, y: {label: 'resident memory', max: peak(processes), unit: 'bytes'}, series: processes}),
+    renderPanel({id: 'kernel', title: 'Kernel memory growth since the start (slab + TCP buffers)', x: {label: 'connections', max: maxX}, y: {label: 'growth', max: peak(kernel), min: Math.min(0, ...values(kernel.slice(0, 1))), unit: 'bytes'}, series: kernel}),
+    renderPanel({id: 'process', title: `Process RSS of each side, all its processes (${report.plan.processesPerSide} a side)`, x: {label: 'connections', max: maxX}, y: {label: 'resident memory', max: peak(processes), unit: 'bytes'}, series: processes}),
   ]
   if (report.steps.length > 0) {
     const bars = report.steps.map((step, i) => ({x0: i === 0 ? 0 : report.steps[i - 1].conns, x1: step.conns, y: step.connectsPerSecond, label: `step ${step.step}: ${formatCount(step.connectsPerSecond)} connections/s`}))

@@ -29,10 +29,10 @@ function trimNumber(value: number): string {
   return Number(value.toPrecision(6)).toLocaleString('en-US', {maximumFractionDigits: 3})
 }
 
-/** A byte axis from 0 with nice ticks in one binary unit: 0, 2 GiB, 4 GiB, ... */
-export function makeByteAxis(maxBytes: number, range: [number, number], count = 5): Axis {
-  const [unit, size] = chooseByteUnit(Math.max(maxBytes, 1))
-  const scale = scaleLinear().domain([0, Math.max(maxBytes, 1) / size]).range(range).nice(count)
+/** A byte axis from 0 (or below, for a fall) with nice ticks in one binary unit: 0, 2 GiB, 4 GiB, ... */
+export function makeByteAxis(maxBytes: number, range: [number, number], count = 5, minBytes = 0): Axis {
+  const [unit, size] = chooseByteUnit(Math.max(maxBytes, -minBytes, 1))
+  const scale = scaleLinear().domain([Math.min(0, minBytes) / size, Math.max(maxBytes, 1) / size]).range(range).nice(count)
   return {
     at: (bytes) => scale(bytes / size),
     ticks: scale.ticks(count).map((t) => ({value: t * size, label: `${trimNumber(t)} ${unit}`})),

@@ -8,7 +8,8 @@ export interface PanelSpec {
   id: string
   title: string
   x: {label: string; max: number; nice?: boolean}
-  y: {label: string; max: number; unit: 'bytes' | 'count'; suffix?: string}
+  /** min below 0 for a quantity that can fall (kernel growth on a busy host); default 0. */
+  y: {label: string; max: number; min?: number; unit: 'bytes' | 'count'; suffix?: string}
   series: Series[]
   width?: number
   height?: number
@@ -58,7 +59,7 @@ export function renderPanel(spec: PanelSpec): string {
   const legend = renderLegend(spec.series, PAD.left, 26, width - PAD.left - PAD.right)
   const plot = {left: PAD.left, right: width - PAD.right, top: 30 + legend.height + 8, bottom: height - PAD.bottom}
   const x = makeCountAxis(spec.x.max, [plot.left, plot.right], {nice: spec.x.nice})
-  const y = spec.y.unit === 'bytes' ? makeByteAxis(spec.y.max, [plot.bottom, plot.top]) : makeCountAxis(spec.y.max, [plot.bottom, plot.top], {suffix: spec.y.suffix})
+  const y = spec.y.unit === 'bytes' ? makeByteAxis(spec.y.max, [plot.bottom, plot.top], 5, spec.y.min ?? 0) : makeCountAxis(spec.y.max, [plot.bottom, plot.top], {suffix: spec.y.suffix})
   const grid = [
     ...x.ticks.map((t) => `<line x1="${px(x.at(t.value))}" x2="${px(x.at(t.value))}" y1="${plot.top}" y2="${plot.bottom}" stroke="#e6e6e6"/><text class="x-tick" x="${px(x.at(t.value))}" y="${plot.bottom + 16}" text-anchor="middle">${escapeXml(t.label)}</text>`),
     ...y.ticks.map((t) => `<line x1="${plot.left}" x2="${plot.right}" y1="${px(y.at(t.value))}" y2="${px(y.at(t.value))}" stroke="#e6e6e6"/><text class="y-tick" x="${plot.left - 6}" y="${px(y.at(t.value) + 4)}" text-anchor="end">${escapeXml(t.label)}</text>`),
