@@ -15,6 +15,7 @@ export const roleFlag = Flags.custom<Role>({
   char: 'r',
   description: 'server accepts the connections; client opens them; loopback holds both ends on this host',
   options: ROLES,
+  helpValue: 'ROLE',
 })
 
 export const rootFlag = Flags.string({
@@ -22,3 +23,8 @@ export const rootFlag = Flags.string({
   helpValue: 'DIR',
   default: '/',
 })
+
+/** --out FILE on probe and estimate: the extension picks the format (src/out-files.ts); repeatable. */
+export function outFlag(description = 'write the report to FILE: .json for the JSON document (as --json prints its result), .html for a self-contained HTML page; give it twice for both') {
+  return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
+}

@@ -181,11 +181,11 @@ describe('c1m apply on this host as a user who is not root', () => {
 
 describe('c1m profiles', () => {
   it('lists every profile with its source', async () => {
-    const out = await run<{name: string; source: string}[]>(['profiles', '--json'])
+    const out = await run<{items: {name: string; source: string}[]}>(['profiles', '--json'])
     assert.equal(out.exit, 0)
-    const names = out.result!.map((p) => p.name)
+    const names = out.result!.items.map((p) => p.name)
     assert.ok(names.includes('million') && names.includes('go-1m-epoll'))
-    assert.equal(out.result!.find((p) => p.name === 'linkedin-im')!.source, '003_b085db01269d850e.txt')
+    assert.equal(out.result!.items.find((p) => p.name === 'linkedin-im')!.source, '003_b085db01269d850e.txt')
   })
 
   it('show prints each value with its source and what c1m does with it on a given root', withSandbox({}, async (dir) => {

@@ -79,7 +79,7 @@ describe('host files that are not what doctor expects', () => {
     const dir = treeWith('urandom', {})
     rmSync(path.join(dir, 'proc/meminfo'))
     symlinkSync('/dev/urandom', path.join(dir, 'proc/meminfo'))
-    const {envelope, exitCode} = await runJson<DoctorReport>(['doctor', '--root', dir], {timeout: 20_000})
+    const {envelope, exitCode} = await runJson<DoctorReport>(['doctor', '--root', dir, '--fail-on', 'none'], {timeout: 20_000})
     assert.equal(exitCode, 0)
     const ram = envelope.result.results.find((r) => r.id === 'ram.connections')!
     assert.equal(ram.status, 'skip')

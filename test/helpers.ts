@@ -1,4 +1,5 @@
 import {execa} from 'execa'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -6,6 +7,8 @@ import {fileURLToPath} from 'node:url'
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures')
 export const BIN = path.join(REPO_ROOT, 'bin/run.js')
+/** c1m's version, as package.json says. */
+export const VERSION: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version
 
 export interface RunResult {
   stdout: string

@@ -60,7 +60,7 @@ describe('c1m probe', () => {
     const html = path.join(dir, 'native.html')
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html])
     assert.equal(exitCode, 0)
-    assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td>3,000<\/td><td>3,000<\/td>/)
+    assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td class="n">3,000<\/td><td class="n">3,000<\/td>/)
     const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
     assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000, 3000])
     assert.deepEqual(report.samples.map((s) => s.established), [0, 1000, 2000, 3000])

@@ -64,13 +64,45 @@ describe('renderProbeReport', () => {
 })
 
 describe('renderProbeHtml', () => {
-  it('draws one measured line and one fitted line per series, a point per sample', () => {
+  it('draws each quantity in its own panel: kernel growth, process RSS per side, connect rate per step', () => {
     const html = renderProbeHtml(report())
-    const polylines = [...html.matchAll(/<polyline class="measured"[^>]*points="([^"]+)"/g)]
-    assert.equal(polylines.length, 3)
-    for (const [, points] of polylines) assert.equal(points.split(' ').length, 3)
-    assert.equal([...html.matchAll(/class="fit"/g)].length, 3)
-    assert.equal([...html.matchAll(/<circle /g)].length, 9)
+    assert.deepEqual([...html.matchAll(/<svg class="panel" data-panel="(\w+)"/g)].map((m) => m[1]), ['kernel', 'process', 'rate'])
+    const panel = (id: string) => html.slice(html.indexOf(`data-panel="${id}"`), html.indexOf('</svg>', html.indexOf(`data-panel="${id}"`)))
+    // kernel: one measured line and its fit; process: servers and clients, each with its fit
+    assert.equal(panel('kernel').match(/<polyline class="measured"/g)?.length, 1)
+    assert.equal(panel('kernel').match(/<polyline class="fit"/g)?.length, 1)
+    assert.equal(panel('process').match(/<polyline class="measured"/g)?.length, 2)
+    assert.equal(panel('process').match(/<polyline class="fit"/g)?.length, 2)
+    for (const [, points] of html.matchAll(/<polyline class="measured"[^>]*points="([^"]+)"/g)) assert.equal(points.split(' ').length, 3)
+    assert.equal(html.match(/<circle class="point"/g)?.length, 9)
+    // a bar per step of the ramp
+    assert.equal(panel('rate').match(/<rect class="bar"/g)?.length, report().steps.length)
+  })
+
+  it('the legend names every series, the dashed fits as dashed', () => {
+    const html = renderProbeHtml(report())
+    const legend = [...html.matchAll(/<g class="legend-item" data-series="([^"]+)" data-style="(\w+)"/g)].map((m) => [m[1], m[2]])
+    assert.equal(legend.filter(([, style]) => style === 'dashed').length, 3)
+    assert.ok(legend.some(([name, style]) => /^kernel growth, fit: 10\.0 KiB\/conn/.test(name) && style === 'dashed'), JSON.stringify(legend))
+    assert.ok(legend.some(([name, style]) => name === 'servers RSS, measured' && style === 'solid'))
+    assert.ok(legend.some(([, style]) => style === 'bars'))
+  })
+
+  it('the header names host, kernel, c1m version and date', () => {
+    const r = {...report(), version: '9.9.9', host: {...report().host, hostname: 'box-1'}}
+    const html = renderProbeHtml(r, {version: '9.9.9'})
+    assert.match(html, /<dd data-fact="host">box-1<\/dd>/)
+    assert.match(html, /<dd data-fact="kernel">6\.18\.0&lt;b&gt;; /)
+    assert.match(html, /<dd data-fact="c1m">c1m 9\.9\.9<\/dd>/)
+    assert.match(html, /<dd data-fact="date">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/dd>/)
+  })
+
+  it('the table shows kernel growth, as the chart does, and each step\'s connect rate', () => {
+    const html = renderProbeHtml(report())
+    assert.match(html, /<th class="n">kernel growth<\/th>/)
+    assert.match(html, /<td class="n">\+0 B<\/td>/)
+    const rate = report().steps[0].connectsPerSecond.toLocaleString('en-US')
+    assert.ok(html.includes(`<td class="n">${rate}/s</td>`), rate)
   })
 
   it('is self-contained and escapes what it prints', () => {
@@ -78,6 +110,6 @@ describe('renderProbeHtml', () => {
     assert.doesNotMatch(html, /<script|src=|href=/)
     assert.match(html, /6\.18\.0&lt;b&gt;/)
     assert.match(html, /Stopped early: step 2 opened 5 of 10 connections \(connect: &lt;refused&gt;\)/)
-    assert.match(html, /<td>kernel<\/td><td>10\.0 KiB<\/td>/)
+    assert.match(html, /<td>kernel<\/td><td class="n">10\.0 KiB<\/td>/)
   })
 })

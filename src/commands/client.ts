@@ -45,17 +45,17 @@ Connections are split over as many processes as the per-process open-file limit 
   ]
 
   static override flags = {
-    target: Flags.string({char: 't', description: 'server IPv4:PORT', required: true}),
-    ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024}),
+    target: Flags.string({char: 't', description: 'server IPv4:PORT', required: true, helpValue: 'IP:PORT'}),
+    ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
-    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native'}),
-    source: Flags.string({char: 's', description: 'source IPv4 address to bind (repeat for more)', multiple: true}),
-    'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535'}),
-    steps: Flags.integer({description: 'open in this many steps, reporting after each', default: 10, min: 1, max: 1000}),
-    inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535}),
-    'open-timeout': Flags.string({description: 'longest a step may take', default: '120s'}),
+    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
+    source: Flags.string({char: 's', description: 'source IPv4 address to bind (repeat for more)', multiple: true, helpValue: 'IP'}),
+    'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535', helpValue: 'LO-HI'}),
+    steps: Flags.integer({description: 'open in this many steps, reporting after each', default: 10, min: 1, max: 1000, helpValue: 'K'}),
+    inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
+    'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
-    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0'}),
+    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
   }
 
   async run(): Promise<ClientRunResult> {

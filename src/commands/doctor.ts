@@ -14,7 +14,7 @@ import {renderDoctorTable} from '../reports/doctor-table.js'
 export default class Doctor extends C1mCommand {
   static override description = `Audit this host for N concurrent TCP connections: every limit on a connection's path, what breaks first, and the fix.
 
-Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlogs, the ephemeral port range and local addresses, TCP memory, RAM and the kernel log. Required values are derived from --conns and --role. Exit code 1 when a finding reaches --fail-on; 2 for a usage error; 3 and up for runtime failures.`
+Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlogs, the ephemeral port range and local addresses, TCP memory, RAM and the kernel log. Required values are derived from --conns and --role. Exit code 1 when a finding reaches --fail-on (default fail: any FAIL exits 1; --fail-on none always exits 0); 2 for a usage error; 3 and up for runtime failures.`
 
   static override examples = [
     {description: 'Is this host ready for a million server connections?', command: '<%= config.bin %> <%= command.id %>'},
@@ -28,11 +28,11 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
   static override flags = {
     conns: connsFlag({default: 1_000_000}),
     role: roleFlag({default: 'server'}),
-    pid: Flags.integer({description: "audit this running process's nofile limits and listening backlog instead of c1m's own", min: 1}),
+    pid: Flags.integer({description: "audit this running process's nofile limits and listening backlog instead of c1m's own", min: 1, helpValue: 'PID'}),
     unit: Flags.string({description: "check this systemd service's LimitNOFILE", helpValue: 'NAME'}),
     root: rootFlag,
-    format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown'], default: 'table'}),
-    'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level', options: ['warn', 'fail', 'none'], default: 'none'}),
+    format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown'], default: 'table', helpValue: 'FORMAT'}),
+    'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level (none: always exit 0)', options: ['warn', 'fail', 'none'], default: 'fail', helpValue: 'LEVEL'}),
     skip: Flags.string({description: 'waive a check by ID (repeatable)', multiple: true, helpValue: 'ID'}),
     profile: Flags.string({char: 'p', description: 'also check every value of this tuning profile (see `c1m profiles`)', helpValue: 'NAME'}),
   }
@@ -58,7 +58,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     const failOn = flags['fail-on'] as 'warn' | 'fail' | 'none'
     process.exitCode = failOnExit(report, failOn)
     if (!this.jsonEnabled()) {
-      if (flags.format === 'junit') this.log((await import('../reports/doctor-junit.js')).renderDoctorJunit(report, failOn))
+      if (flags.format === 'junit') this.log((await import('../reports/doctor-junit.js')).renderDoctorJunit(report, failOn, this.config.version))
       else if (flags.format === 'markdown') this.log((await import('../reports/doctor-markdown.js')).renderDoctorMarkdown(report))
       else this.log(renderDoctorTable(report))
     }

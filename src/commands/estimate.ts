@@ -1,5 +1,3 @@
-import path from 'node:path'
-
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
@@ -9,16 +7,17 @@ import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
-import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {writeOutputFile} from '../host/output-file.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
+import {sortOutFiles} from '../out-files.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
 import {parseSize} from '../units.js'
 
-export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string}
+export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string; json?: string}
 
 /** Below this, a probe's kernel fit was disturbed by other activity on the host. */
 export const MIN_KERNEL_R2 = 0.98
@@ -52,21 +51,21 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     {description: 'A million connections to a server on this host', command: '<%= config.bin %> estimate --conns 1M'},
     {description: 'Both ends on this host, process figures from a probe report', command: '<%= config.bin %> estimate --conns 1e6 --role loopback --runtime native --calibration probe.json'},
     {description: 'A JVM server with TLS on 16 GiB hosts, 10% of connections with a 2 KiB message in flight', command: '<%= config.bin %> estimate --conns 2M --runtime jvm-tls --ram 16GiB --message-size 2048 --active 0.1'},
-    {description: 'Write an HTML report with a chart', command: '<%= config.bin %> estimate --conns 500k --out estimate.html'},
+    {description: 'Write an HTML report with a chart, and the JSON document beside it (the extension picks the format)', command: '<%= config.bin %> estimate --conns 500k --out estimate.html --out estimate.json'},
   ]
 
   static override flags = {
     conns: connsFlag({required: true}),
     role: roleFlag({default: 'server'}),
-    runtime: Flags.string({summary: `Process memory preset: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')} (default libevent, about 2 KiB).`}),
-    'process-bytes': Flags.string({summary: 'Process bytes per connection instead of a preset: 4096, 4KiB.'}),
-    calibration: Flags.string({summary: 'A probe report (JSON from `c1m probe --out FILE`) to take kernel and engine figures from.'}),
-    ram: Flags.string({summary: 'Plan for hosts of this much RAM instead of this host: 16GiB, 64G.'}),
-    hosts: Flags.string({summary: 'Spread the connections over this many hosts and plan one of them.', default: '1'}),
-    'message-size': Flags.string({summary: 'Bytes of a message in flight on an active connection: 512, 4KiB.', default: '0'}),
-    active: Flags.string({summary: 'Fraction of connections with a message in flight at once: 0.1 or 10%.', default: '0'}),
-    conntrack: Flags.string({summary: 'Count a conntrack entry per connection (default: whether this host tracks connections).', options: ['on', 'off']}),
-    out: Flags.string({summary: 'Also write a self-contained HTML report with a chart to this file.'}),
+    runtime: Flags.string({summary: `Process memory preset: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')} (default libevent, about 2 KiB).`, helpValue: 'PRESET'}),
+    'process-bytes': Flags.string({summary: 'Process bytes per connection instead of a preset: 4096, 4KiB.', helpValue: 'SIZE'}),
+    calibration: Flags.string({summary: 'A probe report (JSON from `c1m probe --out FILE.json`) to take kernel and engine figures from.', helpValue: 'FILE'}),
+    ram: Flags.string({summary: 'Plan for hosts of this much RAM instead of this host: 16GiB, 64G.', helpValue: 'SIZE'}),
+    hosts: Flags.string({summary: 'Spread the connections over this many hosts and plan one of them.', default: '1', helpValue: 'N'}),
+    'message-size': Flags.string({summary: 'Bytes of a message in flight on an active connection: 512, 4KiB.', default: '0', helpValue: 'SIZE'}),
+    active: Flags.string({summary: 'Fraction of connections with a message in flight at once: 0.1 or 10%.', default: '0', helpValue: 'FRACTION'}),
+    conntrack: Flags.string({summary: 'Count a conntrack entry per connection (default: whether this host tracks connections).', options: ['on', 'off'], helpValue: 'on|off'}),
+    out: outFlag(),
     root: rootFlag,
   }
 
@@ -81,6 +80,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     const active = parseFraction(flags.active, 'active')
     if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
     const root = hostTree(flags.root)
+    const out = sortOutFiles(flags.out)
 
     let calibration: Calibration | undefined
     if (flags.calibration) {
@@ -106,12 +106,15 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
     const output: EstimateOutput = {...result, settingRows: settingRows(result, host.sysctl)}
-    if (flags.out) {
-      output.html = writeOutputFile(path.resolve(flags.out), renderEstimateHtml(result, host.sysctl), '--out')
+    if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, host.sysctl, {version: this.config.version}), '--out')
+    if (out.json) {
+      output.json = out.json
+      writeOutputFile(out.json, JSON.stringify(this.stamp(output), null, 2) + '\n', '--out')
     }
     if (!this.jsonEnabled()) {
       this.log(renderEstimateText(result, host.sysctl))
       if (output.html) this.log(`\nHTML report: ${output.html}`)
+      if (output.json) this.log(`${output.html ? '' : '\n'}JSON report: ${output.json}`)
     }
     return output
   }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {connsFlag} from '../flags.js'
+import {connsFlag, outFlag} from '../flags.js'
 import {planShards} from '../core/plan-shards.js'
 import {parseDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
@@ -13,6 +13,7 @@ import {writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {hostRoot} from '../host/root.js'
+import {sortOutFiles} from '../out-files.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
@@ -30,7 +31,7 @@ Connections are split over as many server and client processes as the per-proces
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
-    {description: 'A million connections, saved for estimate', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json'},
+    {description: 'A million connections, saved for estimate, with a chart (the extension picks the format)', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json --out probe-1m.html'},
     {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
     {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
@@ -38,18 +39,18 @@ Connections are split over as many server and client processes as the per-proces
 
   static override flags = {
     conns: connsFlag({description: 'connections to reach (1e6, 1M, 250k)', default: 100_000}),
-    engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native'}),
-    steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100}),
-    out: Flags.string({char: 'o', description: 'write the JSON report (c1m.probe/1) to this file'}),
-    html: Flags.string({description: 'write a self-contained HTML page with a chart of memory against connections'}),
-    settle: Flags.string({description: 'wait after each step before sampling', default: '500ms'}),
-    inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535}),
-    'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s'}),
-    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0'}),
-    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory'}),
-    interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s'}),
-    target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid']}),
-    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1}),
+    engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
+    steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100, helpValue: 'K'}),
+    out: outFlag('write the report to FILE: .json for the JSON report (c1m.probe/1, what --calibration reads), .html for a self-contained page of charts; give it twice for both'),
+    html: Flags.string({description: 'the same as --out FILE.html: a self-contained HTML page of charts', helpValue: 'FILE'}),
+    settle: Flags.string({description: 'wait after each step before sampling', default: '500ms', helpValue: 'DURATION'}),
+    inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
+    'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
+    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
+    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
+    interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
+    target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid'], helpValue: 'IP:PORT'}),
+    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     echo: Flags.boolean({description: 'check that every connection echoes at the top of the ramp (--no-echo for a server that does not echo)', default: true, allowNo: true}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
@@ -73,9 +74,8 @@ Connections are split over as many server and client processes as the per-proces
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
-    const out = flags.out ? path.resolve(flags.out) : undefined
-    const html = flags.html ? path.resolve(flags.html) : undefined
-    for (const [flag, file] of [['--out', out], ['--html', html]] as const) {
+    const {json: out, html} = sortOutFiles(flags.out, flags.html)
+    for (const [flag, file] of [['--out', out], [flags.html ? '--html' : '--out', html]] as const) {
       if (file) assertWritableDir(file, flag)
     }
 
@@ -101,8 +101,8 @@ Connections are split over as many server and client processes as the per-proces
       stop.release()
     }
 
-    if (out) writeOutputFile(out, JSON.stringify(report, null, 2) + '\n', '--out')
-    if (html) writeOutputFile(html, renderProbeHtml(report), '--html')
+    if (out) writeOutputFile(out, JSON.stringify(this.stamp(report), null, 2) + '\n', '--out')
+    if (html) writeOutputFile(html, renderProbeHtml({...report, version: this.config.version} as ProbeRunReport, {version: this.config.version}), flags.html ? '--html' : '--out')
     const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (report.stopped === 'interrupted') {
       process.exitCode = EXIT_CODES.E_INTERRUPTED

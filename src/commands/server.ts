@@ -28,13 +28,13 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
   ]
 
   static override flags = {
-    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native'}),
-    host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1'}),
-    port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535}),
-    workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024}),
+    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
+    host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1', helpValue: 'IP'}),
+    port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535, helpValue: 'PORT'}),
+    workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
-    duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever'}),
-    interval: Flags.string({description: 'how often to print the connection count', default: '5s'}),
+    duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever', helpValue: 'DURATION'}),
+    interval: Flags.string({description: 'how often to print the connection count', default: '5s', helpValue: 'DURATION'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 

@@ -2,6 +2,7 @@ import type {HostSnapshot} from '../host/read-host.js'
 import type {ServerProcess} from '../host/server-processes.js'
 import {type Check, type CheckContext, type CheckResult, Skip, type Status} from './check.js'
 import {ALL_CHECKS} from './checks/index.js'
+import {parseDisplayValue} from './display-value.js'
 import {computeNeeds, type Needs, type Target} from './needs.js'
 
 export const DOCTOR_SCHEMA = 'c1m.doctor/1'
@@ -21,13 +22,21 @@ export interface DoctorReport {
    * pid: the process audited (--pid, or 'self'). With --pid, processes: the process and its descendants
    * that hold TCP sockets, and auditedPid: the one whose nofile limits the checks read (the lowest soft limit).
    */
-  host: {root: string; live: boolean; kernel?: string; pid: number | 'self'; auditedPid?: number; processes?: ServerProcess[]}
+  host: {root: string; live: boolean; hostname?: string; kernel?: string; pid: number | 'self'; auditedPid?: number; processes?: ServerProcess[]}
   target: Target
   needs: Needs
   summary: Record<Status, number>
   /** The finding that stops the host first on the way to N, or null when nothing does. */
   firstBreak: FirstBreak | null
-  results: CheckResult[]
+  results: DoctorResult[]
+}
+
+/** A check's result with the numbers behind its display strings (null where there is no single number). */
+export interface DoctorResult extends CheckResult {
+  currentValue: number | null
+  neededValue: number | null
+  /** How long the evaluation took, in milliseconds (reading the host comes before it). */
+  elapsedMs: number
 }
 
 export interface DoctorOptions {
@@ -47,6 +56,13 @@ function evaluateOne(check: Check, ctx: CheckContext, waived: boolean): CheckRes
     if (error instanceof Skip) return {...meta, status: 'skip', reason: error.message}
     throw error
   }
+}
+
+function evaluateTimed(check: Check, ctx: CheckContext, waived: boolean): DoctorResult {
+  const start = performance.now()
+  const result = evaluateOne(check, ctx, waived)
+  const elapsedMs = Math.round((performance.now() - start) * 1000) / 1000
+  return {...result, currentValue: parseDisplayValue(result.current), neededValue: parseDisplayValue(result.needed), elapsedMs}
 }
 
 /**
@@ -70,7 +86,7 @@ export function runDoctor(host: HostSnapshot, target: Target, options: DoctorOpt
   const ctx: CheckContext = {host, target, needs}
   const skip = new Set(options.skip ?? [])
   const checks = [...ALL_CHECKS, ...(options.extraChecks ?? [])]
-  const results = checks.map((check) => evaluateOne(check, ctx, skip.has(check.id)))
+  const results = checks.map((check) => evaluateTimed(check, ctx, skip.has(check.id)))
   const summary: Record<Status, number> = {pass: 0, warn: 0, fail: 0, skip: 0}
   for (const r of results) summary[r.status]++
   return {
@@ -79,6 +95,7 @@ export function runDoctor(host: HostSnapshot, target: Target, options: DoctorOpt
     host: {
       root: host.root,
       live: host.live,
+      hostname: host.sysctl['kernel.hostname'],
       kernel: host.sysctl['kernel.osrelease'],
       pid: host.server?.pid ?? host.process.pid,
       ...(host.server ? {auditedPid: host.server.audited, processes: host.server.processes} : {}),

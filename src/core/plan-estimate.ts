@@ -77,6 +77,8 @@ export interface EstimateResult {
   hostsNeeded: number | null
   settings: EstimateSettings
   chart: ChartPoint[]
+  /** The same model from 0 to a little past max(N, maxConnsPerHost), with points at both. */
+  hostChart: ChartPoint[]
 }
 
 function tcpMemOf(host: HostSnapshot): [number, number, number] | undefined {
@@ -147,14 +149,17 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
   const hard = host.process.nofile?.hard
   if (typeof hard === 'number') settings.processes = {hardNofile: hard, count: processesNeeded(connsPerHost, hard)}
 
-  const points = request.chartPoints ?? 10
-  const chart: ChartPoint[] = []
-  for (let i = 0; i <= points; i++) {
-    const n = Math.round((connsPerHost * i) / points)
+  const pointAt = (n: number): ChartPoint => {
     const m = estimateMemory(inputFor(n))
     const sum = (pick: (name: string) => boolean) => m.terms.filter((t) => t.perConn > 0 && pick(t.name)).reduce((a, t) => a + t.total, 0)
-    chart.push({conns: n, kernel: sum((name) => KERNEL_TERMS.has(name)), process: sum((name) => name === 'process'), fixed: m.fixed, total: m.total})
+    return {conns: n, kernel: sum((name) => KERNEL_TERMS.has(name)), process: sum((name) => name === 'process'), fixed: m.fixed, total: m.total}
   }
+  const points = request.chartPoints ?? 10
+  const chart = Array.from({length: points + 1}, (_, i) => pointAt(Math.round((connsPerHost * i) / points)))
+  // Past the larger of N and the most one host holds, so a chart shows both and where the RAM runs out.
+  const end = Math.round(Math.max(connsPerHost, maxConnsPerHost) * 1.05)
+  const counts = new Set([...Array.from({length: 21}, (_, i) => Math.round((end * i) / 20)), connsPerHost, maxConnsPerHost])
+  const hostChart = [...counts].sort((a, b) => a - b).map(pointAt)
 
   return {
     conns,
@@ -172,5 +177,6 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     hostsNeeded,
     settings,
     chart,
+    hostChart,
   }
 }

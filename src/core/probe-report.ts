@@ -30,7 +30,7 @@ export interface ProbeReport {
   engine: 'native' | 'node' | 'external'
   /** Sockets on this host per connection during the run (2 when client and server share the host). */
   socketsPerConn: number
-  host: {kernel: string; memTotalBytes: number; cpus: number}
+  host: {hostname?: string; kernel: string; memTotalBytes: number; cpus: number}
   samples: ProbeSample[]
   fit: {
     /** Kernel memory (MemTotal - MemFree - process RSS, or Slab + buffers) against connections. */

@@ -13,6 +13,7 @@ import {readSystemd, type SystemdInfo} from './systemd.js'
 /** Every sysctl the checks read. */
 export const SYSCTL_KEYS = [
   'kernel.osrelease',
+  'kernel.hostname',
   'fs.file-max',
   'fs.nr_open',
   'fs.file-nr',

@@ -257,7 +257,7 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     engine: target ? 'external' : options.engine,
     // Both ends live on this host unless the target is elsewhere.
     socketsPerConn: !target || target.host.startsWith('127.') ? 2 : 1,
-    host: {kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
+    host: {hostname: os.hostname(), kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
     stopped,
   })

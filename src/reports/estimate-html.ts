@@ -1,52 +1,57 @@
 import {settingRows} from '../core/estimate-settings.js'
 import type {ChartPoint, EstimateResult} from '../core/plan-estimate.js'
 import {formatBytes, formatCount} from '../units.js'
+import {renderPanel} from './chart/panel.js'
+import type {Series} from './chart/series.js'
+import {escapeXml as esc} from './chart/svg.js'
+import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
 
-function esc(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+export interface EstimateHtmlOptions {
+  /** The c1m version that made the estimate. */
+  version?: string
+  /** When, ISO 8601 (default now). */
+  generatedAt?: string
 }
 
-/** Stacked areas (base+headroom, kernel, process) against connections, with the RAM as a line. Inline SVG. */
-export function renderMemorySvg(points: ChartPoint[], ramBytes: number): string {
-  const W = 720
-  const H = 360
-  const pad = {left: 80, right: 20, top: 20, bottom: 50}
-  const maxX = Math.max(...points.map((p) => p.conns), 1)
-  const maxY = Math.max(ramBytes, ...points.map((p) => p.total), 1) * 1.05
-  const x = (c: number) => pad.left + (c / maxX) * (W - pad.left - pad.right)
-  const y = (b: number) => H - pad.bottom - (b / maxY) * (H - pad.top - pad.bottom)
-  const area = (lower: (p: ChartPoint) => number, upper: (p: ChartPoint) => number, color: string, name: string) => {
-    const top = points.map((p) => `${x(p.conns).toFixed(1)},${y(upper(p)).toFixed(1)}`)
-    const bottom = [...points].reverse().map((p) => `${x(p.conns).toFixed(1)},${y(lower(p)).toFixed(1)}`)
-    return `<polygon class="area" data-series="${name}" points="${[...top, ...bottom].join(' ')}" fill="${color}"><title>${name}</title></polygon>`
+export const ESTIMATE_COLOURS = {fixed: '#c7d2de', kernel: '#4e79a7', process: '#f28e2b', ram: '#d62728', target: '#222222', max: '#2ca02c'}
+
+/**
+ * Stacked areas (base and headroom, kernel, process) against connections on one host, from 0 to
+ * a little past the larger of N and the most this host holds; the RAM, N and that maximum marked.
+ */
+export function renderMemorySvg(result: EstimateResult): string {
+  const points: ChartPoint[] = result.hostChart
+  const band = (name: string, color: string, lower: (p: ChartPoint) => number, upper: (p: ChartPoint) => number): Series => ({
+    kind: 'area', name, color, lower: points.map((p) => [p.conns, lower(p)]), upper: points.map((p) => [p.conns, upper(p)]),
+  })
+  const series: Series[] = [
+    band('base and headroom', ESTIMATE_COLOURS.fixed, () => 0, (p) => p.fixed),
+    band('kernel', ESTIMATE_COLOURS.kernel, (p) => p.fixed, (p) => p.fixed + p.kernel),
+    band('process', ESTIMATE_COLOURS.process, (p) => p.fixed + p.kernel, (p) => p.total),
+  ]
+  const ram = result.ram.bytes
+  if (ram > 0) series.push({kind: 'hrule', name: `RAM (${formatBytes(ram)})`, color: ESTIMATE_COLOURS.ram, at: ram, label: `RAM ${formatBytes(ram)}`})
+  series.push({kind: 'vrule', name: `N = ${formatCount(result.connsPerHost)}`, color: ESTIMATE_COLOURS.target, at: result.connsPerHost, label: `N ${formatCount(result.connsPerHost)}`})
+  if (result.maxConnsPerHost > 0) {
+    const whose = result.ram.source === 'this host' ? "this host's" : 'the planned host\'s'
+    series.push({kind: 'vrule', name: `${whose} maximum (${formatCount(result.maxConnsPerHost)})`, color: ESTIMATE_COLOURS.max, at: result.maxConnsPerHost, label: `max ${formatCount(result.maxConnsPerHost)}`})
   }
-  const parts: string[] = []
-  for (let i = 0; i <= 4; i++) {
-    const b = (maxY / 4) * i
-    parts.push(`<line x1="${pad.left}" x2="${W - pad.right}" y1="${y(b).toFixed(1)}" y2="${y(b).toFixed(1)}" stroke="#ddd"/>`,
-      `<text x="${pad.left - 6}" y="${(y(b) + 4).toFixed(1)}" text-anchor="end">${esc(formatBytes(b))}</text>`)
-  }
-  for (const p of points.filter((_, i) => i % 2 === 0)) {
-    parts.push(`<text x="${x(p.conns).toFixed(1)}" y="${H - pad.bottom + 18}" text-anchor="middle">${esc(formatCount(p.conns))}</text>`)
-  }
-  parts.push(
-    area(() => 0, (p) => p.fixed, '#c7d2de', 'base and headroom'),
-    area((p) => p.fixed, (p) => p.fixed + p.kernel, '#4e79a7', 'kernel'),
-    area((p) => p.fixed + p.kernel, (p) => p.total, '#f28e2b', 'process'),
-  )
-  if (ramBytes > 0) {
-    parts.push(`<line class="ram" x1="${pad.left}" x2="${W - pad.right}" y1="${y(ramBytes).toFixed(1)}" y2="${y(ramBytes).toFixed(1)}" stroke="#d62728" stroke-width="2" stroke-dasharray="6 4"/>`,
-      `<text x="${W - pad.right}" y="${(y(ramBytes) - 6).toFixed(1)}" text-anchor="end" fill="#d62728">RAM ${esc(formatBytes(ramBytes))}</text>`)
-  }
-  parts.push(`<text x="${(pad.left + W - pad.right) / 2}" y="${H - 10}" text-anchor="middle">connections</text>`)
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12" role="img" aria-label="memory against connections">${parts.join('')}</svg>`
+  const last = points.at(-1)!
+  return renderPanel({
+    id: 'memory',
+    title: `Memory against connections${result.hosts > 1 ? ', per host' : ''}`,
+    x: {label: 'connections', max: last.conns, nice: false},
+    y: {label: 'memory', max: Math.max(ram, last.total), unit: 'bytes'},
+    series,
+    height: 380,
+  })
 }
 
 /** A self-contained HTML report of an estimate: no scripts, styles or images from elsewhere. */
-export function renderEstimateHtml(result: EstimateResult, sysctl: Record<string, string> = {}): string {
+export function renderEstimateHtml(result: EstimateResult, sysctl: Record<string, string> = {}, options: EstimateHtmlOptions = {}): string {
   const r = result
   const terms = r.memory.terms
-    .map((t) => `<tr><td>${esc(t.name)}</td><td>${t.perConn > 0 || t.total === 0 ? esc(formatBytes(t.perConn)) : '-'}</td><td>${esc(formatBytes(t.total))}</td></tr>`)
+    .map((t) => `<tr><td>${esc(t.name)}</td><td class="n">${t.perConn > 0 || t.total === 0 ? esc(formatBytes(t.perConn)) : '-'}</td><td class="n">${esc(formatBytes(t.total))}</td></tr>`)
     .join('')
   const settings = settingRows(r, sysctl)
     .map((s) => `<tr><td><code>${esc(s.name)}</code></td><td>${esc(s.value)}</td><td>${esc(s.current ?? '')}</td><td>${esc(s.why)}</td></tr>`)
@@ -55,23 +60,29 @@ export function renderEstimateHtml(result: EstimateResult, sysctl: Record<string
     ? `Fits: ${formatBytes(r.memory.total)} of ${formatBytes(r.ram.bytes)}. One host holds at most ${formatCount(r.maxConnsPerHost)} connections.`
     : `Does not fit: ${formatBytes(r.memory.total)} needed, ${formatBytes(r.ram.bytes)} available; ${r.hostsNeeded === null ? 'not even one connection fits' : `${r.hostsNeeded} hosts needed, at most ${formatCount(r.maxConnsPerHost)} each`}.`
   const source = r.runtime.source ? `<br><small>${esc(r.runtime.source.figure)}; ${esc(r.runtime.source.derivation)}</small>` : ''
+  const header = renderReportHeader({
+    title: `Memory for ${formatCount(r.conns)} connections (${r.role})`,
+    host: sysctl['kernel.hostname'] ?? 'not read',
+    kernel: sysctl['kernel.osrelease'] ?? 'not read',
+    version: options.version ? `c1m ${options.version}` : 'not recorded',
+    date: formatDate(options.generatedAt ?? new Date().toISOString()),
+    more: [['planned for', r.ram.source === 'this host' ? `this host, ${formatBytes(r.ram.bytes)} RAM` : `a host of ${formatBytes(r.ram.bytes)} RAM (--ram)`]],
+  })
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>c1m estimate: ${esc(formatCount(r.conns))} connections</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left;vertical-align:top}tr.total td{font-weight:bold}.fit{font-size:1.1em;font-weight:bold}</style>
+<style>${REPORT_CSS}tr.total td{font-weight:bold}.fit{font-size:1.1em;font-weight:bold}</style>
 </head><body>
-<h1>Memory for ${esc(formatCount(r.conns))} connections (${esc(r.role)})</h1>
+${header}
 <p class="fit">${esc(verdict)}</p>
-<h2>Memory against connections${r.hosts > 1 ? ', per host' : ''}</h2>
-${renderMemorySvg(r.chart, r.ram.bytes)}
+${renderMemorySvg(r)}
 <h2>Breakdown at ${esc(formatCount(r.connsPerHost))} connections</h2>
-<table><tr><th></th><th>per connection</th><th>total</th></tr>${terms}<tr class="total"><td>total</td><td>${esc(formatBytes(r.memory.perConn))}</td><td>${esc(formatBytes(r.memory.total))}</td></tr></table>
+<table><tr><th></th><th class="n">per connection</th><th class="n">total</th></tr>${terms}<tr class="total"><td>total</td><td class="n">${esc(formatBytes(r.memory.perConn))}</td><td class="n">${esc(formatBytes(r.memory.total))}</td></tr></table>
 <h2>Sources</h2>
 <ul><li>Kernel per socket: ${esc(formatBytes(r.kernel.bytesPerSocket))} from ${esc(r.kernel.source)} (${esc(r.kernel.detail)})</li>
 <li>Process: ${esc(r.runtime.name)}, ${esc(formatBytes(r.runtime.serverBytesPerConn))} per connection: ${esc(r.runtime.from)}${source}</li>
 <li>Conntrack: ${r.conntrack.counted ? 'counted' : 'not counted'} (${esc(r.conntrack.why)})</li></ul>
 <h2>Settings</h2>
 <table><tr><th>setting</th><th>needed</th><th>now</th><th>why</th></tr>${settings}</table>
-<p><small>Generated by c1m estimate.</small></p>
 </body></html>
 `
 }
