@@ -7,6 +7,14 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures')
 export const BIN = path.join(REPO_ROOT, 'bin/run.js')
 
+/**
+ * One build cache for every test (dist/ is rebuilt, so it starts empty after a build), so the
+ * native probe is compiled once, not per test; the binaries the tests start inherit it, and
+ * in-process callers of prepareEngine read it too. A test may pass another in run()'s env.
+ */
+export const TEST_CACHE = path.join(REPO_ROOT, 'dist/test-cache')
+process.env.XDG_CACHE_HOME = TEST_CACHE
+
 export interface RunResult {
   stdout: string
   stderr: string
@@ -38,7 +46,7 @@ export interface Envelope<T> {
 }
 
 /** Run a command with --json and parse the envelope it printed. */
-export async function runJson<T = Record<string, unknown>>(args: string[], options?: {timeout?: number}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
+export async function runJson<T = Record<string, unknown>>(args: string[], options?: {timeout?: number; env?: Record<string, string>}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
   const {stdout, stderr, exitCode} = await run([...args, '--json'], options)
   try {
     return {envelope: JSON.parse(stdout) as Envelope<T>, exitCode, stderr}
