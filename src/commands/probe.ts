@@ -12,6 +12,7 @@ import {C1mError, EXIT_CODES, usageError} from '../errors.js'
 import {writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
@@ -89,6 +90,10 @@ Connections are split over as many server and client processes as the per-proces
     const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
     preflightProbe(root, {conns, engine, processes: shards.length * (target ? 1 : 2), socketsPerConn: local ? 2 : 1})
 
+    // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
+    if (process.getuid?.() === 0) {
+      for (const stale of await removeStaleProbeNetns()) this.note(`removed stale namespace ${stale.name} left by PID ${stale.pid}`)
+    }
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {

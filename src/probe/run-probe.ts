@@ -10,6 +10,7 @@ import {readMemory} from '../host/memory.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {probeNetnsName} from '../host/probe-netns-name.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
 import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
@@ -100,7 +101,7 @@ function hostLimits(): Record<string, string> {
   }))
 }
 
-/** Make the namespace when asked and possible; say where the probe runs either way. */
+/** Make the namespace when asked (failing if it cannot be made); say where the probe runs either way. */
 async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
   const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
   if (!options.isolation.netns) {
@@ -108,15 +109,15 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
     options.progress(`on the host loopback (${isolation.reason}), with the host's ${describe(isolation.sysctls)}`)
     return {isolation}
   }
+  let netns: ProbeNetns
   try {
-    const netns = await createProbeNetns(`c1m-probe-${process.pid}`)
-    options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
-    return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+    netns = await createProbeNetns(probeNetnsName())
   } catch (error) {
-    const isolation = {netns: null, reason: `no network namespace (${(error as Error).message})`, sysctls: hostLimits()}
-    options.progress(`on the host loopback: ${isolation.reason}; with the host's ${describe(isolation.sysctls)}`)
-    return {isolation}
+    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run was meant to measure.
+    throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
   }
+  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
+  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
 }
 
 /**
