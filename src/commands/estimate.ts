@@ -1,5 +1,3 @@
-import path from 'node:path'
-
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
@@ -10,7 +8,7 @@ import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
-import {writeOutputFile} from '../host/output-file.js'
+import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostRoot} from '../host/root.js'
@@ -73,6 +71,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
   public async run(): Promise<EstimateOutput> {
     const {flags} = await this.parse(Estimate)
     const {conns, role} = flags
+    const out = flags.out === undefined ? undefined : checkOutputFile(flags.out, '--out')
     const ramBytes = flags.ram === undefined ? undefined : parseSize(flags.ram, 'ram')
     const processBytes = flags['process-bytes'] === undefined ? undefined : parseSize(flags['process-bytes'], 'process-bytes')
     const hosts = parseHosts(flags.hosts)
@@ -106,9 +105,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
     const output: EstimateOutput = {...result, settingRows: settingRows(result, host.sysctl)}
-    if (flags.out) {
-      output.html = writeOutputFile(path.resolve(flags.out), renderEstimateHtml(result, host.sysctl), '--out')
-    }
+    if (out) output.html = writeOutputFile(out, renderEstimateHtml(result, host.sysctl), '--out')
     if (!this.jsonEnabled()) {
       this.log(renderEstimateText(result, host.sysctl))
       if (output.html) this.log(`\nHTML report: ${output.html}`)

@@ -1,15 +1,13 @@
-import {accessSync, constants} from 'node:fs'
 import net from 'node:net'
-import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {connsFlag} from '../flags.js'
 import {planShards} from '../core/plan-shards.js'
-import {parseDuration} from '../duration.js'
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
-import {writeOutputFile} from '../host/output-file.js'
+import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
@@ -58,27 +56,22 @@ Connections are split over as many server and client processes as the per-proces
   async run(): Promise<ProbeRunReport> {
     const {flags} = await this.parse(Probe)
     const {conns} = flags
-    const settleMs = parseDuration(flags.settle, 'settle')
-    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
-    if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
-    const holdMs = parseDuration(flags.hold, 'hold')
-    const intervalMs = parseDuration(flags.interval, 'interval')
-    if (!Number.isFinite(holdMs)) throw usageError('--hold must be a finite duration such as 30s or 5m')
+    // Every number and duration is checked here, before any process starts.
+    const settleMs = parseBoundedDuration(flags.settle, 'settle', DURATION_FLAGS.settle)
+    const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
+    const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
+    const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
     let traffic: {messageSize: number; intervalMs: number} | undefined
     if (flags['message-size'] !== undefined) {
       const messageSize = parseSize(flags['message-size'], 'message-size')
       if (!Number.isInteger(messageSize) || messageSize < 1 || messageSize > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${flags['message-size']}"`)
       if (holdMs <= 0) throw usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s')
-      if (!Number.isFinite(intervalMs) || intervalMs < 1) throw usageError('--interval must be a finite duration of at least 1ms')
       traffic = {messageSize, intervalMs}
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
-    const out = flags.out ? path.resolve(flags.out) : undefined
-    const html = flags.html ? path.resolve(flags.html) : undefined
-    for (const [flag, file] of [['--out', out], ['--html', html]] as const) {
-      if (file) assertWritableDir(file, flag)
-    }
+    const out = flags.out === undefined ? undefined : checkOutputFile(flags.out, '--out')
+    const html = flags.html === undefined ? undefined : checkOutputFile(flags.html, '--html')
 
     const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
     const root = hostRoot('/')
@@ -153,13 +146,3 @@ function parseTarget(text: string, serverPid: number): ExternalTarget {
   }
   return {host: match[1], port: Number(match[2]), serverPid}
 }
-
-/** Fail before the run, not after it, when a report could not be written. */
-function assertWritableDir(file: string, flag: string): void {
-  try {
-    accessSync(path.dirname(file), constants.W_OK)
-  } catch {
-    throw usageError(`${flag} ${file}: the directory ${path.dirname(file)} does not exist or cannot be written`)
-  }
-}
-
