@@ -20,7 +20,7 @@ function whyNotPrivate(stat: Stats, kind: 'directory' | 'file'): string | undefi
   if (stat.isSymbolicLink()) return 'is a symbolic link'
   if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile()) return `is not a ${kind}`
   if (stat.uid !== euid()) return `is owned by uid ${stat.uid}, not by uid ${euid()} running c1m`
-  if ((stat.mode & 0o022) !== 0) return `can be written by ${stat.mode & 0o020 ? 'its group' : 'other users'} (mode ${(stat.mode & 0o7777).toString(8)})`
+  if ((stat.mode & 0o022) !== 0) return `can be written by ${stat.mode & 0o002 ? 'other users' : 'its group'} (mode ${(stat.mode & 0o7777).toString(8)})`
   return undefined
 }
 
