@@ -12,3 +12,45 @@ export function parseDuration(input: string, flag = 'duration'): number {
   }
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]])
 }
+
+/** What a duration flag accepts: from minMs to maxMs, and `forever` only when said. */
+export interface DurationBounds {
+  minMs: number
+  maxMs: number
+  forever?: boolean
+}
+
+/** Longer than this, node's timers fire at once instead of waiting: no single wait may be longer. */
+export const MAX_TIMER_MS = 2_147_483_647
+
+function formatMs(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return ms === 0 ? '0' : `${ms}ms`
+}
+
+/** parseDuration, then a usage error unless the value is within bounds: checked before anything starts. */
+export function parseBoundedDuration(input: string, flag: string, bounds: DurationBounds): number {
+  const ms = parseDuration(input, flag)
+  if (ms === Number.POSITIVE_INFINITY && bounds.forever) return ms
+  if (!(ms >= bounds.minMs && ms <= bounds.maxMs)) {
+    throw usageError(`--${flag} must be from ${formatMs(bounds.minMs)} to ${formatMs(bounds.maxMs)}${bounds.forever ? ' or forever' : ''}, got "${input}"`)
+  }
+  return ms
+}
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+/** The bounds of the duration flags of probe, client and server, in one place. */
+export const DURATION_FLAGS = {
+  settle: {minMs: 0, maxMs: HOUR},
+  'open-timeout': {minMs: 100, maxMs: DAY},
+  /** probe --hold: the run ends with a report, so it must end. */
+  'probe-hold': {minMs: 0, maxMs: DAY},
+  /** client --hold: may hold until Ctrl-C. */
+  'client-hold': {minMs: 0, maxMs: 7 * DAY, forever: true},
+  interval: {minMs: 1, maxMs: HOUR},
+  duration: {minMs: 1, maxMs: 7 * DAY, forever: true},
+} satisfies Record<string, DurationBounds>

@@ -18,6 +18,7 @@ export const EXIT_CODES = {
   E_PREFLIGHT: 9,
   E_PROBE_FAILED: 10,
   E_NO_COMPILER: 11,
+  E_UNSAFE_PATH: 12,
   E_INTERRUPTED: 130,
 } as const
 

@@ -137,12 +137,12 @@ describe('c1m estimate', () => {
     assert.equal(existsSync(file), false)
   })
 
-  it('an --out path that cannot be written: exit 6, and no temp file left', async () => {
+  it('an --out path that cannot be written: a usage error before any work (exit 2), and no temp file left', async () => {
     const file = path.join(tmp, 'no-such-dir', 'estimate.html')
     const {json, exitCode} = await estimate(['--conns', '1M', '--root', HOST, '--out', file, '--json'])
-    assert.equal(exitCode, 6)
-    assert.equal(json.error.code, 'E_UNREADABLE')
-    assert.match(json.error.message, /cannot write --out/)
+    assert.equal(exitCode, 2)
+    assert.equal(json.error.code, 'E_USAGE')
+    assert.match(json.error.message, /--out .*estimate\.html: the directory .*no-such-dir does not exist/)
     assert.equal(existsSync(path.dirname(file)), false)
   })
 })

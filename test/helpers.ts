@@ -10,6 +10,14 @@ export const BIN = path.join(REPO_ROOT, 'bin/run.js')
 /** c1m's version, as package.json says. */
 export const VERSION: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version
 
+/**
+ * One build cache for every test (dist/ is rebuilt, so it starts empty after a build), so the
+ * native probe is compiled once, not per test; the binaries the tests start inherit it, and
+ * in-process callers of prepareEngine read it too. A test may pass another in run()'s env.
+ */
+export const TEST_CACHE = path.join(REPO_ROOT, 'dist/test-cache')
+process.env.XDG_CACHE_HOME = TEST_CACHE
+
 export interface RunResult {
   stdout: string
   stderr: string
@@ -41,7 +49,7 @@ export interface Envelope<T> {
 }
 
 /** Run a command with --json and parse the envelope it printed. */
-export async function runJson<T = Record<string, unknown>>(args: string[], options?: {timeout?: number}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
+export async function runJson<T = Record<string, unknown>>(args: string[], options?: {timeout?: number; env?: Record<string, string>}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
   const {stdout, stderr, exitCode} = await run([...args, '--json'], options)
   try {
     return {envelope: JSON.parse(stdout) as Envelope<T>, exitCode, stderr}

@@ -10,6 +10,7 @@ import {execa} from 'execa'
 import {PROBE_FD_RESERVE} from '../src/core/plan-shards.js'
 import {validateProbeReport} from '../src/core/probe-report.js'
 import {parseMeminfo} from '../src/host/memory.js'
+import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {hostRoot} from '../src/host/root.js'
 import {readHardNofile} from '../src/probe/hard-nofile.js'
 import type {ProbeRunReport} from '../src/probe/run-probe.js'
@@ -38,7 +39,7 @@ async function startProbe(extra: string[], step: number) {
       }
     })
   })
-  return {child, exited, out, netns: `c1m-probe-${child.pid}`}
+  return {child, exited, out, netns: probeNetnsName(child.pid!)}
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
@@ -73,7 +74,7 @@ describe('c1m probe', () => {
     assert.match(stderr, /step 3\/3: 3000 connections/)
     if (isRoot) {
       // Root: a namespace of its own, named in the report and gone afterwards.
-      assert.match(report.isolation.netns ?? '', /^c1m-probe-\d+$/)
+      assert.match(report.isolation.netns ?? '', /^c1m-probe-\d+-\d+$/)
       assert.equal(report.isolation.sysctls['net.core.somaxconn'], '65535')
       assert.match(stderr, new RegExp(`in network namespace ${report.isolation.netns} `))
       // Sockets in use as the namespace counts them: both ends of every connection and the listener.
@@ -176,7 +177,7 @@ describe('c1m probe', () => {
 
   it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'interrupted.json')
-    const {child, exited} = await startProbe(['--out', out], 2)
+    const {child, exited, netns: name} = await startProbe(['--out', out], 2)
     const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
     child.kill('SIGINT')
     assert.equal(await exited, 130)
@@ -187,7 +188,7 @@ describe('c1m probe', () => {
     assert.equal(report.stopped, 'interrupted')
     assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
     if (isRoot) {
-      assert.equal(report.isolation.netns, `c1m-probe-${child.pid}`)
+      assert.equal(report.isolation.netns, name)
       assert.ok(!(await namespaces()).includes(report.isolation.netns!), 'the namespace is left behind')
     }
   })

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../base.js'
 import {connsFlag} from '../flags.js'
 import {planShards, type SourceMode} from '../core/plan-shards.js'
-import {parseDuration} from '../duration.js'
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {EXIT_CODES, usageError} from '../errors.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
@@ -63,9 +63,8 @@ Connections are split over as many processes as the per-process open-file limit 
     const target = parseEndpoint(flags.target)
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const {conns} = flags
-    const holdMs = parseDuration(flags.hold, 'hold')
-    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
-    if (!Number.isFinite(openTimeoutMs)) throw usageError('--open-timeout must be a finite duration')
+    const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
+    const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
     const sourcePorts = parsePortRange(flags['source-ports'])
     for (const address of flags.source ?? []) {
       if (!net.isIPv4(address)) throw usageError(`--source must be an IPv4 address, got "${address}"`)

@@ -8,7 +8,7 @@ import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
-import {writeOutputFile} from '../host/output-file.js'
+import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
 import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
@@ -81,6 +81,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
     const root = hostTree(flags.root)
     const out = sortOutFiles(flags.out)
+    for (const file of [out.json, out.html]) if (file) checkOutputFile(file, '--out')
 
     let calibration: Calibration | undefined
     if (flags.calibration) {

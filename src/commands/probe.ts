@@ -1,17 +1,16 @@
-import {accessSync, constants} from 'node:fs'
 import net from 'node:net'
-import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
 import {planShards} from '../core/plan-shards.js'
-import {parseDuration} from '../duration.js'
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
-import {writeOutputFile} from '../host/output-file.js'
+import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
 import {sortOutFiles} from '../out-files.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
@@ -27,7 +26,7 @@ import {parseSize} from '../units.js'
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM; otherwise (or with --no-netns) it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM (and deletes those a killed c1m left); if it cannot make one it fails (exit 9) rather than use the host loopback unasked. Not root, or with --no-netns, it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short, a probe process died or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -58,26 +57,22 @@ Connections are split over as many server and client processes as the per-proces
   async run(): Promise<ProbeRunReport> {
     const {flags} = await this.parse(Probe)
     const {conns} = flags
-    const settleMs = parseDuration(flags.settle, 'settle')
-    const openTimeoutMs = parseDuration(flags['open-timeout'], 'open-timeout')
-    if (!Number.isFinite(settleMs) || !Number.isFinite(openTimeoutMs)) throw usageError('--settle and --open-timeout must be finite durations')
-    const holdMs = parseDuration(flags.hold, 'hold')
-    const intervalMs = parseDuration(flags.interval, 'interval')
-    if (!Number.isFinite(holdMs)) throw usageError('--hold must be a finite duration such as 30s or 5m')
+    // Every number and duration is checked here, before any process starts.
+    const settleMs = parseBoundedDuration(flags.settle, 'settle', DURATION_FLAGS.settle)
+    const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
+    const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
+    const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
     let traffic: {messageSize: number; intervalMs: number} | undefined
     if (flags['message-size'] !== undefined) {
       const messageSize = parseSize(flags['message-size'], 'message-size')
       if (!Number.isInteger(messageSize) || messageSize < 1 || messageSize > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${flags['message-size']}"`)
       if (holdMs <= 0) throw usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s')
-      if (!Number.isFinite(intervalMs) || intervalMs < 1) throw usageError('--interval must be a finite duration of at least 1ms')
       traffic = {messageSize, intervalMs}
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
     const {json: out, html} = sortOutFiles(flags.out, flags.html)
-    for (const [flag, file] of [['--out', out], [flags.html ? '--html' : '--out', html]] as const) {
-      if (file) assertWritableDir(file, flag)
-    }
+    for (const file of [out, html]) if (file) checkOutputFile(file, file === html && flags.html ? '--html' : '--out')
 
     const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
     const root = hostRoot('/')
@@ -89,6 +84,10 @@ Connections are split over as many server and client processes as the per-proces
     const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
     preflightProbe(root, {conns, engine, processes: shards.length * (target ? 1 : 2), socketsPerConn: local ? 2 : 1})
 
+    // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
+    if (process.getuid?.() === 0) {
+      for (const stale of await removeStaleProbeNetns()) this.note(`removed stale namespace ${stale.name} left by PID ${stale.pid}`)
+    }
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
@@ -148,13 +147,3 @@ function parseTarget(text: string, serverPid: number): ExternalTarget {
   }
   return {host: match[1], port: Number(match[2]), serverPid}
 }
-
-/** Fail before the run, not after it, when a report could not be written. */
-function assertWritableDir(file: string, flag: string): void {
-  try {
-    accessSync(path.dirname(file), constants.W_OK)
-  } catch {
-    throw usageError(`${flag} ${file}: the directory ${path.dirname(file)} does not exist or cannot be written`)
-  }
-}
-

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../base.js'
 import {connsFlag} from '../flags.js'
 import {connsPerProcess, planShards} from '../core/plan-shards.js'
-import {parseDuration} from '../duration.js'
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {usageError} from '../errors.js'
 import {hostRoot} from '../host/root.js'
 import {ENGINES, type Engine, prepareEngine} from '../probe/engine.js'
@@ -41,9 +41,8 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
   async run(): Promise<ServerRunResult> {
     const {flags} = await this.parse(Server)
     if (!net.isIPv4(flags.host)) throw usageError(`--host must be an IPv4 address, got "${flags.host}"`)
-    const durationMs = parseDuration(flags.duration, 'duration')
-    const intervalMs = parseDuration(flags.interval, 'interval')
-    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw usageError('--interval must be a finite duration above 0')
+    const durationMs = parseBoundedDuration(flags.duration, 'duration', DURATION_FLAGS.duration)
+    const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
     const hardNofile = readHardNofile(hostRoot('/'))
     const {conns} = flags
     const needed = conns === undefined ? 1 : planShards({conns, hardNofile, sources: {kind: 'kernel'}}).length

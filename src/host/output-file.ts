@@ -1,13 +1,48 @@
-import {renameSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError, usageError} from '../errors.js'
+
+/** The temporary file a report is written to before it is renamed into place. */
+const tempFor = (file: string): string => `${file}.${process.pid}.tmp`
+
+/**
+ * Check, before any long run starts, that writeOutputFile will be able to write `file` (--out,
+ * --html): its directory exists, is a directory and takes a new file, and the path is not a
+ * directory or a device (the rename would replace /dev/null). Returns the absolute path;
+ * otherwise E_USAGE in one line.
+ */
+export function checkOutputFile(file: string, flag: string): string {
+  const target = path.resolve(file)
+  const dir = path.dirname(target)
+  const refuse = (why: string) => usageError(`${flag} ${file}: ${why}`, `pass ${flag} a file path in a writable directory`)
+  let dirStat
+  try {
+    dirStat = statSync(dir, {throwIfNoEntry: false})
+  } catch (error) {
+    throw refuse((error as NodeJS.ErrnoException).code === 'ENOTDIR' ? `a part of ${dir} is a file, not a directory` : `cannot reach ${dir} (${(error as NodeJS.ErrnoException).code})`)
+  }
+  if (!dirStat) throw refuse(`the directory ${dir} does not exist`)
+  if (!dirStat.isDirectory()) throw refuse(`${dir} is not a directory`)
+  const stat = statSync(target, {throwIfNoEntry: false})
+  if (stat?.isDirectory()) throw refuse('it is a directory')
+  if (stat && !stat.isFile()) throw refuse('it is not a regular file')
+  // The one sure test of "writable" (read-only mounts, root's access() that always says yes): make the temporary file.
+  try {
+    closeSync(openSync(tempFor(target), 'wx', 0o600))
+    rmSync(tempFor(target), {force: true})
+  } catch (error) {
+    throw refuse(`cannot create a file in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  }
+  return target
+}
 
 /**
  * Write a report the user asked for (--out, --html) whole or not at all: a temporary file
  * beside it, then a rename. Creates no directories; a failure is E_UNREADABLE with one line.
  */
 export function writeOutputFile(file: string, text: string, flag: string): string {
-  const temp = `${file}.${process.pid}.tmp`
+  const temp = tempFor(file)
   try {
     writeFileSync(temp, text)
     renameSync(temp, file)

@@ -53,5 +53,5 @@ export async function createProbeNetns(name: string): Promise<ProbeNetns> {
 /** Names in `ip netns list` (the first word of each line). */
 export async function listNetns(): Promise<string[]> {
   const result = await execa('ip', ['netns', 'list'], {reject: false, timeout: 10_000})
-  return result.stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean)
+  return String(result.stdout ?? '').split('\n').map((line) => line.split(' ')[0]).filter(Boolean)
 }

@@ -1,12 +1,12 @@
-import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {createHash, randomBytes} from 'node:crypto'
+import {chmodSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {execa} from 'execa'
 
 import {C1mError} from '../errors.js'
+import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -25,28 +25,11 @@ export interface EnginePrograms {
   client: Program
 }
 
-/** probes/.build when it can be written (a checkout), else a per-user directory under the temp dir. */
-function buildDir(): string {
-  for (const dir of [path.join(PROBES_DIR, '.build'), path.join(os.tmpdir(), `c1m-probes-${process.getuid?.() ?? 'user'}`)]) {
-    try {
-      mkdirSync(dir, {recursive: true})
-      const marker = path.join(dir, `.w${process.pid}`)
-      mkdirSync(marker)
-      rmSync(marker, {recursive: true})
-      return dir
-    } catch {
-      // not writable: try the next
-    }
-  }
-  throw new C1mError('E_PROBE_FAILED', 'no writable directory to build the native probe in', 'use --engine node')
-}
+/** A build of another source is removed once it is a day old (a newer c1m in use elsewhere may still want it). */
+const STALE_BUILD_MS = 86_400_000
 
-/**
- * Compile one probe C file unless a binary of this very source exists; returns its path.
- * The binary's name carries a hash of the source (and of echo-common.h), so an upgrade never runs an old build
- * (npm gives every packed file the same old mtime, so times cannot tell).
- */
-export async function compileProbe(name: string): Promise<string> {
+/** The file name of one probe's binary: the program and a hash of its source and of echo-common.h. */
+export function probeBinaryName(name: string): string {
   const source = path.join(PROBES_DIR, `${name}.c`)
   let text: Buffer
   try {
@@ -55,12 +38,37 @@ export async function compileProbe(name: string): Promise<string> {
     throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
   }
   // The hash covers the header both programs include, so a change to it rebuilds them too.
-  const hash = createHash('sha256').update(text).update(readFileSync(path.join(PROBES_DIR, 'echo-common.h'))).digest('hex').slice(0, 12)
-  const binary = path.join(buildDir(), `${name}-${hash}`)
-  if (existsSync(binary)) return binary
+  return `${name}-${createHash('sha256').update(text).update(readFileSync(path.join(PROBES_DIR, 'echo-common.h'))).digest('hex').slice(0, 12)}`
+}
+
+/** Remove this program's builds of other sources that have not been made for a day. */
+function pruneOldBuilds(dir: string, name: string, keep: string): void {
+  for (const file of readdirSync(dir)) {
+    if (!/^[\w-]+-[0-9a-f]{12}$/.test(file) || !file.startsWith(`${name}-`) || file === keep) continue
+    const stat = statSync(path.join(dir, file), {throwIfNoEntry: false})
+    if (stat && Date.now() - stat.mtimeMs > STALE_BUILD_MS) rmSync(path.join(dir, file), {force: true})
+  }
+}
+
+/**
+ * Compile one probe C file unless a binary of this very source exists; returns its path.
+ * Builds live in the running user's own cache directory (cacheDir(), mode 0700): c1m runs them
+ * as root, so the directory and the binary are checked to be the user's alone before each run.
+ * The binary's name carries a hash of the source, so an upgrade never runs an old build
+ * (npm gives every packed file the same old mtime, so times cannot tell).
+ */
+export async function compileProbe(name: string): Promise<string> {
+  const source = path.join(PROBES_DIR, `${name}.c`)
+  const file = probeBinaryName(name)
+  const dir = ensurePrivateDir(cacheDir())
+  const binary = path.join(dir, file)
+  if (lstatSync(binary, {throwIfNoEntry: false})) {
+    assertPrivateFile(binary)
+    return binary
+  }
   const compiler = process.env.CC || 'cc'
-  // Build beside the target and rename, so a concurrent run never sees half a binary.
-  const temp = `${binary}.${process.pid}.tmp`
+  // Build under a temporary name in the same directory and rename, so no run ever sees half a binary.
+  const temp = path.join(dir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const result = await execa(compiler, ['-O2', '-Wall', '-o', temp, source], {reject: false, timeout: 120_000})
   if (result.failed) {
     rmSync(temp, {force: true})
@@ -70,13 +78,10 @@ export async function compileProbe(name: string): Promise<string> {
     const why = String(result.stderr || result.message).split('\n').find((line) => line.includes('error')) ?? result.shortMessage
     throw new C1mError('E_NO_COMPILER', `${compiler} could not build ${name}.c: ${why}`, 'check the compiler, set CC, or use --engine node')
   }
+  chmodSync(temp, 0o700)
   renameSync(temp, binary)
-  // Builds of older sources are of no more use.
-  for (const file of readdirSync(path.dirname(binary))) {
-    if (/^[\w-]+-[0-9a-f]{12}$/.test(file) && file.startsWith(`${name}-`) && path.join(path.dirname(binary), file) !== binary) {
-      rmSync(path.join(path.dirname(binary), file), {force: true})
-    }
-  }
+  assertPrivateFile(binary)
+  pruneOldBuilds(dir, name, file)
   return binary
 }
 

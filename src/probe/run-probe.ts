@@ -1,22 +1,21 @@
 import os from 'node:os'
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import {buildProbeReport} from '../core/build-probe-report.js'
-import {planShards, type Shard, stepTargets} from '../core/plan-shards.js'
-import type {ProbeReport, ProbeSample} from '../core/probe-report.js'
+import {planShards, type Shard} from '../core/plan-shards.js'
+import type {ProbeReport} from '../core/probe-report.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
 import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
-import {hostRoot} from '../host/root.js'
+import {type HostRoot, hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {probeNetnsName} from '../host/probe-netns-name.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
 import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
-import {countServerConnections, echoCheck, openConnections, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
-import {holdConnections, type HoldResult} from './hold.js'
-import {sampleMemory} from './sample-memory.js'
+import type {HoldResult} from './hold.js'
+import {ramp, type RampResult} from './ramp.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
 /** listen() backlog asked for; the kernel caps it at net.core.somaxconn. */
@@ -100,7 +99,7 @@ function hostLimits(): Record<string, string> {
   }))
 }
 
-/** Make the namespace when asked and possible; say where the probe runs either way. */
+/** Make the namespace when asked (failing if it cannot be made); say where the probe runs either way. */
 async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
   const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
   if (!options.isolation.netns) {
@@ -108,15 +107,15 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
     options.progress(`on the host loopback (${isolation.reason}), with the host's ${describe(isolation.sysctls)}`)
     return {isolation}
   }
+  let netns: ProbeNetns
   try {
-    const netns = await createProbeNetns(`c1m-probe-${process.pid}`)
-    options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
-    return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+    netns = await createProbeNetns(probeNetnsName())
   } catch (error) {
-    const isolation = {netns: null, reason: `no network namespace (${(error as Error).message})`, sysctls: hostLimits()}
-    options.progress(`on the host loopback: ${isolation.reason}; with the host's ${describe(isolation.sysctls)}`)
-    return {isolation}
+    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run was meant to measure.
+    throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
   }
+  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
+  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
 }
 
 /**
@@ -156,7 +155,10 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Prom
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     })
-    report = await ramp(options, shards, servers, clients, isolation)
+    const root = hostRoot('/')
+    // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
+    const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined)
+    report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
   } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
@@ -171,83 +173,10 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Prom
   return report
 }
 
-async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
-  if (servers.length === 0) {
-    // Someone else's server: only the clients' count is known.
-    await sleep(settleMs)
-    return established
-  }
-  const deadline = Date.now() + settleMs + 5000
-  let open = (await countServerConnections(servers)).open
-  // The client sees a connection before the server has accepted it: wait for accept to catch up.
-  while (open < established && Date.now() < deadline) {
-    await sleep(50)
-    open = (await countServerConnections(servers)).open
-  }
-  await sleep(settleMs)
-  return open
-}
-
-async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], clients: Peer[], isolation: Isolation): Promise<ProbeRunReport> {
-  const root = hostRoot('/')
+/** The report: the fit of the samples the ramp kept, and how the run went. */
+function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[], isolation: Isolation, measured: RampResult, serverProcesses: () => number): ProbeRunReport {
   const {target} = options
-  const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
-  const clientPids = clients.map((p) => p.pid)
-  // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
-  const sockstatPid = isolation.netns ? servers[0].pid : undefined
-  const takeSample = (conns: number, established: number) => sampleMemory(root, conns, established, serverPids(), clientPids, sockstatPid)
-  await sleep(options.settleMs)
-  const samples: ProbeSample[] = [takeSample(0, 0)]
-  const steps: StepRecord[] = []
-  let stopped: string | undefined
-  let held = 0
-  const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
-
-  for (let step = 1; step <= options.steps; step++) {
-    if (options.signal?.aborted) {
-      stopped = 'interrupted'
-      break
-    }
-    const targets = stepTargets(shards, step, options.steps)
-    const conns = targets.reduce((a, b) => a + b, 0)
-    options.step?.(step - 1, options.steps, `opening ${conns} connections (${held} open)`, false)
-    const started = performance.now()
-    const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
-    const seconds = (performance.now() - started) / 1000
-    const established = await settleServers(servers, opened.established, options.settleMs)
-    const record: StepRecord = {
-      step,
-      conns,
-      established: opened.established,
-      seconds: Number(seconds.toFixed(3)),
-      connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)),
-    }
-    steps.push(record)
-    held = opened.established
-    if (!opened.complete) {
-      stopped = `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
-      // The count reached is still a point on the line when it is more than the last one.
-      if (opened.established > samples.at(-1)!.conns) samples.push(takeSample(opened.established, established))
-      break
-    }
-    const sample = takeSample(conns, established)
-    samples.push(sample)
-    const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
-    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
-  }
-
-  let echo: ProbeRunReport['echo']
-  if (held > 0 && options.echo !== false && !options.signal?.aborted) {
-    const echoStart = performance.now()
-    echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
-    echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
-    options.progress(`echo check: ${echo.echoed} of ${echo.sent} connections answered in ${echo.seconds} s`)
-  }
-  let hold: HoldResult | undefined
-  if (options.holdMs > 0 && held > 0 && !stopped && !options.signal?.aborted) {
-    hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, sockstatPid, progress: options.progress, signal: options.signal})
-    if (hold.interrupted) stopped = 'interrupted'
-  }
+  const {samples, stopped} = measured
   if (samples.length < 2) {
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
   }
@@ -268,11 +197,11 @@ async function ramp(options: ProbeRunOptions, shards: Shard[], servers: Peer[], 
     ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
     requestedConns: options.conns,
     isolation,
-    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverPids().length, clientEngine: options.engine}} : {}),
+    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
-    steps,
-    ...(echo ? {echo} : {}),
-    ...(hold ? {hold} : {}),
+    steps: measured.steps,
+    ...(measured.echo ? {echo: measured.echo} : {}),
+    ...(measured.hold ? {hold: measured.hold} : {}),
     ...(stopped ? {stopped} : {}),
   }
 }

@@ -51,6 +51,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
   const lines = [
     table(rows, {border: getBorderCharacters('norc'), columnDefault: {alignment: 'right'}, drawHorizontalLine: (i, size) => i === 0 || i === 1 || i === size}).trimEnd(),
     '',
+    // First, before any figure: why the figures below are not to be trusted.
+    ...(report.fit.problems ?? []).map((problem) => `not a measurement: ${problem}`),
     report.target
       ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,

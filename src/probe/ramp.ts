@@ -1,0 +1,135 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {type Shard, stepTargets} from '../core/plan-shards.js'
+import type {ProbeSample} from '../core/probe-report.js'
+import {C1mError} from '../errors.js'
+import type {HostRoot} from '../host/root.js'
+import {readProcessTree} from '../host/process-tree.js'
+import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
+import {countServerConnections, echoCheck, openConnections} from './fleet.js'
+import {holdConnections, type HoldResult} from './hold.js'
+import type {Peer} from './peer.js'
+import type {ProbeRunOptions, ProbeRunReport, StepRecord} from './run-probe.js'
+import {sampleMemory} from './sample-memory.js'
+
+export interface RampResult {
+  samples: ProbeSample[]
+  steps: StepRecord[]
+  stopped?: string
+  echo?: ProbeRunReport['echo']
+  hold?: HoldResult
+}
+
+async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+  if (servers.length === 0) {
+    // Someone else's server: only the clients' count is known.
+    await sleep(settleMs)
+    return established
+  }
+  const deadline = Date.now() + settleMs + 5000
+  let open = (await countServerConnections(servers)).open
+  // The client sees a connection before the server has accepted it: wait for accept to catch up.
+  while (open < established && Date.now() < deadline) {
+    await sleep(50)
+    open = (await countServerConnections(servers)).open
+  }
+  await sleep(settleMs)
+  return open
+}
+
+/**
+ * Open the connections step by step and sample memory after each. A sample counts only when
+ * every probe process was alive and answering around it and the run was not interrupted:
+ * one taken while processes stop (Ctrl-C reaches the whole process group) would bend the fit.
+ * A process that dies ends the ramp with the samples taken so far, `stopped` naming it.
+ */
+export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Peer[], clients: Peer[], sockstatPid?: number): Promise<RampResult> {
+  const {target, signal} = options
+  const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
+  const peers = [...servers, ...clients]
+  const samples: ProbeSample[] = []
+  const steps: StepRecord[] = []
+  /** Sample now and keep the sample if it stands; otherwise say why not. */
+  const keepSample = async (conns: number, established: number): Promise<string | undefined> => {
+    if (signal?.aborted) return 'interrupted'
+    const sample = sampleMemory(root, conns, established, serverPids(), clients.map((p) => p.pid), sockstatPid)
+    const empty = findEmptyPeers(root, peers)
+    const why = (await whyPeersStopped(peers, signal)) ?? (empty.length > 0 ? `${empty[0].name} was exiting when memory was sampled, PID ${empty[0].pid}` : undefined)
+    if (!why) samples.push(sample)
+    return why
+  }
+  /** A probe process failed to answer: why the run cannot go on. */
+  const whyFailed = async (error: unknown): Promise<string> => {
+    if (!(error instanceof C1mError)) throw error
+    return (await whyPeersStopped(peers, signal)) ?? error.message
+  }
+  await sleep(options.settleMs)
+  let stopped = await keepSample(0, 0)
+  let broken = stopped !== undefined
+  let held = 0
+  const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
+
+  for (let step = 1; !stopped && step <= options.steps; step++) {
+    if (signal?.aborted) {
+      stopped = 'interrupted'
+      break
+    }
+    const targets = stepTargets(shards, step, options.steps)
+    const conns = targets.reduce((a, b) => a + b, 0)
+    options.step?.(step - 1, options.steps, `opening ${conns} connections (${held} open)`, false)
+    const started = performance.now()
+    let opened: Awaited<ReturnType<typeof openConnections>>
+    let established: number
+    let seconds: number
+    try {
+      opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
+      seconds = (performance.now() - started) / 1000
+      established = await settleServers(servers, opened.established, options.settleMs)
+    } catch (error) {
+      stopped = await whyFailed(error)
+      broken = true
+      break
+    }
+    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3))}
+    steps.push(record)
+    held = opened.established
+    if (!opened.complete) {
+      // The count reached is still a point on the line when it is more than the last one;
+      // either way, a step can fall short because its processes are stopping (SIGTERM to the group).
+      const why = opened.established > samples.at(-1)!.conns ? await keepSample(opened.established, established) : await whyPeersStopped(peers, signal)
+      broken = why !== undefined
+      stopped = why ?? `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
+      break
+    }
+    stopped = await keepSample(conns, established)
+    if (stopped) {
+      broken = true
+      break
+    }
+    const sample = samples.at(-1)!
+    const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
+    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+  }
+
+  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {})}
+  if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
+    const echoStart = performance.now()
+    try {
+      result.echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
+      result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
+      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections answered in ${result.echo.seconds} s`)
+    } catch (error) {
+      result.stopped = await whyFailed(error)
+      delete result.echo
+    }
+  }
+  if (options.holdMs > 0 && held > 0 && !result.stopped && !signal?.aborted) {
+    try {
+      result.hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, sockstatPid, progress: options.progress, signal})
+      if (result.hold.interrupted) result.stopped = 'interrupted'
+    } catch (error) {
+      result.stopped = await whyFailed(error)
+    }
+  }
+  return result
+}
