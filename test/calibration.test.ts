@@ -8,7 +8,8 @@ import {fileURLToPath} from 'node:url'
 import {calibrateFromReport} from '../src/core/calibration.js'
 import {planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
-import {findNewestProbeReport, probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
+import {findNewestProbeReport} from '../src/host/find-probe-report.js'
+import {probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 
@@ -81,10 +82,12 @@ describe('saved probe reports', () => {
       utimesSync(path.join(dir, 'a-native.json'), 1000, 1000)
       utimesSync(path.join(dir, 'b-node.json'), 2000, 2000)
       utimesSync(path.join(dir, 'c-junk.json'), 3000, 3000)
-      assert.equal(path.basename(findNewestProbeReport(dir)!.file), 'b-node.json')
-      assert.equal(path.basename(findNewestProbeReport(dir, 'native')!.file), 'a-native.json')
-      assert.equal(findNewestProbeReport(dir, 'external'), undefined)
-      assert.equal(findNewestProbeReport(path.join(dir, 'missing')), undefined)
+      const newest = findNewestProbeReport(dir)
+      assert.equal(path.basename(newest.found!.file), 'b-node.json')
+      assert.deepEqual(newest.skipped.map((s) => path.basename(s.file)), ['c-junk.json'])
+      assert.equal(path.basename(findNewestProbeReport(dir, {engine: 'native'}).found!.file), 'a-native.json')
+      assert.equal(findNewestProbeReport(dir, {engine: 'external'}).found, undefined)
+      assert.equal(findNewestProbeReport(path.join(dir, 'missing')).found, undefined)
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
