@@ -67,6 +67,18 @@ describe('--calibration FILE with a report that is not a measurement', () => {
   }
 })
 
+describe('--calibration FILE from another kernel', () => {
+  it('is used, since the user chose it, with a warning naming both kernels', async () => {
+    const file = writeReport(tmp, 'other-kernel.json', {...good(), host: {...good().host, kernel: '5.4.0-other'}}, 0)
+    const out = await run(['estimate', '--conns', '1M', '--calibration', file, '--json'])
+    assert.equal(out.exitCode, 0, out.stderr)
+    const envelope = JSON.parse(out.stdout)
+    assert.equal(envelope.result.kernel.source, 'probe report')
+    assert.equal(envelope.result.calibrationReport.chosen, '--calibration')
+    assert.ok(envelope.warnings.some((w: string) => w.includes(`measured on kernel 5.4.0-other, this host runs ${KERNEL}`)), envelope.warnings.join('\n'))
+  })
+})
+
 describe('the automatic lookup of saved reports', () => {
   it('skips invalid, foreign-kernel, other-owner and group-writable reports, names each, and uses the newest good one', async () => {
     const dir = path.join(tmp, 'probes')
