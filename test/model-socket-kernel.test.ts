@@ -3,7 +3,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {kernelVersion, kmallocSize, objcgVectorBytes} from '../src/core/kernel-caches.js'
-import {modelSocketKernel, walkerCostOf} from '../src/core/model-socket-kernel.js'
+import {floorsOf, modelSocketKernel} from '../src/core/model-socket-kernel.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 import {FIXTURES} from './helpers.js'
@@ -37,7 +37,10 @@ describe('the kernel cost of a socket, modelled from slabinfo and the kernel ver
     assert.ok(m.high > m.bytesPerSocket && m.bytesPerSocket > m.low)
     const walker = m.parts.find((p) => p.name === '/proc walker')!
     assert.equal(walker.caches.proc_inode_cache, footprint(host.memory.slab!.proc_inode_cache))
-    assert.deepEqual(walkerCostOf(m), {procInodeBytes: walker.caches.proc_inode_cache, bytesPerSocket: walker.bytes})
+    const floors = floorsOf(m)
+    assert.deepEqual(floors.walker, walker.caches)
+    assert.equal(floors.socket.TCP, footprint(host.memory.slab!.TCP))
+    assert.equal(floors.socket.lsm_file_cache, footprint(host.memory.slab!.lsm_file_cache))
   })
 
   it('charges each accounted slab a kmalloc vector of 8 B an object, rounded up to a kmalloc size', () => {

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {type SettingRow, settingRows} from '../core/estimate-settings.js'
-import {modelSocketKernel, walkerCostOf} from '../core/model-socket-kernel.js'
+import {floorsOf, modelSocketKernel} from '../core/model-socket-kernel.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
@@ -95,7 +95,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
     const choice = chooseCalibration({
       file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, kernel: host.sysctl['kernel.osrelease'], connsPerHost,
-      walker: walkerCostOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])),
+      floors: floorsOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])),
     })
     for (const note of choice.notes) this.note(note)
     const {calibration} = choice

@@ -1,5 +1,5 @@
 import {C1mError} from '../errors.js'
-import {completeWalker, type WalkerCompletion, type WalkerCost} from './complete-walker.js'
+import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from './guard-figures.js'
 import {connsPerProcess} from './plan-shards.js'
 import type {ProbeReport} from './probe-report.js'
@@ -53,21 +53,21 @@ export interface Calibration {
   clientBytesPerConn: number
   /** Whether the per-process base was spread over the connections (the report has its shard plan). */
   processBaseIncluded: boolean
-  /** The /proc walker's cost for the sockets it had not visited when the run sampled, added to the kernel figure. */
-  trend?: WalkerCompletion
+  /** What a short run measured below one object per socket (absorbed by free slab objects, or not yet walked), added. */
+  trend?: ShortRunCompletion
 }
 
 /**
  * The per-connection figures of a validated probe report, split into the model's terms;
- * process figures for `forConns` connections per side when given. With `walker` (this host's
- * cost of a walked descriptor), the part a /proc walker had not reached yet is added.
+ * process figures for `forConns` connections per side when given. With `floors` (this host's
+ * kernel model), caches that grew by less than one object per socket are raised to it.
  */
-export function calibrateFromReport(report: ProbeReport, file: string, forConns?: number, walker?: WalkerCost): Calibration {
+export function calibrateFromReport(report: ProbeReport, file: string, forConns?: number, floors?: CacheFloors): Calibration {
   const slab = report.fit.slabPerConn ?? {}
   const bindSeen = BIND_CACHES.some((name) => slab[name] !== undefined)
   const bind = BIND_CACHES.reduce((sum, name) => sum + Math.max(0, slab[name] ?? 0), 0)
   const conntrack = slab.nf_conntrack === undefined ? undefined : Math.max(0, slab.nf_conntrack)
-  const trend = walker ? completeWalker(report, walker) : undefined
+  const trend = floors ? completeShortRun(report, floors) : undefined
   const kernelPerConn = report.fit.kernel.bytesPerConn + (trend?.addedBytesPerConn ?? 0)
   const plan = planOf(report)
   const bytesPerSocket = (kernelPerConn - bind - (conntrack ?? 0)) / report.socketsPerConn

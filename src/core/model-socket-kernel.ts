@@ -97,8 +97,8 @@ export function modelSocketKernel(slab?: Record<string, SlabCache>, release?: st
   }
 }
 
-/** The model's cost of one descriptor a /proc walker visits, for completing a short probe's figure. */
-export function walkerCostOf(model: SocketKernelModel): {procInodeBytes: number; bytesPerSocket: number} {
-  const part = model.parts.find((p) => p.name === '/proc walker')
-  return {procInodeBytes: part?.caches.proc_inode_cache ?? 0, bytesPerSocket: part?.high === 0 ? 0 : (part?.bytes ?? 0)}
+/** One object per socket of each cache the model counts, and the walker's: the floors a short probe's growth is raised to. */
+export function floorsOf(model: SocketKernelModel): {socket: Record<string, number>; walker: Record<string, number>} {
+  const caches = (name: string) => model.parts.find((p) => p.name === name)?.caches ?? {}
+  return {socket: {...caches('socket'), ...caches('eventpoll'), ...caches('LSM blobs')}, walker: caches('/proc walker')}
 }

@@ -1,6 +1,6 @@
 import type {HostSnapshot} from '../host/read-host.js'
 import type {Calibration} from './calibration.js'
-import type {WalkerCompletion} from './complete-walker.js'
+import type {ShortRunCompletion} from './complete-short-run.js'
 import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
 import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
 import {
@@ -64,7 +64,7 @@ export interface EstimateResult {
   hosts: number
   connsPerHost: number
   /** model: the parts of a socket's kernel cost when no probe report calibrated it. */
-  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: WalkerCompletion}
+  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion}
   /** Total memory with the kernel model's low and high per-socket figures; absent when a probe report calibrated it. */
   range?: {low: number; high: number}
   runtime: ResolvedRuntime

@@ -1,5 +1,5 @@
 import {type Calibration, calibrateFromReport} from '../core/calibration.js'
-import type {WalkerCost} from '../core/complete-walker.js'
+import type {CacheFloors} from '../core/complete-short-run.js'
 import {fitProblems} from '../core/fit-quality.js'
 import type {ProbeReport} from '../core/probe-report.js'
 import {C1mError} from '../errors.js'
@@ -25,8 +25,8 @@ export interface CalibrationRequest {
   /** This host's kernel release. */
   kernel?: string
   connsPerHost: number
-  /** This host's cost of a descriptor a /proc walker visits (model-socket-kernel.ts walkerCostOf). */
-  walker?: WalkerCost
+  /** One object per socket of each cache, from this host's kernel model (model-socket-kernel.ts floorsOf). */
+  floors?: CacheFloors
   now?: number
 }
 
@@ -55,7 +55,7 @@ export function chooseCalibration(request: CalibrationRequest): CalibrationChoic
     }
     const ageSeconds = ageOf(report, undefined, now)
     return {
-      calibration: calibrateFromReport(report, request.file, request.connsPerHost, request.walker),
+      calibration: calibrateFromReport(report, request.file, request.connsPerHost, request.floors),
       used: {file: request.file, chosen: '--calibration', ageSeconds, age: formatAge(ageSeconds * 1000)},
       skipped: [],
       notes,
@@ -71,7 +71,7 @@ export function chooseCalibration(request: CalibrationRequest): CalibrationChoic
   const age = formatAge(ageSeconds * 1000)
   let calibration: Calibration
   try {
-    calibration = calibrateFromReport(report, file, request.connsPerHost, request.walker)
+    calibration = calibrateFromReport(report, file, request.connsPerHost, request.floors)
   } catch (error) {
     const skipped = [...lookup.skipped, {file, why: (error as Error).message}]
     return {skipped, notes: [...notes, `skipped probe report ${file}: ${(error as Error).message}`]}
