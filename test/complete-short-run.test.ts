@@ -26,8 +26,9 @@ function withGrowth(slabPerConn: Record<string, number>, named = ALL): ProbeRepo
 const FULL = {TCP: 5042, sock_inode_cache: 1724, dentry: 780, filp: 390, eventpoll_epi: 386, proc_inode_cache: 1424, lsm_inode_cache: 64}
 
 describe('a short probe: caches that grew by less than one object per socket', () => {
-  it('adds nothing to a run that grew every cache by its objects', () => {
+  it('adds nothing to a run that grew every cache by its objects, give or take the fit\'s noise', () => {
     assert.equal(completeShortRun(withGrowth(FULL), FLOORS), undefined)
+    assert.equal(completeShortRun(withGrowth({...FULL, TCP: 5036, proc_inode_cache: 1410}), FLOORS), undefined)
   })
 
   it('raises the walker caches a lagging walker left short, and says how far it had got', () => {

@@ -21,6 +21,8 @@ export interface ShortRunCompletion {
 
 /** A walker that created less than this share of a proc inode per socket is not taken to run. */
 export const WALKER_SEEN = 0.05
+/** A shortfall below this share of a cache's floor is the fit's noise, not a missing object. */
+export const NOISE = 0.02
 
 /**
  * A short probe measures less than a socket costs once connections are held for long: its few
@@ -43,7 +45,7 @@ export function completeShortRun(report: Pick<ProbeReport, 'fit' | 'socketsPerCo
     if (named[name] === undefined) continue // merged into another cache on this kernel: its growth shows under that name
     const floor = spc * ((floors.socket[name] ?? 0) + (walker ? (floors.walker[name] ?? 0) : 0))
     const short = floor - (grown[name] ?? 0)
-    if (short >= 1) added[name] = Math.round(short)
+    if (short >= Math.max(1, NOISE * floor)) added[name] = Math.round(short)
   }
   const total = Object.values(added).reduce((a, b) => a + b, 0)
   if (total === 0) return undefined
