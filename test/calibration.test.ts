@@ -63,6 +63,14 @@ describe('calibration from a probe report', () => {
     assert.equal(at.serverBytesPerConn, Math.round(1100 + (2_100_000 * 2) / 25_000))
   })
 
+  it('refuses a report whose kernel figure is negative once bind and conntrack entries are taken out, and takes a process fit just below zero as no growth', () => {
+    const report = readProbeReport(REPORT)
+    const odd = {...report, fit: {...report.fit, slabPerConn: {...report.fit.slabPerConn, nf_conntrack: 9000}}}
+    assert.throws(() => calibrateFromReport(odd, REPORT), (e: Error & {code?: string}) => e.code === 'E_BAD_REPORT' && /kernel bytes per socket -300 B/.test(e.message))
+    const noisy = {...report, fit: {...report.fit, server: {...report.fit.server, bytesPerConn: -0.7}}}
+    assert.equal(calibrateFromReport(noisy, REPORT).serverBytesPerConn, 0)
+  })
+
   it('the engine presets need a report of their engine', () => {
     const c = calibrateFromReport(readProbeReport(REPORT), REPORT)
     assert.equal(resolveRuntime({runtime: 'native', calibration: c}).serverBytesPerConn, 1100)
