@@ -3,7 +3,7 @@
 // then run the large probe on this machine and compare the kernel and process parts.
 //
 //   npm run build && node bench/estimate-accuracy.js [--cal-conns 50000] [--conns 1000000]
-//       [--engine native] [--settle 6s] [--cal FILE] [--measured FILE] [--keep DIR]
+//       [--engine native] [--settle 6s] [--attempts 4] [--cal FILE] [--measured FILE] [--keep DIR]
 //
 // --cal / --measured reuse probe reports already written instead of running the probes.
 // Before each probe the script waits (up to 3 minutes) until the slab total stops moving, so
@@ -13,7 +13,10 @@
 // sample in the small run as in the large one.
 // The probes run on loopback through `c1m probe`, which shards by the open-file limit and
 // closes every connection at the end; this script changes no setting itself.
-// Target (issue 5): within 5% for both parts.
+// It also estimates N with no probe report at all (the kernel model from this host's slabinfo)
+// and compares that too. Every c1m it runs has C1M_PROBE_DIR=off: its probes keep no copy in
+// ~/.local/state/c1m/probes, and the uncalibrated estimate finds none there.
+// Targets: calibrated within 3% (issue 9; 5% for the process part, issue 5), uncalibrated within 10%.
 
 import {spawnSync} from 'node:child_process'
 import process from 'node:process'
@@ -40,7 +43,7 @@ const dir = option('keep', mkdtempSync(path.join(os.tmpdir(), 'c1m-accuracy-')))
 function c1m(args, what) {
   process.stderr.write(`$ c1m ${args.join(' ')}\n`)
   const started = Date.now()
-  const run = spawnSync('node', [cli, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024})
+  const run = spawnSync('node', [cli, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, env: {...process.env, C1M_PROBE_DIR: 'off'}})
   if (run.status !== 0) {
     process.stderr.write(run.stdout)
     throw new Error(`${what} failed with exit ${run.status}`)
@@ -82,7 +85,10 @@ function interference(report) {
   return worst / Math.max(1, report.samples.at(-1).sockstat?.TCP?.inuse ?? 1)
 }
 
-/** Run a probe; repeat it (at most 3 times) while other work on the host disturbed it. */
+let repeats = 0
+const ATTEMPTS = Number(option('attempts', '4'))
+
+/** Run a probe; repeat it (--attempts, default 4, in all) while other work on the host disturbed it. */
 function probe(n, file) {
   const steps = n >= 500_000 ? 10 : 5
   for (let attempt = 1; ; attempt++) {
@@ -92,8 +98,14 @@ function probe(n, file) {
     const other = interference(report)
     const r2 = report.fit.kernel.r2
     process.stderr.write(`  other sockets moved by ${(other * 100).toFixed(1)}% of the probe's; kernel fit r2 ${r2.toFixed(4)}\n`)
-    if ((other <= 0.02 && r2 >= 0.98) || attempt === 3) return file
+    if (other <= 0.02 && r2 >= 0.98) return file
+    if (attempt === ATTEMPTS) {
+      // c1m estimate refuses a calibration whose fit is not a measurement; say so rather than compare nonsense
+      console.log(`the probe of ${n} connections was disturbed by other work ${ATTEMPTS} times in a row (last: other sockets moved by ${(other * 100).toFixed(1)}%, kernel fit r2 ${r2.toFixed(4)}); no figure from this run`)
+      process.exit(3)
+    }
     process.stderr.write('  disturbed by other work on the host: running it again\n')
+    repeats++
   }
 }
 
@@ -122,10 +134,12 @@ const calFile = option('cal') ?? probe(calConns, path.join(dir, `probe-${calConn
 const calMeasured = Math.max(...JSON.parse(readFileSync(calFile, 'utf8')).samples.map((s) => s.conns))
 const estimate = JSON.parse(c1m(['estimate', '--conns', String(conns), '--role', 'loopback', '--runtime', engine, '--calibration', calFile, '--json'], 'estimate')).result
 const KERNEL = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
-const est = {
-  kernelPerConn: estimate.memory.terms.filter((t) => KERNEL.has(t.name)).reduce((a, t) => a + t.perConn, 0),
-  processPerConn: estimate.memory.terms.find((t) => t.name === 'process').perConn,
-}
+const kernelOf = (e) => e.memory.terms.filter((t) => KERNEL.has(t.name)).reduce((a, t) => a + t.perConn, 0)
+const est = {kernelPerConn: kernelOf(estimate), processPerConn: estimate.memory.terms.find((t) => t.name === 'process').perConn}
+// No probe report: the kernel model from this host's slabinfo, with its low-high range.
+const bare = JSON.parse(c1m(['estimate', '--conns', String(conns), '--role', 'loopback', '--json'], 'uncalibrated estimate')).result
+const bind = bare.memory.terms.find((t) => t.name === 'bind entries').perConn
+const model = {kernelPerConn: kernelOf(bare), low: bare.kernel.model.low * 2 + bind, high: bare.kernel.model.high * 2 + bind}
 
 const measuredFile = option('measured') ?? probe(conns, path.join(dir, `probe-${conns}.json`))
 const big = JSON.parse(readFileSync(measuredFile, 'utf8'))
@@ -137,6 +151,7 @@ const gib = (b) => `${(b / 1024 ** 3).toFixed(2)} GiB`
 const rows = [
   ['part', `estimate (calibrated at ${calMeasured.toLocaleString('en-US')})`, `measured at ${m.conns.toLocaleString('en-US')}`, 'error'],
   ['kernel per connection', `${est.kernelPerConn.toFixed(0)} B`, `${m.kernelPerConn.toFixed(0)} B (fit ${m.kernelFit.bytesPerConn.toFixed(0)} B, r2 ${m.kernelFit.r2.toFixed(4)})`, pct(est.kernelPerConn, m.kernelPerConn)],
+  ['kernel, uncalibrated', `${model.kernelPerConn.toFixed(0)} B (range ${model.low}-${model.high} B)`, `${m.kernelPerConn.toFixed(0)} B`, pct(model.kernelPerConn, m.kernelPerConn)],
   ['process per connection', `${est.processPerConn.toFixed(0)} B`, `${m.processPerConn.toFixed(0)} B (RSS of all processes / N; fit growth ${m.processFit.toFixed(0)} B)`, pct(est.processPerConn, m.processPerConn)],
   ['kernel at N', gib(est.kernelPerConn * m.conns), gib(m.kernelPerConn * m.conns), pct(est.kernelPerConn, m.kernelPerConn)],
   ['process at N', gib(est.processPerConn * m.conns), gib(m.processPerConn * m.conns), pct(est.processPerConn, m.processPerConn)],
@@ -145,5 +160,9 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 console.log(`engine ${engine}, loopback, --settle ${settle}; calibration ${calFile} (kernel fit r2 ${estimate.kernel.detail.match(/r2 ([\d.]+)/)?.[1]}); measured ${measuredFile}`)
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
 console.log(`other sockets on the host moved by ${(disturbed.cal * 100).toFixed(1)}% (calibration) and ${(disturbed.big * 100).toFixed(1)}% (measured run) of the probe's own`)
-const worst = Math.max(Math.abs(est.kernelPerConn / m.kernelPerConn - 1), Math.abs(est.processPerConn / m.processPerConn - 1))
-console.log(`worst error ${(worst * 100).toFixed(2)}% (target 5%): ${worst <= 0.05 ? 'met' : 'missed'}`)
+console.log(`probes repeated because other work disturbed them: ${repeats}`)
+const kernelError = Math.abs(est.kernelPerConn / m.kernelPerConn - 1)
+const processError = Math.abs(est.processPerConn / m.processPerConn - 1)
+const modelError = Math.abs(model.kernelPerConn / m.kernelPerConn - 1)
+console.log(`calibrated kernel ${(kernelError * 100).toFixed(2)}% (target 3%): ${kernelError <= 0.03 ? 'met' : 'missed'}; process ${(processError * 100).toFixed(2)}% (target 5%): ${processError <= 0.05 ? 'met' : 'missed'}`)
+console.log(`uncalibrated kernel ${(modelError * 100).toFixed(2)}% (target 10%): ${modelError <= 0.1 ? 'met' : 'missed'}`)

@@ -71,3 +71,10 @@ export function formatCount(n: number): string {
   // A regex, not toLocaleString: ICU number formatting costs milliseconds per call at start-up.
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
+
+/** An age as people say it: "40 seconds old", "5 minutes old", "3 hours old", "3 days old". */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  const [value, unit] = seconds < 120 ? [seconds, 'second'] : seconds < 7200 ? [Math.floor(seconds / 60), 'minute'] : seconds < 172_800 ? [Math.floor(seconds / 3600), 'hour'] : [Math.floor(seconds / 86_400), 'day']
+  return `${value} ${unit}${value === 1 ? '' : 's'} old`
+}

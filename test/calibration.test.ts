@@ -8,7 +8,8 @@ import {fileURLToPath} from 'node:url'
 import {calibrateFromReport} from '../src/core/calibration.js'
 import {planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
-import {findNewestProbeReport, probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
+import {findNewestProbeReport} from '../src/host/find-probe-report.js'
+import {probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 
@@ -62,6 +63,14 @@ describe('calibration from a probe report', () => {
     assert.equal(at.serverBytesPerConn, Math.round(1100 + (2_100_000 * 2) / 25_000))
   })
 
+  it('refuses a report whose kernel figure is negative once bind and conntrack entries are taken out, and takes a process fit just below zero as no growth', () => {
+    const report = readProbeReport(REPORT)
+    const odd = {...report, fit: {...report.fit, slabPerConn: {...report.fit.slabPerConn, nf_conntrack: 9000}}}
+    assert.throws(() => calibrateFromReport(odd, REPORT), (e: Error & {code?: string}) => e.code === 'E_BAD_REPORT' && /kernel bytes per socket -300 B/.test(e.message))
+    const noisy = {...report, fit: {...report.fit, server: {...report.fit.server, bytesPerConn: -0.7}}}
+    assert.equal(calibrateFromReport(noisy, REPORT).serverBytesPerConn, 0)
+  })
+
   it('the engine presets need a report of their engine', () => {
     const c = calibrateFromReport(readProbeReport(REPORT), REPORT)
     assert.equal(resolveRuntime({runtime: 'native', calibration: c}).serverBytesPerConn, 1100)
@@ -81,10 +90,12 @@ describe('saved probe reports', () => {
       utimesSync(path.join(dir, 'a-native.json'), 1000, 1000)
       utimesSync(path.join(dir, 'b-node.json'), 2000, 2000)
       utimesSync(path.join(dir, 'c-junk.json'), 3000, 3000)
-      assert.equal(path.basename(findNewestProbeReport(dir)!.file), 'b-node.json')
-      assert.equal(path.basename(findNewestProbeReport(dir, 'native')!.file), 'a-native.json')
-      assert.equal(findNewestProbeReport(dir, 'external'), undefined)
-      assert.equal(findNewestProbeReport(path.join(dir, 'missing')), undefined)
+      const newest = findNewestProbeReport(dir)
+      assert.equal(path.basename(newest.found!.file), 'b-node.json')
+      assert.deepEqual(newest.skipped.map((s) => path.basename(s.file)), ['c-junk.json'])
+      assert.equal(path.basename(findNewestProbeReport(dir, {engine: 'native'}).found!.file), 'a-native.json')
+      assert.equal(findNewestProbeReport(dir, {engine: 'external'}).found, undefined)
+      assert.equal(findNewestProbeReport(path.join(dir, 'missing')).found, undefined)
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }

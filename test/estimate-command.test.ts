@@ -47,7 +47,8 @@ describe('c1m estimate', () => {
 
   it('prints a table, the verdict, the settings and a chart', async () => {
     const {stdout} = await estimate(['--conns', '250k', '--role', 'loopback', '--root', HOST, '--runtime', 'jvm-tls'])
-    assert.match(stdout, /^kernel sockets\s+7\.\d+ KiB/m)
+    assert.match(stdout, /^kernel sockets\s+9\.\d+ KiB/m)
+    assert.match(stdout, /^\s+\/proc walker\s+[\d,]+ B .*assumed/m)
     assert.match(stdout, /^process\s+40\.0 KiB/m) // 20 KiB for each side on loopback
     assert.match(stdout, /003_b085db01269d850e\.txt, "Limit Five: JVM Heap"/)
     assert.match(stdout, /^Fits: /m)
@@ -89,7 +90,10 @@ describe('c1m estimate', () => {
     probeDir = path.join(tmp, 'probes')
     try {
       mkdirSync(probeDir, {recursive: true})
-      writeFileSync(path.join(probeDir, 'old.json'), readFileSync(path.join(fixtures, 'probe-small.json')))
+      // measured on this host's kernel, or the lookup skips it
+      const report = JSON.parse(readFileSync(path.join(fixtures, 'probe-small.json'), 'utf8'))
+      report.host.kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
+      writeFileSync(path.join(probeDir, 'old.json'), JSON.stringify(report))
       writeFileSync(path.join(probeDir, 'junk.json'), '{"not": "a report"}')
       const {json} = await estimate(['--conns', '1000', '--json'])
       assert.equal(json.result.kernel.source, 'probe report')

@@ -3,12 +3,13 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {ramNeed} from '../src/core/checks/ram.js'
+import {modelSocketKernel} from '../src/core/model-socket-kernel.js'
 import {computeNeeds, ROLES} from '../src/core/needs.js'
 import {planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
-import {formatBytes} from '../src/units.js'
+import {formatBytes, formatCount as fmt} from '../src/units.js'
 import {FIXTURES, run} from './helpers.js'
 
 const fixture = (name: string) => path.join(FIXTURES, name)
@@ -37,5 +38,30 @@ describe("doctor's RAM check and estimate agree for the same N", () => {
     const e = JSON.parse(estimate.stdout).result
     assert.equal(ram.breaksAt, e.maxConnsPerHost)
     assert.ok(ram.needed.startsWith(`${formatBytes(e.memory.total)} (${formatBytes(e.memory.perConn)} per connection`), ram.needed)
+  })
+
+  it('on the kernel model: every fixture tree with a slabinfo gives the same per-socket figure and range to both', async () => {
+    for (const tree of ['estimate-host', 'host-2008', 'tuned-1m', 'stock-modern']) {
+      const host = await readHost(hostRoot(fixture(tree)))
+      assert.ok(host.memory.slab, `${tree} has /proc/slabinfo`)
+      const model = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])
+      const target = {conns: 1_000_000, role: 'loopback' as const}
+      const doctor = ramNeed({host, target, needs: computeNeeds(target)})
+      const estimate = planEstimate({...target, host, runtime: resolveRuntime({})})
+      assert.equal(estimate.kernel.bytesPerSocket, model.bytesPerSocket, tree)
+      assert.deepEqual(estimate.kernel.model, model, tree)
+      assert.equal(doctor.bytesPerSocket, model.bytesPerSocket, tree)
+      assert.match(doctor.costSource, new RegExp(`range ${fmt(model.low)} to ${fmt(model.high)} B`), tree)
+      assert.equal(doctor.estimate.terms.find((t) => t.name === 'kernel sockets')!.perConn, 2 * model.bytesPerSocket, tree)
+    }
+  })
+
+  it('the two commands print the same kernel figure from the model', async () => {
+    const args = ['--conns', '1M', '--root', fixture('tuned-1m'), '--json']
+    const [doctor, estimate] = await Promise.all([run(['doctor', ...args]), run(['estimate', ...args])])
+    const ram = JSON.parse(doctor.stdout).result.results.find((r: {id: string}) => r.id === 'ram.connections')
+    const e = JSON.parse(estimate.stdout).result
+    assert.ok(ram.needed.includes(`${fmt(e.kernel.bytesPerSocket)} B kernel per socket`), ram.needed)
+    assert.ok(ram.needed.includes(`range ${fmt(e.kernel.model.low)} to ${fmt(e.kernel.model.high)} B`), ram.needed)
   })
 })

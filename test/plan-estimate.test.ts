@@ -8,7 +8,7 @@ import {estimateMemory} from '../src/core/memory-model.js'
 import {computeNeeds, tcpMemPages} from '../src/core/needs.js'
 import {type EstimateRequest, planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
-import {socketCost} from '../src/core/socket-cost.js'
+import {modelSocketKernel} from '../src/core/model-socket-kernel.js'
 import {type HostSnapshot, readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
 
@@ -27,7 +27,8 @@ describe('planEstimate', () => {
   it('takes the kernel figure from the host slabinfo and the default runtime', () => {
     const r = plan({})
     assert.equal(r.kernel.source, 'slabinfo')
-    assert.equal(r.kernel.bytesPerSocket, socketCost(host.memory.slab).bytesPerSocket)
+    assert.equal(r.kernel.bytesPerSocket, modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease']).bytesPerSocket)
+    assert.ok(r.range!.low < r.memory.total && r.memory.total <= r.range!.high)
     assert.equal(r.runtime.name, 'libevent')
     assert.equal(r.memory.perConn, r.kernel.bytesPerSocket + 2048)
   })

@@ -1,15 +1,15 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {type Calibration, calibrateFromReport} from '../core/calibration.js'
 import {type SettingRow, settingRows} from '../core/estimate-settings.js'
+import {floorsOf, modelSocketKernel} from '../core/model-socket-kernel.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
+import {type CalibrationChoice, chooseCalibration} from '../host/choose-calibration.js'
 import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
-import {findNewestProbeReport, probeReportDir, readProbeReport} from '../host/probe-reports.js'
 import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
 import {sortOutFiles} from '../out-files.js'
@@ -17,7 +17,13 @@ import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
 import {parseSize} from '../units.js'
 
-export type EstimateOutput = EstimateResult & {settingRows: SettingRow[]; html?: string; json?: string}
+export type EstimateOutput = EstimateResult & {
+  calibrationReport: CalibrationChoice['used'] | null
+  skippedReports: CalibrationChoice['skipped']
+  settingRows: SettingRow[]
+  html?: string
+  json?: string
+}
 
 /** Below this, a probe's kernel fit was disturbed by other activity on the host. */
 export const MIN_KERNEL_R2 = 0.98
@@ -83,30 +89,27 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     const out = sortOutFiles(flags.out)
     for (const file of [out.json, out.html]) if (file) checkOutputFile(file, '--out')
 
-    let calibration: Calibration | undefined
-    if (flags.calibration) {
-      calibration = calibrateFromReport(readProbeReport(flags.calibration), flags.calibration, connsPerHost)
-    } else if (root.live) {
-      // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
-      const engine = findPreset(flags.runtime ?? '')?.engine
-      const newest = findNewestProbeReport(probeReportDir(), engine)
-      if (newest) calibration = calibrateFromReport(newest.report, newest.file, connsPerHost)
-    }
-    if (calibration && calibration.kernel.r2 < MIN_KERNEL_R2) {
-      this.note(`the probe's kernel fit in ${calibration.file} is poor (r2 ${calibration.kernel.r2.toFixed(3)}): other work moved the slab during the run; probe again on a quiet host, with a longer --settle`)
-    }
-    const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})
-
     const host = await readHost(root)
     for (const problem of host.memory.problems) this.note(`${problem}; using defaults for what it gives`)
     if (!host.memory.meminfo?.MemTotal && ramBytes === undefined) {
       throw usageError('could not read MemTotal from /proc/meminfo', 'pass --ram SIZE to plan for a host of that size')
     }
+    // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
+    const choice = chooseCalibration({
+      file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, kernel: host.sysctl['kernel.osrelease'], connsPerHost,
+      floors: floorsOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])),
+    })
+    for (const note of choice.notes) this.note(note)
+    const {calibration} = choice
+    if (calibration && calibration.kernel.r2 < MIN_KERNEL_R2) {
+      this.note(`the probe's kernel fit in ${calibration.file} is poor (r2 ${calibration.kernel.r2.toFixed(3)}): other work moved the slab during the run; probe again on a quiet host, with a longer --settle`)
+    }
+    const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})
     const result = planEstimate({
       conns, role, hosts, host, ramBytes, runtime, calibration, messageSize, active,
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
-    const output: EstimateOutput = {...result, settingRows: settingRows(result, host.sysctl)}
+    const output: EstimateOutput = {...result, calibrationReport: choice.used ?? null, skippedReports: choice.skipped, settingRows: settingRows(result, host.sysctl)}
     if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, host.sysctl, {version: this.config.version}), '--out')
     if (out.json) {
       output.json = out.json

@@ -1,3 +1,6 @@
+import {C1mError} from '../errors.js'
+import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
+import {badFigures} from './guard-figures.js'
 import {connsPerProcess} from './plan-shards.js'
 import type {ProbeReport} from './probe-report.js'
 
@@ -50,20 +53,29 @@ export interface Calibration {
   clientBytesPerConn: number
   /** Whether the per-process base was spread over the connections (the report has its shard plan). */
   processBaseIncluded: boolean
+  /** What a short run measured below one object per socket (absorbed by free slab objects, or not yet walked), added. */
+  trend?: ShortRunCompletion
 }
 
 /**
  * The per-connection figures of a validated probe report, split into the model's terms;
- * process figures for `forConns` connections per side when given.
+ * process figures for `forConns` connections per side when given. With `floors` (this host's
+ * kernel model), caches that grew by less than one object per socket are raised to it.
  */
-export function calibrateFromReport(report: ProbeReport, file: string, forConns?: number): Calibration {
+export function calibrateFromReport(report: ProbeReport, file: string, forConns?: number, floors?: CacheFloors): Calibration {
   const slab = report.fit.slabPerConn ?? {}
   const bindSeen = BIND_CACHES.some((name) => slab[name] !== undefined)
   const bind = BIND_CACHES.reduce((sum, name) => sum + Math.max(0, slab[name] ?? 0), 0)
   const conntrack = slab.nf_conntrack === undefined ? undefined : Math.max(0, slab.nf_conntrack)
-  const kernelPerConn = report.fit.kernel.bytesPerConn
+  const trend = floors ? completeShortRun(report, floors) : undefined
+  const kernelPerConn = report.fit.kernel.bytesPerConn + (trend?.addedBytesPerConn ?? 0)
   const plan = planOf(report)
   const bytesPerSocket = (kernelPerConn - bind - (conntrack ?? 0)) / report.socketsPerConn
+  // (a process fit a few bytes below zero is noise: sideBytesPerConn takes it as no growth)
+  const bad = badFigures({'kernel bytes per socket': bytesPerSocket})
+  if (bad.length > 0 || bytesPerSocket === 0) {
+    throw new C1mError('E_BAD_REPORT', `${file} cannot calibrate: it gives ${bad.length > 0 ? bad.join(', ') : 'a kernel cost of 0 B per socket'}`, 'run `c1m probe` again on a quiet host')
+  }
   return {
     file,
     engine: report.engine,
@@ -76,5 +88,6 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
     serverBytesPerConn: Math.round(sideBytesPerConn(report.fit.server, plan, forConns)),
     clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan, forConns)),
     processBaseIncluded: plan !== undefined,
+    ...(trend ? {trend} : {}),
   }
 }

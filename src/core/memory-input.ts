@@ -3,7 +3,8 @@ import type {HostSnapshot} from '../host/read-host.js'
 import {BIND_CACHES} from './calibration.js'
 import {DEFAULT_MARGIN, DEFAULT_PROCESS_BYTES, type MemoryInput} from './memory-model.js'
 import type {Target} from './needs.js'
-import {conntrackEntryBytes, slabFootprint, socketCost} from './socket-cost.js'
+import {modelSocketKernel} from './model-socket-kernel.js'
+import {conntrackEntryBytes, slabFootprint} from './socket-cost.js'
 import {parseSysctlInt} from './sysctl-value.js'
 
 /**
@@ -42,7 +43,7 @@ export function defaultMinFreeBytes(ramBytes: number): number {
 }
 
 export interface MemoryInputOptions {
-  /** Kernel bytes per socket; default from this host's slabinfo (or the built-in defaults). */
+  /** Kernel bytes per socket; default modelled from this host's slabinfo and kernel (model-socket-kernel.ts). */
   bytesPerSocket?: number
   bindBytesPerConn?: number
   /** Track connections in conntrack; default: whether this host does. */
@@ -71,7 +72,7 @@ export function memoryInputForHost(host: HostSnapshot, target: Target, options: 
   return {
     conns: target.conns,
     role: target.role,
-    bytesPerSocket: options.bytesPerSocket ?? socketCost(slab).bytesPerSocket,
+    bytesPerSocket: options.bytesPerSocket ?? modelSocketKernel(slab, host.sysctl['kernel.osrelease']).bytesPerSocket,
     bindBytesPerConn: options.bindBytesPerConn ?? bindEntryBytes(slab),
     conntrackEntryBytes: tracks ? conntrackEntryBytes(slab) : 0,
     bufferBytesPerConn: options.bufferBytesPerConn ?? 0,

@@ -1,3 +1,5 @@
+import {C1mError} from '../errors.js'
+import {refuseBadFigures} from './guard-figures.js'
 import {socketsPerConnection, type Role} from './needs.js'
 
 /**
@@ -54,8 +56,17 @@ export interface MemoryEstimate {
   total: number
 }
 
-/** Memory = base + N x (kernel sockets + bind entries + conntrack + buffers + process) + headroom. */
+/**
+ * Memory = base + N x (kernel sockets + bind entries + conntrack + buffers + process) + headroom.
+ * Refuses (C1mError) a negative or non-finite figure, or a socket that costs nothing.
+ */
 export function estimateMemory(input: MemoryInput): MemoryEstimate {
+  refuseBadFigures({
+    connections: input.conns, 'kernel bytes per socket': input.bytesPerSocket, 'bind entries': input.bindBytesPerConn ?? 0,
+    conntrack: input.conntrackEntryBytes, 'socket buffers': input.bufferBytesPerConn, process: input.processBytesPerConn,
+    'client process': input.clientProcessBytesPerConn ?? 0, base: input.baseBytes, 'min free': input.minFreeBytes, RAM: input.memTotalBytes,
+  }, 'the memory model')
+  if (input.bytesPerSocket === 0) throw new C1mError('E_RUNTIME', 'the memory model has a kernel cost of 0 B per socket', 'check the --calibration report')
   const spc = socketsPerConnection(input.role)
   // Only a socket that connect()s takes a local port of its own.
   const bind = input.role === 'server' ? 0 : (input.bindBytesPerConn ?? 0)
@@ -80,5 +91,6 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
 
 /** The most connections that fit in `bytes` with this per-connection and fixed cost. */
 export function connectionsThatFit(estimate: MemoryEstimate, bytes: number): number {
+  if (!(estimate.perConn > 0) || !Number.isFinite(bytes)) return 0
   return Math.max(0, Math.floor((bytes - estimate.fixed) / estimate.perConn))
 }

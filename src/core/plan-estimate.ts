@@ -1,5 +1,6 @@
 import type {HostSnapshot} from '../host/read-host.js'
 import type {Calibration} from './calibration.js'
+import type {ShortRunCompletion} from './complete-short-run.js'
 import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
 import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
 import {
@@ -7,7 +8,8 @@ import {
 } from './needs.js'
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
-import {PAGE_SIZE, socketCost} from './socket-cost.js'
+import {modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
+import {PAGE_SIZE} from './socket-cost.js'
 import {parseSysctlInts} from './sysctl-value.js'
 
 export interface EstimateRequest {
@@ -62,7 +64,10 @@ export interface EstimateResult {
   role: Role
   hosts: number
   connsPerHost: number
-  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string}
+  /** model: the parts of a socket's kernel cost when no probe report calibrated it. */
+  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion}
+  /** Total memory with the kernel model's low and high per-socket figures; absent when a probe report calibrated it. */
+  range?: {low: number; high: number}
   runtime: ResolvedRuntime
   conntrack: {counted: boolean; why: string}
   /** pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle) or unread. */
@@ -95,6 +100,11 @@ function finite(n: number | undefined): number | null {
   return n === undefined || !Number.isFinite(n) ? null : n
 }
 
+function calibrationDetail(c: Calibration): string {
+  const trend = c.trend ? `; ${c.trend.note}` : ''
+  return `${c.file} (${c.engine} engine, ${c.measuredConns.toLocaleString('en-US')} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
+}
+
 const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
 
 /** RAM, hosts, settings and a chart for N connections: the whole answer of `c1m estimate`. */
@@ -106,17 +116,17 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
   const active = request.active ?? 0
   const buffers = bufferBytesPerConn(messageSize, active)
 
-  const slabCost = socketCost(host.memory.slab)
-  const kernel = calibration
-    ? {source: 'probe report' as const, bytesPerSocket: calibration.bytesPerSocket, detail: `${calibration.file} (${calibration.engine} engine, ${calibration.measuredConns.toLocaleString('en-US')} connections, kernel fit r2 ${calibration.kernel.r2.toFixed(3)})`}
-    : {source: slabCost.source, bytesPerSocket: slabCost.bytesPerSocket, detail: Object.entries(slabCost.caches).map(([k, v]) => `${k} ${v}`).join(' + ') + ' B'}
+  const model = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])
+  const kernel: EstimateResult['kernel'] = calibration
+    ? {source: 'probe report' as const, bytesPerSocket: calibration.bytesPerSocket, detail: calibrationDetail(calibration), ...(calibration.trend ? {trend: calibration.trend} : {})}
+    : {source: model.source, bytesPerSocket: model.bytesPerSocket, detail: model.parts.map((p) => `${p.name} ${p.bytes}${p.assumed ? ' (assumed)' : ''}`).join(' + ') + ' B', model}
   const tracking = hostTracksConnections(host)
   const counted = request.conntrack ?? tracking.tracks
   const conntrackWhy = request.conntrack === undefined ? tracking.why : `--conntrack ${request.conntrack ? 'on' : 'off'}`
   const ramBytes = request.ramBytes ?? host.memory.meminfo?.MemTotal ?? 0
 
-  const inputFor = (n: number) => memoryInputForHost(host, {conns: n, role}, {
-    bytesPerSocket: kernel.bytesPerSocket,
+  const inputFor = (n: number, bytesPerSocket = kernel.bytesPerSocket) => memoryInputForHost(host, {conns: n, role}, {
+    bytesPerSocket,
     // A probe's kernel figure already holds the bind entries it grew; count them apart only when visible.
     bindBytesPerConn: calibration ? (calibration.bindBytesPerConn ?? 0) : undefined,
     conntrack: counted,
@@ -126,6 +136,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     memTotalBytes: request.ramBytes,
   })
   const memory = estimateMemory(inputFor(connsPerHost))
+  const range = calibration ? undefined : {low: estimateMemory(inputFor(connsPerHost, model.low)).total, high: estimateMemory(inputFor(connsPerHost, model.high)).total}
   const maxConnsPerHost = connectionsThatFit(memory, ramBytes)
   const hostsNeeded = maxConnsPerHost > 0 ? Math.ceil(conns / maxConnsPerHost) : null
 
@@ -171,6 +182,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     conntrack: {counted, why: conntrackWhy},
     buffers: {messageSize, active, bytesPerConn: buffers, pressureAt: finite(reach?.pressureAt), maxAt: finite(reach?.maxAt)},
     memory,
+    ...(range ? {range} : {}),
     ram: {bytes: ramBytes, source: request.ramBytes === undefined ? 'this host' : '--ram'},
     fits: memory.total <= ramBytes,
     maxConnsPerHost,

@@ -1,4 +1,4 @@
-import {mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -28,7 +28,11 @@ export function readProbeReport(file: string): ProbeReport {
     const why = read.reason.slice(read.reason.lastIndexOf(': ') + 2)
     throw usageError(`--calibration ${file}: ${why === 'not present' ? 'no such file' : why}`, 'pass a JSON report written by `c1m probe --out FILE`')
   }
-  const text = read.text
+  return parseProbeReport(read.text, file)
+}
+
+/** Parse and validate the text of a probe report; not JSON or not the schema is E_BAD_REPORT (exit 2). */
+export function parseProbeReport(text: string, file: string): ProbeReport {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -36,31 +40,6 @@ export function readProbeReport(file: string): ProbeReport {
     throw new C1mError('E_BAD_REPORT', `${file} is not a c1m probe report: not JSON`, 'pass a JSON report written by `c1m probe --out FILE`')
   }
   return validateProbeReport(value, file)
-}
-
-/** The newest valid probe report in `dir` (by modification time), of `engine` if given; undefined when there is none. */
-export function findNewestProbeReport(dir: string | undefined, engine?: ProbeReport['engine']): {file: string; report: ProbeReport} | undefined {
-  if (dir === undefined) return undefined
-  let names: string[]
-  try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.json'))
-  } catch {
-    return undefined
-  }
-  const files = names
-    .map((name) => path.join(dir, name))
-    .map((file) => ({file, mtime: statSync(file).mtimeMs}))
-    .sort((a, b) => b.mtime - a.mtime)
-  for (const {file} of files) {
-    let report: ProbeReport
-    try {
-      report = readProbeReport(file)
-    } catch {
-      continue // not a probe report: look at the next one
-    }
-    if (engine === undefined || report.engine === engine) return {file, report}
-  }
-  return undefined
 }
 
 /** Keep a copy of a finished probe's report in `dir` for `c1m estimate` to find; returns its path. */

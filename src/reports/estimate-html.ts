@@ -1,4 +1,5 @@
 import {settingRows} from '../core/estimate-settings.js'
+import {refuseBadEstimate} from '../core/guard-estimate.js'
 import type {ChartPoint, EstimateResult} from '../core/plan-estimate.js'
 import {formatBytes, formatCount} from '../units.js'
 import {renderPanel} from './chart/panel.js'
@@ -47,8 +48,17 @@ export function renderMemorySvg(result: EstimateResult): string {
   })
 }
 
+/** The kernel model's parts as a nested list, assumptions named; empty when a probe report calibrated the figure. */
+function kernelParts(r: EstimateResult): string {
+  const m = r.kernel.model
+  if (!m) return ''
+  const items = m.parts.map((p) => `<li>${esc(p.name)}: ${esc(formatCount(p.bytes))} B (${esc(formatCount(p.low))} to ${esc(formatCount(p.high))} B)${p.assumed ? `, assumed: ${esc(p.assumed)}` : ''}</li>`)
+  return `, range ${esc(formatBytes(m.low))} to ${esc(formatBytes(m.high))}<ul class="kernel-parts">${items.join('')}</ul>`
+}
+
 /** A self-contained HTML report of an estimate: no scripts, styles or images from elsewhere. */
 export function renderEstimateHtml(result: EstimateResult, sysctl: Record<string, string> = {}, options: EstimateHtmlOptions = {}): string {
+  refuseBadEstimate(result)
   const r = result
   const terms = r.memory.terms
     .map((t) => `<tr><td>${esc(t.name)}</td><td class="n">${t.perConn > 0 || t.total === 0 ? esc(formatBytes(t.perConn)) : '-'}</td><td class="n">${esc(formatBytes(t.total))}</td></tr>`)
@@ -76,9 +86,9 @@ ${header}
 <p class="fit">${esc(verdict)}</p>
 ${renderMemorySvg(r)}
 <h2>Breakdown at ${esc(formatCount(r.connsPerHost))} connections</h2>
-<table><tr><th></th><th class="n">per connection</th><th class="n">total</th></tr>${terms}<tr class="total"><td>total</td><td class="n">${esc(formatBytes(r.memory.perConn))}</td><td class="n">${esc(formatBytes(r.memory.total))}</td></tr></table>
+<table><tr><th></th><th class="n">per connection</th><th class="n">total</th></tr>${terms}<tr class="total"><td>total</td><td class="n">${esc(formatBytes(r.memory.perConn))}</td><td class="n">${esc(formatBytes(r.memory.total))}</td></tr></table>${r.range ? `<p>Range ${esc(formatBytes(r.range.low))} to ${esc(formatBytes(r.range.high))} with the kernel model's low and high.</p>` : ''}
 <h2>Sources</h2>
-<ul><li>Kernel per socket: ${esc(formatBytes(r.kernel.bytesPerSocket))} from ${esc(r.kernel.source)} (${esc(r.kernel.detail)})</li>
+<ul><li>Kernel per socket: ${esc(formatBytes(r.kernel.bytesPerSocket))} from ${esc(r.kernel.source)} (${esc(r.kernel.detail)})${kernelParts(r)}</li>
 <li>Process: ${esc(r.runtime.name)}, ${esc(formatBytes(r.runtime.serverBytesPerConn))} per connection: ${esc(r.runtime.from)}${source}</li>
 <li>Conntrack: ${r.conntrack.counted ? 'counted' : 'not counted'} (${esc(r.conntrack.why)})</li></ul>
 <h2>Settings</h2>

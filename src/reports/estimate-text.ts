@@ -1,4 +1,5 @@
 import {settingRows} from '../core/estimate-settings.js'
+import {refuseBadEstimate} from '../core/guard-estimate.js'
 import type {EstimateResult} from '../core/plan-estimate.js'
 import {formatBytes, formatCount} from '../units.js'
 import {renderTextChart} from './text-chart.js'
@@ -8,8 +9,23 @@ function columns(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd())
 }
 
+/** The kernel model's parts, one line each, under the kernel line: what each counts and what is assumed. */
+export function kernelModelLines(r: EstimateResult): string[] {
+  const m = r.kernel.model
+  if (!m) return []
+  const rows = m.parts.map((p) => {
+    const caches = Object.entries(p.caches).map(([k, v]) => `${k} ${v}${m.defaulted.includes(k) ? ' (6.18 default)' : ''}`).join(' + ')
+    const range = p.low === p.high ? '' : ` (${formatCount(p.low)} to ${formatCount(p.high)} B)`
+    return [p.name, `${formatCount(p.bytes)} B`, `${caches}${range}${p.assumed ? `; assumed: ${p.assumed}` : ''}`]
+  })
+  const lines = columns(rows).map((l) => `                       ${l}`)
+  lines.push(`                       slab packing slack, included above: ${formatCount(m.slackBytes)} B (slab bytes / objects per slab, less the object size)`)
+  return lines
+}
+
 /** The human output of `c1m estimate`: breakdown, sources, fit, settings and a chart. */
 export function renderEstimateText(result: EstimateResult, sysctl: Record<string, string> = {}): string {
+  refuseBadEstimate(result)
   const r = result
   const out: string[] = []
   const where = r.ram.source === 'this host' ? `this host (${formatBytes(r.ram.bytes)} RAM)` : `a host of ${formatBytes(r.ram.bytes)} RAM`
@@ -20,10 +36,17 @@ export function renderEstimateText(result: EstimateResult, sysctl: Record<string
   for (const t of r.memory.terms) rows.push([t.name, t.perConn > 0 || t.total === 0 ? formatBytes(t.perConn) : '-', formatBytes(t.total)])
   rows.push(['total', formatBytes(r.memory.perConn), formatBytes(r.memory.total)])
   const table = columns(rows)
-  out.push(...table.slice(0, -1), '-'.repeat(Math.max(...table.map((l) => l.length))), table.at(-1)!, '')
+  out.push(...table.slice(0, -1), '-'.repeat(Math.max(...table.map((l) => l.length))), table.at(-1)!)
+  if (r.range) out.push(`range              ${formatBytes(r.range.low)} to ${formatBytes(r.range.high)} with the kernel model's low and high`)
+  out.push('')
 
   out.push('Where the figures come from')
-  out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} from ${r.kernel.source}: ${r.kernel.detail}`)
+  if (r.kernel.model) {
+    out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} (range ${formatBytes(r.kernel.model.low)} to ${formatBytes(r.kernel.model.high)}), modelled from ${r.kernel.source === 'slabinfo' ? "this host's slabinfo" : 'Linux 6.18 defaults'} and kernel version:`)
+    out.push(...kernelModelLines(r))
+  } else {
+    out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} from ${r.kernel.source}: ${r.kernel.detail}`)
+  }
   out.push(`  process            ${r.runtime.name}, ${formatBytes(r.runtime.serverBytesPerConn)} per connection${r.role === 'loopback' ? ` (client side ${formatBytes(r.runtime.clientBytesPerConn)})` : ''}: ${r.runtime.from}`)
   if (r.runtime.source) out.push(`                     ${r.runtime.source.figure}; ${r.runtime.source.derivation}`)
   out.push(`  conntrack          ${r.conntrack.counted ? 'counted' : 'not counted'}: ${r.conntrack.why}`)

@@ -2,16 +2,17 @@ import {formatBytes} from '../../units.js'
 import {type Check, type CheckContext, fmt, Skip} from '../check.js'
 import {memoryInputForHost} from '../memory-input.js'
 import {connectionsThatFit, DEFAULT_PROCESS_BYTES, estimateMemory, type MemoryEstimate} from '../memory-model.js'
-import {socketCost} from '../socket-cost.js'
+import {modelSocketKernel} from '../model-socket-kernel.js'
 
 /** The RAM N idle connections need on this host: the same model `c1m estimate` uses. */
 export function ramNeed(ctx: CheckContext): {estimate: MemoryEstimate; costSource: string; bytesPerSocket: number} {
   const mem = ctx.host.memory.meminfo
   if (!mem?.MemTotal || mem.MemAvailable === undefined) throw new Skip('/proc/meminfo was not read')
-  const cost = socketCost(ctx.host.memory.slab)
+  const cost = modelSocketKernel(ctx.host.memory.slab, ctx.host.sysctl['kernel.osrelease'])
   // The same input `c1m estimate` builds with its defaults (no probe report, idle, libevent-sized process).
   const estimate = estimateMemory(memoryInputForHost(ctx.host, ctx.target, {processBytesPerConn: DEFAULT_PROCESS_BYTES}))
-  const costSource = cost.source === 'slabinfo' ? "this host's /proc/slabinfo" : 'defaults measured on Linux 6.18 (slabinfo not readable)'
+  const from = cost.source === 'slabinfo' ? "this host's /proc/slabinfo" : 'defaults measured on Linux 6.18 (slabinfo not readable)'
+  const costSource = `${from}, a /proc walker and memcg vectors assumed (range ${fmt(cost.low)} to ${fmt(cost.high)} B)`
   return {estimate, costSource, bytesPerSocket: cost.bytesPerSocket}
 }
 

@@ -1,0 +1,81 @@
+import {type Calibration, calibrateFromReport} from '../core/calibration.js'
+import type {CacheFloors} from '../core/complete-short-run.js'
+import {fitProblems} from '../core/fit-quality.js'
+import type {ProbeReport} from '../core/probe-report.js'
+import {C1mError} from '../errors.js'
+import {formatAge} from '../units.js'
+import {findNewestProbeReport, type SkippedReport} from './find-probe-report.js'
+import {probeReportDir, readProbeReport} from './probe-reports.js'
+
+export interface CalibrationChoice {
+  calibration?: Calibration
+  /** Which report, how it was chosen and how old it is; undefined without one. */
+  used?: {file: string; chosen: '--calibration' | 'newest saved report'; ageSeconds: number; age: string}
+  skipped: SkippedReport[]
+  /** Warnings to show: the report used and its age, each report skipped and why, a kernel mismatch. */
+  notes: string[]
+}
+
+export interface CalibrationRequest {
+  /** --calibration FILE, when given. */
+  file?: string
+  /** Look for a saved report (the live host, not a --root tree). */
+  lookup: boolean
+  engine?: ProbeReport['engine']
+  /** This host's kernel release. */
+  kernel?: string
+  connsPerHost: number
+  /** One object per socket of each cache, from this host's kernel model (model-socket-kernel.ts floorsOf). */
+  floors?: CacheFloors
+  now?: number
+}
+
+function ageOf(report: ProbeReport, mtimeMs: number | undefined, now: number): number {
+  const generated = Date.parse(report.generatedAt)
+  const at = Number.isFinite(generated) ? generated : (mtimeMs ?? now)
+  return Math.max(0, (now - at) / 1000)
+}
+
+/**
+ * The probe report that calibrates an estimate. --calibration FILE must be a measurement
+ * (core/fit-quality.ts), else E_BAD_REPORT with the reasons; the automatic lookup skips what
+ * cannot be trusted or used and says so.
+ */
+export function chooseCalibration(request: CalibrationRequest): CalibrationChoice {
+  const now = request.now ?? Date.now()
+  if (request.file !== undefined) {
+    const report = readProbeReport(request.file)
+    const problems = fitProblems(report)
+    if (problems.length > 0) {
+      throw new C1mError('E_BAD_REPORT', `${request.file} cannot calibrate an estimate: ${problems.join('; ')}`, 'run `c1m probe` again on a quiet host and pass its report')
+    }
+    const notes: string[] = []
+    if (request.kernel !== undefined && report.host?.kernel !== request.kernel) {
+      notes.push(`${request.file} was measured on kernel ${report.host?.kernel ?? 'unknown'}, this host runs ${request.kernel}; its figures may not hold here`)
+    }
+    const ageSeconds = ageOf(report, undefined, now)
+    return {
+      calibration: calibrateFromReport(report, request.file, request.connsPerHost, request.floors),
+      used: {file: request.file, chosen: '--calibration', ageSeconds, age: formatAge(ageSeconds * 1000)},
+      skipped: [],
+      notes,
+    }
+  }
+  if (!request.lookup) return {skipped: [], notes: []}
+  const dir = probeReportDir()
+  const lookup = findNewestProbeReport(dir, {engine: request.engine, kernel: request.kernel})
+  const notes = lookup.skipped.map((s) => `skipped probe report ${s.file}: ${s.why}`)
+  if (!lookup.found) return {skipped: lookup.skipped, notes}
+  const {file, report, mtimeMs} = lookup.found
+  const ageSeconds = ageOf(report, mtimeMs, now)
+  const age = formatAge(ageSeconds * 1000)
+  let calibration: Calibration
+  try {
+    calibration = calibrateFromReport(report, file, request.connsPerHost, request.floors)
+  } catch (error) {
+    const skipped = [...lookup.skipped, {file, why: (error as Error).message}]
+    return {skipped, notes: [...notes, `skipped probe report ${file}: ${(error as Error).message}`]}
+  }
+  notes.push(`calibrated by ${file}, ${age} (the newest usable report in ${dir}; pass --calibration FILE to choose one)`)
+  return {calibration, used: {file, chosen: 'newest saved report', ageSeconds, age}, skipped: lookup.skipped, notes}
+}
