@@ -97,8 +97,8 @@ describe('what a killed apply leaves is cleaned up', () => {
       try {
         const before = treeSnapshot(sb)
         const child = spawn(process.execPath, [BIN, 'apply', '-p', 'million', '--root', sb, '--yes'], {stdio: 'ignore'})
-        // node and oclif start in about 400-600 ms here; apply itself takes tens of ms
-        await new Promise((resolve) => setTimeout(resolve, 350 + Math.random() * 400))
+        // node and oclif start in about 0.5-1 s here; the apply itself takes tens of ms
+        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 900))
         child.kill('SIGKILL')
         await new Promise((resolve) => child.once('exit', resolve))
         const reverted = await run(['revert', '--root', sb])
