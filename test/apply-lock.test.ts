@@ -40,6 +40,7 @@ describe('apply and revert hold an exclusive lock on the target', () => {
     const sb = makeSandbox()
     // flock --no-fork: the holding process is `sleep` itself, which we kill by PID
     const holder = spawn('flock', ['--no-fork', '--exclusive', sb, 'sleep', '30'], {stdio: 'ignore'})
+    const exited = new Promise((resolve) => holder.once('exit', resolve))
     try {
       await sleep(300)
       mkdirSync(path.join(sb, 'var/lib/c1m'), {recursive: true})
@@ -52,7 +53,7 @@ describe('apply and revert hold an exclusive lock on the target', () => {
       }
       assert.deepEqual(treeSnapshot(sb), before)
       holder.kill('SIGKILL')
-      await new Promise((resolve) => holder.once('exit', resolve))
+      await exited
       const out = await run(['apply', '-p', 'million', '--root', sb, '--yes'])
       assert.equal(out.exit, 0, out.stderr)
       assert.equal((await run(['revert', '--root', sb])).exit, 0)

@@ -56,6 +56,21 @@ describe('revert checks the whole record before undoing anything', () => {
     })
   }
 
+  it('a record others may write is not trusted', async () => {
+    const sb = makeSandbox()
+    try {
+      assert.equal((await run(['apply', '-p', 'million', '--root', sb, '--yes'])).exit, 0)
+      chmodSync(path.join(sb, 'var/lib/c1m/state.json'), 0o666)
+      const out = await run(['revert', '--root', sb])
+      assert.equal(out.exit, 6, out.stderr)
+      assert.match(out.stderr, /others may write it \(mode 666\)/)
+      chmodSync(path.join(sb, 'var/lib/c1m/state.json'), 0o600)
+      assert.equal((await run(['revert', '--root', sb])).exit, 0)
+    } finally {
+      removeSandbox(sb)
+    }
+  })
+
   it('a state.json that is a directory is one line with exit 6', async () => {
     const sb = makeSandbox()
     try {
@@ -97,10 +112,11 @@ describe('what a killed apply leaves is cleaned up', () => {
       try {
         const before = treeSnapshot(sb)
         const child = spawn(process.execPath, [BIN, 'apply', '-p', 'million', '--root', sb, '--yes'], {stdio: 'ignore'})
+        const exited = new Promise((resolve) => child.once('exit', resolve))
         // node and oclif start in about 0.5-1 s here; the apply itself takes tens of ms
         await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 900))
         child.kill('SIGKILL')
-        await new Promise((resolve) => child.once('exit', resolve))
+        await exited
         const reverted = await run(['revert', '--root', sb])
         assert.ok([0, 8].includes(reverted.exit), reverted.stderr)
         assert.deepEqual(treeSnapshot(sb), before, `run ${i}`)
