@@ -16,6 +16,8 @@ export const EXIT_CODES = {
   E_APPLY_FAILED: 7,
   E_NOTHING_TO_REVERT: 8,
   E_PREFLIGHT: 9,
+  /** Another apply or revert holds the target's lock (also 9: refused before starting). */
+  E_LOCKED: 9,
   E_PROBE_FAILED: 10,
   E_NO_COMPILER: 11,
   E_UNSAFE_PATH: 12,

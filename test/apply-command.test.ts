@@ -50,7 +50,7 @@ describe('c1m apply / revert into a sandbox root', () => {
   it('million writes the systemd drop-in where systemd runs, and revert removes it with the directory it made', withSandbox({}, async (dir) => {
     const before = treeSnapshot(dir)
     assert.equal((await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes'])).exit, 0)
-    assert.match(readSandbox(dir, 'etc/systemd/system.conf.d/90-c1m.conf'), /^\[Manager\]\nDefaultLimitNOFILE=501024$/m)
+    assert.match(readSandbox(dir, 'etc/systemd/system.conf.d/90-c1m.conf'), /^\[Manager\]\nDefaultLimitNOFILE=501024:524288$/m)
     assert.match(readSandbox(dir, 'etc/security/limits.d/90-c1m.conf'), /^root soft nofile 501024$/m)
     assert.equal((await run(['revert', '--root', dir])).exit, 0)
     assert.deepEqual(treeSnapshot(dir), before)

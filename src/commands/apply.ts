@@ -7,12 +7,14 @@ import type {Role} from '../core/needs.js'
 import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {C1mError, usageError} from '../errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import {isIfaceName, isNetnsName} from '../core/host-names.js'
 import {readState, statePath} from '../host/apply-state.js'
 import {runApply} from '../host/apply-transaction.js'
-import {requireNetns} from '../host/netns.js'
+import {netnsIdentity, requireNetns} from '../host/netns.js'
 import {planProfile} from '../host/plan-profile.js'
 import {sysctlWritable} from '../host/proc-writable.js'
 import {hostRoot} from '../host/root.js'
+import {takeTarget} from '../host/take-target.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
 
 export interface ApplyResult {
@@ -32,7 +34,7 @@ export interface ApplyResult {
 export default class Apply extends C1mCommand {
   static override description = `Apply a tuning profile: plan first, then live (/proc/sys) and persistent (sysctl.d, limits.d, systemd), with a way back.
 
-The plan shows every value: the current one, the wanted one, and the action - raise, keep (already higher: apply only raises), set (a setting, not a capacity), lower (only with --allow-lower) or skip (a key this kernel no longer has, an old name, a tcp_mem typed in bytes, a key outside --netns) - and why. Every change is recorded in /var/lib/c1m/state.json; if a step fails, what was changed is rolled back. \`c1m revert\` undoes the last apply.`
+The plan shows every value: the current one, the wanted one, and the action - raise, keep (already higher: apply only raises), set (a setting, not a capacity), lower (only with --allow-lower) or skip (a key this kernel no longer has, an old name, a tcp_mem typed in bytes, a key outside --netns) - and why. Every change is recorded in /var/lib/c1m/state.json; if a step fails, what was changed is rolled back. One apply or revert runs on a target at a time (exit 9 names the one running). \`c1m revert\` undoes the last apply.`
 
   static override examples = [
     {description: 'See what the million profile would change for 1M server connections', command: '<%= config.bin %> apply --profile million --dry-run'},
@@ -61,6 +63,10 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const conns = flags.conns
     const role: Role = flags.role
     if (Boolean(flags.iface) !== Boolean(flags.addresses)) throw usageError('--iface and --addresses go together', 'pass both, or neither')
+    if (flags.netns !== undefined && !isNetnsName(flags.netns)) {
+      throw usageError(`--netns ${JSON.stringify(flags.netns)} is not a namespace name`, 'pass the name of a namespace from `ip netns list` (letters, digits, _ . -)')
+    }
+    if (flags.iface !== undefined && !isIfaceName(flags.iface)) throw usageError(`--iface ${JSON.stringify(flags.iface)} is not an interface name`, 'list the interfaces with `ip link`')
     if (flags.netns && flags['persist-only']) throw usageError('--persist-only writes files and --netns writes none', 'use one or the other')
     const root = hostRoot(flags.root)
     const isRoot = process.getuid?.() === 0
@@ -99,32 +105,41 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     if ((root.live || flags.netns) && !isRoot) {
       throw new C1mError('E_NOT_ROOT', `apply changes ${where} and needs root; nothing was changed`, 'run it with sudo, or use --dry-run to see the plan')
     }
-    const earlier = readState(root)
-    if (earlier) {
-      throw new C1mError('E_PREFLIGHT', `an earlier apply of ${earlier.profile} (${earlier.startedAt}) is recorded in ${statePath(root)}`, 'run `c1m revert` first')
-    }
-    const liveKey = changing.find((r) => r.kind === 'sysctl')?.key
-    if (liveKey && !flags['persist-only'] && !flags.netns) {
-      const writable = sysctlWritable(root, liveKey)
-      if (!writable.ok) {
-        throw new C1mError(
-          'E_READ_ONLY_PROC',
-          `${root.live ? '' : root.dir}/proc/sys is not writable here (${writable.code}${writable.code === 'EROFS' ? ': mounted read-only, as in most containers' : ''}); nothing was changed`,
-          'set them on the container host (docker run --sysctl, or the host itself), or pass --persist-only to write the files only',
-        )
+    const liveKeys = flags['persist-only'] || flags.netns ? [] : changing.filter((r) => r.kind === 'sysctl').map((r) => r.key)
+    const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line))
+    let state
+    try {
+      const earlier = readState(root)
+      if (earlier) {
+        throw new C1mError('E_PREFLIGHT', `an earlier apply of ${earlier.profile} (${earlier.startedAt}) is recorded in ${statePath(root)}`, 'run `c1m revert` first')
       }
+      if (liveKeys.length > 0) {
+        const writable = sysctlWritable(root, liveKeys[0])
+        if (!writable.ok) {
+          throw new C1mError(
+            'E_READ_ONLY_PROC',
+            `${root.live ? '' : root.dir}/proc/sys is not writable here (${writable.code}${writable.code === 'EROFS' ? ': mounted read-only, as in most containers' : ''}); nothing was changed`,
+            'set them on the container host (docker run --sysctl, or the host itself), or pass --persist-only to write the files only',
+          )
+        }
+      }
+      if (!flags.yes) await this.confirm(changing.length, where)
+      const netnsId = flags.netns ? netnsIdentity(flags.netns) : undefined
+      if (flags.netns && !netnsId) throw usageError(`network namespace ${flags.netns} went away before apply began; nothing was changed`, `create it with \`ip netns add ${flags.netns}\``)
+      state = await runApply(root, rows, {
+        profile: profile.name,
+        conns,
+        role,
+        netns: flags.netns,
+        netnsId,
+        persistOnly: flags['persist-only'],
+        iface: flags.iface,
+        progress: (line) => this.logToStderr(line),
+        recorded: () => lock.announce(),
+      })
+    } finally {
+      lock.release()
     }
-    if (!flags.yes) await this.confirm(changing.length, where)
-
-    const state = await runApply(root, rows, {
-      profile: profile.name,
-      conns,
-      role,
-      netns: flags.netns,
-      persistOnly: flags['persist-only'],
-      iface: flags.iface,
-      progress: (line) => this.logToStderr(line),
-    })
     result.applied = true
     result.changes = state.changes.filter((c) => c.kind !== 'dir').length
     result.stateFile = statePath(root)

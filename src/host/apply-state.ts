@@ -1,53 +1,67 @@
-import {readFileSync} from 'node:fs'
+import {renameSync, statSync} from 'node:fs'
+import path from 'node:path'
 
-import type {Role} from '../core/needs.js'
+import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/apply-state.js'
+import {parseApplyState} from '../core/parse-apply-state.js'
 import {C1mError} from '../errors.js'
-import {hostPath, type HostRoot} from './root.js'
-import {writeFileAtomic} from './write-files.js'
+import {type HostRoot} from './root.js'
+import {makeDirsInRoot, missingDirsInRoot, resolveInRoot} from './safe-path.js'
+import {readFileOrNull, tempName, writeFileAtomic} from './write-files.js'
 
-export const STATE_FILE = '/var/lib/c1m/state.json'
-
-/** One change apply made, with what it replaced. Undone in reverse order. */
-export type Change =
-  | {kind: 'dir'; path: string}
-  | {kind: 'sysctl'; key: string; before: string; after: string; netns?: string}
-  | {kind: 'file'; path: string; before: string | null /* base64, null when there was no file */}
-  | {kind: 'address'; iface: string; address: string; netns?: string}
-
-/** What `c1m revert` reads: the profile applied and every change, in the order made. */
-export interface ApplyState {
-  format: 'c1m.apply-state/1'
-  profile: string
-  conns: number
-  role: Role
-  netns?: string
-  startedAt: string
-  /** Steps finished; `complete` once apply got to the end. */
-  steps: string[]
-  complete: boolean
-  changes: Change[]
-}
+export {type ApplyState, type Change, STATE_FILE} from '../core/apply-state.js'
 
 export function statePath(root: HostRoot): string {
-  return hostPath(root, STATE_FILE)
+  return path.join(root.dir, STATE_FILE)
 }
 
+function unreadable(root: HostRoot, problem: string): C1mError {
+  return new C1mError('E_UNREADABLE', `${statePath(root)} is not a record c1m can trust: ${problem}; nothing was changed`, 'inspect it; if it is not yours, `c1m revert --forget` drops it (and prints what it named)')
+}
+
+/**
+ * The apply record under the root, checked in full (see parseApplyState), or undefined when
+ * there is none. A file that is not a regular file, is larger than 16 MiB, is not owned by
+ * this user or can be written by others is not trusted.
+ */
 export function readState(root: HostRoot): ApplyState | undefined {
-  let text: string
+  let bytes: Buffer | null
   try {
-    text = readFileSync(statePath(root), 'utf8')
-  } catch {
-    return undefined
-  }
-  try {
-    const state = JSON.parse(text) as ApplyState
-    if (state.format !== 'c1m.apply-state/1' || !Array.isArray(state.changes)) throw new Error('not a c1m apply state')
-    return state
+    const full = resolveInRoot(root, STATE_FILE)
+    bytes = readFileOrNull(root, STATE_FILE)
+    if (bytes !== null) {
+      const stat = statSync(full)
+      if (stat.uid !== process.geteuid?.()) throw new Error(`it is owned by uid ${stat.uid}, not by this user`)
+      if ((stat.mode & 0o022) !== 0) throw new Error(`others may write it (mode ${(stat.mode & 0o777).toString(8)})`)
+    }
   } catch (error) {
-    throw new C1mError('E_UNREADABLE', `${STATE_FILE} under ${root.dir} is not a c1m apply state: ${(error as Error).message}`, 'inspect it; remove it only if you know what it recorded')
+    if (error instanceof C1mError) throw error
+    throw unreadable(root, (error as Error).message)
   }
+  if (bytes === null) return undefined
+  if (bytes.length > 16 * 1024 * 1024) throw unreadable(root, 'larger than 16 MiB')
+  const parsed = parseApplyState(bytes.toString('utf8'), root.live)
+  if (!parsed.ok) throw unreadable(root, parsed.problem)
+  return parsed.state
 }
 
 export function saveState(root: HostRoot, state: ApplyState): void {
-  writeFileAtomic(statePath(root), JSON.stringify(state, null, 2) + '\n', 0o600)
+  writeFileAtomic(root, STATE_FILE, JSON.stringify(state, null, 2) + '\n', 0o600)
+}
+
+/**
+ * Write the first record. When its directory is missing, the directories are built under a
+ * temporary name with the record inside, then renamed into place: a kill at any moment
+ * leaves either nothing new or a directory with a record naming it (a temporary one is
+ * removed by the next apply or revert). The directories made are recorded as `dir` changes.
+ */
+export function createState(root: HostRoot, state: ApplyState): void {
+  const missing = missingDirsInRoot(root, STATE_DIR)
+  state.changes.unshift(...missing.map((dir): Change => ({kind: 'dir', path: dir})))
+  if (missing.length === 0) return saveState(root, state)
+  const top = missing[0]
+  const tmpTop = tempName(top)
+  const inTmp = (p: string) => tmpTop + p.slice(top.length)
+  makeDirsInRoot(root, inTmp(STATE_DIR))
+  writeFileAtomic(root, inTmp(STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600)
+  renameSync(resolveInRoot(root, tmpTop), resolveInRoot(root, top))
 }

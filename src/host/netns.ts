@@ -1,14 +1,27 @@
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 
 import {execa} from 'execa'
 
+import type {NetnsId} from '../core/apply-state.js'
+import {isNetnsName} from '../core/host-names.js'
 import type {NetnsScope} from '../core/profile/plan-apply.js'
 import {C1mError} from '../errors.js'
 import {sysctlPath} from './sysctl.js'
 
 /** Does a named network namespace (ip netns add NAME) exist? */
 export function netnsExists(name: string): boolean {
-  return /^[\w.-]+$/.test(name) && existsSync(`/run/netns/${name}`)
+  return isNetnsName(name) && existsSync(`/run/netns/${name}`)
+}
+
+/** Which namespace /run/netns/NAME is now (the inode of its nsfs file), or undefined when there is none. */
+export function netnsIdentity(name: string): NetnsId | undefined {
+  if (!isNetnsName(name)) return undefined
+  try {
+    const stat = statSync(`/run/netns/${name}`)
+    return {dev: stat.dev, ino: stat.ino}
+  } catch {
+    return undefined
+  }
 }
 
 export function requireNetns(name: string): void {

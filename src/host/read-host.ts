@@ -7,7 +7,7 @@ import {type MemoryInfo, readMemory} from './memory.js'
 import {hostPath, type HostRoot} from './root.js'
 import {readServerProcesses, type ServerProcesses} from './server-processes.js'
 import {type SysctlFileEntry, readSysctlFiles} from './sysctl-files.js'
-import {readSysctl, sysctlPath} from './sysctl.js'
+import {isSysctlKey, readSysctl, sysctlPath} from './sysctl.js'
 import {readSystemd, type SystemdInfo} from './systemd.js'
 
 /** Every sysctl the checks read. */
@@ -77,7 +77,7 @@ export async function readHost(root: HostRoot, options: ReadOptions = {}): Promi
   }
   const sysctlFiles = readSysctlFiles(root)
   const sysctlKeyExists: Record<string, boolean> = {}
-  for (const {key} of sysctlFiles.entries) sysctlKeyExists[key] = existsSync(hostPath(root, sysctlPath(key)))
+  for (const {key} of sysctlFiles.entries) sysctlKeyExists[key] = isSysctlKey(key) && existsSync(hostPath(root, sysctlPath(key)))
 
   const [addresses, server] = await Promise.all([
     options.addresses ? readAddresses(root) : undefined,

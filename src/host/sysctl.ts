@@ -1,22 +1,7 @@
-import path from 'node:path'
-
+import {isSysctlKey, sysctlPath} from '../core/sysctl-name.js'
 import {type HostRoot, type ReadResult, readHostText} from './root.js'
 
-/**
- * The one rule between a sysctl name and its /proc/sys file: dots are path separators,
- * and a slash inside a name part (an interface such as `eth0.100`) is written as a dot.
- *   net.ipv4.tcp_mem            <-> /proc/sys/net/ipv4/tcp_mem
- *   net.ipv4.conf.eth0/100.rp_filter <-> /proc/sys/net/ipv4/conf/eth0.100/rp_filter
- */
-export function sysctlPath(key: string): string {
-  const parts = key.split('.').map((part) => part.replaceAll('/', '.'))
-  return path.posix.join('/proc/sys', ...parts)
-}
-
-export function sysctlKey(file: string): string {
-  const rel = path.posix.relative('/proc/sys', file)
-  return rel.split('/').map((part) => part.replaceAll('.', '/')).join('.')
-}
+export {isSysctlKey, sysctlKey, sysctlPath} from '../core/sysctl-name.js'
 
 /** Normalise a sysctl value as the kernel prints it: whitespace runs become one space. */
 export function normaliseSysctlValue(value: string): string {
@@ -24,6 +9,7 @@ export function normaliseSysctlValue(value: string): string {
 }
 
 export function readSysctl(root: HostRoot, key: string): ReadResult {
+  if (!isSysctlKey(key)) return {ok: false, reason: `${key}: not a sysctl name`}
   const result = readHostText(root, sysctlPath(key))
   return result.ok ? {ok: true, text: normaliseSysctlValue(result.text)} : result
 }

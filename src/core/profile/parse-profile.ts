@@ -2,11 +2,11 @@ import {isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Pair
 
 import {C1mError} from '../../errors.js'
 import {type Role, ROLES} from '../needs.js'
+import {isSysctlKey} from '../sysctl-name.js'
 import {COMPUTE_NAMES} from './compute.js'
 import type {ProfileDoc, ProfileFile, ProfileValue, ValueKind} from './types.js'
 
 const TOP_KEYS = ['name', 'summary', 'source', 'include', 'sysctl', 'limits', 'systemd', 'addresses']
-const SYSCTL_NAME = /^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_\-/]+)+$/
 const NUMBERS = /^\d+( \d+)*$/
 
 /** A profile that does not load: the error names the file, the key and the line. */
@@ -144,7 +144,7 @@ export function parseProfile(text: string, file: string): ProfileFile {
   const values: ProfileValue[] = []
   if (top.sysctl) {
     for (const [key, node, l] of entries(ctx, top.sysctl.node, 'sysctl', top.sysctl.line)) {
-      if (!SYSCTL_NAME.test(key)) throw profileError(file, l, `sysctl.${key}`, 'is not a sysctl name (such as net.core.somaxconn)')
+      if (!isSysctlKey(key)) throw profileError(file, l, `sysctl.${key}`, 'is not a sysctl name (such as net.core.somaxconn)')
       values.push(...readValue(ctx, node, `sysctl.${key}`, l, 'sysctl', key, ['value']))
     }
   }

@@ -53,6 +53,24 @@ export interface PlanRow {
 }
 
 const DEFAULT_NOFILE_SOFT = 1024
+/** systemd's compiled-in DefaultLimitNOFILE hard limit (since v240), when nothing sets it. */
+const DEFAULT_NOFILE_HARD = 524288
+/** The kernel's hard RLIMIT_NOFILE for init when no systemd raises it. */
+const KERNEL_NOFILE_HARD = 4096
+
+/** DefaultLimitNOFILE as soft and hard text: `S:H`, or one value for both; systemd's default when unset. */
+function systemdLimits(set: string | undefined): [string, string] {
+  if (set === undefined) return [String(DEFAULT_NOFILE_SOFT), String(DEFAULT_NOFILE_HARD)]
+  const [soft, hard] = set.split(':')
+  return [soft, hard ?? soft]
+}
+
+/** The hard nofile a login gets when limits.conf sets none: what PID 1 hands down. */
+function inheritedHard(facts: PlanFacts): {hard: number; from: string} {
+  if (!facts.systemd.running) return {hard: KERNEL_NOFILE_HARD, from: 'the kernel default (no systemd)'}
+  const hard = limitNumber(systemdLimits(facts.systemd.defaultLimitNOFILE)[1])!
+  return {hard, from: facts.systemd.defaultLimitNOFILE ? `DefaultLimitNOFILE in ${facts.systemd.file}` : "systemd's default DefaultLimitNOFILE"}
+}
 
 function limitNumber(v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -121,9 +139,14 @@ function planNofile(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nr
   if (nrOpen !== undefined && Number(v.value) > nrOpen) {
     return {...base, current, action: 'skip', why: `above fs.nr_open (${nrOpen}): pam_limits would fail every login that applies it`}
   }
+  const want = Number(v.value)
+  if (current === undefined && v.key === 'hard' && !options.allowLower) {
+    // Writing a hard limit below what logins already get would lower it: raise only.
+    const inherited = inheritedHard(facts)
+    if (inherited.hard >= want) return {...base, action: 'keep', why: `not set in limits.conf or limits.d; logins already get ${inherited.hard} from ${inherited.from}; apply only raises`}
+  }
   if (current === undefined) return {...base, action: 'set', value: v.value, why: 'not set in limits.conf or limits.d'}
   const cur = limitNumber(current)!
-  const want = Number(v.value)
   const where = facts.nofile.where ? ` (${facts.nofile.where})` : ''
   if (cur === want) return {...base, current, action: 'keep', why: `already set${where}`}
   if (cur < want) return {...base, current, action: 'raise', value: v.value, why: `the current limit is lower${where}`}
@@ -136,14 +159,21 @@ function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): 
   if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`}
   if (!facts.systemd.running) return {...base, action: 'skip', why: 'systemd is not running here (no /run/systemd/system)'}
   const set = facts.systemd.defaultLimitNOFILE
-  const current = set ?? `${DEFAULT_NOFILE_SOFT}:524288 (default)`
-  // The soft limit is what services get; compare it.
-  const soft = set ? limitNumber(set.split(':')[0])! : DEFAULT_NOFILE_SOFT
+  const current = set ?? `${DEFAULT_NOFILE_SOFT}:${DEFAULT_NOFILE_HARD} (default)`
+  // Services get the soft limit; the hard one is their ceiling. Raise-only holds for both:
+  // apply writes SOFT:HARD and keeps a hard limit that is already higher.
+  const [softText, hardText] = systemdLimits(set)
+  const soft = limitNumber(softText)!
+  const hard = limitNumber(hardText)!
   const want = Number(v.value)
   const where = facts.systemd.file ? ` (${facts.systemd.file})` : ''
-  if (soft === want) return {...base, current, action: 'keep', why: `already set${where}`}
-  if (soft < want) return {...base, current, action: 'raise', value: v.value, why: `services get a lower soft limit${where}`}
-  if (options.allowLower) return {...base, current, action: 'lower', value: v.value, why: `already higher${where}; --allow-lower lowers it`}
+  const value = (h: number | string) => `${want}:${h}`
+  if (soft === want && hard >= want) return {...base, current, action: 'keep', why: `already set${where}`}
+  if (soft < want || hard < want) {
+    const keptHard = hard > want ? hardText : String(want)
+    return {...base, current, action: 'raise', value: value(keptHard), why: `services get a lower soft limit${where}${hard > want ? `; the hard limit ${hardText} is higher and kept` : ''}`}
+  }
+  if (options.allowLower) return {...base, current, action: 'lower', value: value(want), why: `already higher${where}; --allow-lower lowers it`}
   return {...base, current, action: 'keep', why: `already higher${where}; apply only raises`}
 }
 
