@@ -2,6 +2,11 @@
  * c1m load client: opens TCP connections with non-blocking connect() on one epoll loop,
  * holds them idle, and checks on request that each one echoes.
  *
+ * A connection counts only while the server keeps it quietly: one the server closes, or one
+ * that receives bytes nobody asked for (Redis's "-DENIED" banner, an HTTP 400), is refused,
+ * and the first bytes of the first such reply are kept for the report. An echo counts only
+ * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
+ *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
  *               [--inflight K] [--open-timeout SECONDS]
  *
@@ -53,6 +58,12 @@ static int nsources, src_index, src_port = -1;
 static unsigned char *state, *echo_got;
 static long fd_slots;
 static long established, inflight, failed, peer_closed, addr_in_use, echoed_total;
+static long refused, unexpected, mismatched, attempts, echo_closed;
+/* 0 idle (no byte is expected), 1 an echo round is under way */
+static int echo_round_on;
+static unsigned char first_bytes[64];
+static int first_len;
+#define ECHO_MISMATCH 255
 static int inflight_max = 256;
 static double open_timeout = 300;
 static int epfd;
@@ -114,10 +125,28 @@ static int next_source(struct sockaddr_in *addr) {
 
 static int sources_left(void) { return nsources == 0 || src_index < nsources; }
 
+/* Keep the first bytes a server sent that were not an echo, once, for the report. */
+static void keep_first_bytes(const char *buf, ssize_t n) {
+  if (first_len > 0 || n <= 0) return;
+  first_len = n > (ssize_t)sizeof first_bytes ? (int)sizeof first_bytes : (int)n;
+  memcpy(first_bytes, buf, (size_t)first_len);
+}
+
+/* The kept bytes as a JSON string body: printable ASCII as is, everything else \u00XX. */
+static void print_first_bytes(void) {
+  for (int i = 0; i < first_len; i++) {
+    unsigned char c = first_bytes[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') putchar(c);
+    else printf("\\u%04x", c);
+  }
+}
+
 static void print_count(const char *event, long target) {
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
-         "\"addrInUse\":%ld,\"sourcesLeft\":%s,\"error\":\"%s\"}\n",
-         event, target, established, failed, peer_closed, addr_in_use, sources_left() ? "true" : "false", last_error);
+         "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"error\":\"%s\",\"firstBytes\":\"",
+         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", last_error);
+  print_first_bytes();
+  printf("\"}\n");
   fflush(stdout);
 }
 
@@ -129,6 +158,7 @@ static void drop(int fd, int reset) {
   if (state[fd] == OPEN) established--;
   if (state[fd] == CONNECTING) inflight--;
   state[fd] = NONE;
+  echo_got[fd] = 0;
   close(fd);
 }
 
@@ -137,6 +167,7 @@ static int start_connect(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) { note_error("socket", errno); return -1; }
   if (fd >= fd_slots) { close(fd); note_error("socket", EMFILE); return -1; }
+  attempts++;
   if (nsources) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -165,6 +196,37 @@ static int start_connect(void) {
   return 0;
 }
 
+/*
+ * Bytes from the server. In an echo round they must match the message byte for byte; with
+ * traffic on, the echo of the 'x' payload; otherwise nothing was asked for, so the server is
+ * talking on its own (a refusal banner, an error page): the connection is refused and reset.
+ * Returns -1 when the connection was dropped.
+ */
+static int on_bytes(int fd, const char *buf, ssize_t n) {
+  for (ssize_t i = 0; i < n; i++) {
+    int at = echo_got[fd];
+    if (echo_round_on && at < ECHO_LEN) {
+      if (buf[i] == ECHO_MSG[at]) {
+        echo_got[fd] = (unsigned char)(at + 1);
+        if (at + 1 == ECHO_LEN) echoed_total++;
+        continue;
+      }
+      mismatched++;
+      echo_got[fd] = ECHO_MISMATCH;
+      keep_first_bytes(buf + i, n - i);
+      return 0;
+    }
+    if (at == ECHO_MISMATCH) return 0;   /* the rest of a reply already counted as wrong */
+    if (bytes_sent > 0 && buf[i] == 'x') continue;   /* echoed traffic */
+    unexpected++;
+    refused++;
+    keep_first_bytes(buf + i, n - i);
+    drop(fd, 1);
+    return -1;
+  }
+  return 0;
+}
+
 static void on_event(int fd, uint32_t events) {
   if (state[fd] == CONNECTING) {
     int err = 0;
@@ -189,14 +251,14 @@ static void on_event(int fd, uint32_t events) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
       bytes_received += (unsigned long long)n;
-      int before = echo_got[fd];
-      int after = before + (int)n > 255 ? 255 : before + (int)n;
-      echo_got[fd] = (unsigned char)after;
-      if (before < ECHO_LEN && after >= ECHO_LEN) echoed_total++;
+      if (on_bytes(fd, buf, n) < 0) return;
       continue;
     }
     if (n < 0 && errno == EAGAIN) return;
+    /* The server closed (or reset) a connection it had accepted: it refused it. */
     peer_closed++;
+    refused++;
+    if (echo_round_on && echo_got[fd] < ECHO_LEN) echo_closed++; /* closed before its echo (a wrong answer is counted already) */
     drop(fd, 0);
     return;
   }
@@ -214,15 +276,25 @@ static void poll_once(int timeout_ms) {
 
 static void open_until(long target) {
   double deadline = now() + open_timeout;
-  long failed_at_start = failed;
+  long failed_at_start = failed, refused_at_start = refused;
   long give_up = target / 20 > 64 ? target / 20 : 64;
+  long max_attempts = 2 * target + 1000;
   int stop = 0;
   last_error[0] = 0;
   while (established < target) {
     while (!stop && inflight < inflight_max && established + inflight < target) {
+      if (attempts >= max_attempts) {
+        snprintf(last_error, sizeof last_error, "gave up after %ld connection attempts for %ld connections", attempts, target);
+        stop = 1;
+        break;
+      }
       int rc = start_connect();
       if (rc < 0) stop = 1;
       if (failed - failed_at_start >= give_up) stop = 1;
+      if (refused - refused_at_start >= give_up) {
+        snprintf(last_error, sizeof last_error, "the server refused %ld connections", refused - refused_at_start);
+        stop = 1;
+      }
     }
     if (inflight == 0 && (stop || established >= target)) break;
     if (now() > deadline) {
@@ -280,6 +352,9 @@ static void traffic(long size, long interval_ms) {
 static void echo_round(void) {
   long sent = 0, write_failed = 0;
   echoed_total = 0;
+  mismatched = 0;
+  echo_closed = 0;
+  echo_round_on = 1;
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
     echo_got[fd] = 0;
@@ -288,9 +363,12 @@ static void echo_round(void) {
   }
   /* A 2-vCPU host with a hundred probe processes needs time: 30 s plus 0.5 ms per connection. */
   double deadline = now() + 30 + (double)sent / 2000;
-  while (echoed_total < sent && now() < deadline) poll_once(50);
-  printf("{\"event\":\"echo\",\"sent\":%ld,\"echoed\":%ld,\"writeFailed\":%ld,\"established\":%ld}\n",
-         sent, echoed_total, write_failed, established);
+  while (echoed_total + mismatched + echo_closed < sent && now() < deadline) poll_once(50);
+  echo_round_on = 0;
+  printf("{\"event\":\"echo\",\"sent\":%ld,\"echoed\":%ld,\"mismatched\":%ld,\"closed\":%ld,\"writeFailed\":%ld,\"established\":%ld,\"firstBytes\":\"",
+         sent, echoed_total, mismatched, echo_closed, write_failed, established);
+  print_first_bytes();
+  printf("\"}\n");
   fflush(stdout);
 }
 

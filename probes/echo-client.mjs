@@ -1,6 +1,8 @@
 // c1m load client, node engine: the same command line and stdin/stdout protocol as
 // echo-client.c (see there). Connections are opened with net.connect, at most
 // --inflight at a time, each bound to the next explicit (address, port) of --source.
+// As there, a connection the server closes or talks on unasked is refused (its first bytes
+// kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
@@ -43,7 +45,16 @@ const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
 const nofileLine = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
 const nofile = Number(nofileLine?.split(/\s+/)[3]) || null
 const open = new Set()
-const counts = {established: 0, failed: 0, peerClosed: 0, addrInUse: 0}
+const counts = {established: 0, failed: 0, peerClosed: 0, refused: 0, unexpected: 0, attempts: 0, addrInUse: 0}
+let firstBytes = ''
+let echoRoundOn = false
+let mismatched = 0
+let echoClosed = 0
+const MISMATCH = -1
+/** The first bytes of the first reply that was not an echo, as printable text for the report. */
+function keepFirstBytes(chunk) {
+  if (firstBytes === '' && chunk.length > 0) firstBytes = chunk.subarray(0, 64).toString('latin1')
+}
 let inflight = 0
 let nextTarget = 0
 let sourceIndex = 0
@@ -63,7 +74,7 @@ function nextSource() {
   return undefined
 }
 const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
-const report = (event, target) => say({event, target, ...counts, sourcesLeft: sourcesLeft(), error: lastError})
+const report = (event, target) => say({event, target, ...counts, sourcesLeft: sourcesLeft(), error: lastError, firstBytes})
 
 // Run one command at a time, in order.
 let queue = Promise.resolve()
@@ -90,7 +101,9 @@ async function run(command) {
 function openUntil(target) {
   lastError = ''
   const failedAtStart = counts.failed
+  const refusedAtStart = counts.refused
   const giveUp = Math.max(64, Math.floor(target / 20))
+  const maxAttempts = 2 * target + 1000
   const deadline = Date.now() + openTimeout * 1000
   let stop = false
   return new Promise((resolve) => {
@@ -109,6 +122,16 @@ function openUntil(target) {
     }, Math.max(1, deadline - Date.now()))
     const pump = () => {
       while (!stop && inflight < inflightMax && counts.established + inflight < target) {
+        if (counts.attempts >= maxAttempts) {
+          lastError = `gave up after ${counts.attempts} connection attempts for ${target} connections`
+          stop = true
+          break
+        }
+        if (counts.refused - refusedAtStart >= giveUp) {
+          lastError = `the server refused ${counts.refused - refusedAtStart} connections`
+          stop = true
+          break
+        }
         const local = sources.length ? nextSource() : {}
         if (!local) {
           stop = true
@@ -127,6 +150,7 @@ function openUntil(target) {
 function start(local, target, pump, afterFailure) {
   const to = targets[nextTarget++ % targets.length]
   inflight++
+  counts.attempts++
   const socket = net.connect({host: to.host, port: to.port, ...local, noDelay: true})
   let connected = false
   socket.on('connect', () => {
@@ -137,12 +161,7 @@ function start(local, target, pump, afterFailure) {
     socket.got = 0
     pump()
   })
-  socket.on('data', (chunk) => {
-    traffic.bytesReceived += chunk.length
-    const before = socket.got
-    socket.got += chunk.length
-    if (before < ECHO.length && socket.got >= ECHO.length) echoed++
-  })
+  socket.on('data', (chunk) => onBytes(socket, chunk))
   socket.on('error', (error) => {
     if (connected) return
     if (error.code === 'EADDRINUSE') counts.addrInUse++
@@ -157,12 +176,42 @@ function start(local, target, pump, afterFailure) {
       if (open.delete(socket)) {
         counts.established--
         counts.peerClosed++
+        counts.refused++
+        // Closed before its echo came back (a wrong answer is counted already).
+        if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) echoClosed++
       }
     } else {
       inflight--
       pump()
     }
   })
+}
+
+// Bytes from the server: in an echo round they must match the message byte for byte; with
+// traffic on, the echo of the 'x' payload; otherwise nothing was asked for, so the server is
+// talking on its own (a refusal banner, an error page): the connection is refused and reset.
+function onBytes(socket, chunk) {
+  traffic.bytesReceived += chunk.length
+  for (let i = 0; i < chunk.length; i++) {
+    if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) {
+      if (chunk[i] === ECHO[socket.got]) {
+        if (++socket.got === ECHO.length) echoed++
+        continue
+      }
+      mismatched++
+      socket.got = MISMATCH
+      keepFirstBytes(chunk.subarray(i))
+      return
+    }
+    if (socket.got === MISMATCH) return
+    if (traffic.bytesSent > 0 && chunk[i] === 0x78) continue
+    counts.unexpected++
+    counts.refused++
+    keepFirstBytes(chunk.subarray(i))
+    if (open.delete(socket)) counts.established--
+    socket.resetAndDestroy()
+    return
+  }
 }
 
 // One round of traffic: the message on every open connection; a write the socket
@@ -198,6 +247,9 @@ async function setTraffic(size, intervalMs) {
 
 async function echoRound() {
   echoed = 0
+  mismatched = 0
+  echoRoundOn = true
+  echoClosed = 0
   let sent = 0
   let writeFailed = 0
   for (const socket of open) {
@@ -209,8 +261,9 @@ async function echoRound() {
   }
   // 30 s plus 0.5 ms per connection, as the native client.
   const deadline = Date.now() + 30_000 + sent / 2
-  while (echoed < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-  say({event: 'echo', sent, echoed, writeFailed, established: counts.established})
+  while (echoed + mismatched + echoClosed < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  echoRoundOn = false
+  say({event: 'echo', sent, echoed, mismatched, closed: echoClosed, writeFailed, established: counts.established, firstBytes})
 }
 
 function quit() {

@@ -125,18 +125,19 @@ static void on_accept(void) {
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) {
         /* Out of descriptors: take the connection with the spare one and refuse it,
-           or the listening socket stays readable and the loop spins. */
-        if (spare_fd >= 0) {
-          close(spare_fd);
-          int victim = accept(listen_fd, NULL, NULL);
-          if (victim >= 0) {
-            struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* refuse with a reset, no TIME_WAIT */
-            setsockopt(victim, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-            close(victim);
-          }
-          spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+           or the listening socket stays readable and the loop spins. accept() fails with
+           EMFILE before it looks at the queue, so only a connection really taken counts. */
+        if (spare_fd < 0) return;
+        close(spare_fd);
+        int victim = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (victim >= 0) {
+          struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* refuse with a reset, no TIME_WAIT */
+          setsockopt(victim, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+          close(victim);
+          rejected++;
         }
-        rejected++;
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (victim < 0) return; /* the queue is empty */
         continue;
       }
       return; /* EAGAIN or a connection that died in the queue */

@@ -51,7 +51,7 @@ describe('c1m server and c1m client', () => {
       for (const result of results) {
         assert.equal(result.established, 1500)
         assert.equal(result.failed, 0)
-        assert.deepEqual(result.echo, {sent: 1500, echoed: 1500})
+        assert.deepEqual(result.echo, {sent: 1500, echoed: 1500, mismatched: 0, closed: 0, firstBytes: ''})
       }
     } finally {
       stopped = await server.stop()

@@ -44,7 +44,7 @@ describe('renderProbeReport', () => {
     assert.match(renderProbeReport(r), /isolation: network namespace c1m-probe-42 \(deleted afterwards\), with net\.core\.somaxconn 65535/)
     r.isolation = {netns: null, reason: '--no-netns', sysctls: {'net.core.somaxconn': '4096'}}
     r.hold = {
-      seconds: 10.002, conns: 20_000, serverOpen: 20_000, clientOpen: 19_990, dropped: 10, echo: {sent: 19_990, echoed: 19_990},
+      seconds: 10.002, conns: 20_000, serverOpen: 20_000, clientOpen: 19_990, serverCounted: true, dropped: 10, echo: {sent: 19_990, echoed: 19_990, mismatched: 0, closed: 0, firstBytes: ''},
       traffic: {messageSize: 64, intervalMs: 1000, rounds: 10, bytesSent: 12_800_000, bytesReceived: 12_800_000, writeFailed: 0,
         sockstatMemPages: {idle: 10, peak: 10_000, mean: 5000, readings: 20}, bytesPerConn: {idle: 2, peak: 2048, mean: 1024}},
     }

@@ -3,6 +3,7 @@ import net from 'node:net'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
+import {describeEcho} from '../core/probe-outcome.js'
 import {connsFlag} from '../flags.js'
 import {planShards, type SourceMode} from '../core/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
@@ -90,7 +91,7 @@ Connections are split over as many processes as the per-process open-file limit 
     if (result.stopped === 'interrupted') process.exitCode = EXIT_CODES.E_INTERRUPTED
     else if (result.stopped || unanswered > 0) {
       process.exitCode = EXIT_CODES.E_PROBE_FAILED
-      this.note(result.stopped ?? `${unanswered} connections did not echo`)
+      this.note(result.stopped ?? describeEcho(result.echo!))
     }
     if (!this.jsonEnabled()) {
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''

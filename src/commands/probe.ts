@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
 import {planShards} from '../core/plan-shards.js'
+import {probeOutcome} from '../core/probe-outcome.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
 import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
@@ -67,6 +68,7 @@ Connections are split over as many server and client processes as the per-proces
       const messageSize = parseSize(flags['message-size'], 'message-size')
       if (!Number.isInteger(messageSize) || messageSize < 1 || messageSize > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${flags['message-size']}"`)
       if (holdMs <= 0) throw usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s')
+      if (!flags.echo) throw usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them')
       traffic = {messageSize, intervalMs}
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
@@ -103,21 +105,9 @@ Connections are split over as many server and client processes as the per-proces
     if (out) writeOutputFile(out, JSON.stringify(this.stamp(report), null, 2) + '\n', '--out')
     if (html) writeOutputFile(html, renderProbeHtml({...report, version: this.config.version} as ProbeRunReport, {version: this.config.version}), flags.html ? '--html' : '--out')
     const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
-    if (report.stopped === 'interrupted') {
-      process.exitCode = EXIT_CODES.E_INTERRUPTED
-      this.note(`interrupted: the report holds the ${report.samples.length} samples taken`)
-    } else if (report.stopped) {
-      process.exitCode = EXIT_CODES.E_PROBE_FAILED
-      this.note(`the ramp stopped early: ${report.stopped}; the fit uses the ${report.samples.length} samples taken`)
-    }
-    if (report.hold && (report.hold.dropped > 0 || (report.hold.echo && report.hold.echo.echoed < report.hold.echo.sent))) {
-      process.exitCode = EXIT_CODES.E_PROBE_FAILED
-      this.note(`during the hold ${report.hold.dropped} of ${report.hold.conns} connections dropped${report.hold.echo ? ` and ${report.hold.echo.sent - report.hold.echo.echoed} did not echo` : ''}`)
-    }
-    if (report.echo && report.echo.echoed < report.echo.sent) {
-      process.exitCode = EXIT_CODES.E_PROBE_FAILED
-      this.note(`${report.echo.sent - report.echo.echoed} of ${report.echo.sent} connections did not echo in time`)
-    }
+    const outcome = probeOutcome(report)
+    if (outcome.code) process.exitCode = EXIT_CODES[outcome.code]
+    for (const note of outcome.notes) this.note(note)
     if (!this.jsonEnabled()) {
       this.log(renderProbeReport(report))
       if (out) this.log(`report written to ${out}`)

@@ -73,6 +73,10 @@ export interface OpenResult {
   established: number
   failed: number
   addrInUse: number
+  /** Connections the server closed, or talked on unasked, after accepting them. */
+  refused: number
+  /** The first bytes a server sent unasked (a refusal banner), or "". */
+  firstBytes: string
   /** The last error any client met, or "" */
   error: string
   /** Every client reached its target. */
@@ -88,6 +92,8 @@ export async function openConnections(clients: Peer[], targets: number[], timeou
     established: sum('established'),
     failed: sum('failed'),
     addrInUse: sum('addrInUse'),
+    refused: sum('refused'),
+    firstBytes: firstBytesOf(replies),
     error: complete ? '' : whyShort(replies, sum('peerClosed')),
     complete,
   }
@@ -109,13 +115,28 @@ export async function countServerConnections(servers: Peer[]): Promise<{open: nu
   return {open: sum('open'), accepted: sum('accepted'), rejected: sum('rejected'), bytes: sum('bytes')}
 }
 
-/** Send 16 bytes on every connection and count how many come back. */
-export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<{sent: number; echoed: number}> {
+/** The first bytes any client kept of a reply that was not an echo, or "". */
+function firstBytesOf(replies: ProbeRecord[]): string {
+  return replies.map((r) => String(r.firstBytes ?? '')).find((bytes) => bytes !== '') ?? ''
+}
+
+export interface EchoResult {
+  sent: number
+  /** Connections whose 16 bytes came back byte for byte. */
+  echoed: number
+  /** Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before the check compared bytes lack these three. */
+  mismatched?: number
+  /** Connections the server closed during the check. */
+  closed?: number
+  /** The first bytes of the first wrong answer, or "". */
+  firstBytes?: string
+}
+
+/** Send 16 bytes on every connection and count how many come back exactly. */
+export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<EchoResult> {
   const replies = await Promise.all(clients.map((client) => client.ask('echo', timeoutMs)))
-  return {
-    sent: replies.reduce((total, r) => total + Number(r.sent), 0),
-    echoed: replies.reduce((total, r) => total + Number(r.echoed), 0),
-  }
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies)}
 }
 
 export interface TrafficTotals {
@@ -136,8 +157,23 @@ export async function setTraffic(clients: Peer[], size: number, intervalMs: numb
   return {rounds: Math.min(...replies.map((r) => Number(r.rounds ?? 0))), bytesSent: sum('bytesSent'), bytesReceived: sum('bytesReceived'), writeFailed: sum('writeFailed')}
 }
 
+export interface ClientCounts {
+  established: number
+  /** Connections refused since the clients started: closed by the server, or talked on unasked. */
+  refused: number
+  firstBytes: string
+  /** Connection attempts since the clients started. */
+  attempts: number
+}
+
+/** What the clients hold now, and what the server refused. */
+export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
+  const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {established: sum('established'), refused: sum('refused'), firstBytes: firstBytesOf(replies), attempts: sum('attempts')}
+}
+
 /** Connections the clients hold now. */
 export async function countClientConnections(clients: Peer[]): Promise<number> {
-  const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
-  return replies.reduce((total, r) => total + Number(r.established ?? 0), 0)
+  return (await readClientCounts(clients)).established
 }

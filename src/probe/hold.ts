@@ -1,7 +1,7 @@
 import {PAGE_SIZE} from '../core/socket-cost.js'
 import {parseSockstat} from '../host/memory.js'
 import {type HostRoot, readHostText} from '../host/root.js'
-import {countClientConnections, countServerConnections, echoCheck, setTraffic, type TrafficTotals} from './fleet.js'
+import {countClientConnections, countServerConnections, echoCheck, type EchoResult, setTraffic, type TrafficTotals} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 
@@ -14,6 +14,8 @@ export interface HoldOptions {
   holdMs: number
   /** Echo traffic during the hold: this many bytes on every connection every intervalMs. */
   traffic?: {messageSize: number; intervalMs: number}
+  /** Run the echo check after the hold (false with --no-echo: then not one byte is sent). */
+  echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
   sockstatPid?: number
   progress: (line: string) => void
@@ -34,10 +36,12 @@ export interface HoldResult {
   /** Connections each side still held at the end. */
   serverOpen: number
   clientOpen: number
+  /** Whether serverOpen is the servers' own count (the bundled servers), or the clients' (someone else's server). */
+  serverCounted?: boolean
   /** Connections lost during the hold: those fewer than conns on either side. */
   dropped: number
-  /** The echo check after the hold (left out when interrupted). */
-  echo?: {sent: number; echoed: number}
+  /** The echo check after the hold (left out when interrupted, or with --no-echo). */
+  echo?: EchoResult
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
   interrupted?: boolean
 }
@@ -89,6 +93,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     conns,
     serverOpen,
     clientOpen,
+    serverCounted: options.servers.length > 0,
     dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
   if (options.traffic && totals) {
@@ -103,8 +108,11 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     }
   }
   if (interrupted) result.interrupted = true
-  else result.echo = await echoCheck(options.clients, 60_000 + conns)
+  else if (options.echo) result.echo = await echoCheck(options.clients, 60_000 + conns)
   const echoed = result.echo ? `, ${result.echo.echoed} of ${result.echo.sent} echoed` : ''
-  options.progress(`held ${heldSeconds} s: servers hold ${result.serverOpen}, clients ${result.clientOpen}, ${result.dropped} dropped${echoed}`)
+  const held = result.serverCounted
+    ? `servers hold ${result.serverOpen}, clients ${result.clientOpen}`
+    : `clients hold ${result.clientOpen} (counted by c1m's clients; your server's own count is not known to c1m)`
+  options.progress(`held ${heldSeconds} s: ${held}, ${result.dropped} dropped${echoed}`)
   return result
 }

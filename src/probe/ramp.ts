@@ -6,11 +6,18 @@ import {C1mError} from '../errors.js'
 import type {HostRoot} from '../host/root.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
-import {countServerConnections, echoCheck, openConnections} from './fleet.js'
+import {describeRefusal, type Refusal} from '../core/refusal.js'
+import {countServerConnections, echoCheck, openConnections, readClientCounts} from './fleet.js'
 import {holdConnections, type HoldResult} from './hold.js'
 import type {Peer} from './peer.js'
 import type {ProbeRunOptions, ProbeRunReport, StepRecord} from './run-probe.js'
 import {sampleMemory} from './sample-memory.js'
+
+/** A change in MiB with its sign: +12 MiB, -34 MiB. */
+export function formatSignedMiB(bytes: number): string {
+  const mib = Math.round(bytes / 1024 ** 2)
+  return `${mib < 0 ? '-' : '+'}${Math.abs(mib)} MiB`
+}
 
 export interface RampResult {
   samples: ProbeSample[]
@@ -18,6 +25,8 @@ export interface RampResult {
   stopped?: string
   echo?: ProbeRunReport['echo']
   hold?: HoldResult
+  /** Connections the server refused; the ramp stops at the first step that has any. */
+  refused?: Refusal
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
@@ -67,6 +76,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   let stopped = await keepSample(0, 0)
   let broken = stopped !== undefined
   let held = 0
+  let refused: Refusal | undefined
   const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; !stopped && step <= options.steps; step++) {
@@ -85,6 +95,11 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
       seconds = (performance.now() - started) / 1000
       established = await settleServers(servers, opened.established, options.settleMs)
+      // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
+      const counts = await readClientCounts(clients)
+      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts}
+      // Someone else's server cannot be asked: the clients' count after settling is what is held.
+      if (servers.length === 0) established = counts.established
     } catch (error) {
       stopped = await whyFailed(error)
       broken = true
@@ -93,6 +108,11 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3))}
     steps.push(record)
     held = opened.established
+    if (refused) {
+      stopped = describeRefusal(refused)
+      broken = true
+      break
+    }
     if (!opened.complete) {
       // The count reached is still a point on the line when it is more than the last one;
       // either way, a step can fall short because its processes are stopping (SIGTERM to the group).
@@ -108,10 +128,10 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     }
     const sample = samples.at(-1)!
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
-    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab +${Math.round(kernelNow / 1024 ** 2)} MiB, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {})}
+  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {})}
   if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
     const echoStart = performance.now()
     try {
@@ -125,7 +145,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   }
   if (options.holdMs > 0 && held > 0 && !result.stopped && !signal?.aborted) {
     try {
-      result.hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, sockstatPid, progress: options.progress, signal})
+      result.hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal})
       if (result.hold.interrupted) result.stopped = 'interrupted'
     } catch (error) {
       result.stopped = await whyFailed(error)

@@ -1,6 +1,6 @@
 import type {Shard} from '../core/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
-import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
+import {echoCheck, type EchoResult, openConnections, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
 
 export interface ClientRunOptions {
@@ -31,7 +31,7 @@ export interface ClientRunResult {
   /** Seconds to open the connections, and the rate. */
   openSeconds: number
   connectsPerSecond: number
-  echo?: {sent: number; echoed: number}
+  echo?: EchoResult
   heldSeconds: number
   stopped?: string
 }
@@ -78,7 +78,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     result.connectsPerSecond = Math.round(result.established / Math.max(result.openSeconds, 1e-3))
     if (options.echo && result.established > 0 && !options.signal?.aborted) {
       result.echo = await echoCheck(clients, 60_000 + result.established)
-      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections answered`)
+      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte`)
     }
     if (options.holdMs > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)

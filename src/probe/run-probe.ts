@@ -2,6 +2,7 @@ import os from 'node:os'
 import {buildProbeReport} from '../core/build-probe-report.js'
 import {planShards, type Shard} from '../core/plan-shards.js'
 import type {ProbeReport} from '../core/probe-report.js'
+import type {Refusal} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
 import {C1mError} from '../errors.js'
 import {readMemory} from '../host/memory.js'
@@ -12,7 +13,7 @@ import {probeNetnsName} from '../host/probe-netns-name.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
 import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
-import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import {type EchoResult, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
 import type {HoldResult} from './hold.js'
 import {ramp, type RampResult} from './ramp.js'
@@ -78,7 +79,9 @@ export type ProbeRunReport = ProbeReport & {
   target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
-  echo?: {sent: number; echoed: number; seconds: number}
+  echo?: EchoResult & {seconds: number}
+  /** Connections the server refused (closed, or answered unasked); the ramp stopped at them. */
+  refused?: Refusal
   /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
   hold?: HoldResult
   /**
@@ -178,7 +181,10 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const {target} = options
   const {samples, stopped} = measured
   if (samples.length < 2) {
-    throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, 'run c1m doctor --role loopback to see which limit stops connections')
+    const fix = measured.refused
+      ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
+      : 'run c1m doctor --role loopback to see which limit stops connections'
+    throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
   }
   const meminfo = readMemory(root).meminfo ?? {}
   const osrelease = readSysctl(root, 'kernel.osrelease')
@@ -202,6 +208,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     steps: measured.steps,
     ...(measured.echo ? {echo: measured.echo} : {}),
     ...(measured.hold ? {hold: measured.hold} : {}),
+    ...(measured.refused ? {refused: measured.refused} : {}),
     ...(stopped ? {stopped} : {}),
   }
 }

@@ -2,6 +2,7 @@ import {getBorderCharacters, table} from 'table'
 
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit} from '../core/probe-report.js'
+import {describeRefusal, quoteBytes} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
 import type {Isolation, ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
@@ -24,7 +25,12 @@ export function describeIsolation(isolation: Isolation): string {
 export function describeHold(report: ProbeRunReport): string[] {
   const hold = report.hold!
   const echo = hold.echo ? `, ${formatCount(hold.echo.echoed)} of ${formatCount(hold.echo.sent)} echoed after it` : ''
-  const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end servers held ${formatCount(hold.serverOpen)}, clients ${formatCount(hold.clientOpen)}, ${formatCount(hold.dropped)} dropped${echo}`]
+  // Reports from before serverCounted: the servers were counted unless a target was measured.
+  const counted = hold.serverCounted ?? !report.target
+  const held = counted
+    ? `servers held ${formatCount(hold.serverOpen)}, clients ${formatCount(hold.clientOpen)}`
+    : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
+  const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
   const t = hold.traffic
   if (t) {
     lines.push(
@@ -68,7 +74,11 @@ export function renderProbeReport(report: ProbeRunReport): string {
     lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
   }
   if (report.hold) lines.push(...describeHold(report))
-  if (report.echo) lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered`)
+  if (report.echo) {
+    const wrong = report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${quoteBytes(report.echo.firstBytes ?? '')}` : ''
+    lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${wrong}`)
+  }
+  if (report.refused) lines.push(`refused: ${describeRefusal(report.refused)}`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
   return lines.join('\n')

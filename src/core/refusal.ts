@@ -1,0 +1,20 @@
+/** Connections a server took and then refused: closed at once, or answered with bytes nobody asked for. */
+export interface Refusal {
+  connections: number
+  /** The first bytes of the first unasked reply (a refusal banner, an error page), or "". */
+  firstBytes: string
+  /** Connection attempts the clients had made when the ramp stopped. */
+  attempts: number
+}
+
+/** Control characters shown as \xNN, and at most 64 characters: safe to print on one line. */
+export function quoteBytes(bytes: string): string {
+  const shown = [...bytes.slice(0, 64)].map((c) => (c >= ' ' && c <= '~' ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)).join('')
+  return JSON.stringify(shown).replaceAll('\\\\x', '\\x')
+}
+
+/** Why the ramp stopped, in one line: how many were refused and what the server said. */
+export function describeRefusal(refusal: Refusal): string {
+  const what = refusal.firstBytes ? `answered ${quoteBytes(refusal.firstBytes)} unasked` : 'closed them right after accepting'
+  return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
+}
