@@ -125,7 +125,7 @@ describe('c1m probe', () => {
       assert.equal(exitCode, 0, stderr)
       const hold = envelope.result.hold!
       assert.deepEqual([hold.conns, hold.serverOpen, hold.clientOpen, hold.dropped], [conns, conns, conns, 0])
-      assert.deepEqual(hold.echo, {sent: conns, echoed: conns})
+      assert.deepEqual(hold.echo, {sent: conns, echoed: conns, mismatched: 0, closed: 0, firstBytes: ''})
       assert.ok(hold.seconds >= 1.5 && hold.seconds < 5, `held ${hold.seconds} s`)
       const t = hold.traffic!
       // A round at the start and one per 100 ms: at least 10 of them in 1.5 s.
@@ -152,7 +152,7 @@ describe('c1m probe', () => {
     assert.equal(exitCode, 0)
     assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
     assert.match(stdout, /kernel: .* per connection .*per socket/)
-    assert.match(stdout, /echo check: 2,000 of 2,000 connections answered/)
+    assert.match(stdout, /echo check: 2,000 of 2,000 connections echoed byte for byte/)
   })
 
   it('refuses bad input with exit 2 and writes nothing', async () => {

@@ -104,8 +104,9 @@ Connections are split over as many server and client processes as the per-proces
 
     if (out) writeOutputFile(out, JSON.stringify(this.stamp(report), null, 2) + '\n', '--out')
     if (html) writeOutputFile(html, renderProbeHtml({...report, version: this.config.version} as ProbeRunReport, {version: this.config.version}), flags.html ? '--html' : '--out')
-    const saved = report.stopped ? undefined : keepForEstimate(report, (message) => this.note(message))
     const outcome = probeOutcome(report)
+    // Only a clean measurement calibrates estimate: no early stop, no failed echo, no fit problem.
+    const saved = outcome.code || (report.fit.problems ?? []).length > 0 ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (outcome.code) process.exitCode = EXIT_CODES[outcome.code]
     for (const note of outcome.notes) this.note(note)
     if (!this.jsonEnabled()) {

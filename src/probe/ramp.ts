@@ -137,7 +137,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     try {
       result.echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
       result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
-      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections answered in ${result.echo.seconds} s`)
+      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte in ${result.echo.seconds} s`)
     } catch (error) {
       result.stopped = await whyFailed(error)
       delete result.echo
