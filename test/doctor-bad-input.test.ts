@@ -106,6 +106,19 @@ describe('host files that are not what doctor expects', () => {
   })
 })
 
+describe("a snapshot's addresses.json that is not one", () => {
+  for (const [label, text] of [['not JSON', '{bad'], ['not a list', '{"a": 1}'], ['a list of nulls', '[null]']]) {
+    it(`${label}: the address checks skip with the reason, no crash`, async () => {
+      const dir = treeWith(`addresses-${label.replaceAll(' ', '-')}`, {'c1m/addresses.json': text})
+      const {envelope, exitCode, stderr} = await runJson<DoctorReport>(['doctor', '--root', dir, '--role', 'client', '--fail-on', 'none'])
+      assert.equal(exitCode, 0, stderr)
+      assert.doesNotMatch(stderr, /SyntaxError|TypeError|at /)
+      const skipped = envelope.result.results.filter((r) => r.status === 'skip' && /addresses\.json/.test(r.reason ?? ''))
+      assert.ok(skipped.length > 0, JSON.stringify(envelope.result.results.map((r) => [r.id, r.status, r.reason])))
+    })
+  }
+})
+
 describe('doctor --pid of a kernel thread', () => {
   it('--pid 2 (kthreadd) is exit 2, not a ulimit fix', () => oneLineExit2(['doctor', '--pid', '2'], /PID 2 is a kernel thread; pass the PID of your server/))
 })

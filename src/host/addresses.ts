@@ -16,6 +16,21 @@ function prefixFromNetmask(mask: string): number {
   return mask.split('.').reduce((bits, octet) => bits + (Number(octet).toString(2).split('1').length - 1), 0)
 }
 
+/** A snapshot's addresses.json, checked entry by entry; anything else is a problem, never a throw. */
+export function parseSavedAddresses(text: string): {addresses: LocalAddress[]; problem?: string} {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return {addresses: [], problem: `${SAVED_ADDRESSES} is not JSON (${(error as Error).message})`}
+  }
+  if (!Array.isArray(value)) return {addresses: [], problem: `${SAVED_ADDRESSES} is not a list of addresses`}
+  const bad = value.findIndex((a: Partial<LocalAddress> | null) => typeof a !== 'object' || a === null || typeof a.iface !== 'string' || typeof a.address !== 'string'
+    || (a.family !== 'IPv4' && a.family !== 'IPv6') || !Number.isInteger(a.prefix) || typeof a.internal !== 'boolean')
+  if (bad >= 0) return {addresses: [], problem: `${SAVED_ADDRESSES}: entry ${bad} is not {iface, address, family, prefix, internal}`}
+  return {addresses: value as LocalAddress[]}
+}
+
 /**
  * Local addresses per interface that is not down. Interfaces and their state come from
  * /sys/class/net; every address on each (including ones added with `ip addr add`) from
@@ -25,7 +40,7 @@ export async function readAddresses(root: HostRoot): Promise<{addresses: LocalAd
   if (!root.live) {
     const saved = readHostText(root, SAVED_ADDRESSES)
     if (!saved.ok) return {addresses: [], problem: saved.reason}
-    return {addresses: JSON.parse(saved.text) as LocalAddress[]}
+    return parseSavedAddresses(saved.text)
   }
   const os = await import('node:os')
   const addresses: LocalAddress[] = []
