@@ -1,22 +1,22 @@
 // A probe against servers that refuse, answer wrongly or must not be written to: each run is
 // against a real server started here (a node script, Redis), on 127.0.0.1, stopped by PID.
 import assert from 'node:assert/strict'
-import {type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {after, before, describe, it} from 'node:test'
 
 import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
-import {runJson} from './helpers.js'
+import {run, runJson} from './helpers.js'
 
 interface ProbeJson {
   stopped?: string
+  samples: Array<{conns: number}>
   refused?: {connections: number; firstBytes: string; attempts: number}
   echo?: {sent: number; echoed: number; mismatched: number; closed: number; firstBytes: string}
   hold?: {clientOpen: number; serverCounted: boolean; echo?: unknown}
   plan: {processesPerSide: number}
-  samples: unknown[]
   fit: {problems?: string[]}
 }
 
@@ -91,5 +91,49 @@ describe('the probe never reports a refused or wrong answer as a measurement', (
     const {envelope, exitCode} = await runJson(['probe', '--target', '127.0.0.1:9', '--server-pid', String(process.pid), '--conns', '600', '--no-echo', '--hold', '1s', '--message-size', '64'])
     assert.equal(exitCode, 2)
     assert.match(envelope.error!.message, /--no-echo promises the server not one byte/)
+  })
+})
+
+describe('a run the server stops part way', () => {
+  it('exits 10 with the partial report written, its fit marked not a measurement', async () => {
+    // Keeps the first 250 connections, closes every later one at once.
+    const server = await startNodeServer("globalThis.n = (globalThis.n ?? 0) + 1; if (globalThis.n > 250) socket.destroy();")
+    const out = path.join(dir, 'partial.json')
+    const {exitCode, stderr} = await run(['probe', '--target', `127.0.0.1:${server.port}`, '--server-pid', String(server.pid), '--conns', '600', '--steps', '3', '--settle', '300ms', '--no-echo', '--out', out], {timeout: 90_000})
+    assert.equal(exitCode, 10, stderr)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeJson
+    assert.match(report.stopped!, /^the server refused \d+ connections?: it closed them right after accepting/)
+    assert.deepEqual(report.samples.map((s) => s.conns), [0, 200])
+    assert.equal(report.refused?.firstBytes, '')
+    assert.ok(report.fit.problems!.some((p) => /stopped early/.test(p)), report.fit.problems!.join('; '))
+  })
+})
+
+describe('nginx answers the echo check with 400 Bad Request', {skip: findProgram('nginx') || process.env.CI ? false : 'nginx is not installed (.ci/run installs it)'}, () => {
+  const prefix = path.join(dir, 'nginx')
+  let master: ChildProcess
+  let port = 0
+  before(async () => {
+    port = await freePort()
+    mkdirSync(path.join(prefix, 'tmp'), {recursive: true})
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${prefix}/tmp/${t};`).join(' ')
+    writeFileSync(path.join(prefix, 'nginx.conf'), `master_process on;
+user root;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log;
+events { worker_connections 1024; }
+http { access_log off; ${temp} server { listen 127.0.0.1:${port}; location / { return 204; } } }
+`)
+    master = spawn(findProgram('nginx')!, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off;'], {stdio: 'ignore'})
+    started.push(master)
+    await waitForPort(port)
+  })
+
+  it('counts none as echoed, quotes the 400 and exits 10', async () => {
+    const {stdout, stderr, exitCode} = await run(['probe', '--target', `127.0.0.1:${port}`, '--server-pid', String(master.pid), '--conns', '400', '--steps', '2', '--settle', '300ms'], {timeout: 90_000})
+    assert.equal(exitCode, 10, stderr)
+    assert.match(stdout, /echo check: 0 of 400 connections echoed byte for byte; 400 answered with other bytes, first "HTTP\/1\.1 400 Bad Request\\x0d\\x0a/)
+    assert.match(stderr, /400 of 400 connections did not echo \(400 answered with other bytes/)
   })
 })
