@@ -63,6 +63,21 @@ describe('renderProbeReport', () => {
   })
 })
 
+describe('a run that is not a measurement', () => {
+  it('text and HTML print each fit problem and the quoted wrong echo', () => {
+    const r = {...report(), stopped: 'the server refused 3 connections: it closed them right after accepting (after 5 attempts); these are not established connections'}
+    r.fit = {...r.fit, problems: ['only 2 samples (at least 3 are needed for a fit)', 'the run stopped early: the server refused 3 connections']}
+    r.echo = {sent: 20_000, echoed: 0, mismatched: 20_000, closed: 0, firstBytes: 'HTTP/1.1 400 Bad Request\r\n', seconds: 0.3}
+    const text = renderProbeReport(r)
+    assert.match(text, /^not a measurement: only 2 samples \(at least 3 are needed for a fit\)$/m)
+    assert.match(text, /^not a measurement: the run stopped early: the server refused 3 connections$/m)
+    assert.match(text, /echo check: 0 of 20,000 connections echoed byte for byte; 20,000 answered with other bytes, first "HTTP\/1\.1 400 Bad Request\\x0d\\x0a"/)
+    const html = renderProbeHtml(r)
+    assert.match(html, /<p class="problem"><strong>Not a measurement:<\/strong> only 2 samples/)
+    assert.match(html, /20,000 answered with other bytes, first &quot;HTTP\/1\.1 400 Bad Request\\x0d\\x0a&quot;/)
+  })
+})
+
 describe('renderProbeHtml', () => {
   it('draws each quantity in its own panel: kernel growth, process RSS per side, connect rate per step', () => {
     const html = renderProbeHtml(report())

@@ -1,5 +1,6 @@
 import {kernelBytes} from '../core/build-probe-report.js'
 import type {LinearFit} from '../core/probe-report.js'
+import {quoteBytes} from '../core/refusal.js'
 import type {ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
 import {renderPanel} from './chart/panel.js'
@@ -88,6 +89,7 @@ export function renderProbeHtml(report: ProbeRunReport, options: ProbeHtmlOption
 </head><body>
 ${header}
 ${report.stopped ? `<p><strong>Stopped early: ${escapeXml(report.stopped)}.</strong></p>` : ''}
+${(report.fit.problems ?? []).map((problem) => `<p class="problem"><strong>Not a measurement:</strong> ${escapeXml(problem)}</p>`).join('\n')}
 ${renderProbeCharts(report)}
 <h2>Per connection</h2>
 <table><tr><th></th><th class="n">per connection</th><th class="n">base</th><th class="n">r²</th></tr>
@@ -95,7 +97,7 @@ ${fitRow('kernel', report.fit.kernel)}
 ${fitRow('servers', report.fit.server)}
 ${fitRow('clients', report.fit.client)}
 </table>
-<p>Kernel per socket: ${escapeXml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections answered.` : ''}${fastest ? ` Connect rate: up to ${formatCount(fastest)} connections/s.` : ''}</p>
+<p>Kernel per socket: ${escapeXml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${escapeXml(quoteBytes(report.echo.firstBytes ?? ''))}` : ''}.` : ''}${fastest ? ` Connect rate: up to ${formatCount(fastest)} connections/s.` : ''}</p>
 ${report.hold ? `<h2>Hold</h2>\n${describeHold(report).map((line) => `<p>${escapeXml(line)}</p>`).join('\n')}` : ''}
 ${slab.length ? `<p>Slab per connection: ${escapeXml(slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', '))}</p>` : ''}
 <h2>Samples</h2>
