@@ -51,7 +51,7 @@ Connections are split over as many server and client processes as the per-proces
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid'], helpValue: 'IP:PORT'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
-    echo: Flags.boolean({description: 'check that every connection echoes at the top of the ramp (--no-echo for a server that does not echo)', default: true, allowNo: true}),
+    echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
