@@ -56,6 +56,21 @@ describe('c1m apply / revert into a sandbox root', () => {
     assert.deepEqual(treeSnapshot(dir), before)
   }))
 
+  it('writes conntrack keys with a leading - and the hash size to modprobe.d; revert removes both', withSandbox({}, async (dir) => {
+    const before = treeSnapshot(dir)
+    const out = await run<ApplyResult>(['apply', '-p', 'million', '--root', dir, '--yes', '--json'])
+    assert.equal(out.exit, 0, out.stderr)
+    const sysctl = readSandbox(dir, 'etc/sysctl.d/90-c1m.conf')
+    assert.match(sysctl, /^-net\.netfilter\.nf_conntrack_max = \d+$/m)
+    assert.match(sysctl, /^net\.core\.somaxconn = /m)
+    const max = Number(/^-net\.netfilter\.nf_conntrack_max = (\d+)$/m.exec(sysctl)![1])
+    const buckets = /^-net\.netfilter\.nf_conntrack_buckets = (\d+)$/m.exec(sysctl)
+    const size = buckets ? Number(buckets[1]) : Math.ceil(max / 4)
+    assert.match(readSandbox(dir, 'etc/modprobe.d/90-c1m.conf'), new RegExp(`^options nf_conntrack hashsize=${size}$`, 'm'))
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
   it('replaces an existing 90-c1m.conf and puts it back', withSandbox({'etc/sysctl.d/90-c1m.conf': '# hand-made\nnet.core.somaxconn = 8192\n'}, async (dir) => {
     const before = treeSnapshot(dir)
     assert.equal((await run(['apply', '-p', 'phoenix-websocket', '--root', dir, '--yes'])).exit, 0)
