@@ -73,11 +73,12 @@ function planSteps(root: HostRoot, rows: PlanRow[], options: ApplyOptions): Step
     })
   }
   if (!options.netns) {
+    const systemd = renderSystemdDropIn(options.profile, rows)
     steps.push(
       ...fileStep(root, SYSCTL_FILE, renderSysctlConf(options.profile, rows)),
       ...fileStep(root, MODPROBE_FILE, renderModprobeConf(options.profile, rows)),
       ...fileStep(root, LIMITS_FILE, renderLimitsConf(options.profile, rows)),
-      ...fileStep(root, SYSTEMD_FILE, renderSystemdDropIn(options.profile, rows)),
+      ...fileStep(root, systemd?.file ?? SYSTEMD_FILE, systemd?.content),
     )
   }
   const addresses = changing.find((r) => r.kind === 'addresses')

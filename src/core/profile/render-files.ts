@@ -1,3 +1,4 @@
+import {unitDropInFile} from '../systemd-unit.js'
 import {CHANGES, type PlanRow} from './plan-apply.js'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-c1m.conf'
@@ -66,11 +67,16 @@ export function renderLimitsConf(profile: string, rows: PlanRow[]): string | und
   return header(profile) + lines.join('\n') + '\n'
 }
 
-/** /etc/systemd/system.conf.d/90-c1m.conf: DefaultLimitNOFILE for services that set no LimitNOFILE. */
-export function renderSystemdDropIn(profile: string, rows: PlanRow[]): string | undefined {
+/**
+ * The systemd drop-in, and where it goes: with --unit, /etc/systemd/system/NAME.service.d/90-c1m.conf
+ * with the service's own LimitNOFILE; with --systemd-default, /etc/systemd/system.conf.d/90-c1m.conf
+ * with DefaultLimitNOFILE for every service that sets none. Undefined when the row does not change.
+ */
+export function renderSystemdDropIn(profile: string, rows: PlanRow[]): {file: string; content: string} | undefined {
   const row = changed(rows, 'systemd')[0]
   if (!row) return undefined
-  return `${header(profile)}# ${origin(row)}\n[Manager]\nDefaultLimitNOFILE=${row.value}\n`
+  if (row.unit) return {file: unitDropInFile(row.unit), content: `${header(profile)}# ${origin(row)}\n[Service]\nLimitNOFILE=${row.value}\n`}
+  return {file: SYSTEMD_FILE, content: `${header(profile)}# ${origin(row)}\n[Manager]\nDefaultLimitNOFILE=${row.value}\n`}
 }
 
 /**
