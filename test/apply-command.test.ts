@@ -67,6 +67,29 @@ describe('c1m apply / revert into a sandbox root', () => {
     assert.deepEqual(treeSnapshot(dir), before)
   }))
 
+  it('--user writes the limits.d lines for that user only; without it the plan says what * means', withSandbox({'etc/passwd': 'root:x:0:0::/root:/bin/sh\nweb:x:1000:1000::/srv:/bin/sh\n'}, async (dir) => {
+    const dry = await run<ApplyResult>(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--dry-run', '--json'])
+    assert.match(dry.result!.plan.find((r) => r.id === 'nofile soft')!.why, /every login session's processes, not systemd services/)
+    const before = treeSnapshot(dir)
+    const out = await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes', '--user', 'web'])
+    assert.equal(out.exit, 0, out.stderr)
+    const limits = readSandbox(dir, 'etc/security/limits.d/90-c1m.conf')
+    assert.match(limits, /^web soft nofile 501024$/m)
+    assert.doesNotMatch(limits, /^\*|^root/m)
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
+  for (const [bad, why] of [['no-such', /does not exist in .*etc\/passwd/], ['../x', /is not a user name/], ['a b', /is not a user name/]] as const) {
+    it(`--user ${JSON.stringify(bad)} is a usage error and changes nothing`, withSandbox({'etc/passwd': 'root:x:0:0::/root:/bin/sh\n'}, async (dir) => {
+      const before = treeSnapshot(dir)
+      const out = await run(['apply', '-p', 'million', '--root', dir, '--yes', '--user', bad])
+      assert.equal(out.exit, 2, out.stderr)
+      assert.match(out.stderr, why)
+      assert.deepEqual(treeSnapshot(dir), before)
+    }))
+  }
+
   for (const bad of ['../../etc/passwd', 'a/b', 'x..y', '.hidden', 'web service']) {
     it(`--unit ${JSON.stringify(bad)} is a usage error and changes nothing`, withSandbox({}, async (dir) => {
       const before = treeSnapshot(dir)

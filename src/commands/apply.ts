@@ -1,6 +1,8 @@
 import {createInterface} from 'node:readline/promises'
 
 import {parseUnitName, unitDropInFile} from '../core/systemd-unit.js'
+import {isUserName} from '../core/user-name.js'
+import {userExists} from '../host/user-exists.js'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
@@ -57,6 +59,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     netns: Flags.string({helpValue: 'NAME', description: 'apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
     iface: Flags.string({helpValue: 'IF', description: 'client role: interface to add the source addresses to'}),
     unit: Flags.string({helpValue: 'NAME', description: "write LimitNOFILE in a drop-in for this systemd service (/etc/systemd/system/NAME.service.d/90-c1m.conf)"}),
+    user: Flags.string({helpValue: 'NAME', description: "write the limits.d nofile lines for this user (your service's) instead of * (every login session)"}),
     'systemd-default': Flags.boolean({description: "write DefaultLimitNOFILE for every service (/etc/systemd/system.conf.d/90-c1m.conf) instead of one service's drop-in"}),
     addresses: Flags.string({helpValue: 'CIDR', description: 'client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
   }
@@ -74,9 +77,13 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     if (flags.unit !== undefined && unit === undefined) {
       throw usageError(`--unit ${JSON.stringify(flags.unit)} is not a systemd service name`, 'pass the service name as `systemctl list-units --type=service` shows it (letters, digits, _ . @ : -)')
     }
+    if (flags.user !== undefined && !isUserName(flags.user)) throw usageError(`--user ${JSON.stringify(flags.user)} is not a user name`, 'pass a login name from /etc/passwd (letters, digits, _ . -)')
     if (unit && flags['systemd-default']) throw usageError('--unit and --systemd-default write different drop-ins', 'use one or the other')
     if (flags.netns && flags['persist-only']) throw usageError('--persist-only writes files and --netns writes none', 'use one or the other')
     const root = hostRoot(flags.root)
+    if (flags.user !== undefined && !userExists(root, flags.user)) {
+      throw usageError(`--user ${flags.user} does not exist ${root.live ? 'on this host' : `in ${root.dir}/etc/passwd`}`, 'create the user first, or pass the user your service runs as')
+    }
     const isRoot = process.getuid?.() === 0
     if (flags.netns) {
       if (!isRoot) throw new C1mError('E_NOT_ROOT', `--netns ${flags.netns} needs root (ip netns exec)`, 'run it with sudo')
@@ -93,6 +100,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       cidr: flags.addresses,
       unit,
       systemdDefault: flags['systemd-default'],
+      user: flags.user,
     })
     for (const o of overrides) this.note(o)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir

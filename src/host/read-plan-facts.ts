@@ -17,6 +17,7 @@ export interface FactOptions {
   cidr?: string
   unit?: string
   systemdDefault?: boolean
+  user?: string
 }
 
 /** The keys a profile's sysctl values act on, by their modern names. */
@@ -58,7 +59,7 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
     kernel: hostValue(root, 'kernel.osrelease'),
     memTotal: readMemory(root).meminfo?.MemTotal,
     sysctl,
-    nofile: nofileFromLimits(readLimitsConf(root).entries),
+    nofile: nofileFromLimits(readLimitsConf(root).entries, options.user),
     systemd: {
       running: systemd.running,
       defaultLimitNOFILE: systemd.defaultLimitNOFILE?.value,

@@ -19,7 +19,7 @@ export interface PlanFacts {
   /** Current sysctl values by name as the kernel prints them; a key that is absent is not on this kernel. */
   sysctl: Record<string, string | undefined>
   /** nofile from limits.conf and limits.d for `*` (what pam_limits gives a login), and the file:line that set it. */
-  nofile: {soft?: string; hard?: string; where?: string}
+  nofile: {soft?: string; hard?: string; where?: string; user?: string}
   /**
    * `unit`: --unit, with the LimitNOFILE its unit files set (and which file); `useDefault`:
    * --systemd-default. With neither, apply writes no systemd file.
@@ -54,6 +54,8 @@ export interface PlanRow {
   source: ValueSource
   /** Addresses to add, for the addresses row. */
   add?: string[]
+  /** For nofile rows with --user: the user limits.d names instead of `*`. */
+  user?: string
   /** For the systemd row with --unit: the service (without `.service`) whose drop-in apply writes. */
   unit?: string
 }
@@ -138,7 +140,15 @@ function planSysctl(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): P
   return {...base, current, ...decided, why: renamed + decided.why}
 }
 
+/** A nofile row, with who the limits.d line is for: the --user, or what `*` means. */
 function planNofile(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
+  const row = planNofileValue(v, facts, options, nrOpen)
+  if (!CHANGES.includes(row.action)) return row
+  const user = facts.nofile.user
+  return user ? {...row, user, why: `${row.why}; for user ${user}`} : {...row, why: `${row.why}; for * (every login session's processes, not systemd services; --user NAME names your service's user)`}
+}
+
+function planNofileValue(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
   const current = v.key === 'soft' ? facts.nofile.soft : facts.nofile.hard
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
   if (facts.netns) return {...base, current, action: 'skip', why: `limits.conf is not per network namespace: left alone by --netns ${facts.netns.name}`}

@@ -57,13 +57,13 @@ export function renderModprobeConf(profile: string, rows: PlanRow[]): string | u
 }
 
 /**
- * /etc/security/limits.d/90-c1m.conf: nofile for every user, and for root, which a `*` line
- * does not cover in pam_limits.
+ * /etc/security/limits.d/90-c1m.conf: nofile for the --user when there is one; else for `*`
+ * (every login session) and for root, which a `*` line does not cover in pam_limits.
  */
 export function renderLimitsConf(profile: string, rows: PlanRow[]): string | undefined {
   const list = changed(rows, 'nofile')
   if (list.length === 0) return undefined
-  const lines = list.flatMap((r) => [`# ${origin(r)}`, `*    ${r.key} nofile ${r.value}`, `root ${r.key} nofile ${r.value}`])
+  const lines = list.flatMap((r) => (r.user ? [`# ${origin(r)}`, `${r.user} ${r.key} nofile ${r.value}`] : [`# ${origin(r)}`, `*    ${r.key} nofile ${r.value}`, `root ${r.key} nofile ${r.value}`]))
   return header(profile) + lines.join('\n') + '\n'
 }
 
