@@ -1,7 +1,8 @@
 /**
- * Text for HTML, SVG and XML (JUnit): & < > " ' escaped, so it is safe both between tags
- * and inside a quoted attribute. The one escape every renderer uses.
+ * Text for HTML, SVG and XML (JUnit): & < > " escaped, so it is safe between tags and inside
+ * a double-quoted attribute (the only quoting c1m's renderers use). The one escape every
+ * renderer uses.
  */
 export function escapeXml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 }
