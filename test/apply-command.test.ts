@@ -47,11 +47,79 @@ describe('c1m apply / revert into a sandbox root', () => {
     assert.deepEqual(treeSnapshot(dir), before)
   }))
 
-  it('million writes the systemd drop-in where systemd runs, and revert removes it with the directory it made', withSandbox({}, async (dir) => {
+  it('without --unit or --systemd-default writes no systemd file and says why', withSandbox({}, async (dir) => {
+    const out = await run<ApplyResult>(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes', '--json'])
+    assert.equal(out.exit, 0, out.stderr)
+    const row = out.result!.plan.find((r) => r.kind === 'systemd')!
+    assert.equal(row.action, 'skip')
+    assert.match(row.why, /pass --unit NAME for your server's service, or --systemd-default/)
+    assert.ok(!existsSync(path.join(dir, 'etc/systemd/system.conf.d/90-c1m.conf')))
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+  }))
+
+  it('--unit writes LimitNOFILE in the service\'s drop-in, raise-only, and revert removes it', withSandbox({'etc/systemd/system/web.service': '[Service]\nExecStart=/bin/true\nLimitNOFILE=4096:2000000\n'}, async (dir) => {
     const before = treeSnapshot(dir)
-    assert.equal((await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes'])).exit, 0)
+    const out = await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes', '--unit', 'web.service'])
+    assert.equal(out.exit, 0, out.stderr)
+    assert.match(readSandbox(dir, 'etc/systemd/system/web.service.d/90-c1m.conf'), /^\[Service\]\nLimitNOFILE=501024:2000000$/m)
+    assert.ok(!existsSync(path.join(dir, 'etc/systemd/system.conf.d/90-c1m.conf')))
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
+  it('--user writes the limits.d lines for that user only; without it the plan says what * means', withSandbox({'etc/passwd': 'root:x:0:0::/root:/bin/sh\nweb:x:1000:1000::/srv:/bin/sh\n'}, async (dir) => {
+    const dry = await run<ApplyResult>(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--dry-run', '--json'])
+    assert.match(dry.result!.plan.find((r) => r.id === 'nofile soft')!.why, /every login session's processes, not systemd services/)
+    const before = treeSnapshot(dir)
+    const out = await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes', '--user', 'web'])
+    assert.equal(out.exit, 0, out.stderr)
+    const limits = readSandbox(dir, 'etc/security/limits.d/90-c1m.conf')
+    assert.match(limits, /^web soft nofile 501024$/m)
+    assert.doesNotMatch(limits, /^\*|^root/m)
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
+  for (const [bad, why] of [['no-such', /does not exist in .*etc\/passwd/], ['../x', /is not a user name/], ['a b', /is not a user name/]] as const) {
+    it(`--user ${JSON.stringify(bad)} is a usage error and changes nothing`, withSandbox({'etc/passwd': 'root:x:0:0::/root:/bin/sh\n'}, async (dir) => {
+      const before = treeSnapshot(dir)
+      const out = await run(['apply', '-p', 'million', '--root', dir, '--yes', '--user', bad])
+      assert.equal(out.exit, 2, out.stderr)
+      assert.match(out.stderr, why)
+      assert.deepEqual(treeSnapshot(dir), before)
+    }))
+  }
+
+  for (const bad of ['../../etc/passwd', 'a/b', 'x..y', '.hidden', 'web service']) {
+    it(`--unit ${JSON.stringify(bad)} is a usage error and changes nothing`, withSandbox({}, async (dir) => {
+      const before = treeSnapshot(dir)
+      const out = await run(['apply', '-p', 'million', '--root', dir, '--yes', `--unit=${bad}`])
+      assert.equal(out.exit, 2, out.stderr)
+      assert.match(out.stderr, /is not a systemd service name/)
+      assert.deepEqual(treeSnapshot(dir), before)
+    }))
+  }
+
+  it('million --systemd-default writes the global drop-in where systemd runs, and revert removes it with the directory it made', withSandbox({}, async (dir) => {
+    const before = treeSnapshot(dir)
+    assert.equal((await run(['apply', '-p', 'million', '--conns', '500k', '--root', dir, '--yes', '--systemd-default'])).exit, 0)
     assert.match(readSandbox(dir, 'etc/systemd/system.conf.d/90-c1m.conf'), /^\[Manager\]\nDefaultLimitNOFILE=501024:524288$/m)
     assert.match(readSandbox(dir, 'etc/security/limits.d/90-c1m.conf'), /^root soft nofile 501024$/m)
+    assert.equal((await run(['revert', '--root', dir])).exit, 0)
+    assert.deepEqual(treeSnapshot(dir), before)
+  }))
+
+  it('writes conntrack keys with a leading - and the hash size to modprobe.d; revert removes both', withSandbox({}, async (dir) => {
+    const before = treeSnapshot(dir)
+    const out = await run<ApplyResult>(['apply', '-p', 'million', '--root', dir, '--yes', '--json'])
+    assert.equal(out.exit, 0, out.stderr)
+    const sysctl = readSandbox(dir, 'etc/sysctl.d/90-c1m.conf')
+    assert.match(sysctl, /^-net\.netfilter\.nf_conntrack_max = \d+$/m)
+    assert.match(sysctl, /^net\.core\.somaxconn = /m)
+    const max = Number(/^-net\.netfilter\.nf_conntrack_max = (\d+)$/m.exec(sysctl)![1])
+    const buckets = /^-net\.netfilter\.nf_conntrack_buckets = (\d+)$/m.exec(sysctl)
+    const size = buckets ? Number(buckets[1]) : Math.ceil(max / 4)
+    assert.match(readSandbox(dir, 'etc/modprobe.d/90-c1m.conf'), new RegExp(`^options nf_conntrack hashsize=${size}$`, 'm'))
     assert.equal((await run(['revert', '--root', dir])).exit, 0)
     assert.deepEqual(treeSnapshot(dir), before)
   }))
@@ -124,7 +192,7 @@ describe('c1m apply / revert into a sandbox root', () => {
     mkdirSync(path.join(dir, 'etc/systemd/system.conf.d/90-c1m.conf'), {recursive: true})
     writeFileSync(path.join(dir, 'etc/systemd/system.conf.d/90-c1m.conf/keep'), 'x')
     const before = treeSnapshot(dir)
-    const out = await run(['apply', '-p', 'million', '--root', dir, '--yes'])
+    const out = await run(['apply', '-p', 'million', '--root', dir, '--yes', '--systemd-default'])
     assert.equal(out.exit, 7, out.stderr)
     assert.match(out.stderr, /apply failed at step "\/etc\/systemd\/system\.conf\.d\/90-c1m\.conf": .*rolled back \d+ change/)
     // live values, sysctl.d, limits.d and the state file are as they were

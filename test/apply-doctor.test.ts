@@ -38,7 +38,8 @@ describe('c1m doctor --profile after c1m apply', () => {
       try {
         const before = await profileResults(dir, profile, [...flags])
         assert.ok(before.some((r) => r.status === 'fail'), 'a stock host should not already hold the profile')
-        const applied = await run(['apply', '--profile', profile, '--root', dir, '--yes', ...flags])
+        // doctor without --unit checks DefaultLimitNOFILE, which apply writes with --systemd-default
+        const applied = await run(['apply', '--profile', profile, '--root', dir, '--yes', '--systemd-default', ...flags])
         assert.equal(applied.exit, 0, applied.stderr)
         const after = await profileResults(dir, profile, [...flags])
         const failing = after.filter((r) => r.status !== 'pass' && r.status !== 'skip')

@@ -10,7 +10,7 @@ async function applyAndRevert(extra: Record<string, string>, conns: string, chec
   const sb = makeSandbox(extra)
   try {
     const before = treeSnapshot(sb)
-    const out = await run(['apply', '-p', 'million', '--conns', conns, '--root', sb, '--yes'])
+    const out = await run(['apply', '-p', 'million', '--conns', conns, '--root', sb, '--yes', '--systemd-default'])
     assert.equal(out.exit, 0, out.stderr)
     check(sb)
     assert.equal((await run(['revert', '--root', sb])).exit, 0)

@@ -26,6 +26,9 @@ describe('revert checks the whole record before undoing anything', () => {
   const crafted: [string, (victim: string) => unknown][] = [
     ['a file path that climbs out of the root', (victim) => [{kind: 'file', path: `/../../../../..${victim}/precious`, before: null}]],
     ['a file apply never writes', () => [{kind: 'file', path: '/etc/passwd', before: Buffer.from('owned\n').toString('base64')}]],
+    ['a unit drop-in that climbs out', () => [{kind: 'file', path: '/etc/systemd/system/../../passwd.service.d/90-c1m.conf', before: null}]],
+    ['a unit drop-in of another name', () => [{kind: 'file', path: '/etc/systemd/system/web.service.d/override.conf', before: null}]],
+    ['a modprobe.d file other than 90-c1m.conf', () => [{kind: 'file', path: '/etc/modprobe.d/blacklist.conf', before: null}]],
     ['a directory that climbs out', (victim) => [{kind: 'dir', path: `/../../../..${victim}/empty`}]],
     ['an address under a --root tree (it would run ip addr on the host)', () => [{kind: 'address', iface: 'lo', address: '10.77.0.1', prefix: 32}]],
     ['a sysctl key that climbs out', () => [{kind: 'sysctl', key: 'net.//.//.//.x', before: '1\n', after: '2'}]],

@@ -5,7 +5,7 @@ import {pickAddresses} from '../src/core/cidr.js'
 import {compareSysctl, kernelAtLeast, tcpMemLooksLikeBytes} from '../src/core/profile/kernel-keys.js'
 import {loadProfile, type ProfileReader} from '../src/core/profile/load-profile.js'
 import {type PlanFacts, planApply, type PlanRow} from '../src/core/profile/plan-apply.js'
-import {laterOverrides, renderLimitsConf, renderSysctlConf} from '../src/core/profile/render-files.js'
+import {conntrackHashsize, laterOverrides, renderLimitsConf, renderModprobeConf, renderSysctlConf} from '../src/core/profile/render-files.js'
 import type {ResolvedValue} from '../src/core/profile/types.js'
 import {C1mError} from '../src/errors.js'
 
@@ -179,6 +179,22 @@ describe('files apply writes', () => {
     ])
     assert.equal(warnings.length, 1)
     assert.match(warnings[0], /99-tuning\.conf:4 sets net\.core\.somaxconn = 1024/)
+  })
+})
+
+describe('conntrack hash size', () => {
+  it('takes nf_conntrack_buckets when it changes, else a quarter of nf_conntrack_max', () => {
+    const maxOnly = planApply([sysctl('net.netfilter.nf_conntrack_max', '1048576')], facts(), {role: 'server', allowLower: false})
+    assert.equal(conntrackHashsize(maxOnly), 262144)
+    assert.match(renderModprobeConf('test', maxOnly)!, /^options nf_conntrack hashsize=262144$/m)
+    assert.match(renderSysctlConf('test', maxOnly)!, /^-net\.netfilter\.nf_conntrack_max = 1048576$/m)
+    const f = facts()
+    f.sysctl['net.netfilter.nf_conntrack_buckets'] = '65536'
+    const both = planApply([sysctl('net.netfilter.nf_conntrack_max', '1048576'), sysctl('net.netfilter.nf_conntrack_buckets', '131072')], f, {role: 'server', allowLower: false})
+    assert.equal(conntrackHashsize(both), 131072)
+    const none = planApply([sysctl('net.core.somaxconn', '15000')], facts(), {role: 'server', allowLower: false})
+    assert.equal(renderModprobeConf('test', none), undefined)
+    assert.doesNotMatch(renderSysctlConf('test', none)!, /^-/m)
   })
 })
 

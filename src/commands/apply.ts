@@ -1,5 +1,8 @@
 import {createInterface} from 'node:readline/promises'
 
+import {parseUnitName, unitDropInFile} from '../core/systemd-unit.js'
+import {isUserName} from '../core/user-name.js'
+import {userExists} from '../host/user-exists.js'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
@@ -55,6 +58,9 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     root: {...rootFlag, description: 'apply to a sandbox tree instead of this host (DIR/proc/sys, DIR/etc, DIR/var/lib/c1m); with --netns, only where the record for revert is kept'},
     netns: Flags.string({helpValue: 'NAME', description: 'apply the per-namespace net.* keys inside this network namespace; global keys are left alone'}),
     iface: Flags.string({helpValue: 'IF', description: 'client role: interface to add the source addresses to'}),
+    unit: Flags.string({helpValue: 'NAME', description: "write LimitNOFILE in a drop-in for this systemd service (/etc/systemd/system/NAME.service.d/90-c1m.conf)"}),
+    user: Flags.string({helpValue: 'NAME', description: "write the limits.d nofile lines for this user (your service's) instead of * (every login session)"}),
+    'systemd-default': Flags.boolean({description: "write DefaultLimitNOFILE for every service (/etc/systemd/system.conf.d/90-c1m.conf) instead of one service's drop-in"}),
     addresses: Flags.string({helpValue: 'CIDR', description: 'client role: IPv4 block to take the source addresses from, such as 10.0.0.0/24'}),
   }
 
@@ -67,8 +73,17 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       throw usageError(`--netns ${JSON.stringify(flags.netns)} is not a namespace name`, 'pass the name of a namespace from `ip netns list` (letters, digits, _ . -)')
     }
     if (flags.iface !== undefined && !isIfaceName(flags.iface)) throw usageError(`--iface ${JSON.stringify(flags.iface)} is not an interface name`, 'list the interfaces with `ip link`')
+    const unit = flags.unit === undefined ? undefined : parseUnitName(flags.unit)
+    if (flags.unit !== undefined && unit === undefined) {
+      throw usageError(`--unit ${JSON.stringify(flags.unit)} is not a systemd service name`, 'pass the service name as `systemctl list-units --type=service` shows it (letters, digits, _ . @ : -)')
+    }
+    if (flags.user !== undefined && !isUserName(flags.user)) throw usageError(`--user ${JSON.stringify(flags.user)} is not a user name`, 'pass a login name from /etc/passwd (letters, digits, _ . -)')
+    if (unit && flags['systemd-default']) throw usageError('--unit and --systemd-default write different drop-ins', 'use one or the other')
     if (flags.netns && flags['persist-only']) throw usageError('--persist-only writes files and --netns writes none', 'use one or the other')
     const root = hostRoot(flags.root)
+    if (flags.user !== undefined && !userExists(root, flags.user)) {
+      throw usageError(`--user ${flags.user} does not exist ${root.live ? 'on this host' : `in ${root.dir}/etc/passwd`}`, 'create the user first, or pass the user your service runs as')
+    }
     const isRoot = process.getuid?.() === 0
     if (flags.netns) {
       if (!isRoot) throw new C1mError('E_NOT_ROOT', `--netns ${flags.netns} needs root (ip netns exec)`, 'run it with sudo')
@@ -83,6 +98,9 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       netns: flags.netns,
       iface: flags.iface,
       cidr: flags.addresses,
+      unit,
+      systemdDefault: flags['systemd-default'],
+      user: flags.user,
     })
     for (const o of overrides) this.note(o)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
@@ -106,7 +124,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       throw new C1mError('E_NOT_ROOT', `apply changes ${where} and needs root; nothing was changed`, 'run it with sudo, or use --dry-run to see the plan')
     }
     const liveKeys = flags['persist-only'] || flags.netns ? [] : changing.filter((r) => r.kind === 'sysctl').map((r) => r.key)
-    const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line))
+    const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line), unit ? [unitDropInFile(unit)] : [])
     let state
     try {
       const earlier = readState(root)
@@ -146,7 +164,9 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     if (!this.jsonEnabled()) {
       this.log(`Applied ${result.changes} change(s) to ${where}; recorded in ${result.stateFile}. Undo with: c1m revert${root.live ? '' : ` --root ${flags.root}`}`)
       if (flags.netns) this.log(`Only the namespace's own keys were set; global keys, limits and systemd were left alone.`)
-      if (changing.some((r) => r.kind === 'systemd')) this.log('systemd reads DefaultLimitNOFILE at start: run `systemctl daemon-reexec` (or reboot), then restart the service.')
+      const unitRow = changing.find((r) => r.kind === 'systemd')
+      if (unitRow?.unit) this.log(`Run \`systemctl daemon-reload\`, then restart ${unitRow.unit}.service for its new LimitNOFILE.`)
+      else if (unitRow) this.log('systemd reads DefaultLimitNOFILE at start: run `systemctl daemon-reexec` (or reboot), then restart the service.')
       if (changing.some((r) => r.kind === 'nofile')) this.log('limits.d applies to new login sessions (ssh, su); log in again.')
     }
     return result

@@ -1,5 +1,5 @@
 import type {Role} from './needs.js'
-import {LIMITS_FILE, SYSCTL_FILE, SYSTEMD_FILE} from './profile/render-files.js'
+import {LIMITS_FILE, MODPROBE_FILE, SYSCTL_FILE, SYSTEMD_FILE} from './profile/render-files.js'
 
 export const STATE_FILE = '/var/lib/c1m/state.json'
 export const STATE_DIR = '/var/lib/c1m'
@@ -39,7 +39,7 @@ export interface ApplyState {
 }
 
 /** The only files apply writes, so the only files a record may name. */
-export const APPLY_FILES = [SYSCTL_FILE, LIMITS_FILE, SYSTEMD_FILE]
+export const APPLY_FILES = [SYSCTL_FILE, MODPROBE_FILE, LIMITS_FILE, SYSTEMD_FILE]
 
 const ancestors = (file: string): string[] => {
   const out: string[] = []

@@ -2,6 +2,7 @@ import {type ApplyState, APPLY_DIRS, APPLY_FILES, type Change} from './apply-sta
 import {isIfaceName, isIpv4, isNetnsName} from './host-names.js'
 import {ROLES} from './needs.js'
 import {isSysctlKey} from './sysctl-name.js'
+import {isUnitDropInDir, isUnitDropInFile} from './systemd-unit.js'
 
 // The apply record drives root writes and `ip` commands on revert, so it is read as hostile
 // input: every field of every change is checked before anything is undone, and any doubt
@@ -25,10 +26,10 @@ function changeProblem(c: unknown, netns: string | undefined): string | undefine
   if (c.pending !== undefined && c.pending !== true) return 'pending must be true when present'
   switch (c.kind) {
     case 'dir':
-      if (!APPLY_DIRS.includes(c.path as string)) return `path ${JSON.stringify(c.path)} is not a directory apply creates (${APPLY_DIRS.join(', ')})`
+      if (!APPLY_DIRS.includes(c.path as string) && !isUnitDropInDir(c.path)) return `path ${JSON.stringify(c.path)} is not a directory apply creates (${APPLY_DIRS.join(', ')}, or a unit's drop-in directory)`
       return onlyFields(c, ['kind', 'path', 'pending'])
     case 'file':
-      if (!APPLY_FILES.includes(c.path as string)) return `path ${JSON.stringify(c.path)} is not a file apply writes (${APPLY_FILES.join(', ')})`
+      if (!APPLY_FILES.includes(c.path as string) && !isUnitDropInFile(c.path)) return `path ${JSON.stringify(c.path)} is not a file apply writes (${APPLY_FILES.join(', ')}, or a unit's 90-c1m.conf drop-in)`
       if (c.before !== null && !isBase64(c.before)) return 'before must be null or base64'
       return onlyFields(c, ['kind', 'path', 'before', 'pending'])
     case 'sysctl':

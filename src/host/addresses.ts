@@ -35,6 +35,11 @@ export function parseSavedAddresses(text: string): {addresses: LocalAddress[]; p
  * Local addresses per interface that is not down. Interfaces and their state come from
  * /sys/class/net; every address on each (including ones added with `ip addr add`) from
  * Node's os.networkInterfaces(). In a saved tree, the snapshot's file.
+ *
+ * Not systeminformation's networkInterfaces(): it spawns processes (ip, ethtool, nmcli and
+ * the like) and cost about 200 ms of every `c1m doctor`; what doctor needs is in /sys and
+ * in `os`. systeminformation stays where it serves: the machine description of a snapshot
+ * (snapshot.ts), read once, lazily imported.
  */
 export async function readAddresses(root: HostRoot): Promise<{addresses: LocalAddress[]; problem?: string}> {
   if (!root.live) {

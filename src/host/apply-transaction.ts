@@ -3,7 +3,7 @@ import path from 'node:path'
 import type {NetnsId} from '../core/apply-state.js'
 import type {Role} from '../core/needs.js'
 import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
-import {LIMITS_FILE, renderLimitsConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
+import {LIMITS_FILE, MODPROBE_FILE, renderLimitsConf, renderModprobeConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
 import {C1mError} from '../errors.js'
 import {type ApplyState, type Change, createState, saveState} from './apply-state.js'
 import {addIpv4} from './ip-addr.js'
@@ -73,10 +73,12 @@ function planSteps(root: HostRoot, rows: PlanRow[], options: ApplyOptions): Step
     })
   }
   if (!options.netns) {
+    const systemd = renderSystemdDropIn(options.profile, rows)
     steps.push(
       ...fileStep(root, SYSCTL_FILE, renderSysctlConf(options.profile, rows)),
+      ...fileStep(root, MODPROBE_FILE, renderModprobeConf(options.profile, rows)),
       ...fileStep(root, LIMITS_FILE, renderLimitsConf(options.profile, rows)),
-      ...fileStep(root, SYSTEMD_FILE, renderSystemdDropIn(options.profile, rows)),
+      ...fileStep(root, systemd?.file ?? SYSTEMD_FILE, systemd?.content),
     )
   }
   const addresses = changing.find((r) => r.kind === 'addresses')
@@ -94,7 +96,7 @@ function planSteps(root: HostRoot, rows: PlanRow[], options: ApplyOptions): Step
 }
 
 /**
- * Apply the changes of a plan, step by step: live sysctls, sysctl.d, limits.d, the systemd
+ * Apply the changes of a plan, step by step: live sysctls, sysctl.d, modprobe.d, limits.d, the systemd
  * drop-in, client addresses. Each change is recorded before it is made and marked done once
  * it took effect; if a step fails, everything that took effect is undone and the error names
  * the step. The caller holds the target's lock.

@@ -1,7 +1,8 @@
-import {closeSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {closeSync, openSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError, usageError} from '../errors.js'
+import {replaceFile} from './replace-file.js'
 
 /** The temporary file a report is written to before it is renamed into place. */
 const tempFor = (file: string): string => `${file}.${process.pid}.tmp`
@@ -38,16 +39,13 @@ export function checkOutputFile(file: string, flag: string): string {
 }
 
 /**
- * Write a report the user asked for (--out, --html) whole or not at all: a temporary file
- * beside it, then a rename. Creates no directories; a failure is E_UNREADABLE with one line.
+ * Write a report the user asked for (--out, --html) whole or not at all (replaceFile: a
+ * temporary file beside it, fsync, rename, fsync of the directory). Creates no directories; a failure is E_UNREADABLE with one line.
  */
 export function writeOutputFile(file: string, text: string, flag: string): string {
-  const temp = tempFor(file)
   try {
-    writeFileSync(temp, text)
-    renameSync(temp, file)
+    replaceFile(file, text, {temp: tempFor(file)})
   } catch (error) {
-    rmSync(temp, {force: true})
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     throw new C1mError('E_UNREADABLE', `cannot write ${flag} ${file}: ${why}`, `pass ${flag} a path in a writable directory`)
   }

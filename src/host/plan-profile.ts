@@ -17,6 +17,12 @@ export interface PlanRequest {
   netns?: string
   iface?: string
   cidr?: string
+  /** --unit: the service (validated, without `.service`) whose drop-in gets LimitNOFILE. */
+  unit?: string
+  /** --systemd-default: DefaultLimitNOFILE for every service. */
+  systemdDefault?: boolean
+  /** --user: the service's user (validated, existing) whose limits.d lines apply writes instead of `*`. */
+  user?: string
 }
 
 export interface HostPlan {
@@ -31,7 +37,7 @@ export interface HostPlan {
 export async function planProfile(root: HostRoot, request: PlanRequest): Promise<HostPlan> {
   const profile = readProfile(request.profile)
   const values = resolveProfile(profile, {conns: request.conns, role: request.role, memTotal: readMemory(root).meminfo?.MemTotal})
-  const facts = await readPlanFacts(root, values, {netns: request.netns, iface: request.iface, cidr: request.cidr})
+  const facts = await readPlanFacts(root, values, {netns: request.netns, iface: request.iface, cidr: request.cidr, unit: request.unit, systemdDefault: request.systemdDefault, user: request.user})
   const rows = planApply(values, facts, {role: request.role, allowLower: request.allowLower})
   const overrides = request.netns ? [] : laterOverrides(rows, readSysctlFiles(root).entries)
   return {profile, facts, rows, overrides}

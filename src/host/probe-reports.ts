@@ -1,9 +1,10 @@
-import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {type ProbeReport, validateProbeReport} from '../core/probe-report.js'
 import {C1mError, usageError} from '../errors.js'
+import {replaceFile} from './replace-file.js'
 import {readHostText} from './root.js'
 
 /** Environment variable naming the directory where `c1m probe` keeps its reports. */
@@ -47,13 +48,7 @@ export function saveProbeReport(report: ProbeReport, dir: string): string {
   const stamp = report.generatedAt.replaceAll(':', '').replace(/\.\d+Z$/, 'Z')
   const conns = Math.max(...report.samples.map((s) => s.conns))
   const file = path.join(dir, `probe-${report.engine}-${conns}-${stamp}.json`)
-  const temp = `${file}.${process.pid}.tmp`
   mkdirSync(dir, {recursive: true})
-  try {
-    writeFileSync(temp, JSON.stringify(report, null, 2) + '\n')
-    renameSync(temp, file)
-  } finally {
-    rmSync(temp, {force: true})
-  }
+  replaceFile(file, JSON.stringify(report, null, 2) + '\n', {temp: `${file}.${process.pid}.tmp`})
   return file
 }

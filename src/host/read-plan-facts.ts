@@ -15,6 +15,9 @@ export interface FactOptions {
   netns?: string
   iface?: string
   cidr?: string
+  unit?: string
+  systemdDefault?: boolean
+  user?: string
 }
 
 /** The keys a profile's sysctl values act on, by their modern names. */
@@ -38,7 +41,7 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
   }
   const nrOpen = hostValue(root, 'fs.nr_open')
   if (nrOpen !== undefined && !('fs.nr_open' in sysctl)) sysctl['fs.nr_open'] = nrOpen
-  const systemd = readSystemd(root)
+  const systemd = readSystemd(root, options.unit === undefined ? undefined : `${options.unit}.service`)
   let addresses: PlanFacts['addresses']
   if (options.iface && options.cidr) {
     const canAdd = root.live || Boolean(options.netns)
@@ -56,8 +59,14 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
     kernel: hostValue(root, 'kernel.osrelease'),
     memTotal: readMemory(root).meminfo?.MemTotal,
     sysctl,
-    nofile: nofileFromLimits(readLimitsConf(root).entries),
-    systemd: {running: systemd.running, defaultLimitNOFILE: systemd.defaultLimitNOFILE?.value, file: systemd.defaultLimitNOFILE?.file},
+    nofile: nofileFromLimits(readLimitsConf(root).entries, options.user),
+    systemd: {
+      running: systemd.running,
+      defaultLimitNOFILE: systemd.defaultLimitNOFILE?.value,
+      file: systemd.defaultLimitNOFILE?.file,
+      unit: options.unit === undefined ? undefined : {name: options.unit, limitNOFILE: systemd.unit?.limitNOFILE, file: systemd.unit?.source},
+      useDefault: options.systemdDefault,
+    },
     netns,
     addresses,
   }

@@ -5,6 +5,7 @@ import {C1mError} from '../errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
 import {hostPath, type HostRoot, readHostText, readNonBlocking} from './root.js'
 import {checkSnapshotTarget, makeDirs} from './snapshot-target.js'
+import {syncDir} from './replace-file.js'
 
 /** What machine this is, for the reader of a snapshot (systeminformation; live host only). */
 async function describeMachine(root: HostRoot): Promise<Record<string, unknown> | undefined> {
@@ -102,6 +103,8 @@ export async function writeSnapshot(root: HostRoot, dir: string): Promise<Snapsh
     writeFileSync(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir, machine: await describeMachine(root)}, null, 2) + '\n')
     if (existsSync(target)) rmSync(target, {recursive: true})
     renameSync(temp, target)
+    // The tree is renamed into place whole (replaceFile's last step, for a directory).
+    syncDir(path.dirname(target))
   } catch (error) {
     rmSync(temp, {recursive: true, force: true})
     if (error instanceof C1mError) throw error

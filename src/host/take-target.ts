@@ -11,11 +11,11 @@ import {removeStaleTemps} from './write-files.js'
  * and directories a killed apply left (only c1m's own names, only in the directories it
  * writes). `liveKeys`: the sysctls whose /proc/sys files will be written under the root.
  */
-export async function takeTarget(root: HostRoot, command: string, liveKeys: string[], note: (line: string) => void): Promise<TargetLock> {
+export async function takeTarget(root: HostRoot, command: string, liveKeys: string[], note: (line: string) => void, unitFiles: string[] = []): Promise<TargetLock> {
   const lock = lockTarget(root, command)
   try {
-    for (const file of [STATE_FILE, HOLDER_FILE, ...APPLY_FILES, ...liveKeys.map((k) => sysctlPath(k))]) resolveInRoot(root, file)
-    const removed = removeStaleTemps(root, ['/', ...APPLY_DIRS])
+    for (const file of [STATE_FILE, HOLDER_FILE, ...APPLY_FILES, ...unitFiles, ...liveKeys.map((k) => sysctlPath(k))]) resolveInRoot(root, file)
+    const removed = removeStaleTemps(root, ['/', ...APPLY_DIRS, ...unitFiles.map((f) => f.slice(0, f.lastIndexOf('/')))])
     if (removed.length > 0) note(`removed what an interrupted apply left behind: ${removed.join(', ')}`)
   } catch (error) {
     lock.release()

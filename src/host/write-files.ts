@@ -1,6 +1,7 @@
-import {closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
+import {replaceFile} from './replace-file.js'
 import type {HostRoot} from './root.js'
 import {makeDirsInRoot, resolveInRoot} from './safe-path.js'
 
@@ -15,28 +16,14 @@ export const tempName = (file: string) => path.posix.join(path.posix.dirname(fil
 const noFollow = (root: HostRoot) => (root.live ? 0 : constants.O_NOFOLLOW)
 
 /**
- * Replace a file atomically: write a temporary file beside it, flush it, rename it over the
- * target. A reader sees the old file or the new one, never half of one. Missing directories
+ * Replace a file atomically (replace-file.ts): write a temporary file beside it, flush it,
+ * rename it over the target, flush the directory. A reader sees the old file or the new one, never half of one. Missing directories
  * are created one at a time (callers record them first).
  */
 export function writeFileAtomic(root: HostRoot, file: string, content: string | Buffer, mode = 0o644): void {
   const target = resolveInRoot(root, file)
   makeDirsInRoot(root, path.posix.dirname(file))
-  const tmp = resolveInRoot(root, tempName(file))
-  rmSync(tmp, {force: true})
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
-  try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    renameSync(tmp, target)
-  } catch (error) {
-    unlinkSync(tmp)
-    throw error
-  }
+  replaceFile(target, content, {temp: resolveInRoot(root, tempName(file)), mode})
 }
 
 /** Write a file that must already exist, in place (a /proc/sys file: one write, no rename, never created). */

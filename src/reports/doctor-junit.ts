@@ -1,10 +1,8 @@
 import type {DoctorReport, DoctorResult} from '../core/evaluate.js'
+import {escapeXml as esc} from './escape.js'
 
 type FailOn = 'warn' | 'fail' | 'none'
 
-function esc(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-}
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3)

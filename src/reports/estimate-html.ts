@@ -4,7 +4,7 @@ import type {ChartPoint, EstimateResult} from '../core/plan-estimate.js'
 import {formatBytes, formatCount} from '../units.js'
 import {renderPanel} from './chart/panel.js'
 import type {Series} from './chart/series.js'
-import {escapeXml as esc} from './chart/svg.js'
+import {escapeXml as esc} from './escape.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
 
 export interface EstimateHtmlOptions {

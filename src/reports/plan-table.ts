@@ -12,9 +12,9 @@ const COLOUR: Record<Action, (s: string) => string> = {
 }
 
 /** How a row's key reads in a table: sysctls by name, the rest by what they set. */
-export function rowLabel(r: Pick<PlanRow, 'kind' | 'key'>): string {
-  if (r.kind === 'nofile') return `nofile ${r.key} (limits.d)`
-  if (r.kind === 'systemd') return `systemd ${r.key}`
+export function rowLabel(r: Pick<PlanRow, 'kind' | 'key' | 'unit' | 'user'>): string {
+  if (r.kind === 'nofile') return `nofile ${r.key} (limits.d${r.user ? `, ${r.user}` : ''})`
+  if (r.kind === 'systemd') return r.unit ? `systemd ${r.unit}.service ${r.key}` : `systemd ${r.key}`
   if (r.kind === 'addresses') return 'client source addresses'
   return r.key
 }

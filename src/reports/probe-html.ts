@@ -5,7 +5,7 @@ import type {ProbeRunReport} from '../probe/run-probe.js'
 import {formatBytes, formatCount} from '../units.js'
 import {renderPanel} from './chart/panel.js'
 import type {Point, Series} from './chart/series.js'
-import {escapeXml} from './chart/svg.js'
+import {escapeXml} from './escape.js'
 import {describeHold, describeIsolation} from './probe-text.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
 

@@ -1,4 +1,4 @@
-import {escapeXml} from './chart/svg.js'
+import {escapeXml} from './escape.js'
 
 export interface HeaderFacts {
   title: string

@@ -7,12 +7,21 @@ import type {Profile, ProfileValue} from '../profile/types.js'
 
 function factsFrom(ctx: CheckContext): PlanFacts {
   const {host} = ctx
+  const unit = host.systemd.unit
   return {
     kernel: host.sysctl['kernel.osrelease'],
     memTotal: host.memory.meminfo?.MemTotal,
     sysctl: host.sysctl,
     nofile: nofileFromLimits(host.limitsConf.entries),
-    systemd: {running: host.systemd.running, defaultLimitNOFILE: host.systemd.defaultLimitNOFILE?.value, file: host.systemd.defaultLimitNOFILE?.file},
+    // With --unit, the service's own LimitNOFILE (what `apply --unit` writes); else the
+    // global default (what `apply --systemd-default` writes), the one every service inherits.
+    systemd: {
+      running: host.systemd.running,
+      defaultLimitNOFILE: host.systemd.defaultLimitNOFILE?.value,
+      file: host.systemd.defaultLimitNOFILE?.file,
+      unit: unit && !unit.problem ? {name: unit.name.replace(/\.service$/, ''), limitNOFILE: unit.limitNOFILE, file: unit.source} : undefined,
+      useDefault: true,
+    },
   }
 }
 
@@ -41,7 +50,8 @@ function finding(profile: string, row: PlanRow): Finding {
   const base = {current: row.current ?? 'not set', needed: row.wanted}
   if (row.action === 'keep') return {status: 'pass', ...base, reason: row.why}
   if (row.action === 'skip') return {status: 'skip', ...base, reason: row.why}
-  const fix = row.kind === 'sysctl' ? sysctlFix(row.key, row.value!) : `c1m apply --profile ${profile}`
+  const flag = row.kind !== 'systemd' ? '' : row.unit ? ` --unit ${row.unit}` : ' --systemd-default'
+  const fix = row.kind === 'sysctl' ? sysctlFix(row.key, row.value!) : `c1m apply --profile ${profile}${flag}`
   return {status: 'fail', ...base, needed: row.value ?? row.wanted, reason: `apply would ${row.action} it: ${row.why}`, fix}
 }
 

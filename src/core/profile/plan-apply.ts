@@ -19,8 +19,12 @@ export interface PlanFacts {
   /** Current sysctl values by name as the kernel prints them; a key that is absent is not on this kernel. */
   sysctl: Record<string, string | undefined>
   /** nofile from limits.conf and limits.d for `*` (what pam_limits gives a login), and the file:line that set it. */
-  nofile: {soft?: string; hard?: string; where?: string}
-  systemd: {running: boolean; defaultLimitNOFILE?: string; file?: string}
+  nofile: {soft?: string; hard?: string; where?: string; user?: string}
+  /**
+   * `unit`: --unit, with the LimitNOFILE its unit files set (and which file); `useDefault`:
+   * --systemd-default. With neither, apply writes no systemd file.
+   */
+  systemd: {running: boolean; defaultLimitNOFILE?: string; file?: string; unit?: {name: string; limitNOFILE?: string; file?: string}; useDefault?: boolean}
   /** With --netns: where each net.* key lives inside the namespace. */
   netns?: {name: string; scope: Record<string, NetnsScope>}
   /** For the client addresses: the interface and block asked for, and the IPv4 addresses already on it. */
@@ -50,6 +54,10 @@ export interface PlanRow {
   source: ValueSource
   /** Addresses to add, for the addresses row. */
   add?: string[]
+  /** For nofile rows with --user: the user limits.d names instead of `*`. */
+  user?: string
+  /** For the systemd row with --unit: the service (without `.service`) whose drop-in apply writes. */
+  unit?: string
 }
 
 const DEFAULT_NOFILE_SOFT = 1024
@@ -132,7 +140,15 @@ function planSysctl(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): P
   return {...base, current, ...decided, why: renamed + decided.why}
 }
 
+/** A nofile row, with who the limits.d line is for: the --user, or what `*` means. */
 function planNofile(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
+  const row = planNofileValue(v, facts, options, nrOpen)
+  if (!CHANGES.includes(row.action)) return row
+  const user = facts.nofile.user
+  return user ? {...row, user, why: `${row.why}; for user ${user}`} : {...row, why: `${row.why}; for * (every login session's processes, not systemd services; --user NAME names your service's user)`}
+}
+
+function planNofileValue(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
   const current = v.key === 'soft' ? facts.nofile.soft : facts.nofile.hard
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
   if (facts.netns) return {...base, current, action: 'skip', why: `limits.conf is not per network namespace: left alone by --netns ${facts.netns.name}`}
@@ -158,7 +174,16 @@ function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): 
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
   if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`}
   if (!facts.systemd.running) return {...base, action: 'skip', why: 'systemd is not running here (no /run/systemd/system)'}
-  const set = facts.systemd.defaultLimitNOFILE
+  const unit = facts.systemd.unit
+  if (unit) return {...planLimit({...base, key: 'LimitNOFILE', unit: unit.name}, v, unit.limitNOFILE ?? facts.systemd.defaultLimitNOFILE, unit.file ?? facts.systemd.file, options), ...(unit.limitNOFILE ? {} : {current: `${facts.systemd.defaultLimitNOFILE ?? `${DEFAULT_NOFILE_SOFT}:${DEFAULT_NOFILE_HARD}`} (inherited)`})}
+  if (!facts.systemd.useDefault) {
+    return {...base, action: 'skip', why: "DefaultLimitNOFILE would raise every service's soft limit: pass --unit NAME for your server's service, or --systemd-default"}
+  }
+  return planLimit(base, v, facts.systemd.defaultLimitNOFILE, facts.systemd.file, options)
+}
+
+/** Raise-only plan of a systemd `SOFT:HARD` nofile setting (unset: systemd's default). */
+function planLimit(base: Omit<PlanRow, 'action' | 'why'>, v: ResolvedValue, set: string | undefined, file: string | undefined, options: PlanOptions): PlanRow {
   const current = set ?? `${DEFAULT_NOFILE_SOFT}:${DEFAULT_NOFILE_HARD} (default)`
   // Services get the soft limit; the hard one is their ceiling. Raise-only holds for both:
   // apply writes SOFT:HARD and keeps a hard limit that is already higher.
@@ -166,7 +191,7 @@ function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): 
   const soft = limitNumber(softText)!
   const hard = limitNumber(hardText)!
   const want = Number(v.value)
-  const where = facts.systemd.file ? ` (${facts.systemd.file})` : ''
+  const where = file ? ` (${file})` : ''
   const value = (h: number | string) => `${want}:${h}`
   if (soft === want && hard >= want) return {...base, current, action: 'keep', why: `already set${where}`}
   if (soft < want || hard < want) {

@@ -1,8 +1,13 @@
+import {unitDropInFile} from '../systemd-unit.js'
 import {CHANGES, type PlanRow} from './plan-apply.js'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-c1m.conf'
 export const LIMITS_FILE = '/etc/security/limits.d/90-c1m.conf'
 export const SYSTEMD_FILE = '/etc/systemd/system.conf.d/90-c1m.conf'
+export const MODPROBE_FILE = '/etc/modprobe.d/90-c1m.conf'
+
+/** Keys of the nf_conntrack module: absent from /proc/sys until the module loads. */
+const isConntrackKey = (key: string) => key.startsWith('net.netfilter.nf_conntrack_')
 
 const changed = (rows: PlanRow[], kind: PlanRow['kind']) => rows.filter((r) => r.kind === kind && CHANGES.includes(r.action))
 
@@ -14,29 +19,64 @@ function header(profile: string): string {
   return `# Written by \`c1m apply --profile ${profile}\`; \`c1m revert\` puts back what was here before.\n`
 }
 
-/** /etc/sysctl.d/90-c1m.conf: the values apply changes, each with its source. Undefined when there are none. */
+/**
+ * /etc/sysctl.d/90-c1m.conf: the values apply changes, each with its source. Undefined when
+ * there are none. nf_conntrack keys get a leading `-`: systemd-sysctl then ignores a failure
+ * to set them (the module may load after it runs; the hash size goes in modprobe.d instead).
+ */
 export function renderSysctlConf(profile: string, rows: PlanRow[]): string | undefined {
   const list = changed(rows, 'sysctl')
   if (list.length === 0) return undefined
-  return header(profile) + list.map((r) => `# ${origin(r)}\n${r.key} = ${r.value}\n`).join('')
+  return header(profile) + list.map((r) => `# ${origin(r)}\n${isConntrackKey(r.key) ? '-' : ''}${r.key} = ${r.value}\n`).join('')
 }
 
 /**
- * /etc/security/limits.d/90-c1m.conf: nofile for every user, and for root, which a `*` line
- * does not cover in pam_limits.
+ * The conntrack hash size apply sets: nf_conntrack_buckets when it changes, else a quarter of
+ * a changing nf_conntrack_max (the kernel's own ratio: it sizes nf_conntrack_max at four
+ * entries per bucket). Undefined when neither changes.
+ */
+export function conntrackHashsize(rows: PlanRow[]): number | undefined {
+  const list = changed(rows, 'sysctl')
+  const buckets = list.find((r) => r.key === 'net.netfilter.nf_conntrack_buckets')
+  if (buckets) return Number(buckets.value)
+  const max = list.find((r) => r.key === 'net.netfilter.nf_conntrack_max')
+  return max ? Math.ceil(Number(max.value) / 4) : undefined
+}
+
+/**
+ * /etc/modprobe.d/90-c1m.conf: the hash size as a module option, so it holds from the moment
+ * nf_conntrack loads, whenever that is. Undefined when apply changes no conntrack size.
+ */
+export function renderModprobeConf(profile: string, rows: PlanRow[]): string | undefined {
+  const size = conntrackHashsize(rows)
+  if (size === undefined || !Number.isSafeInteger(size) || size < 1) return undefined
+  const why = rows.some((r) => r.kind === 'sysctl' && CHANGES.includes(r.action) && r.key === 'net.netfilter.nf_conntrack_buckets')
+    ? 'net.netfilter.nf_conntrack_buckets of the plan'
+    : 'a quarter of net.netfilter.nf_conntrack_max of the plan (four entries per bucket, as the kernel sizes it)'
+  return `${header(profile)}# ${why}\noptions nf_conntrack hashsize=${size}\n`
+}
+
+/**
+ * /etc/security/limits.d/90-c1m.conf: nofile for the --user when there is one; else for `*`
+ * (every login session) and for root, which a `*` line does not cover in pam_limits.
  */
 export function renderLimitsConf(profile: string, rows: PlanRow[]): string | undefined {
   const list = changed(rows, 'nofile')
   if (list.length === 0) return undefined
-  const lines = list.flatMap((r) => [`# ${origin(r)}`, `*    ${r.key} nofile ${r.value}`, `root ${r.key} nofile ${r.value}`])
+  const lines = list.flatMap((r) => (r.user ? [`# ${origin(r)}`, `${r.user} ${r.key} nofile ${r.value}`] : [`# ${origin(r)}`, `*    ${r.key} nofile ${r.value}`, `root ${r.key} nofile ${r.value}`]))
   return header(profile) + lines.join('\n') + '\n'
 }
 
-/** /etc/systemd/system.conf.d/90-c1m.conf: DefaultLimitNOFILE for services that set no LimitNOFILE. */
-export function renderSystemdDropIn(profile: string, rows: PlanRow[]): string | undefined {
+/**
+ * The systemd drop-in, and where it goes: with --unit, /etc/systemd/system/NAME.service.d/90-c1m.conf
+ * with the service's own LimitNOFILE; with --systemd-default, /etc/systemd/system.conf.d/90-c1m.conf
+ * with DefaultLimitNOFILE for every service that sets none. Undefined when the row does not change.
+ */
+export function renderSystemdDropIn(profile: string, rows: PlanRow[]): {file: string; content: string} | undefined {
   const row = changed(rows, 'systemd')[0]
   if (!row) return undefined
-  return `${header(profile)}# ${origin(row)}\n[Manager]\nDefaultLimitNOFILE=${row.value}\n`
+  if (row.unit) return {file: unitDropInFile(row.unit), content: `${header(profile)}# ${origin(row)}\n[Service]\nLimitNOFILE=${row.value}\n`}
+  return {file: SYSTEMD_FILE, content: `${header(profile)}# ${origin(row)}\n[Manager]\nDefaultLimitNOFILE=${row.value}\n`}
 }
 
 /**

@@ -1,5 +1,6 @@
 import type {Series} from './series.js'
-import {escapeXml, px} from './svg.js'
+import {escapeXml} from '../escape.js'
+import {px} from './svg.js'
 
 const ROW = 18
 const SWATCH = 26

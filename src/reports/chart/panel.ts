@@ -1,7 +1,8 @@
 import {type Axis, makeByteAxis, makeCountAxis} from './axis.js'
 import {renderLegend} from './legend.js'
 import type {Point, Series} from './series.js'
-import {escapeXml, px} from './svg.js'
+import {escapeXml} from '../escape.js'
+import {px} from './svg.js'
 
 export interface PanelSpec {
   /** A short ID for tests and links: data-panel="kernel". */

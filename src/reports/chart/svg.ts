@@ -1,8 +1,3 @@
-/** Text for HTML and SVG: & < > " escaped. */
-export function escapeXml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-}
-
 /** A coordinate with one decimal: enough for a 720-pixel chart, and short. */
 export function px(value: number): string {
   return (Math.round(value * 10) / 10).toString()
