@@ -37,8 +37,8 @@ export interface ProbeRunOptions {
   step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
-  /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
-  isolation: {netns: true} | {netns: false; reason: string}
+  /** Run in a network namespace of its own (needs root), with an established hash of ownEhash buckets if given; otherwise on the host loopback, for this reason. */
+  isolation: {netns: true; ownEhash?: number} | {netns: false; reason: string}
   /** Hold the connections this long after the ramp (0: close at once). */
   holdMs: number
   /** Echo traffic on every connection during the hold. */
@@ -62,6 +62,8 @@ export interface Isolation {
   reason: string
   /** The limits the connections met: set inside the namespace, or the host's own. */
   sysctls: Record<string, string>
+  /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
+  ownEhash?: {entries: number; restored: string}
 }
 
 export interface StepRecord {
@@ -116,13 +118,14 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
   }
   let netns: ProbeNetns
   try {
-    netns = await createProbeNetns(probeNetnsName())
+    netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash)
   } catch (error) {
     // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run was meant to measure.
     throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
   }
-  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
-  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+  const own = netns.ownEhash ? `, an established hash of its own (${netns.ownEhash.entries} buckets: host net.ipv4.tcp_child_ehash_entries set for its creation, then restored to ${netns.ownEhash.restored})` : ''
+  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}${own}`)
+  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls, ...(netns.ownEhash ? {ownEhash: netns.ownEhash} : {})}}
 }
 
 /**
