@@ -25,6 +25,7 @@ console.log(`  reached ${top.established} connections (${top.established * r.soc
 const rampSeconds = r.steps.reduce((t, s) => t + s.seconds, 0)
 const near = (n) => r.steps.reduce((best, step) => (Math.abs(step.conns - n) < Math.abs(best.conns - n) ? step : best))
 console.log(`  ramp ${rampSeconds.toFixed(1)} s of connecting; connect rate: best step ${Math.max(...r.steps.map((s) => s.connectsPerSecond))}/s, whole ramp ${Math.round(top.established / rampSeconds)}/s, the step to ${near(100_000).conns} ${near(100_000).connectsPerSecond}/s, the step to ${top.conns} ${r.steps.at(-1).connectsPerSecond}/s; close ${r.closeSeconds} s`)
+if (r.phases) console.log(`  phases: ${Object.entries(r.phases).map(([k, v]) => `${k.replace(/Seconds$/, '')} ${v.toFixed(1)} s`).join(', ')}`)
 console.log(`  kernel  ${kib(r.fit.kernel.bytesPerConn)} per connection, ${kib(r.fit.kernel.bytesPerSocket)} per socket (r² ${r.fit.kernel.r2.toFixed(4)})`)
 console.log(`  servers ${kib(r.fit.server.bytesPerConn)} per connection (r² ${r.fit.server.r2.toFixed(4)}); clients ${kib(r.fit.client.bytesPerConn)} (r² ${r.fit.client.r2.toFixed(4)})`)
 console.log(`  slab per connection: ${Object.entries(r.fit.slabPerConn).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v} B`).join(', ')}`)

@@ -252,6 +252,7 @@ static void on_event(int fd, uint32_t events) {
     if (n > 0) {
       bytes_received += (unsigned long long)n;
       if (on_bytes(fd, buf, n) < 0) return;
+      if ((size_t)n < sizeof buf) return; /* drained: level-triggered epoll reports anything later, saving a read() that says EAGAIN */
       continue;
     }
     if (n < 0 && errno == EAGAIN) return;

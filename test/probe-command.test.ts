@@ -67,6 +67,13 @@ describe('c1m probe', () => {
     assert.deepEqual(report.samples.map((s) => s.established), [0, 1000, 2000, 3000])
     assert.deepEqual([report.echo?.sent, report.echo?.echoed], [3000, 3000])
     assert.ok(report.closeSeconds! >= 0)
+    // Every phase is timed, and together they account for the run's wall time.
+    const {totalSeconds, ...phases} = report.phases!
+    const parts = Object.values(phases)
+    assert.equal(parts.length, 8)
+    assert.ok(parts.every((s) => s >= 0) && phases.rampSeconds > 0 && phases.sampleSeconds > 0 && phases.echoSeconds > 0)
+    const sum = parts.reduce((a, b) => a + b, 0)
+    assert.ok(sum <= totalSeconds + 0.01 && sum >= totalSeconds * 0.8 - 0.2, `phases add up to ${sum} of ${totalSeconds} s`)
     assert.equal(report.engine, 'native')
     assert.equal(report.socketsPerConn, 2)
     assertPlausibleKernelCost(report)
@@ -153,6 +160,7 @@ describe('c1m probe', () => {
     assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
     assert.match(stdout, /kernel: .* per connection .*per socket/)
     assert.match(stdout, /echo check: 2,000 of 2,000 connections echoed byte for byte/)
+    assert.match(stdout, /^phases: start [\d.]+ s, ramp [\d.]+ s, .*total [\d.]+ s$/m)
   })
 
   it('refuses bad input with exit 2 and writes nothing', async () => {

@@ -11,6 +11,7 @@ import {C1mError, EXIT_CODES, usageError} from '../errors.js'
 import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {ehashEntriesFor} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
 import {sortOutFiles} from '../out-files.js'
@@ -52,6 +53,7 @@ Connections are split over as many server and client processes as the per-proces
     target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid'], helpValue: 'IP:PORT'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
+    'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
   }
 
@@ -96,7 +98,7 @@ Connections are split over as many server and client processes as the per-proces
       const isolation = target
         ? {netns: false as const, reason: '--target: your server is on the host network'}
         : !flags.netns ? {netns: false as const, reason: '--no-netns'}
-        : process.getuid?.() === 0 ? {netns: true as const} : {netns: false as const, reason: 'not root, so no network namespace'}
+        : process.getuid?.() === 0 ? {netns: true as const, ...(flags['own-ehash'] ? {ownEhash: ehashEntriesFor(2 * conns)} : {})} : {netns: false as const, reason: 'not root, so no network namespace'}
       report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
     } finally {
       stop.release()

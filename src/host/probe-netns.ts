@@ -1,5 +1,6 @@
 import {execa, execaSync} from 'execa'
 
+import {withChildEhash} from './child-ehash.js'
 import {writeNetnsSysctl} from './netns.js'
 
 /**
@@ -15,6 +16,8 @@ export interface ProbeNetns {
   name: string
   /** The sysctls set inside it. */
   sysctls: Record<string, string>
+  /** With an established hash of its own: its buckets, and the host value put back after creating it. */
+  ownEhash?: {entries: number; restored: string}
   /** Delete the namespace (idempotent). Processes still in it keep it alive until they exit. */
   remove(): Promise<void>
   /** The same, synchronously, for exit paths that cannot wait. */
@@ -22,8 +25,15 @@ export interface ProbeNetns {
 }
 
 /** Create a network namespace with lo up and the probe's limits set; deleted again if any step fails. */
-export async function createProbeNetns(name: string): Promise<ProbeNetns> {
-  const added = await execa('ip', ['netns', 'add', name], {reject: false, timeout: 10_000})
+export async function createProbeNetns(name: string, ehashEntries?: number): Promise<ProbeNetns> {
+  const add = () => execa('ip', ['netns', 'add', name], {reject: false, timeout: 10_000})
+  let ownEhash: ProbeNetns['ownEhash']
+  let added: Awaited<ReturnType<typeof add>>
+  if (ehashEntries) {
+    const made = await withChildEhash(ehashEntries, add)
+    added = made.result
+    ownEhash = {entries: ehashEntries, restored: made.previous}
+  } else added = await add()
   if (added.failed) {
     const why = (added as {code?: string}).code === 'ENOENT' ? 'the ip command (iproute2) is not installed' : String(added.stderr || added.shortMessage).trim()
     throw new Error(`ip netns add ${name}: ${why}`)
@@ -47,7 +57,7 @@ export async function createProbeNetns(name: string): Promise<ProbeNetns> {
     await remove()
     throw error
   }
-  return {name, sysctls: {...PROBE_NETNS_SYSCTLS}, remove, removeSync}
+  return {name, sysctls: {...PROBE_NETNS_SYSCTLS}, ...(ownEhash ? {ownEhash} : {}), remove, removeSync}
 }
 
 /** Names in `ip netns list` (the first word of each line). */

@@ -10,6 +10,7 @@ import {describeRefusal, type Refusal} from '../core/refusal.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './fleet.js'
 import {holdConnections, type HoldResult} from './hold.js'
 import type {Peer} from './peer.js'
+import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions, ProbeRunReport, StepRecord} from './run-probe.js'
 import {sampleMemory} from './sample-memory.js'
 
@@ -52,14 +53,15 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
  * one taken while processes stop (Ctrl-C reaches the whole process group) would bend the fit.
  * A process that dies ends the ramp with the samples taken so far, `stopped` naming it.
  */
-export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Peer[], clients: Peer[], sockstatPid?: number): Promise<RampResult> {
+export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Peer[], clients: Peer[], sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
   const {target, signal} = options
   const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
   const peers = [...servers, ...clients]
   const samples: ProbeSample[] = []
   const steps: StepRecord[] = []
   /** Sample now and keep the sample if it stands; otherwise say why not. */
-  const keepSample = async (conns: number, established: number): Promise<string | undefined> => {
+  const keepSample = (conns: number, established: number) => clock.time('sampleSeconds', () => sampleOnce(conns, established))
+  const sampleOnce = async (conns: number, established: number): Promise<string | undefined> => {
     if (signal?.aborted) return 'interrupted'
     const sample = sampleMemory(root, conns, established, serverPids(), clients.map((p) => p.pid), sockstatPid)
     const empty = findEmptyPeers(root, peers)
@@ -72,7 +74,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     if (!(error instanceof C1mError)) throw error
     return (await whyPeersStopped(peers, signal)) ?? error.message
   }
-  await sleep(options.settleMs)
+  await clock.time('settleSeconds', () => sleep(options.settleMs))
   let stopped = await keepSample(0, 0)
   let broken = stopped !== undefined
   let held = 0
@@ -92,11 +94,11 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     let established: number
     let seconds: number
     try {
-      opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
+      opened = await clock.time('rampSeconds', () => openConnections(clients, targets, options.openTimeoutMs + 30_000))
       seconds = (performance.now() - started) / 1000
-      established = await settleServers(servers, opened.established, options.settleMs)
+      established = await clock.time('settleSeconds', () => settleServers(servers, opened.established, options.settleMs))
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
-      const counts = await readClientCounts(clients)
+      const counts = await clock.time('settleSeconds', () => readClientCounts(clients))
       if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts}
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
@@ -135,7 +137,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
     const echoStart = performance.now()
     try {
-      result.echo = {...(await echoCheck(clients, 60_000 + held)), seconds: 0}
+      result.echo = {...(await clock.time('echoSeconds', () => echoCheck(clients, 60_000 + held))), seconds: 0}
       result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte in ${result.echo.seconds} s`)
     } catch (error) {
@@ -145,7 +147,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   }
   if (options.holdMs > 0 && held > 0 && !result.stopped && !signal?.aborted) {
     try {
-      result.hold = await holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal})
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal}))
       if (result.hold.interrupted) result.stopped = 'interrupted'
     } catch (error) {
       result.stopped = await whyFailed(error)

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/build-probe-report.js'
 import {planShards, type Shard} from '../core/plan-shards.js'
+import type {ProbePhases} from '../core/probe-phases.js'
 import type {ProbeReport} from '../core/probe-report.js'
 import type {Refusal} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
@@ -16,6 +17,7 @@ import {cleanupOnExit} from './exit-cleanup.js'
 import {type EchoResult, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
 import type {HoldResult} from './hold.js'
+import {PhaseClock} from './phase-clock.js'
 import {ramp, type RampResult} from './ramp.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -35,8 +37,8 @@ export interface ProbeRunOptions {
   step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
-  /** Run in a network namespace of its own (needs root); otherwise on the host loopback, for this reason. */
-  isolation: {netns: true} | {netns: false; reason: string}
+  /** Run in a network namespace of its own (needs root), with an established hash of ownEhash buckets if given; otherwise on the host loopback, for this reason. */
+  isolation: {netns: true; ownEhash?: number} | {netns: false; reason: string}
   /** Hold the connections this long after the ramp (0: close at once). */
   holdMs: number
   /** Echo traffic on every connection during the hold. */
@@ -60,6 +62,8 @@ export interface Isolation {
   reason: string
   /** The limits the connections met: set inside the namespace, or the host's own. */
   sysctls: Record<string, string>
+  /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
+  ownEhash?: {entries: number; restored: string}
 }
 
 export interface StepRecord {
@@ -91,6 +95,8 @@ export type ProbeRunReport = ProbeReport & {
   socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
+  /** Where the wall time went. */
+  phases?: ProbePhases
 }
 
 /** The host's own values of the limits the probe would set in its namespace. */
@@ -112,13 +118,14 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
   }
   let netns: ProbeNetns
   try {
-    netns = await createProbeNetns(probeNetnsName())
+    netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash)
   } catch (error) {
     // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run was meant to measure.
     throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
   }
-  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}`)
-  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls}}
+  const own = netns.ownEhash ? `, an established hash of its own (${netns.ownEhash.entries} buckets: host net.ipv4.tcp_child_ehash_entries set for its creation, then restored to ${netns.ownEhash.restored})` : ''
+  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}${own}`)
+  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls, ...(netns.ownEhash ? {ownEhash: netns.ownEhash} : {})}}
 }
 
 /**
@@ -127,20 +134,24 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
  * whatever happens (the finally below, or an exit hook when c1m is made to exit at once).
  */
 export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
-  const {isolation, netns} = await isolate(options)
+  const clock = new PhaseClock()
+  const {isolation, netns} = await clock.time('startSeconds', () => isolate(options))
   const release = netns ? cleanupOnExit(netns.removeSync) : () => {}
+  let report: ProbeRunReport
   try {
-    return await runIsolated(options, isolation)
+    report = await runIsolated(options, isolation, clock)
   } finally {
-    await netns?.remove()
+    await clock.time('teardownSeconds', () => netns?.remove())
     release()
   }
+  report.phases = clock.phases()
+  return report
 }
 
-async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Promise<ProbeRunReport> {
+async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock): Promise<ProbeRunReport> {
   const sources = !options.target || options.target.host.startsWith('127.') ? {kind: 'loopback' as const} : {kind: 'kernel' as const}
   const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources})
-  const prepared = await prepareEngine(options.engine)
+  const prepared = await clock.time('startSeconds', () => prepareEngine(options.engine))
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
@@ -149,18 +160,18 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Prom
     options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
   }
 
-  const servers: Peer[] = target ? [] : await startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG)
+  const servers: Peer[] = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG))
   let clients: Peer[] = []
   let report: ProbeRunReport
   try {
-    clients = await startClients(programs, shards, {
+    clients = await clock.time('startSeconds', () => startClients(programs, shards, {
       targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
-    })
+    }))
     const root = hostRoot('/')
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
-    const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined)
+    const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
   } catch (error) {
     await stopPeers(clients)
@@ -169,8 +180,10 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation): Prom
   }
   // Clients first: they reset their connections, so neither end is left in TIME_WAIT.
   const closing = performance.now()
-  await stopPeers(clients)
-  await stopPeers(servers)
+  await clock.time('closeSeconds', async () => {
+    await stopPeers(clients)
+    await stopPeers(servers)
+  })
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
   options.progress(`closed every connection in ${report.closeSeconds} s`)
   return report

@@ -1,6 +1,7 @@
 import {getBorderCharacters, table} from 'table'
 
 import {kernelBytes} from '../core/build-probe-report.js'
+import {describePhases} from '../core/probe-phases.js'
 import type {LinearFit} from '../core/probe-report.js'
 import {describeRefusal, quoteBytes} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
@@ -81,5 +82,6 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.refused) lines.push(`refused: ${describeRefusal(report.refused)}`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
+  if (report.phases) lines.push(describePhases(report.phases))
   return lines.join('\n')
 }

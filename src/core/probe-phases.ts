@@ -1,0 +1,28 @@
+/** Where a probe run's wall time went, in seconds; the phases add up to about totalSeconds. */
+export interface ProbePhases {
+  /** Namespace, engine build or check, and starting the echo processes. */
+  startSeconds: number
+  /** Opening connections (the steps' connect time). */
+  rampSeconds: number
+  /** Waiting for the servers to accept what the clients opened, and the settle pauses. */
+  settleSeconds: number
+  /** Reading memory and checking the processes after each step. */
+  sampleSeconds: number
+  echoSeconds: number
+  holdSeconds: number
+  /** Resetting every connection and stopping the processes. */
+  closeSeconds: number
+  /** Deleting the network namespace. */
+  teardownSeconds: number
+  totalSeconds: number
+}
+
+export type PhaseName = Exclude<keyof ProbePhases, 'totalSeconds'>
+
+/** One line for people: "phases: ramp 18.2 s, settle 1.1 s, ... total 40.3 s". */
+export function describePhases(phases: ProbePhases): string {
+  const parts = (Object.entries(phases) as Array<[keyof ProbePhases, number]>)
+    .filter(([name, seconds]) => name !== 'totalSeconds' && seconds > 0)
+    .map(([name, seconds]) => `${name.replace(/Seconds$/, '')} ${seconds.toFixed(1)} s`)
+  return `phases: ${[...parts, `total ${phases.totalSeconds.toFixed(1)} s`].join(', ')}`
+}
