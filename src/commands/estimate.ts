@@ -9,10 +9,9 @@ import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
 import {usageError} from '../errors.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {type CalibrationChoice, chooseCalibration} from '../host/choose-calibration.js'
-import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
+import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
-import {sortOutFiles} from '../out-files.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
 import {parseSize} from '../units.js'
@@ -86,8 +85,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     const active = parseFraction(flags.active, 'active')
     if (messageSize > 0 && active === 0) this.note('--message-size has no effect without --active (the fraction of connections with data in flight)')
     const root = hostTree(flags.root)
-    const out = sortOutFiles(flags.out)
-    for (const file of [out.json, out.html]) if (file) checkOutputFile(file, '--out')
+    const out = resolveOutFiles(flags.out)
 
     const host = await readHost(root)
     for (const problem of host.memory.problems) this.note(`${problem}; using defaults for what it gives`)

@@ -8,13 +8,12 @@ import {planShards} from '../core/plan-shards.js'
 import {probeOutcome} from '../core/probe-outcome.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../errors.js'
-import {checkOutputFile, writeOutputFile} from '../host/output-file.js'
+import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {ehashEntriesFor} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
-import {sortOutFiles} from '../out-files.js'
 import {ENGINES, type Engine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
@@ -75,8 +74,7 @@ Connections are split over as many server and client processes as the per-proces
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
     const engine = flags.engine as Engine
-    const {json: out, html} = sortOutFiles(flags.out, flags.html)
-    for (const file of [out, html]) if (file) checkOutputFile(file, file === html && flags.html ? '--html' : '--out')
+    const {json: out, html} = resolveOutFiles(flags.out, flags.html)
 
     const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
     const root = hostRoot('/')

@@ -2,6 +2,7 @@ import {closeSync, openSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError, usageError} from '../errors.js'
+import {type OutFiles, sortOutFiles} from '../out-files.js'
 import {replaceFile} from './replace-file.js'
 
 /** The temporary file a report is written to before it is renamed into place. */
@@ -36,6 +37,17 @@ export function checkOutputFile(file: string, flag: string): string {
     throw refuse(`cannot create a file in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
   }
   return target
+}
+
+/**
+ * The one --out rule (sortOutFiles: the extension picks JSON or HTML; probe's --html is an
+ * alias), each path checked by checkOutputFile before any long run starts.
+ */
+export function resolveOutFiles(outs: string[] | undefined, html?: string): OutFiles {
+  const files = sortOutFiles(outs, html)
+  if (files.json) checkOutputFile(files.json, '--out')
+  if (files.html) checkOutputFile(files.html, html === undefined ? '--out' : '--html')
+  return files
 }
 
 /**

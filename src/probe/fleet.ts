@@ -173,7 +173,3 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
   return {established: sum('established'), refused: sum('refused'), firstBytes: firstBytesOf(replies), attempts: sum('attempts')}
 }
 
-/** Connections the clients hold now. */
-export async function countClientConnections(clients: Peer[]): Promise<number> {
-  return (await readClientCounts(clients)).established
-}

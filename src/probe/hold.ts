@@ -1,7 +1,7 @@
 import {PAGE_SIZE} from '../core/socket-cost.js'
 import {parseSockstat} from '../host/memory.js'
 import {type HostRoot, readHostText} from '../host/root.js'
-import {countClientConnections, countServerConnections, echoCheck, type EchoResult, setTraffic, type TrafficTotals} from './fleet.js'
+import {countServerConnections, readClientCounts, echoCheck, type EchoResult, setTraffic, type TrafficTotals} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 
@@ -85,7 +85,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
-  const [servers, clientOpen] = await Promise.all([countServerConnections(options.servers), countClientConnections(options.clients)])
+  const [servers, clientOpen] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients).then((c) => c.established)])
   // Someone else's server (no bundled servers) cannot be asked: the clients' count stands for both.
   const serverOpen = options.servers.length > 0 ? servers.open : clientOpen
   const result: HoldResult = {
