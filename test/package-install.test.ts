@@ -36,7 +36,7 @@ describe('the npm package', {timeout: 300_000}, () => {
     const [info] = JSON.parse(packed.stdout) as Array<{filename: string; files: Array<{path: string}>}>
     tarball = path.join(dir, info.filename)
     files = info.files.map((f) => f.path)
-    for (const file of ['oclif.manifest.json', 'LICENSE', 'README.md', 'bin/run.js', 'dist/src/commands/doctor.js', 'docs/probe.md', 'docs/estimate.md', 'docs/apply.md', 'profiles/million.yaml', 'probes/echo-server.c']) {
+    for (const file of ['oclif.manifest.json', 'LICENSE', 'README.md', 'bin/run.js', 'dist/src/commands/doctor.js', 'docs/probe.md', 'docs/estimate.md', 'docs/apply.md', 'profiles/million.yaml', 'profiles/profile.schema.json', 'probes/echo-server.c']) {
       assert.ok(files.includes(file), `${file} is not in the package`)
     }
     assert.deepEqual(files.filter((f) => f.startsWith('dist/test') || f.startsWith('test/') || f.startsWith('probes/.build')), [])
