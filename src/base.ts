@@ -97,7 +97,8 @@ function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undef
     if (missing) return missing
     // One line: oclif's message may span lines ("Missing 1 required arg:\ndir  what it is\nSee more help ...").
     const lines = error.message.split('\n').map((line) => line.trim().replaceAll(/\s+/g, ' ')).filter((line) => line !== '' && !line.startsWith('See more help'))
-    return new C1mError('E_USAGE', lines.join(' ').replace(/:$/, ''), `see c1m ${id ?? ''} --help`.replace('  ', ' '))
+    const message = lines.join(' ').replace(/:$/, '').replace(/^The following errors? occurred: ?/, '')
+    return new C1mError('E_USAGE', message, `see c1m ${id ?? ''} --help`.replace('  ', ' '))
   }
   if ((error as NodeJS.ErrnoException).code === 'EACCES') {
     return new C1mError('E_UNREADABLE', error.message, 'run as root or check the file permissions')

@@ -5,10 +5,13 @@ import {C1mCommand} from '../base.js'
 import {ALL_CHECKS} from '../core/checks/index.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
 import {C1mError, usageError} from '../errors.js'
-import {connsFlag, roleFlag, rootFlag} from '../flags.js'
+import type {FleetReport} from '../core/fleet.js'
+import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {type HostSnapshot, readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
+import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
 import {hostPath, type HostRoot, hostTree} from '../host/root.js'
+import type {DoctorOutFiles} from '../out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
 
 export default class Doctor extends C1mCommand {
@@ -23,6 +26,8 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     {description: 'Gate a CI pipeline on warnings, with JUnit output', command: '<%= config.bin %> <%= command.id %> --format junit --fail-on warn > doctor.xml'},
     {description: 'Audit another host from its snapshot', command: '<%= config.bin %> <%= command.id %> --root ./host-a --json'},
     {description: 'After `c1m apply --profile million`: does the host hold every value of the profile?', command: '<%= config.bin %> <%= command.id %> --profile million'},
+    {description: "Metrics for node_exporter's textfile collector, written whole", command: '<%= config.bin %> <%= command.id %> --fail-on none --out /var/lib/prometheus/node-exporter/c1m.prom'},
+    {description: 'One table for a fleet, from each host\'s `doctor --json` output', command: '<%= config.bin %> <%= command.id %> --merge host-a.json host-b.json host-c.json'},
   ]
 
   static override flags = {
@@ -31,14 +36,24 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     pid: Flags.integer({description: "audit this running process's nofile limits and listening backlog instead of c1m's own", min: 1, helpValue: 'PID'}),
     unit: Flags.string({description: "check this systemd service's LimitNOFILE", helpValue: 'NAME'}),
     root: rootFlag,
-    format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown'], default: 'table', helpValue: 'FORMAT'}),
+    format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown', 'prometheus'], default: 'table', helpValue: 'FORMAT'}),
     'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level (none: always exit 0)', options: ['warn', 'fail', 'none'], default: 'fail', helpValue: 'LEVEL'}),
     skip: Flags.string({description: 'waive a check by ID (repeatable)', multiple: true, helpValue: 'ID'}),
     profile: Flags.string({char: 'p', description: 'also check every value of this tuning profile (see `c1m profiles`)', helpValue: 'NAME'}),
+    out: outFlag('also write the result to FILE, whole (a temporary file renamed into place); the extension picks the format: .json, .prom (Prometheus), .xml (JUnit), .md; repeatable'),
+    merge: Flags.string({
+      description: "merge the doctor JSON reports of many hosts (one file per host, named after it) into one table; reads no host",
+      helpValue: 'FILE',
+      multiple: true,
+      exclusive: ['pid', 'unit', 'root', 'profile', 'skip'],
+    }),
   }
 
-  async run(): Promise<DoctorReport> {
+  async run(): Promise<DoctorReport | FleetReport> {
     const {flags} = await this.parse(Doctor)
+    const failOn = flags['fail-on'] as 'warn' | 'fail' | 'none'
+    const outs = resolveDoctorOutFiles(flags.out)
+    if (flags.merge) return this.merge(flags.merge, failOn, flags.format, outs)
     const root = hostTree(flags.root)
     const known = new Set(ALL_CHECKS.map((c) => c.id))
     for (const id of flags.skip ?? []) {
@@ -55,14 +70,37 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client'})
     if (profiled) profiled.addSysctls(root, host)
     const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profiled?.checks})
-    const failOn = flags['fail-on'] as 'warn' | 'fail' | 'none'
     process.exitCode = failOnExit(report, failOn)
-    if (!this.jsonEnabled()) {
-      if (flags.format === 'junit') this.log((await import('../reports/doctor-junit.js')).renderDoctorJunit(report, failOn, this.config.version))
-      else if (flags.format === 'markdown') this.log((await import('../reports/doctor-markdown.js')).renderDoctorMarkdown(report))
-      else this.log(renderDoctorTable(report))
+    if (!this.jsonEnabled()) this.log(await this.render(report, flags.format, failOn))
+    for (const [format, file] of Object.entries(outs)) {
+      const text = format === 'json' ? JSON.stringify(this.stamp(report), null, 2) + '\n' : await this.render(report, format, failOn)
+      writeOutputFile(file, text.endsWith('\n') ? text : text + '\n', '--out')
     }
     return report
+  }
+
+  private async render(report: DoctorReport, format: string, failOn: 'warn' | 'fail' | 'none'): Promise<string> {
+    if (format === 'junit') return (await import('../reports/doctor-junit.js')).renderDoctorJunit(report, failOn, this.config.version)
+    if (format === 'markdown') return (await import('../reports/doctor-markdown.js')).renderDoctorMarkdown(report)
+    if (format === 'prometheus') return (await import('../reports/doctor-prometheus.js')).renderDoctorPrometheus(report, this.config.version).trimEnd()
+    return renderDoctorTable(report)
+  }
+
+  /** --merge: many hosts' reports as one fleet result; exit 1 when a host reaches --fail-on. */
+  private async merge(files: string[], failOn: 'warn' | 'fail' | 'none', format: string, outs: DoctorOutFiles): Promise<FleetReport> {
+    if (format !== 'table') throw usageError(`--merge prints a table or, with --json, JSON; --format ${format} is for one host`, 'drop --format, or run doctor on each host for its own format')
+    const other = Object.keys(outs).find((f) => f !== 'json')
+    if (other) throw usageError(`--merge writes JSON only; --out ${outs[other as keyof DoctorOutFiles]} asks for ${other}`, 'name the --out file with .json')
+    const [{readDoctorReports}, {mergeDoctorReports, fleetExit}, {renderFleetTable}] = await Promise.all([
+      import('../host/doctor-reports.js'),
+      import('../core/fleet.js'),
+      import('../reports/fleet-table.js'),
+    ])
+    const fleet = mergeDoctorReports(readDoctorReports(files))
+    process.exitCode = fleetExit(fleet, failOn)
+    if (!this.jsonEnabled()) this.log(renderFleetTable(fleet))
+    if (outs.json) writeOutputFile(outs.json, JSON.stringify(this.stamp(fleet), null, 2) + '\n', '--out')
+    return fleet
   }
 }
 

@@ -2,7 +2,7 @@ import {closeSync, openSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError, usageError} from '../errors.js'
-import {type OutFiles, sortOutFiles} from '../out-files.js'
+import {type DoctorOutFiles, type OutFiles, sortDoctorOutFiles, sortOutFiles} from '../out-files.js'
 import {replaceFile} from './replace-file.js'
 
 /** The temporary file a report is written to before it is renamed into place. */
@@ -47,6 +47,13 @@ export function resolveOutFiles(outs: string[] | undefined, html?: string): OutF
   const files = sortOutFiles(outs, html)
   if (files.json) checkOutputFile(files.json, '--out')
   if (files.html) checkOutputFile(files.html, html === undefined ? '--out' : '--html')
+  return files
+}
+
+/** doctor's --out files (the extension picks the format), each checked before the audit runs. */
+export function resolveDoctorOutFiles(outs: string[] | undefined): DoctorOutFiles {
+  const files = sortDoctorOutFiles(outs)
+  for (const file of Object.values(files)) checkOutputFile(file, '--out')
   return files
 }
 
