@@ -78,3 +78,13 @@ export function formatAge(ms: number): string {
   const [value, unit] = seconds < 120 ? [seconds, 'second'] : seconds < 7200 ? [Math.floor(seconds / 60), 'minute'] : seconds < 172_800 ? [Math.floor(seconds / 3600), 'hour'] : [Math.floor(seconds / 86_400), 'day']
   return `${value} ${unit}${value === 1 ? '' : 's'} old`
 }
+
+/** `--shard I/K`: host I (1-based) of K, K at most 65535. */
+export function parseShard(text: string): {index: number; count: number} {
+  const match = /^(\d{1,5})\/(\d{1,5})$/.exec(text.trim())
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
+  if (!match || count < 1 || count > 65_535 || index < 1 || index > count) {
+    throw usageError(`--shard must be I/K with 1 <= I <= K, such as 2/8, got "${text}"`, 'give each client host its own I of the same K')
+  }
+  return {index, count}
+}

@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import type {ServerRunResult} from '../src/probe/run-server.js'
-import {REPO_ROOT, runJson} from './helpers.js'
+import {REPO_ROOT, run, runJson} from './helpers.js'
 
 /** Start `c1m server` as its own process and wait for the line naming its addresses. */
 async function startServer(args: string[]): Promise<{endpoints: string[]; stop: () => Promise<{code: number | null; json: {result: ServerRunResult}}>}> {
@@ -115,6 +115,40 @@ describe('c1m server and c1m client', () => {
       const {envelope, exitCode} = await runJson([...args])
       assert.equal(exitCode, 2, args.join(' '))
       assert.equal(envelope.error?.code, 'E_USAGE', args.join(' '))
+    }
+  })
+})
+
+describe('c1m client --shard I/K', () => {
+  it('two shards at once to one server: each its share of N from its own slice of ports, none colliding', async () => {
+    const server = await startServer(['--workers', '1'])
+    let stopped: Awaited<ReturnType<typeof server.stop>> | undefined
+    type Sharded = ClientRunResult & {shard: {index: number; count: number; conns: number; ports: [number, number]}}
+    try {
+      const args = (i: number) => ['client', '--target', server.endpoints[0], '--conns', '3001', '--steps', '2', '--shard', `${i}/2`, '--source-ports', '20000-29999']
+      // Both at once: were their ports not disjoint, binds on 127.1.0.1 would collide (EADDRINUSE)
+      const [one, two] = await Promise.all([runJson<Sharded>(args(1)), runJson<Sharded>(args(2))])
+      assert.equal(one.exitCode, 0, one.stderr)
+      assert.equal(two.exitCode, 0, two.stderr)
+      assert.deepEqual(one.envelope.result.shard, {index: 1, count: 2, conns: 1501, ports: [20_000, 24_999]})
+      assert.deepEqual(two.envelope.result.shard, {index: 2, count: 2, conns: 1500, ports: [25_000, 29_999]})
+      for (const {envelope} of [one, two]) {
+        assert.equal(envelope.result.established, envelope.result.shard.conns)
+        assert.equal(envelope.result.addrInUse, 0)
+        assert.equal(envelope.result.echo?.echoed, envelope.result.shard.conns)
+      }
+    } finally {
+      stopped = await server.stop()
+    }
+    assert.equal(stopped.json.result.accepted, 3001)
+  })
+
+  it('refuses a shard outside 1..K and a split finer than the port range, in one line', async () => {
+    for (const [shard, ports, message] of [['3/2', '1024-65535', /--shard must be I\/K with 1 <= I <= K, such as 2\/8, got "3\/2"/], ['0/4', '1024-65535', /got "0\/4"/], ['2/20', '1000-1009', /10 source ports cannot be split 20 ways/]] as const) {
+      const {exitCode, stderr} = await run(['client', '--target', '127.0.0.1:9', '--conns', '100', '--shard', shard, '--source-ports', ports])
+      assert.equal(exitCode, 2, stderr)
+      assert.match(stderr, message)
+      assert.equal(stderr.trim().split('\n').length, 1)
     }
   })
 })

@@ -15,7 +15,8 @@ import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {formatCount} from '../units.js'
+import {type HostShare, hostShare} from '../core/host-share.js'
+import {formatCount, parseShard} from '../units.js'
 
 function parseEndpoint(text: string): {host: string; port: number} {
   const match = /^(.+):(\d+)$/.exec(text)
@@ -42,6 +43,7 @@ Connections are split over as many processes as the per-process open-file limit 
   static override examples = [
     {description: '50,000 connections to a local server, checked and released', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --conns 50k'},
     {description: 'A million connections to 53 server workers, held until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --ports 53 --conns 1M --hold forever'},
+    {description: 'Host 3 of 8 client hosts (an indexed Job, an Ansible batch): 1M/8 connections and its own eighth of the source ports', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 16 --conns 1M --shard 3/8 --source 10.0.3.1 --hold 10m'},
     {description: 'From two source addresses of this host to a remote server', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 4 --conns 100k --source 10.0.0.5 --source 10.0.0.6'},
   ]
 
@@ -57,22 +59,26 @@ Connections are split over as many processes as the per-process open-file limit 
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
-  async run(): Promise<ClientRunResult> {
+  async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const target = parseEndpoint(flags.target)
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
-    const {conns} = flags
+    const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
+    const conns = share?.conns ?? flags.conns
+    if (conns < 1) throw usageError(`--shard ${flags.shard} of --conns ${flags.conns} leaves this host no connection`, 'use fewer shards or more connections')
     const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
     const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
-    const sourcePorts = parsePortRange(flags['source-ports'])
+    const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
     for (const address of flags.source ?? []) {
       if (!net.isIPv4(address)) throw usageError(`--source must be an IPv4 address, got "${address}"`)
     }
     const sources: SourceMode = flags.source?.length
       ? {kind: 'addresses', addresses: flags.source}
       : target.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
+    if (share && sources.kind === 'kernel') this.note(`--shard ${flags.shard}: without --source the kernel picks the source ports, so the slice ${share.ports.join('-')} is not used`)
     const root = hostRoot('/')
     const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: sourcePorts})
     const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
@@ -95,9 +101,10 @@ Connections are split over as many processes as the per-process open-file limit 
     }
     if (!this.jsonEnabled()) {
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
+      if (share) this.log(`shard ${share.index}/${share.count}: ${formatCount(share.conns)} of ${formatCount(flags.conns)} connections, source ports ${share.ports.join('-')}`)
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
     }
-    return result
+    return share ? {...result, shard: share} : result
   }
 
   /** Without explicit sources, one (source, target) pair has only the ephemeral range of ports. */
