@@ -44,6 +44,9 @@ describe('probe namespaces left behind', {skip: isRoot ? false : 'needs root for
     const stale = [
       await addNetns(`c1m-probe-${dead}`), // an older c1m's name
       await addNetns(`c1m-probe-${dead}-12345`),
+      // a simulated client host and the NAT router of a killed `probe --client-hosts K --nat`
+      await addNetns(`c1m-probe-${dead}-12345-c2`),
+      await addNetns(`c1m-probe-${dead}-12345-nat`),
       // PID 1 runs, but not the process that started at this time: its PID was reused.
       await addNetns(`c1m-probe-1-${pid1Start + 1}`),
     ]

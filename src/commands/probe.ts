@@ -34,6 +34,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'A million connections, saved for estimate, with a chart (the extension picks the format)', command: '<%= config.bin %> <%= command.id %> --conns 1M --steps 10 --out probe-1m.json --out probe-1m.html'},
     {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
     {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
+    {description: '200,000 connections from 8 simulated client hosts behind NAT: what conntrack costs per connection (root)', command: '<%= config.bin %> <%= command.id %> --conns 200k --client-hosts 8 --nat'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -54,6 +55,8 @@ Connections are split over as many server and client processes as the per-proces
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
+    'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own, bridged to the server, which sees their addresses through a route', min: 1, max: 250, helpValue: 'K'}),
+    nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
   async run(): Promise<ProbeRunReport> {
@@ -81,6 +84,13 @@ Connections are split over as many server and client processes as the per-proces
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
     }
+    const clientHosts = flags['client-hosts'] === undefined ? undefined : {count: flags['client-hosts'], nat: flags.nat === true}
+    if (clientHosts) {
+      if (target) throw usageError('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host', 'drop --client-hosts, or drop --target')
+      if (!flags.netns) throw usageError('--client-hosts needs network namespaces, and --no-netns asks for none', 'drop --no-netns')
+      if (process.getuid?.() !== 0) throw new C1mError('E_NOT_ROOT', '--client-hosts makes network namespaces, which needs root', 'run it with sudo')
+      if (conns < clientHosts.count) throw usageError(`--conns ${conns} is fewer than --client-hosts ${clientHosts.count}`, 'ask for more connections or fewer hosts')
+    }
     const hardNofile = readHardNofile(root)
     const local = !target || target.host.startsWith('127.')
     const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
@@ -97,7 +107,7 @@ Connections are split over as many server and client processes as the per-proces
         ? {netns: false as const, reason: '--target: your server is on the host network'}
         : !flags.netns ? {netns: false as const, reason: '--no-netns'}
         : process.getuid?.() === 0 ? {netns: true as const, ...(flags['own-ehash'] ? {ownEhash: ehashEntriesFor(2 * conns)} : {})} : {netns: false as const, reason: 'not root, so no network namespace'}
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo})
+      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts})
     } finally {
       stop.release()
     }

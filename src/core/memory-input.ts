@@ -48,6 +48,8 @@ export interface MemoryInputOptions {
   bindBytesPerConn?: number
   /** Track connections in conntrack; default: whether this host does. */
   conntrack?: boolean
+  /** Bytes per conntrack entry a probe measured (`probe --client-hosts K --nat`); default: this host's nf_conntrack slab object. */
+  conntrackEntryBytes?: number
   bufferBytesPerConn?: number
   processBytesPerConn?: number
   clientProcessBytesPerConn?: number
@@ -74,7 +76,7 @@ export function memoryInputForHost(host: HostSnapshot, target: Target, options: 
     role: target.role,
     bytesPerSocket: options.bytesPerSocket ?? modelSocketKernel(slab, host.sysctl['kernel.osrelease']).bytesPerSocket,
     bindBytesPerConn: options.bindBytesPerConn ?? bindEntryBytes(slab),
-    conntrackEntryBytes: tracks ? conntrackEntryBytes(slab) : 0,
+    conntrackEntryBytes: tracks ? (options.conntrackEntryBytes ?? conntrackEntryBytes(slab)) : 0,
     bufferBytesPerConn: options.bufferBytesPerConn ?? 0,
     processBytesPerConn: options.processBytesPerConn ?? DEFAULT_PROCESS_BYTES,
     clientProcessBytesPerConn: options.clientProcessBytesPerConn,

@@ -69,7 +69,8 @@ export interface EstimateResult {
   /** Total memory with the kernel model's low and high per-socket figures; absent when a probe report calibrated it. */
   range?: {low: number; high: number}
   runtime: ResolvedRuntime
-  conntrack: {counted: boolean; why: string}
+  /** measuredEntryBytes: the entry a --nat probe report measured, used instead of the slab object size. */
+  conntrack: {counted: boolean; why: string; measuredEntryBytes?: number}
   /** pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle) or unread. */
   buffers: {messageSize: number; active: number; bytesPerConn: number; pressureAt: number | null; maxAt: number | null}
   /** The memory model for one host holding connsPerHost connections. */
@@ -130,6 +131,8 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     // A probe's kernel figure already holds the bind entries it grew; count them apart only when visible.
     bindBytesPerConn: calibration ? (calibration.bindBytesPerConn ?? 0) : undefined,
     conntrack: counted,
+    // A --nat probe measured the entry; else the slab object (or 320 B) stands for it.
+    conntrackEntryBytes: calibration?.conntrackBytesPerConn || undefined,
     bufferBytesPerConn: buffers,
     processBytesPerConn: runtime.serverBytesPerConn,
     clientProcessBytesPerConn: runtime.clientBytesPerConn,
@@ -179,7 +182,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     connsPerHost,
     kernel,
     runtime,
-    conntrack: {counted, why: conntrackWhy},
+    conntrack: {counted, why: conntrackWhy, ...(calibration?.conntrackBytesPerConn ? {measuredEntryBytes: calibration.conntrackBytesPerConn} : {})},
     buffers: {messageSize, active, bytesPerConn: buffers, pressureAt: finite(reach?.pressureAt), maxAt: finite(reach?.maxAt)},
     memory,
     ...(range ? {range} : {}),

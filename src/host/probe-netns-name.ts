@@ -35,9 +35,13 @@ export function probeNetnsName(pid: number = process.pid): string {
   return `${PROBE_NETNS_PREFIX}${pid}-${start}`
 }
 
-/** The owner a probe namespace's name records (c1m-probe-PID-START, or c1m-probe-PID from older c1m); undefined for other names. */
+/**
+ * The owner a probe namespace's name records (c1m-probe-PID-START, or c1m-probe-PID from older
+ * c1m; with -cK or -nat after it, a simulated client host or NAT router of that run);
+ * undefined for other names.
+ */
 export function parseProbeNetnsName(name: string): NetnsOwner | undefined {
-  const match = /^c1m-probe-(\d+)(?:-(\d+))?$/.exec(name)
+  const match = /^c1m-probe-(\d+)(?:-(\d+))?(?:-(?:c\d{1,3}|nat))?$/.exec(name)
   if (!match) return undefined
   return match[2] === undefined ? {pid: Number(match[1])} : {pid: Number(match[1]), startTime: Number(match[2])}
 }

@@ -12,6 +12,9 @@ import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {probeNetnsName} from '../host/probe-netns-name.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
+import {planClientHosts} from '../core/plan-client-hosts.js'
+import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
+import {startClientHostPeers} from './client-host-peers.js'
 import {type Engine, inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {type EchoResult, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
@@ -47,6 +50,8 @@ export interface ProbeRunOptions {
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */
   echo?: boolean
+  /** Clients on K simulated hosts (namespaces with subnets of their own), behind a masquerading router with nat. */
+  clientHosts?: {count: number; nat: boolean}
 }
 
 export interface ExternalTarget {
@@ -64,6 +69,8 @@ export interface Isolation {
   sysctls: Record<string, string>
   /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
   ownEhash?: {entries: number; restored: string}
+  /** --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace. */
+  clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}
 }
 
 export interface StepRecord {
@@ -93,6 +100,8 @@ export type ProbeRunReport = ProbeReport & {
    * eventpoll_epi), apart from whatever else grew on the host during the ramp.
    */
   socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
+  /** --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth. */
+  conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
   /** Where the wall time went. */
@@ -136,22 +145,41 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
 export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
   const clock = new PhaseClock()
   const {isolation, netns} = await clock.time('startSeconds', () => isolate(options))
-  const release = netns ? cleanupOnExit(netns.removeSync) : () => {}
+  let hosts: ClientHostNet | undefined
+  const release = netns ? cleanupOnExit(() => {
+    hosts?.removeSync()
+    netns.removeSync()
+  }) : () => {}
   let report: ProbeRunReport
   try {
-    report = await runIsolated(options, isolation, clock)
+    if (options.clientHosts && netns) {
+      const {count, nat} = options.clientHosts
+      hosts = await clock.time('startSeconds', () => createClientHosts(netns.name, planClientHosts(options.conns, count).addressCounts, nat))
+      isolation.clientHosts = {count, nat, serverAddress: hosts.serverAddress, addresses: hosts.hosts.map((h) => h.addresses), ...(hosts.router ? {router: hosts.router} : {})}
+      options.progress(`${count} client hosts in namespaces ${hosts.hosts[0].netns}..${hosts.hosts.at(-1)!.netns}${nat ? `, behind a masquerading router (${hosts.router})` : ''}, server at ${hosts.serverAddress}`)
+    }
+    report = await runIsolated(options, isolation, clock, hosts)
   } finally {
-    await clock.time('teardownSeconds', () => netns?.remove())
+    await clock.time('teardownSeconds', async () => {
+      await hosts?.remove()
+      await netns?.remove()
+    })
     release()
   }
   report.phases = clock.phases()
   return report
 }
 
-async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock): Promise<ProbeRunReport> {
+async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, hosts?: ClientHostNet): Promise<ProbeRunReport> {
+  const prepared = await clock.time('startSeconds', () => prepareEngine(options.engine))
+  if (hosts && isolation.netns) {
+    const plan = planClientHosts(options.conns, hosts.hosts.length)
+    options.progress(`starting echo servers and load clients (${options.engine}) on ${hosts.hosts.length} client hosts`)
+    const peers = await clock.time('startSeconds', () => startClientHostPeers(prepared, isolation.netns!, hosts, plan, {hardNofile: options.hardNofile, backlog: LISTEN_BACKLOG, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs}))
+    return measureAndClose(options, isolation, clock, peers.shards, peers.servers, peers.clients)
+  }
   const sources = !options.target || options.target.host.startsWith('127.') ? {kind: 'loopback' as const} : {kind: 'kernel' as const}
   const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources})
-  const prepared = await clock.time('startSeconds', () => prepareEngine(options.engine))
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
@@ -161,14 +189,25 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
   }
 
   const servers: Peer[] = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG))
-  let clients: Peer[] = []
-  let report: ProbeRunReport
+  let clients: Peer[]
   try {
     clients = await clock.time('startSeconds', () => startClients(programs, shards, {
       targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     }))
+  } catch (error) {
+    await stopPeers(servers)
+    throw error
+  }
+  return measureAndClose(options, isolation, clock, shards, servers, clients)
+}
+
+/** Ramp, sample and check the running peers, build the report, then close every connection. */
+async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, shards: Shard[], servers: Peer[], clients: Peer[]): Promise<ProbeRunReport> {
+  const {target} = options
+  let report: ProbeRunReport
+  try {
     const root = hostRoot('/')
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
@@ -214,6 +253,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   return {
     ...report,
     ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
+    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     requestedConns: options.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),

@@ -49,7 +49,8 @@ export function renderEstimateText(result: EstimateResult, sysctl: Record<string
   }
   out.push(`  process            ${r.runtime.name}, ${formatBytes(r.runtime.serverBytesPerConn)} per connection${r.role === 'loopback' ? ` (client side ${formatBytes(r.runtime.clientBytesPerConn)})` : ''}: ${r.runtime.from}`)
   if (r.runtime.source) out.push(`                     ${r.runtime.source.figure}; ${r.runtime.source.derivation}`)
-  out.push(`  conntrack          ${r.conntrack.counted ? 'counted' : 'not counted'}: ${r.conntrack.why}`)
+  const measured = r.conntrack.measuredEntryBytes ? ` (entry ${r.conntrack.measuredEntryBytes} B, measured by the probe report)` : ''
+  out.push(`  conntrack          ${r.conntrack.counted ? 'counted' : 'not counted'}: ${r.conntrack.why}${measured}`)
   const b = r.buffers
   if (b.bytesPerConn > 0) {
     const at = (v: number | null) => (v === null ? 'not read' : formatCount(v))

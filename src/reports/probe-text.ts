@@ -17,8 +17,12 @@ function describeFit(fit: LinearFit): string {
 /** Where the connections lived, in one line. */
 export function describeIsolation(isolation: Isolation): string {
   const limits = Object.entries(isolation.sysctls).map(([key, value]) => `${key} ${value}`).join(', ')
+  const hosts = isolation.clientHosts
+  const clients = hosts
+    ? `; clients on ${hosts.count} simulated host${hosts.count > 1 ? 's' : ''} (${hosts.addresses.flat().length} addresses from ${hosts.addresses[0][0]})${hosts.nat ? ' behind a masquerading router' : ''}, server at ${hosts.serverAddress}`
+    : ''
   return isolation.netns
-    ? `network namespace ${isolation.netns} (deleted afterwards), with ${limits}`
+    ? `network namespace ${isolation.netns} (deleted afterwards), with ${limits}${clients}`
     : `host loopback (${isolation.reason}), with the host's ${limits}`
 }
 
@@ -74,6 +78,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
     lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
   }
+  if (report.conntrack) lines.push(`conntrack (--nat): ${formatBytes(report.conntrack.bytesPerConn)} per connection, the ${report.conntrack.cache} slab's growth (estimate --calibration uses it for the conntrack entry)`)
+  else if (report.isolation.clientHosts?.nat) lines.push('conntrack (--nat): the nf_conntrack slab did not grow by a measurable amount per connection')
   if (report.hold) lines.push(...describeHold(report))
   if (report.echo) {
     const wrong = report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${quoteBytes(report.echo.firstBytes ?? '')}` : ''

@@ -1,0 +1,43 @@
+import {clientHostShards, type ClientHostPlan} from '../core/plan-client-hosts.js'
+import type {Shard} from '../core/plan-shards.js'
+import type {ClientHostNet} from '../host/client-hosts.js'
+import {type EnginePrograms, inNetns} from './engine.js'
+import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import type {Peer} from './peer.js'
+
+export interface ClientHostPeers {
+  servers: Peer[]
+  clients: Peer[]
+  /** The client processes, numbered across hosts. */
+  shards: Shard[]
+}
+
+/**
+ * Servers in the server namespace on its routed address; each client host's processes in its
+ * own namespace, bound to its addresses, client i connecting to server i. All or none.
+ */
+export async function startClientHostPeers(
+  programs: EnginePrograms,
+  serverNetns: string,
+  net: ClientHostNet,
+  plan: ClientHostPlan,
+  options: {hardNofile: number; backlog: number; inflight: number; openTimeoutMs: number},
+): Promise<ClientHostPeers> {
+  const {shards, hostOf} = clientHostShards(plan.shares, net.hosts.map((h) => h.addresses), options.hardNofile)
+  // One server per client process, as on loopback: each holds exactly its client's quota, within its descriptor limit.
+  const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => `${net.serverAddress}:0`), options.backlog)
+  const targets = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
+  const clients: Peer[] = []
+  try {
+    for (const [h, host] of net.hosts.entries()) {
+      const own = shards.filter((shard) => hostOf[shard.index] === h)
+      if (own.length === 0) continue
+      clients.push(...(await startClients(inNetns(programs, host.netns), own, {targets, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs})))
+    }
+  } catch (error) {
+    await stopPeers(clients)
+    await stopPeers(servers)
+    throw error
+  }
+  return {servers, clients, shards}
+}
