@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -128,6 +130,25 @@ describe('c1m client --shard I/K', () => {
       const args = (i: number) => ['client', '--target', server.endpoints[0], '--conns', '3001', '--steps', '2', '--shard', `${i}/2`, '--source-ports', '20000-29999']
       // Both at once: were their ports not disjoint, binds on 127.1.0.1 would collide (EADDRINUSE)
       const [one, two] = await Promise.all([runJson<Sharded>(args(1)), runJson<Sharded>(args(2))])
+      const files = [one, two].map((r, i) => {
+        const file = path.join(os.tmpdir(), `c1m-shard-${process.pid}-${i + 1}.json`)
+        writeFileSync(file, JSON.stringify(r.envelope))
+        return file
+      })
+      try {
+        // probe --merge: the two hosts as one run
+        const merged = await runJson<{established: number; conns: number; echo: {echoed: number}; complete: boolean; missingShards: number[]}>(['probe', '--merge', ...files])
+        assert.equal(merged.exitCode, 0, merged.stderr)
+        assert.deepEqual([merged.envelope.result.conns, merged.envelope.result.established, merged.envelope.result.echo.echoed, merged.envelope.result.complete], [3001, 3001, 3001, true])
+        const partial = await run(['probe', '--merge', files[0]])
+        assert.equal(partial.exitCode, 10)
+        assert.match(partial.stdout, /no result for shard 2/)
+        const twice = await run(['probe', '--merge', files[0], files[0]])
+        assert.equal(twice.exitCode, 2)
+        assert.match(twice.stderr, /are both shard 1/)
+      } finally {
+        for (const file of files) rmSync(file, {force: true})
+      }
       assert.equal(one.exitCode, 0, one.stderr)
       assert.equal(two.exitCode, 0, two.stderr)
       assert.deepEqual(one.envelope.result.shard, {index: 1, count: 2, conns: 1501, ports: [20_000, 24_999]})
@@ -141,6 +162,18 @@ describe('c1m client --shard I/K', () => {
       stopped = await server.stop()
     }
     assert.equal(stopped.json.result.accepted, 3001)
+  })
+
+  it('probe --merge refuses a file that is not a client result, in one line', async () => {
+    const file = path.join(os.tmpdir(), `c1m-notclient-${process.pid}.json`)
+    writeFileSync(file, JSON.stringify({status: 0, result: {schema: 'c1m.doctor/1'}}))
+    try {
+      const {exitCode, stderr} = await run(['probe', '--merge', file])
+      assert.equal(exitCode, 2)
+      assert.match(stderr, /is not a c1m client result: schema is "c1m\.doctor\/1", not c1m\.client\/1.*\[E_BAD_REPORT, exit 2\]$/)
+    } finally {
+      rmSync(file, {force: true})
+    }
   })
 
   it('refuses a shard outside 1..K and a split finer than the port range, in one line', async () => {

@@ -22,6 +22,7 @@ import {type ExternalTarget, type ProbeRunReport, runProbe} from '../probe/run-p
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
+import type {MergedClients} from '../core/merge-clients.js'
 import {parseSize} from '../units.js'
 
 export default class Probe extends C1mCommand {
@@ -35,6 +36,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'Hold 200k connections for a minute with 64 bytes each way on each every second; TCP buffer memory under load', command: '<%= config.bin %> <%= command.id %> --conns 200k --hold 60s --message-size 64 --interval 1s'},
     {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
     {description: '200,000 connections from 8 simulated client hosts behind NAT: what conntrack costs per connection (root)', command: '<%= config.bin %> <%= command.id %> --conns 200k --client-hosts 8 --nat'},
+    {description: 'One run from the results of 8 client hosts (each ran `c1m client --shard I/8 --json > hostI.json`)', command: '<%= config.bin %> <%= command.id %> --merge host1.json host2.json host3.json host4.json host5.json host6.json host7.json host8.json'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -56,11 +58,18 @@ Connections are split over as many server and client processes as the per-proces
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
     'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own, bridged to the server, which sees their addresses through a route', min: 1, max: 250, helpValue: 'K'}),
+    merge: Flags.string({
+      description: 'add up the `c1m client --json` results of several client hosts (one file each, from --shard I/K) into one run; starts nothing',
+      helpValue: 'FILE',
+      multiple: true,
+      exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
+    }),
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
-  async run(): Promise<ProbeRunReport> {
+  async run(): Promise<ProbeRunReport | MergedClients> {
     const {flags} = await this.parse(Probe)
+    if (flags.merge) return this.merge(flags.merge, flags.out)
     const {conns} = flags
     // Every number and duration is checked here, before any process starts.
     const settleMs = parseBoundedDuration(flags.settle, 'settle', DURATION_FLAGS.settle)
@@ -126,6 +135,22 @@ Connections are split over as many server and client processes as the per-proces
       if (saved) this.log(`kept for c1m estimate: ${saved}`)
     }
     return report
+  }
+
+  /** `--merge`: the client hosts' results as one run; exit 10 when the whole did not open or echo, or a shard is missing. */
+  private async merge(files: string[], outs?: string[]): Promise<MergedClients> {
+    const {json: out, html} = resolveOutFiles(outs)
+    if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')
+    const [{readClientResults}, {mergeClientResults}, {renderMergedClients}] = await Promise.all([
+      import('../host/client-results.js'),
+      import('../core/merge-clients.js'),
+      import('../reports/client-merge-text.js'),
+    ])
+    const merged = mergeClientResults(readClientResults(files))
+    if (!merged.complete) process.exitCode = EXIT_CODES.E_PROBE_FAILED
+    if (out) writeOutputFile(out, JSON.stringify(this.stamp(merged), null, 2) + '\n', '--out')
+    if (!this.jsonEnabled()) this.log(renderMergedClients(merged))
+    return merged
   }
 }
 
