@@ -2,7 +2,7 @@
 import {Config, Errors, flush, handle, run} from '@oclif/core'
 
 import {errorEnvelope, formatErrorLine} from '../dist/src/error-output.js'
-import {C1mError} from '../dist/src/errors.js'
+import {C1mError} from '../dist/src/core/errors.js'
 import {findUnknownCommand} from '../dist/src/unknown-command.js'
 
 const argv = process.argv.slice(2)

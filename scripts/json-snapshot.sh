@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mkdir -p "$out"
 export NO_COLOR=1 C1M_PROBE_DIR=off
 c1m() { node bin/run.js "$@" 2>&1 || true; }
-blank() { sed -E 's/"(generatedAt|elapsedMs|timestamp|ageSeconds)": [^,}]*/"\1": X/g; s/c1m_last_run_timestamp_seconds .*/c1m_last_run_timestamp_seconds X/; s#/tmp/c1m-snap-[A-Za-z0-9]+#TMP#g; s/timestamp="[^"]*"/timestamp="X"/; s/time="[^"]*"/time="X"/g; s/ at [0-9:.TZ-]{20,}//g; s/Generated [0-9:.TZ-]{20,}/Generated X/g; s/data-fact="date">[^<]*/data-fact="date">X/g'; }
+blank() { sed -E "s#$PWD/##g" | sed -E 's/"(generatedAt|elapsedMs|timestamp|ageSeconds)": [^,}]*/"\1": X/g; s/"age": "[^"]*"/"age": X/g; s/c1m_last_run_timestamp_seconds .*/c1m_last_run_timestamp_seconds X/; s#/tmp/c1m-snap-[A-Za-z0-9]+#TMP#g; s#$PWD/##g; s/timestamp="[^"]*"/timestamp="X"/; s/time="[^"]*"/time="X"/g; s/ at [0-9:.TZ-]{20,}//g; s/Generated [0-9:.TZ-]{20,}/Generated X/g; s/data-fact="date">[^<]*/data-fact="date">X/g'; }
 F=test/fixtures
 for tree in container-capped empty-tree estimate-host host-2008 stock-modern tuned-1m; do
   for role in server client loopback; do

@@ -2,7 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {type Envelope, errorEnvelope, formatErrorLine} from './error-output.js'
-import {C1mError, EXIT_CODES} from './errors.js'
+import {C1mError, EXIT_CODES} from './core/errors.js'
 import {schemaFor, stampResult} from './stamp-result.js'
 
 export type {Envelope} from './error-output.js'

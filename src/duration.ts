@@ -1,4 +1,4 @@
-import {usageError} from './errors.js'
+import {usageError} from './core/errors.js'
 
 const DURATION_UNITS: Record<string, number> = {ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000}
 

@@ -1,4 +1,4 @@
-import type {C1mError} from './errors.js'
+import type {C1mError} from './core/errors.js'
 
 /** JSON envelope printed by every command under --json. */
 export interface Envelope<T> {

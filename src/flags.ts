@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ROLES, type Role} from './core/needs.js'
-import {parseCount} from './units.js'
+import {parseCount} from './core/units.js'
 
 /** Flags several commands share, defined once. */
 export const connsFlag = Flags.custom<number>({

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {usageError} from './errors.js'
+import {usageError} from './core/errors.js'
 
 export interface OutFiles {
   json?: string

@@ -1,7 +1,7 @@
 import type {Config} from '@oclif/core'
 import levenshtein from 'fast-levenshtein'
 
-import {C1mError} from './errors.js'
+import {C1mError} from './core/errors.js'
 
 /** Arguments that oclif answers itself without a command. */
 const BUILT_IN = new Set(['--help', '-h', '--version', '-v', 'version'])

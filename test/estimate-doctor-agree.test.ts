@@ -9,7 +9,7 @@ import {planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
-import {formatBytes, formatCount as fmt} from '../src/units.js'
+import {formatBytes, formatCount as fmt} from '../src/core/units.js'
 import {FIXTURES, run} from './helpers.js'
 
 const fixture = (name: string) => path.join(FIXTURES, name)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {hostShare} from '../src/core/host-share.js'
-import {parseShard} from '../src/units.js'
+import {parseShard} from '../src/core/units.js'
 
 describe('hostShare: host I of K', () => {
   it('shares add up to N, differ by at most one, and the port slices tile the range without overlap', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {parseDuration} from '../src/duration.js'
-import {C1mError} from '../src/errors.js'
+import {C1mError} from '../src/core/errors.js'
 
 describe('parseDuration', () => {
   it('reads milliseconds, seconds, minutes, hours and bare seconds', () => {

@@ -5,7 +5,8 @@ import {parseSysctlInt, parseSysctlInts} from '../src/core/sysctl-value.js'
 import {parseProcLimits} from '../src/host/limits.js'
 import {parseTcpLine} from '../src/host/listeners.js'
 import {parseProcStat} from '../src/host/process-stat.js'
-import {lowestSoftLimit, type ServerProcess} from '../src/host/server-processes.js'
+import {lowestSoftLimit} from '../src/host/server-processes.js'
+import type {ServerProcess} from '../src/core/host-snapshot.js'
 
 describe('parseSysctlInts', () => {
   it('reads integers and vectors as the kernel prints them', () => {

@@ -7,7 +7,7 @@ import {loadProfile, type ProfileReader} from '../src/core/profile/load-profile.
 import {type PlanFacts, planApply, type PlanRow} from '../src/core/profile/plan-apply.js'
 import {conntrackHashsize, laterOverrides, renderLimitsConf, renderModprobeConf, renderSysctlConf} from '../src/core/profile/render-files.js'
 import type {ResolvedValue} from '../src/core/profile/types.js'
-import {C1mError} from '../src/errors.js'
+import {C1mError} from '../src/core/errors.js'
 
 const source = {profile: 'test', file: 'doc.txt', section: 'S', at: 'profiles/test.yaml:1'}
 const sysctl = (key: string, value: string): ResolvedValue => ({id: `sysctl ${key}`, kind: 'sysctl', key, value, source})

@@ -9,8 +9,9 @@ import {computeNeeds, tcpMemPages} from '../src/core/needs.js'
 import {type EstimateRequest, planEstimate} from '../src/core/plan-estimate.js'
 import {resolveRuntime} from '../src/core/resolve-runtime.js'
 import {modelSocketKernel} from '../src/core/model-socket-kernel.js'
-import {type HostSnapshot, readHost} from '../src/host/read-host.js'
+import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
+import type {HostSnapshot} from '../src/core/host-snapshot.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const FIXTURE_HOST = path.resolve(here, '../../test/fixtures/estimate-host')

@@ -14,9 +14,9 @@ import {execa} from 'execa'
 import {conntrackEntryBytes} from '../src/core/socket-cost.js'
 import {readMemory} from '../src/host/memory.js'
 import {hostRoot} from '../src/host/root.js'
-import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
 import {findProgram} from './server-helpers.js'
+import type {ProbeRunReport} from '../src/core/probe-run-report.js'
 
 const isRoot = process.getuid?.() === 0
 const nft = findProgram('nft')

@@ -13,8 +13,8 @@ import {parseMeminfo} from '../src/host/memory.js'
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {hostRoot} from '../src/host/root.js'
 import {readHardNofile} from '../src/probe/hard-nofile.js'
-import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
+import type {ProbeRunReport} from '../src/core/probe-run-report.js'
 
 const isRoot = process.getuid?.() === 0
 

@@ -8,8 +8,8 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {isOwnerAlive, parseProbeNetnsName, probeNetnsName, readStartTime} from '../src/host/probe-netns-name.js'
-import type {ProbeRunReport} from '../src/probe/run-probe.js'
 import {runJson} from './helpers.js'
+import type {ProbeRunReport} from '../src/core/probe-run-report.js'
 
 const isRoot = process.getuid?.() === 0
 

@@ -5,7 +5,7 @@ import type {CheckContext} from '../src/core/check.js'
 import {profileChecks} from '../src/core/checks/profile.js'
 import {computeNeeds} from '../src/core/needs.js'
 import {loadProfile} from '../src/core/profile/load-profile.js'
-import type {HostSnapshot} from '../src/host/read-host.js'
+import type {HostSnapshot} from '../src/core/host-snapshot.js'
 
 const PROFILE = `name: t
 summary: test

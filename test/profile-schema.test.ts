@@ -10,7 +10,7 @@ import {describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {parse} from 'yaml'
 
-import {C1mError} from '../src/errors.js'
+import {C1mError} from '../src/core/errors.js'
 import {parseProfile} from '../src/core/profile/parse-profile.js'
 import {PROFILE_SCHEMA} from '../src/core/profile/profile-schema.js'
 import {listProfileNames, PROFILES_DIR} from '../src/host/profile-files.js'

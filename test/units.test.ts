@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {C1mError} from '../src/errors.js'
-import {formatBytes, parseCount, parseSize} from '../src/units.js'
+import {C1mError} from '../src/core/errors.js'
+import {formatBytes, parseCount, parseSize} from '../src/core/units.js'
 
 describe('parseCount', () => {
   it('reads every documented form as the same number', () => {

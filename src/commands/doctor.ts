@@ -4,15 +4,16 @@ import {existsSync} from 'node:fs'
 import {C1mCommand} from '../base.js'
 import {ALL_CHECKS} from '../core/checks/index.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
-import {C1mError, usageError} from '../errors.js'
+import {C1mError, usageError} from '../core/errors.js'
 import type {FleetReport} from '../core/fleet.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
-import {type HostSnapshot, readHost} from '../host/read-host.js'
+import {readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
 import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
 import {hostPath, type HostRoot, hostTree} from '../host/root.js'
 import type {DoctorOutFiles} from '../out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
+import type {HostSnapshot} from '../core/host-snapshot.js'
 
 export default class Doctor extends C1mCommand {
   static override description = `Audit this host for N concurrent TCP connections: every limit on a connection's path, what breaks first, and the fix.

@@ -6,7 +6,7 @@ import {floorsOf, modelSocketKernel} from '../core/model-socket-kernel.js'
 import {type EstimateResult, planEstimate} from '../core/plan-estimate.js'
 import {resolveRuntime} from '../core/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/runtime-presets.js'
-import {usageError} from '../errors.js'
+import {usageError} from '../core/errors.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {type CalibrationChoice, chooseCalibration} from '../host/choose-calibration.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
@@ -14,7 +14,7 @@ import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
-import {parseSize} from '../units.js'
+import {parseSize} from '../core/units.js'
 
 export type EstimateOutput = EstimateResult & {
   calibrationReport: CalibrationChoice['used'] | null

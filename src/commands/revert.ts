@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {rootFlag} from '../flags.js'
 import {type ApplyState, type Change, readState, statePath} from '../host/apply-state.js'
 import {forgetState} from '../host/forget-state.js'

@@ -6,14 +6,15 @@ import {C1mCommand} from '../base.js'
 import {connsFlag} from '../flags.js'
 import {connsPerProcess, planShards} from '../core/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
-import {usageError} from '../errors.js'
+import {usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
-import {ENGINES, type Engine, prepareEngine} from '../probe/engine.js'
+import {prepareEngine} from '../probe/engine.js'
 import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
+import {type Engine, ENGINES} from '../core/probe-run-report.js'
 
 export default class Server extends C1mCommand {
   static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.

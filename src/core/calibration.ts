@@ -1,4 +1,4 @@
-import {C1mError} from '../errors.js'
+import {C1mError} from './errors.js'
 import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from './guard-figures.js'
 import {connsPerProcess} from './plan-shards.js'

@@ -1,7 +1,7 @@
-import type {HostSnapshot} from '../host/read-host.js'
-import {formatCount} from '../units.js'
+import {formatCount} from './units.js'
 import type {Needs, Target} from './needs.js'
 import {describeMalformed, parseSysctlInts} from './sysctl-value.js'
+import type {HostSnapshot} from './host-snapshot.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 export const STATUS_ORDER: Status[] = ['pass', 'skip', 'warn', 'fail']
@@ -88,7 +88,7 @@ export function sysctlFix(key: string, value: number | string): string {
   return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> /etc/sysctl.d/90-c1m.conf`
 }
 
-export {formatCount as fmt} from '../units.js'
+export {formatCount as fmt} from './units.js'
 
 /**
  * The common check: a sysctl that must be at least `need`. Below it the finding is

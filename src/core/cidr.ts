@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {usageError} from './errors.js'
 
 function toInt(ip: string): number | undefined {
   const parts = ip.split('.')

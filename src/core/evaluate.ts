@@ -1,9 +1,8 @@
-import type {HostSnapshot} from '../host/read-host.js'
-import type {ServerProcess} from '../host/server-processes.js'
 import {type Check, type CheckContext, type CheckResult, Skip, type Status} from './check.js'
 import {ALL_CHECKS} from './checks/index.js'
 import {parseDisplayValue} from './display-value.js'
 import {computeNeeds, type Needs, type Target} from './needs.js'
+import type {HostSnapshot, ServerProcess} from './host-snapshot.js'
 
 export const DOCTOR_SCHEMA = 'c1m.doctor/1'
 

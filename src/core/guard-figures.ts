@@ -1,4 +1,4 @@
-import {C1mError} from '../errors.js'
+import {C1mError} from './errors.js'
 
 /**
  * Names of figures that cannot be memory: negative, NaN or infinite. Empty when all are sane.

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {usageError} from './errors.js'
 
 /** One of K client hosts: `index` is 1-based, as `--shard I/K` and a Kubernetes indexed Job + 1 count. */
 export interface ShardSpec {

@@ -1,5 +1,5 @@
-import type {SlabCache} from '../host/memory.js'
 import {DEFAULT_SOCKET_CACHES} from './socket-cost.js'
+import type {SlabCache} from './host-snapshot.js'
 
 export type CacheShape = {objsize: number; objperslab: number; pagesperslab: number}
 

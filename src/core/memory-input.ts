@@ -1,11 +1,10 @@
-import type {SlabCache} from '../host/memory.js'
-import type {HostSnapshot} from '../host/read-host.js'
 import {BIND_CACHES} from './calibration.js'
 import {DEFAULT_MARGIN, DEFAULT_PROCESS_BYTES, type MemoryInput} from './memory-model.js'
 import type {Target} from './needs.js'
 import {modelSocketKernel} from './model-socket-kernel.js'
 import {conntrackEntryBytes, slabFootprint} from './socket-cost.js'
 import {parseSysctlInt} from './sysctl-value.js'
+import type {HostSnapshot, SlabCache} from './host-snapshot.js'
 
 /**
  * Bytes of one tcp_bind_bucket and one tcp_bind2_bucket when slabinfo does not name them: on

@@ -1,4 +1,4 @@
-import {C1mError} from '../errors.js'
+import {C1mError} from './errors.js'
 import {refuseBadFigures} from './guard-figures.js'
 import {socketsPerConnection, type Role} from './needs.js'
 

@@ -1,6 +1,6 @@
-import type {SlabCache} from '../host/memory.js'
 import {atLeast, type CacheShape, kernelVersion, lookupCache, OBJCG_SINCE, objcgVectorBytes} from './kernel-caches.js'
 import {slabFootprint} from './socket-cost.js'
+import type {SlabCache} from './host-snapshot.js'
 
 /** One part of a socket's kernel cost, with the range it may take. */
 export interface KernelPart {

@@ -1,16 +1,14 @@
-import type {HostSnapshot} from '../host/read-host.js'
 import type {Calibration} from './calibration.js'
 import type {ShortRunCompletion} from './complete-short-run.js'
 import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
 import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
-import {
-  computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages,
-} from './needs.js'
+import {computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages} from './needs.js'
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
 import {modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
 import {PAGE_SIZE} from './socket-cost.js'
 import {parseSysctlInts} from './sysctl-value.js'
+import type {HostSnapshot} from './host-snapshot.js'
 
 export interface EstimateRequest {
   conns: number

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {usageError} from './errors.js'
 
 /**
  * Descriptors a bundled probe process keeps besides its connections: stdio, the epoll

@@ -1,4 +1,4 @@
-import type {ErrorCode} from '../errors.js'
+import type {ErrorCode} from './errors.js'
 import {quoteBytes} from './refusal.js'
 
 interface Echo {

@@ -1,4 +1,4 @@
-import {C1mError} from '../errors.js'
+import {C1mError} from './errors.js'
 
 export const PROBE_SCHEMA = 'c1m.probe/1'
 

@@ -1,4 +1,4 @@
-import {C1mError, usageError} from '../errors.js'
+import {C1mError, usageError} from './errors.js'
 import type {Calibration} from './calibration.js'
 import {DEFAULT_PROCESS_BYTES} from './memory-model.js'
 import {findPreset, type PresetSource, RUNTIME_PRESETS} from './runtime-presets.js'

@@ -1,4 +1,4 @@
-import type {SlabCache} from '../host/memory.js'
+import type {SlabCache} from './host-snapshot.js'
 
 export const PAGE_SIZE = 4096
 

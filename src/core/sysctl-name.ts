@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from './errors.js'
 
 // A sysctl name is a path in disguise, and c1m writes it as root: the one rule for what a
 // name may be, and the one rule between a name and its /proc/sys file, live here together.

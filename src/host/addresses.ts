@@ -1,12 +1,5 @@
 import {type HostRoot, readHostText} from './root.js'
-
-export interface LocalAddress {
-  iface: string
-  address: string
-  family: 'IPv4' | 'IPv6'
-  prefix: number
-  internal: boolean
-}
+import type {LocalAddress} from '../core/host-snapshot.js'
 
 /** Saved interfaces of a snapshot tree, written by `c1m snapshot`. */
 export const SAVED_ADDRESSES = '/c1m/addresses.json'

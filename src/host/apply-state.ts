@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/apply-state.js'
 import {parseApplyState} from '../core/parse-apply-state.js'
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {type HostRoot} from './root.js'
 import {makeDirsInRoot, missingDirsInRoot, resolveInRoot} from './safe-path.js'
 import {readFileOrNull, tempName, writeFileAtomic} from './write-files.js'

@@ -5,7 +5,7 @@ import {STATUS_ORDER} from '../core/check.js'
 import type {DoctorReport} from '../core/evaluate.js'
 import {DOCTOR_SCHEMA} from '../core/evaluate.js'
 import type {NamedReport} from '../core/fleet.js'
-import {C1mError, usageError} from '../errors.js'
+import {C1mError, usageError} from '../core/errors.js'
 
 /** A doctor report is a few tens of KiB; anything past this is not one. */
 const MAX_BYTES = 16 * 1024 * 1024

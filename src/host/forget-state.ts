@@ -1,5 +1,5 @@
 import {type ApplyState, HOLDER_FILE, STATE_FILE} from '../core/apply-state.js'
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {readState} from './apply-state.js'
 import type {HostRoot} from './root.js'
 import {readFileOrNull, removeDirIfEmpty, removeFile} from './write-files.js'

@@ -1,18 +1,5 @@
 import {type HostRoot, readHostText, readNonBlocking} from './root.js'
-
-export interface KernelLogLine {
-  /** Seconds since boot. */
-  uptime: number
-  message: string
-}
-
-export interface KernelLog {
-  readable: boolean
-  reason?: string
-  lines: KernelLogLine[]
-  /** Seconds since the epoch at boot, to turn uptimes into dates. */
-  bootTime?: number
-}
+import type {KernelLogLine, KernelLog} from '../core/host-snapshot.js'
 
 /** /dev/kmsg records: `prio,seq,usec,flags[,...];message` (continuation lines start with a space). */
 export function parseKmsg(text: string): KernelLogLine[] {

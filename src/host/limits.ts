@@ -1,31 +1,7 @@
 import {readdirSync} from 'node:fs'
 
 import {hostPath, type HostRoot, readHostText} from './root.js'
-
-export interface NofileLimit {
-  soft: number | 'unlimited'
-  hard: number | 'unlimited'
-}
-
-export interface ProcessInfo {
-  pid: number | 'self'
-  name?: string
-  uid?: number
-  nofile?: NofileLimit
-  /** Effective capability mask, as a hex string from /proc/PID/status. */
-  capEff?: string
-  /** Why a field is missing. */
-  problems: string[]
-}
-
-export interface LimitsEntry {
-  file: string
-  line: number
-  domain: string
-  type: 'soft' | 'hard' | '-'
-  item: string
-  value: string
-}
+import type {NofileLimit, ProcessInfo, LimitsEntry} from '../core/host-snapshot.js'
 
 function parseLimitValue(text: string | undefined): number | 'unlimited' | undefined {
   if (text === 'unlimited') return 'unlimited'

@@ -1,13 +1,8 @@
 import {readdirSync, readlinkSync} from 'node:fs'
 
+import type {Listener} from '../core/host-snapshot.js'
 import {hostPath, type HostRoot, readHostChunks} from './root.js'
 
-export interface Listener {
-  local: string
-  /** The accept queue length the socket got: min(listen() backlog, somaxconn). */
-  backlog?: number
-  inode: number
-}
 
 /** Socket inodes a process holds open, from the /proc/PID/fd links, and how many descriptors it has open. */
 export function readProcessFds(root: HostRoot, pid: number): {openFds: number; sockets: Set<number>} {

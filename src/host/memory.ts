@@ -1,4 +1,5 @@
 import {type HostRoot, readHostText} from './root.js'
+import type {SlabCache, MemoryInfo} from '../core/host-snapshot.js'
 
 /** /proc/meminfo in bytes, keyed by field name. */
 export function parseMeminfo(text: string): Record<string, number> {
@@ -8,14 +9,6 @@ export function parseMeminfo(text: string): Record<string, number> {
     if (match) out[match[1]] = Number(match[2]) * (line.includes('kB') ? 1024 : 1)
   }
   return out
-}
-
-export interface SlabCache {
-  active: number
-  total: number
-  objsize: number
-  objperslab: number
-  pagesperslab: number
 }
 
 /** /proc/slabinfo 2.1: name active num objsize objperslab pagesperslab : tunables ... */
@@ -48,13 +41,6 @@ export function parseSockstat(text: string): Record<string, Record<string, numbe
     out[proto.trim()] = row
   }
   return out
-}
-
-export interface MemoryInfo {
-  meminfo?: Record<string, number>
-  slab?: Record<string, SlabCache>
-  sockstat?: Record<string, Record<string, number>>
-  problems: string[]
 }
 
 export function readMemory(root: HostRoot): MemoryInfo {

@@ -5,7 +5,7 @@ import {execa} from 'execa'
 import type {NetnsId} from '../core/apply-state.js'
 import {isNetnsName} from '../core/host-names.js'
 import type {NetnsScope} from '../core/profile/plan-apply.js'
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {sysctlPath} from './sysctl.js'
 
 /** Does a named network namespace (ip netns add NAME) exist? */

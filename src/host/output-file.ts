@@ -1,7 +1,7 @@
 import {closeSync, openSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {C1mError, usageError} from '../errors.js'
+import {C1mError, usageError} from '../core/errors.js'
 import {type DoctorOutFiles, type OutFiles, sortDoctorOutFiles, sortOutFiles} from '../out-files.js'
 import {replaceFile} from './replace-file.js'
 

@@ -2,7 +2,7 @@ import {lstatSync, mkdirSync, realpathSync, type Stats, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 
 /**
  * Where c1m keeps what it builds: $XDG_CACHE_HOME/c1m when that is an absolute path (the XDG

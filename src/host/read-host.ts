@@ -1,14 +1,15 @@
 import {existsSync} from 'node:fs'
 
-import {type LocalAddress, readAddresses} from './addresses.js'
-import {type KernelLog, readKernelLog} from './kernel-log.js'
-import {type LimitsEntry, type ProcessInfo, readLimitsConf, readProcessInfo} from './limits.js'
-import {type MemoryInfo, readMemory} from './memory.js'
+import {readAddresses} from './addresses.js'
+import {readKernelLog} from './kernel-log.js'
+import {readLimitsConf, readProcessInfo} from './limits.js'
+import {readMemory} from './memory.js'
 import {hostPath, type HostRoot} from './root.js'
-import {readServerProcesses, type ServerProcesses} from './server-processes.js'
-import {type SysctlFileEntry, readSysctlFiles} from './sysctl-files.js'
+import {readServerProcesses} from './server-processes.js'
+import {readSysctlFiles} from './sysctl-files.js'
 import {isSysctlKey, readSysctl, sysctlPath} from './sysctl.js'
-import {readSystemd, type SystemdInfo} from './systemd.js'
+import {readSystemd} from './systemd.js'
+import type {HostSnapshot} from '../core/host-snapshot.js'
 
 /** Every sysctl the checks read. */
 export const SYSCTL_KEYS = [
@@ -38,26 +39,6 @@ export const SYSCTL_KEYS = [
   'net.ipv4.tcp_max_orphans',
   'vm.min_free_kbytes',
 ] as const
-
-export interface HostSnapshot {
-  root: string
-  live: boolean
-  /** Values of SYSCTL_KEYS that could be read, whitespace-normalised. */
-  sysctl: Record<string, string>
-  /** Why a key of SYSCTL_KEYS could not be read. */
-  sysctlMissing: Record<string, string>
-  process: ProcessInfo
-  limitsConf: {entries: LimitsEntry[]; files: string[]; problems: string[]}
-  systemd: SystemdInfo
-  memory: MemoryInfo
-  sysctlFiles: {entries: SysctlFileEntry[]; files: string[]}
-  /** For each key named in a sysctl file: does this kernel have it? */
-  sysctlKeyExists: Record<string, boolean>
-  kernelLog: KernelLog
-  addresses?: {addresses: LocalAddress[]; problem?: string}
-  /** With --pid: the server's processes that hold TCP sockets, and its listeners. */
-  server?: ServerProcesses
-}
 
 export interface ReadOptions {
   pid?: number

@@ -1,7 +1,7 @@
 import {closeSync, constants, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 
 /** Where host readers look: `/` for the live host, or a saved tree (`c1m snapshot DIR`). */
 export interface HostRoot {

@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, realpathSync} from 'node:fs'
 import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import type {HostRoot} from './root.js'
 
 // Every path apply and revert read for a write, write, delete or create goes through here.

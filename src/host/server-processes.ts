@@ -1,35 +1,9 @@
-import {type NofileLimit, parseProcLimits} from './limits.js'
-import {type Listener, parseSsListeners, readProcessFds, readTcpSockets} from './listeners.js'
+import {parseProcLimits} from './limits.js'
+import {parseSsListeners, readProcessFds, readTcpSockets} from './listeners.js'
 import {readProcessStat} from './process-stat.js'
 import {readProcessTree} from './process-tree.js'
 import {type HostRoot, readHostText} from './root.js'
-
-/** A process of the audited server (the --pid process or a descendant) and the TCP sockets it holds. */
-export interface ServerProcess {
-  pid: number
-  comm: string
-  nofileSoft: number | 'unlimited'
-  nofileHard: number | 'unlimited'
-  /** Descriptors open now (entries of /proc/PID/fd). */
-  openFds: number
-  /** TCP sockets among them: listening plus connections. */
-  sockets: number
-  listening: number
-  /** TCP sockets that are not listening: established, or on their way in or out. */
-  connections: number
-}
-
-export interface ServerProcesses {
-  /** The PID given with --pid. */
-  pid: number
-  /** Processes of the tree that hold TCP sockets (the --pid process alone when none does). */
-  processes: ServerProcess[]
-  /** Listening sockets of the tree, once each (workers share the master's), with the backlog each got. */
-  listeners: Listener[]
-  /** The process whose limits doctor audits: the lowest nofile soft limit, which breaks first. */
-  audited: number
-  problems: string[]
-}
+import type {Listener, NofileLimit, ServerProcess, ServerProcesses} from '../core/host-snapshot.js'
 
 const limitOf = (v: number | 'unlimited') => (v === 'unlimited' ? Number.POSITIVE_INFINITY : v)
 

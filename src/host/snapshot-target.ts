@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readdirSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {C1mError, usageError} from '../errors.js'
+import {C1mError, usageError} from '../core/errors.js'
 
 /** Kernel filesystems a snapshot must never be written into: mkdir there fails oddly or loops. */
 const REFUSED = ['/proc', '/sys', '/dev']

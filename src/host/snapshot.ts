@@ -1,7 +1,7 @@
 import {existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
 import {hostPath, type HostRoot, readHostText, readNonBlocking} from './root.js'
 import {checkSnapshotTarget, makeDirs} from './snapshot-target.js'

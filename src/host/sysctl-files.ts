@@ -1,13 +1,7 @@
 import {listConfDir} from './limits.js'
 import {type HostRoot, readHostText} from './root.js'
 import {normaliseSysctlValue} from './sysctl.js'
-
-export interface SysctlFileEntry {
-  file: string
-  line: number
-  key: string
-  value: string
-}
+import type {SysctlFileEntry} from '../core/host-snapshot.js'
 
 /**
  * The order `sysctl --system` applies files in: *.conf from these directories sorted by

@@ -2,14 +2,7 @@ import {existsSync} from 'node:fs'
 
 import {listConfDir} from './limits.js'
 import {hostPath, type HostRoot, readHostText} from './root.js'
-
-export interface SystemdInfo {
-  /** systemd is PID 1 (it creates /run/systemd/system at boot). */
-  running: boolean
-  /** DefaultLimitNOFILE from system.conf and system.conf.d, and the file that set it last. */
-  defaultLimitNOFILE?: {value: string; file: string}
-  unit?: {name: string; limitNOFILE?: string; source?: string; problem?: string}
-}
+import type {SystemdInfo} from '../core/host-snapshot.js'
 
 /** The last `Key=value` in the files of an INI-like systemd config, with the file it came from. */
 export function lastSetting(root: HostRoot, files: string[], key: string): {value: string; file: string} | undefined {

@@ -1,6 +1,7 @@
 import type {Shard} from '../core/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
+import type {EchoResult, TrafficTotals} from '../core/probe-run-report.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
@@ -120,31 +121,11 @@ function firstBytesOf(replies: ProbeRecord[]): string {
   return replies.map((r) => String(r.firstBytes ?? '')).find((bytes) => bytes !== '') ?? ''
 }
 
-export interface EchoResult {
-  sent: number
-  /** Connections whose 16 bytes came back byte for byte. */
-  echoed: number
-  /** Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before the check compared bytes lack these three. */
-  mismatched?: number
-  /** Connections the server closed during the check. */
-  closed?: number
-  /** The first bytes of the first wrong answer, or "". */
-  firstBytes?: string
-}
-
 /** Send 16 bytes on every connection and count how many come back exactly. */
 export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<EchoResult> {
   const replies = await Promise.all(clients.map((client) => client.ask('echo', timeoutMs)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
   return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies)}
-}
-
-export interface TrafficTotals {
-  rounds: number
-  bytesSent: number
-  bytesReceived: number
-  /** Writes a socket could not take whole (its send buffer was full). */
-  writeFailed: number
 }
 
 /**

@@ -1,9 +1,10 @@
 import {PAGE_SIZE} from '../core/socket-cost.js'
 import {parseSockstat} from '../host/memory.js'
 import {type HostRoot, readHostText} from '../host/root.js'
-import {countServerConnections, readClientCounts, echoCheck, type EchoResult, setTraffic, type TrafficTotals} from './fleet.js'
+import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
+import type {HoldResult, TrafficTotals} from '../core/probe-run-report.js'
 
 export interface HoldOptions {
   root: HostRoot
@@ -20,30 +21,6 @@ export interface HoldOptions {
   sockstatPid?: number
   progress: (line: string) => void
   signal?: AbortSignal
-}
-
-export interface BufferMemory {
-  /** /proc/net/sockstat "TCP: mem" in pages: before the traffic, and the highest and mean while it flowed. */
-  sockstatMemPages: {idle: number; peak: number; mean: number; readings: number}
-  /** The same in bytes per connection (both of its sockets). */
-  bytesPerConn: {idle: number; peak: number; mean: number}
-}
-
-export interface HoldResult {
-  /** Seconds the connections were held. */
-  seconds: number
-  conns: number
-  /** Connections each side still held at the end. */
-  serverOpen: number
-  clientOpen: number
-  /** Whether serverOpen is the servers' own count (the bundled servers), or the clients' (someone else's server). */
-  serverCounted?: boolean
-  /** Connections lost during the hold: those fewer than conns on either side. */
-  dropped: number
-  /** The echo check after the hold (left out when interrupted, or with --no-echo). */
-  echo?: EchoResult
-  traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
-  interrupted?: boolean
 }
 
 /** TCP buffer pages the kernel holds now (all TCP sockets of the host: the counter is global). */

@@ -2,7 +2,7 @@ import readline from 'node:readline'
 
 import {execa} from 'execa'
 
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import type {Program} from './engine.js'
 
 /** One line of a probe process's stdout. */

@@ -1,7 +1,8 @@
 import type {Shard} from '../core/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
-import {echoCheck, type EchoResult, openConnections, startClients, stopPeers} from './fleet.js'
+import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
+import type {EchoResult} from '../core/probe-run-report.js'
 
 export interface ClientRunOptions {
   programs: EnginePrograms

@@ -1,11 +1,8 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/build-probe-report.js'
 import {planShards, type Shard} from '../core/plan-shards.js'
-import type {ProbePhases} from '../core/probe-phases.js'
-import type {ProbeReport} from '../core/probe-report.js'
-import type {Refusal} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
-import {C1mError} from '../errors.js'
+import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
 import {type HostRoot, hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
@@ -15,13 +12,13 @@ import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/pr
 import {planClientHosts} from '../core/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
 import {startClientHostPeers} from './client-host-peers.js'
-import {type Engine, inNetns, prepareEngine} from './engine.js'
+import {inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
-import {type EchoResult, serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
-import type {HoldResult} from './hold.js'
 import {PhaseClock} from './phase-clock.js'
 import {ramp, type RampResult} from './ramp.js'
+import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe-run-report.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
 /** listen() backlog asked for; the kernel caps it at net.core.somaxconn. */
@@ -52,60 +49,6 @@ export interface ProbeRunOptions {
   echo?: boolean
   /** Clients on K simulated hosts (namespaces with subnets of their own), behind a masquerading router with nat. */
   clientHosts?: {count: number; nat: boolean}
-}
-
-export interface ExternalTarget {
-  host: string
-  port: number
-  /** The server's PID; it and its descendants are measured. */
-  serverPid: number
-}
-
-/** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
-export interface Isolation {
-  netns: string | null
-  reason: string
-  /** The limits the connections met: set inside the namespace, or the host's own. */
-  sysctls: Record<string, string>
-  /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
-  ownEhash?: {entries: number; restored: string}
-  /** --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace. */
-  clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}
-}
-
-export interface StepRecord {
-  step: number
-  conns: number
-  established: number
-  /** Seconds the clients took to open this step's new connections. */
-  seconds: number
-  connectsPerSecond: number
-}
-
-/** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
-export type ProbeRunReport = ProbeReport & {
-  requestedConns: number
-  isolation: Isolation
-  /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
-  target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
-  plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
-  steps: StepRecord[]
-  echo?: EchoResult & {seconds: number}
-  /** Connections the server refused (closed, or answered unasked); the ramp stopped at them. */
-  refused?: Refusal
-  /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
-  hold?: HoldResult
-  /**
-   * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
-   * eventpoll_epi), apart from whatever else grew on the host during the ramp.
-   */
-  socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
-  /** --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth. */
-  conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'}
-  /** Seconds to reset every connection and stop the processes. */
-  closeSeconds?: number
-  /** Where the wall time went. */
-  phases?: ProbePhases
 }
 
 /** The host's own values of the limits the probe would set in its namespace. */

@@ -1,5 +1,5 @@
 import type {MergedClients} from '../core/merge-clients.js'
-import {formatCount} from '../units.js'
+import {formatCount} from '../core/units.js'
 import {printable} from './escape.js'
 
 /** probe --merge as text: one line per client host, then the whole run. */

@@ -1,6 +1,6 @@
 import {AREAS} from '../core/check.js'
 import type {DoctorReport} from '../core/evaluate.js'
-import {formatCount} from '../units.js'
+import {formatCount} from '../core/units.js'
 import {firstBreakLine, processLines} from './doctor-table.js'
 
 const ICON = {pass: 'PASS', warn: 'WARN', fail: '**FAIL**', skip: 'skip'}

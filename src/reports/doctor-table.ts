@@ -3,7 +3,7 @@ import {table} from 'table'
 
 import {AREAS, type Status} from '../core/check.js'
 import type {DoctorReport} from '../core/evaluate.js'
-import {formatCount} from '../units.js'
+import {formatCount} from '../core/units.js'
 
 const PAINT: Record<Status, (s: string) => string> = {
   pass: chalk.green,

@@ -1,7 +1,7 @@
 import {settingRows} from '../core/estimate-settings.js'
 import {refuseBadEstimate} from '../core/guard-estimate.js'
 import type {ChartPoint, EstimateResult} from '../core/plan-estimate.js'
-import {formatBytes, formatCount} from '../units.js'
+import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'
 import type {Series} from './chart/series.js'
 import {escapeXml as esc} from './escape.js'

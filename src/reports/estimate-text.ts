@@ -1,7 +1,7 @@
 import {settingRows} from '../core/estimate-settings.js'
 import {refuseBadEstimate} from '../core/guard-estimate.js'
 import type {EstimateResult} from '../core/plan-estimate.js'
-import {formatBytes, formatCount} from '../units.js'
+import {formatBytes, formatCount} from '../core/units.js'
 import {renderTextChart} from './text-chart.js'
 
 function columns(rows: string[][]): string[] {

@@ -3,7 +3,7 @@ import {table} from 'table'
 
 import type {Status} from '../core/check.js'
 import type {FleetReport} from '../core/fleet.js'
-import {formatCount} from '../units.js'
+import {formatCount} from '../core/units.js'
 import {printable} from './escape.js'
 
 const PAINT: Record<Status | 'absent', (s: string) => string> = {

@@ -5,8 +5,8 @@ import {describePhases} from '../core/probe-phases.js'
 import type {LinearFit} from '../core/probe-report.js'
 import {describeRefusal, quoteBytes} from '../core/refusal.js'
 import {SOCKET_CACHES} from '../core/socket-cost.js'
-import type {Isolation, ProbeRunReport} from '../probe/run-probe.js'
-import {formatBytes, formatCount} from '../units.js'
+import {formatBytes, formatCount} from '../core/units.js'
+import type {Isolation, ProbeRunReport} from '../core/probe-run-report.js'
 
 const MiB = 1024 ** 2
 

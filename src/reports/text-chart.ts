@@ -1,5 +1,5 @@
 import type {ChartPoint} from '../core/plan-estimate.js'
-import {formatBytes, formatCount} from '../units.js'
+import {formatBytes, formatCount} from '../core/units.js'
 
 /**
  * Memory against connections as plain text rows: one bar per point, base and headroom as `.`,

@@ -1,7 +1,7 @@
 import {type Check, type CheckContext, fmt, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {parseSysctlInt} from '../sysctl-value.js'
 import {conntrackEntryBytes} from '../socket-cost.js'
-import {formatBytes} from '../../units.js'
+import {formatBytes} from '../units.js'
 
 /** Is conntrack loaded, and is it tracking anything right now? */
 export function conntrackState(ctx: CheckContext): {loaded: boolean; tracking: boolean} {

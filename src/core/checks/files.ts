@@ -1,8 +1,7 @@
-import type {LimitsEntry} from '../../host/limits.js'
-import type {ServerProcess} from '../../host/server-processes.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../needs.js'
 import {parseSysctlInt, parseSysctlInts} from '../sysctl-value.js'
+import type {LimitsEntry, ServerProcess} from '../host-snapshot.js'
 
 const CAP_SYS_RESOURCE = 24n
 

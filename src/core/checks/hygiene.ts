@@ -1,5 +1,5 @@
-import type {SysctlFileEntry} from '../../host/sysctl-files.js'
 import {type Check, Skip} from '../check.js'
+import type {SysctlFileEntry} from '../host-snapshot.js'
 
 /** Keys the kernel dropped, and why. */
 export const REMOVED_KEYS: Record<string, string> = {

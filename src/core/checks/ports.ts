@@ -1,6 +1,6 @@
-import type {LocalAddress} from '../../host/addresses.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumbers} from '../check.js'
 import {portsPerTuple, PORTS_MAX, sourceAddressesNeeded} from '../needs.js'
+import type {LocalAddress} from '../host-snapshot.js'
 
 /** Ports of ip_local_reserved_ports ("8080,9000-9010") that fall inside the range. */
 export function reservedInRange(text: string | undefined, range: [number, number]): number {

@@ -1,4 +1,4 @@
-import {formatBytes} from '../../units.js'
+import {formatBytes} from '../units.js'
 import {type Check, type CheckContext, fmt, Skip} from '../check.js'
 import {memoryInputForHost} from '../memory-input.js'
 import {connectionsThatFit, DEFAULT_PROCESS_BYTES, estimateMemory, type MemoryEstimate} from '../memory-model.js'

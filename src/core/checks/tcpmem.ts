@@ -1,4 +1,4 @@
-import {formatBytes} from '../../units.js'
+import {formatBytes} from '../units.js'
 import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumbers} from '../check.js'
 import {socketsPerConnection} from '../needs.js'
 import {PAGE_SIZE} from '../socket-cost.js'

@@ -1,4 +1,4 @@
-import {C1mError} from '../../errors.js'
+import {C1mError} from '../errors.js'
 import {parseProfile, profileError} from './parse-profile.js'
 import type {Profile, ProfileFile, ProfileValue} from './types.js'
 

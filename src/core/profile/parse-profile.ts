@@ -1,6 +1,6 @@
 import {type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
 
-import {C1mError} from '../../errors.js'
+import {C1mError} from '../errors.js'
 import type {Role} from '../needs.js'
 import {isSysctlKey} from '../sysctl-name.js'
 import {type Problem, schemaProblems} from './profile-problems.js'

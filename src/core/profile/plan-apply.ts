@@ -1,4 +1,4 @@
-import {formatBytes} from '../../units.js'
+import {formatBytes} from '../units.js'
 import {pickAddresses} from '../cidr.js'
 import type {Role} from '../needs.js'
 import {compareSysctl, kernelAtLeast, LEGACY_NAMES, REMOVED_KEYS, tcpMemLooksLikeBytes} from './kernel-keys.js'

@@ -1,4 +1,4 @@
-import {C1mError} from '../../errors.js'
+import {C1mError} from '../errors.js'
 import {COMPUTE, type ComputeTarget} from './compute.js'
 import type {Profile, ResolvedValue} from './types.js'
 
