@@ -7,7 +7,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 
-import type {CheckResult} from '../src/core/check.js'
+import type {CheckResult} from '../src/core/doctor/check.js'
 import {removeSandbox, REPO_ROOT} from './sandbox-tree.js'
 import {runCli as run} from './helpers.js'
 

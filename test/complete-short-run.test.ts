@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {calibrateFromReport} from '../src/core/calibration.js'
-import {completeShortRun} from '../src/core/complete-short-run.js'
-import type {ProbeReport} from '../src/core/probe-report.js'
+import {calibrateFromReport} from '../src/core/estimate/calibration.js'
+import {completeShortRun} from '../src/core/estimate/complete-short-run.js'
+import type {ProbeReport} from '../src/core/probe/report.js'
 import {readProbeReport} from '../src/host/probe-reports.js'
 import {FIXTURES} from './helpers.js'
 

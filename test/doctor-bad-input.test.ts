@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {FIXTURES, run, runJson} from './helpers.js'
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'c1m-bad-input-'))

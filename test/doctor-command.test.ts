@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {FIXTURES, run, runJson, VERSION} from './helpers.js'
 
 const tree = (name: string) => path.join(FIXTURES, name)

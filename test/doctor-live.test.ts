@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {run, runJson} from './helpers.js'
 
 const proc = (key: string) => readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim().split(/\s+/).map(Number)

@@ -6,8 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
-import type {FleetReport} from '../src/core/fleet.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
+import type {FleetReport} from '../src/core/doctor/fleet.js'
 import {FIXTURES, run, runJson} from './helpers.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-merge-'))

@@ -4,7 +4,7 @@ import type {ChildProcess} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {run, runJson} from './helpers.js'
 import {openFds, softNofile, startWithFirstLine, stopPids} from './server-helpers.js'
 

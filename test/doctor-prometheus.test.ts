@@ -11,7 +11,7 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {DOCTOR_SCHEMA, type DoctorReport} from '../src/core/evaluate.js'
+import {DOCTOR_SCHEMA, type DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {renderDoctorPrometheus, STATUS_VALUE} from '../src/reports/doctor-prometheus.js'
 import {FIXTURES, REPO_ROOT, run, runJson} from './helpers.js'
 import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {runJson} from './helpers.js'
 import {childPids, findProgram, freePort, holdConnections, softNofile, stopPids, waitForPort} from './server-helpers.js'
 

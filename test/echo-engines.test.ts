@@ -6,7 +6,7 @@ import {after, describe, it} from 'node:test'
 import {prepareEngine} from '../src/probe/engine.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 import {type Peer, startPeer} from '../src/probe/peer.js'
-import type {Engine} from '../src/core/probe-run-report.js'
+import type {Engine} from '../src/core/probe/run-report.js'
 
 /** Sockets in /proc/net/tcp bound to this local address, by state (hex: 01 established, 06 time-wait). */
 function socketsFrom(address: string): Record<string, number> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {ChartPoint, EstimateResult} from '../src/core/plan-estimate.js'
+import type {ChartPoint, EstimateResult} from '../src/core/estimate/plan-estimate.js'
 import {renderMemorySvg} from '../src/reports/estimate-html.js'
 import {renderTextChart} from '../src/reports/text-chart.js'
 

@@ -4,11 +4,11 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {fitProblems} from '../src/core/fit-quality.js'
-import {connsPerProcess} from '../src/core/plan-shards.js'
+import {fitProblems} from '../src/core/probe/fit-quality.js'
+import {connsPerProcess} from '../src/core/probe/plan-shards.js'
 import {readProbeReport} from '../src/host/probe-reports.js'
 import {run} from './helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 // A real small probe on loopback calibrates estimate; estimate at the probe's own scale and
 // role must give back what the probe measured.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {fitLine} from '../src/core/fit-line.js'
+import {fitLine} from '../src/core/probe/fit-line.js'
 
 describe('fitLine', () => {
   it('recovers an exact line', () => {

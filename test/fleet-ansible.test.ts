@@ -9,8 +9,8 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import type {DoctorReport} from '../src/core/evaluate.js'
-import type {FleetReport} from '../src/core/fleet.js'
+import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
+import type {FleetReport} from '../src/core/doctor/fleet.js'
 import {BIN, FIXTURES, REPO_ROOT, run} from './helpers.js'
 import {makeSandbox, readSandbox, removeSandbox, treeSnapshot} from './sandbox-tree.js'
 import {findProgram} from './server-helpers.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {hostShare} from '../src/core/host-share.js'
+import {hostShare} from '../src/core/probe/host-share.js'
 import {parseShard} from '../src/core/units.js'
 
 describe('hostShare: host I of K', () => {

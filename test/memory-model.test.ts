@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {connectionsThatFit, estimateMemory, type MemoryInput} from '../src/core/memory-model.js'
+import {connectionsThatFit, estimateMemory, type MemoryInput} from '../src/core/estimate/memory-model.js'
 
 const base: MemoryInput = {
   conns: 1000,

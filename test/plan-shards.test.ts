@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {connsPerProcess, loopbackSource, planShards, PROBE_FD_RESERVE, stepTargets} from '../src/core/plan-shards.js'
+import {connsPerProcess, loopbackSource, planShards, PROBE_FD_RESERVE, stepTargets} from '../src/core/probe/plan-shards.js'
 import {C1mError} from '../src/core/errors.js'
 
 /** Every (address, port) pair a list of IP:LO-HI slices covers. */

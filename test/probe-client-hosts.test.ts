@@ -11,12 +11,12 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {conntrackEntryBytes} from '../src/core/socket-cost.js'
+import {conntrackEntryBytes} from '../src/core/estimate/socket-cost.js'
 import {readMemory} from '../src/host/memory.js'
 import {hostRoot} from '../src/host/root.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
 import {findProgram} from './server-helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
 const nft = findProgram('nft')

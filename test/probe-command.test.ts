@@ -7,14 +7,14 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {PROBE_FD_RESERVE} from '../src/core/plan-shards.js'
-import {validateProbeReport} from '../src/core/probe-report.js'
+import {PROBE_FD_RESERVE} from '../src/core/probe/plan-shards.js'
+import {validateProbeReport} from '../src/core/probe/report.js'
 import {parseMeminfo} from '../src/host/memory.js'
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {hostRoot} from '../src/host/root.js'
 import {readHardNofile} from '../src/probe/hard-nofile.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
 

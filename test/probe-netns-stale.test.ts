@@ -9,7 +9,7 @@ import {execa} from 'execa'
 
 import {isOwnerAlive, parseProbeNetnsName, probeNetnsName, readStartTime} from '../src/host/probe-netns-name.js'
 import {runJson} from './helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {describeEcho, probeOutcome} from '../src/core/probe-outcome.js'
-import {describeRefusal, quoteBytes} from '../src/core/refusal.js'
+import {describeEcho, probeOutcome} from '../src/core/probe/outcome.js'
+import {describeRefusal, quoteBytes} from '../src/core/probe/refusal.js'
 import {formatSignedMiB} from '../src/probe/ramp.js'
 
 describe('how a probe run ends', () => {

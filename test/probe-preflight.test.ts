@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {checkProbeFits, type PreflightInput, probeMemoryNeed} from '../src/core/probe-preflight.js'
+import {checkProbeFits, type PreflightInput, probeMemoryNeed} from '../src/core/probe/preflight.js'
 
 const GiB = 1024 ** 3
 const roomy: PreflightInput = {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {buildProbeReport} from '../src/core/build-probe-report.js'
+import {buildProbeReport} from '../src/core/probe/build-report.js'
 import {renderProbeHtml} from '../src/reports/probe-html.js'
 import {renderProbeReport} from '../src/reports/probe-text.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const MiB = 1024 ** 2
 

@@ -9,7 +9,7 @@ import {execa} from 'execa'
 
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {REPO_ROOT} from './helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-stops-'))

@@ -3,9 +3,9 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {validateProbeReport} from '../src/core/probe-report.js'
+import {validateProbeReport} from '../src/core/probe/report.js'
 import {REPO_ROOT, runJson} from './helpers.js'
-import type {ProbeRunReport} from '../src/core/probe-run-report.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 /** Start a process and wait for a line on the given stream that matches; bounded. */
 async function startAndWait(command: string, args: string[], stream: 'stdout' | 'stderr', pattern: RegExp): Promise<{child: ChildProcess; match: RegExpExecArray}> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {CheckContext} from '../src/core/check.js'
-import {profileChecks} from '../src/core/checks/profile.js'
+import type {CheckContext} from '../src/core/doctor/check.js'
+import {profileChecks} from '../src/core/doctor/checks/profile.js'
 import {computeNeeds} from '../src/core/needs.js'
 import {loadProfile} from '../src/core/profile/load-profile.js'
 import type {HostSnapshot} from '../src/core/host-snapshot.js'

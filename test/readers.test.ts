@@ -7,8 +7,8 @@ import {parseProcNetTcpListeners, parseSsListeners} from '../src/host/listeners.
 import {parseMeminfo, parseSlabinfo, parseSockstat} from '../src/host/memory.js'
 import {parseSysctlConf} from '../src/host/sysctl-files.js'
 import {sysctlKey, sysctlPath} from '../src/host/sysctl.js'
-import {reservedInRange} from '../src/core/checks/ports.js'
-import {slabFootprint, socketCost} from '../src/core/socket-cost.js'
+import {reservedInRange} from '../src/core/doctor/checks/ports.js'
+import {slabFootprint, socketCost} from '../src/core/estimate/socket-cost.js'
 
 describe('sysctl names and paths', () => {
   it('maps both ways, with dotted interface names', () => {

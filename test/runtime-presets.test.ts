@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {resolveRuntime} from '../src/core/resolve-runtime.js'
-import {DEFAULT_KERNEL_SOCKET_BYTES, findPreset, RUNTIME_PRESETS} from '../src/core/runtime-presets.js'
+import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
+import {DEFAULT_KERNEL_SOCKET_BYTES, findPreset, RUNTIME_PRESETS} from '../src/core/estimate/runtime-presets.js'
 
 const SEEDS = '/work/shared/seeds'
 

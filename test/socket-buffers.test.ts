@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {tcpMemNeeded} from '../src/core/needs.js'
-import {bufferBytesPerConn, tcpMemReach} from '../src/core/socket-buffers.js'
+import {bufferBytesPerConn, tcpMemReach} from '../src/core/estimate/socket-buffers.js'
 
 describe('socket buffers', () => {
   it('idle connections hold no buffer memory', () => {

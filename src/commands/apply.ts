@@ -1,7 +1,7 @@
 import {createInterface} from 'node:readline/promises'
 
-import {parseUnitName, unitDropInFile} from '../core/systemd-unit.js'
-import {isUserName} from '../core/user-name.js'
+import {parseUnitName, unitDropInFile} from '../core/profile/systemd-unit.js'
+import {isUserName} from '../core/profile/user-name.js'
 import {userExists} from '../host/user-exists.js'
 import {Flags} from '@oclif/core'
 

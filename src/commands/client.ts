@@ -3,9 +3,9 @@ import net from 'node:net'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {describeEcho} from '../core/probe-outcome.js'
+import {describeEcho} from '../core/probe/outcome.js'
 import {connsFlag} from '../flags.js'
-import {planShards, type SourceMode} from '../core/plan-shards.js'
+import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {EXIT_CODES, usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
@@ -15,9 +15,9 @@ import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {type HostShare, hostShare} from '../core/host-share.js'
+import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {formatCount, parseShard} from '../core/units.js'
-import {type Engine, ENGINES} from '../core/probe-run-report.js'
+import {type Engine, ENGINES} from '../core/probe/run-report.js'
 
 function parseEndpoint(text: string): {host: string; port: number} {
   const match = /^(.+):(\d+)$/.exec(text)

@@ -2,10 +2,10 @@ import {Flags} from '@oclif/core'
 import {existsSync} from 'node:fs'
 
 import {C1mCommand} from '../base.js'
-import {ALL_CHECKS} from '../core/checks/index.js'
-import {type DoctorReport, failOnExit, runDoctor} from '../core/evaluate.js'
+import {ALL_CHECKS} from '../core/doctor/checks/index.js'
+import {type DoctorReport, failOnExit, runDoctor} from '../core/doctor/run-doctor.js'
 import {C1mError, usageError} from '../core/errors.js'
-import type {FleetReport} from '../core/fleet.js'
+import type {FleetReport} from '../core/doctor/fleet.js'
 import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
@@ -94,7 +94,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     if (other) throw usageError(`--merge writes JSON only; --out ${outs[other as keyof DoctorOutFiles]} asks for ${other}`, 'name the --out file with .json')
     const [{readDoctorReports}, {mergeDoctorReports, fleetExit}, {renderFleetTable}] = await Promise.all([
       import('../host/doctor-reports.js'),
-      import('../core/fleet.js'),
+      import('../core/doctor/fleet.js'),
       import('../reports/fleet-table.js'),
     ])
     const fleet = mergeDoctorReports(readDoctorReports(files))
@@ -107,7 +107,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
 
 async function loadProfileChecks(name: string) {
   const [{profileChecks}, {readProfile}, {addProfileSysctls}] = await Promise.all([
-    import('../core/checks/profile.js'),
+    import('../core/doctor/checks/profile.js'),
     import('../host/profile-files.js'),
     import('../host/profile-sysctls.js'),
   ])

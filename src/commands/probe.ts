@@ -4,8 +4,8 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
-import {planShards} from '../core/plan-shards.js'
-import {probeOutcome} from '../core/probe-outcome.js'
+import {planShards} from '../core/probe/plan-shards.js'
+import {probeOutcome} from '../core/probe/outcome.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
@@ -21,9 +21,9 @@ import {runProbe} from '../probe/run-probe.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
-import type {MergedClients} from '../core/merge-clients.js'
+import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {type Engine, ENGINES, type ExternalTarget, type ProbeRunReport} from '../core/probe-run-report.js'
+import {type Engine, ENGINES, type ExternalTarget, type ProbeRunReport} from '../core/probe/run-report.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -143,7 +143,7 @@ Connections are split over as many server and client processes as the per-proces
     if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')
     const [{readClientResults}, {mergeClientResults}, {renderMergedClients}] = await Promise.all([
       import('../host/client-results.js'),
-      import('../core/merge-clients.js'),
+      import('../core/probe/merge-clients.js'),
       import('../reports/client-merge-text.js'),
     ])
     const merged = mergeClientResults(readClientResults(files))

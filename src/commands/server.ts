@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {connsFlag} from '../flags.js'
-import {connsPerProcess, planShards} from '../core/plan-shards.js'
+import {connsPerProcess, planShards} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
@@ -14,7 +14,7 @@ import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {type Engine, ENGINES} from '../core/probe-run-report.js'
+import {type Engine, ENGINES} from '../core/probe/run-report.js'
 
 export default class Server extends C1mCommand {
   static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.

@@ -2,7 +2,7 @@ import {closeSync, constants, lstatSync, openSync} from 'node:fs'
 
 import {spawnSync} from 'node:child_process'
 
-import {HOLDER_FILE, STATE_DIR} from '../core/apply-state.js'
+import {HOLDER_FILE, STATE_DIR} from '../core/profile/apply-state.js'
 import {C1mError} from '../core/errors.js'
 import type {HostRoot} from './root.js'
 import {resolveInRoot, rootDir} from './safe-path.js'

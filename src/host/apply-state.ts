@@ -1,14 +1,14 @@
 import {renameSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/apply-state.js'
-import {parseApplyState} from '../core/parse-apply-state.js'
+import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/profile/apply-state.js'
+import {parseApplyState} from '../core/profile/parse-apply-state.js'
 import {C1mError} from '../core/errors.js'
 import {type HostRoot} from './root.js'
 import {makeDirsInRoot, missingDirsInRoot, resolveInRoot} from './safe-path.js'
 import {readFileOrNull, tempName, writeFileAtomic} from './write-files.js'
 
-export {type ApplyState, type Change, STATE_FILE} from '../core/apply-state.js'
+export {type ApplyState, type Change, STATE_FILE} from '../core/profile/apply-state.js'
 
 export function statePath(root: HostRoot): string {
   return path.join(root.dir, STATE_FILE)

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import type {NetnsId} from '../core/apply-state.js'
+import type {NetnsId} from '../core/profile/apply-state.js'
 import type {Role} from '../core/needs.js'
 import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {LIMITS_FILE, MODPROBE_FILE, renderLimitsConf, renderModprobeConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'

@@ -1,7 +1,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import type {ClientHostResult} from '../core/merge-clients.js'
+import type {ClientHostResult} from '../core/probe/merge-clients.js'
 import {C1mError, usageError} from '../core/errors.js'
 
 const MAX_BYTES = 4 * 1024 * 1024

@@ -1,10 +1,10 @@
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {STATUS_ORDER} from '../core/check.js'
-import type {DoctorReport} from '../core/evaluate.js'
-import {DOCTOR_SCHEMA} from '../core/evaluate.js'
-import type {NamedReport} from '../core/fleet.js'
+import {STATUS_ORDER} from '../core/doctor/check.js'
+import type {DoctorReport} from '../core/doctor/run-doctor.js'
+import {DOCTOR_SCHEMA} from '../core/doctor/run-doctor.js'
+import type {NamedReport} from '../core/doctor/fleet.js'
 import {C1mError, usageError} from '../core/errors.js'
 
 /** A doctor report is a few tens of KiB; anything past this is not one. */

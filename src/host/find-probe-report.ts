@@ -1,8 +1,8 @@
 import {lstatSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {fitProblems} from '../core/fit-quality.js'
-import type {ProbeReport} from '../core/probe-report.js'
+import {fitProblems} from '../core/probe/fit-quality.js'
+import type {ProbeReport} from '../core/probe/report.js'
 import {parseProbeReport} from './probe-reports.js'
 import {distrustDirectory, readTrustedFile} from './trusted-file.js'
 

@@ -1,4 +1,4 @@
-import {type ApplyState, HOLDER_FILE, STATE_FILE} from '../core/apply-state.js'
+import {type ApplyState, HOLDER_FILE, STATE_FILE} from '../core/profile/apply-state.js'
 import {C1mError} from '../core/errors.js'
 import {readState} from './apply-state.js'
 import type {HostRoot} from './root.js'

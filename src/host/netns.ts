@@ -2,7 +2,7 @@ import {existsSync, statSync} from 'node:fs'
 
 import {execa} from 'execa'
 
-import type {NetnsId} from '../core/apply-state.js'
+import type {NetnsId} from '../core/profile/apply-state.js'
 import {isNetnsName} from '../core/host-names.js'
 import type {NetnsScope} from '../core/profile/plan-apply.js'
 import {C1mError} from '../core/errors.js'

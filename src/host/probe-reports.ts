@@ -2,7 +2,7 @@ import {mkdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {type ProbeReport, validateProbeReport} from '../core/probe-report.js'
+import {type ProbeReport, validateProbeReport} from '../core/probe/report.js'
 import {C1mError, usageError} from '../core/errors.js'
 import {replaceFile} from './replace-file.js'
 import {readHostText} from './root.js'

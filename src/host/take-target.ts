@@ -1,4 +1,4 @@
-import {APPLY_DIRS, APPLY_FILES, HOLDER_FILE, STATE_FILE} from '../core/apply-state.js'
+import {APPLY_DIRS, APPLY_FILES, HOLDER_FILE, STATE_FILE} from '../core/profile/apply-state.js'
 import {sysctlPath} from '../core/sysctl-name.js'
 import {type TargetLock, lockTarget} from './apply-lock.js'
 import type {HostRoot} from './root.js'

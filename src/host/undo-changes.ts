@@ -1,4 +1,4 @@
-import {type ApplyState, type Change, HOLDER_FILE, STATE_FILE} from '../core/apply-state.js'
+import {type ApplyState, type Change, HOLDER_FILE, STATE_FILE} from '../core/profile/apply-state.js'
 import {saveState} from './apply-state.js'
 import {delIpv4, listIpv4} from './ip-addr.js'
 import type {HostRoot} from './root.js'

@@ -1,6 +1,6 @@
 import {spawnSync} from 'node:child_process'
 
-import {passwdHasUser} from '../core/user-name.js'
+import {passwdHasUser} from '../core/profile/user-name.js'
 import {type HostRoot, readHostText} from './root.js'
 
 /**

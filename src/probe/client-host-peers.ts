@@ -1,5 +1,5 @@
-import {clientHostShards, type ClientHostPlan} from '../core/plan-client-hosts.js'
-import type {Shard} from '../core/plan-shards.js'
+import {clientHostShards, type ClientHostPlan} from '../core/probe/plan-client-hosts.js'
+import type {Shard} from '../core/probe/plan-shards.js'
 import type {ClientHostNet} from '../host/client-hosts.js'
 import {type EnginePrograms, inNetns} from './engine.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
-import type {Engine} from '../core/probe-run-report.js'
+import type {Engine} from '../core/probe/run-report.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url))

@@ -1,7 +1,7 @@
-import type {Shard} from '../core/plan-shards.js'
+import type {Shard} from '../core/probe/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
-import type {EchoResult, TrafficTotals} from '../core/probe-run-report.js'
+import type {EchoResult, TrafficTotals} from '../core/probe/run-report.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {

@@ -1,10 +1,10 @@
-import {PAGE_SIZE} from '../core/socket-cost.js'
+import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
 import {parseSockstat} from '../host/memory.js'
 import {type HostRoot, readHostText} from '../host/root.js'
 import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
-import type {HoldResult, TrafficTotals} from '../core/probe-run-report.js'
+import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
   root: HostRoot

@@ -1,4 +1,4 @@
-import type {PhaseName, ProbePhases} from '../core/probe-phases.js'
+import type {PhaseName, ProbePhases} from '../core/probe/phases.js'
 
 /** Adds up the wall time a probe run spends in each phase, from its creation to phases(). */
 export class PhaseClock {

@@ -1,10 +1,10 @@
-import {checkProbeFits} from '../core/probe-preflight.js'
-import {socketCost} from '../core/socket-cost.js'
+import {checkProbeFits} from '../core/probe/preflight.js'
+import {socketCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
 import type {HostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
-import type {Engine} from '../core/probe-run-report.js'
+import type {Engine} from '../core/probe/run-report.js'
 
 /** Refuse, before any process starts, a probe that the host's file handles or memory cannot hold. */
 export function preflightProbe(root: HostRoot, input: {conns: number; engine: Engine; processes: number; socketsPerConn: number}): void {

@@ -1,19 +1,19 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {type Shard, stepTargets} from '../core/plan-shards.js'
-import type {ProbeSample} from '../core/probe-report.js'
+import {type Shard, stepTargets} from '../core/probe/plan-shards.js'
+import type {ProbeSample} from '../core/probe/report.js'
 import {C1mError} from '../core/errors.js'
 import type {HostRoot} from '../host/root.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
-import {describeRefusal, type Refusal} from '../core/refusal.js'
+import {describeRefusal, type Refusal} from '../core/probe/refusal.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './fleet.js'
 import {holdConnections} from './hold.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
 import {sampleMemory} from './sample-memory.js'
-import type {HoldResult, ProbeRunReport, StepRecord} from '../core/probe-run-report.js'
+import type {HoldResult, ProbeRunReport, StepRecord} from '../core/probe/run-report.js'
 
 /** A change in MiB with its sign: +12 MiB, -34 MiB. */
 export function formatSignedMiB(bytes: number): string {

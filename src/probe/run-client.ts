@@ -1,8 +1,8 @@
-import type {Shard} from '../core/plan-shards.js'
+import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
-import type {EchoResult} from '../core/probe-run-report.js'
+import type {EchoResult} from '../core/probe/run-report.js'
 
 export interface ClientRunOptions {
   programs: EnginePrograms

@@ -1,5 +1,5 @@
-import type {ProbeSample} from '../core/probe-report.js'
-import {slabFootprint} from '../core/socket-cost.js'
+import type {ProbeSample} from '../core/probe/report.js'
+import {slabFootprint} from '../core/estimate/socket-cost.js'
 import {parseSockstat, readMemory} from '../host/memory.js'
 import {readProcessMemory} from '../host/process-memory.js'
 import {type HostRoot, readHostText} from '../host/root.js'

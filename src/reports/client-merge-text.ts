@@ -1,4 +1,4 @@
-import type {MergedClients} from '../core/merge-clients.js'
+import type {MergedClients} from '../core/probe/merge-clients.js'
 import {formatCount} from '../core/units.js'
 import {printable} from './escape.js'
 

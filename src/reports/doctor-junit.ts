@@ -1,4 +1,4 @@
-import type {DoctorReport, DoctorResult} from '../core/evaluate.js'
+import type {DoctorReport, DoctorResult} from '../core/doctor/run-doctor.js'
 import {escapeXml as esc} from './escape.js'
 
 type FailOn = 'warn' | 'fail' | 'none'

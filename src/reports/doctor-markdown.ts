@@ -1,5 +1,5 @@
-import {AREAS} from '../core/check.js'
-import type {DoctorReport} from '../core/evaluate.js'
+import {AREAS} from '../core/doctor/check.js'
+import type {DoctorReport} from '../core/doctor/run-doctor.js'
 import {formatCount} from '../core/units.js'
 import {firstBreakLine, processLines} from './doctor-table.js'
 

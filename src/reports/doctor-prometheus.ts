@@ -1,5 +1,5 @@
-import type {Status} from '../core/check.js'
-import type {DoctorReport} from '../core/evaluate.js'
+import type {Status} from '../core/doctor/check.js'
+import type {DoctorReport} from '../core/doctor/run-doctor.js'
 
 // doctor in the Prometheus text exposition format (version 0.0.4), for node_exporter's
 // textfile collector: every check's status, the connection count where a check knows its

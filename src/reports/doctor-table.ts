@@ -1,8 +1,8 @@
 import chalk from 'chalk'
 import {table} from 'table'
 
-import {AREAS, type Status} from '../core/check.js'
-import type {DoctorReport} from '../core/evaluate.js'
+import {AREAS, type Status} from '../core/doctor/check.js'
+import type {DoctorReport} from '../core/doctor/run-doctor.js'
 import {formatCount} from '../core/units.js'
 
 const PAINT: Record<Status, (s: string) => string> = {

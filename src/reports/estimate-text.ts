@@ -1,6 +1,6 @@
-import {settingRows} from '../core/estimate-settings.js'
-import {refuseBadEstimate} from '../core/guard-estimate.js'
-import type {EstimateResult} from '../core/plan-estimate.js'
+import {settingRows} from '../core/estimate/estimate-settings.js'
+import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
+import type {EstimateResult} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderTextChart} from './text-chart.js'
 

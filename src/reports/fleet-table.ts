@@ -1,8 +1,8 @@
 import chalk from 'chalk'
 import {table} from 'table'
 
-import type {Status} from '../core/check.js'
-import type {FleetReport} from '../core/fleet.js'
+import type {Status} from '../core/doctor/check.js'
+import type {FleetReport} from '../core/doctor/fleet.js'
 import {formatCount} from '../core/units.js'
 import {printable} from './escape.js'
 

@@ -1,13 +1,13 @@
-import {kernelBytes} from '../core/build-probe-report.js'
-import type {LinearFit} from '../core/probe-report.js'
-import {quoteBytes} from '../core/refusal.js'
+import {kernelBytes} from '../core/probe/build-report.js'
+import type {LinearFit} from '../core/probe/report.js'
+import {quoteBytes} from '../core/probe/refusal.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'
 import type {Point, Series} from './chart/series.js'
 import {escapeXml} from './escape.js'
 import {describeHold, describeIsolation} from './probe-text.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
-import type {ProbeRunReport} from '../core/probe-run-report.js'
+import type {ProbeRunReport} from '../core/probe/run-report.js'
 
 export const PROBE_COLOURS = {kernel: '#c0392b', server: '#2471a3', client: '#229954', rate: '#8e44ad'}
 

@@ -1,12 +1,12 @@
 import {getBorderCharacters, table} from 'table'
 
-import {kernelBytes} from '../core/build-probe-report.js'
-import {describePhases} from '../core/probe-phases.js'
-import type {LinearFit} from '../core/probe-report.js'
-import {describeRefusal, quoteBytes} from '../core/refusal.js'
-import {SOCKET_CACHES} from '../core/socket-cost.js'
+import {kernelBytes} from '../core/probe/build-report.js'
+import {describePhases} from '../core/probe/phases.js'
+import type {LinearFit} from '../core/probe/report.js'
+import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
+import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
-import type {Isolation, ProbeRunReport} from '../core/probe-run-report.js'
+import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 
 const MiB = 1024 ** 2
 

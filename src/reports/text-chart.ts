@@ -1,4 +1,4 @@
-import type {ChartPoint} from '../core/plan-estimate.js'
+import type {ChartPoint} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
 
 /**

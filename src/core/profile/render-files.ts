@@ -1,4 +1,4 @@
-import {unitDropInFile} from '../systemd-unit.js'
+import {unitDropInFile} from './systemd-unit.js'
 import {CHANGES, type PlanRow} from './plan-apply.js'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-c1m.conf'

@@ -1,0 +1,195 @@
+import type {Calibration} from './calibration.js'
+import type {ShortRunCompletion} from './complete-short-run.js'
+import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
+import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
+import {computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages} from '../needs.js'
+import type {ResolvedRuntime} from './resolve-runtime.js'
+import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
+import {modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
+import {PAGE_SIZE} from './socket-cost.js'
+import {parseSysctlInts} from '../sysctl-value.js'
+import type {HostSnapshot} from '../host-snapshot.js'
+
+export interface EstimateRequest {
+  conns: number
+  role: Role
+  /** Hosts the connections are spread over (default 1). */
+  hosts?: number
+  host: HostSnapshot
+  /** RAM of the host to plan for; default this host's MemTotal. */
+  ramBytes?: number
+  runtime: ResolvedRuntime
+  calibration?: Calibration
+  messageSize?: number
+  active?: number
+  /** Count a conntrack entry per connection; default: whether this host tracks connections. */
+  conntrack?: boolean
+  /** Points of the chart (default 10). */
+  chartPoints?: number
+}
+
+export interface ChartPoint {
+  conns: number
+  kernel: number
+  process: number
+  fixed: number
+  total: number
+}
+
+export interface EstimateSettings extends Needs {
+  /**
+   * net.ipv4.tcp_mem in pages: what `c1m apply` sets for this RAM (tcpMemPages), raised where
+   * the buffers of N connections need more.
+   */
+  tcpMem: [number, number, number]
+  /** tcp_mem `c1m apply --profile million` sets for this RAM. */
+  tcpMemForRam: [number, number, number]
+  /** tcp_mem the buffers alone need (tcpMemNeeded); all zero when idle. */
+  tcpMemForBuffers: [number, number, number]
+  /** This host's tcp_mem, if read. */
+  tcpMemCurrent?: [number, number, number]
+  /** Client side: the port range to use and the source addresses it takes. */
+  portRange?: [number, number]
+  sourceAddresses?: number
+  /** Source addresses with this host's current port range. */
+  sourceAddressesCurrentRange?: {range: [number, number]; addresses: number}
+  /** Processes each side must be split over, given this host's hard RLIMIT_NOFILE. */
+  processes?: {hardNofile: number; count: number}
+}
+
+export interface EstimateResult {
+  conns: number
+  role: Role
+  hosts: number
+  connsPerHost: number
+  /** model: the parts of a socket's kernel cost when no probe report calibrated it. */
+  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion}
+  /** Total memory with the kernel model's low and high per-socket figures; absent when a probe report calibrated it. */
+  range?: {low: number; high: number}
+  runtime: ResolvedRuntime
+  /** measuredEntryBytes: the entry a --nat probe report measured, used instead of the slab object size. */
+  conntrack: {counted: boolean; why: string; measuredEntryBytes?: number}
+  /** pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle) or unread. */
+  buffers: {messageSize: number; active: number; bytesPerConn: number; pressureAt: number | null; maxAt: number | null}
+  /** The memory model for one host holding connsPerHost connections. */
+  memory: MemoryEstimate
+  ram: {bytes: number; source: 'this host' | '--ram'}
+  fits: boolean
+  /** The most connections one such host holds with these settings. */
+  maxConnsPerHost: number
+  /** Hosts of this RAM that N connections take; null when not even one connection fits. */
+  hostsNeeded: number | null
+  settings: EstimateSettings
+  chart: ChartPoint[]
+  /** The same model from 0 to a little past max(N, maxConnsPerHost), with points at both. */
+  hostChart: ChartPoint[]
+}
+
+function tcpMemOf(host: HostSnapshot): [number, number, number] | undefined {
+  const v = parseSysctlInts(host.sysctl['net.ipv4.tcp_mem'], 3)
+  return v ? [v[0], v[1], v[2]] : undefined
+}
+
+function portRangeOf(host: HostSnapshot): [number, number] | undefined {
+  const v = parseSysctlInts(host.sysctl['net.ipv4.ip_local_port_range'], 2)
+  return v ? [v[0], v[1]] : undefined
+}
+
+function finite(n: number | undefined): number | null {
+  return n === undefined || !Number.isFinite(n) ? null : n
+}
+
+function calibrationDetail(c: Calibration): string {
+  const trend = c.trend ? `; ${c.trend.note}` : ''
+  return `${c.file} (${c.engine} engine, ${c.measuredConns.toLocaleString('en-US')} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
+}
+
+const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
+
+/** RAM, hosts, settings and a chart for N connections: the whole answer of `c1m estimate`. */
+export function planEstimate(request: EstimateRequest): EstimateResult {
+  const {conns, role, host, runtime, calibration} = request
+  const hosts = request.hosts ?? 1
+  const connsPerHost = Math.ceil(conns / hosts)
+  const messageSize = request.messageSize ?? 0
+  const active = request.active ?? 0
+  const buffers = bufferBytesPerConn(messageSize, active)
+
+  const model = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])
+  const kernel: EstimateResult['kernel'] = calibration
+    ? {source: 'probe report' as const, bytesPerSocket: calibration.bytesPerSocket, detail: calibrationDetail(calibration), ...(calibration.trend ? {trend: calibration.trend} : {})}
+    : {source: model.source, bytesPerSocket: model.bytesPerSocket, detail: model.parts.map((p) => `${p.name} ${p.bytes}${p.assumed ? ' (assumed)' : ''}`).join(' + ') + ' B', model}
+  const tracking = hostTracksConnections(host)
+  const counted = request.conntrack ?? tracking.tracks
+  const conntrackWhy = request.conntrack === undefined ? tracking.why : `--conntrack ${request.conntrack ? 'on' : 'off'}`
+  const ramBytes = request.ramBytes ?? host.memory.meminfo?.MemTotal ?? 0
+
+  const inputFor = (n: number, bytesPerSocket = kernel.bytesPerSocket) => memoryInputForHost(host, {conns: n, role}, {
+    bytesPerSocket,
+    // A probe's kernel figure already holds the bind entries it grew; count them apart only when visible.
+    bindBytesPerConn: calibration ? (calibration.bindBytesPerConn ?? 0) : undefined,
+    conntrack: counted,
+    // A --nat probe measured the entry; else the slab object (or 320 B) stands for it.
+    conntrackEntryBytes: calibration?.conntrackBytesPerConn || undefined,
+    bufferBytesPerConn: buffers,
+    processBytesPerConn: runtime.serverBytesPerConn,
+    clientProcessBytesPerConn: runtime.clientBytesPerConn,
+    memTotalBytes: request.ramBytes,
+  })
+  const memory = estimateMemory(inputFor(connsPerHost))
+  const range = calibration ? undefined : {low: estimateMemory(inputFor(connsPerHost, model.low)).total, high: estimateMemory(inputFor(connsPerHost, model.high)).total}
+  const maxConnsPerHost = connectionsThatFit(memory, ramBytes)
+  const hostsNeeded = maxConnsPerHost > 0 ? Math.ceil(conns / maxConnsPerHost) : null
+
+  const tcpMemCurrent = tcpMemOf(host)
+  const reach = tcpMemCurrent ? tcpMemReach(tcpMemCurrent, buffers) : undefined
+  const forRam = tcpMemPages(ramBytes)
+  const forBuffers = tcpMemNeeded(connsPerHost * buffers, PAGE_SIZE)
+  const settings: EstimateSettings = {
+    ...computeNeeds({conns: connsPerHost, role}),
+    tcpMem: [0, 1, 2].map((i) => Math.max(forRam[i], forBuffers[i])) as [number, number, number],
+    tcpMemForRam: forRam,
+    tcpMemForBuffers: forBuffers,
+    tcpMemCurrent,
+  }
+  if (role !== 'server') {
+    settings.portRange = [1024, 65_535]
+    settings.sourceAddresses = sourceAddressesNeeded(connsPerHost, PORTS_MAX)
+    const current = portRangeOf(host)
+    if (current) settings.sourceAddressesCurrentRange = {range: current, addresses: sourceAddressesNeeded(connsPerHost, portsPerTuple(current))}
+  }
+  const hard = host.process.nofile?.hard
+  if (typeof hard === 'number') settings.processes = {hardNofile: hard, count: processesNeeded(connsPerHost, hard)}
+
+  const pointAt = (n: number): ChartPoint => {
+    const m = estimateMemory(inputFor(n))
+    const sum = (pick: (name: string) => boolean) => m.terms.filter((t) => t.perConn > 0 && pick(t.name)).reduce((a, t) => a + t.total, 0)
+    return {conns: n, kernel: sum((name) => KERNEL_TERMS.has(name)), process: sum((name) => name === 'process'), fixed: m.fixed, total: m.total}
+  }
+  const points = request.chartPoints ?? 10
+  const chart = Array.from({length: points + 1}, (_, i) => pointAt(Math.round((connsPerHost * i) / points)))
+  // Past the larger of N and the most one host holds, so a chart shows both and where the RAM runs out.
+  const end = Math.round(Math.max(connsPerHost, maxConnsPerHost) * 1.05)
+  const counts = new Set([...Array.from({length: 21}, (_, i) => Math.round((end * i) / 20)), connsPerHost, maxConnsPerHost])
+  const hostChart = [...counts].sort((a, b) => a - b).map(pointAt)
+
+  return {
+    conns,
+    role,
+    hosts,
+    connsPerHost,
+    kernel,
+    runtime,
+    conntrack: {counted, why: conntrackWhy, ...(calibration?.conntrackBytesPerConn ? {measuredEntryBytes: calibration.conntrackBytesPerConn} : {})},
+    buffers: {messageSize, active, bytesPerConn: buffers, pressureAt: finite(reach?.pressureAt), maxAt: finite(reach?.maxAt)},
+    memory,
+    ...(range ? {range} : {}),
+    ram: {bytes: ramBytes, source: request.ramBytes === undefined ? 'this host' : '--ram'},
+    fits: memory.total <= ramBytes,
+    maxConnsPerHost,
+    hostsNeeded,
+    settings,
+    chart,
+    hostChart,
+  }
+}

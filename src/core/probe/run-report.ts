@@ -1,0 +1,107 @@
+// The probe's report as c1m writes it, and its parts: what renderers, estimate and the
+// command read. src/probe fills it; it is data only.
+
+import type {ProbePhases} from './phases.js'
+import type {ProbeReport} from './report.js'
+import type {Refusal} from './refusal.js'
+
+export type Engine = 'native' | 'node'
+export const ENGINES: Engine[] = ['native', 'node']
+
+export interface EchoResult {
+  sent: number
+  /** Connections whose 16 bytes came back byte for byte. */
+  echoed: number
+  /** Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before the check compared bytes lack these three. */
+  mismatched?: number
+  /** Connections the server closed during the check. */
+  closed?: number
+  /** The first bytes of the first wrong answer, or "". */
+  firstBytes?: string
+}
+
+export interface TrafficTotals {
+  rounds: number
+  bytesSent: number
+  bytesReceived: number
+  /** Writes a socket could not take whole (its send buffer was full). */
+  writeFailed: number
+}
+
+export interface BufferMemory {
+  /** /proc/net/sockstat "TCP: mem" in pages: before the traffic, and the highest and mean while it flowed. */
+  sockstatMemPages: {idle: number; peak: number; mean: number; readings: number}
+  /** The same in bytes per connection (both of its sockets). */
+  bytesPerConn: {idle: number; peak: number; mean: number}
+}
+
+export interface HoldResult {
+  /** Seconds the connections were held. */
+  seconds: number
+  conns: number
+  /** Connections each side still held at the end. */
+  serverOpen: number
+  clientOpen: number
+  /** Whether serverOpen is the servers' own count (the bundled servers), or the clients' (someone else's server). */
+  serverCounted?: boolean
+  /** Connections lost during the hold: those fewer than conns on either side. */
+  dropped: number
+  /** The echo check after the hold (left out when interrupted, or with --no-echo). */
+  echo?: EchoResult
+  traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
+  interrupted?: boolean
+}
+
+export interface ExternalTarget {
+  host: string
+  port: number
+  /** The server's PID; it and its descendants are measured. */
+  serverPid: number
+}
+
+/** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
+export interface Isolation {
+  netns: string | null
+  reason: string
+  /** The limits the connections met: set inside the namespace, or the host's own. */
+  sysctls: Record<string, string>
+  /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
+  ownEhash?: {entries: number; restored: string}
+  /** --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace. */
+  clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}
+}
+
+export interface StepRecord {
+  step: number
+  conns: number
+  established: number
+  /** Seconds the clients took to open this step's new connections. */
+  seconds: number
+  connectsPerSecond: number
+}
+
+/** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
+export type ProbeRunReport = ProbeReport & {
+  requestedConns: number
+  isolation: Isolation
+  /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
+  target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
+  plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
+  steps: StepRecord[]
+  echo?: EchoResult & {seconds: number}
+  /** Connections the server refused (closed, or answered unasked); the ramp stopped at them. */
+  refused?: Refusal
+  /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
+  hold?: HoldResult
+  /**
+   * The slab caches a socket itself is made of (TCP, sock_inode_cache, dentry, filp,
+   * eventpoll_epi), apart from whatever else grew on the host during the ramp.
+   */
+  socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
+  /** --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth. */
+  conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'}
+  /** Seconds to reset every connection and stop the processes. */
+  closeSeconds?: number
+  /** Where the wall time went. */
+  phases?: ProbePhases
+}
