@@ -63,7 +63,10 @@ export abstract class C1mCommand extends Command {
   }
 }
 
-/** oclif wraps an error thrown while parsing a flag as "Parsing --flag \n\t<message>\nSee more help with --help". */
+/**
+ * oclif wraps an error thrown while parsing a flag as "Parsing --flag \n\t<message>\nSee more help
+ * with --help".
+ */
 function unwrapParseMessage(message: string): string {
   const match = /^Parsing --\S+\s*\n\t([\s\S]*?)\nSee more help with --help$/.exec(message)
   return match ? match[1] : message
@@ -95,7 +98,8 @@ function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undef
   if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
     const missing = missingFlagsError(error.message, id, exampleCommands(examples))
     if (missing) return missing
-    // One line: oclif's message may span lines ("Missing 1 required arg:\ndir  what it is\nSee more help ...").
+    // One line: oclif's message may span lines ("Missing 1 required arg:\ndir  what it is\nSee more
+    // help ...").
     const lines = error.message.split('\n').map((line) => line.trim().replaceAll(/\s+/g, ' ')).filter((line) => line !== '' && !line.startsWith('See more help'))
     const message = lines.join(' ').replace(/:$/, '').replace(/^The following errors? occurred: ?/, '')
     return new C1mError('E_USAGE', message, `see c1m ${id ?? ''} --help`.replace('  ', ' '))

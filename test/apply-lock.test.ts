@@ -24,7 +24,8 @@ describe('apply and revert hold an exclusive lock on the target', () => {
         const outs = await Promise.all([first, second])
         const winners = outs.filter((o) => o.exit === 0 && o.result?.applied)
         assert.equal(winners.length, 1, `pair ${i}: exits ${outs.map((o) => o.exit).join(', ')}`)
-        // The other lost the lock or found the record (9), or planned after the winner had finished and had nothing to change.
+        // The other lost the lock or found the record (9), or planned after the winner had finished
+        // and had nothing to change.
         const loser = outs.find((o) => o !== winners[0])!
         assert.ok(loser.exit === 9 || (loser.exit === 0 && loser.result?.applied === false && loser.result.changes === 0), `pair ${i}: ${loser.stdout.slice(0, 300)}`)
         const reverted = await run(['revert', '--root', sb])

@@ -11,7 +11,10 @@ import {openFds, softNofile, startWithFirstLine, stopPids} from './server-helper
 const fmt = (n: number) => n.toLocaleString('en-US')
 const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim())
 
-/** The child: listens with backlog 511, holds 3 connections to itself, prints its port; exits when its parent is gone. */
+/**
+ * The child: listens with backlog 511, holds 3 connections to itself, prints its port; exits when
+ * its parent is gone.
+ */
 const CHILD = `
 const net = require('net'); const parent = process.ppid; const held = []
 const s = net.createServer((c) => held.push(c))
@@ -22,7 +25,10 @@ s.listen({host: '127.0.0.1', port: 0, backlog: 511}, () => {
 setInterval(() => { if (process.ppid !== parent) process.exit(0) }, 200)
 setTimeout(() => process.exit(0), 120000)`
 
-/** The parent: listens itself (a higher nofile limit), starts the child under prlimit, prints "childPid childPort". */
+/**
+ * The parent: listens itself (a higher nofile limit), starts the child under prlimit, prints
+ * "childPid childPort".
+ */
 const PARENT = (limit: number) => `
 const net = require('net'); const {spawn} = require('child_process')
 net.createServer().listen({host: '127.0.0.1', port: 0})

@@ -33,7 +33,8 @@ export async function run(args: string[], options: {timeout?: number; env?: Reco
   const result = await execa('node', [BIN, ...args], {
     reject: false,
     timeout: options.timeout ?? 60_000,
-    // C1M_PROBE_DIR=off: probes keep no copy in ~/.local/state and estimate finds none there, unless a test says otherwise
+    // C1M_PROBE_DIR=off: probes keep no copy in ~/.local/state and estimate finds none there,
+    // unless a test says otherwise
     env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off', ...options.env},
     stdin: 'ignore',
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseDuration} from '../src/duration.js'
+import {parseDuration} from '../src/core/duration.js'
 import {C1mError} from '../src/core/errors.js'
 
 describe('parseDuration', () => {

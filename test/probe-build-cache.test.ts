@@ -12,7 +12,10 @@ const NOBODY = 65_534
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-build-cache-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-/** A short run of the real binary that needs the native echo server: one worker on a kernel-chosen loopback port for 100 ms. */
+/**
+ * A short run of the real binary that needs the native echo server: one worker on a kernel-chosen
+ * loopback port for 100 ms.
+ */
 function serveBriefly(env: Record<string, string>) {
   return runJson(['server', '--port', '0', '--duration', '100ms', '--interval', '50ms'], {env})
 }

@@ -39,7 +39,10 @@ async function chromiumOn(url: string, flags: string[]): Promise<string> {
   return stdout
 }
 
-/** The leftmost and rightmost column holding a pixel of any of these "#rrggbb" colours ([Infinity, -1] if none). */
+/**
+ * The leftmost and rightmost column holding a pixel of any of these "#rrggbb" colours ([Infinity,
+ * -1] if none).
+ */
 function columns(image: Image, ...hexes: string[]): [number, number] {
   const colours = hexes.map((hex) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)))
   let min = Number.POSITIVE_INFINITY
@@ -95,7 +98,8 @@ describe('the probe HTML report in headless Chromium', {skip}, () => {
     for (const fact of ['host', 'kernel', 'c1m', 'date']) assert.match(dom, new RegExp(`<dd data-fact="${fact}">[^<]+</dd>`), fact)
     assert.match(dom, new RegExp(`<dd data-fact="c1m">c1m ${VERSION.replaceAll('.', '\\.')}</dd>`))
 
-    // The pixels: each quantity's colour drawn across its plot (610 px wide), not only in a legend (under 40 px).
+    // The pixels: each quantity's colour drawn across its plot (610 px wide), not only in a legend
+    // (under 40 px).
     const image = await screenshot(url, 'probe', '800,1500')
     assert.deepEqual([image.width, image.height], [800, 1500])
     const [kernel, server, client, rate] = ['#c0392b', '#2471a3', '#229954', '#8e44ad']
@@ -130,7 +134,8 @@ describe('the estimate HTML report in headless Chromium', {skip}, () => {
     const [fixed, kernel, processColour, ram, max] = ['#c7d2de', '#4e79a7', '#f28e2b', '#d62728', '#2ca02c']
     for (const colour of [fixed, kernel, processColour]) assert.ok(countColour(image, colour) > 2000, `${countColour(image, colour)} pixels of ${colour}`)
     for (const colour of [ram, max]) assert.ok(countColour(image, colour) > 50, `${countColour(image, colour)} pixels of ${colour}`)
-    // The areas run to the plot's right edge, past the host maximum's line (the legend's swatch is further left).
+    // The areas run to the plot's right edge, past the host maximum's line (the legend's swatch is
+    // further left).
     const areaRight = columns(image, kernel)[1]
     const maxRight = columns(image, max)[1]
     assert.ok(areaRight > maxRight + 5, `areas end at ${areaRight}, the host maximum is at ${maxRight}`)

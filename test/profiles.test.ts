@@ -19,7 +19,10 @@ function documentText(file: string): string {
   return readFileSync(path.join(SEEDS, file), 'utf8').replaceAll(/["'“”″]/g, '').replaceAll(/\s+/g, ' ')
 }
 
-/** The ways the documents write a sysctl: `k = v`, `k=v` (sysctl -w), `/proc/sys/k/path=v`, `echo v > /proc/sys/k/path`. */
+/**
+ * The ways the documents write a sysctl: `k = v`, `k=v` (sysctl -w), `/proc/sys/k/path=v`, `echo v
+ * > /proc/sys/k/path`.
+ */
 function documentSetsSysctl(text: string, key: string, value: string): boolean {
   const p = sysctlPath(key)
   return [`${key} = ${value}`, `${key}=${value}`, `${p}=${value}`, `${value} > ${p}`].some((form) => text.includes(form))

@@ -89,7 +89,8 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       if (!isRoot) throw new C1mError('E_NOT_ROOT', `--netns ${flags.netns} needs root (ip netns exec)`, 'run it with sudo')
       requireNetns(flags.netns)
     }
-    // In a namespace the values live in the namespace and the host's RAM and kernel size them; --root then only says where the record is kept.
+    // In a namespace the values live in the namespace and the host's RAM and kernel size them;
+    // --root then only says where the record is kept.
     const {profile, rows, overrides} = await planProfile(flags.netns ? hostRoot('/') : root, {
       profile: flags.profile,
       conns,

@@ -11,7 +11,7 @@ import {readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
 import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
 import {hostPath, type HostRoot, hostTree} from '../host/root.js'
-import type {DoctorOutFiles} from '../out-files.js'
+import type {DoctorOutFiles} from '../core/out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
 import type {HostSnapshot} from '../core/host-snapshot.js'
 

@@ -6,7 +6,7 @@ import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
 import {planShards} from '../core/probe/plan-shards.js'
 import {probeOutcome} from '../core/probe/outcome.js'
-import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
+import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
@@ -137,7 +137,10 @@ Connections are split over as many server and client processes as the per-proces
     return report
   }
 
-  /** `--merge`: the client hosts' results as one run; exit 10 when the whole did not open or echo, or a shard is missing. */
+  /**
+   * `--merge`: the client hosts' results as one run; exit 10 when the whole did not open or echo,
+   * or a shard is missing.
+   */
   private async merge(files: string[], outs?: string[]): Promise<MergedClients> {
     const {json: out, html} = resolveOutFiles(outs)
     if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')

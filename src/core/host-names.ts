@@ -5,7 +5,10 @@ export function isNetnsName(name: unknown): name is string {
   return typeof name === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name)
 }
 
-/** An interface name the kernel accepts (dev_valid_name): 1-15 bytes, no slash, colon or space, not . or .. */
+/**
+ * An interface name the kernel accepts (dev_valid_name): 1-15 bytes, no slash, colon or space, not
+ * . or ..
+ */
 export function isIfaceName(name: unknown): name is string {
   return typeof name === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/.test(name)
 }

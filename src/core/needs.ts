@@ -55,7 +55,10 @@ export interface Needs {
   netdevBacklog: number
   /** net.ipv4.tcp_max_tw_buckets: every connection may sit in TIME_WAIT after a mass close. */
   twBuckets: number
-  /** net.netfilter.nf_conntrack_max: one entry per connection (both ends of a loopback connection share one) plus 10%. */
+  /**
+   * net.netfilter.nf_conntrack_max: one entry per connection (both ends of a loopback connection
+   * share one) plus 10%.
+   */
   conntrackMax: number
   /** net.netfilter.nf_conntrack_buckets: a quarter of the entries at least, so chains average 4 or fewer. */
   conntrackBuckets: number

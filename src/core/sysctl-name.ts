@@ -6,7 +6,10 @@ import {C1mError} from './errors.js'
 // name may be, and the one rule between a name and its /proc/sys file, live here together.
 
 const PART = /^[A-Za-z0-9_-]+$/
-/** A part that names a network interface, where the kernel writes its dots as slashes (eth0.100 -> eth0/100). */
+/**
+ * A part that names a network interface, where the kernel writes its dots as slashes (eth0.100 ->
+ * eth0/100).
+ */
 const IFACE_PART = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/
 const IFACE_PARENTS = new Set(['conf', 'neigh'])
 

@@ -5,7 +5,10 @@ const COUNT_SUFFIX: Record<string, number> = {'': 1, k: 1e3, m: 1e6, g: 1e9}
 /** Commas only as thousands separators: 1,000,000 (not 1,5 or 1,000,0000). */
 const THOUSANDS = /^\d{1,3}(?:,\d{3})+(?![\d,])/
 
-/** Parse a connection count: `1e6`, `1M`, `250k`, `1000000`, `1_000_000`, `1,000,000`. Must be a positive whole number. */
+/**
+ * Parse a connection count: `1e6`, `1M`, `250k`, `1000000`, `1_000_000`, `1,000,000`. Must be a
+ * positive whole number.
+ */
 export function parseCount(input: string, flag = 'count'): number {
   const raw = String(input).trim().replaceAll('_', '')
   if (raw.includes(',') && !THOUSANDS.test(raw)) {

@@ -11,7 +11,8 @@ import {readFileOrNull, removeFile, writeFileAtomic} from './write-files.js'
 // Apply and revert on one target run one at a time.
 //
 // The lock is flock(2) on the target's root directory, taken by flock(1) from util-linux (spawned
-// with an argument array) on a descriptor this process opened and lends it (Node has no flock). A flock belongs to the
+// with an argument array) on a descriptor this process opened and lends it (Node has no flock). A
+// flock belongs to the
 // open file description, so it stays held after the helper exits and is released by the
 // kernel when this process ends, however it ends: kill -9 leaves no stale lock, no PID to
 // second-guess and no lock file to clean up (an O_EXCL file would need all of that, and a PID

@@ -28,7 +28,10 @@ export interface ApplyOptions {
   recorded?: () => void
 }
 
-/** Make one change: recorded as pending first, marked done once it took effect, dropped if it failed (nothing to undo). */
+/**
+ * Make one change: recorded as pending first, marked done once it took effect, dropped if it failed
+ * (nothing to undo).
+ */
 type Track = (change: Change, act: () => Promise<void> | void) => Promise<void>
 
 interface Step {

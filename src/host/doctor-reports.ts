@@ -44,7 +44,10 @@ export function parseDoctorReport(text: string, file: string): DoctorReport {
   return report
 }
 
-/** Read the reports of `doctor --merge`, each named by its file name without .json; two files with one name are refused. */
+/**
+ * Read the reports of `doctor --merge`, each named by its file name without .json; two files with
+ * one name are refused.
+ */
 export function readDoctorReports(files: string[]): NamedReport[] {
   const named: NamedReport[] = []
   for (const file of files) {

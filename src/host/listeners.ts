@@ -20,7 +20,10 @@ export function readProcessFds(root: HostRoot, pid: number): {openFds: number; s
   return {openFds: fds.length, sockets}
 }
 
-/** A TCP socket of /proc/net/tcp{,6}: where it is bound, and whether it listens (state 0A) or is a connection. */
+/**
+ * A TCP socket of /proc/net/tcp{,6}: where it is bound, and whether it listens (state 0A) or is a
+ * connection.
+ */
 export interface TcpSocket {
   local: string
   inode: number
@@ -42,7 +45,10 @@ export function parseTcpLine(line: string, v6: boolean): TcpSocket | undefined {
   return {local: `${v6 ? `[${addr}]` : hexToIpv4(addr)}:${Number.parseInt(port, 16)}`, inode: Number(f[9]), listening: f[3] === '0A'}
 }
 
-/** The TCP sockets among `inodes`, from the process's network namespace (/proc/PID/net/tcp{,6}), read in bounded chunks. */
+/**
+ * The TCP sockets among `inodes`, from the process's network namespace (/proc/PID/net/tcp{,6}),
+ * read in bounded chunks.
+ */
 export function readTcpSockets(root: HostRoot, pid: number, inodes: Set<number>): {sockets: TcpSocket[]; problem?: string} {
   const sockets: TcpSocket[] = []
   let problem: string | undefined

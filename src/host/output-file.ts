@@ -2,7 +2,7 @@ import {closeSync, openSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError, usageError} from '../core/errors.js'
-import {type DoctorOutFiles, type OutFiles, sortDoctorOutFiles, sortOutFiles} from '../out-files.js'
+import {type DoctorOutFiles, type OutFiles, sortDoctorOutFiles, sortOutFiles} from '../core/out-files.js'
 import {replaceFile} from './replace-file.js'
 
 /** The temporary file a report is written to before it is renamed into place. */
@@ -29,7 +29,8 @@ export function checkOutputFile(file: string, flag: string): string {
   const stat = statSync(target, {throwIfNoEntry: false})
   if (stat?.isDirectory()) throw refuse('it is a directory')
   if (stat && !stat.isFile()) throw refuse('it is not a regular file')
-  // The one sure test of "writable" (read-only mounts, root's access() that always says yes): make the temporary file.
+  // The one sure test of "writable" (read-only mounts, root's access() that always says yes): make
+  // the temporary file.
   try {
     closeSync(openSync(tempFor(target), 'wx', 0o600))
     rmSync(tempFor(target), {force: true})
@@ -59,7 +60,8 @@ export function resolveDoctorOutFiles(outs: string[] | undefined): DoctorOutFile
 
 /**
  * Write a report the user asked for (--out, --html) whole or not at all (replaceFile: a
- * temporary file beside it, fsync, rename, fsync of the directory). Creates no directories; a failure is E_UNREADABLE with one line.
+ * temporary file beside it, fsync, rename, fsync of the directory). Creates no directories; a
+ * failure is E_UNREADABLE with one line.
  */
 export function writeOutputFile(file: string, text: string, flag: string): string {
   try {

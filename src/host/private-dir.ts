@@ -15,7 +15,10 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const euid = (): number => process.geteuid?.() ?? -1
 
-/** Why a directory or file (as lstat sees it) is not the running user's alone to write; undefined when it is. */
+/**
+ * Why a directory or file (as lstat sees it) is not the running user's alone to write; undefined
+ * when it is.
+ */
 function whyNotPrivate(stat: Stats, kind: 'directory' | 'file'): string | undefined {
   if (stat.isSymbolicLink()) return 'is a symbolic link'
   if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile()) return `is not a ${kind}`
@@ -60,7 +63,10 @@ export function ensurePrivateDir(dir: string): string {
   return dir
 }
 
-/** Check a file c1m is about to execute: a regular file (not a link) of the running user, writable by no one else. */
+/**
+ * Check a file c1m is about to execute: a regular file (not a link) of the running user, writable
+ * by no one else.
+ */
 export function assertPrivateFile(file: string): void {
   const why = whyNotPrivate(lstatSync(file), 'file')
   if (why) throw new C1mError('E_UNSAFE_PATH', `the probe program ${file} ${why}: c1m will not run it`, `delete it; c1m builds it again`)

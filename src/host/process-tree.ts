@@ -2,7 +2,10 @@ import {readdirSync} from 'node:fs'
 
 import {hostPath, type HostRoot, readHostText} from './root.js'
 
-/** A process and all its descendants (from /proc/PID/task/TID/children), the process first; [] when it is gone. */
+/**
+ * A process and all its descendants (from /proc/PID/task/TID/children), the process first; [] when
+ * it is gone.
+ */
 export function readProcessTree(root: HostRoot, pid: number): number[] {
   const seen = new Set<number>()
   const queue = [pid]

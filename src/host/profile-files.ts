@@ -20,7 +20,10 @@ export function listProfileNames(dir = PROFILES_DIR): string[] {
   }
 }
 
-/** Reads NAME.yaml from a directory; errors name it relative to the working directory when that is shorter. */
+/**
+ * Reads NAME.yaml from a directory; errors name it relative to the working directory when that is
+ * shorter.
+ */
 export function profileReader(dir = PROFILES_DIR): ProfileReader {
   return (name) => {
     if (!/^[\w.-]+$/.test(name)) return undefined

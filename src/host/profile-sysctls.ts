@@ -4,7 +4,10 @@ import type {HostRoot} from './root.js'
 import {readSysctl} from './sysctl.js'
 import type {HostSnapshot} from '../core/host-snapshot.js'
 
-/** Add the sysctls a profile names (by their modern names) to a doctor snapshot, so its checks can read them. */
+/**
+ * Add the sysctls a profile names (by their modern names) to a doctor snapshot, so its checks can
+ * read them.
+ */
 export function addProfileSysctls(root: HostRoot, host: HostSnapshot, profile: Profile): void {
   for (const key of profileSysctlKeys(profile.values)) {
     if (key in host.sysctl) continue

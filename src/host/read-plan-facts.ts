@@ -25,7 +25,10 @@ export function profileSysctlKeys(values: {kind: string; key: string}[]): string
   return [...new Set(values.filter((v) => v.kind === 'sysctl').map((v) => LEGACY_NAMES[v.key]?.name ?? v.key))]
 }
 
-/** What the planner compares against: current values from the root (or the namespace), limits, systemd, RAM, addresses. */
+/**
+ * What the planner compares against: current values from the root (or the namespace), limits,
+ * systemd, RAM, addresses.
+ */
 export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], options: FactOptions = {}): Promise<PlanFacts> {
   const keys = profileSysctlKeys(values)
   const sysctl: Record<string, string | undefined> = {}

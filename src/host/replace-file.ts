@@ -1,14 +1,18 @@
 import {closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
-/** Flush a directory's entries (a rename or a new name in it) to disk. Best effort: some filesystems refuse it. */
+/**
+ * Flush a directory's entries (a rename or a new name in it) to disk. Best effort: some filesystems
+ * refuse it.
+ */
 export function syncDir(dir: string): void {
   let fd: number | undefined
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
     fsyncSync(fd)
   } catch {
-    // A directory that cannot be opened or synced (some FUSE and network filesystems): the rename itself stands.
+    // A directory that cannot be opened or synced (some FUSE and network filesystems): the rename
+    // itself stands.
   } finally {
     if (fd !== undefined) closeSync(fd)
   }

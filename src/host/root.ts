@@ -98,7 +98,10 @@ export function readHostChunks(root: HostRoot, file: string, take: (chunk: strin
   }
 }
 
-/** Read a host text file (at most `maxBytes`); a missing, unreadable or oversized file is a reason, never a throw. */
+/**
+ * Read a host text file (at most `maxBytes`); a missing, unreadable or oversized file is a reason,
+ * never a throw.
+ */
 export function readHostText(root: HostRoot, file: string, maxBytes = READ_CAP): ReadResult {
   const parts: string[] = []
   const result = readHostChunks(root, file, (chunk) => parts.push(chunk), maxBytes)

@@ -3,7 +3,10 @@ import {execa} from 'execa'
 import {isOwnerAlive, parseProbeNetnsName} from './probe-netns-name.js'
 import {listNetns} from './probe-netns.js'
 
-/** More probe namespaces than this in one sweep means something else is wrong: leave the rest to the next run. */
+/**
+ * More probe namespaces than this in one sweep means something else is wrong: leave the rest to the
+ * next run.
+ */
 const MAX_SWEEP = 1000
 
 export interface StaleNetns {

@@ -17,7 +17,8 @@ const noFollow = (root: HostRoot) => (root.live ? 0 : constants.O_NOFOLLOW)
 
 /**
  * Replace a file atomically (replace-file.ts): write a temporary file beside it, flush it,
- * rename it over the target, flush the directory. A reader sees the old file or the new one, never half of one. Missing directories
+ * rename it over the target, flush the directory. A reader sees the old file or the new one, never
+ * half of one. Missing directories
  * are created one at a time (callers record them first).
  */
 export function writeFileAtomic(root: HostRoot, file: string, content: string | Buffer, mode = 0o644): void {

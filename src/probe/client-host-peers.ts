@@ -24,7 +24,8 @@ export async function startClientHostPeers(
   options: {hardNofile: number; backlog: number; inflight: number; openTimeoutMs: number},
 ): Promise<ClientHostPeers> {
   const {shards, hostOf} = clientHostShards(plan.shares, net.hosts.map((h) => h.addresses), options.hardNofile)
-  // One server per client process, as on loopback: each holds exactly its client's quota, within its descriptor limit.
+  // One server per client process, as on loopback: each holds exactly its client's quota, within
+  // its descriptor limit.
   const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => `${net.serverAddress}:0`), options.backlog)
   const targets = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
   const clients: Peer[] = []

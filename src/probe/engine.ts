@@ -23,7 +23,10 @@ export interface EnginePrograms {
   client: Program
 }
 
-/** A build of another source is removed once it is a day old (a newer c1m in use elsewhere may still want it). */
+/**
+ * A build of another source is removed once it is a day old (a newer c1m in use elsewhere may still
+ * want it).
+ */
 const STALE_BUILD_MS = 86_400_000
 
 /** The file name of one probe's binary: the program and a hash of its source and of echo-common.h. */
@@ -96,7 +99,10 @@ export async function prepareEngine(engine: Engine): Promise<EnginePrograms> {
   return {engine, server: {file: server, args: []}, client: {file: client, args: []}}
 }
 
-/** The same programs, started inside a named network namespace (`ip netns exec` replaces itself with the program, so PIDs are the program's). */
+/**
+ * The same programs, started inside a named network namespace (`ip netns exec` replaces itself with
+ * the program, so PIDs are the program's).
+ */
 export function inNetns(programs: EnginePrograms, name: string): EnginePrograms {
   const wrap = (program: Program): Program => ({file: 'ip', args: ['netns', 'exec', name, program.file, ...program.args]})
   return {engine: programs.engine, server: wrap(programs.server), client: wrap(programs.client)}

@@ -33,11 +33,17 @@ export interface ProbeRunOptions {
   inflight: number
   openTimeoutMs: number
   progress: (line: string) => void
-  /** A step of the ramp starting (finished false) or done; a bar on a terminal. Without it, done steps go to progress. */
+  /**
+   * A step of the ramp starting (finished false) or done; a bar on a terminal. Without it, done
+   * steps go to progress.
+   */
   step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
-  /** Run in a network namespace of its own (needs root), with an established hash of ownEhash buckets if given; otherwise on the host loopback, for this reason. */
+  /**
+   * Run in a network namespace of its own (needs root), with an established hash of ownEhash
+   * buckets if given; otherwise on the host loopback, for this reason.
+   */
   isolation: {netns: true; ownEhash?: number} | {netns: false; reason: string}
   /** Hold the connections this long after the ramp (0: close at once). */
   holdMs: number
@@ -47,7 +53,10 @@ export interface ProbeRunOptions {
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */
   echo?: boolean
-  /** Clients on K simulated hosts (namespaces with subnets of their own), behind a masquerading router with nat. */
+  /**
+   * Clients on K simulated hosts (namespaces with subnets of their own), behind a masquerading
+   * router with nat.
+   */
   clientHosts?: {count: number; nat: boolean}
 }
 
@@ -72,7 +81,8 @@ async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation;
   try {
     netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash)
   } catch (error) {
-    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run was meant to measure.
+    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the
+    // run was meant to measure.
     throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
   }
   const own = netns.ownEhash ? `, an established hash of its own (${netns.ownEhash.entries} buckets: host net.ipv4.tcp_child_ehash_entries set for its creation, then restored to ${netns.ownEhash.restored})` : ''

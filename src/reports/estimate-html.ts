@@ -48,7 +48,10 @@ export function renderMemorySvg(result: EstimateResult): string {
   })
 }
 
-/** The kernel model's parts as a nested list, assumptions named; empty when a probe report calibrated the figure. */
+/**
+ * The kernel model's parts as a nested list, assumptions named; empty when a probe report
+ * calibrated the figure.
+ */
 function kernelParts(r: EstimateResult): string {
   const m = r.kernel.model
   if (!m) return ''

@@ -64,7 +64,10 @@ function sampleRows(report: ProbeRunReport): string[] {
   })
 }
 
-/** A self-contained HTML page: the charts, the fitted lines and the samples. No scripts, no external files. */
+/**
+ * A self-contained HTML page: the charts, the fitted lines and the samples. No scripts, no external
+ * files.
+ */
 export function renderProbeHtml(report: ProbeRunReport, options: ProbeHtmlOptions = {}): string {
   const r = report as Stamped
   const fitRow = (name: string, fit: LinearFit) => `<tr><td>${name}</td><td class="n">${escapeXml(formatBytes(fit.bytesPerConn))}</td><td class="n">${escapeXml(formatBytes(fit.baseBytes))}</td><td class="n">${fit.r2.toFixed(4)}</td></tr>`

@@ -51,7 +51,10 @@ export interface FleetReport {
 
 const RANK: Record<Status, number> = {fail: 0, warn: 1, skip: 2, pass: 3}
 
-/** Which host's first break comes first: FAIL before WARN, then the lowest breaksAt (one without a count last). */
+/**
+ * Which host's first break comes first: FAIL before WARN, then the lowest breaksAt (one without a
+ * count last).
+ */
 export function fleetFirstBreak(hosts: FleetHost[]): FleetBreak | null {
   const breaks = hosts.filter((h) => h.firstBreak).map((h) => ({host: h.name, ...h.firstBreak!}))
   breaks.sort((a, b) => RANK[a.status] - RANK[b.status] || (a.breaksAt ?? Number.POSITIVE_INFINITY) - (b.breaksAt ?? Number.POSITIVE_INFINITY))

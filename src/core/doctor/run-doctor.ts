@@ -19,7 +19,8 @@ export interface DoctorReport {
   generatedAt: string
   /**
    * pid: the process audited (--pid, or 'self'). With --pid, processes: the process and its descendants
-   * that hold TCP sockets, and auditedPid: the one whose nofile limits the checks read (the lowest soft limit).
+   * that hold TCP sockets, and auditedPid: the one whose nofile limits the checks read (the lowest
+   * soft limit).
    */
   host: {root: string; live: boolean; hostname?: string; kernel?: string; pid: number | 'self'; auditedPid?: number; processes?: ServerProcess[]}
   target: Target

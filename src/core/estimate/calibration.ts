@@ -4,7 +4,10 @@ import {badFigures} from '../probe/guard-figures.js'
 import {connsPerProcess} from '../probe/plan-shards.js'
 import type {ProbeReport} from '../probe/report.js'
 
-/** How the probe split the connections over processes (the plan of a ProbeRunReport), where the report says. */
+/**
+ * How the probe split the connections over processes (the plan of a ProbeRunReport), where the
+ * report says.
+ */
 interface ProbePlan {
   processesPerSide: number
   hardNofile: number
@@ -31,7 +34,10 @@ function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: 
   return growth + (basePerProcess * Math.ceil(forConns / perProcess)) / forConns
 }
 
-/** Slab caches of the local-port bind entries (named in slabinfo only where the kernel does not merge them). */
+/**
+ * Slab caches of the local-port bind entries (named in slabinfo only where the kernel does not
+ * merge them).
+ */
 export const BIND_CACHES = ['tcp_bind_bucket', 'tcp_bind2_bucket'] as const
 
 export interface Calibration {
@@ -48,12 +54,18 @@ export interface Calibration {
   bindBytesPerConn?: number
   /** Conntrack entry bytes per connection the run's slab showed grow, or undefined. */
   conntrackBytesPerConn?: number
-  /** Process bytes per connection of the server and client sides, each process's base included where the report gives its plan. */
+  /**
+   * Process bytes per connection of the server and client sides, each process's base included where
+   * the report gives its plan.
+   */
   serverBytesPerConn: number
   clientBytesPerConn: number
   /** Whether the per-process base was spread over the connections (the report has its shard plan). */
   processBaseIncluded: boolean
-  /** What a short run measured below one object per socket (absorbed by free slab objects, or not yet walked), added. */
+  /**
+   * What a short run measured below one object per socket (absorbed by free slab objects, or not
+   * yet walked), added.
+   */
   trend?: ShortRunCompletion
 }
 

@@ -23,7 +23,10 @@ export const DEFAULT_CACHES: Record<string, CacheShape> = {
  */
 const SINCE: Record<string, [number, number]> = {ep_head: [5, 11], lsm_file_cache: [5, 1], lsm_inode_cache: [5, 1]}
 
-/** Per-object memcg vectors (obj_cgroup pointers, 8 bytes an object) came with 5.9's slab accounting rework. */
+/**
+ * Per-object memcg vectors (obj_cgroup pointers, 8 bytes an object) came with 5.9's slab accounting
+ * rework.
+ */
 export const OBJCG_SINCE: [number, number] = [5, 9]
 
 /** (major, minor) of a kernel release such as 6.18.44-fc-v595; undefined when it does not parse. */
@@ -57,7 +60,10 @@ export function lookupCache(name: string, slab: Record<string, SlabCache> | unde
 
 const KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
 
-/** The kmalloc cache an allocation of `bytes` comes from (its size); larger ones go to the page allocator whole. */
+/**
+ * The kmalloc cache an allocation of `bytes` comes from (its size); larger ones go to the page
+ * allocator whole.
+ */
 export function kmallocSize(bytes: number): number {
   return KMALLOC_SIZES.find((size) => size >= bytes) ?? Math.ceil(bytes / 4096) * 4096
 }

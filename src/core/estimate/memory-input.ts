@@ -42,12 +42,18 @@ export function defaultMinFreeBytes(ramBytes: number): number {
 }
 
 export interface MemoryInputOptions {
-  /** Kernel bytes per socket; default modelled from this host's slabinfo and kernel (model-socket-kernel.ts). */
+  /**
+   * Kernel bytes per socket; default modelled from this host's slabinfo and kernel
+   * (model-socket-kernel.ts).
+   */
   bytesPerSocket?: number
   bindBytesPerConn?: number
   /** Track connections in conntrack; default: whether this host does. */
   conntrack?: boolean
-  /** Bytes per conntrack entry a probe measured (`probe --client-hosts K --nat`); default: this host's nf_conntrack slab object. */
+  /**
+   * Bytes per conntrack entry a probe measured (`probe --client-hosts K --nat`); default: this
+   * host's nf_conntrack slab object.
+   */
   conntrackEntryBytes?: number
   bufferBytesPerConn?: number
   processBytesPerConn?: number

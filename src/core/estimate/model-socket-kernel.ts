@@ -97,7 +97,10 @@ export function modelSocketKernel(slab?: Record<string, SlabCache>, release?: st
   }
 }
 
-/** One object per socket of each cache the model counts, and the walker's: the floors a short probe's growth is raised to. */
+/**
+ * One object per socket of each cache the model counts, and the walker's: the floors a short
+ * probe's growth is raised to.
+ */
 export function floorsOf(model: SocketKernelModel): {socket: Record<string, number>; walker: Record<string, number>} {
   const caches = (name: string) => model.parts.find((p) => p.name === name)?.caches ?? {}
   return {socket: {...caches('socket'), ...caches('eventpoll'), ...caches('LSM blobs')}, walker: caches('/proc walker')}

@@ -64,12 +64,18 @@ export interface EstimateResult {
   connsPerHost: number
   /** model: the parts of a socket's kernel cost when no probe report calibrated it. */
   kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion}
-  /** Total memory with the kernel model's low and high per-socket figures; absent when a probe report calibrated it. */
+  /**
+   * Total memory with the kernel model's low and high per-socket figures; absent when a probe
+   * report calibrated it.
+   */
   range?: {low: number; high: number}
   runtime: ResolvedRuntime
   /** measuredEntryBytes: the entry a --nat probe report measured, used instead of the slab object size. */
   conntrack: {counted: boolean; why: string; measuredEntryBytes?: number}
-  /** pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle) or unread. */
+  /**
+   * pressureAt/maxAt: connections at which this host's tcp_mem is reached; null when never (idle)
+   * or unread.
+   */
   buffers: {messageSize: number; active: number; bytesPerConn: number; pressureAt: number | null; maxAt: number | null}
   /** The memory model for one host holding connsPerHost connections. */
   memory: MemoryEstimate

@@ -12,7 +12,10 @@ export interface EchoResult {
   sent: number
   /** Connections whose 16 bytes came back byte for byte. */
   echoed: number
-  /** Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before the check compared bytes lack these three. */
+  /**
+   * Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before
+   * the check compared bytes lack these three.
+   */
   mismatched?: number
   /** Connections the server closed during the check. */
   closed?: number
@@ -42,7 +45,10 @@ export interface HoldResult {
   /** Connections each side still held at the end. */
   serverOpen: number
   clientOpen: number
-  /** Whether serverOpen is the servers' own count (the bundled servers), or the clients' (someone else's server). */
+  /**
+   * Whether serverOpen is the servers' own count (the bundled servers), or the clients' (someone
+   * else's server).
+   */
   serverCounted?: boolean
   /** Connections lost during the hold: those fewer than conns on either side. */
   dropped: number
@@ -65,7 +71,10 @@ export interface Isolation {
   reason: string
   /** The limits the connections met: set inside the namespace, or the host's own. */
   sysctls: Record<string, string>
-  /** --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries, host value restored). */
+  /**
+   * --own-ehash: the namespace's own established hash buckets (net.ipv4.tcp_child_ehash_entries,
+   * host value restored).
+   */
   ownEhash?: {entries: number; restored: string}
   /** --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace. */
   clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}

@@ -17,7 +17,10 @@ export type Change =
   | {kind: 'file'; path: string; before: string | null /* base64, null when there was no file */; pending?: true}
   | {kind: 'address'; iface: string; address: string; prefix: 32; netns?: string; pending?: true}
 
-/** Which namespace --netns meant: the inode of /run/netns/NAME (its nsfs inode), to tell a re-created one apart. */
+/**
+ * Which namespace --netns meant: the inode of /run/netns/NAME (its nsfs inode), to tell a
+ * re-created one apart.
+ */
 export interface NetnsId {
   dev: number
   ino: number

@@ -11,7 +11,10 @@ export function profileError(file: string, line: number, key: string, problem: s
   return new C1mError('E_BAD_PROFILE', `${file}:${line}: ${key}: ${problem}`, 'fix the profile; see docs/apply.md for the format')
 }
 
-/** The line of the key at `path` (or of the list item), or of the deepest part of it that exists; 1 for the top level. */
+/**
+ * The line of the key at `path` (or of the list item), or of the deepest part of it that exists; 1
+ * for the top level.
+ */
 function lineOf(doc: Document, lc: LineCounter, path: string[]): number {
   let node: unknown = doc.contents
   let line = 1

@@ -18,7 +18,10 @@ export interface PlanFacts {
   memTotal?: number
   /** Current sysctl values by name as the kernel prints them; a key that is absent is not on this kernel. */
   sysctl: Record<string, string | undefined>
-  /** nofile from limits.conf and limits.d for `*` (what pam_limits gives a login), and the file:line that set it. */
+  /**
+   * nofile from limits.conf and limits.d for `*` (what pam_limits gives a login), and the file:line
+   * that set it.
+   */
   nofile: {soft?: string; hard?: string; where?: string; user?: string}
   /**
    * `unit`: --unit, with the LimitNOFILE its unit files set (and which file); `useDefault`:

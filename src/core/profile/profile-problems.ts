@@ -12,7 +12,10 @@ export interface Problem {
 
 let validate: ValidateFunction | undefined
 
-/** Compiled once, on first use: ajv's compile costs a few milliseconds that doctor without --profile never pays. */
+/**
+ * Compiled once, on first use: ajv's compile costs a few milliseconds that doctor without --profile
+ * never pays.
+ */
 function validator(): ValidateFunction {
   validate ??= new Ajv({allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true}).compile(PROFILE_SCHEMA)
   return validate
@@ -20,7 +23,10 @@ function validator(): ValidateFunction {
 
 const TOP_KEYS = Object.keys(PROFILE_SCHEMA.properties)
 
-/** The path of an ajv error as keys: /sysctl/net.core.somaxconn/value -> ['sysctl', 'net.core.somaxconn', 'value']. */
+/**
+ * The path of an ajv error as keys: /sysctl/net.core.somaxconn/value -> ['sysctl',
+ * 'net.core.somaxconn', 'value'].
+ */
 function segments(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
 }

@@ -4,7 +4,10 @@
 const UNIT_NAME = /^[A-Za-z0-9_@:][A-Za-z0-9_.@:-]{0,200}$/
 const DROP_IN_DIR = /^\/etc\/systemd\/system\/([^/]+)\.service\.d$/
 
-/** The service name of --unit (an optional `.service` suffix dropped), or undefined when it is not a safe unit name. */
+/**
+ * The service name of --unit (an optional `.service` suffix dropped), or undefined when it is not a
+ * safe unit name.
+ */
 export function parseUnitName(input: string): string | undefined {
   const name = input.endsWith('.service') ? input.slice(0, -'.service'.length) : input
   if (!UNIT_NAME.test(name) || name.includes('..')) return undefined

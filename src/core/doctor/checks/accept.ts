@@ -59,7 +59,8 @@ export const acceptChecks: Check[] = [
       const name = server.processes.find((p) => p.pid === server.pid)?.comm ?? server.processes[0]?.comm
       const who = `process ${server.pid}${name ? ` (${name})` : ''}`
       if (somaxconn !== undefined && somaxconn >= need) {
-        // somaxconn is not what caps it: the application asked listen() for less, or listened before somaxconn was raised
+        // somaxconn is not what caps it: the application asked listen() for less, or listened
+        // before somaxconn was raised
         return {
           status: 'warn',
           ...base,

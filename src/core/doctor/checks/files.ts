@@ -9,7 +9,10 @@ function limitValue(v: number | 'unlimited'): number {
   return v === 'unlimited' ? Number.POSITIVE_INFINITY : v
 }
 
-/** Can this process raise its hard RLIMIT_NOFILE? Only with CAP_SYS_RESOURCE (root has it unless a container drops it). */
+/**
+ * Can this process raise its hard RLIMIT_NOFILE? Only with CAP_SYS_RESOURCE (root has it unless a
+ * container drops it).
+ */
 export function canRaiseHardLimit(ctx: CheckContext): {can: boolean; why: string} {
   const cap = ctx.host.process.capEff
   if (cap === undefined) return {can: false, why: 'its capabilities could not be read'}

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {usageError} from './core/errors.js'
+import {usageError} from './errors.js'
 
 export interface OutFiles {
   json?: string
@@ -47,7 +47,10 @@ export function sortOutFiles(outs: string[] = [], html?: string): OutFiles {
   return files
 }
 
-/** doctor: .json, .prom, .xml or .md, each written whole (for the textfile collector, a rename into place). */
+/**
+ * doctor: .json, .prom, .xml or .md, each written whole (for the textfile collector, a rename into
+ * place).
+ */
 export function sortDoctorOutFiles(outs: string[] = []): DoctorOutFiles {
   return sortByExtension(outs, DOCTOR_EXTENSIONS)
 }
