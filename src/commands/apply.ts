@@ -19,6 +19,7 @@ import {sysctlWritable} from '../host/proc-writable.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
+import {formatCount} from '../core/units.js'
 
 export interface ApplyResult {
   profile: string
@@ -106,7 +107,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     for (const o of overrides) this.note(o)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
     if (!this.jsonEnabled()) {
-      this.log(`Plan: profile ${profile.name} for ${conns.toLocaleString('en-US')} connections, role ${role}, on ${where}`)
+      this.log(`Plan: profile ${profile.name} for ${formatCount(conns)} connections, role ${role}, on ${where}`)
       this.log(renderPlanTable(rows))
       this.log(summarisePlan(rows))
       const global = rows.filter((r) => r.why.includes('left alone by --netns')).map((r) => (r.kind === 'sysctl' ? r.key : r.id))

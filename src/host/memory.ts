@@ -43,6 +43,15 @@ export function parseSockstat(text: string): Record<string, Record<string, numbe
   return out
 }
 
+/**
+ * /proc/net/sockstat as parsed rows, or undefined when unreadable. With `pid`, the view of that
+ * process's network namespace (/proc/PID/net/sockstat): the probe reads its namespace's counts.
+ */
+export function readSockstat(root: HostRoot, pid?: number): Record<string, Record<string, number>> | undefined {
+  const text = readHostText(root, pid === undefined ? '/proc/net/sockstat' : `/proc/${pid}/net/sockstat`)
+  return text.ok ? parseSockstat(text.text) : undefined
+}
+
 export function readMemory(root: HostRoot): MemoryInfo {
   const info: MemoryInfo = {problems: []}
   const meminfo = readHostText(root, '/proc/meminfo')

@@ -1,6 +1,6 @@
 import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
-import {parseSockstat} from '../host/memory.js'
-import {type HostRoot, readHostText} from '../host/root.js'
+import {readSockstat} from '../host/memory.js'
+import type {HostRoot} from '../host/root.js'
 import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
@@ -23,10 +23,12 @@ export interface HoldOptions {
   signal?: AbortSignal
 }
 
-/** TCP buffer pages the kernel holds now (all TCP sockets of the host: the counter is global). */
-function tcpMemPages(root: HostRoot, pid?: number): number {
-  const text = readHostText(root, pid === undefined ? '/proc/net/sockstat' : `/proc/${pid}/net/sockstat`)
-  return text.ok ? (parseSockstat(text.text).TCP?.mem ?? 0) : 0
+/**
+ * TCP buffer pages in use now (sockstat "TCP: mem"; the counter is global), unlike needs'
+ * tcpMemPages, a limit.
+ */
+function tcpMemPagesInUse(root: HostRoot, pid?: number): number {
+  return readSockstat(root, pid)?.TCP?.mem ?? 0
 }
 
 /**
@@ -35,7 +37,7 @@ function tcpMemPages(root: HostRoot, pid?: number): number {
  */
 export async function holdConnections(options: HoldOptions): Promise<HoldResult> {
   const {root, conns} = options
-  const idle = tcpMemPages(root, options.sockstatPid)
+  const idle = tcpMemPagesInUse(root, options.sockstatPid)
   const started = performance.now()
   const readings: number[] = []
   let totals: TrafficTotals | undefined
@@ -58,7 +60,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       interrupted = true
       break
     }
-    if (options.traffic) readings.push(tcpMemPages(root, options.sockstatPid))
+    if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)

@@ -1,8 +1,8 @@
 import type {ProbeSample} from '../core/probe/report.js'
 import {slabFootprint} from '../core/estimate/socket-cost.js'
-import {parseSockstat, readMemory} from '../host/memory.js'
+import {readMemory, readSockstat} from '../host/memory.js'
 import {readProcessMemory} from '../host/process-memory.js'
-import {type HostRoot, readHostText} from '../host/root.js'
+import type {HostRoot} from '../host/root.js'
 
 function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} {
   let rss = 0
@@ -31,8 +31,8 @@ export function sampleMemory(root: HostRoot, conns: number, established: number,
   if (memory.slab) {
     sample.slab = Object.fromEntries(Object.entries(memory.slab).map(([name, cache]) => [name, Math.round(cache.total * slabFootprint(cache))]))
   }
-  const inNamespace = sockstatPid === undefined ? undefined : readHostText(root, `/proc/${sockstatPid}/net/sockstat`)
-  if (inNamespace?.ok) sample.sockstat = parseSockstat(inNamespace.text)
+  const inNamespace = sockstatPid === undefined ? undefined : readSockstat(root, sockstatPid)
+  if (inNamespace) sample.sockstat = inNamespace
   else if (memory.sockstat) sample.sockstat = memory.sockstat
   return sample
 }

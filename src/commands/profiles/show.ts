@@ -7,6 +7,7 @@ import {connsFlag, roleFlag, rootFlag} from '../../flags.js'
 import {planProfile} from '../../host/plan-profile.js'
 import {hostRoot} from '../../host/root.js'
 import {renderProfileTable} from '../../reports/plan-table.js'
+import {formatCount} from '../../core/units.js'
 
 export interface ProfileShowResult {
   name: string
@@ -48,7 +49,7 @@ Computed values (the million profile) are worked out for --conns and --role and 
       this.log(`${profile.name}: ${profile.summary}`)
       this.log(`source: ${profile.source.file}${profile.source.title ? ` - ${profile.source.title}` : ''}${year}`)
       if (profile.chain.length > 1) this.log(`merged: ${profile.chain.join(' <- ')} (later wins)`)
-      this.log(`for ${conns.toLocaleString('en-US')} connections, role ${role}`)
+      this.log(`for ${formatCount(conns)} connections, role ${role}`)
       this.log(renderProfileTable(rows))
     }
     return {name: profile.name, summary: profile.summary, source: profile.source, chain: profile.chain, conns, role, values: rows}

@@ -88,7 +88,6 @@ export function sysctlFix(key: string, value: number | string): string {
   return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> /etc/sysctl.d/90-c1m.conf`
 }
 
-export {formatCount as fmt} from '../units.js'
 
 /**
  * The common check: a sysctl that must be at least `need`. Below it the finding is

@@ -1,4 +1,5 @@
 import type {EstimateResult} from './plan-estimate.js'
+import {formatCount} from '../units.js'
 
 export interface SettingRow {
   /** sysctl name or limit. */
@@ -9,7 +10,7 @@ export interface SettingRow {
   why: string
 }
 
-const n = (v: number) => Math.round(v).toLocaleString('en-US')
+const n = formatCount
 
 /**
  * The settings N connections need, one row each, from the same model (computeNeeds) that

@@ -9,6 +9,7 @@ import {modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.j
 import {PAGE_SIZE} from './socket-cost.js'
 import {parseSysctlInts} from '../sysctl-value.js'
 import type {HostSnapshot} from '../host-snapshot.js'
+import {formatCount} from '../units.js'
 
 export interface EstimateRequest {
   conns: number
@@ -107,7 +108,7 @@ function finite(n: number | undefined): number | null {
 
 function calibrationDetail(c: Calibration): string {
   const trend = c.trend ? `; ${c.trend.note}` : ''
-  return `${c.file} (${c.engine} engine, ${c.measuredConns.toLocaleString('en-US')} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
+  return `${c.file} (${c.engine} engine, ${formatCount(c.measuredConns)} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
 }
 
 const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])

@@ -1,4 +1,5 @@
-import {atLeast, type Check, fmt, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {atLeast, type Check, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {formatCount} from '../../units.js'
 
 /** Below this an accept queue overflows on any burst of reconnects, whatever N is. */
 const BACKLOG_FLOOR = 1024
@@ -52,10 +53,10 @@ export const acceptChecks: Check[] = [
       if (known.length === 0) throw new Skip(server.problems[0] ?? 'the backlog of its listeners could not be read')
       const need = ctx.needs.somaxconn
       const low = known.filter((x) => x.backlog! < need)
-      const base = {current: known.map((x) => `${x.local} ${fmt(x.backlog!)}`).join(', '), needed: `>= ${fmt(need)}`}
+      const base = {current: known.map((x) => `${x.local} ${formatCount(x.backlog!)}`).join(', '), needed: `>= ${formatCount(need)}`}
       if (low.length === 0) return {status: 'pass', ...base}
       const somaxconn = optionalSysctlNumber(ctx, 'net.core.somaxconn')
-      const named = low.map((x) => `${x.local} (backlog ${fmt(x.backlog!)})`).join(', ')
+      const named = low.map((x) => `${x.local} (backlog ${formatCount(x.backlog!)})`).join(', ')
       const name = server.processes.find((p) => p.pid === server.pid)?.comm ?? server.processes[0]?.comm
       const who = `process ${server.pid}${name ? ` (${name})` : ''}`
       if (somaxconn !== undefined && somaxconn >= need) {
@@ -64,7 +65,7 @@ export const acceptChecks: Check[] = [
         return {
           status: 'warn',
           ...base,
-          reason: `somaxconn is already ${fmt(somaxconn)}: the server asked listen() for less on ${named}, or listened before somaxconn was raised`,
+          reason: `somaxconn is already ${formatCount(somaxconn)}: the server asked listen() for less on ${named}, or listened before somaxconn was raised`,
           fix: `raise the listen backlog in the server's config to ${need} (Redis: tcp-backlog ${need}; nginx: listen ... backlog=${need}; Node: server.listen({backlog: ${need}})), then restart ${who}`,
         }
       }

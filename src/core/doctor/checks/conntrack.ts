@@ -1,7 +1,7 @@
-import {type Check, type CheckContext, fmt, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {type Check, type CheckContext, optionalSysctlNumber, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {parseSysctlInt} from '../../sysctl-value.js'
 import {conntrackEntryBytes} from '../../estimate/socket-cost.js'
-import {formatBytes} from '../../units.js'
+import {formatBytes, formatCount} from '../../units.js'
 
 /** Is conntrack loaded, and is it tracking anything right now? */
 export function conntrackState(ctx: CheckContext): {loaded: boolean; tracking: boolean} {
@@ -32,8 +32,8 @@ export const conntrackChecks: Check[] = [
       const ok = max >= need
       return {
         status: ok ? 'pass' : tracking ? 'fail' : 'warn',
-        current: `${fmt(max)} (${fmt(count)} tracked now)`,
-        needed: `>= ${fmt(need)} (table about ${table} at N)`,
+        current: `${formatCount(max)} (${formatCount(count)} tracked now)`,
+        needed: `>= ${formatCount(need)} (table about ${table} at N)`,
         breaksAt: tracking ? max - count : undefined,
         reason: tracking ? undefined : 'loaded but tracking nothing now; it fills the moment a ruleset (NAT, stateful firewall, docker) uses it',
         fix: ok ? undefined : sysctlFix('net.netfilter.nf_conntrack_max', need),
@@ -53,8 +53,8 @@ export const conntrackChecks: Check[] = [
       const ok = buckets >= need
       return {
         status: ok ? 'pass' : 'warn',
-        current: fmt(buckets),
-        needed: `>= ${fmt(need)} (chains of 4 or fewer at N)`,
+        current: formatCount(buckets),
+        needed: `>= ${formatCount(need)} (chains of 4 or fewer at N)`,
         fix: ok ? undefined : `${sysctlFix('net.netfilter.nf_conntrack_buckets', need)}   # or: echo ${need} > /sys/module/nf_conntrack/parameters/hashsize`,
       }
     },

@@ -1,4 +1,5 @@
-import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {type Check, type CheckContext, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {formatCount} from '../../units.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../../needs.js'
 import {parseSysctlInt, parseSysctlInts} from '../../sysctl-value.js'
 import type {LimitsEntry, ServerProcess} from '../../host-snapshot.js'
@@ -53,12 +54,12 @@ function nofileBreaksAt(ctx: CheckContext, limit: number): number | undefined {
 
 /** The value shown for a nofile limit, naming the process of the tree it belongs to. */
 function nofileCurrent(ctx: CheckContext, limit: number): string {
-  const value = Number.isFinite(limit) ? fmt(limit) : 'unlimited'
+  const value = Number.isFinite(limit) ? formatCount(limit) : 'unlimited'
   const sp = serverProcess(ctx)
   const server = ctx.host.server
   if (!sp || !server) return value
   const of = server.processes.length > 1 ? `, lowest of ${server.processes.length} processes holding TCP sockets` : ''
-  return `${value} (PID ${sp.pid} ${sp.comm}${of}; ${fmt(sp.openFds)} fds open, ${fmt(sp.connections)} connections)`
+  return `${value} (PID ${sp.pid} ${sp.comm}${of}; ${formatCount(sp.openFds)} fds open, ${formatCount(sp.connections)} connections)`
 }
 
 /** When the audited process is a child of --pid, its limit is set where it is started. */
@@ -81,8 +82,8 @@ export const fileChecks: Check[] = [
       const need = ctx.needs.fileMax
       return {
         status: max >= need ? 'pass' : 'fail',
-        current: fmt(max),
-        needed: `>= ${fmt(need)}`,
+        current: formatCount(max),
+        needed: `>= ${formatCount(need)}`,
         breaksAt: Math.floor((max - inUse) / socketsPerConnection(ctx.target.role)),
         fix: max >= need ? undefined : sysctlFix('fs.file-max', need),
       }
@@ -99,8 +100,8 @@ export const fileChecks: Check[] = [
       const need = ctx.needs.perProcessFds
       return {
         status: nrOpen >= need ? 'pass' : 'fail',
-        current: fmt(nrOpen),
-        needed: `>= ${fmt(need)}`,
+        current: formatCount(nrOpen),
+        needed: `>= ${formatCount(need)}`,
         breaksAt: usableFds(nrOpen),
         fix: nrOpen >= need ? undefined : sysctlFix('fs.nr_open', ctx.needs.nrOpen),
         reason: nrOpen >= need ? undefined : `or shard the connections over ${processesNeeded(ctx.target.conns, nrOpen)} processes`,
@@ -116,7 +117,7 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: nofileCurrent(ctx, hard), needed: `>= ${fmt(need)}`, breaksAt: nofileBreaksAt(ctx, hard)}
+      const base = {current: nofileCurrent(ctx, hard), needed: `>= ${formatCount(need)}`, breaksAt: nofileBreaksAt(ctx, hard)}
       if (hard >= need) return {status: 'pass', ...base}
       const raise = canRaiseHardLimit(ctx)
       const shards = processesNeeded(ctx.target.conns, hard)
@@ -131,7 +132,7 @@ export const fileChecks: Check[] = [
       return {
         status: 'fail',
         ...base,
-        reason: `cannot be raised here: ${raise.why}${childHint(ctx)}; raise it where the process is started, or shard the connections over ${fmt(shards)} processes of at most ${fmt(usableFds(hard))} each (SO_REUSEPORT; c1m probe does)`,
+        reason: `cannot be raised here: ${raise.why}${childHint(ctx)}; raise it where the process is started, or shard the connections over ${formatCount(shards)} processes of at most ${formatCount(usableFds(hard))} each (SO_REUSEPORT; c1m probe does)`,
         fix: `docker run --ulimit nofile=${need}:${need} IMAGE   # or LimitNOFILE=${need} in the systemd unit that starts it`,
       }
     },
@@ -145,7 +146,7 @@ export const fileChecks: Check[] = [
     evaluate(ctx) {
       const {soft, hard} = nofile(ctx)
       const need = ctx.needs.perProcessFds
-      const base = {current: nofileCurrent(ctx, soft), needed: `>= ${fmt(need)}`, breaksAt: nofileBreaksAt(ctx, soft)}
+      const base = {current: nofileCurrent(ctx, soft), needed: `>= ${formatCount(need)}`, breaksAt: nofileBreaksAt(ctx, soft)}
       if (soft >= need) return {status: 'pass', ...base}
       if (soft >= hard) return {status: 'warn', ...base, reason: `already at the hard limit; the hard limit check says what to do${childHint(ctx)}`}
       return {status: 'warn', ...base, reason: `the process can raise it up to the hard limit itself${childHint(ctx)}`, fix: `ulimit -Sn ${Number.isFinite(hard) ? Math.min(need, hard) : need}`}
@@ -168,7 +169,7 @@ export const fileChecks: Check[] = [
       const soft = last('soft', domains) ?? last('soft', ['*', 'root'])
       const hard = last('hard', domains) ?? last('hard', ['*', 'root'])
       const fix = `printf '* soft nofile ${need}\\n* hard nofile ${need}\\nroot soft nofile ${need}\\nroot hard nofile ${need}\\n' > /etc/security/limits.d/90-c1m.conf`
-      if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${fmt(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
+      if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${formatCount(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
       const value = (e?: LimitsEntry) => {
         if (!e) return 0
         if (e.value === 'unlimited' || e.value === 'infinity') return Number.POSITIVE_INFINITY
@@ -181,7 +182,7 @@ export const fileChecks: Check[] = [
       return {
         status: low ? 'warn' : 'pass',
         current: `soft ${soft?.value ?? 'unset'}, hard ${hard?.value ?? 'unset'} (${[...new Set(where)].join(', ')})`,
-        needed: `>= ${fmt(need)}`,
+        needed: `>= ${formatCount(need)}`,
         reason: ctx.host.process.uid === 0 && !last('hard', ['root']) ? 'a `*` line does not apply to root; add root lines' : undefined,
         fix: low ? fix : undefined,
       }
@@ -209,13 +210,13 @@ export const fileChecks: Check[] = [
         const fix = `mkdir -p /etc/systemd/system/${sd.unit.name}.d && printf '[Service]\\nLimitNOFILE=${need}\\n' > /etc/systemd/system/${sd.unit.name}.d/90-c1m.conf && systemctl daemon-reload && systemctl restart ${sd.unit.name}`
         if (!sd.unit.limitNOFILE) return {status: 'warn', current: 'not set (DefaultLimitNOFILE applies)', needed: `LimitNOFILE=${need}`, fix}
         const low = Math.min(...parse(sd.unit.limitNOFILE)) < need
-        return {status: low ? 'fail' : 'pass', current: `${sd.unit.limitNOFILE} (${sd.unit.source})`, needed: `>= ${fmt(need)}`, fix: low ? fix : undefined}
+        return {status: low ? 'fail' : 'pass', current: `${sd.unit.limitNOFILE} (${sd.unit.source})`, needed: `>= ${formatCount(need)}`, fix: low ? fix : undefined}
       }
       const fix = `mkdir -p /etc/systemd/system.conf.d && printf '[Manager]\\nDefaultLimitNOFILE=${need}\\n' > /etc/systemd/system.conf.d/90-c1m.conf && systemctl daemon-reexec`
       const d = sd.defaultLimitNOFILE
       if (!d) return {status: 'warn', current: 'not set (systemd default 1024:524288)', needed: `DefaultLimitNOFILE=${need}, or LimitNOFILE in the service's unit (--unit NAME)`, fix}
       const low = Math.min(...parse(d.value)) < need
-      return {status: low ? 'warn' : 'pass', current: `${d.value} (${d.file})`, needed: `>= ${fmt(need)}`, fix: low ? fix : undefined}
+      return {status: low ? 'warn' : 'pass', current: `${d.value} (${d.file})`, needed: `>= ${formatCount(need)}`, fix: low ? fix : undefined}
     },
   },
 ]

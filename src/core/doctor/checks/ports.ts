@@ -1,6 +1,7 @@
-import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumbers} from '../check.js'
+import {type Check, type CheckContext, Skip, sysctlFix, sysctlNumbers} from '../check.js'
 import {portsPerTuple, PORTS_MAX, sourceAddressesNeeded} from '../../needs.js'
 import type {LocalAddress} from '../../host-snapshot.js'
+import {formatCount} from '../../units.js'
 
 /** Ports of ip_local_reserved_ports ("8080,9000-9010") that fall inside the range. */
 export function reservedInRange(text: string | undefined, range: [number, number]): number {
@@ -48,10 +49,10 @@ export const portChecks: Check[] = [
       const wide = ports >= PORTS_MAX || ctx.target.conns <= ports
       return {
         status: wide ? 'pass' : 'warn',
-        current: `${lo}-${hi} (${fmt(ports)} ports per tuple)`,
-        needed: ctx.target.conns <= ports ? `>= ${fmt(ctx.target.conns)} ports` : `1024-65535 (${fmt(PORTS_MAX)} ports)`,
+        current: `${lo}-${hi} (${formatCount(ports)} ports per tuple)`,
+        needed: ctx.target.conns <= ports ? `>= ${formatCount(ctx.target.conns)} ports` : `1024-65535 (${formatCount(PORTS_MAX)} ports)`,
         breaksAt: ports,
-        reason: wide ? undefined : `${fmt(ctx.target.conns)} connections to one ip:port need ${fmt(sources)} source addresses at this width, ${fmt(sourceAddressesNeeded(ctx.target.conns, PORTS_MAX))} at the widest`,
+        reason: wide ? undefined : `${formatCount(ctx.target.conns)} connections to one ip:port need ${formatCount(sources)} source addresses at this width, ${formatCount(sourceAddressesNeeded(ctx.target.conns, PORTS_MAX))} at the widest`,
         fix: wide ? undefined : sysctlFix('net.ipv4.ip_local_port_range', '1024 65535'),
       }
     },
@@ -69,7 +70,7 @@ export const portChecks: Check[] = [
         return {
           status: 'pass',
           current: 'all of 127.0.0.0/8 is usable on lo without an alias',
-          needed: `${fmt(sources)} source address${sources > 1 ? 'es' : ''} (127.0.0.1-127.0.0.${Math.min(sources, 254)})`,
+          needed: `${formatCount(sources)} source address${sources > 1 ? 'es' : ''} (127.0.0.1-127.0.0.${Math.min(sources, 254)})`,
           reason: sources > 1 ? 'the client must bind each connection to its source address and port itself; c1m client does' : undefined,
         }
       }
@@ -78,7 +79,7 @@ export const portChecks: Check[] = [
       const perIface = new Map<string, string[]>()
       for (const x of usable) perIface.set(x.iface, [...(perIface.get(x.iface) ?? []), x.address])
       const current = [...perIface].map(([i, list]) => `${i}: ${list.join(' ')}`).join('; ') || 'no non-loopback IPv4 address'
-      const base = {current, needed: `${fmt(sources)} source address${sources > 1 ? 'es' : ''} (${fmt(ports)} ports each)`, breaksAt: usable.length * ports}
+      const base = {current, needed: `${formatCount(sources)} source address${sources > 1 ? 'es' : ''} (${formatCount(ports)} ports each)`, breaksAt: usable.length * ports}
       if (usable.length >= sources) return {status: 'pass', ...base}
       const gap = sources - usable.length
       if (usable.length === 0) return {status: 'fail', ...base, fix: `ip addr add ADDRESS/PREFIX dev IFACE   # ${gap} free addresses on the server-facing network`}

@@ -1,5 +1,5 @@
-import {formatBytes} from '../../units.js'
-import {type Check, type CheckContext, fmt, Skip} from '../check.js'
+import {formatBytes, formatCount} from '../../units.js'
+import {type Check, type CheckContext, Skip} from '../check.js'
 import {memoryInputForHost} from '../../estimate/memory-input.js'
 import {connectionsThatFit, DEFAULT_PROCESS_BYTES, estimateMemory, type MemoryEstimate} from '../../estimate/memory-model.js'
 import {modelSocketKernel} from '../../estimate/model-socket-kernel.js'
@@ -12,7 +12,7 @@ export function ramNeed(ctx: CheckContext): {estimate: MemoryEstimate; costSourc
   // The same input `c1m estimate` builds with its defaults (no probe report, idle, libevent-sized process).
   const estimate = estimateMemory(memoryInputForHost(ctx.host, ctx.target, {processBytesPerConn: DEFAULT_PROCESS_BYTES}))
   const from = cost.source === 'slabinfo' ? "this host's /proc/slabinfo" : 'defaults measured on Linux 6.18 (slabinfo not readable)'
-  const costSource = `${from}, a /proc walker and memcg vectors assumed (range ${fmt(cost.low)} to ${fmt(cost.high)} B)`
+  const costSource = `${from}, a /proc walker and memcg vectors assumed (range ${formatCount(cost.low)} to ${formatCount(cost.high)} B)`
   return {estimate, costSource, bytesPerSocket: cost.bytesPerSocket}
 }
 
@@ -30,7 +30,7 @@ export const ramChecks: Check[] = [
       return {
         status,
         current: `${formatBytes(total)} RAM, ${formatBytes(ctx.host.memory.meminfo!.MemAvailable)} available`,
-        needed: `${formatBytes(estimate.total)} (${formatBytes(estimate.perConn)} per connection: ${fmt(bytesPerSocket)} B kernel per socket from ${costSource}, ${fmt(DEFAULT_PROCESS_BYTES)} B process)`,
+        needed: `${formatBytes(estimate.total)} (${formatBytes(estimate.perConn)} per connection: ${formatCount(bytesPerSocket)} B kernel per socket from ${costSource}, ${formatCount(DEFAULT_PROCESS_BYTES)} B process)`,
         breaksAt: connectionsThatFit(estimate, total),
         reason: 'MemAvailable counts socket dentries and inodes (SReclaimable) as free, so it over-states free memory on socket-heavy hosts; the need includes what is in use now',
         fix: status === 'pass' ? undefined : `c1m estimate --conns ${ctx.target.conns} --role ${ctx.target.role}   # add RAM, or spread over ${Math.ceil(estimate.total / total)} hosts`,

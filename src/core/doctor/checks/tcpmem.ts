@@ -1,5 +1,6 @@
 import {formatBytes} from '../../units.js'
-import {type Check, type CheckContext, fmt, Skip, sysctlFix, sysctlNumbers} from '../check.js'
+import {type Check, type CheckContext, Skip, sysctlFix, sysctlNumbers} from '../check.js'
+import {formatCount} from '../../units.js'
 import {socketsPerConnection} from '../../needs.js'
 import {PAGE_SIZE} from '../../estimate/socket-cost.js'
 
@@ -31,10 +32,10 @@ export const tcpMemChecks: Check[] = [
       const wanted = allActive
       return {
         status,
-        current: `pressure ${fmt(pressure)}, max ${fmt(max)} pages (${formatBytes(max * PAGE_SIZE)})`,
-        needed: `max >= ${fmt(allActive)} pages (${formatBytes(allActive * PAGE_SIZE)}) for one page queued on every socket`,
+        current: `pressure ${formatCount(pressure)}, max ${formatCount(max)} pages (${formatBytes(max * PAGE_SIZE)})`,
+        needed: `max >= ${formatCount(allActive)} pages (${formatBytes(allActive * PAGE_SIZE)}) for one page queued on every socket`,
         breaksAt,
-        reason: status === 'pass' ? undefined : `${fmt(breaksAt)} connections with one page queued each reach the max`,
+        reason: status === 'pass' ? undefined : `${formatCount(breaksAt)} connections with one page queued each reach the max`,
         fix: status === 'pass' ? undefined : sysctlFix('net.ipv4.tcp_mem', `${Math.round(wanted / 2)} ${Math.round((wanted * 3) / 4)} ${wanted}`),
       }
     },
@@ -50,9 +51,9 @@ export const tcpMemChecks: Check[] = [
       const total = memTotal(ctx)
       const tooBig = values.filter((v) => v * PAGE_SIZE > total)
       const ordered = values[0] <= values[1] && values[1] <= values[2]
-      const current = values.map((v) => `${fmt(v)} (${formatBytes(v * PAGE_SIZE)})`).join(', ')
+      const current = values.map((v) => `${formatCount(v)} (${formatBytes(v * PAGE_SIZE)})`).join(', ')
       if (tooBig.length > 0) {
-        return {status: 'fail', current, needed: `each below RAM (${formatBytes(total)} = ${fmt(total / PAGE_SIZE)} pages)`, reason: 'looks like bytes typed into a pages field', fix: 'remove the line from sysctl.conf to get the kernel default, which is sized from RAM'}
+        return {status: 'fail', current, needed: `each below RAM (${formatBytes(total)} = ${formatCount(total / PAGE_SIZE)} pages)`, reason: 'looks like bytes typed into a pages field', fix: 'remove the line from sysctl.conf to get the kernel default, which is sized from RAM'}
       }
       if (!ordered) return {status: 'warn', current, needed: 'min <= pressure <= max', fix: 'order the three values low, pressure, high'}
       return {status: 'pass', current, needed: `each below RAM (${formatBytes(total)})`}
@@ -95,7 +96,7 @@ export const tcpMemChecks: Check[] = [
       const small = Object.entries(values).filter(([, v]) => v < 65_536)
       return {
         status: small.length > 0 ? 'warn' : 'pass',
-        current: Object.entries(values).map(([k, v]) => `${k} ${fmt(v)}`).join(', '),
+        current: Object.entries(values).map(([k, v]) => `${k} ${formatCount(v)}`).join(', '),
         needed: 'each >= 65,536',
         fix: small.length > 0 ? small.map(([k]) => (k.startsWith('net.') ? sysctlFix(k, 212_992) : `raise the third value of ${k.split(' ')[0]}`)).join(' && ') : undefined,
       }
