@@ -8,6 +8,7 @@ import {planEstimate} from '../src/core/estimate/plan-estimate.js'
 import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
 import {readHost} from '../src/host/read-host.js'
 import {hostRoot} from '../src/host/root.js'
+import {settingRows} from '../src/core/estimate/estimate-settings.js'
 import {renderEstimateHtml} from '../src/reports/estimate-html.js'
 import {renderEstimateText} from '../src/reports/estimate-text.js'
 import {FIXTURES} from './helpers.js'
@@ -38,11 +39,11 @@ describe('negative and non-finite figures are refused, never drawn', () => {
   it('the text and HTML renderers refuse an estimate with a negative figure', async () => {
     const host = await readHost(hostRoot(path.join(FIXTURES, 'estimate-host')))
     const good = planEstimate({conns: 3000, role: 'loopback', host, runtime: resolveRuntime({})})
-    assert.match(renderEstimateText(good), /^Fits: /m)
+    assert.match(renderEstimateText(good, settingRows(good)), /^Fits: /m)
     const bad = structuredClone(good)
     bad.memory.terms[0].perConn = -12_288
     bad.memory.terms[0].total = -12_288 * 3000
-    assert.throws(() => renderEstimateText(bad), /kernel sockets per connection -12288 B/)
-    assert.throws(() => renderEstimateHtml(bad), /kernel sockets per connection -12288 B/)
+    assert.throws(() => renderEstimateText(bad, settingRows(bad)), /kernel sockets per connection -12288 B/)
+    assert.throws(() => renderEstimateHtml(bad, settingRows(bad)), /kernel sockets per connection -12288 B/)
   })
 })

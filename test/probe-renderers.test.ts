@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {socketCacheCost} from '../src/core/estimate/socket-cost.js'
 import {describe, it} from 'node:test'
 
 import {buildProbeReport} from '../src/core/probe/build-report.js'
@@ -56,9 +57,12 @@ describe('renderProbeReport', () => {
     assert.match(renderProbeHtml(r), /<h2>Hold<\/h2>\n<p>hold: 20,000 connections/)
   })
 
-  it("adds up the socket's own slab caches apart from the rest", () => {
+  it("adds up the socket's own slab caches apart from the rest (socketCacheCost), and the text shows them", () => {
     const r = report()
     r.fit.slabPerConn = {TCP: 5000, sock_inode_cache: 1700, dentry: 700, filp: 400, eventpoll_epi: 392, proc_inode_cache: 1400}
+    r.socketCaches = socketCacheCost(r.fit.slabPerConn, r.socketsPerConn)
+    assert.deepEqual(r.socketCaches, {bytesPerConn: 8192, bytesPerSocket: 4096})
+    assert.equal(socketCacheCost({proc_inode_cache: 1400}, 2), undefined)
     assert.match(renderProbeReport(r), /socket's own caches \(TCP, sock_inode_cache, dentry, filp, eventpoll_epi\): 8\.00 KiB per connection, 4\.00 KiB per socket/)
   })
 })

@@ -108,13 +108,13 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
     const output: EstimateOutput = {...result, calibrationReport: choice.used ?? null, skippedReports: choice.skipped, settingRows: settingRows(result, host.sysctl)}
-    if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, host.sysctl, {version: this.config.version}), '--out')
+    if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, output.settingRows, host.sysctl, {version: this.config.version}), '--out')
     if (out.json) {
       output.json = out.json
       writeOutputFile(out.json, JSON.stringify(this.stamp(output), null, 2) + '\n', '--out')
     }
     if (!this.jsonEnabled()) {
-      this.log(renderEstimateText(result, host.sysctl))
+      this.log(renderEstimateText(result, output.settingRows))
       if (output.html) this.log(`\nHTML report: ${output.html}`)
       if (output.json) this.log(`${output.html ? '' : '\n'}JSON report: ${output.json}`)
     }

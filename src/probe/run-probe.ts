@@ -1,7 +1,7 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
 import {planShards, type Shard} from '../core/probe/plan-shards.js'
-import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
+import {socketCacheCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
 import {type HostRoot, hostRoot} from '../host/root.js'
@@ -202,10 +202,10 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     stopped,
   })
   const slabPerConn = report.fit.slabPerConn ?? {}
-  const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
+  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
   return {
     ...report,
-    ...(own > 0 ? {socketCaches: {bytesPerConn: own, bytesPerSocket: own / report.socketsPerConn}} : {}),
+    ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     requestedConns: options.conns,
     isolation,

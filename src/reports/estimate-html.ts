@@ -1,4 +1,4 @@
-import {settingRows} from '../core/estimate/estimate-settings.js'
+import type {SettingRow} from '../core/estimate/estimate-settings.js'
 import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import type {ChartPoint, EstimateResult} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
@@ -59,14 +59,17 @@ function kernelParts(r: EstimateResult): string {
   return `, range ${esc(formatBytes(m.low))} to ${esc(formatBytes(m.high))}<ul class="kernel-parts">${items.join('')}</ul>`
 }
 
-/** A self-contained HTML report of an estimate: no scripts, styles or images from elsewhere. */
-export function renderEstimateHtml(result: EstimateResult, sysctl: Record<string, string> = {}, options: EstimateHtmlOptions = {}): string {
+/**
+ * A self-contained HTML report of an estimate: no scripts, styles or images from elsewhere.
+ * `settings`: estimate's setting rows (settingRows); `sysctl`: the host's values for the header.
+ */
+export function renderEstimateHtml(result: EstimateResult, settings: SettingRow[], sysctl: Record<string, string> = {}, options: EstimateHtmlOptions = {}): string {
   refuseBadEstimate(result)
   const r = result
   const terms = r.memory.terms
     .map((t) => `<tr><td>${esc(t.name)}</td><td class="n">${t.perConn > 0 || t.total === 0 ? esc(formatBytes(t.perConn)) : '-'}</td><td class="n">${esc(formatBytes(t.total))}</td></tr>`)
     .join('')
-  const settings = settingRows(r, sysctl)
+  const settingsRows = settings
     .map((s) => `<tr><td><code>${esc(s.name)}</code></td><td>${esc(s.value)}</td><td>${esc(s.current ?? '')}</td><td>${esc(s.why)}</td></tr>`)
     .join('')
   const verdict = r.fits
@@ -95,7 +98,7 @@ ${renderMemorySvg(r)}
 <li>Process: ${esc(r.runtime.name)}, ${esc(formatBytes(r.runtime.serverBytesPerConn))} per connection: ${esc(r.runtime.from)}${source}</li>
 <li>Conntrack: ${r.conntrack.counted ? 'counted' : 'not counted'} (${esc(r.conntrack.why)})</li></ul>
 <h2>Settings</h2>
-<table><tr><th>setting</th><th>needed</th><th>now</th><th>why</th></tr>${settings}</table>
+<table><tr><th>setting</th><th>needed</th><th>now</th><th>why</th></tr>${settingsRows}</table>
 </body></html>
 `
 }

@@ -1,4 +1,4 @@
-import {settingRows} from '../core/estimate/estimate-settings.js'
+import type {SettingRow} from '../core/estimate/estimate-settings.js'
 import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import type {EstimateResult} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
@@ -24,7 +24,7 @@ export function kernelModelLines(r: EstimateResult): string[] {
 }
 
 /** The human output of `c1m estimate`: breakdown, sources, fit, settings and a chart. */
-export function renderEstimateText(result: EstimateResult, sysctl: Record<string, string> = {}): string {
+export function renderEstimateText(result: EstimateResult, settings: SettingRow[]): string {
   refuseBadEstimate(result)
   const r = result
   const out: string[] = []
@@ -71,7 +71,6 @@ export function renderEstimateText(result: EstimateResult, sysctl: Record<string
     out.push(`Does not fit: ${formatBytes(r.memory.total)} needed, ${formatBytes(r.ram.bytes)} available. One such host holds at most ${formatCount(r.maxConnsPerHost)} connections; ${formatCount(r.conns)} take ${r.hostsNeeded} hosts.`)
   }
   out.push('', `Settings for ${formatCount(r.connsPerHost)} connections${r.hosts > 1 ? ' per host' : ''} (the values c1m apply sets and c1m doctor checks)`)
-  const settings = settingRows(r, sysctl)
   out.push(...columns([['setting', 'needed', 'now', 'why'], ...settings.map((s) => [s.name, s.value, s.current ?? '', s.why])]).map((l) => `  ${l}`), '')
 
   out.push('Memory against connections')

@@ -75,8 +75,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
   const slab = Object.entries(report.fit.slabPerConn ?? {}).sort((a, b) => b[1] - a[1])
   if (slab.length > 0) {
     lines.push(`slab per connection: ${slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ')}`)
-    const own = SOCKET_CACHES.reduce((sum, name) => sum + (report.fit.slabPerConn?.[name] ?? 0), 0)
-    lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own)} per connection, ${formatBytes(own / report.socketsPerConn)} per socket`)
+    const own = report.socketCaches ?? {bytesPerConn: 0, bytesPerSocket: 0}
+    lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own.bytesPerConn)} per connection, ${formatBytes(own.bytesPerSocket)} per socket`)
   }
   if (report.conntrack) lines.push(`conntrack (--nat): ${formatBytes(report.conntrack.bytesPerConn)} per connection, the ${report.conntrack.cache} slab's growth (estimate --calibration uses it for the conntrack entry)`)
   else if (report.isolation.clientHosts?.nat) lines.push('conntrack (--nat): the nf_conntrack slab did not grow by a measurable amount per connection')

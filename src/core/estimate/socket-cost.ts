@@ -13,6 +13,15 @@ export const SOCKET_CACHES = ['TCP', 'sock_inode_cache', 'dentry', 'filp', 'even
  * (objsize, objects per slab, pages per slab): TCP 2368/13/8, sock_inode_cache 832/19/4,
  * dentry 192/21/1, filp 192/21/1, eventpoll_epi 128/32/1.
  */
+/**
+ * What the socket's own caches (SOCKET_CACHES) grew per connection in a probe's fit, and per
+ * socket; undefined when none of them grew.
+ */
+export function socketCacheCost(slabPerConn: Record<string, number>, socketsPerConn: number): {bytesPerConn: number; bytesPerSocket: number} | undefined {
+  const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
+  return own > 0 ? {bytesPerConn: own, bytesPerSocket: own / socketsPerConn} : undefined
+}
+
 export const DEFAULT_SOCKET_CACHES: Record<string, {objsize: number; objperslab: number; pagesperslab: number}> = {
   TCP: {objsize: 2368, objperslab: 13, pagesperslab: 8},
   sock_inode_cache: {objsize: 832, objperslab: 19, pagesperslab: 4},
