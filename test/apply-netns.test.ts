@@ -42,6 +42,7 @@ describe('c1m apply --netns', {skip: canRun}, () => {
       const plan = Object.fromEntries(out.result!.plan.map((r) => [r.key, r]))
       assert.equal(plan['net.core.somaxconn'].action, 'raise')
       assert.match(plan['fs.file-max'].why, /global.*left alone by --netns/)
+      assert.equal(plan['fs.file-max'].code, 'netns', 'a code, for programs and for the "Left alone" line')
       assert.match(plan['net.ipv4.tcp_mem'].why, /global/)
       assert.match(plan['net.netfilter.nf_conntrack_max'].why, /read-only inside a network namespace|global/)
 

@@ -14,7 +14,9 @@ import {isIfaceName, isNetnsName} from '../core/host-names.js'
 import {readState, statePath} from '../host/apply-state.js'
 import {runApply} from '../host/apply-transaction.js'
 import {netnsIdentity, requireNetns} from '../host/netns.js'
-import {planProfile} from '../host/plan-profile.js'
+import {planProfile, profileSysctlKeys} from '../core/profile/plan-facts.js'
+import {readPlanInput} from '../host/read-plan-input.js'
+import {readProfile} from '../host/profile-files.js'
 import {sysctlWritable} from '../host/proc-writable.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
@@ -92,25 +94,16 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     }
     // In a namespace the values live in the namespace and the host's RAM and kernel size them;
     // --root then only says where the record is kept.
-    const {profile, rows, overrides} = await planProfile(flags.netns ? hostRoot('/') : root, {
-      profile: flags.profile,
-      conns,
-      role,
-      allowLower: flags['allow-lower'],
-      netns: flags.netns,
-      iface: flags.iface,
-      cidr: flags.addresses,
-      unit,
-      systemdDefault: flags['systemd-default'],
-      user: flags.user,
-    })
+    const profile = readProfile(flags.profile)
+    const input = await readPlanInput(flags.netns ? hostRoot('/') : root, profileSysctlKeys(profile.values), {netns: flags.netns, iface: flags.iface, cidr: flags.addresses, unit})
+    const {rows, overrides} = planProfile(profile, input, {conns, role, allowLower: flags['allow-lower'], unit, systemdDefault: flags['systemd-default'], user: flags.user})
     for (const o of overrides) this.note(o)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
     if (!this.jsonEnabled()) {
       this.log(`Plan: profile ${profile.name} for ${formatCount(conns)} connections, role ${role}, on ${where}`)
       this.log(renderPlanTable(rows))
       this.log(summarisePlan(rows))
-      const global = rows.filter((r) => r.why.includes('left alone by --netns')).map((r) => (r.kind === 'sysctl' ? r.key : r.id))
+      const global = rows.filter((r) => r.code === 'netns').map((r) => (r.kind === 'sysctl' ? r.key : r.id))
       if (global.length > 0) this.log(`Left alone, not per namespace (set them on the host): ${global.join(', ')}`)
     }
     const result: ApplyResult = {profile: profile.name, conns, role, root: root.dir, netns: flags.netns, dryRun: flags['dry-run'], applied: false, plan: rows, changes: 0}

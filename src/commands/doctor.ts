@@ -10,10 +10,9 @@ import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
 import {readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
 import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
-import {hostPath, type HostRoot, hostTree} from '../host/root.js'
+import {hostPath, hostTree} from '../host/root.js'
 import type {DoctorOutFiles} from '../core/out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
-import type {HostSnapshot} from '../core/host-snapshot.js'
 
 export default class Doctor extends C1mCommand {
   static override description = `Audit this host for N concurrent TCP connections: every limit on a connection's path, what breaks first, and the fix.
@@ -68,8 +67,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     }
     // Profile code (YAML parser, planner) loads only when --profile is given: doctor starts fast.
     const profiled = flags.profile ? await loadProfileChecks(flags.profile) : undefined
-    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client'})
-    if (profiled) profiled.addSysctls(root, host)
+    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client', sysctls: profiled?.sysctls})
     const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profiled?.checks})
     process.exitCode = failOnExit(report, failOn)
     if (!this.jsonEnabled()) this.log(await this.render(report, flags.format, failOn))
@@ -106,11 +104,11 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
 }
 
 async function loadProfileChecks(name: string) {
-  const [{profileChecks}, {readProfile}, {addProfileSysctls}] = await Promise.all([
+  const [{profileChecks}, {readProfile}, {profileSysctlKeys}] = await Promise.all([
     import('../core/doctor/checks/profile.js'),
     import('../host/profile-files.js'),
-    import('../host/profile-sysctls.js'),
+    import('../core/profile/plan-facts.js'),
   ])
   const profile = readProfile(name)
-  return {checks: profileChecks(profile), addSysctls: (root: HostRoot, host: HostSnapshot) => addProfileSysctls(root, host, profile)}
+  return {checks: profileChecks(profile), sysctls: profileSysctlKeys(profile.values)}
 }

@@ -45,13 +45,15 @@ export interface ReadOptions {
   unit?: string
   /** Read interface addresses (needed for the client and loopback roles). */
   addresses?: boolean
+  /** Sysctls to read besides SYSCTL_KEYS (a profile's, for doctor --profile). */
+  sysctls?: string[]
 }
 
 /** Gather everything doctor reads, from the live host or a saved tree. Never throws on a missing file. */
 export async function readHost(root: HostRoot, options: ReadOptions = {}): Promise<HostSnapshot> {
   const sysctl: Record<string, string> = {}
   const sysctlMissing: Record<string, string> = {}
-  for (const key of SYSCTL_KEYS) {
+  for (const key of new Set([...SYSCTL_KEYS, ...(options.sysctls ?? [])])) {
     const result = readSysctl(root, key)
     if (result.ok) sysctl[key] = result.text
     else sysctlMissing[key] = result.reason

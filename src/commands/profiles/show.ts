@@ -4,7 +4,9 @@ import {C1mCommand} from '../../base.js'
 import type {Role} from '../../core/needs.js'
 import type {PlanRow} from '../../core/profile/plan-apply.js'
 import {connsFlag, roleFlag, rootFlag} from '../../flags.js'
-import {planProfile} from '../../host/plan-profile.js'
+import {planProfile, profileSysctlKeys} from '../../core/profile/plan-facts.js'
+import {readPlanInput} from '../../host/read-plan-input.js'
+import {readProfile} from '../../host/profile-files.js'
 import {hostRoot} from '../../host/root.js'
 import {renderProfileTable} from '../../reports/plan-table.js'
 import {formatCount} from '../../core/units.js'
@@ -43,7 +45,9 @@ Computed values (the million profile) are worked out for --conns and --role and 
     const {args, flags} = await this.parse(ProfilesShow)
     const conns = flags.conns
     const role: Role = flags.role
-    const {profile, rows} = await planProfile(hostRoot(flags.root), {profile: args.name, conns, role, allowLower: false})
+    const profile = readProfile(args.name)
+    const input = await readPlanInput(hostRoot(flags.root), profileSysctlKeys(profile.values))
+    const {rows} = planProfile(profile, input, {conns, role, allowLower: false})
     if (!this.jsonEnabled()) {
       const year = profile.source.year ? ` (${profile.source.year})` : ''
       this.log(`${profile.name}: ${profile.summary}`)

@@ -53,6 +53,8 @@ export interface PlanRow {
   value?: string
   action: Action
   why: string
+  /** Why, as a code a program can match: `netns`, a value --netns leaves alone (not per namespace). */
+  code?: 'netns'
   formula?: string
   source: ValueSource
   /** Addresses to add, for the addresses row. */
@@ -88,19 +90,40 @@ function limitNumber(v: string | undefined): number | undefined {
   return v === 'unlimited' || v === 'infinity' ? Number.POSITIVE_INFINITY : Number(v)
 }
 
+/** How the wanted value compares with the current one: the same, above it (a raise), or below it. */
+type Comparison = 'equal' | 'higher' | 'lower'
+
+/** What each outcome of the rule says, per kind of value. */
+interface RuleWords {
+  equal: string
+  raise: string
+  lower: string
+  keep: string
+}
+
+/**
+ * The one rule of apply: raise a value that is lower than wanted, keep one that is equal or
+ * higher, and lower a higher one only with --allow-lower. The caller supplies the words and,
+ * for raise and lower, the value written.
+ */
+function raiseKeepLower(cmp: Comparison, allowLower: boolean, words: RuleWords): {action: Action; why: string} {
+  if (cmp === 'equal') return {action: 'keep', why: words.equal}
+  if (cmp === 'higher') return {action: 'raise', why: words.raise}
+  return allowLower ? {action: 'lower', why: words.lower} : {action: 'keep', why: words.keep}
+}
+
+const SYSCTL_WORDS: RuleWords = {
+  equal: 'already set to this value',
+  raise: 'the current value is lower',
+  lower: 'the current value is higher; --allow-lower lowers it',
+  keep: 'already higher; apply only raises (pass --allow-lower to lower it)',
+}
+
 function raiseOrKeep(key: string, current: string, wanted: string, allowLower: boolean): Pick<PlanRow, 'action' | 'value' | 'why'> {
   const cmp = compareSysctl(key, current, wanted)
   switch (cmp.kind) {
-    case 'equal':
-      return {action: 'keep', why: 'already set to this value'}
-    case 'higher':
-      return {action: 'raise', value: wanted, why: 'the current value is lower'}
     case 'different':
       return {action: 'set', value: wanted, why: 'a setting, not a capacity: written as the profile says'}
-    case 'lower':
-      return allowLower
-        ? {action: 'lower', value: wanted, why: 'the current value is higher; --allow-lower lowers it'}
-        : {action: 'keep', why: 'already higher; apply only raises (pass --allow-lower to lower it)'}
     case 'mixed':
       if (allowLower) return {action: 'lower', value: wanted, why: `lowers field ${cmp.fields.kept.join(', ')} (--allow-lower)`}
       return {
@@ -108,6 +131,10 @@ function raiseOrKeep(key: string, current: string, wanted: string, allowLower: b
         value: cmp.raised,
         why: `raises field ${cmp.fields.raised.join(', ')}; field ${cmp.fields.kept.join(', ')} is already higher and kept`,
       }
+    default: {
+      const decided = raiseKeepLower(cmp.kind, allowLower, SYSCTL_WORDS)
+      return decided.action === 'keep' ? decided : {action: decided.action, value: wanted, why: decided.why}
+    }
   }
 }
 
@@ -116,17 +143,17 @@ function planSysctl(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): P
   const key = legacy?.name ?? v.key
   const base = {id: v.id, kind: v.kind, key, renamedFrom: legacy ? v.key : undefined, wanted: v.value, formula: v.formula, source: v.source}
   const renamed = legacy ? `written as ${v.key}, renamed ${key} in ${legacy.since}; ` : ''
-  const skip = (why: string, current?: string): PlanRow => ({...base, current, action: 'skip', why: renamed + why})
+  const skip = (why: string, current?: string, code?: PlanRow['code']): PlanRow => ({...base, current, action: 'skip', why: renamed + why, ...(code ? {code} : {})})
 
   const removed = REMOVED_KEYS[key]
   if (removed && facts.kernel && kernelAtLeast(facts.kernel, removed.version)) {
     return skip(`removed in Linux ${removed.version} (this kernel is ${facts.kernel}): ${removed.why}`)
   }
   if (facts.netns) {
-    if (!key.startsWith('net.')) return skip(`global (not per network namespace): left alone by --netns ${facts.netns.name}`)
+    if (!key.startsWith('net.')) return skip(`global (not per network namespace): left alone by --netns ${facts.netns.name}`, undefined, 'netns')
     const scope = facts.netns.scope[key]
-    if (scope === 'read-only') return skip(`read-only inside a network namespace (set on the host): left alone by --netns ${facts.netns.name}`)
-    if (scope !== 'namespace') return skip(`global (not in the namespace's /proc/sys): left alone by --netns ${facts.netns.name}`)
+    if (scope === 'read-only') return skip(`read-only inside a network namespace (set on the host): left alone by --netns ${facts.netns.name}`, undefined, 'netns')
+    if (scope !== 'namespace') return skip(`global (not in the namespace's /proc/sys): left alone by --netns ${facts.netns.name}`, undefined, 'netns')
   }
   const current = facts.sysctl[key]
   if (current === undefined) return skip(removed ? `removed in Linux ${removed.version}: ${removed.why}` : 'not on this kernel (no such file under /proc/sys; is its module loaded?)')
@@ -154,7 +181,7 @@ function planNofile(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nr
 function planNofileValue(v: ResolvedValue, facts: PlanFacts, options: PlanOptions, nrOpen: number | undefined): PlanRow {
   const current = v.key === 'soft' ? facts.nofile.soft : facts.nofile.hard
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
-  if (facts.netns) return {...base, current, action: 'skip', why: `limits.conf is not per network namespace: left alone by --netns ${facts.netns.name}`}
+  if (facts.netns) return {...base, current, action: 'skip', why: `limits.conf is not per network namespace: left alone by --netns ${facts.netns.name}`, code: 'netns'}
   if (nrOpen !== undefined && Number(v.value) > nrOpen) {
     return {...base, current, action: 'skip', why: `above fs.nr_open (${nrOpen}): pam_limits would fail every login that applies it`}
   }
@@ -167,15 +194,18 @@ function planNofileValue(v: ResolvedValue, facts: PlanFacts, options: PlanOption
   if (current === undefined) return {...base, action: 'set', value: v.value, why: 'not set in limits.conf or limits.d'}
   const cur = limitNumber(current)!
   const where = facts.nofile.where ? ` (${facts.nofile.where})` : ''
-  if (cur === want) return {...base, current, action: 'keep', why: `already set${where}`}
-  if (cur < want) return {...base, current, action: 'raise', value: v.value, why: `the current limit is lower${where}`}
-  if (options.allowLower) return {...base, current, action: 'lower', value: v.value, why: `the current limit is higher${where}; --allow-lower lowers it`}
-  return {...base, current, action: 'keep', why: `already higher${where}; apply only raises`}
+  const decided = raiseKeepLower(cur === want ? 'equal' : cur < want ? 'higher' : 'lower', options.allowLower, {
+    equal: `already set${where}`,
+    raise: `the current limit is lower${where}`,
+    lower: `the current limit is higher${where}; --allow-lower lowers it`,
+    keep: `already higher${where}; apply only raises`,
+  })
+  return decided.action === 'keep' ? {...base, current, ...decided} : {...base, current, action: decided.action, value: v.value, why: decided.why}
 }
 
 function planSystemd(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
-  if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`}
+  if (facts.netns) return {...base, action: 'skip', why: `systemd is not per network namespace: left alone by --netns ${facts.netns.name}`, code: 'netns'}
   if (!facts.systemd.running) return {...base, action: 'skip', why: 'systemd is not running here (no /run/systemd/system)'}
   const unit = facts.systemd.unit
   if (unit) return {...planLimit({...base, key: 'LimitNOFILE', unit: unit.name}, v, unit.limitNOFILE ?? facts.systemd.defaultLimitNOFILE, unit.file ?? facts.systemd.file, options), ...(unit.limitNOFILE ? {} : {current: `${facts.systemd.defaultLimitNOFILE ?? `${DEFAULT_NOFILE_SOFT}:${DEFAULT_NOFILE_HARD}`} (inherited)`})}
@@ -196,13 +226,15 @@ function planLimit(base: Omit<PlanRow, 'action' | 'why'>, v: ResolvedValue, set:
   const want = Number(v.value)
   const where = file ? ` (${file})` : ''
   const value = (h: number | string) => `${want}:${h}`
-  if (soft === want && hard >= want) return {...base, current, action: 'keep', why: `already set${where}`}
-  if (soft < want || hard < want) {
-    const keptHard = hard > want ? hardText : String(want)
-    return {...base, current, action: 'raise', value: value(keptHard), why: `services get a lower soft limit${where}${hard > want ? `; the hard limit ${hardText} is higher and kept` : ''}`}
-  }
-  if (options.allowLower) return {...base, current, action: 'lower', value: value(want), why: `already higher${where}; --allow-lower lowers it`}
-  return {...base, current, action: 'keep', why: `already higher${where}; apply only raises`}
+  const cmp: Comparison = soft === want && hard >= want ? 'equal' : soft < want || hard < want ? 'higher' : 'lower'
+  const decided = raiseKeepLower(cmp, options.allowLower, {
+    equal: `already set${where}`,
+    raise: `services get a lower soft limit${where}${hard > want ? `; the hard limit ${hardText} is higher and kept` : ''}`,
+    lower: `already higher${where}; --allow-lower lowers it`,
+    keep: `already higher${where}; apply only raises`,
+  })
+  if (decided.action === 'raise') return {...base, current, action: 'raise', value: value(hard > want ? hardText : String(want)), why: decided.why}
+  return decided.action === 'keep' ? {...base, current, ...decided} : {...base, current, action: decided.action, value: value(want), why: decided.why}
 }
 
 function planAddresses(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {

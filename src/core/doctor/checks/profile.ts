@@ -1,32 +1,24 @@
 import {type Check, type CheckContext, type Finding, Skip, sysctlFix} from '../check.js'
 import {LEGACY_NAMES} from '../../profile/kernel-keys.js'
-import {nofileFromLimits} from '../../profile/nofile-from-limits.js'
 import {type PlanFacts, planApply, type PlanRow} from '../../profile/plan-apply.js'
 import {resolveProfile} from '../../profile/resolve-profile.js'
 import type {Profile, ProfileValue} from '../../profile/types.js'
+import {sysctlPath} from '../../sysctl-name.js'
+import {planFacts} from '../../profile/plan-facts.js'
 
+/**
+ * The planner's facts from doctor's snapshot: the global DefaultLimitNOFILE, or with --unit that
+ * service's LimitNOFILE.
+ */
 function factsFrom(ctx: CheckContext): PlanFacts {
   const {host} = ctx
   const unit = host.systemd.unit
-  return {
-    kernel: host.sysctl['kernel.osrelease'],
-    memTotal: host.memory.meminfo?.MemTotal,
-    sysctl: host.sysctl,
-    nofile: nofileFromLimits(host.limitsConf.entries),
-    // With --unit, the service's own LimitNOFILE (what `apply --unit` writes); else the
-    // global default (what `apply --systemd-default` writes), the one every service inherits.
-    systemd: {
-      running: host.systemd.running,
-      defaultLimitNOFILE: host.systemd.defaultLimitNOFILE?.value,
-      file: host.systemd.defaultLimitNOFILE?.file,
-      unit: unit && !unit.problem ? {name: unit.name.replace(/\.service$/, ''), limitNOFILE: unit.limitNOFILE, file: unit.source} : undefined,
-      useDefault: true,
-    },
-  }
+  const input = {kernel: host.sysctl['kernel.osrelease'], memTotal: host.memory.meminfo?.MemTotal, sysctl: host.sysctl, limits: host.limitsConf.entries, systemd: host.systemd}
+  return planFacts(input, {unit: unit && !unit.problem ? unit.name.replace(/\.service$/, '') : undefined, systemdDefault: true})
 }
 
 function reads(v: ProfileValue): string[] {
-  if (v.kind === 'sysctl') return [`/proc/sys/${(LEGACY_NAMES[v.key]?.name ?? v.key).replaceAll('.', '/')}`]
+  if (v.kind === 'sysctl') return [sysctlPath(LEGACY_NAMES[v.key]?.name ?? v.key)]
   if (v.kind === 'nofile') return ['/etc/security/limits.conf', '/etc/security/limits.d/*.conf']
   if (v.kind === 'systemd') return ['/etc/systemd/system.conf', '/etc/systemd/system.conf.d/*.conf']
   return ['interface addresses']

@@ -1,38 +1,29 @@
-import {LEGACY_NAMES} from '../core/profile/kernel-keys.js'
-import {nofileFromLimits} from '../core/profile/nofile-from-limits.js'
-import type {PlanFacts} from '../core/profile/plan-apply.js'
-import type {ResolvedValue} from '../core/profile/types.js'
 import {usageError} from '../core/errors.js'
+import type {PlanInput} from '../core/profile/plan-facts.js'
 import {listIpv4} from './ip-addr.js'
 import {readLimitsConf} from './limits.js'
 import {readMemory} from './memory.js'
 import {readNetnsSysctls} from './netns.js'
 import type {HostRoot} from './root.js'
+import {readSysctlFiles} from './sysctl-files.js'
 import {normaliseSysctlValue, readSysctl} from './sysctl.js'
 import {readSystemd} from './systemd.js'
 
-export interface FactOptions {
+export interface InputOptions {
   netns?: string
   iface?: string
   cidr?: string
+  /** --unit: read this service's LimitNOFILE too. */
   unit?: string
-  systemdDefault?: boolean
-  user?: string
-}
-
-/** The keys a profile's sysctl values act on, by their modern names. */
-export function profileSysctlKeys(values: {kind: string; key: string}[]): string[] {
-  return [...new Set(values.filter((v) => v.kind === 'sysctl').map((v) => LEGACY_NAMES[v.key]?.name ?? v.key))]
 }
 
 /**
- * What the planner compares against: current values from the root (or the namespace), limits,
- * systemd, RAM, addresses.
+ * What apply plans against, read once: the current values of `keys` from the root (or, for
+ * the per-namespace ones, the namespace), RAM, limits, systemd, the sysctl files, addresses.
  */
-export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], options: FactOptions = {}): Promise<PlanFacts> {
-  const keys = profileSysctlKeys(values)
+export async function readPlanInput(root: HostRoot, keys: string[], options: InputOptions = {}): Promise<PlanInput> {
   const sysctl: Record<string, string | undefined> = {}
-  let netns: PlanFacts['netns']
+  let netns: PlanInput['netns']
   if (options.netns) {
     const seen = await readNetnsSysctls(options.netns, keys)
     for (const [key, value] of Object.entries(seen.values)) sysctl[key] = normaliseSysctlValue(value)
@@ -44,8 +35,7 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
   }
   const nrOpen = hostValue(root, 'fs.nr_open')
   if (nrOpen !== undefined && !('fs.nr_open' in sysctl)) sysctl['fs.nr_open'] = nrOpen
-  const systemd = readSystemd(root, options.unit === undefined ? undefined : `${options.unit}.service`)
-  let addresses: PlanFacts['addresses']
+  let addresses: PlanInput['addresses']
   if (options.iface && options.cidr) {
     const canAdd = root.live || Boolean(options.netns)
     let present: string[] = []
@@ -62,16 +52,11 @@ export async function readPlanFacts(root: HostRoot, values: ResolvedValue[], opt
     kernel: hostValue(root, 'kernel.osrelease'),
     memTotal: readMemory(root).meminfo?.MemTotal,
     sysctl,
-    nofile: nofileFromLimits(readLimitsConf(root).entries, options.user),
-    systemd: {
-      running: systemd.running,
-      defaultLimitNOFILE: systemd.defaultLimitNOFILE?.value,
-      file: systemd.defaultLimitNOFILE?.file,
-      unit: options.unit === undefined ? undefined : {name: options.unit, limitNOFILE: systemd.unit?.limitNOFILE, file: systemd.unit?.source},
-      useDefault: options.systemdDefault,
-    },
+    limits: readLimitsConf(root).entries,
+    systemd: readSystemd(root, options.unit === undefined ? undefined : `${options.unit}.service`),
     netns,
     addresses,
+    ...(options.netns ? {} : {sysctlFiles: readSysctlFiles(root).entries}),
   }
 }
 
