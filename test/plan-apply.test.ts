@@ -4,10 +4,11 @@ import {describe, it} from 'node:test'
 import {pickAddresses} from '../src/core/cidr.js'
 import {compareSysctl, kernelAtLeast, tcpMemLooksLikeBytes} from '../src/core/profile/kernel-keys.js'
 import {loadProfile, type ProfileReader} from '../src/core/profile/load-profile.js'
-import {type PlanFacts, planApply, type PlanRow} from '../src/core/profile/plan-apply.js'
+import {planApply} from '../src/core/profile/plan-apply.js'
 import {conntrackHashsize, laterOverrides, renderLimitsConf, renderModprobeConf, renderSysctlConf} from '../src/core/profile/render-files.js'
 import type {ResolvedValue} from '../src/core/profile/types.js'
 import {C1mError} from '../src/core/errors.js'
+import type {PlanFacts, PlanRow} from '../src/core/profile/plan-rows.js'
 
 const source = {profile: 'test', file: 'doc.txt', section: 'S', at: 'profiles/test.yaml:1'}
 const sysctl = (key: string, value: string): ResolvedValue => ({id: `sysctl ${key}`, kind: 'sysctl', key, value, source})

@@ -12,9 +12,9 @@ import {validateProbeReport} from '../src/core/probe/report.js'
 import {parseMeminfo} from '../src/host/memory.js'
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {hostRoot} from '../src/host/root.js'
-import {readHardNofile} from '../src/probe/hard-nofile.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
+import {readHardNofile} from '../src/host/limits.js'
 
 const isRoot = process.getuid?.() === 0
 

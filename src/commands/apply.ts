@@ -7,7 +7,6 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import type {Role} from '../core/needs.js'
-import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {C1mError, usageError} from '../core/errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {isIfaceName, isNetnsName} from '../core/host-names.js'
@@ -22,6 +21,7 @@ import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
 import {formatCount} from '../core/units.js'
+import {CHANGES, type PlanRow} from '../core/profile/plan-rows.js'
 
 export interface ApplyResult {
   profile: string

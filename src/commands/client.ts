@@ -11,30 +11,14 @@ import {EXIT_CODES, usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {prepareEngine} from '../probe/engine.js'
-import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
-import {formatCount, parseShard} from '../core/units.js'
+import {portsPerTuple} from '../core/needs.js'
+import {formatCount, parseEndpoint, parsePortRange, parseShard} from '../core/units.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
-
-function parseEndpoint(text: string): {host: string; port: number} {
-  const match = /^(.+):(\d+)$/.exec(text)
-  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
-    throw usageError(`--target must be IPv4:PORT, such as 127.0.0.1:9000, got "${text}"`)
-  }
-  return {host: match[1], port: Number(match[2])}
-}
-
-function parsePortRange(text: string): [number, number] {
-  const match = /^(\d+)-(\d+)$/.exec(text)
-  const range: [number, number] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
-  if (!match || range[0] < 1 || range[1] > 65_535 || range[0] > range[1]) {
-    throw usageError(`--source-ports must be LO-HI within 1-65535, got "${text}"`)
-  }
-  return range
-}
+import {readHardNofile} from '../host/limits.js'
 
 export default class Client extends C1mCommand {
   static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
@@ -113,7 +97,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const range = readSysctl(hostRoot('/'), 'net.ipv4.ip_local_port_range')
     if (!range.ok) return
     const [lo, hi] = range.text.split(' ').map(Number)
-    const ports = (hi - lo + 1) * targets
+    const ports = portsPerTuple([lo, hi]) * targets
     if (conns > ports) {
       this.note(`net.ipv4.ip_local_port_range ${lo}-${hi} gives ${ports} ports to ${targets} target port(s), fewer than ${conns} connections; add --source addresses or --ports`)
     }

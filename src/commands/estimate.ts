@@ -14,7 +14,7 @@ import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
-import {parseSize} from '../core/units.js'
+import {parseFraction, parseHosts, parseSize} from '../core/units.js'
 
 export type EstimateOutput = EstimateResult & {
   calibrationReport: CalibrationChoice['used'] | null
@@ -26,22 +26,6 @@ export type EstimateOutput = EstimateResult & {
 
 /** Below this, a probe's kernel fit was disturbed by other activity on the host. */
 export const MIN_KERNEL_R2 = 0.98
-
-/** A fraction 0..1, or a percentage such as 10%. */
-export function parseFraction(input: string, flag: string): number {
-  const text = input.trim()
-  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text)
-  if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw usageError(`--${flag} must be a fraction from 0 to 1 (or a percentage such as 10%), got "${input}"`)
-  }
-  return value
-}
-
-function parseHosts(input: string): number {
-  const value = Number(input)
-  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw usageError(`--hosts must be a whole number of hosts from 1, got "${input}"`)
-  return value
-}
 
 export default class Estimate extends C1mCommand {
   static override description = `How much RAM, and which settings, N connections need.

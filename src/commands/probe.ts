@@ -1,10 +1,8 @@
-import net from 'node:net'
-
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
-import {planShards} from '../core/probe/plan-shards.js'
+import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {probeOutcome} from '../core/probe/outcome.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
@@ -14,7 +12,6 @@ import {readProcessTree} from '../host/process-tree.js'
 import {ehashEntriesFor} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
-import {readHardNofile} from '../probe/hard-nofile.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress, progressStep} from '../probe/progress.js'
 import {runProbe} from '../probe/run-probe.js'
@@ -22,8 +19,9 @@ import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
-import {parseSize} from '../core/units.js'
-import {type Engine, ENGINES, type ExternalTarget, type ProbeRunReport} from '../core/probe/run-report.js'
+import {parseEndpoint, parseSize} from '../core/units.js'
+import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
+import {readHardNofile} from '../host/limits.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -88,7 +86,7 @@ Connections are split over as many server and client processes as the per-proces
     const engine = flags.engine as Engine
     const {json: out, html} = resolveOutFiles(flags.out, flags.html)
 
-    const target = flags.target ? parseTarget(flags.target, flags['server-pid']!) : undefined
+    const target = flags.target ? {...parseEndpoint(flags.target, '127.0.0.1:8080'), serverPid: flags['server-pid']!} : undefined
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
@@ -101,9 +99,8 @@ Connections are split over as many server and client processes as the per-proces
       if (conns < clientHosts.count) throw usageError(`--conns ${conns} is fewer than --client-hosts ${clientHosts.count}`, 'ask for more connections or fewer hosts')
     }
     const hardNofile = readHardNofile(root)
-    const local = !target || target.host.startsWith('127.')
-    const shards = planShards({conns, hardNofile, sources: local ? {kind: 'loopback'} : {kind: 'kernel'}})
-    preflightProbe(root, {conns, engine, processes: shards.length * (target ? 1 : 2), socketsPerConn: local ? 2 : 1})
+    const plan = planProbe({conns, hardNofile, target})
+    preflightProbe(root, {conns, engine, processes: plan.shards.length * (target ? 1 : 2), socketsPerConn: plan.socketsPerConn})
 
     // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
     if (process.getuid?.() === 0) {
@@ -112,11 +109,8 @@ Connections are split over as many server and client processes as the per-proces
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
-      const isolation = target
-        ? {netns: false as const, reason: '--target: your server is on the host network'}
-        : !flags.netns ? {netns: false as const, reason: '--no-netns'}
-        : process.getuid?.() === 0 ? {netns: true as const, ...(flags['own-ehash'] ? {ownEhash: ehashEntriesFor(2 * conns)} : {})} : {netns: false as const, reason: 'not root, so no network namespace'}
-      report = await runProbe({conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts})
+      const isolation = chooseIsolation({target: Boolean(target), netns: flags.netns, root: process.getuid?.() === 0, ownEhash: flags['own-ehash'] ? ehashEntriesFor(2 * conns) : undefined})
+      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts})
     } finally {
       stop.release()
     }
@@ -167,12 +161,4 @@ function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void
     warn(`could not keep a copy in ${dir} for c1m estimate: ${(error as Error).message}`)
     return undefined
   }
-}
-
-function parseTarget(text: string, serverPid: number): ExternalTarget {
-  const match = /^(.+):(\d+)$/.exec(text)
-  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
-    throw usageError(`--target must be IPv4:PORT, such as 127.0.0.1:8080, got "${text}"`)
-  }
-  return {host: match[1], port: Number(match[2]), serverPid}
 }

@@ -9,12 +9,12 @@ import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
 import {prepareEngine} from '../probe/engine.js'
-import {readHardNofile} from '../probe/hard-nofile.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
+import {readHardNofile} from '../host/limits.js'
 
 export default class Server extends C1mCommand {
   static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.

@@ -1,3 +1,5 @@
+import net from 'node:net'
+
 import {usageError} from './errors.js'
 
 const COUNT_SUFFIX: Record<string, number> = {'': 1, k: 1e3, m: 1e6, g: 1e9}
@@ -90,4 +92,40 @@ export function parseShard(text: string): {index: number; count: number} {
     throw usageError(`--shard must be I/K with 1 <= I <= K, such as 2/8, got "${text}"`, 'give each client host its own I of the same K')
   }
   return {index, count}
+}
+
+/** A fraction 0..1, or a percentage such as 10%. */
+export function parseFraction(input: string, flag: string): number {
+  const text = input.trim()
+  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text)
+  if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw usageError(`--${flag} must be a fraction from 0 to 1 (or a percentage such as 10%), got "${input}"`)
+  }
+  return value
+}
+
+/** `--hosts N`: a whole number of hosts, 1 to 100,000. */
+export function parseHosts(input: string): number {
+  const value = Number(input)
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw usageError(`--hosts must be a whole number of hosts from 1, got "${input}"`)
+  return value
+}
+
+/** `--source-ports LO-HI` within 1-65535. */
+export function parsePortRange(text: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(text)
+  const range: [number, number] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
+  if (!match || range[0] < 1 || range[1] > 65_535 || range[0] > range[1]) {
+    throw usageError(`--source-ports must be LO-HI within 1-65535, got "${text}"`)
+  }
+  return range
+}
+
+/** `--target IPv4:PORT`; `example` is the address the message suggests. */
+export function parseEndpoint(text: string, example = '127.0.0.1:9000'): {host: string; port: number} {
+  const match = /^(.+):(\d+)$/.exec(text)
+  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
+    throw usageError(`--target must be IPv4:PORT, such as ${example}, got "${text}"`)
+  }
+  return {host: match[1], port: Number(match[2])}
 }

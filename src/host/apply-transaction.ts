@@ -2,7 +2,6 @@ import path from 'node:path'
 
 import type {NetnsId} from '../core/profile/apply-state.js'
 import type {Role} from '../core/needs.js'
-import {CHANGES, type PlanRow} from '../core/profile/plan-apply.js'
 import {LIMITS_FILE, MODPROBE_FILE, renderLimitsConf, renderModprobeConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
 import {C1mError} from '../core/errors.js'
 import {type ApplyState, type Change, createState, saveState} from './apply-state.js'
@@ -12,6 +11,7 @@ import {makeDirsInRoot, missingDirsInRoot} from './safe-path.js'
 import {undoChanges} from './undo-changes.js'
 import {describeWriteError, readFileOrNull, writeFileAtomic} from './write-files.js'
 import {readSysctlRaw, writeSysctlValue} from './write-sysctl.js'
+import {CHANGES, type PlanRow} from '../core/profile/plan-rows.js'
 
 export interface ApplyOptions {
   profile: string

@@ -2,6 +2,7 @@ import {readdirSync} from 'node:fs'
 
 import {hostPath, type HostRoot, readHostText} from './root.js'
 import type {NofileLimit, ProcessInfo, LimitsEntry} from '../core/host-snapshot.js'
+import {readSysctl} from './sysctl.js'
 
 function parseLimitValue(text: string | undefined): number | 'unlimited' | undefined {
   if (text === 'unlimited') return 'unlimited'
@@ -76,4 +77,12 @@ export function listConfDir(root: HostRoot, dir: string): string[] {
   } catch {
     return []
   }
+}
+
+/** The hard RLIMIT_NOFILE the probe processes inherit from this one ("unlimited" means fs.nr_open). */
+export function readHardNofile(root: HostRoot): number {
+  const hard = readProcessInfo(root, 'self').nofile?.hard
+  if (typeof hard === 'number') return hard
+  const nrOpen = readSysctl(root, 'fs.nr_open')
+  return nrOpen.ok ? Number(nrOpen.text) : 1_048_576
 }

@@ -4,9 +4,9 @@ import {execa} from 'execa'
 
 import type {NetnsId} from '../core/profile/apply-state.js'
 import {isNetnsName} from '../core/host-names.js'
-import type {NetnsScope} from '../core/profile/plan-apply.js'
 import {C1mError} from '../core/errors.js'
 import {sysctlPath} from './sysctl.js'
+import type {NetnsScope} from '../core/profile/plan-rows.js'
 
 /** Does a named network namespace (ip netns add NAME) exist? */
 export function netnsExists(name: string): boolean {

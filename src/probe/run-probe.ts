@@ -1,19 +1,19 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
-import {planShards, type Shard} from '../core/probe/plan-shards.js'
+import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
+import type {Shard} from '../core/probe/plan-shards.js'
 import {socketCacheCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
 import {type HostRoot, hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
-import {probeNetnsName} from '../host/probe-netns-name.js'
-import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
 import {startClientHostPeers} from './client-host-peers.js'
 import {inNetns, prepareEngine} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
+import {isolate} from './isolate.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
@@ -25,6 +25,8 @@ export const LOOPBACK_SERVER = '127.0.0.1'
 export const LISTEN_BACKLOG = 65_535
 
 export interface ProbeRunOptions {
+  /** Where the server is, the processes, the sockets per connection: decided once, by the command. */
+  plan: ProbePlan
   conns: number
   steps: number
   engine: Engine
@@ -44,7 +46,7 @@ export interface ProbeRunOptions {
    * Run in a network namespace of its own (needs root), with an established hash of ownEhash
    * buckets if given; otherwise on the host loopback, for this reason.
    */
-  isolation: {netns: true; ownEhash?: number} | {netns: false; reason: string}
+  isolation: IsolationChoice
   /** Hold the connections this long after the ramp (0: close at once). */
   holdMs: number
   /** Echo traffic on every connection during the hold. */
@@ -58,36 +60,6 @@ export interface ProbeRunOptions {
    * router with nat.
    */
   clientHosts?: {count: number; nat: boolean}
-}
-
-/** The host's own values of the limits the probe would set in its namespace. */
-function hostLimits(): Record<string, string> {
-  const root = hostRoot('/')
-  return Object.fromEntries(Object.keys(PROBE_NETNS_SYSCTLS).map((key) => {
-    const value = readSysctl(root, key)
-    return [key, value.ok ? value.text : 'unreadable']
-  }))
-}
-
-/** Make the namespace when asked (failing if it cannot be made); say where the probe runs either way. */
-async function isolate(options: ProbeRunOptions): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
-  const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
-  if (!options.isolation.netns) {
-    const isolation = {netns: null, reason: options.isolation.reason, sysctls: hostLimits()}
-    options.progress(`on the host loopback (${isolation.reason}), with the host's ${describe(isolation.sysctls)}`)
-    return {isolation}
-  }
-  let netns: ProbeNetns
-  try {
-    netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash)
-  } catch (error) {
-    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the
-    // run was meant to measure.
-    throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
-  }
-  const own = netns.ownEhash ? `, an established hash of its own (${netns.ownEhash.entries} buckets: host net.ipv4.tcp_child_ehash_entries set for its creation, then restored to ${netns.ownEhash.restored})` : ''
-  options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}${own}`)
-  return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls, ...(netns.ownEhash ? {ownEhash: netns.ownEhash} : {})}}
 }
 
 /**
@@ -131,8 +103,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
     const peers = await clock.time('startSeconds', () => startClientHostPeers(prepared, isolation.netns!, hosts, plan, {hardNofile: options.hardNofile, backlog: LISTEN_BACKLOG, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs}))
     return measureAndClose(options, isolation, clock, peers.shards, peers.servers, peers.clients)
   }
-  const sources = !options.target || options.target.host.startsWith('127.') ? {kind: 'loopback' as const} : {kind: 'kernel' as const}
-  const shards: Shard[] = planShards({conns: options.conns, hardNofile: options.hardNofile, sources})
+  const {shards} = options.plan
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
@@ -196,7 +167,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const report = buildProbeReport({
     engine: target ? 'external' : options.engine,
     // Both ends live on this host unless the target is elsewhere.
-    socketsPerConn: !target || target.host.startsWith('127.') ? 2 : 1,
+    socketsPerConn: options.plan.socketsPerConn,
     host: {hostname: os.hostname(), kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
     samples,
     stopped,

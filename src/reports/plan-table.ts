@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 import {table} from 'table'
+import type {Action, PlanRow} from '../core/profile/plan-rows.js'
 
-import type {Action, PlanRow} from '../core/profile/plan-apply.js'
 
 const COLOUR: Record<Action, (s: string) => string> = {
   raise: chalk.green,

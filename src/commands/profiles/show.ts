@@ -2,7 +2,6 @@ import {Args} from '@oclif/core'
 
 import {C1mCommand} from '../../base.js'
 import type {Role} from '../../core/needs.js'
-import type {PlanRow} from '../../core/profile/plan-apply.js'
 import {connsFlag, roleFlag, rootFlag} from '../../flags.js'
 import {planProfile, profileSysctlKeys} from '../../core/profile/plan-facts.js'
 import {readPlanInput} from '../../host/read-plan-input.js'
@@ -10,6 +9,7 @@ import {readProfile} from '../../host/profile-files.js'
 import {hostRoot} from '../../host/root.js'
 import {renderProfileTable} from '../../reports/plan-table.js'
 import {formatCount} from '../../core/units.js'
+import type {PlanRow} from '../../core/profile/plan-rows.js'
 
 export interface ProfileShowResult {
   name: string

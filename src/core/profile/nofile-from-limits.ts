@@ -1,4 +1,4 @@
-import type {PlanFacts} from './plan-apply.js'
+import type {PlanFacts} from './plan-rows.js'
 
 /**
  * nofile as pam_limits gives it to a login, from limits.conf and limits.d entries in the

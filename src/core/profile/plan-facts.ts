@@ -2,10 +2,11 @@ import type {LimitsEntry, SysctlFileEntry, SystemdInfo} from '../host-snapshot.j
 import type {Role} from '../needs.js'
 import {LEGACY_NAMES} from './kernel-keys.js'
 import {nofileFromLimits} from './nofile-from-limits.js'
-import {type PlanFacts, planApply, type PlanRow} from './plan-apply.js'
+import {planApply} from './plan-apply.js'
 import {laterOverrides} from './render-files.js'
 import {resolveProfile} from './resolve-profile.js'
 import type {Profile} from './types.js'
+import type {PlanFacts, PlanRow} from './plan-rows.js'
 
 // The one way from what was read (a host, a sandbox tree, a namespace) to the planner's facts,
 // for `c1m apply`, `c1m profiles show` and `c1m doctor --profile` alike.

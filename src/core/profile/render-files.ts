@@ -1,5 +1,5 @@
 import {unitDropInFile} from './systemd-unit.js'
-import {CHANGES, type PlanRow} from './plan-apply.js'
+import {CHANGES, type PlanRow} from './plan-rows.js'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-c1m.conf'
 export const LIMITS_FILE = '/etc/security/limits.d/90-c1m.conf'

@@ -1,10 +1,11 @@
 import {type Check, type CheckContext, type Finding, Skip, sysctlFix} from '../check.js'
 import {LEGACY_NAMES} from '../../profile/kernel-keys.js'
-import {type PlanFacts, planApply, type PlanRow} from '../../profile/plan-apply.js'
+import {planApply} from '../../profile/plan-apply.js'
 import {resolveProfile} from '../../profile/resolve-profile.js'
 import type {Profile, ProfileValue} from '../../profile/types.js'
 import {sysctlPath} from '../../sysctl-name.js'
 import {planFacts} from '../../profile/plan-facts.js'
+import type {PlanFacts, PlanRow} from '../../profile/plan-rows.js'
 
 /**
  * The planner's facts from doctor's snapshot: the global DefaultLimitNOFILE, or with --unit that
