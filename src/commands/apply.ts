@@ -10,13 +10,13 @@ import type {Role} from '../core/needs.js'
 import {C1mError, usageError} from '../core/errors.js'
 import {connsFlag, roleFlag, rootFlag} from '../flags.js'
 import {isIfaceName, isNetnsName} from '../core/host-names.js'
-import {readState, statePath} from '../host/apply-state.js'
+import {statePath} from '../host/apply-state.js'
+import {preflightApply} from '../host/apply-preflight.js'
 import {runApply} from '../host/apply-transaction.js'
 import {netnsIdentity, requireNetns} from '../host/netns.js'
 import {planProfile, profileSysctlKeys} from '../core/profile/plan-facts.js'
 import {readPlanInput} from '../host/read-plan-input.js'
 import {readProfile} from '../host/profile-files.js'
-import {sysctlWritable} from '../host/proc-writable.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
@@ -122,20 +122,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line), unit ? [unitDropInFile(unit)] : [])
     let state
     try {
-      const earlier = readState(root)
-      if (earlier) {
-        throw new C1mError('E_PREFLIGHT', `an earlier apply of ${earlier.profile} (${earlier.startedAt}) is recorded in ${statePath(root)}`, 'run `c1m revert` first')
-      }
-      if (liveKeys.length > 0) {
-        const writable = sysctlWritable(root, liveKeys[0])
-        if (!writable.ok) {
-          throw new C1mError(
-            'E_READ_ONLY_PROC',
-            `${root.live ? '' : root.dir}/proc/sys is not writable here (${writable.code}${writable.code === 'EROFS' ? ': mounted read-only, as in most containers' : ''}); nothing was changed`,
-            'set them on the container host (docker run --sysctl, or the host itself), or pass --persist-only to write the files only',
-          )
-        }
-      }
+      preflightApply(root, liveKeys)
       if (!flags.yes) await this.confirm(changing.length, where)
       const netnsId = flags.netns ? netnsIdentity(flags.netns) : undefined
       if (flags.netns && !netnsId) throw usageError(`network namespace ${flags.netns} went away before apply began; nothing was changed`, `create it with \`ip netns add ${flags.netns}\``)
