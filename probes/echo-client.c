@@ -8,7 +8,12 @@
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS]
+ *               [--inflight K] [--open-timeout SECONDS] [--protocol ws --path P --host H]
+ *
+ * With --protocol ws a connection counts only once the server answered the WebSocket opening
+ * handshake (RFC 6455) with 101 and the right Sec-WebSocket-Accept for its own random key; any
+ * other answer is a refusal, its first bytes kept. The echo check then sends a masked text
+ * frame and wants the unmasked frame of the same 16 bytes back.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks.
@@ -40,6 +45,7 @@
 #include <unistd.h>
 
 #include "echo-common.h"
+#include "ws.h"
 
 #define STDIN_TAG -1
 #define MAX_TARGETS 1024
@@ -47,7 +53,18 @@
 #define ECHO_LEN 16
 static const char ECHO_MSG[ECHO_LEN + 1] = "c1m echo check!\n";
 
-enum { NONE = 0, CONNECTING = 1, OPEN = 2 };
+enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3 };
+
+/* WebSocket: the opening handshake of one connection, until its 101 arrives. */
+#define HS_MAX 2048
+struct handshake { char accept[29]; int len; char buf[HS_MAX + 1]; };
+static struct handshake **hs_by_fd;
+static int ws_mode;
+static const char *ws_path = "/", *ws_host = "localhost";
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+/* What the echo check sends and wants back: the bare 16 bytes, or WebSocket frames of them. */
+static unsigned char echo_request[32], echo_reply[32];
+static int echo_request_len = 16, echo_reply_len = 16;
 
 struct source { struct in_addr ip; int lo, hi; };
 
@@ -82,6 +99,7 @@ static void on_sigterm(int sig) {
 }
 
 static void quit(void);
+static void start_handshake(int fd);
 
 static double now(void) {
   struct timespec ts;
@@ -156,7 +174,8 @@ static void drop(int fd, int reset) {
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   }
   if (state[fd] == OPEN) established--;
-  if (state[fd] == CONNECTING) inflight--;
+  if (state[fd] == CONNECTING || state[fd] == HANDSHAKE) inflight--;
+  if (hs_by_fd && hs_by_fd[fd]) { free(hs_by_fd[fd]); hs_by_fd[fd] = NULL; }
   state[fd] = NONE;
   echo_got[fd] = 0;
   close(fd);
@@ -190,9 +209,10 @@ static int start_connect(void) {
   }
   struct epoll_event ev = {.events = rc == 0 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT, .data.fd = fd};
   epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-  state[fd] = rc == 0 ? OPEN : CONNECTING;
-  if (rc == 0) established++;
-  else inflight++;
+  inflight++;
+  state[fd] = CONNECTING;
+  if (rc == 0 && ws_mode) start_handshake(fd);
+  else if (rc == 0) { state[fd] = OPEN; inflight--; established++; }
   return 0;
 }
 
@@ -205,10 +225,10 @@ static int start_connect(void) {
 static int on_bytes(int fd, const char *buf, ssize_t n) {
   for (ssize_t i = 0; i < n; i++) {
     int at = echo_got[fd];
-    if (echo_round_on && at < ECHO_LEN) {
-      if (buf[i] == ECHO_MSG[at]) {
+    if (echo_round_on && at < echo_reply_len) {
+      if ((unsigned char)buf[i] == echo_reply[at]) {
         echo_got[fd] = (unsigned char)(at + 1);
-        if (at + 1 == ECHO_LEN) echoed_total++;
+        if (at + 1 == echo_reply_len) echoed_total++;
         continue;
       }
       mismatched++;
@@ -227,6 +247,73 @@ static int on_bytes(int fd, const char *buf, ssize_t n) {
   return 0;
 }
 
+static uint64_t next_random(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Send the opening handshake with a fresh random key, and keep the Sec-WebSocket-Accept it needs. */
+static void start_handshake(int fd) {
+  struct handshake *hs = malloc(sizeof *hs);
+  if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
+  uint8_t raw[16];
+  uint64_t a = next_random(), b = next_random();
+  memcpy(raw, &a, 8);
+  memcpy(raw + 8, &b, 8);
+  char key[25];
+  ws_base64(raw, 16, key);
+  ws_accept(key, 24, hs->accept);
+  hs->len = 0;
+  hs_by_fd[fd] = hs;
+  state[fd] = HANDSHAKE;
+  char req[1024];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", ws_path, ws_host, key);
+  if (write(fd, req, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
+}
+
+/* The server refused the upgrade: a status other than 101, a wrong accept, a close. */
+static void refuse_handshake(int fd, const char *why) {
+  struct handshake *hs = hs_by_fd[fd];
+  snprintf(last_error, sizeof last_error, "websocket handshake: %s", why);
+  if (hs) keep_first_bytes(hs->buf, hs->len);
+  refused++;
+  unexpected++;
+  drop(fd, 1);
+}
+
+static void on_handshake(int fd) {
+  struct handshake *hs = hs_by_fd[fd];
+  ssize_t n = read(fd, hs->buf + hs->len, (size_t)(HS_MAX - hs->len));
+  if (n < 0 && errno == EAGAIN) return;
+  if (n <= 0) {
+    peer_closed++;
+    refuse_handshake(fd, hs->len ? "the server closed the connection after answering" : "the server closed the connection before answering");
+    return;
+  }
+  bytes_received += (unsigned long long)n;
+  hs->len += (int)n;
+  hs->buf[hs->len] = 0;
+  char *end = strstr(hs->buf, "\r\n\r\n");
+  if (!end) {
+    if (hs->len >= HS_MAX) refuse_handshake(fd, "an answer longer than 2 KiB");
+    return;
+  }
+  if (strncmp(hs->buf, "HTTP/1.1 101", 12) != 0) { refuse_handshake(fd, "the status was not 101 Switching Protocols"); return; }
+  size_t len = 0;
+  const char *accept = ws_header(hs->buf, "Sec-WebSocket-Accept:", &len);
+  if (!accept || len != 28 || memcmp(accept, hs->accept, 28) != 0) { refuse_handshake(fd, "a missing or wrong Sec-WebSocket-Accept"); return; }
+  int extra = hs->len - (int)(end + 4 - hs->buf);
+  if (extra > 0) { refuse_handshake(fd, "bytes after the 101 that nobody asked for"); return; }
+  free(hs);
+  hs_by_fd[fd] = NULL;
+  state[fd] = OPEN;
+  inflight--;
+  established++;
+}
+
 static void on_event(int fd, uint32_t events) {
   if (state[fd] == CONNECTING) {
     int err = 0;
@@ -238,13 +325,15 @@ static void on_event(int fd, uint32_t events) {
       failed++;
       return;
     }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    if (ws_mode) { start_handshake(fd); return; }
     state[fd] = OPEN;
     inflight--;
     established++;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
     return;
   }
+  if (state[fd] == HANDSHAKE) { on_handshake(fd); return; }
   if (state[fd] != OPEN) return;
   char buf[4096];
   for (;;) {
@@ -259,7 +348,7 @@ static void on_event(int fd, uint32_t events) {
     /* The server closed (or reset) a connection it had accepted: it refused it. */
     peer_closed++;
     refused++;
-    if (echo_round_on && echo_got[fd] < ECHO_LEN) echo_closed++; /* closed before its echo (a wrong answer is counted already) */
+    if (echo_round_on && echo_got[fd] < echo_reply_len) echo_closed++; /* closed before its echo (a wrong answer is counted already) */
     drop(fd, 0);
     return;
   }
@@ -359,7 +448,7 @@ static void echo_round(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
     echo_got[fd] = 0;
-    if (write((int)fd, ECHO_MSG, ECHO_LEN) == ECHO_LEN) sent++;
+    if (write((int)fd, echo_request, (size_t)echo_request_len) == echo_request_len) sent++;
     else write_failed++;
   }
   /* A 2-vCPU host with a hundred probe processes needs time: 30 s plus 0.5 ms per connection. */
@@ -382,7 +471,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws --path P --host H]\n");
   exit(2);
 }
 
@@ -395,6 +484,16 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc) {
       inflight_max = atoi(argv[++i]);
       if (inflight_max < 1) usage();
+    } else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
+      const char *p = argv[++i];
+      if (strcmp(p, "ws") == 0) ws_mode = 1;
+      else if (strcmp(p, "tcp") != 0) usage();
+    } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
+      ws_path = argv[++i];
+      if (ws_path[0] != '/' || strpbrk(ws_path, " \r\n") || strlen(ws_path) > 512) usage();
+    } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+      ws_host = argv[++i];
+      if (strpbrk(ws_host, " \r\n") || strlen(ws_host) > 256) usage();
     } else if (strcmp(argv[i], "--open-timeout") == 0 && i + 1 < argc) {
       open_timeout = atof(argv[++i]);
       if (open_timeout <= 0) usage();
@@ -404,6 +503,27 @@ int main(int argc, char **argv) {
   fd_slots = setup_process(on_sigterm);
   state = calloc((size_t)fd_slots, 1);
   echo_got = calloc((size_t)fd_slots, 1);
+  hs_by_fd = calloc((size_t)fd_slots, sizeof *hs_by_fd);
+  if (!hs_by_fd) { perror("echo-client"); return 1; }
+  FILE *urandom = fopen("/dev/urandom", "rb");
+  if (urandom) { if (fread(&rng_state, sizeof rng_state, 1, urandom) != 1 || !rng_state) rng_state = 0x9E3779B97F4A7C15ull; fclose(urandom); }
+  rng_state ^= (uint64_t)getpid() << 32;
+  if (!rng_state) rng_state = 1;
+  memcpy(echo_request, ECHO_MSG, ECHO_LEN);
+  memcpy(echo_reply, ECHO_MSG, ECHO_LEN);
+  if (ws_mode) {
+    /* A masked text frame out (FIN, opcode 1, 16 bytes), the unmasked frame of the same bytes back. */
+    uint64_t m = next_random();
+    unsigned char mask[4];
+    memcpy(mask, &m, 4);
+    echo_request[0] = 0x81; echo_request[1] = 0x80 | ECHO_LEN;
+    memcpy(echo_request + 2, mask, 4);
+    for (int i = 0; i < ECHO_LEN; i++) echo_request[6 + i] = (unsigned char)ECHO_MSG[i] ^ mask[i % 4];
+    echo_request_len = 6 + ECHO_LEN;
+    echo_reply[0] = 0x81; echo_reply[1] = ECHO_LEN;
+    memcpy(echo_reply + 2, ECHO_MSG, ECHO_LEN);
+    echo_reply_len = 2 + ECHO_LEN;
+  }
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!state || !echo_got || epfd < 0) { perror("echo-client"); return 1; }
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);

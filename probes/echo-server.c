@@ -1,7 +1,13 @@
 /*
  * c1m echo server: one epoll loop, one listening socket, echoes every byte back.
  *
- *   echo-server --listen IP:PORT [--backlog N] [--reuseport]
+ *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws]
+ *
+ * With --protocol ws each connection first gets the WebSocket opening handshake (RFC 6455):
+ * a GET with Upgrade: websocket and a Sec-WebSocket-Key is answered 101 with its
+ * Sec-WebSocket-Accept, anything else 400 and a close. After it, every frame (masked, as a
+ * client's must be) comes back unmasked with the same opcode and payload; a ping gets a pong,
+ * a close is answered with a close.
  *
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "echo-common.h"
+#include "ws.h"
 
 #define STDIN_TAG -1
 #define LISTEN_TAG -2
@@ -40,6 +47,13 @@ struct pending {
 };
 
 static struct pending **pending_by_fd;
+/* WebSocket: bytes of a handshake or a frame not yet whole, and whether the upgrade is done. */
+struct wsin { size_t len; unsigned char data[]; };
+static struct wsin **in_by_fd;
+static unsigned char *upgraded;
+static int ws_mode;
+#define WS_MAX_FRAME (1 << 20)
+#define WS_MAX_HEAD 8192
 static unsigned char *is_conn;
 static long fd_slots;
 static long open_conns, accepted, closed_conns, rejected;
@@ -68,6 +82,7 @@ static void print_count(void) {
 static void close_conn(int fd) {
   free(pending_by_fd[fd]);
   pending_by_fd[fd] = NULL;
+  if (in_by_fd) { free(in_by_fd[fd]); in_by_fd[fd] = NULL; upgraded[fd] = 0; }
   is_conn[fd] = 0;
   close(fd); /* closing the fd also removes it from the epoll set */
   open_conns--;
@@ -114,6 +129,134 @@ static void on_readable(int fd) {
       struct epoll_event ev = {.events = EPOLLOUT | EPOLLRDHUP, .data.fd = fd};
       epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
       return;
+    }
+    if (n < (ssize_t)sizeof buf) return;
+  }
+}
+
+/* Write all of it, or queue the rest and wait for EPOLLOUT. Returns -1 when the connection failed. */
+static int send_or_queue(int fd, const void *data, size_t n) {
+  ssize_t w = pending_by_fd[fd] ? 0 : write(fd, data, n);
+  if (w < 0 && errno != EAGAIN) return -1;
+  if (w < 0) w = 0;
+  if ((size_t)w == n) return 0;
+  struct pending *old = pending_by_fd[fd];
+  size_t left = old ? old->len - old->off : 0;
+  struct pending *p = malloc(sizeof *p + left + n - (size_t)w);
+  if (!p) return -1;
+  if (old) memcpy(p->data, old->data + old->off, left);
+  memcpy(p->data + left, (const char *)data + w, n - (size_t)w);
+  p->len = left + n - (size_t)w;
+  p->off = 0;
+  free(old);
+  pending_by_fd[fd] = p;
+  struct epoll_event ev = {.events = EPOLLOUT | EPOLLRDHUP, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+  return 0;
+}
+
+/* The opening handshake once its head is whole: bytes used, 0 to wait for more, -1 to close. */
+static long ws_handshake(int fd, const unsigned char *data, size_t len) {
+  const unsigned char *end = memmem(data, len, "\r\n\r\n", 4);
+  if (!end) return len > WS_MAX_HEAD ? -1 : 0;
+  size_t head_len = (size_t)(end - data) + 4;
+  char head[WS_MAX_HEAD + 8];
+  if (head_len > WS_MAX_HEAD) return -1;
+  memcpy(head, data, head_len);
+  head[head_len] = 0;
+  size_t key_len = 0, up_len = 0;
+  const char *key = ws_header(head, "Sec-WebSocket-Key:", &key_len);
+  const char *up = ws_header(head, "Upgrade:", &up_len);
+  if (strncmp(head, "GET ", 4) != 0 || !key || key_len == 0 || key_len > 64 || !up || up_len != 9 || strncasecmp(up, "websocket", 9) != 0) {
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (write(fd, bad, sizeof bad - 1) < 0) { /* closing anyway */ }
+    rejected++;
+    return -1;
+  }
+  char accept[29], reply[256];
+  ws_accept(key, key_len, accept);
+  int n = snprintf(reply, sizeof reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+  if (send_or_queue(fd, reply, (size_t)n) < 0) return -1;
+  upgraded[fd] = 1;
+  return (long)head_len;
+}
+
+/* Echo every whole frame in data: bytes used (the rest waits for more), or -1 to close. */
+static long ws_frames(int fd, const unsigned char *data, size_t len) {
+  size_t off = 0;
+  while (len - off >= 2) {
+    const unsigned char *f = data + off;
+    size_t plen = f[1] & 0x7f, hdr = 2;
+    if (!(f[1] & 0x80)) return -1; /* a client's frames are masked */
+    if (plen == 126) { if (len - off < 4) break; plen = (size_t)f[2] << 8 | f[3]; hdr = 4; }
+    else if (plen == 127) {
+      if (len - off < 10) break;
+      uint64_t v = 0;
+      for (int i = 0; i < 8; i++) v = v << 8 | f[2 + i];
+      if (v > WS_MAX_FRAME) return -1;
+      plen = (size_t)v;
+      hdr = 10;
+    }
+    if (plen > WS_MAX_FRAME) return -1;
+    if (len - off < hdr + 4 + plen) break;
+    const unsigned char *mask = f + hdr, *payload = f + hdr + 4;
+    int opcode = f[0] & 0x0f;
+    off += hdr + 4 + plen;
+    if (opcode == 0xA) continue; /* a pong: nothing to answer */
+    unsigned char small[16384 + 10];
+    unsigned char *out = plen + 10 <= sizeof small ? small : malloc(plen + 10);
+    if (!out) return -1;
+    size_t o = 0;
+    out[o++] = opcode == 0x9 ? 0x8A : f[0];
+    if (plen < 126) out[o++] = (unsigned char)plen;
+    else if (plen < 65536) { out[o++] = 126; out[o++] = (unsigned char)(plen >> 8); out[o++] = (unsigned char)plen; }
+    else { out[o++] = 127; for (int i = 7; i >= 0; i--) out[o++] = (unsigned char)((uint64_t)plen >> (8 * i)); }
+    for (size_t i = 0; i < plen; i++) out[o++] = payload[i] ^ mask[i % 4];
+    int rc = send_or_queue(fd, out, o);
+    if (out != small) free(out);
+    if (rc < 0) return -1;
+    echoed_bytes += plen;
+    if (opcode == 0x8) return -1; /* close answered with a close */
+  }
+  return (long)off;
+}
+
+static void on_readable_ws(int fd) {
+  unsigned char buf[16384];
+  for (int rounds = 0; rounds < 16; rounds++) {
+    if (pending_by_fd[fd]) return; /* wait for the peer to read before answering more */
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) { close_conn(fd); return; }
+    if (n < 0) return;
+    struct wsin *in = in_by_fd[fd];
+    const unsigned char *data = buf;
+    size_t len = (size_t)n;
+    if (in) {
+      if (in->len + len > WS_MAX_FRAME + WS_MAX_HEAD) { close_conn(fd); return; }
+      struct wsin *grown = realloc(in, sizeof *in + in->len + len);
+      if (!grown) { close_conn(fd); return; }
+      memcpy(grown->data + grown->len, buf, len);
+      grown->len += len;
+      in = in_by_fd[fd] = grown;
+      data = in->data;
+      len = in->len;
+    }
+    long used = 0;
+    if (!upgraded[fd]) used = ws_handshake(fd, data, len);
+    if (used >= 0 && upgraded[fd]) {
+      long more = ws_frames(fd, data + used, len - (size_t)used);
+      used = more < 0 ? -1 : used + more;
+    }
+    if (used < 0) { close_conn(fd); return; }
+    size_t rest = len - (size_t)used;
+    if (rest == 0) { free(in); in_by_fd[fd] = NULL; }
+    else if (!in || used > 0) {
+      struct wsin *keep = malloc(sizeof *keep + rest);
+      if (!keep) { close_conn(fd); return; }
+      keep->len = rest;
+      memcpy(keep->data, data + used, rest);
+      free(in);
+      in_by_fd[fd] = keep;
     }
     if (n < (ssize_t)sizeof buf) return;
   }
@@ -193,8 +336,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen_at = argv[++i];
     else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc) backlog = atoi(argv[++i]);
     else if (strcmp(argv[i], "--reuseport") == 0) reuseport = 1;
+    else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc && (strcmp(argv[i + 1], "ws") == 0 || strcmp(argv[i + 1], "tcp") == 0)) ws_mode = strcmp(argv[++i], "ws") == 0;
     else {
-      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport]\n");
+      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws]\n");
       return 2;
     }
   }
@@ -202,6 +346,11 @@ int main(int argc, char **argv) {
   pending_by_fd = calloc((size_t)fd_slots, sizeof *pending_by_fd);
   is_conn = calloc((size_t)fd_slots, 1);
   if (!pending_by_fd || !is_conn) die("calloc");
+  if (ws_mode) {
+    in_by_fd = calloc((size_t)fd_slots, sizeof *in_by_fd);
+    upgraded = calloc((size_t)fd_slots, 1);
+    if (!in_by_fd || !upgraded) die("calloc");
+  }
 
   struct sockaddr_in addr;
   if (parse_endpoint(listen_at, &addr, 0) < 0) {
@@ -248,6 +397,7 @@ int main(int argc, char **argv) {
         else if (events[i].events & EPOLLOUT) {
           if (flush_pending(fd) < 0) close_conn(fd);
         } else if (pending_by_fd[fd]) close_conn(fd); /* peer hung up with an echo still queued */
+        else if (ws_mode) on_readable_ws(fd);
         else on_readable(fd);
       }
     }

@@ -10,13 +10,14 @@ import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {EXIT_CODES, usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
-import {prepareEngine} from '../probe/engine.js'
+import {prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
-import {formatCount, parseEndpoint, parsePortRange, parseShard} from '../core/units.js'
+import {formatCount, parsePortRange, parseShard} from '../core/units.js'
+import {parseTarget} from '../core/probe/protocol.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -33,7 +34,7 @@ Connections are split over as many processes as the per-process open-file limit 
   ]
 
   static override flags = {
-    target: Flags.string({char: 't', description: 'server IPv4:PORT', required: true, helpValue: 'IP:PORT'}),
+    target: Flags.string({char: 't', description: 'server IPv4:PORT (raw TCP) or ws://IPv4:PORT/PATH (WebSocket: handshake checked, echo in frames)', required: true, helpValue: 'URL'}),
     ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
     engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
@@ -49,7 +50,8 @@ Connections are split over as many processes as the per-process open-file limit 
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
-    const target = parseEndpoint(flags.target)
+    const target = parseTarget(flags.target)
+    if (target.protocol.kind === 'ws' && flags.engine === 'node') throw usageError('WebSocket is spoken by the native engine only, not yet by --engine node', 'drop --engine node')
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns
@@ -69,7 +71,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
-    const programs = await prepareEngine(flags.engine as Engine)
+    const programs = withProtocol(await prepareEngine(flags.engine as Engine), target.protocol)
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {

@@ -19,7 +19,8 @@ import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
-import {parseEndpoint, parseSize} from '../core/units.js'
+import {parseSize} from '../core/units.js'
+import {parseTarget, type Protocol} from '../core/probe/protocol.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -35,6 +36,8 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'What your own server (PID 4242, listening on 127.0.0.1:8080) costs per connection', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:8080 --server-pid 4242 --conns 50k --no-echo'},
     {description: '200,000 connections from 8 simulated client hosts behind NAT: what conntrack costs per connection (root)', command: '<%= config.bin %> <%= command.id %> --conns 200k --client-hosts 8 --nat'},
     {description: 'One run from the results of 8 client hosts (each ran `c1m client --shard I/8 --json > hostI.json`)', command: '<%= config.bin %> <%= command.id %> --merge host1.json host2.json host3.json host4.json host5.json host6.json host7.json host8.json'},
+    {description: 'What your WebSocket server (PID 4242) costs per upgraded connection', command: '<%= config.bin %> <%= command.id %> --target ws://127.0.0.1:8080/chat --server-pid 4242 --conns 20k'},
+    {description: 'What the WebSocket protocol itself costs, with the bundled server', command: '<%= config.bin %> <%= command.id %> --protocol ws --conns 100k'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -50,7 +53,8 @@ Connections are split over as many server and client processes as the per-proces
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
-    target: Flags.string({char: 't', description: "measure your own server at IPv4:PORT instead of the bundled one (with --server-pid); the bundled clients connect to it", dependsOn: ['server-pid'], helpValue: 'IP:PORT'}),
+    target: Flags.string({char: 't', description: "measure your own server instead of the bundled one (with --server-pid): IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (handshake checked, echo in frames)", dependsOn: ['server-pid'], helpValue: 'URL'}),
+    protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
@@ -86,7 +90,12 @@ Connections are split over as many server and client processes as the per-proces
     const engine = flags.engine as Engine
     const {json: out, html} = resolveOutFiles(flags.out, flags.html)
 
-    const target = flags.target ? {...parseEndpoint(flags.target, '127.0.0.1:8080'), serverPid: flags['server-pid']!} : undefined
+    const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080') : undefined
+    if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
+    const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
+    const protocol: Protocol = parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'})
+    if (protocol.kind === 'ws' && engine === 'node') throw usageError('WebSocket is spoken by the native engine only, not yet by --engine node', 'drop --engine node')
+    if (protocol.kind === 'ws' && traffic) throw usageError('--message-size sends raw bytes, not WebSocket frames', 'drop --message-size for a WebSocket run')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
@@ -110,7 +119,7 @@ Connections are split over as many server and client processes as the per-proces
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: flags.netns, root: process.getuid?.() === 0, ownEhash: flags['own-ehash'] ? ehashEntriesFor(2 * conns) : undefined})
-      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts})
+      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts, protocol})
     } finally {
       stop.release()
     }

@@ -7,6 +7,7 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
+import {type Protocol, protocolArgs} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
@@ -29,7 +30,10 @@ export interface EnginePrograms {
  */
 const STALE_BUILD_MS = 86_400_000
 
-/** The file name of one probe's binary: the program and a hash of its source and of echo-common.h. */
+/** The headers both programs include: their text is part of every build's hash. */
+const HEADERS = ['echo-common.h', 'ws.h']
+
+/** The file name of one probe's binary: the program and a hash of its source and of the headers. */
 export function probeBinaryName(name: string): string {
   const source = path.join(PROBES_DIR, `${name}.c`)
   let text: Buffer
@@ -38,8 +42,10 @@ export function probeBinaryName(name: string): string {
   } catch {
     throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
   }
-  // The hash covers the header both programs include, so a change to it rebuilds them too.
-  return `${name}-${createHash('sha256').update(text).update(readFileSync(path.join(PROBES_DIR, 'echo-common.h'))).digest('hex').slice(0, 12)}`
+  // The hash covers the headers both programs include, so a change to one rebuilds them too.
+  const hash = createHash('sha256').update(text)
+  for (const header of HEADERS) hash.update(readFileSync(path.join(PROBES_DIR, header)))
+  return `${name}-${hash.digest('hex').slice(0, 12)}`
 }
 
 /** Remove this program's builds of other sources that have not been made for a day. */
@@ -106,4 +112,14 @@ export async function prepareEngine(engine: Engine): Promise<EnginePrograms> {
 export function inNetns(programs: EnginePrograms, name: string): EnginePrograms {
   const wrap = (program: Program): Program => ({file: 'ip', args: ['netns', 'exec', name, program.file, ...program.args]})
   return {engine: programs.engine, server: wrap(programs.server), client: wrap(programs.client)}
+}
+
+/** The same programs, speaking `protocol` (their extra arguments appended). */
+export function withProtocol(programs: EnginePrograms, protocol: Protocol): EnginePrograms {
+  const args = protocolArgs(protocol)
+  return {
+    engine: programs.engine,
+    server: {file: programs.server.file, args: [...programs.server.args, ...args.server]},
+    client: {file: programs.client.file, args: [...programs.client.args, ...args.client]},
+  }
 }

@@ -2,6 +2,7 @@ import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
+import type {Protocol} from '../core/probe/protocol.js'
 import {socketCacheCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
@@ -11,7 +12,7 @@ import {readProcessTree} from '../host/process-tree.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
 import {startClientHostPeers} from './client-host-peers.js'
-import {inNetns, prepareEngine} from './engine.js'
+import {inNetns, prepareEngine, withProtocol} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {isolate} from './isolate.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
@@ -55,6 +56,8 @@ export interface ProbeRunOptions {
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */
   echo?: boolean
+  /** What the clients speak (and the bundled servers answer): raw TCP when absent. */
+  protocol?: Protocol
   /**
    * Clients on K simulated hosts (namespaces with subnets of their own), behind a masquerading
    * router with nat.
@@ -96,7 +99,7 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 }
 
 async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, hosts?: ClientHostNet): Promise<ProbeRunReport> {
-  const prepared = await clock.time('startSeconds', () => prepareEngine(options.engine))
+  const prepared = withProtocol(await clock.time('startSeconds', () => prepareEngine(options.engine)), options.protocol ?? {kind: 'tcp'})
   if (hosts && isolation.netns) {
     const plan = planClientHosts(options.conns, hosts.hosts.length)
     options.progress(`starting echo servers and load clients (${options.engine}) on ${hosts.hosts.length} client hosts`)
@@ -157,7 +160,9 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const {target} = options
   const {samples, stopped} = measured
   if (samples.length < 2) {
-    const fix = measured.refused
+    const fix = measured.refused && options.protocol?.kind === 'ws'
+      ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
+      : measured.refused
       ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
       : 'run c1m doctor --role loopback to see which limit stops connections'
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
@@ -178,6 +183,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     ...report,
     ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
+    protocol: options.protocol?.kind ?? 'tcp',
     requestedConns: options.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),

@@ -7,6 +7,7 @@ import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
+import {describeProtocol} from '../core/probe/protocol.js'
 
 const MiB = 1024 ** 2
 
@@ -68,6 +69,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
+    ...(report.protocol === 'ws' ? [`protocol: ${describeProtocol('ws')}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,

@@ -91,6 +91,11 @@ export interface StepRecord {
 
 /** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
 export type ProbeRunReport = ProbeReport & {
+  /**
+   * What the clients spoke: raw TCP, or WebSocket (handshake checked, echo in frames). Reports
+   * before it lack it: tcp.
+   */
+  protocol?: 'tcp' | 'ws'
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
