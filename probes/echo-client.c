@@ -8,12 +8,14 @@
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS] [--protocol ws --path P --host H]
+ *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt] [--path P] [--host H]
  *
  * With --protocol ws a connection counts only once the server answered the WebSocket opening
  * handshake (RFC 6455) with 101 and the right Sec-WebSocket-Accept for its own random key; any
  * other answer is a refusal, its first bytes kept. The echo check then sends a masked text
- * frame and wants the unmasked frame of the same 16 bytes back.
+ * frame and wants the unmasked frame of the same 16 bytes back. With --protocol mqtt (3.1.1) a
+ * connection counts once the broker answered its CONNECT (a client id of its own, clean session,
+ * no keepalive) with CONNACK 0; the echo check is a PINGREQ that wants its PINGRESP.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks.
@@ -59,7 +61,8 @@ enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3 };
 #define HS_MAX 2048
 struct handshake { char accept[29]; int len; char buf[HS_MAX + 1]; };
 static struct handshake **hs_by_fd;
-static int ws_mode;
+static int ws_mode, mqtt_mode;
+static unsigned long mqtt_ids;
 static const char *ws_path = "/", *ws_host = "localhost";
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 /* What the echo check sends and wants back: the bare 16 bytes, or WebSocket frames of them. */
@@ -211,7 +214,7 @@ static int start_connect(void) {
   epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
   inflight++;
   state[fd] = CONNECTING;
-  if (rc == 0 && ws_mode) start_handshake(fd);
+  if (rc == 0 && (ws_mode || mqtt_mode)) start_handshake(fd);
   else if (rc == 0) { state[fd] = OPEN; inflight--; established++; }
   return 0;
 }
@@ -254,10 +257,35 @@ static uint64_t next_random(void) {
   return rng_state;
 }
 
-/* Send the opening handshake with a fresh random key, and keep the Sec-WebSocket-Accept it needs. */
+/* MQTT 3.1.1 CONNECT: clean session, no keepalive, a client id of its own. */
+static int mqtt_connect_packet(unsigned char *out) {
+  char id[40];
+  int idlen = snprintf(id, sizeof id, "c1m-%d-%lu", getpid(), ++mqtt_ids);
+  int n = 0;
+  out[n++] = 0x10;
+  out[n++] = (unsigned char)(10 + 2 + idlen);
+  static const unsigned char var[] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00};
+  memcpy(out + n, var, sizeof var);
+  n += (int)sizeof var;
+  out[n++] = (unsigned char)(idlen >> 8);
+  out[n++] = (unsigned char)idlen;
+  memcpy(out + n, id, (size_t)idlen);
+  return n + idlen;
+}
+
+/* Send the opening handshake (WebSocket: with a fresh random key, keeping the accept it needs; MQTT: CONNECT). */
 static void start_handshake(int fd) {
   struct handshake *hs = malloc(sizeof *hs);
   if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
+  if (mqtt_mode) {
+    hs->len = 0;
+    hs_by_fd[fd] = hs;
+    state[fd] = HANDSHAKE;
+    unsigned char pkt[64];
+    int n = mqtt_connect_packet(pkt);
+    if (write(fd, pkt, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
+    return;
+  }
   uint8_t raw[16];
   uint64_t a = next_random(), b = next_random();
   memcpy(raw, &a, 8);
@@ -277,7 +305,7 @@ static void start_handshake(int fd) {
 /* The server refused the upgrade: a status other than 101, a wrong accept, a close. */
 static void refuse_handshake(int fd, const char *why) {
   struct handshake *hs = hs_by_fd[fd];
-  snprintf(last_error, sizeof last_error, "websocket handshake: %s", why);
+  snprintf(last_error, sizeof last_error, "%s handshake: %s", mqtt_mode ? "mqtt" : "websocket", why);
   if (hs) keep_first_bytes(hs->buf, hs->len);
   refused++;
   unexpected++;
@@ -296,6 +324,25 @@ static void on_handshake(int fd) {
   bytes_received += (unsigned long long)n;
   hs->len += (int)n;
   hs->buf[hs->len] = 0;
+  if (mqtt_mode) {
+    const unsigned char *b = (const unsigned char *)hs->buf;
+    if (b[0] != 0x20) { refuse_handshake(fd, "the broker's first packet was not a CONNACK"); return; }
+    if (hs->len < 4) return;
+    if (b[1] != 0x02 || hs->len > 4) { refuse_handshake(fd, "a malformed CONNACK, or bytes after it"); return; }
+    if (b[3] != 0) {
+      static const char *why[] = {"", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"};
+      char text[64];
+      snprintf(text, sizeof text, "CONNACK return code %d (%s)", b[3], b[3] <= 5 ? why[b[3]] : "unknown");
+      refuse_handshake(fd, text);
+      return;
+    }
+    free(hs);
+    hs_by_fd[fd] = NULL;
+    state[fd] = OPEN;
+    inflight--;
+    established++;
+    return;
+  }
   char *end = strstr(hs->buf, "\r\n\r\n");
   if (!end) {
     if (hs->len >= HS_MAX) refuse_handshake(fd, "an answer longer than 2 KiB");
@@ -327,7 +374,7 @@ static void on_event(int fd, uint32_t events) {
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (ws_mode) { start_handshake(fd); return; }
+    if (ws_mode || mqtt_mode) { start_handshake(fd); return; }
     state[fd] = OPEN;
     inflight--;
     established++;
@@ -471,7 +518,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws --path P --host H]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt] [--path P] [--host H]\n");
   exit(2);
 }
 
@@ -487,6 +534,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
       if (strcmp(p, "ws") == 0) ws_mode = 1;
+      else if (strcmp(p, "mqtt") == 0) mqtt_mode = 1;
       else if (strcmp(p, "tcp") != 0) usage();
     } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
       ws_path = argv[++i];
@@ -523,6 +571,11 @@ int main(int argc, char **argv) {
     echo_reply[0] = 0x81; echo_reply[1] = ECHO_LEN;
     memcpy(echo_reply + 2, ECHO_MSG, ECHO_LEN);
     echo_reply_len = 2 + ECHO_LEN;
+  }
+  if (mqtt_mode) {
+    /* PINGREQ out, PINGRESP back: MQTT's own round trip. */
+    echo_request[0] = 0xC0; echo_request[1] = 0x00; echo_request_len = 2;
+    echo_reply[0] = 0xD0; echo_reply[1] = 0x00; echo_reply_len = 2;
   }
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!state || !echo_got || epfd < 0) { perror("echo-client"); return 1; }

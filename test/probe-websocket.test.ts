@@ -65,6 +65,8 @@ describe('parseTarget', () => {
     assert.deepEqual(parseTarget('WS://127.0.0.1:8080/chat?room=1').protocol, {kind: 'ws', path: '/chat?room=1', host: '127.0.0.1:8080'})
     assert.throws(() => parseTarget('wss://127.0.0.1:443/'), /wss:\/\/ is not spoken yet/)
     assert.throws(() => parseTarget('ws://127.0.0.1:80/a b'), /printable ASCII without spaces/)
+    assert.deepEqual(parseTarget('mqtt://127.0.0.1:1883'), {host: '127.0.0.1', port: 1883, protocol: {kind: 'mqtt'}})
+    assert.throws(() => parseTarget('mqtt://127.0.0.1:1883/topic'), /a mqtt:\/\/ target has no path/)
     assert.throws(() => parseTarget('gopher://127.0.0.1:70'), /unknown scheme "gopher"/)
     assert.throws(() => parseTarget('ws://example.com:80/'), /IPv4:PORT/)
   })
@@ -107,9 +109,9 @@ describe('c1m probe over WebSocket', () => {
 
   it('refuses ws with the node engine and with --message-size, and a scheme not spoken yet, in one line', async () => {
     for (const [args, message] of [
-      [['--protocol', 'ws', '--engine', 'node'], /WebSocket is spoken by the native engine only/],
+      [['--protocol', 'ws', '--engine', 'node'], /WebSocket and MQTT are spoken by the native engine only/],
       [['--protocol', 'ws', '--hold', '5s', '--message-size', '64'], /--message-size sends raw bytes, not WebSocket frames/],
-      [['--target', 'mqtt://127.0.0.1:1883', '--server-pid', '1'], /mqtt:\/\/ is not spoken yet/],
+      [['--target', 'mqtts://127.0.0.1:8883', '--server-pid', '1'], /mqtts:\/\/ is not spoken yet/],
       [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--protocol', 'ws'], /with --target the scheme picks it/],
     ] as const) {
       const {exitCode, stderr} = await run(['probe', ...args])

@@ -51,7 +51,7 @@ Connections are split over as many processes as the per-process open-file limit 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const target = parseTarget(flags.target)
-    if (target.protocol.kind === 'ws' && flags.engine === 'node') throw usageError('WebSocket is spoken by the native engine only, not yet by --engine node', 'drop --engine node')
+    if (target.protocol.kind !== 'tcp' && flags.engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns

@@ -94,8 +94,8 @@ Connections are split over as many server and client processes as the per-proces
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
     const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
     const protocol: Protocol = parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'})
-    if (protocol.kind === 'ws' && engine === 'node') throw usageError('WebSocket is spoken by the native engine only, not yet by --engine node', 'drop --engine node')
-    if (protocol.kind === 'ws' && traffic) throw usageError('--message-size sends raw bytes, not WebSocket frames', 'drop --message-size for a WebSocket run')
+    if (protocol.kind !== 'tcp' && engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
+    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${protocol.kind === 'ws' ? 'WebSocket frames' : 'MQTT packets'}`, 'drop --message-size for this run')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')

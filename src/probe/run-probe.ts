@@ -162,6 +162,8 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   if (samples.length < 2) {
     const fix = measured.refused && options.protocol?.kind === 'ws'
       ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
+      : measured.refused && options.protocol?.kind === 'mqtt'
+      ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'
       : measured.refused
       ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
       : 'run c1m doctor --role loopback to see which limit stops connections'

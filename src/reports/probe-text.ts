@@ -69,7 +69,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
-    ...(report.protocol === 'ws' ? [`protocol: ${describeProtocol('ws')}`] : []),
+    ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,

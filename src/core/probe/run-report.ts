@@ -95,7 +95,7 @@ export type ProbeRunReport = ProbeReport & {
    * What the clients spoke: raw TCP, or WebSocket (handshake checked, echo in frames). Reports
    * before it lack it: tcp.
    */
-  protocol?: 'tcp' | 'ws'
+  protocol?: 'tcp' | 'ws' | 'mqtt'
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
