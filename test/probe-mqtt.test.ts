@@ -46,7 +46,7 @@ describe('c1m probe --target mqtt:// against mosquitto', {skip}, () => {
     const {envelope, exitCode} = await runJson(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '200', '--steps', '2'])
     assert.equal(exitCode, 10)
     assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
-    assert.match(envelope.error!.message, /the server refused \d+ connections: it answered " \\x02\\x00\\x05"/)
+    assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with " \\x02\\x00\\x05"/)
     assert.match(envelope.error!.suggestion!, /allow_anonymous/)
   })
 })

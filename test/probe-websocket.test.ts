@@ -101,7 +101,7 @@ describe('c1m probe over WebSocket', () => {
       const {envelope, exitCode} = await runJson(['probe', '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', '200', '--steps', '2'])
       assert.equal(exitCode, 10)
       assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
-      assert.match(envelope.error!.message, /the server refused \d+ connections/)
+      assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the WebSocket upgrade with /)
       assert.match(envelope.error!.message, quoted)
       assert.match(envelope.error!.suggestion!, /upgrades WebSocket requests/)
     })

@@ -112,7 +112,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     steps.push(record)
     held = opened.established
     if (refused) {
-      stopped = describeRefusal(refused)
+      stopped = describeRefusal(refused, options.protocol?.kind)
       broken = true
       break
     }

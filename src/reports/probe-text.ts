@@ -87,7 +87,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const wrong = report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${quoteBytes(report.echo.firstBytes ?? '')}` : ''
     lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${wrong}`)
   }
-  if (report.refused) lines.push(`refused: ${describeRefusal(report.refused)}`)
+  if (report.refused) lines.push(`refused: ${describeRefusal(report.refused, report.protocol)}`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
   if (report.phases) lines.push(describePhases(report.phases))

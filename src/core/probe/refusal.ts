@@ -13,8 +13,12 @@ export function quoteBytes(bytes: string): string {
   return JSON.stringify(shown).replaceAll('\\\\x', '\\x')
 }
 
-/** Why the ramp stopped, in one line: how many were refused and what the server said. */
-export function describeRefusal(refusal: Refusal): string {
-  const what = refusal.firstBytes ? `answered ${quoteBytes(refusal.firstBytes)} unasked` : 'closed them right after accepting'
+/**
+ * Why the ramp stopped, in one line: how many were refused and what the server said. Over a
+ * protocol with a handshake (ws, mqtt) the bytes are its answer to the handshake, not unasked.
+ */
+export function describeRefusal(refusal: Refusal, protocol: 'tcp' | 'ws' | 'mqtt' = 'tcp'): string {
+  const said = protocol === 'tcp' ? `answered ${quoteBytes(refusal.firstBytes)} unasked` : `answered the ${protocol === 'ws' ? 'WebSocket upgrade' : 'MQTT CONNECT'} with ${quoteBytes(refusal.firstBytes)}`
+  const what = refusal.firstBytes ? said : 'closed them right after accepting'
   return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
 }
