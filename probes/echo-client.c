@@ -8,14 +8,17 @@
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt] [--path P] [--host H]
+ *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H]
  *
  * With --protocol ws a connection counts only once the server answered the WebSocket opening
  * handshake (RFC 6455) with 101 and the right Sec-WebSocket-Accept for its own random key; any
  * other answer is a refusal, its first bytes kept. The echo check then sends a masked text
  * frame and wants the unmasked frame of the same 16 bytes back. With --protocol mqtt (3.1.1) a
  * connection counts once the broker answered its CONNECT (a client id of its own, clean session,
- * no keepalive) with CONNACK 0; the echo check is a PINGREQ that wants its PINGRESP.
+ * no keepalive) with CONNACK 0; the echo check is a PINGREQ that wants its PINGRESP. With
+ * --protocol sse or stream (HTTP/1.1 server push) a connection counts once the answer to its GET
+ * is 200 (for sse with Content-Type text/event-stream); what the server pushes after it is
+ * counted ("pushed" bytes, and SSE events), never taken as a refusal. These have no echo check.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks.
@@ -31,6 +34,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -61,7 +65,13 @@ enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3 };
 #define HS_MAX 2048
 struct handshake { char accept[29]; int len; char buf[HS_MAX + 1]; };
 static struct handshake **hs_by_fd;
-static int ws_mode, mqtt_mode;
+static int ws_mode, mqtt_mode, sse_mode, stream_mode;
+static unsigned long long pushed_bytes, pushed_events;
+static unsigned char *sse_nl; /* per fd: 1 when the last byte pushed was a newline (SSE events end with a blank line) */
+/* Per fd, a chunked response (Transfer-Encoding: chunked) is unframed: state 0 reads a size line,
+   1 the chunk's data, 2 the CRLF after it, 3 past the last chunk. */
+static unsigned char *chunked, *chunk_state;
+static uint32_t *chunk_left;
 static unsigned long mqtt_ids;
 static const char *ws_path = "/", *ws_host = "localhost";
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -164,8 +174,8 @@ static void print_first_bytes(void) {
 
 static void print_count(const char *event, long target) {
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
-         "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"error\":\"%s\",\"firstBytes\":\"",
-         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", last_error);
+         "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,\"error\":\"%s\",\"firstBytes\":\"",
+         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, last_error);
   print_first_bytes();
   printf("\"}\n");
   fflush(stdout);
@@ -181,6 +191,7 @@ static void drop(int fd, int reset) {
   if (hs_by_fd && hs_by_fd[fd]) { free(hs_by_fd[fd]); hs_by_fd[fd] = NULL; }
   state[fd] = NONE;
   echo_got[fd] = 0;
+  if (sse_nl) { sse_nl[fd] = 0; chunked[fd] = 0; }
   close(fd);
 }
 
@@ -214,7 +225,7 @@ static int start_connect(void) {
   epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
   inflight++;
   state[fd] = CONNECTING;
-  if (rc == 0 && (ws_mode || mqtt_mode)) start_handshake(fd);
+  if (rc == 0 && (ws_mode || mqtt_mode || sse_mode || stream_mode)) start_handshake(fd);
   else if (rc == 0) { state[fd] = OPEN; inflight--; established++; }
   return 0;
 }
@@ -225,7 +236,50 @@ static int start_connect(void) {
  * talking on its own (a refusal banner, an error page): the connection is refused and reset.
  * Returns -1 when the connection was dropped.
  */
+/* Pushed payload: its bytes, and for SSE its events (a blank line ends one). */
+static void count_payload(int fd, const char *buf, ssize_t n) {
+  pushed_bytes += (unsigned long long)n;
+  if (!sse_mode) return;
+  for (ssize_t i = 0; i < n; i++) {
+    if (buf[i] == '\r') continue;
+    if (buf[i] == '\n') { if (sse_nl[fd]) { pushed_events++; sse_nl[fd] = 0; } else sse_nl[fd] = 1; }
+    else sse_nl[fd] = 0;
+  }
+}
+
+/* What the server pushed, unframed when chunked; in stream mode each chunk is one message. */
+static void count_pushed(int fd, const char *buf, ssize_t n) {
+  if (!chunked[fd]) { count_payload(fd, buf, n); return; }
+  for (ssize_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)buf[i];
+    switch (chunk_state[fd]) {
+      case 0:
+        if (c == '\n') {
+          chunk_state[fd] = chunk_left[fd] ? 1 : 3;
+          if (chunk_left[fd] && stream_mode) pushed_events++;
+        } else if (isxdigit(c) && chunk_left[fd] < 0x10000000u) {
+          chunk_left[fd] = chunk_left[fd] * 16 + (uint32_t)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+        }
+        break;
+      case 1: {
+        ssize_t take = n - i < (ssize_t)chunk_left[fd] ? n - i : (ssize_t)chunk_left[fd];
+        count_payload(fd, buf + i, take);
+        chunk_left[fd] -= (uint32_t)take;
+        i += take - 1;
+        if (!chunk_left[fd]) chunk_state[fd] = 2;
+        break;
+      }
+      case 2:
+        if (c == '\n') chunk_state[fd] = 0;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 static int on_bytes(int fd, const char *buf, ssize_t n) {
+  if (sse_mode || stream_mode) { count_pushed(fd, buf, n); return 0; }
   for (ssize_t i = 0; i < n; i++) {
     int at = echo_got[fd];
     if (echo_round_on && at < echo_reply_len) {
@@ -277,6 +331,16 @@ static int mqtt_connect_packet(unsigned char *out) {
 static void start_handshake(int fd) {
   struct handshake *hs = malloc(sizeof *hs);
   if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
+  if (sse_mode || stream_mode) {
+    hs->len = 0;
+    hs_by_fd[fd] = hs;
+    state[fd] = HANDSHAKE;
+    char req[1024];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n\r\n",
+                     ws_path, ws_host, sse_mode ? "text/event-stream" : "*/*");
+    if (write(fd, req, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
+    return;
+  }
   if (mqtt_mode) {
     hs->len = 0;
     hs_by_fd[fd] = hs;
@@ -305,7 +369,7 @@ static void start_handshake(int fd) {
 /* The server refused the upgrade: a status other than 101, a wrong accept, a close. */
 static void refuse_handshake(int fd, const char *why) {
   struct handshake *hs = hs_by_fd[fd];
-  snprintf(last_error, sizeof last_error, "%s handshake: %s", mqtt_mode ? "mqtt" : "websocket", why);
+  snprintf(last_error, sizeof last_error, "%s handshake: %s", mqtt_mode ? "mqtt" : ws_mode ? "websocket" : "http", why);
   if (hs) keep_first_bytes(hs->buf, hs->len);
   refused++;
   unexpected++;
@@ -348,6 +412,26 @@ static void on_handshake(int fd) {
     if (hs->len >= HS_MAX) refuse_handshake(fd, "an answer longer than 2 KiB");
     return;
   }
+  if (sse_mode || stream_mode) {
+    if (strncmp(hs->buf, "HTTP/1.1 200", 12) != 0 && strncmp(hs->buf, "HTTP/1.0 200", 12) != 0) { refuse_handshake(fd, "the status was not 200"); return; }
+    size_t len = 0;
+    const char *type = ws_header(hs->buf, "Content-Type:", &len);
+    if (sse_mode && (!type || len < 17 || strncasecmp(type, "text/event-stream", 17) != 0)) { refuse_handshake(fd, "the Content-Type was not text/event-stream"); return; }
+    const char *te = ws_header(hs->buf, "Transfer-Encoding:", &len);
+    chunked[fd] = te && len >= 7 && strncasecmp(te + len - 7, "chunked", 7) == 0;
+    chunk_state[fd] = 0;
+    chunk_left[fd] = 0;
+    int rest = hs->len - (int)(end + 4 - hs->buf);
+    char tail[HS_MAX];
+    memcpy(tail, end + 4, (size_t)rest);
+    free(hs);
+    hs_by_fd[fd] = NULL;
+    state[fd] = OPEN;
+    inflight--;
+    established++;
+    if (rest > 0) count_pushed(fd, tail, rest);
+    return;
+  }
   if (strncmp(hs->buf, "HTTP/1.1 101", 12) != 0) { refuse_handshake(fd, "the status was not 101 Switching Protocols"); return; }
   size_t len = 0;
   const char *accept = ws_header(hs->buf, "Sec-WebSocket-Accept:", &len);
@@ -374,7 +458,7 @@ static void on_event(int fd, uint32_t events) {
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (ws_mode || mqtt_mode) { start_handshake(fd); return; }
+    if (ws_mode || mqtt_mode || sse_mode || stream_mode) { start_handshake(fd); return; }
     state[fd] = OPEN;
     inflight--;
     established++;
@@ -518,7 +602,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt] [--path P] [--host H]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H]\n");
   exit(2);
 }
 
@@ -535,6 +619,8 @@ int main(int argc, char **argv) {
       const char *p = argv[++i];
       if (strcmp(p, "ws") == 0) ws_mode = 1;
       else if (strcmp(p, "mqtt") == 0) mqtt_mode = 1;
+      else if (strcmp(p, "sse") == 0) sse_mode = 1;
+      else if (strcmp(p, "stream") == 0) stream_mode = 1;
       else if (strcmp(p, "tcp") != 0) usage();
     } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
       ws_path = argv[++i];
@@ -552,7 +638,11 @@ int main(int argc, char **argv) {
   state = calloc((size_t)fd_slots, 1);
   echo_got = calloc((size_t)fd_slots, 1);
   hs_by_fd = calloc((size_t)fd_slots, sizeof *hs_by_fd);
-  if (!hs_by_fd) { perror("echo-client"); return 1; }
+  sse_nl = calloc((size_t)fd_slots, 1);
+  chunked = calloc((size_t)fd_slots, 1);
+  chunk_state = calloc((size_t)fd_slots, 1);
+  chunk_left = calloc((size_t)fd_slots, sizeof *chunk_left);
+  if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left) { perror("echo-client"); return 1; }
   FILE *urandom = fopen("/dev/urandom", "rb");
   if (urandom) { if (fread(&rng_state, sizeof rng_state, 1, urandom) != 1 || !rng_state) rng_state = 0x9E3779B97F4A7C15ull; fclose(urandom); }
   rng_state ^= (uint64_t)getpid() << 32;

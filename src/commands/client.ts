@@ -17,7 +17,7 @@ import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
-import {parseTarget} from '../core/probe/protocol.js'
+import {type HttpMode, parseTarget} from '../core/probe/protocol.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -45,12 +45,14 @@ Connections are split over as many processes as the per-process open-file limit 
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
-    const target = parseTarget(flags.target)
+    const target = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
+    const push = target.protocol.kind === 'sse' || target.protocol.kind === 'stream'
     if (target.protocol.kind !== 'tcp' && flags.engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
@@ -75,7 +77,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
-      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo, holdMs, progress, signal: stop.signal})
+      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal})
     } finally {
       stop.release()
     }

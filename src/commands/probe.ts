@@ -20,7 +20,7 @@ import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {parseTarget, type Protocol} from '../core/probe/protocol.js'
+import {type HttpMode, parseTarget, type Protocol} from '../core/probe/protocol.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -37,6 +37,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: '200,000 connections from 8 simulated client hosts behind NAT: what conntrack costs per connection (root)', command: '<%= config.bin %> <%= command.id %> --conns 200k --client-hosts 8 --nat'},
     {description: 'One run from the results of 8 client hosts (each ran `c1m client --shard I/8 --json > hostI.json`)', command: '<%= config.bin %> <%= command.id %> --merge host1.json host2.json host3.json host4.json host5.json host6.json host7.json host8.json'},
     {description: 'What your WebSocket server (PID 4242) costs per upgraded connection', command: '<%= config.bin %> <%= command.id %> --target ws://127.0.0.1:8080/chat --server-pid 4242 --conns 20k'},
+    {description: 'What your Server-Sent Events endpoint costs per open stream, with what it pushes during a minute', command: '<%= config.bin %> <%= command.id %> --target http://127.0.0.1:8080/events --http sse --server-pid 4242 --conns 20k --hold 60s'},
     {description: 'What the WebSocket protocol itself costs, with the bundled server', command: '<%= config.bin %> <%= command.id %> --protocol ws --conns 100k'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
@@ -54,6 +55,7 @@ Connections are split over as many server and client processes as the per-proces
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: "measure your own server instead of the bundled one (with --server-pid): IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (handshake checked, echo in frames)", dependsOn: ['server-pid'], helpValue: 'URL'}),
+    http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
@@ -90,12 +92,15 @@ Connections are split over as many server and client processes as the per-proces
     const engine = flags.engine as Engine
     const {json: out, html} = resolveOutFiles(flags.out, flags.html)
 
-    const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080') : undefined
+    if (flags.http && !flags.target) throw usageError('--http is for an http:// --target', 'give --target http://IP:PORT/PATH')
+    const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
     const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
     const protocol: Protocol = parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'})
+    // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
+    const push = protocol.kind === 'sse' || protocol.kind === 'stream'
     if (protocol.kind !== 'tcp' && engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
-    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${protocol.kind === 'ws' ? 'WebSocket frames' : 'MQTT packets'}`, 'drop --message-size for this run')
+    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
@@ -119,7 +124,7 @@ Connections are split over as many server and client processes as the per-proces
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: flags.netns, root: process.getuid?.() === 0, ownEhash: flags['own-ehash'] ? ehashEntriesFor(2 * conns) : undefined})
-      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo, clientHosts, protocol})
+      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo && !push, clientHosts, protocol})
     } finally {
       stop.release()
     }

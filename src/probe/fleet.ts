@@ -145,12 +145,14 @@ export interface ClientCounts {
   firstBytes: string
   /** Connection attempts since the clients started. */
   attempts: number
+  /** sse and stream: what the server pushed since the clients started (bytes, and SSE events). */
+  pushed: {bytes: number; events: number}
 }
 
 /** What the clients hold now, and what the server refused. */
 export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
   const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  return {established: sum('established'), refused: sum('refused'), firstBytes: firstBytesOf(replies), attempts: sum('attempts')}
+  return {established: sum('established'), refused: sum('refused'), firstBytes: firstBytesOf(replies), attempts: sum('attempts'), pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')}}
 }
 

@@ -19,6 +19,8 @@ export interface HoldOptions {
   echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
   sockstatPid?: number
+  /** sse and stream: count what the server pushes during the hold. */
+  push?: boolean
   progress: (line: string) => void
   signal?: AbortSignal
 }
@@ -38,6 +40,7 @@ function tcpMemPagesInUse(root: HostRoot, pid?: number): number {
 export async function holdConnections(options: HoldOptions): Promise<HoldResult> {
   const {root, conns} = options
   const idle = tcpMemPagesInUse(root, options.sockstatPid)
+  const pushedBefore = options.push ? (await readClientCounts(options.clients)).pushed : undefined
   const started = performance.now()
   const readings: number[] = []
   let totals: TrafficTotals | undefined
@@ -64,7 +67,8 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
-  const [servers, clientOpen] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients).then((c) => c.established)])
+  const [servers, counts] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients)])
+  const clientOpen = counts.established
   // Someone else's server (no bundled servers) cannot be asked: the clients' count stands for both.
   const serverOpen = options.servers.length > 0 ? servers.open : clientOpen
   const result: HoldResult = {
@@ -86,6 +90,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       bytesPerConn: {idle: perConn(idle), peak: perConn(peak), mean: perConn(mean)},
     }
   }
+  if (pushedBefore) result.messagesReceived = {bytes: counts.pushed.bytes - pushedBefore.bytes, events: counts.pushed.events - pushedBefore.events}
   if (interrupted) result.interrupted = true
   else if (options.echo) result.echo = await echoCheck(options.clients, 60_000 + conns)
   const echoed = result.echo ? `, ${result.echo.echoed} of ${result.echo.sent} echoed` : ''

@@ -162,6 +162,8 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   if (samples.length < 2) {
     const fix = measured.refused && options.protocol?.kind === 'ws'
       ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
+      : measured.refused && (options.protocol?.kind === 'sse' || options.protocol?.kind === 'stream')
+      ? `check that the server streams at that path: 200${options.protocol.kind === 'sse' ? ' with Content-Type text/event-stream' : ''} (its answer is quoted)`
       : measured.refused && options.protocol?.kind === 'mqtt'
       ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'
       : measured.refused

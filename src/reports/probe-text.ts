@@ -37,6 +37,8 @@ export function describeHold(report: ProbeRunReport): string[] {
     ? `servers held ${formatCount(hold.serverOpen)}, clients ${formatCount(hold.clientOpen)}`
     : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
   const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
+  const pushed = hold.messagesReceived
+  if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}${report.protocol === 'sse' ? `, ${formatCount(pushed.events)} events` : ''}`)
   const t = hold.traffic
   if (t) {
     lines.push(

@@ -1,3 +1,5 @@
+import {openingName, type Protocol} from './protocol.js'
+
 /** Connections a server took and then refused: closed at once, or answered with bytes nobody asked for. */
 export interface Refusal {
   connections: number
@@ -17,8 +19,9 @@ export function quoteBytes(bytes: string): string {
  * Why the ramp stopped, in one line: how many were refused and what the server said. Over a
  * protocol with a handshake (ws, mqtt) the bytes are its answer to the handshake, not unasked.
  */
-export function describeRefusal(refusal: Refusal, protocol: 'tcp' | 'ws' | 'mqtt' = 'tcp'): string {
-  const said = protocol === 'tcp' ? `answered ${quoteBytes(refusal.firstBytes)} unasked` : `answered the ${protocol === 'ws' ? 'WebSocket upgrade' : 'MQTT CONNECT'} with ${quoteBytes(refusal.firstBytes)}`
+export function describeRefusal(refusal: Refusal, protocol: Protocol['kind'] = 'tcp'): string {
+  const opening = openingName(protocol)
+  const said = opening ? `answered the ${opening} with ${quoteBytes(refusal.firstBytes)}` : `answered ${quoteBytes(refusal.firstBytes)} unasked`
   const what = refusal.firstBytes ? said : 'closed them right after accepting'
   return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
 }

@@ -55,6 +55,8 @@ export interface HoldResult {
   /** The echo check after the hold (left out when interrupted, or with --no-echo). */
   echo?: EchoResult
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
+  /** sse and stream: what the server pushed during the hold: bytes, and SSE events (blank-line ended). */
+  messagesReceived?: {bytes: number; events: number}
   interrupted?: boolean
 }
 
@@ -95,7 +97,7 @@ export type ProbeRunReport = ProbeReport & {
    * What the clients spoke: raw TCP, or WebSocket (handshake checked, echo in frames). Reports
    * before it lack it: tcp.
    */
-  protocol?: 'tcp' | 'ws' | 'mqtt'
+  protocol?: 'tcp' | 'ws' | 'mqtt' | 'sse' | 'stream'
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
