@@ -35,4 +35,15 @@ for tree in container-capped empty-tree estimate-host host-2008 stock-modern tun
 done
 c1m profiles --json | blank > "$out/profiles.json"
 c1m estimate --json --conns 1e6 --root $F/estimate-host --out /tmp/c1m-snap-html.html >/dev/null; blank < /tmp/c1m-snap-html.html > "$out/estimate.html"; rm -f /tmp/c1m-snap-html.html
+# The probe renderers, on the committed reference reports (no run needed).
+for report in reports/probe-*.json; do
+  name=$(basename "$report" .json)
+  node --input-type=module -e "
+    import {readFileSync} from 'node:fs'
+    const r = JSON.parse(readFileSync('$report', 'utf8'))
+    const {renderProbeReport} = await import('./dist/src/reports/probe-text.js')
+    const {renderProbeHtml} = await import('./dist/src/reports/probe-html.js')
+    console.log(renderProbeReport(r))
+    console.log(renderProbeHtml(r, {version: 'X'}))" 2>&1 | blank > "$out/render-$name.txt" || true
+done
 echo "$(ls "$out" | wc -l) files in $out"
