@@ -65,7 +65,10 @@ enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3 };
 #define HS_MAX 2048
 struct handshake { char accept[29]; int len; char buf[HS_MAX + 1]; };
 static struct handshake **hs_by_fd;
-static int ws_mode, mqtt_mode, sse_mode, stream_mode;
+/* What the connections speak; every protocol but raw TCP opens with a handshake. */
+enum protocol { P_TCP, P_WS, P_MQTT, P_SSE, P_STREAM };
+static enum protocol proto = P_TCP;
+#define PUSHED (proto == P_SSE || proto == P_STREAM)
 static unsigned long long pushed_bytes, pushed_events;
 static unsigned char *sse_nl; /* per fd: 1 when the last byte pushed was a newline (SSE events end with a blank line) */
 /* Per fd, a chunked response (Transfer-Encoding: chunked) is unframed: state 0 reads a size line,
@@ -225,7 +228,7 @@ static int start_connect(void) {
   epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
   inflight++;
   state[fd] = CONNECTING;
-  if (rc == 0 && (ws_mode || mqtt_mode || sse_mode || stream_mode)) start_handshake(fd);
+  if (rc == 0 && proto != P_TCP) start_handshake(fd);
   else if (rc == 0) { state[fd] = OPEN; inflight--; established++; }
   return 0;
 }
@@ -239,7 +242,7 @@ static int start_connect(void) {
 /* Pushed payload: its bytes, and for SSE its events (a blank line ends one). */
 static void count_payload(int fd, const char *buf, ssize_t n) {
   pushed_bytes += (unsigned long long)n;
-  if (!sse_mode) return;
+  if (proto != P_SSE) return;
   for (ssize_t i = 0; i < n; i++) {
     if (buf[i] == '\r') continue;
     if (buf[i] == '\n') { if (sse_nl[fd]) { pushed_events++; sse_nl[fd] = 0; } else sse_nl[fd] = 1; }
@@ -256,7 +259,7 @@ static void count_pushed(int fd, const char *buf, ssize_t n) {
       case 0:
         if (c == '\n') {
           chunk_state[fd] = chunk_left[fd] ? 1 : 3;
-          if (chunk_left[fd] && stream_mode) pushed_events++;
+          if (chunk_left[fd] && proto == P_STREAM) pushed_events++;
         } else if (isxdigit(c) && chunk_left[fd] < 0x10000000u) {
           chunk_left[fd] = chunk_left[fd] * 16 + (uint32_t)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
         }
@@ -279,7 +282,7 @@ static void count_pushed(int fd, const char *buf, ssize_t n) {
 }
 
 static int on_bytes(int fd, const char *buf, ssize_t n) {
-  if (sse_mode || stream_mode) { count_pushed(fd, buf, n); return 0; }
+  if (PUSHED) { count_pushed(fd, buf, n); return 0; }
   for (ssize_t i = 0; i < n; i++) {
     int at = echo_got[fd];
     if (echo_round_on && at < echo_reply_len) {
@@ -327,53 +330,54 @@ static int mqtt_connect_packet(unsigned char *out) {
   return n + idlen;
 }
 
-/* Send the opening handshake (WebSocket: with a fresh random key, keeping the accept it needs; MQTT: CONNECT). */
+/*
+ * Send the opening: MQTT's CONNECT, the GET of an HTTP push, or the WebSocket upgrade with a
+ * fresh random key (keeping the Sec-WebSocket-Accept it needs).
+ */
 static void start_handshake(int fd) {
   struct handshake *hs = malloc(sizeof *hs);
   if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
-  if (sse_mode || stream_mode) {
-    hs->len = 0;
-    hs_by_fd[fd] = hs;
-    state[fd] = HANDSHAKE;
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n\r\n",
-                     ws_path, ws_host, sse_mode ? "text/event-stream" : "*/*");
-    if (write(fd, req, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
-    return;
-  }
-  if (mqtt_mode) {
-    hs->len = 0;
-    hs_by_fd[fd] = hs;
-    state[fd] = HANDSHAKE;
-    unsigned char pkt[64];
-    int n = mqtt_connect_packet(pkt);
-    if (write(fd, pkt, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
-    return;
-  }
-  uint8_t raw[16];
-  uint64_t a = next_random(), b = next_random();
-  memcpy(raw, &a, 8);
-  memcpy(raw + 8, &b, 8);
-  char key[25];
-  ws_base64(raw, 16, key);
-  ws_accept(key, 24, hs->accept);
   hs->len = 0;
   hs_by_fd[fd] = hs;
   state[fd] = HANDSHAKE;
-  char req[1024];
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", ws_path, ws_host, key);
-  if (write(fd, req, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
+  char out[1024];
+  int n;
+  if (proto == P_MQTT) {
+    n = mqtt_connect_packet((unsigned char *)out);
+  } else if (PUSHED) {
+    n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n\r\n",
+                 ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*");
+  } else {
+    uint8_t raw[16];
+    uint64_t a = next_random(), b = next_random();
+    memcpy(raw, &a, 8);
+    memcpy(raw + 8, &b, 8);
+    char key[25];
+    ws_base64(raw, 16, key);
+    ws_accept(key, 24, hs->accept);
+    n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", ws_path, ws_host, key);
+  }
+  if (write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
 }
 
 /* The server refused the upgrade: a status other than 101, a wrong accept, a close. */
 static void refuse_handshake(int fd, const char *why) {
   struct handshake *hs = hs_by_fd[fd];
-  snprintf(last_error, sizeof last_error, "%s handshake: %s", mqtt_mode ? "mqtt" : ws_mode ? "websocket" : "http", why);
+  snprintf(last_error, sizeof last_error, "%s handshake: %s", (proto == P_MQTT) ? "mqtt" : (proto == P_WS) ? "websocket" : "http", why);
   if (hs) keep_first_bytes(hs->buf, hs->len);
   refused++;
   unexpected++;
   drop(fd, 1);
+}
+
+/* The opening went through: the connection counts from now on. */
+static void handshake_done(int fd) {
+  free(hs_by_fd[fd]);
+  hs_by_fd[fd] = NULL;
+  state[fd] = OPEN;
+  inflight--;
+  established++;
 }
 
 static void on_handshake(int fd) {
@@ -388,7 +392,7 @@ static void on_handshake(int fd) {
   bytes_received += (unsigned long long)n;
   hs->len += (int)n;
   hs->buf[hs->len] = 0;
-  if (mqtt_mode) {
+  if (proto == P_MQTT) {
     const unsigned char *b = (const unsigned char *)hs->buf;
     if (b[0] != 0x20) { refuse_handshake(fd, "the broker's first packet was not a CONNACK"); return; }
     if (hs->len < 4) return;
@@ -400,11 +404,7 @@ static void on_handshake(int fd) {
       refuse_handshake(fd, text);
       return;
     }
-    free(hs);
-    hs_by_fd[fd] = NULL;
-    state[fd] = OPEN;
-    inflight--;
-    established++;
+    handshake_done(fd);
     return;
   }
   char *end = strstr(hs->buf, "\r\n\r\n");
@@ -412,11 +412,11 @@ static void on_handshake(int fd) {
     if (hs->len >= HS_MAX) refuse_handshake(fd, "an answer longer than 2 KiB");
     return;
   }
-  if (sse_mode || stream_mode) {
+  if (PUSHED) {
     if (strncmp(hs->buf, "HTTP/1.1 200", 12) != 0 && strncmp(hs->buf, "HTTP/1.0 200", 12) != 0) { refuse_handshake(fd, "the status was not 200"); return; }
     size_t len = 0;
     const char *type = ws_header(hs->buf, "Content-Type:", &len);
-    if (sse_mode && (!type || len < 17 || strncasecmp(type, "text/event-stream", 17) != 0)) { refuse_handshake(fd, "the Content-Type was not text/event-stream"); return; }
+    if (proto == P_SSE && (!type || len < 17 || strncasecmp(type, "text/event-stream", 17) != 0)) { refuse_handshake(fd, "the Content-Type was not text/event-stream"); return; }
     const char *te = ws_header(hs->buf, "Transfer-Encoding:", &len);
     chunked[fd] = te && len >= 7 && strncasecmp(te + len - 7, "chunked", 7) == 0;
     chunk_state[fd] = 0;
@@ -424,11 +424,7 @@ static void on_handshake(int fd) {
     int rest = hs->len - (int)(end + 4 - hs->buf);
     char tail[HS_MAX];
     memcpy(tail, end + 4, (size_t)rest);
-    free(hs);
-    hs_by_fd[fd] = NULL;
-    state[fd] = OPEN;
-    inflight--;
-    established++;
+    handshake_done(fd);
     if (rest > 0) count_pushed(fd, tail, rest);
     return;
   }
@@ -438,11 +434,7 @@ static void on_handshake(int fd) {
   if (!accept || len != 28 || memcmp(accept, hs->accept, 28) != 0) { refuse_handshake(fd, "a missing or wrong Sec-WebSocket-Accept"); return; }
   int extra = hs->len - (int)(end + 4 - hs->buf);
   if (extra > 0) { refuse_handshake(fd, "bytes after the 101 that nobody asked for"); return; }
-  free(hs);
-  hs_by_fd[fd] = NULL;
-  state[fd] = OPEN;
-  inflight--;
-  established++;
+  handshake_done(fd);
 }
 
 static void on_event(int fd, uint32_t events) {
@@ -458,7 +450,7 @@ static void on_event(int fd, uint32_t events) {
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (ws_mode || mqtt_mode || sse_mode || stream_mode) { start_handshake(fd); return; }
+    if (proto != P_TCP) { start_handshake(fd); return; }
     state[fd] = OPEN;
     inflight--;
     established++;
@@ -617,10 +609,10 @@ int main(int argc, char **argv) {
       if (inflight_max < 1) usage();
     } else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
-      if (strcmp(p, "ws") == 0) ws_mode = 1;
-      else if (strcmp(p, "mqtt") == 0) mqtt_mode = 1;
-      else if (strcmp(p, "sse") == 0) sse_mode = 1;
-      else if (strcmp(p, "stream") == 0) stream_mode = 1;
+      if (strcmp(p, "ws") == 0) proto = P_WS;
+      else if (strcmp(p, "mqtt") == 0) proto = P_MQTT;
+      else if (strcmp(p, "sse") == 0) proto = P_SSE;
+      else if (strcmp(p, "stream") == 0) proto = P_STREAM;
       else if (strcmp(p, "tcp") != 0) usage();
     } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
       ws_path = argv[++i];
@@ -649,7 +641,7 @@ int main(int argc, char **argv) {
   if (!rng_state) rng_state = 1;
   memcpy(echo_request, ECHO_MSG, ECHO_LEN);
   memcpy(echo_reply, ECHO_MSG, ECHO_LEN);
-  if (ws_mode) {
+  if (proto == P_WS) {
     /* A masked text frame out (FIN, opcode 1, 16 bytes), the unmasked frame of the same bytes back. */
     uint64_t m = next_random();
     unsigned char mask[4];
@@ -662,7 +654,7 @@ int main(int argc, char **argv) {
     memcpy(echo_reply + 2, ECHO_MSG, ECHO_LEN);
     echo_reply_len = 2 + ECHO_LEN;
   }
-  if (mqtt_mode) {
+  if (proto == P_MQTT) {
     /* PINGREQ out, PINGRESP back: MQTT's own round trip. */
     echo_request[0] = 0xC0; echo_request[1] = 0x00; echo_request_len = 2;
     echo_reply[0] = 0xD0; echo_reply[1] = 0x00; echo_reply_len = 2;

@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../base.js'
 import {connsFlag, outFlag} from '../flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
+import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
@@ -61,7 +62,7 @@ Connections are split over as many server and client processes as the per-proces
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
-    'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own, bridged to the server, which sees their addresses through a route', min: 1, max: 250, helpValue: 'K'}),
+    'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own, bridged to the server, which sees their addresses through a route', min: 1, max: MAX_CLIENT_HOSTS, helpValue: 'K'}),
     merge: Flags.string({
       description: 'add up the `c1m client --json` results of several client hosts (one file each, from --shard I/K) into one run; starts nothing',
       helpValue: 'FILE',

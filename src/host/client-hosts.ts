@@ -12,8 +12,6 @@ import {writeNetnsSysctl} from './netns.js'
 
 /** The server's address, on the server namespace's lo; the clients route to it. */
 export const SERVER_ADDRESS = '10.200.0.1'
-/** Source ports each client address binds: every unprivileged port. */
-export const PORTS_PER_ADDRESS = 65_535 - 1024 + 1
 const BRIDGE = 'c1m-br'
 
 export interface ClientHost {

@@ -1,8 +1,9 @@
+import {portsPerTuple} from '../needs.js'
 import {hostShare} from './host-share.js'
 import {DEFAULT_SOURCE_PORTS, planShards, type Shard} from './plan-shards.js'
 
 /** Source ports one client address binds (1024-65535). */
-const PORTS_PER_ADDRESS = DEFAULT_SOURCE_PORTS[1] - DEFAULT_SOURCE_PORTS[0] + 1
+const PORTS_PER_ADDRESS = portsPerTuple(DEFAULT_SOURCE_PORTS)
 /** Addresses a simulated client host may have: 10.201.K.2 to 10.201.K.254. */
 export const MAX_ADDRESSES_PER_HOST = 253
 /** More simulated client hosts than this is a plan nobody meant (10.201.1-250.0/24). */
