@@ -51,6 +51,8 @@
 #include <unistd.h>
 
 #include "echo-common.h"
+#include "hist.h"
+#include "tls.h"
 #include "ws.h"
 
 #define STDIN_TAG -1
@@ -59,7 +61,7 @@
 #define ECHO_LEN 16
 static const char ECHO_MSG[ECHO_LEN + 1] = "c1m echo check!\n";
 
-enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3 };
+enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3, TLS_HANDSHAKE = 4 };
 
 /* WebSocket: the opening handshake of one connection, until its 101 arrives. */
 #define HS_MAX 2048
@@ -82,6 +84,15 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static unsigned char echo_request[32], echo_reply[32];
 static int echo_request_len = 16, echo_reply_len = 16;
 
+/* TLS (--tls): each connection's SSL, what the handshake negotiated (the first one), and options. */
+static tls_conn **ssl_by_fd;
+static int use_tls, tls_insecure;
+static const char *tls_ca, *tls_name, *tls_alpn;
+static char tls_info[200] = "";
+/* When each connection's connect() started, and how long connections took to count (see hist.h). */
+static double *started_at;
+static struct hist open_hist;
+
 struct source { struct in_addr ip; int lo, hi; };
 
 static struct sockaddr_in targets[MAX_TARGETS];
@@ -100,7 +111,7 @@ static int first_len;
 static int inflight_max = 256;
 static double open_timeout = 300;
 static int epfd;
-static char last_error[96] = "";
+static char last_error[200] = "";
 static volatile sig_atomic_t stop_requested;
 #define MAX_TRAFFIC 65536
 static char traffic_buf[MAX_TRAFFIC];
@@ -116,6 +127,7 @@ static void on_sigterm(int sig) {
 
 static void quit(void);
 static void start_handshake(int fd);
+static void connected(int fd);
 
 static double now(void) {
   struct timespec ts;
@@ -176,12 +188,36 @@ static void print_first_bytes(void) {
 }
 
 static void print_count(const char *event, long target) {
+  for (char *c = last_error; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '?';
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
          "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,\"error\":\"%s\",\"firstBytes\":\"",
          event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, last_error);
   print_first_bytes();
-  printf("\"}\n");
+  printf("\"");
+  if (strcmp(event, "open") == 0) {
+    printf(",");
+    hist_print(&open_hist);
+    if (tls_info[0]) printf(",%s", tls_info);
+  }
+  printf("}\n");
   fflush(stdout);
+}
+
+/* read() and write() of a connection, through TLS when it has it. */
+static ssize_t io_read(int fd, void *buf, size_t n) {
+  return ssl_by_fd[fd] ? tls_read(ssl_by_fd[fd], buf, n) : read(fd, buf, n);
+}
+
+static ssize_t io_write(int fd, const void *buf, size_t n) {
+  return ssl_by_fd[fd] ? tls_write(ssl_by_fd[fd], buf, n) : write(fd, buf, n);
+}
+
+/* The connection counts from now on: its time from connect() goes into the histogram. */
+static void count_established(int fd) {
+  state[fd] = OPEN;
+  inflight--;
+  established++;
+  hist_add(&open_hist, now() - started_at[fd]);
 }
 
 static void drop(int fd, int reset) {
@@ -190,7 +226,8 @@ static void drop(int fd, int reset) {
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   }
   if (state[fd] == OPEN) established--;
-  if (state[fd] == CONNECTING || state[fd] == HANDSHAKE) inflight--;
+  if (state[fd] == CONNECTING || state[fd] == HANDSHAKE || state[fd] == TLS_HANDSHAKE) inflight--;
+  if (ssl_by_fd[fd]) { tls_free(ssl_by_fd[fd]); ssl_by_fd[fd] = NULL; }
   if (hs_by_fd && hs_by_fd[fd]) { free(hs_by_fd[fd]); hs_by_fd[fd] = NULL; }
   state[fd] = NONE;
   echo_got[fd] = 0;
@@ -216,10 +253,18 @@ static int start_connect(void) {
     }
   }
   struct sockaddr_in *to = &targets[next_target++ % ntargets];
+  if (use_tls) {
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &to->sin_addr, ip, sizeof ip);
+    ssl_by_fd[fd] = tls_new(fd, tls_name, ip);
+    if (!ssl_by_fd[fd]) { note_error("tls", ENOMEM); close(fd); return -1; }
+  }
+  started_at[fd] = now();
   int rc = connect(fd, (struct sockaddr *)to, sizeof *to);
   if (rc < 0 && errno != EINPROGRESS) {
     int err = errno;
     note_error("connect", err);
+    if (ssl_by_fd[fd]) { tls_free(ssl_by_fd[fd]); ssl_by_fd[fd] = NULL; }
     close(fd);
     failed++;
     return err == EADDRNOTAVAIL ? -1 : 1;
@@ -228,8 +273,7 @@ static int start_connect(void) {
   epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
   inflight++;
   state[fd] = CONNECTING;
-  if (rc == 0 && proto != P_TCP) start_handshake(fd);
-  else if (rc == 0) { state[fd] = OPEN; inflight--; established++; }
+  if (rc == 0) connected(fd);
   return 0;
 }
 
@@ -358,7 +402,7 @@ static void start_handshake(int fd) {
     n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", ws_path, ws_host, key);
   }
-  if (write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
+  if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
 }
 
 /* The server refused the upgrade: a status other than 101, a wrong accept, a close. */
@@ -375,14 +419,12 @@ static void refuse_handshake(int fd, const char *why) {
 static void handshake_done(int fd) {
   free(hs_by_fd[fd]);
   hs_by_fd[fd] = NULL;
-  state[fd] = OPEN;
-  inflight--;
-  established++;
+  count_established(fd);
 }
 
 static void on_handshake(int fd) {
   struct handshake *hs = hs_by_fd[fd];
-  ssize_t n = read(fd, hs->buf + hs->len, (size_t)(HS_MAX - hs->len));
+  ssize_t n = io_read(fd, hs->buf + hs->len, (size_t)(HS_MAX - hs->len));
   if (n < 0 && errno == EAGAIN) return;
   if (n <= 0) {
     peer_closed++;
@@ -437,6 +479,36 @@ static void on_handshake(int fd) {
   handshake_done(fd);
 }
 
+static void watch(int fd, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* One step of a connection's TLS handshake; once done, the protocol's opening, or it counts. */
+static void on_tls(int fd) {
+  int want_write = 0;
+  char why[160];
+  int rc = tls_step(ssl_by_fd[fd], &want_write, why, sizeof why);
+  if (rc == 0) { watch(fd, want_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP); return; }
+  if (rc < 0) {
+    snprintf(last_error, sizeof last_error, "tls handshake: %s", why);
+    drop(fd, 1);
+    failed++;
+    return;
+  }
+  if (!tls_info[0]) tls_describe(ssl_by_fd[fd], tls_info, sizeof tls_info);
+  watch(fd, EPOLLIN | EPOLLRDHUP);
+  if (proto != P_TCP) start_handshake(fd);
+  else count_established(fd);
+}
+
+/* TCP is connected: TLS first when asked, then the protocol's opening, or it counts now. */
+static void connected(int fd) {
+  if (ssl_by_fd[fd]) { state[fd] = TLS_HANDSHAKE; on_tls(fd); return; }
+  if (proto != P_TCP) { start_handshake(fd); return; }
+  count_established(fd);
+}
+
 static void on_event(int fd, uint32_t events) {
   if (state[fd] == CONNECTING) {
     int err = 0;
@@ -448,19 +520,21 @@ static void on_event(int fd, uint32_t events) {
       failed++;
       return;
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (proto != P_TCP) { start_handshake(fd); return; }
-    state[fd] = OPEN;
-    inflight--;
-    established++;
+    watch(fd, EPOLLIN | EPOLLRDHUP);
+    connected(fd);
     return;
   }
-  if (state[fd] == HANDSHAKE) { on_handshake(fd); return; }
+  if (state[fd] == TLS_HANDSHAKE) { on_tls(fd); return; }
+  if (state[fd] == HANDSHAKE) {
+    on_handshake(fd);
+    /* TLS may hold decrypted bytes of the record just read, which epoll cannot see. */
+    while (state[fd] == HANDSHAKE && ssl_by_fd[fd] && tls_pending(ssl_by_fd[fd]) > 0) on_handshake(fd);
+    if (!(state[fd] == OPEN && ssl_by_fd[fd] && tls_pending(ssl_by_fd[fd]) > 0)) return;
+  }
   if (state[fd] != OPEN) return;
   char buf[4096];
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = io_read(fd, buf, sizeof buf);
     if (n > 0) {
       bytes_received += (unsigned long long)n;
       if (on_bytes(fd, buf, n) < 0) return;
@@ -494,6 +568,7 @@ static void open_until(long target) {
   long max_attempts = 2 * target + 1000;
   int stop = 0;
   last_error[0] = 0;
+  hist_reset(&open_hist);
   while (established < target) {
     while (!stop && inflight < inflight_max && established + inflight < target) {
       if (attempts >= max_attempts) {
@@ -526,7 +601,7 @@ static void open_until(long target) {
 static void traffic_tick(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
-    ssize_t n = write((int)fd, traffic_buf, (size_t)traffic_size);
+    ssize_t n = io_write((int)fd, traffic_buf, (size_t)traffic_size);
     if (n > 0) bytes_sent += (unsigned long long)n;
     if (n != traffic_size) traffic_write_failed++;
   }
@@ -571,7 +646,7 @@ static void echo_round(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
     echo_got[fd] = 0;
-    if (write((int)fd, echo_request, (size_t)echo_request_len) == echo_request_len) sent++;
+    if (io_write((int)fd, echo_request, (size_t)echo_request_len) == echo_request_len) sent++;
     else write_failed++;
   }
   /* A 2-vCPU host with a hundred probe processes needs time: 30 s plus 0.5 ms per connection. */
@@ -594,7 +669,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n");
   exit(2);
 }
 
@@ -620,6 +695,17 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
       ws_host = argv[++i];
       if (strpbrk(ws_host, " \r\n") || strlen(ws_host) > 256) usage();
+    } else if (strcmp(argv[i], "--tls") == 0) {
+      use_tls = 1;
+    } else if (strcmp(argv[i], "--insecure") == 0) {
+      tls_insecure = 1;
+    } else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc) {
+      tls_ca = argv[++i];
+    } else if (strcmp(argv[i], "--servername") == 0 && i + 1 < argc) {
+      tls_name = argv[++i];
+      if (strlen(tls_name) > 253 || strpbrk(tls_name, " \r\n/")) usage();
+    } else if (strcmp(argv[i], "--alpn") == 0 && i + 1 < argc) {
+      tls_alpn = argv[++i];
     } else if (strcmp(argv[i], "--open-timeout") == 0 && i + 1 < argc) {
       open_timeout = atof(argv[++i]);
       if (open_timeout <= 0) usage();
@@ -634,7 +720,13 @@ int main(int argc, char **argv) {
   chunked = calloc((size_t)fd_slots, 1);
   chunk_state = calloc((size_t)fd_slots, 1);
   chunk_left = calloc((size_t)fd_slots, sizeof *chunk_left);
-  if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left) { perror("echo-client"); return 1; }
+  ssl_by_fd = calloc((size_t)fd_slots, sizeof *ssl_by_fd);
+  started_at = calloc((size_t)fd_slots, sizeof *started_at);
+  if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left || !ssl_by_fd || !started_at) { perror("echo-client"); return 1; }
+  if (use_tls) {
+    char why[200];
+    if (tls_setup(tls_ca, tls_insecure, tls_alpn, why, sizeof why) < 0) { fprintf(stderr, "echo-client: %s\n", why); return 3; }
+  }
   FILE *urandom = fopen("/dev/urandom", "rb");
   if (urandom) { if (fread(&rng_state, sizeof rng_state, 1, urandom) != 1 || !rng_state) rng_state = 0x9E3779B97F4A7C15ull; fclose(urandom); }
   rng_state ^= (uint64_t)getpid() << 32;
@@ -665,7 +757,7 @@ int main(int argc, char **argv) {
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = STDIN_TAG};
   epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
 
-  printf("{\"event\":\"ready\",\"pid\":%d,\"nofile\":%ld}\n", getpid(), fd_slots);
+  printf("{\"event\":\"ready\",\"pid\":%d,\"nofile\":%ld,\"tls\":%s}\n", getpid(), fd_slots, tls_available() ? "true" : "false");
   fflush(stdout);
 
   char line[256];

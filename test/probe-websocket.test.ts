@@ -58,12 +58,15 @@ const server = net.createServer((c) => { c.on('error', () => {}); c.once('data',
 server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port))`
 
 describe('parseTarget', () => {
-  it('reads IP:PORT, tcp:// and ws:// targets, and refuses the schemes not spoken yet', () => {
+  it('reads IP:PORT, tcp://, ws:// and mqtt:// targets, and their TLS schemes', () => {
     assert.deepEqual(parseTarget('127.0.0.1:80'), {host: '127.0.0.1', port: 80, protocol: {kind: 'tcp'}})
     assert.deepEqual(parseTarget('tcp://10.0.0.1:9000'), {host: '10.0.0.1', port: 9000, protocol: {kind: 'tcp'}})
     assert.deepEqual(parseTarget('ws://127.0.0.1:8080'), {host: '127.0.0.1', port: 8080, protocol: {kind: 'ws', path: '/', host: '127.0.0.1:8080'}})
     assert.deepEqual(parseTarget('WS://127.0.0.1:8080/chat?room=1').protocol, {kind: 'ws', path: '/chat?room=1', host: '127.0.0.1:8080'})
-    assert.throws(() => parseTarget('wss://127.0.0.1:443/'), /wss:\/\/ is not spoken yet/)
+    assert.deepEqual(parseTarget('wss://127.0.0.1:443/live').protocol, {kind: 'ws', path: '/live', host: '127.0.0.1:443', tls: {insecure: false}})
+    assert.deepEqual(parseTarget('tls://127.0.0.1:443').protocol, {kind: 'tcp', tls: {insecure: false}})
+    assert.deepEqual(parseTarget('mqtts://127.0.0.1:8883').protocol, {kind: 'mqtt', tls: {insecure: false}})
+    assert.deepEqual(parseTarget('https://127.0.0.1:443/e', undefined, 'sse').protocol, {kind: 'sse', path: '/e', host: '127.0.0.1:443', tls: {insecure: false}})
     assert.throws(() => parseTarget('ws://127.0.0.1:80/a b'), /printable ASCII without spaces/)
     assert.deepEqual(parseTarget('mqtt://127.0.0.1:1883'), {host: '127.0.0.1', port: 1883, protocol: {kind: 'mqtt'}})
     assert.throws(() => parseTarget('mqtt://127.0.0.1:1883/topic'), /a mqtt:\/\/ target has no path/)
@@ -107,11 +110,10 @@ describe('c1m probe over WebSocket', () => {
     })
   }
 
-  it('refuses ws with the node engine and with --message-size, and a scheme not spoken yet, in one line', async () => {
+  it('refuses ws with the node engine and with --message-size, and --protocol with --target, in one line', async () => {
     for (const [args, message] of [
-      [['--protocol', 'ws', '--engine', 'node'], /WebSocket and MQTT are spoken by the native engine only/],
+      [['--protocol', 'ws', '--engine', 'node'], /WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only/],
       [['--protocol', 'ws', '--hold', '5s', '--message-size', '64'], /--message-size sends raw bytes, not WebSocket frames/],
-      [['--target', 'mqtts://127.0.0.1:8883', '--server-pid', '1'], /mqtts:\/\/ is not spoken yet/],
       [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--protocol', 'ws'], /with --target the scheme picks it/],
     ] as const) {
       const {exitCode, stderr} = await run(['probe', ...args])

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag} from '../flags.js'
+import {connsFlag, tlsFlags} from '../flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {EXIT_CODES, usageError} from '../core/errors.js'
@@ -17,7 +17,8 @@ import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
-import {type HttpMode, parseTarget} from '../core/probe/protocol.js'
+import {type HttpMode, nodeEngineRefuses, parseTarget, withTlsFlags} from '../core/probe/protocol.js'
+import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -34,7 +35,7 @@ Connections are split over as many processes as the per-process open-file limit 
   ]
 
   static override flags = {
-    target: Flags.string({char: 't', description: 'server IPv4:PORT (raw TCP) or ws://IPv4:PORT/PATH (WebSocket: handshake checked, echo in frames)', required: true, helpValue: 'URL'}),
+    target: Flags.string({char: 't', description: 'server IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', required: true, helpValue: 'URL'}),
     ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
     engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
@@ -46,14 +47,18 @@ Connections are split over as many processes as the per-process open-file limit 
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
     http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
+    ...tlsFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
-    const target = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
+    const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
+    const target = {...parsed, protocol: withTlsFlags(parsed.protocol, flags)}
+    checkCaFile(target.protocol.tls?.ca)
     const push = target.protocol.kind === 'sse' || target.protocol.kind === 'stream'
-    if (target.protocol.kind !== 'tcp' && flags.engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol) : undefined
+    if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns
@@ -73,7 +78,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
-    const programs = withProtocol(await prepareEngine(flags.engine as Engine), target.protocol)
+    const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(target.protocol.tls)), target.protocol)
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
@@ -92,6 +97,8 @@ Connections are split over as many processes as the per-process open-file limit 
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
       if (share) this.log(`shard ${share.index}/${share.count}: ${formatCount(share.conns)} of ${formatCount(flags.conns)} connections, source ports ${share.ports.join('-')}`)
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
+      if (result.tls) this.log(`tls: ${result.tls.version} ${result.tls.cipher}${result.tls.alpn ? `, ALPN ${result.tls.alpn}` : ''}, certificate ${target.protocol.tls?.insecure ? 'not verified (--insecure)' : 'verified'}`)
+      if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
     }
     return share ? {...result, shard: share} : result
   }

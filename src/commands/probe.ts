@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {connsFlag, outFlag} from '../flags.js'
+import {connsFlag, tlsFlags, outFlag} from '../flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
@@ -21,7 +21,8 @@ import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {type HttpMode, parseTarget, type Protocol} from '../core/probe/protocol.js'
+import {type HttpMode, nodeEngineRefuses, parseTarget, type Protocol, withTlsFlags} from '../core/probe/protocol.js'
+import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
 
@@ -55,7 +56,7 @@ Connections are split over as many server and client processes as the per-proces
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
-    target: Flags.string({char: 't', description: "measure your own server instead of the bundled one (with --server-pid): IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (handshake checked, echo in frames)", dependsOn: ['server-pid'], helpValue: 'URL'}),
+    target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
@@ -69,6 +70,7 @@ Connections are split over as many server and client processes as the per-proces
       multiple: true,
       exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
     }),
+    ...tlsFlags,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
@@ -97,10 +99,12 @@ Connections are split over as many server and client processes as the per-proces
     const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
     const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
-    const protocol: Protocol = parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'})
+    const protocol: Protocol = withTlsFlags(parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'}), flags)
+    checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = protocol.kind === 'sse' || protocol.kind === 'stream'
-    if (protocol.kind !== 'tcp' && engine === 'node') throw usageError('WebSocket and MQTT are spoken by the native engine only, not yet by --engine node', 'drop --engine node')
+    const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
+    if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
     if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {

@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {chmodSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -31,7 +31,20 @@ export interface EnginePrograms {
 const STALE_BUILD_MS = 86_400_000
 
 /** The headers both programs include: their text is part of every build's hash. */
-const HEADERS = ['echo-common.h', 'ws.h']
+const HEADERS = ['echo-common.h', 'ws.h', 'tls.h', 'hist.h']
+
+/** The OpenSSL headers (Debian's libssl-dev): with them the client is built with TLS. */
+const OPENSSL_HEADERS = ['/usr/include/openssl/ssl.h', '/usr/local/include/openssl/ssl.h']
+
+/** Whether this machine can build the native client with TLS. */
+export function hasOpenSsl(): boolean {
+  return OPENSSL_HEADERS.some((file) => existsSync(file))
+}
+
+/** Compiler arguments beyond the source: the client links OpenSSL when its headers are here. */
+function buildArgs(name: string): string[] {
+  return name === 'echo-client' && hasOpenSsl() ? ['-DC1M_TLS', '-lssl', '-lcrypto', '-lm'] : ['-lm']
+}
 
 /** The file name of one probe's binary: the program and a hash of its source and of the headers. */
 export function probeBinaryName(name: string): string {
@@ -45,6 +58,8 @@ export function probeBinaryName(name: string): string {
   // The hash covers the headers both programs include, so a change to one rebuilds them too.
   const hash = createHash('sha256').update(text)
   for (const header of HEADERS) hash.update(readFileSync(path.join(PROBES_DIR, header)))
+  // A build with TLS and one without are different binaries: installing libssl-dev rebuilds.
+  hash.update(buildArgs(name).join(' '))
   return `${name}-${hash.digest('hex').slice(0, 12)}`
 }
 
@@ -76,7 +91,7 @@ export async function compileProbe(name: string): Promise<string> {
   const compiler = process.env.CC || 'cc'
   // Build under a temporary name in the same directory and rename, so no run ever sees half a binary.
   const temp = path.join(dir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const result = await execa(compiler, ['-O2', '-Wall', '-o', temp, source], {reject: false, timeout: 120_000})
+  const result = await execa(compiler, ['-O2', '-Wall', '-o', temp, source, ...buildArgs(name)], {reject: false, timeout: 120_000})
   if (result.failed) {
     rmSync(temp, {force: true})
     if ((result as {code?: string}).code === 'ENOENT') {
@@ -93,7 +108,10 @@ export async function compileProbe(name: string): Promise<string> {
 }
 
 /** The server and client programs of an engine, compiled when native. */
-export async function prepareEngine(engine: Engine): Promise<EnginePrograms> {
+export async function prepareEngine(engine: Engine, tls = false): Promise<EnginePrograms> {
+  if (tls && engine === 'native' && !hasOpenSsl()) {
+    throw new C1mError('E_NO_COMPILER', 'a target over TLS needs the native client built with OpenSSL, and its headers are not installed', 'apt-get install libssl-dev, then run again')
+  }
   if (engine === 'node') {
     return {
       engine,

@@ -1,7 +1,8 @@
 import type {Shard} from '../core/probe/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
-import type {EchoResult, TrafficTotals} from '../core/probe/run-report.js'
+import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
+import {addHistograms, type Histogram, type OpenLatency, openLatency, parseHistogram} from '../core/probe/latency.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
@@ -82,6 +83,12 @@ export interface OpenResult {
   error: string
   /** Every client reached its target. */
   complete: boolean
+  /** How long this step's connections took to count, across every client: the figures, and the histogram. */
+  latency?: OpenLatency
+  histogram: Histogram
+  maxMs: number
+  /** What TLS negotiated (the first connection of the first client that has one). */
+  tls?: TlsSession
 }
 
 /** Ask every client to hold its target count of connections, all at once. */
@@ -89,6 +96,8 @@ export async function openConnections(clients: Peer[], targets: number[], timeou
   const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
   const complete = replies.every((r, i) => Number(r.established) >= targets[i])
+  const histogram = addHistograms(replies.map((r) => parseHistogram(String(r.openHist ?? ''))))
+  const maxMs = Math.max(0, ...replies.map((r) => Number(r.openMaxMs ?? 0)))
   return {
     established: sum('established'),
     failed: sum('failed'),
@@ -97,7 +106,16 @@ export async function openConnections(clients: Peer[], targets: number[], timeou
     firstBytes: firstBytesOf(replies),
     error: complete ? '' : whyShort(replies, sum('peerClosed')),
     complete,
+    latency: openLatency(histogram, maxMs),
+    histogram,
+    maxMs,
+    tls: tlsSessionOf(replies),
   }
+}
+
+function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
+  const reply = replies.find((r) => typeof r.tlsVersion === 'string' && r.tlsVersion !== '')
+  return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
 }
 
 /** The first error a client met, or else why it could not go on. */

@@ -13,7 +13,7 @@ import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
 import {sampleMemory} from './sample-memory.js'
-import type {HoldResult, ProbeRunReport, StepRecord} from '../core/probe/run-report.js'
+import type {HoldResult, ProbeRunReport, StepRecord, TlsSession} from '../core/probe/run-report.js'
 
 /** A change in MiB with its sign: +12 MiB, -34 MiB. */
 export function formatSignedMiB(bytes: number): string {
@@ -29,6 +29,8 @@ export interface RampResult {
   hold?: HoldResult
   /** Connections the server refused; the ramp stops at the first step that has any. */
   refused?: Refusal
+  /** Over TLS: what the handshake negotiated. */
+  tls?: TlsSession
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
@@ -80,6 +82,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   let broken = stopped !== undefined
   let held = 0
   let refused: Refusal | undefined
+  let tls: TlsSession | undefined
   const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; !stopped && step <= options.steps; step++) {
@@ -108,7 +111,8 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       broken = true
       break
     }
-    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3))}
+    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)), ...(opened.latency ? {openMs: opened.latency} : {})}
+    tls ??= opened.tls
     steps.push(record)
     held = opened.established
     if (refused) {
@@ -134,7 +138,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {})}
+  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {})}
   if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
     const echoStart = performance.now()
     try {

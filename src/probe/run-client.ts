@@ -2,7 +2,8 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
-import type {EchoResult} from '../core/probe/run-report.js'
+import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
+import {addHistograms, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
 export interface ClientRunOptions {
   programs: EnginePrograms
@@ -32,6 +33,10 @@ export interface ClientRunResult {
   /** Seconds to open the connections, and the rate. */
   openSeconds: number
   connectsPerSecond: number
+  /** Milliseconds from connect() to a connection counting, over every step: p50, p99, max. */
+  openMs?: OpenLatency
+  /** Over TLS: what the handshake negotiated. */
+  tls?: TlsSession
   echo?: EchoResult
   heldSeconds: number
   stopped?: string
@@ -61,6 +66,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   }
   try {
     const started = performance.now()
+    let histogram: Histogram = new Map()
+    let maxMs = 0
     for (let step = 1; step <= options.steps; step++) {
       if (options.signal?.aborted) {
         result.stopped = 'interrupted'
@@ -69,6 +76,11 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const targets = shards.map((shard) => Math.round((shard.quota * step) / options.steps))
       const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
       Object.assign(result, {established: opened.established, failed: opened.failed, addrInUse: opened.addrInUse, error: opened.error})
+      histogram = addHistograms([histogram, opened.histogram])
+      maxMs = Math.max(maxMs, opened.maxMs)
+      const openMs = openLatency(histogram, maxMs)
+      if (openMs) result.openMs = openMs
+      result.tls ??= opened.tls
       options.progress(`${opened.established} of ${conns} connections open${opened.failed ? `, ${opened.failed} failed` : ''}`)
       if (!opened.complete) {
         result.stopped = `opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`

@@ -99,7 +99,7 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 }
 
 async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, hosts?: ClientHostNet): Promise<ProbeRunReport> {
-  const prepared = withProtocol(await clock.time('startSeconds', () => prepareEngine(options.engine)), options.protocol ?? {kind: 'tcp'})
+  const prepared = withProtocol(await clock.time('startSeconds', () => prepareEngine(options.engine, Boolean(options.protocol?.tls))), options.protocol ?? {kind: 'tcp'})
   if (hosts && isolation.netns) {
     const plan = planClientHosts(options.conns, hosts.hosts.length)
     options.progress(`starting echo servers and load clients (${options.engine}) on ${hosts.hosts.length} client hosts`)
@@ -160,7 +160,9 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const {target} = options
   const {samples, stopped} = measured
   if (samples.length < 2) {
-    const fix = measured.refused && options.protocol?.kind === 'ws'
+    const fix = stopped?.includes('tls handshake:')
+      ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
+      : measured.refused && options.protocol?.kind === 'ws'
       ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
       : measured.refused && (options.protocol?.kind === 'sse' || options.protocol?.kind === 'stream')
       ? `check that the server streams at that path: 200${options.protocol.kind === 'sse' ? ' with Content-Type text/event-stream' : ''} (its answer is quoted)`
@@ -188,6 +190,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     protocol: options.protocol?.kind ?? 'tcp',
+    ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure}} : {}),
     requestedConns: options.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),

@@ -72,6 +72,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
+    ...(report.tls ? [`tls: ${report.tls.version} ${report.tls.cipher}${report.tls.alpn ? `, ALPN ${report.tls.alpn}` : ''}, certificate ${report.tls.verified ? 'verified' : 'not verified (--insecure)'}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,
@@ -92,6 +93,11 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.refused) lines.push(`refused: ${describeRefusal(report.refused, report.protocol)}`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
+  const timed = report.steps.filter((s) => s.openMs)
+  if (timed.length > 0) {
+    const what = report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'
+    lines.push(`time to open (${what}), by step, p50/p99/max ms: ${timed.map((s) => `${s.openMs!.p50}/${s.openMs!.p99}/${s.openMs!.max}`).join(', ')}`)
+  }
   if (report.phases) lines.push(describePhases(report.phases))
   return lines.join('\n')
 }

@@ -4,7 +4,21 @@ import {parseEndpoint} from '../units.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = {kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string} | {kind: 'mqtt'}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string} | {kind: 'mqtt'}) & {tls?: TlsOptions}
+
+/**
+ * TLS under the protocol (tls://, wss://, https://, mqtts://). The server's certificate is verified
+ * against the system's store or `ca`, for `servername` (also sent as SNI) or else the target's IP
+ * address; `insecure` skips verification, as curl's -k does.
+ */
+export interface TlsOptions {
+  ca?: string
+  insecure: boolean
+  servername?: string
+}
+
+/** The schemes over TLS, and what they carry. */
+const TLS_SCHEMES: Record<string, string> = {tls: 'tcp', wss: 'ws', https: 'http', mqtts: 'mqtt'}
 
 /**
  * HTTP server push, as `--http` names it: Server-Sent Events, or a chunked response that never ends
@@ -12,40 +26,74 @@ export type Protocol = {kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: str
  */
 export type HttpMode = 'sse' | 'stream'
 
-/** Schemes named in the roadmap that the client does not speak yet. */
-const NOT_YET = ['wss', 'https', 'mqtts', 'tls']
-
 /**
  * `--target`: IPv4:PORT or tcp://IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (the
  * path defaults to /, the Host header is IPv4:PORT as written), mqtt://IPv4:PORT for MQTT 3.1.1.
  */
 export function parseTarget(text: string, example = '127.0.0.1:9000', http?: HttpMode): {host: string; port: number; protocol: Protocol} {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
-  if (scheme === undefined) return {...parseEndpoint(text, example), protocol: {kind: 'tcp'}}
-  if (NOT_YET.includes(scheme)) {
-    throw usageError(`--target ${scheme}:// is not spoken yet: c1m's client speaks raw TCP (IP:PORT or tcp://), WebSocket (ws://), MQTT (mqtt://) and HTTP push (http:// with --http sse|stream)`, 'measure over ws:// or raw TCP for now')
-  }
-  if (!['tcp', 'ws', 'mqtt', 'http'].includes(scheme)) throw usageError(`--target ${text}: unknown scheme "${scheme}"; use IP:PORT, tcp://IP:PORT, ws://IP:PORT/PATH, http://IP:PORT/PATH or mqtt://IP:PORT`)
+  const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
+  if (written === undefined) return {...parseEndpoint(text, example), protocol: {kind: 'tcp'}}
+  const known = ['tcp', 'ws', 'mqtt', 'http', ...Object.keys(TLS_SCHEMES)]
+  if (!known.includes(written)) throw usageError(`--target ${text}: unknown scheme "${written}"; use IP:PORT, tcp://, tls://, ws://, wss://, http://, https://, mqtt:// or mqtts://`)
+  const tls = written in TLS_SCHEMES ? {insecure: false} : undefined
+  const scheme = TLS_SCHEMES[written] ?? written
   if (scheme === 'http' && !http) throw usageError(`--target ${text}: say what the server pushes with --http sse (Server-Sent Events) or --http stream (a chunked response)`, `add --http sse`)
   if (scheme !== 'http' && http) throw usageError(`--http ${http} is for an http:// target`, 'drop --http, or give an http:// target')
-  const rest = text.slice(scheme.length + 3)
+  const rest = text.slice(written.length + 3)
   const slash = rest.indexOf('/')
   const authority = slash < 0 ? rest : rest.slice(0, slash)
   const path = slash < 0 ? '/' : rest.slice(slash)
-  const endpoint = parseEndpoint(authority, `${scheme}://${example}`)
+  const endpoint = parseEndpoint(authority, `${written}://${example}`)
   if (scheme === 'tcp' || scheme === 'mqtt') {
-    if (path !== '/') throw usageError(`--target ${text}: a ${scheme}:// target has no path`)
-    return {...endpoint, protocol: {kind: scheme}}
+    if (path !== '/') throw usageError(`--target ${text}: a ${written}:// target has no path`)
+    return {...endpoint, protocol: {kind: scheme, ...(tls ? {tls} : {})}}
   }
   if (path.length > 512 || !/^\/[\x21-\x7e]*$/.test(path)) throw usageError(`--target ${text}: the path must be printable ASCII without spaces, at most 512 characters`)
-  return {...endpoint, protocol: {kind: scheme === 'http' ? http! : 'ws', path, host: authority}}
+  return {...endpoint, protocol: {kind: scheme === 'http' ? http! : 'ws', path, host: authority, ...(tls ? {tls} : {})}}
+}
+
+/** --ca, --insecure and --servername, checked against the target: they need one over TLS. */
+export function withTlsFlags(protocol: Protocol, flags: {ca?: string; insecure?: boolean; servername?: string}): Protocol {
+  const given = [flags.ca && '--ca', flags.insecure && '--insecure', flags.servername && '--servername'].filter(Boolean)
+  if (!protocol.tls) {
+    if (given.length > 0) throw usageError(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} for a target over TLS`, 'use a tls://, wss://, https:// or mqtts:// target, or drop it')
+    return protocol
+  }
+  if (flags.ca && flags.insecure) throw usageError('--ca verifies the server\'s certificate and --insecure skips that', 'drop one of them')
+  if (flags.servername !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(flags.servername)) {
+    throw usageError(`--servername must be a DNS name, got "${flags.servername}"`, 'give the name the certificate carries, e.g. --servername chat.example.com')
+  }
+  const tls: TlsOptions = {insecure: flags.insecure === true, ...(flags.ca ? {ca: flags.ca} : {}), ...(flags.servername ? {servername: flags.servername} : {})}
+  // Virtual hosts go by the Host header: the name the certificate is checked for.
+  if (flags.servername && 'host' in protocol) return {...protocol, host: `${flags.servername}:${protocol.host.split(':')[1]}`, tls}
+  return {...protocol, tls}
+}
+
+/** The client's TLS arguments: ALPN http/1.1 for HTTP and WebSocket, as a browser offers it. */
+function tlsArgs(protocol: Protocol): string[] {
+  const {tls} = protocol
+  if (!tls) return []
+  return [
+    '--tls',
+    ...('host' in protocol ? ['--alpn', 'http/1.1'] : []),
+    ...(tls.ca ? ['--ca', tls.ca] : []),
+    ...(tls.insecure ? ['--insecure'] : []),
+    ...(tls.servername ? ['--servername', tls.servername] : []),
+  ]
 }
 
 /** The bundled programs' arguments for a protocol: the server's and the client's. */
 export function protocolArgs(protocol: Protocol): {server: string[]; client: string[]} {
-  if (protocol.kind === 'tcp') return {server: [], client: []}
-  if (protocol.kind === 'mqtt') return {server: [], client: ['--protocol', 'mqtt']}
-  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host]}
+  const tls = tlsArgs(protocol)
+  if (protocol.kind === 'tcp') return {server: [], client: tls}
+  if (protocol.kind === 'mqtt') return {server: [], client: ['--protocol', 'mqtt', ...tls]}
+  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...tls]}
+}
+
+/** Why the node engine cannot speak this protocol, or undefined when it can (raw TCP). */
+export function nodeEngineRefuses(protocol: Protocol): string | undefined {
+  if (protocol.kind === 'tcp' && !protocol.tls) return undefined
+  return 'WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only, not yet by --engine node'
 }
 
 /** The protocol in a line of text output. */

@@ -4,6 +4,7 @@
 import type {ProbePhases} from './phases.js'
 import type {ProbeReport} from './report.js'
 import type {Refusal} from './refusal.js'
+import type {OpenLatency} from './latency.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -82,10 +83,23 @@ export interface Isolation {
   clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}
 }
 
+/** What the TLS handshake negotiated, as the first connection saw it. */
+export interface TlsSession {
+  version: string
+  cipher: string
+  /** The ALPN protocol the server chose, or "". */
+  alpn: string
+}
+
 export interface StepRecord {
   step: number
   conns: number
   established: number
+  /**
+   * How long this step's connections took to count, in ms from connect() (TCP, then TLS, then the
+   * protocol's opening): p50, p99, max. Reports before it, and the node engine, lack it.
+   */
+  openMs?: OpenLatency
   /** Seconds the clients took to open this step's new connections. */
   seconds: number
   connectsPerSecond: number
@@ -98,6 +112,11 @@ export type ProbeRunReport = ProbeReport & {
    * before it lack it: tcp.
    */
   protocol?: 'tcp' | 'ws' | 'mqtt' | 'sse' | 'stream'
+  /**
+   * Over TLS (tls://, wss://, https://, mqtts://): what was negotiated, and whether the server's
+   * certificate was verified (false with --insecure).
+   */
+  tls?: TlsSession & {verified: boolean}
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */

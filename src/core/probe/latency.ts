@@ -1,0 +1,59 @@
+// How long connections took to count, from the clients' histograms (probes/hist.h writes them):
+// 8 buckets per doubling of microseconds, bucket 0 under 1 us, bucket b >= 1 from 2^((b-1)/8) us
+// up to 2^(b/8) us. Histograms add up across clients; a quantile reads as its bucket's upper
+// bound (at most about 9% high), never above the exact maximum.
+
+export interface OpenLatency {
+  /** Connections timed. */
+  count: number
+  /** Milliseconds from connect() to the connection counting (TCP, then TLS, then the protocol's opening). */
+  p50: number
+  p99: number
+  max: number
+}
+
+export type Histogram = Map<number, number>
+
+const BUCKETS = 320
+
+/** "BUCKET:COUNT,..." from one client; anything malformed is left out. */
+export function parseHistogram(text: string): Histogram {
+  const histogram: Histogram = new Map()
+  for (const part of text.split(',')) {
+    const match = /^(\d{1,3}):(\d{1,15})$/.exec(part)
+    if (!match || Number(match[1]) >= BUCKETS) continue
+    histogram.set(Number(match[1]), (histogram.get(Number(match[1])) ?? 0) + Number(match[2]))
+  }
+  return histogram
+}
+
+export function addHistograms(histograms: Histogram[]): Histogram {
+  const sum: Histogram = new Map()
+  for (const histogram of histograms) {
+    for (const [bucket, count] of histogram) sum.set(bucket, (sum.get(bucket) ?? 0) + count)
+  }
+  return sum
+}
+
+/** The upper bound of a bucket, in milliseconds. */
+function bucketTopMs(bucket: number): number {
+  return bucket === 0 ? 0.001 : 2 ** (bucket / 8) / 1000
+}
+
+/** p50, p99 and the maximum of a histogram; undefined when it is empty. */
+export function openLatency(histogram: Histogram, maxMs: number): OpenLatency | undefined {
+  const buckets = [...histogram.entries()].sort((a, b) => a[0] - b[0])
+  const count = buckets.reduce((total, [, n]) => total + n, 0)
+  if (count === 0) return undefined
+  const quantile = (q: number): number => {
+    const rank = Math.ceil(q * count)
+    let seen = 0
+    for (const [bucket, n] of buckets) {
+      seen += n
+      if (seen >= rank) return Math.min(bucketTopMs(bucket), maxMs)
+    }
+    return maxMs
+  }
+  const round = (ms: number) => Number(ms.toFixed(3))
+  return {count, p50: round(quantile(0.5)), p99: round(quantile(0.99)), max: round(maxMs)}
+}
