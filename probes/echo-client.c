@@ -9,16 +9,23 @@
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
  *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H]
+ *               [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC]
+ *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
  *
  * With --protocol ws a connection counts only once the server answered the WebSocket opening
  * handshake (RFC 6455) with 101 and the right Sec-WebSocket-Accept for its own random key; any
- * other answer is a refusal, its first bytes kept. The echo check then sends a masked text
- * frame and wants the unmasked frame of the same 16 bytes back. With --protocol mqtt (3.1.1) a
- * connection counts once the broker answered its CONNECT (a client id of its own, clean session,
- * no keepalive) with CONNACK 0; the echo check is a PINGREQ that wants its PINGRESP. With
- * --protocol sse or stream (HTTP/1.1 server push) a connection counts once the answer to its GET
- * is 200 (for sse with Content-Type text/event-stream); what the server pushes after it is
- * counted ("pushed" bytes, and SSE events), never taken as a refusal. These have no echo check.
+ * other answer is a refusal, its first bytes kept. Once open, the server's frames are read one by
+ * one: a ping gets a pong, a close frame ends the connection (its code counted), other frames are
+ * counted as pushed. The echo check sends a masked text frame and wants the unmasked frame of the
+ * same 16 bytes back. With --protocol mqtt (3.1.1) a connection counts once the broker answered
+ * its CONNECT (a client id of its own, clean session, --mqtt-keepalive, a PINGREQ at half of it)
+ * with CONNACK 0, and with --mqtt-subscribe once SUBACK granted the topic; PUBLISHes are counted
+ * as pushed; the echo check is a PINGREQ that wants its PINGRESP. With --protocol sse or stream
+ * (HTTP/1.1 server push) a connection counts once the answer to its GET is 200 (for sse with
+ * Content-Type text/event-stream); what the server pushes after it is counted ("pushed" bytes,
+ * and SSE events or chunks), never taken as a refusal. These have no echo check. --header adds
+ * lines to the upgrade or GET. With --tls every connection does a TLS handshake first (tls.h),
+ * and the time from connect() to counting goes into a histogram (hist.h) each "open" reports.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks.
@@ -51,6 +58,7 @@
 #include <unistd.h>
 
 #include "echo-common.h"
+#include "frames.h"
 #include "hist.h"
 #include "tls.h"
 #include "ws.h"
@@ -65,8 +73,14 @@ enum { NONE = 0, CONNECTING = 1, OPEN = 2, HANDSHAKE = 3, TLS_HANDSHAKE = 4 };
 
 /* WebSocket: the opening handshake of one connection, until its 101 arrives. */
 #define HS_MAX 2048
-struct handshake { char accept[29]; int len; char buf[HS_MAX + 1]; };
+struct handshake { char accept[29]; int subscribing; int len; char buf[HS_MAX + 1]; };
 static struct handshake **hs_by_fd;
+/* WebSocket and MQTT once open: a message cut by a read, carried to the next (see on_messages). */
+#define RX_KEEP 160
+struct rx { unsigned char buf[RX_KEEP]; int len; uint64_t skip; };
+static struct rx **rx_by_fd;
+static unsigned long long pings_answered, keepalive_answers;
+static unsigned long close_codes[5000];
 /* What the connections speak; every protocol but raw TCP opens with a handshake. */
 enum protocol { P_TCP, P_WS, P_MQTT, P_SSE, P_STREAM };
 static enum protocol proto = P_TCP;
@@ -78,6 +92,14 @@ static unsigned char *sse_nl; /* per fd: 1 when the last byte pushed was a newli
 static unsigned char *chunked, *chunk_state;
 static uint32_t *chunk_left;
 static unsigned long mqtt_ids;
+/* MQTT keepalive in seconds (CONNECT's field; 0: none): a PINGREQ goes out on every connection each half of it. */
+static int mqtt_keepalive;
+/* --mqtt-subscribe: every connection subscribes to this topic (QoS 0) and counts once SUBACK came. */
+static const char *mqtt_topic;
+static double next_keepalive;
+/* --header lines added to every HTTP request (the upgrade, the GET of a stream), CRLF-ended. */
+static char extra_headers[4096];
+static size_t extra_len;
 static const char *ws_path = "/", *ws_host = "localhost";
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 /* What the echo check sends and wants back: the bare 16 bytes, or WebSocket frames of them. */
@@ -126,6 +148,7 @@ static void on_sigterm(int sig) {
 }
 
 static void quit(void);
+static uint64_t next_random(void);
 static void start_handshake(int fd);
 static void connected(int fd);
 
@@ -190,8 +213,14 @@ static void print_first_bytes(void) {
 static void print_count(const char *event, long target) {
   for (char *c = last_error; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '?';
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
-         "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,\"error\":\"%s\",\"firstBytes\":\"",
-         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, last_error);
+         "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,"
+         "\"pingsAnswered\":%llu,\"keepaliveAnswers\":%llu,\"closeCodes\":\"",
+         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, pings_answered, keepalive_answers);
+  int first = 1;
+  for (int code = 0; code < 5000; code++) {
+    if (close_codes[code]) { printf("%s%d:%lu", first ? "" : ",", code, close_codes[code]); first = 0; }
+  }
+  printf("\",\"error\":\"%s\",\"firstBytes\":\"", last_error);
   print_first_bytes();
   printf("\"");
   if (strcmp(event, "open") == 0) {
@@ -229,6 +258,7 @@ static void drop(int fd, int reset) {
   if (state[fd] == CONNECTING || state[fd] == HANDSHAKE || state[fd] == TLS_HANDSHAKE) inflight--;
   if (ssl_by_fd[fd]) { tls_free(ssl_by_fd[fd]); ssl_by_fd[fd] = NULL; }
   if (hs_by_fd && hs_by_fd[fd]) { free(hs_by_fd[fd]); hs_by_fd[fd] = NULL; }
+  if (rx_by_fd && rx_by_fd[fd]) { free(rx_by_fd[fd]); rx_by_fd[fd] = NULL; }
   state[fd] = NONE;
   echo_got[fd] = 0;
   if (sse_nl) { sse_nl[fd] = 0; chunked[fd] = 0; }
@@ -325,8 +355,121 @@ static void count_pushed(int fd, const char *buf, ssize_t n) {
   }
 }
 
+/*
+ * WebSocket frames and MQTT packets from the server once a connection is open, message by message:
+ * a 16-byte payload in an echo round is the echo (compared byte for byte); a ping is answered with
+ * a pong; a close frame ends the connection with its code counted; PINGRESP outside a round
+ * answers a keepalive; any other message is pushed by the server and counted. A message cut by a
+ * read keeps its header (and a control frame or echo its payload) for the next read; a long
+ * payload is skipped as it comes. Returns -1 when the connection was dropped.
+ */
+
+static void count_close(const unsigned char *payload, uint64_t len) {
+  int code = len >= 2 ? payload[0] << 8 | payload[1] : 1005; /* 1005: no status code present */
+  close_codes[code < 5000 ? code : 4999]++;
+}
+
+static void send_pong(int fd, const unsigned char *payload, uint64_t len) {
+  unsigned char out[2 + 4 + 125];
+  uint64_t m = next_random();
+  out[0] = 0x8A;
+  out[1] = (unsigned char)(0x80 | len);
+  memcpy(out + 2, &m, 4);
+  for (uint64_t i = 0; i < len; i++) out[6 + i] = payload[i] ^ out[2 + i % 4];
+  if (io_write(fd, out, 6 + len) == (ssize_t)(6 + len)) pings_answered++;
+}
+
+/* One whole message; -1 when the connection was dropped. */
+static int on_message(int fd, const unsigned char *f, int hl, uint64_t len) {
+  const unsigned char *payload = f + hl;
+  if (proto == P_WS) {
+    int op = f[0] & 0x0f;
+    if (op == 0x9) { send_pong(fd, payload, len); return 0; }
+    if (op == 0xA) return 0;
+    if (op == 0x8) {
+      count_close(payload, len);
+      peer_closed++;
+      refused++;
+      if (echo_round_on && echo_got[fd] < echo_reply_len) echo_closed++;
+      keep_first_bytes((const char *)f, hl + (ssize_t)len);
+      drop(fd, 1);
+      return -1;
+    }
+  } else if (f[0] == 0xD0 && !(echo_round_on && echo_got[fd] < echo_reply_len)) {
+    keepalive_answers++;
+    return 0;
+  }
+  if (echo_round_on && echo_got[fd] < echo_reply_len && (uint64_t)hl + len == (uint64_t)echo_reply_len) {
+    if (memcmp(f, echo_reply, (size_t)echo_reply_len) == 0) { echo_got[fd] = (unsigned char)echo_reply_len; echoed_total++; }
+    else { mismatched++; echo_got[fd] = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
+    return 0;
+  }
+  pushed_events++;
+  pushed_bytes += len;
+  return 0;
+}
+
+static int on_messages(int fd, const unsigned char *in, ssize_t n) {
+  struct rx *rx = rx_by_fd[fd];
+  if (rx && rx->skip) {
+    uint64_t take = rx->skip < (uint64_t)n ? rx->skip : (uint64_t)n;
+    pushed_bytes += take;
+    rx->skip -= take;
+    in += take;
+    n -= (ssize_t)take;
+  }
+  unsigned char joined[RX_KEEP + 4096];
+  if (rx && rx->len) {
+    memcpy(joined, rx->buf, (size_t)rx->len);
+    memcpy(joined + rx->len, in, (size_t)n);
+    in = joined;
+    n += rx->len;
+    rx->len = 0;
+  }
+  ssize_t at = 0;
+  while (at < n) {
+    const unsigned char *f = in + at;
+    size_t left = (size_t)(n - at);
+    int hl = 0;
+    uint64_t len = 0;
+    int rc = proto == P_WS ? ws_frame_header(f, left, &hl, &len) : mqtt_packet_header(f, left, &hl, &len);
+    if (rc < 0) {
+      unexpected++;
+      refused++;
+      keep_first_bytes((const char *)f, (ssize_t)left);
+      drop(fd, 1);
+      return -1;
+    }
+    if (rc == 0) break;
+    /* Control frames and what may be an echo are read whole; anything else may be skipped through. */
+    int whole = (proto == P_WS && (f[0] & 0x08)) || (uint64_t)hl + len <= (uint64_t)echo_reply_len;
+    if (left < (uint64_t)hl + len) {
+      if (whole) break;
+      pushed_events++;
+      pushed_bytes += left - (size_t)hl;
+      if (!rx && !(rx = rx_by_fd[fd] = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
+      rx->skip = (uint64_t)hl + len - left;
+      at = n;
+      break;
+    }
+    if (on_message(fd, f, hl, len) < 0) return -1;
+    at += hl + (ssize_t)len;
+  }
+  if (at < n) {
+    if (!rx && !(rx = rx_by_fd[fd] = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
+    if (n - at > RX_KEEP) { unexpected++; refused++; keep_first_bytes((const char *)in + at, n - at); drop(fd, 1); return -1; }
+    memcpy(rx->buf, in + at, (size_t)(n - at));
+    rx->len = (int)(n - at);
+  } else if (rx && !rx->skip) {
+    free(rx);
+    rx_by_fd[fd] = NULL;
+  }
+  return 0;
+}
+
 static int on_bytes(int fd, const char *buf, ssize_t n) {
   if (PUSHED) { count_pushed(fd, buf, n); return 0; }
+  if (proto == P_WS || proto == P_MQTT) return on_messages(fd, (const unsigned char *)buf, n);
   for (ssize_t i = 0; i < n; i++) {
     int at = echo_got[fd];
     if (echo_round_on && at < echo_reply_len) {
@@ -358,14 +501,14 @@ static uint64_t next_random(void) {
   return rng_state;
 }
 
-/* MQTT 3.1.1 CONNECT: clean session, no keepalive, a client id of its own. */
+/* MQTT 3.1.1 CONNECT: clean session, the keepalive asked for, a client id of its own. */
 static int mqtt_connect_packet(unsigned char *out) {
   char id[40];
   int idlen = snprintf(id, sizeof id, "c1m-%d-%lu", getpid(), ++mqtt_ids);
   int n = 0;
   out[n++] = 0x10;
   out[n++] = (unsigned char)(10 + 2 + idlen);
-  static const unsigned char var[] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00};
+  const unsigned char var[] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, (unsigned char)(mqtt_keepalive >> 8), (unsigned char)mqtt_keepalive};
   memcpy(out + n, var, sizeof var);
   n += (int)sizeof var;
   out[n++] = (unsigned char)(idlen >> 8);
@@ -382,15 +525,16 @@ static void start_handshake(int fd) {
   struct handshake *hs = malloc(sizeof *hs);
   if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
   hs->len = 0;
+  hs->subscribing = 0;
   hs_by_fd[fd] = hs;
   state[fd] = HANDSHAKE;
-  char out[1024];
+  char out[1024 + sizeof extra_headers];
   int n;
   if (proto == P_MQTT) {
     n = mqtt_connect_packet((unsigned char *)out);
   } else if (PUSHED) {
-    n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n\r\n",
-                 ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*");
+    n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n%s\r\n",
+                 ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*", extra_headers);
   } else {
     uint8_t raw[16];
     uint64_t a = next_random(), b = next_random();
@@ -400,7 +544,7 @@ static void start_handshake(int fd) {
     ws_base64(raw, 16, key);
     ws_accept(key, 24, hs->accept);
     n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", ws_path, ws_host, key);
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n", ws_path, ws_host, key, extra_headers);
   }
   if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
 }
@@ -422,6 +566,60 @@ static void handshake_done(int fd) {
   count_established(fd);
 }
 
+/* The opening is over when `used` bytes of hs were the broker's answer: the rest are messages. */
+static void mqtt_opened(int fd, struct handshake *hs, int used) {
+  int rest = hs->len - used;
+  unsigned char tail[HS_MAX];
+  memcpy(tail, hs->buf + used, (size_t)rest);
+  handshake_done(fd);
+  if (rest > 0) on_messages(fd, tail, rest);
+}
+
+/* MQTT's SUBSCRIBE to --mqtt-subscribe's topic, QoS 0, packet id 1. */
+static int mqtt_subscribe_packet(unsigned char *out) {
+  size_t tlen = strlen(mqtt_topic);
+  size_t rl = 2 + 2 + tlen + 1;
+  int n = 0;
+  out[n++] = 0x82;
+  do { out[n++] = (unsigned char)((rl & 0x7f) | (rl > 0x7f ? 0x80 : 0)); rl >>= 7; } while (rl);
+  out[n++] = 0x00; out[n++] = 0x01;
+  out[n++] = (unsigned char)(tlen >> 8); out[n++] = (unsigned char)tlen;
+  memcpy(out + n, mqtt_topic, tlen);
+  n += (int)tlen;
+  out[n++] = 0x00;
+  return n;
+}
+
+/* MQTT: CONNACK 0, then with --mqtt-subscribe a SUBACK granting QoS 0; anything else is a refusal. */
+static void on_mqtt_opening(int fd, struct handshake *hs) {
+  const unsigned char *b = (const unsigned char *)hs->buf;
+  if (!hs->subscribing) {
+    if (b[0] != 0x20) { refuse_handshake(fd, "the broker's first packet was not a CONNACK"); return; }
+    if (hs->len < 4) return;
+    if (b[1] != 0x02) { refuse_handshake(fd, "a malformed CONNACK"); return; }
+    if (b[3] != 0) {
+      static const char *why[] = {"", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"};
+      char text[64];
+      snprintf(text, sizeof text, "CONNACK return code %d (%s)", b[3], b[3] <= 5 ? why[b[3]] : "unknown");
+      refuse_handshake(fd, text);
+      return;
+    }
+    if (!mqtt_topic) { mqtt_opened(fd, hs, 4); return; }
+    unsigned char out[600];
+    int n = mqtt_subscribe_packet(out);
+    if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; return; }
+    hs->subscribing = 1;
+    hs->len -= 4;
+    memmove(hs->buf, hs->buf + 4, (size_t)hs->len + 1);
+    if (hs->len == 0) return;
+  }
+  if (b[0] != 0x90) { refuse_handshake(fd, "the broker's answer to SUBSCRIBE was not a SUBACK"); return; }
+  if (hs->len < 5) return;
+  if (b[1] != 0x03 || b[2] != 0x00 || b[3] != 0x01) { refuse_handshake(fd, "a malformed SUBACK"); return; }
+  if (b[4] == 0x80) { refuse_handshake(fd, "the broker refused the subscription (SUBACK 0x80)"); return; }
+  mqtt_opened(fd, hs, 5);
+}
+
 static void on_handshake(int fd) {
   struct handshake *hs = hs_by_fd[fd];
   ssize_t n = io_read(fd, hs->buf + hs->len, (size_t)(HS_MAX - hs->len));
@@ -435,18 +633,7 @@ static void on_handshake(int fd) {
   hs->len += (int)n;
   hs->buf[hs->len] = 0;
   if (proto == P_MQTT) {
-    const unsigned char *b = (const unsigned char *)hs->buf;
-    if (b[0] != 0x20) { refuse_handshake(fd, "the broker's first packet was not a CONNACK"); return; }
-    if (hs->len < 4) return;
-    if (b[1] != 0x02 || hs->len > 4) { refuse_handshake(fd, "a malformed CONNACK, or bytes after it"); return; }
-    if (b[3] != 0) {
-      static const char *why[] = {"", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"};
-      char text[64];
-      snprintf(text, sizeof text, "CONNACK return code %d (%s)", b[3], b[3] <= 5 ? why[b[3]] : "unknown");
-      refuse_handshake(fd, text);
-      return;
-    }
-    handshake_done(fd);
+    on_mqtt_opening(fd, hs);
     return;
   }
   char *end = strstr(hs->buf, "\r\n\r\n");
@@ -474,9 +661,12 @@ static void on_handshake(int fd) {
   size_t len = 0;
   const char *accept = ws_header(hs->buf, "Sec-WebSocket-Accept:", &len);
   if (!accept || len != 28 || memcmp(accept, hs->accept, 28) != 0) { refuse_handshake(fd, "a missing or wrong Sec-WebSocket-Accept"); return; }
+  /* Frames right after the 101 (a greeting, a ping) are the server's first messages. */
   int extra = hs->len - (int)(end + 4 - hs->buf);
-  if (extra > 0) { refuse_handshake(fd, "bytes after the 101 that nobody asked for"); return; }
+  unsigned char tail[HS_MAX];
+  memcpy(tail, end + 4, (size_t)extra);
   handshake_done(fd);
+  if (extra > 0) on_messages(fd, tail, extra);
 }
 
 static void watch(int fd, uint32_t events) {
@@ -551,8 +741,23 @@ static void on_event(int fd, uint32_t events) {
   }
 }
 
+/* MQTT keepalive: a PINGREQ on every open connection each half of the keepalive. */
+static void keepalive_tick(void) {
+  if (proto != P_MQTT || !mqtt_keepalive || now() < next_keepalive) return;
+  static const unsigned char ping[2] = {0xC0, 0x00};
+  for (long fd = 0; fd < fd_slots; fd++) {
+    if (state[fd] == OPEN) io_write((int)fd, ping, 2);
+  }
+  next_keepalive = now() + mqtt_keepalive / 2.0;
+}
+
 static void poll_once(int timeout_ms) {
   static struct epoll_event events[4096];
+  keepalive_tick();
+  if (proto == P_MQTT && mqtt_keepalive) {
+    int until_ping = (int)((next_keepalive - now()) * 1000) + 1;
+    if (timeout_ms < 0 || until_ping < timeout_ms) timeout_ms = until_ping < 0 ? 0 : until_ping;
+  }
   int n = epoll_wait(epfd, events, 4096, timeout_ms);
   if (stop_requested) quit();
   for (int i = 0; i < n; i++) {
@@ -669,7 +874,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC]\n");
   exit(2);
 }
 
@@ -695,6 +900,19 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
       ws_host = argv[++i];
       if (strpbrk(ws_host, " \r\n") || strlen(ws_host) > 256) usage();
+    } else if (strcmp(argv[i], "--mqtt-keepalive") == 0 && i + 1 < argc) {
+      mqtt_keepalive = atoi(argv[++i]);
+      if (mqtt_keepalive < 0 || mqtt_keepalive > 65535) usage();
+    } else if (strcmp(argv[i], "--mqtt-subscribe") == 0 && i + 1 < argc) {
+      mqtt_topic = argv[++i];
+      if (!*mqtt_topic || strlen(mqtt_topic) > 512) usage();
+    } else if (strcmp(argv[i], "--header") == 0 && i + 1 < argc) {
+      const char *h = argv[++i];
+      size_t len = strlen(h);
+      if (!strchr(h, ':') || strpbrk(h, "\r\n") || extra_len + len + 3 > sizeof extra_headers) usage();
+      memcpy(extra_headers + extra_len, h, len);
+      memcpy(extra_headers + extra_len + len, "\r\n", 3);
+      extra_len += len + 2;
     } else if (strcmp(argv[i], "--tls") == 0) {
       use_tls = 1;
     } else if (strcmp(argv[i], "--insecure") == 0) {
@@ -722,7 +940,8 @@ int main(int argc, char **argv) {
   chunk_left = calloc((size_t)fd_slots, sizeof *chunk_left);
   ssl_by_fd = calloc((size_t)fd_slots, sizeof *ssl_by_fd);
   started_at = calloc((size_t)fd_slots, sizeof *started_at);
-  if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left || !ssl_by_fd || !started_at) { perror("echo-client"); return 1; }
+  rx_by_fd = calloc((size_t)fd_slots, sizeof *rx_by_fd);
+  if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left || !ssl_by_fd || !started_at || !rx_by_fd) { perror("echo-client"); return 1; }
   if (use_tls) {
     char why[200];
     if (tls_setup(tls_ca, tls_insecure, tls_alpn, why, sizeof why) < 0) { fprintf(stderr, "echo-client: %s\n", why); return 3; }
@@ -751,6 +970,7 @@ int main(int argc, char **argv) {
     echo_request[0] = 0xC0; echo_request[1] = 0x00; echo_request_len = 2;
     echo_reply[0] = 0xD0; echo_reply[1] = 0x00; echo_reply_len = 2;
   }
+  next_keepalive = now() + mqtt_keepalive / 2.0;
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!state || !echo_got || epfd < 0) { perror("echo-client"); return 1; }
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);

@@ -29,8 +29,14 @@ export function outFlag(description = 'write the report to FILE: .json for the J
   return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
 }
 
-/** TLS flags of probe and client, for tls://, wss://, https:// and mqtts:// targets. */
-export const tlsFlags = {
+/**
+ * The protocol flags of probe and client: TLS for tls://, wss://, https:// and mqtts:// targets,
+ * request headers for HTTP and WebSocket, MQTT's keepalive.
+ */
+export const protocolFlags = {
+  header: Flags.string({description: "an HTTP header for the WebSocket upgrade or the stream's GET (repeatable): cookies, tokens", helpValue: "'NAME: VALUE'", multiple: true}),
+  'mqtt-subscribe': Flags.string({description: 'MQTT: every connection subscribes to this topic filter (QoS 0) and counts once SUBACK granted it; what the broker publishes to it is counted during --hold', helpValue: 'TOPIC'}),
+  'mqtt-keepalive': Flags.integer({description: 'MQTT keepalive in seconds, sent in CONNECT; a PINGREQ goes out at half of it (0: none) [default: 60]', min: 0, max: 65_535, helpValue: 'SECONDS'}),
   ca: Flags.string({description: "over TLS: verify the server's certificate against the CA certificates in FILE (PEM) instead of the system's store", helpValue: 'FILE'}),
   insecure: Flags.boolean({description: "over TLS: do not verify the server's certificate (as curl's -k)", default: false}),
   servername: Flags.string({description: 'over TLS: the DNS name sent as SNI and checked in the certificate (default: the certificate must carry the target IP); also the Host header', helpValue: 'NAME'}),

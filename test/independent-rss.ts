@@ -1,5 +1,6 @@
-// An independent check of c1m's per-connection server figure: the server tree's resident memory
-// read from /proc by the test itself while c1m holds the connections, minus before, over N.
+// Runs c1m probe with a hook one second into its --hold, and an independent check of c1m's
+// per-connection server figure made with it: the server tree's resident memory read from /proc
+// by the test itself while c1m holds the connections, minus before, over N.
 import {readFileSync} from 'node:fs'
 
 import {execa} from 'execa'
@@ -27,24 +28,29 @@ function descendants(pid: number): number[] {
 }
 
 /**
- * Run `c1m probe ARGS --hold 6s --json` and read the server tree's RSS one second into the hold
- * (c1m says "holding" on stderr when it starts). Returns the report and the independent figure.
+ * Run `c1m probe ARGS --json` (ARGS with a --hold) and call `hook` one second after c1m says
+ * "holding" on stderr; fails when the hold never came.
  */
-export async function probeWithIndependentRss<T>(args: string[], serverPid: number, conns: number): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string; independentPerConn: number}> {
-  const before = treeRssBytes(serverPid)
-  const child = execa('node', [BIN, 'probe', ...args, '--conns', String(conns), '--hold', '6s', '--json'], {reject: false, timeout: 120_000, env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off'}, stdin: 'ignore'})
-  let during: number | undefined
+export async function probeWithHoldHook<T>(args: string[], hook: () => Promise<void> | void): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
+  const child = execa('node', [BIN, 'probe', ...args, '--json'], {reject: false, timeout: 120_000, env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off'}, stdin: 'ignore'})
+  let hooked: Promise<void> | undefined
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
-    if (during === undefined && /^holding /m.test(stderr)) {
-      during = -1
-      setTimeout(() => {
-        during = treeRssBytes(serverPid)
-      }, 1000)
-    }
+    if (!hooked && /^holding /m.test(stderr)) hooked = new Promise((resolve) => setTimeout(resolve, 1000)).then(hook)
   })
   const result = await child
-  if (during === undefined || during < 0) throw new Error(`c1m never held the connections (exit ${result.exitCode}): ${stderr.slice(-500)}`)
-  return {envelope: JSON.parse(result.stdout) as Envelope<T>, exitCode: result.exitCode ?? -1, stderr, independentPerConn: (during - before) / conns}
+  if (!hooked) throw new Error(`c1m never held the connections (exit ${result.exitCode}): ${stderr.slice(-500)}`)
+  await hooked
+  return {envelope: JSON.parse(result.stdout) as Envelope<T>, exitCode: result.exitCode ?? -1, stderr}
+}
+
+/** The probe with --hold 6s, and the server tree's RSS growth per connection read during the hold. */
+export async function probeWithIndependentRss<T>(args: string[], serverPid: number, conns: number): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string; independentPerConn: number}> {
+  const before = treeRssBytes(serverPid)
+  let during = 0
+  const run = await probeWithHoldHook<T>([...args, '--conns', String(conns), '--hold', '6s'], () => {
+    during = treeRssBytes(serverPid)
+  })
+  return {...run, independentPerConn: (during - before) / conns}
 }

@@ -16,6 +16,7 @@ const http = require('node:http')
 let streams = 0
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/deny')) { res.writeHead(403); res.end('no'); return }
+  if (req.url.startsWith('/auth') && (req.headers.cookie !== 'session=ok' || req.headers['x-token'] !== 't1')) { res.writeHead(403); res.end('who?'); return }
   if (req.url.startsWith('/html')) { res.writeHead(200, {'Content-Type': 'text/html'}); res.write('<p>'); return }
   streams++
   res.writeHead(200, {'Content-Type': req.url.startsWith('/stream') ? 'application/octet-stream' : 'text/event-stream'})
@@ -82,8 +83,22 @@ describe('c1m probe --target http:// --http sse|stream', () => {
     })
   }
 
+  it('--header: a stream that wants a cookie and a token opens with them and is refused without', async () => {
+    await start()
+    const base = ['probe', '--target', `http://127.0.0.1:${port}/auth`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '200', '--steps', '2', '--settle', '100ms']
+    const ok = await runJson<ProbeRunReport>([...base, '--header', 'Cookie: session=ok', '--header', 'X-Token: t1'])
+    assert.equal(ok.exitCode, 0, ok.stderr)
+    const without = await runJson<ProbeRunReport>([...base, '--header', 'Cookie: session=ok'])
+    assert.equal(without.exitCode, 10)
+    assert.match(without.envelope.error!.message, /HTTP\/1\.1 403/)
+  })
+
   it('an http:// target needs --http, and --http needs one, in one line (exit 2)', async () => {
     for (const [args, message] of [
+      [['--target', 'http://127.0.0.1:80/', '--http', 'sse', '--server-pid', '1', '--header', 'no colon'], /--header must be "Name: value"/],
+      [['--target', 'http://127.0.0.1:80/', '--http', 'sse', '--server-pid', '1', '--header', 'Host: evil'], /--header Host is one c1m writes itself/],
+      [['--target', 'mqtt://127.0.0.1:80', '--server-pid', '1', '--header', 'A: b'], /--header is for an HTTP or WebSocket target/],
+      [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--mqtt-keepalive', '5'], /--mqtt-keepalive is for an mqtt:\/\//],
       [['--target', 'http://127.0.0.1:80/', '--server-pid', '1'], /say what the server pushes with --http sse/],
       [['--http', 'sse'], /--http is for an http:\/\/ --target/],
       [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--http', 'sse'], /--http sse is for an http:\/\/ target/],

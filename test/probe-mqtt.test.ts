@@ -3,35 +3,73 @@
 // arrived; a broker that refuses (CONNACK 5, not authorized) is a failure with the packet quoted.
 import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {runJson} from './helpers.js'
-import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'
+import {probeWithHoldHook} from './independent-rss.js'
+import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
 
 const mosquitto = findProgram('mosquitto')
 const skip = mosquitto || process.env.CI ? false : 'mosquitto is not installed (apt-get install mosquitto; .ci/run does)'
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-mqtt-'))
 const brokers: ChildProcess[] = []
+const extraPids: number[] = []
 after(async () => {
-  await stopPids(brokers.map((b) => b.pid!).filter(Boolean))
+  await stopPids([...brokers.map((b) => b.pid!).filter(Boolean), ...extraPids])
   rmSync(dir, {recursive: true, force: true})
 })
 
-async function broker(name: string, anonymous: boolean): Promise<{port: number; pid: number}> {
+async function broker(name: string, anonymous: boolean, extra = 'log_dest none\n'): Promise<{port: number; pid: number}> {
   const port = await freePort()
   const conf = path.join(dir, `${name}.conf`)
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous ${anonymous}\nmax_connections -1\npersistence false\nlog_dest none\n`)
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous ${anonymous}\nmax_connections -1\npersistence false\nuser root\n${extra}`)
   const child = spawn(mosquitto!, ['-c', conf], {stdio: 'ignore'})
   brokers.push(child)
   await waitForPort(port)
   return {port, pid: child.pid!}
 }
 
+/** Publish `count` QoS 0 messages to `topic` as a client of its own (CONNECT, PUBLISH..., DISCONNECT). */
+async function publish(port: number, topic: string, count: number): Promise<void> {
+  const id = Buffer.from('c1m-test-publisher')
+  const connect = Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 0, 0, id.length]), id])
+  const body = Buffer.concat([Buffer.from([0, topic.length]), Buffer.from(topic), Buffer.from('hello')])
+  const packet = Buffer.concat([Buffer.from([0x30, body.length]), body])
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.on('error', reject)
+    socket.once('data', () => {
+      for (let i = 0; i < count; i++) socket.write(packet)
+      socket.end(Buffer.from([0xe0, 0]), () => resolve())
+    })
+    socket.write(connect)
+  })
+}
+
 describe('c1m probe --target mqtt:// against mosquitto', {skip}, () => {
+  it('--mqtt-keepalive 2: CONNECT carries it and the pings keep every connection through a 5 s hold', async () => {
+    const log = path.join(dir, 'keepalive.log')
+    const {port, pid} = await broker('keepalive', true, `log_dest file ${log}\nlog_type all\n`)
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-keepalive', '2', '--conns', '300', '--steps', '2', '--settle', '100ms', '--hold', '5s'])
+    assert.equal(exitCode, 0, stderr)
+    assert.equal(envelope.result.hold!.dropped, 0, 'a broker drops a client silent for 1.5 keepalives')
+    assert.match(readFileSync(log, 'utf8'), /as c1m-\d+-\d+ \(p2, c1, k2\)/)
+  })
+
+  it('--mqtt-subscribe: every connection subscribes, and what is published to the topic during the hold is counted', async () => {
+    const {port, pid} = await broker('subscribe', true)
+    const conns = 1000
+    const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/news', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s'], () => publish(port, 'c1m/news', 3))
+    assert.equal(exitCode, 0, stderr)
+    assert.equal(envelope.result.hold!.messagesReceived!.events, 3 * conns, 'three PUBLISHes to each subscriber')
+    assert.equal(envelope.result.hold!.echo!.echoed, conns)
+  })
+
   it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {
     const {port, pid} = await broker('open', true)
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '3000', '--steps', '2', '--settle', '200ms'])
@@ -48,5 +86,29 @@ describe('c1m probe --target mqtt:// against mosquitto', {skip}, () => {
     assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
     assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with " \\x02\\x00\\x05"/)
     assert.match(envelope.error!.suggestion!, /allow_anonymous/)
+  })
+})
+
+// mosquitto 2.0 grants every subscription and applies its ACL on delivery, so a broker that
+// refuses one is written here: CONNACK 0, then SUBACK with 0x80 (failure) for the one topic.
+const REFUSING_BROKER = `
+const net = require('node:net')
+const server = net.createServer((c) => {
+  c.on('error', () => {})
+  c.on('data', (d) => {
+    if (d[0] === 0x10) c.write(Buffer.from([0x20, 2, 0, 0]))
+    if (d[0] === 0x82) c.write(Buffer.from([0x90, 3, d[2], d[3], 0x80]))
+  })
+})
+server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port))`
+
+describe('c1m probe --mqtt-subscribe against a broker that refuses the subscription', () => {
+  it('SUBACK 0x80 is a refusal with the packet quoted, exit 10', async () => {
+    const {child, line} = await startWithFirstLine(process.execPath, ['-e', REFUSING_BROKER])
+    extraPids.push(child.pid!)
+    const port = Number(/^port (\d+)$/.exec(line)![1])
+    const {envelope, exitCode} = await runJson(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(child.pid), '--mqtt-subscribe', 'c1m/news', '--conns', '200', '--steps', '2'])
+    assert.equal(exitCode, 10)
+    assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with "\\x90\\x03\\x00\\x01\\x80"/)
   })
 })

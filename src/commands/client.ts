@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, tlsFlags} from '../flags.js'
+import {connsFlag, protocolFlags} from '../flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {EXIT_CODES, usageError} from '../core/errors.js'
@@ -17,7 +17,7 @@ import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
-import {type HttpMode, nodeEngineRefuses, parseTarget, withTlsFlags} from '../core/probe/protocol.js'
+import {type HttpMode, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -47,14 +47,14 @@ Connections are split over as many processes as the per-process open-file limit 
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
     http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
-    ...tlsFlags,
+    ...protocolFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
-    const target = {...parsed, protocol: withTlsFlags(parsed.protocol, flags)}
+    const target = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
     checkCaFile(target.protocol.tls?.ca)
     const push = target.protocol.kind === 'sse' || target.protocol.kind === 'stream'
     const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol) : undefined

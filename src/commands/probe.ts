@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../base.js'
-import {connsFlag, tlsFlags, outFlag} from '../flags.js'
+import {connsFlag, protocolFlags, outFlag} from '../flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
@@ -21,7 +21,7 @@ import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {type HttpMode, nodeEngineRefuses, parseTarget, type Protocol, withTlsFlags} from '../core/probe/protocol.js'
+import {type HttpMode, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -70,7 +70,7 @@ Connections are split over as many server and client processes as the per-proces
       multiple: true,
       exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
     }),
-    ...tlsFlags,
+    ...protocolFlags,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
@@ -99,7 +99,7 @@ Connections are split over as many server and client processes as the per-proces
     const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
     const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
-    const protocol: Protocol = withTlsFlags(parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'}), flags)
+    const protocol: Protocol = withProtocolFlags(parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'}), flags)
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = protocol.kind === 'sse' || protocol.kind === 'stream'

@@ -2,7 +2,7 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
-import {addHistograms, type Histogram, type OpenLatency, openLatency, parseHistogram} from '../core/probe/latency.js'
+import {addHistograms, type Histogram, type OpenLatency, openLatency, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
@@ -163,14 +163,31 @@ export interface ClientCounts {
   firstBytes: string
   /** Connection attempts since the clients started. */
   attempts: number
-  /** sse and stream: what the server pushed since the clients started (bytes, and SSE events). */
+  /**
+   * What the server sent unasked since the clients started: bytes, and messages (SSE events, stream
+   * chunks, WebSocket frames, MQTT PUBLISHes).
+   */
   pushed: {bytes: number; events: number}
+  /** Connections the server closed since the clients started, with the WebSocket close codes. */
+  peerClosed: number
+  closeCodes: Map<number, number>
+  /** WebSocket pings answered with a pong. */
+  pingsAnswered: number
 }
 
 /** What the clients hold now, and what the server refused. */
 export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
   const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  return {established: sum('established'), refused: sum('refused'), firstBytes: firstBytesOf(replies), attempts: sum('attempts'), pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')}}
+  return {
+    established: sum('established'),
+    refused: sum('refused'),
+    firstBytes: firstBytesOf(replies),
+    attempts: sum('attempts'),
+    pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')},
+    peerClosed: sum('peerClosed'),
+    closeCodes: addHistograms(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
+    pingsAnswered: sum('pingsAnswered'),
+  }
 }
 

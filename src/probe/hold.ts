@@ -19,8 +19,8 @@ export interface HoldOptions {
   echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
   sockstatPid?: number
-  /** sse and stream: count what the server pushes during the hold. */
-  push?: boolean
+  /** Every protocol but raw TCP: count what the server sends unasked, and why it closed connections. */
+  countMessages?: boolean
   progress: (line: string) => void
   signal?: AbortSignal
 }
@@ -40,7 +40,7 @@ function tcpMemPagesInUse(root: HostRoot, pid?: number): number {
 export async function holdConnections(options: HoldOptions): Promise<HoldResult> {
   const {root, conns} = options
   const idle = tcpMemPagesInUse(root, options.sockstatPid)
-  const pushedBefore = options.push ? (await readClientCounts(options.clients)).pushed : undefined
+  const countsBefore = options.countMessages ? await readClientCounts(options.clients) : undefined
   const started = performance.now()
   const readings: number[] = []
   let totals: TrafficTotals | undefined
@@ -90,7 +90,12 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       bytesPerConn: {idle: perConn(idle), peak: perConn(peak), mean: perConn(mean)},
     }
   }
-  if (pushedBefore) result.messagesReceived = {bytes: counts.pushed.bytes - pushedBefore.bytes, events: counts.pushed.events - pushedBefore.events}
+  if (countsBefore) {
+    result.messagesReceived = {bytes: counts.pushed.bytes - countsBefore.pushed.bytes, events: counts.pushed.events - countsBefore.pushed.events}
+    const closeCodes = Object.fromEntries([...counts.closeCodes].map(([code, n]) => [String(code), n - (countsBefore.closeCodes.get(code) ?? 0)]).filter(([, n]) => Number(n) > 0))
+    result.serverClosed = {connections: counts.peerClosed - countsBefore.peerClosed, closeCodes}
+    result.pingsAnswered = counts.pingsAnswered - countsBefore.pingsAnswered
+  }
   if (interrupted) result.interrupted = true
   else if (options.echo) result.echo = await echoCheck(options.clients, 60_000 + conns)
   const echoed = result.echo ? `, ${result.echo.echoed} of ${result.echo.sent} echoed` : ''

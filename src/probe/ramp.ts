@@ -152,7 +152,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   }
   if (options.holdMs > 0 && held > 0 && !result.stopped && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, push: options.protocol?.kind === 'sse' || options.protocol?.kind === 'stream'}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
       if (result.hold.interrupted) result.stopped = 'interrupted'
     } catch (error) {
       result.stopped = await whyFailed(error)

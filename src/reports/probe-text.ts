@@ -38,7 +38,14 @@ export function describeHold(report: ProbeRunReport): string[] {
     : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
   const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
   const pushed = hold.messagesReceived
-  if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}${report.protocol === 'sse' ? `, ${formatCount(pushed.events)} events` : ''}`)
+  const noun = {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets'}[report.protocol as string] ?? 'messages'
+  if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}, ${formatCount(pushed.events)} ${noun}`)
+  const closed = hold.serverClosed
+  if (closed && closed.connections > 0) {
+    const codes = Object.entries(closed.closeCodes).map(([code, n]) => `${formatCount(n)} with close code ${code}`).join(', ')
+    lines.push(`closed by the server during the hold: ${formatCount(closed.connections)} connection(s)${codes ? ` (${codes})` : ''}`)
+  }
+  if (hold.pingsAnswered) lines.push(`WebSocket pings from the server answered with pongs: ${formatCount(hold.pingsAnswered)}`)
   const t = hold.traffic
   if (t) {
     lines.push(

@@ -16,15 +16,20 @@ export type Histogram = Map<number, number>
 
 const BUCKETS = 320
 
-/** "BUCKET:COUNT,..." from one client; anything malformed is left out. */
-export function parseHistogram(text: string): Histogram {
-  const histogram: Histogram = new Map()
+/** "KEY:COUNT,..." as the clients print counts (keys below `limit`); anything malformed is left out. */
+export function parseCounts(text: string, limit: number): Map<number, number> {
+  const counts = new Map<number, number>()
   for (const part of text.split(',')) {
-    const match = /^(\d{1,3}):(\d{1,15})$/.exec(part)
-    if (!match || Number(match[1]) >= BUCKETS) continue
-    histogram.set(Number(match[1]), (histogram.get(Number(match[1])) ?? 0) + Number(match[2]))
+    const match = /^(\d{1,5}):(\d{1,15})$/.exec(part)
+    if (!match || Number(match[1]) >= limit) continue
+    counts.set(Number(match[1]), (counts.get(Number(match[1])) ?? 0) + Number(match[2]))
   }
-  return histogram
+  return counts
+}
+
+/** "BUCKET:COUNT,..." from one client. */
+export function parseHistogram(text: string): Histogram {
+  return parseCounts(text, BUCKETS)
 }
 
 export function addHistograms(histograms: Histogram[]): Histogram {

@@ -4,7 +4,10 @@ import {parseEndpoint} from '../units.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string} | {kind: 'mqtt'}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string; headers?: string[]} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
+
+/** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
+export const DEFAULT_MQTT_KEEPALIVE = 60
 
 /**
  * TLS under the protocol (tls://, wss://, https://, mqtts://). The server's certificate is verified
@@ -52,8 +55,45 @@ export function parseTarget(text: string, example = '127.0.0.1:9000', http?: Htt
   return {...endpoint, protocol: {kind: scheme === 'http' ? http! : 'ws', path, host: authority, ...(tls ? {tls} : {})}}
 }
 
+export interface ProtocolFlags {
+  ca?: string
+  insecure?: boolean
+  servername?: string
+  header?: string[]
+  'mqtt-keepalive'?: number
+  'mqtt-subscribe'?: string
+}
+
+/**
+ * The flags that shape a protocol, checked against the target: --header for HTTP and WebSocket,
+ * --mqtt-keepalive for MQTT, --ca, --insecure and --servername for a target over TLS.
+ */
+export function withProtocolFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
+  const shaped = withTlsFlags(protocol, flags)
+  if (flags['mqtt-keepalive'] !== undefined && shaped.kind !== 'mqtt') throw usageError('--mqtt-keepalive is for an mqtt:// or mqtts:// target', 'drop --mqtt-keepalive')
+  const headers = flags.header ?? []
+  if (headers.length > 0 && !('host' in shaped)) throw usageError('--header is for an HTTP or WebSocket target (ws://, wss://, http://, https://)', 'drop --header')
+  const topic = flags['mqtt-subscribe']
+  if (topic !== undefined && shaped.kind !== 'mqtt') throw usageError('--mqtt-subscribe is for an mqtt:// or mqtts:// target', 'drop --mqtt-subscribe')
+  if (topic !== undefined && (topic.length === 0 || topic.length > 512 || [...topic].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))) {
+    throw usageError('--mqtt-subscribe must be a topic filter of 1 to 512 characters without control characters', 'e.g. --mqtt-subscribe news/#')
+  }
+  if (shaped.kind === 'mqtt') return {...shaped, keepalive: flags['mqtt-keepalive'] ?? DEFAULT_MQTT_KEEPALIVE, ...(topic ? {subscribe: topic} : {})}
+  if (headers.length === 0 || !('host' in shaped)) return shaped
+  for (const header of headers) {
+    if (!/^[!#$%&'*+.^`|~\w-]+: ?[\x20-\x7e]*$/.test(header) || header.length > 1024) {
+      throw usageError(`--header must be "Name: value" in printable ASCII, at most 1024 characters, got ${JSON.stringify(header.slice(0, 60))}`, "e.g. --header 'Cookie: session=abc'")
+    }
+    if (/^(host|upgrade|connection|sec-websocket-key|sec-websocket-version|content-length|transfer-encoding):/i.test(header)) {
+      throw usageError(`--header ${header.split(':')[0]} is one c1m writes itself`, 'drop it; the Host header follows --servername')
+    }
+  }
+  if (headers.join('\r\n').length > 4000) throw usageError('--header: the headers add up to more than 4000 characters')
+  return {...shaped, headers}
+}
+
 /** --ca, --insecure and --servername, checked against the target: they need one over TLS. */
-export function withTlsFlags(protocol: Protocol, flags: {ca?: string; insecure?: boolean; servername?: string}): Protocol {
+function withTlsFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
   const given = [flags.ca && '--ca', flags.insecure && '--insecure', flags.servername && '--servername'].filter(Boolean)
   if (!protocol.tls) {
     if (given.length > 0) throw usageError(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} for a target over TLS`, 'use a tls://, wss://, https:// or mqtts:// target, or drop it')
@@ -86,8 +126,12 @@ function tlsArgs(protocol: Protocol): string[] {
 export function protocolArgs(protocol: Protocol): {server: string[]; client: string[]} {
   const tls = tlsArgs(protocol)
   if (protocol.kind === 'tcp') return {server: [], client: tls}
-  if (protocol.kind === 'mqtt') return {server: [], client: ['--protocol', 'mqtt', ...tls]}
-  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...tls]}
+  if (protocol.kind === 'mqtt') {
+    const subscribe = protocol.subscribe ? ['--mqtt-subscribe', protocol.subscribe] : []
+    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...tls]}
+  }
+  const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
+  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...tls]}
 }
 
 /** Why the node engine cannot speak this protocol, or undefined when it can (raw TCP). */
@@ -103,10 +147,10 @@ export function describeProtocol(kind: Protocol['kind']): string {
     return `HTTP server push (${kind === 'sse' ? 'Server-Sent Events' : 'a streamed response'}): a connection counts once its GET got ${wants}; what the server pushes is counted, and there is no echo check`
   }
   if (kind === 'mqtt') {
-    return 'MQTT 3.1.1: a connection counts once the broker answered its CONNECT (own client id, clean session, no keepalive) with CONNACK 0; the echo check is PINGREQ and PINGRESP'
+    return 'MQTT 3.1.1: a connection counts once the broker answered its CONNECT (own client id, clean session) with CONNACK 0; PINGREQ at half the keepalive; the echo check is PINGREQ and PINGRESP; PUBLISHes the broker sends are counted'
   }
   return kind === 'ws'
-    ? 'WebSocket (RFC 6455): a connection counts once the server answered 101 with the right Sec-WebSocket-Accept; echoes are masked text frames compared byte for byte'
+    ? 'WebSocket (RFC 6455): a connection counts once the server answered 101 with the right Sec-WebSocket-Accept; echoes are masked text frames compared byte for byte; pings are answered, and the frames and close codes the server sends are counted'
     : 'raw TCP: a connection counts once the server accepted it and kept quiet'
 }
 

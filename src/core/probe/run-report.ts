@@ -56,8 +56,18 @@ export interface HoldResult {
   /** The echo check after the hold (left out when interrupted, or with --no-echo). */
   echo?: EchoResult
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
-  /** sse and stream: what the server pushed during the hold: bytes, and SSE events (blank-line ended). */
+  /**
+   * Every protocol but raw TCP: what the server sent unasked during the hold: payload bytes, and
+   * messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes).
+   */
   messagesReceived?: {bytes: number; events: number}
+  /**
+   * Connections the server closed during the hold, and the close codes of those closed with a
+   * WebSocket close frame (1005: a frame without a code). The rest were closed or reset over TCP.
+   */
+  serverClosed?: {connections: number; closeCodes: Record<string, number>}
+  /** WebSocket: pings the server sent during the hold, each answered with a pong. */
+  pingsAnswered?: number
   interrupted?: boolean
 }
 

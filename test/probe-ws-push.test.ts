@@ -1,0 +1,72 @@
+// What a WebSocket server does on its own once connections are open, against npm ws: a greeting
+// right after the 101, pings (each answered with a pong the server counts), frames pushed during
+// --hold (counted as hold.messagesReceived), and a close frame with a code (counted by code, and
+// the connections are dropped, so the run fails).
+import assert from 'node:assert/strict'
+import {mkdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
+import {REPO_ROOT, runJson} from './helpers.js'
+import {startWithFirstLine, stopPids} from './server-helpers.js'
+
+const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
+const pids: number[] = []
+/** Where the servers write how many pongs they got (every 200 ms). */
+const COUNTS = path.join(REPO_ROOT, 'dist/test-cache')
+after(async () => stopPids(pids))
+
+/** npm ws: greets, pings and pushes a frame every 400 ms; closes with 4001 after closeAfterMs if given. */
+const server = (closeAfterMs: number) => `
+const {WebSocketServer} = require(${JSON.stringify(WS)})
+const fs = require('node:fs')
+let pongs = 0
+const wss = new WebSocketServer({host: '127.0.0.1', port: 0, perMessageDeflate: false})
+wss.on('connection', (ws) => {
+  ws.send('welcome')
+  ws.on('pong', () => { pongs++ })
+  ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary}))
+  const timer = setInterval(() => { ws.ping('p'); ws.send('tick') }, 400)
+  ws.on('close', () => clearInterval(timer))
+  if (${closeAfterMs} > 0) setTimeout(() => ws.close(4001, 'bye'), ${closeAfterMs})
+})
+wss.on('listening', () => console.log('port ' + wss.address().port))
+setInterval(() => fs.writeFileSync(${JSON.stringify(COUNTS)} + '/pongs-' + process.pid, String(pongs)), 200)`
+
+async function start(closeAfterMs: number): Promise<{port: number; pid: number}> {
+  mkdirSync(COUNTS, {recursive: true})
+  const {child, line} = await startWithFirstLine(process.execPath, ['-e', server(closeAfterMs)])
+  pids.push(child.pid!)
+  return {port: Number(/^port (\d+)$/.exec(line)![1]), pid: child.pid!}
+}
+
+describe('a WebSocket server that talks on its own (npm ws)', () => {
+  it('greeting, pings and pushed frames: pings answered, frames counted, every echo still verified', async () => {
+    const ws = await start(0)
+    const conns = 500
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2s'])
+    assert.equal(exitCode, 0, stderr)
+    const hold = envelope.result.hold!
+    assert.equal(envelope.result.echo!.echoed, conns, 'the echo is found among the pushed frames')
+    assert.equal(hold.echo!.echoed, conns)
+    // One tick and one ping every 400 ms for 2 s (plus reading the counts): 4 to 8 of each per connection.
+    assert.ok(hold.messagesReceived!.events >= conns * 4 && hold.messagesReceived!.events <= conns * 8, `${hold.messagesReceived!.events} frames`)
+    assert.equal(hold.messagesReceived!.bytes, hold.messagesReceived!.events * 4, "each 'tick' is 4 bytes")
+    assert.ok(hold.pingsAnswered! >= conns * 4 && hold.pingsAnswered! <= conns * 8, `${hold.pingsAnswered} pings`)
+    assert.equal(hold.serverClosed!.connections, 0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const pongs = Number(readFileSync(path.join(COUNTS, `pongs-${ws.pid}`), 'utf8'))
+    assert.ok(pongs >= hold.pingsAnswered!, `the server counted ${pongs} pongs, c1m says it answered ${hold.pingsAnswered} during the hold`)
+  })
+
+  it('a close frame with code 4001 during the hold: counted by code, the connections dropped, exit 10', async () => {
+    const ws = await start(2000)
+    const conns = 300
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
+    assert.equal(exitCode, 10)
+    const hold = envelope.result.hold!
+    assert.deepEqual(hold.serverClosed, {connections: conns, closeCodes: {4001: conns}})
+    assert.equal(hold.dropped, conns)
+  })
+})
