@@ -92,6 +92,9 @@ static unsigned char *sse_nl; /* per fd: 1 when the last byte pushed was a newli
 static unsigned char *chunked, *chunk_state;
 static uint32_t *chunk_left;
 static unsigned long mqtt_ids;
+/* --ws-deflate: offer permessage-deflate (RFC 7692) in the upgrade; connections whose server accepted it. */
+static int ws_deflate;
+static long deflate_accepted;
 /* MQTT keepalive in seconds (CONNECT's field; 0: none): a PINGREQ goes out on every connection each half of it. */
 static int mqtt_keepalive;
 /* --mqtt-subscribe: every connection subscribes to this topic (QoS 0) and counts once SUBACK came. */
@@ -124,6 +127,8 @@ static int nsources, src_index, src_port = -1;
 static unsigned char *state, *echo_got;
 static long fd_slots;
 static long established, inflight, failed, peer_closed, addr_in_use, echoed_total;
+/* Echoes answered with a compressed WebSocket frame (permessage-deflate): counted in echoed_total, not compared. */
+static long echoed_compressed;
 static long refused, unexpected, mismatched, attempts, echo_closed;
 /* 0 idle (no byte is expected), 1 an echo round is under way */
 static int echo_round_on;
@@ -214,8 +219,8 @@ static void print_count(const char *event, long target) {
   for (char *c = last_error; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '?';
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
          "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,"
-         "\"pingsAnswered\":%llu,\"keepaliveAnswers\":%llu,\"closeCodes\":\"",
-         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, pings_answered, keepalive_answers);
+         "\"pingsAnswered\":%llu,\"keepaliveAnswers\":%llu,\"deflateAccepted\":%ld,\"closeCodes\":\"",
+         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, pings_answered, keepalive_answers, deflate_accepted);
   int first = 1;
   for (int code = 0; code < 5000; code++) {
     if (close_codes[code]) { printf("%s%d:%lu", first ? "" : ",", code, close_codes[code]); first = 0; }
@@ -399,6 +404,13 @@ static int on_message(int fd, const unsigned char *f, int hl, uint64_t len) {
     keepalive_answers++;
     return 0;
   }
+  /* With permessage-deflate the server may compress its answer (RSV1): it counts as answered, not compared. */
+  if (echo_round_on && echo_got[fd] < echo_reply_len && proto == P_WS && (f[0] & 0x40) && (f[0] & 0x0f) <= 2) {
+    echo_got[fd] = (unsigned char)echo_reply_len;
+    echoed_total++;
+    echoed_compressed++;
+    return 0;
+  }
   if (echo_round_on && echo_got[fd] < echo_reply_len && (uint64_t)hl + len == (uint64_t)echo_reply_len) {
     if (memcmp(f, echo_reply, (size_t)echo_reply_len) == 0) { echo_got[fd] = (unsigned char)echo_reply_len; echoed_total++; }
     else { mismatched++; echo_got[fd] = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
@@ -432,7 +444,7 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
     size_t left = (size_t)(n - at);
     int hl = 0;
     uint64_t len = 0;
-    int rc = proto == P_WS ? ws_frame_header(f, left, &hl, &len) : mqtt_packet_header(f, left, &hl, &len);
+    int rc = proto == P_WS ? ws_frame_header(f, left, ws_deflate, &hl, &len) : mqtt_packet_header(f, left, &hl, &len);
     if (rc < 0) {
       unexpected++;
       refused++;
@@ -544,7 +556,8 @@ static void start_handshake(int fd) {
     ws_base64(raw, 16, key);
     ws_accept(key, 24, hs->accept);
     n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n", ws_path, ws_host, key, extra_headers);
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s\r\n", ws_path, ws_host, key,
+                 ws_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "", extra_headers);
   }
   if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; }
 }
@@ -661,6 +674,12 @@ static void on_handshake(int fd) {
   size_t len = 0;
   const char *accept = ws_header(hs->buf, "Sec-WebSocket-Accept:", &len);
   if (!accept || len != 28 || memcmp(accept, hs->accept, 28) != 0) { refuse_handshake(fd, "a missing or wrong Sec-WebSocket-Accept"); return; }
+  const char *ext = ws_header(hs->buf, "Sec-WebSocket-Extensions:", &len);
+  if (ext && len > 0) {
+    /* Only what was offered may be accepted (RFC 6455 section 9.1). */
+    if (!ws_deflate || len < 18 || strncasecmp(ext, "permessage-deflate", 18) != 0) { refuse_handshake(fd, "an extension the client did not offer"); return; }
+    deflate_accepted++;
+  }
   /* Frames right after the 101 (a greeting, a ping) are the server's first messages. */
   int extra = hs->len - (int)(end + 4 - hs->buf);
   unsigned char tail[HS_MAX];
@@ -845,6 +864,7 @@ static void traffic(long size, long interval_ms) {
 static void echo_round(void) {
   long sent = 0, write_failed = 0;
   echoed_total = 0;
+  echoed_compressed = 0;
   mismatched = 0;
   echo_closed = 0;
   echo_round_on = 1;
@@ -858,8 +878,8 @@ static void echo_round(void) {
   double deadline = now() + 30 + (double)sent / 2000;
   while (echoed_total + mismatched + echo_closed < sent && now() < deadline) poll_once(50);
   echo_round_on = 0;
-  printf("{\"event\":\"echo\",\"sent\":%ld,\"echoed\":%ld,\"mismatched\":%ld,\"closed\":%ld,\"writeFailed\":%ld,\"established\":%ld,\"firstBytes\":\"",
-         sent, echoed_total, mismatched, echo_closed, write_failed, established);
+  printf("{\"event\":\"echo\",\"sent\":%ld,\"echoed\":%ld,\"mismatched\":%ld,\"closed\":%ld,\"writeFailed\":%ld,\"established\":%ld,\"compressed\":%ld,\"firstBytes\":\"",
+         sent, echoed_total, mismatched, echo_closed, write_failed, established, echoed_compressed);
   print_first_bytes();
   printf("\"}\n");
   fflush(stdout);
@@ -874,7 +894,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--ws-deflate]\n");
   exit(2);
 }
 
@@ -903,6 +923,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--mqtt-keepalive") == 0 && i + 1 < argc) {
       mqtt_keepalive = atoi(argv[++i]);
       if (mqtt_keepalive < 0 || mqtt_keepalive > 65535) usage();
+    } else if (strcmp(argv[i], "--ws-deflate") == 0) {
+      ws_deflate = 1;
     } else if (strcmp(argv[i], "--mqtt-subscribe") == 0 && i + 1 < argc) {
       mqtt_topic = argv[++i];
       if (!*mqtt_topic || strlen(mqtt_topic) > 512) usage();

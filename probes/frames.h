@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static int ws_frame_header(const unsigned char *f, size_t left, int *hl, uint64_t *len) {
+/* deflate: permessage-deflate was offered, so RSV1 may mark a compressed message. */
+static int ws_frame_header(const unsigned char *f, size_t left, int deflate, int *hl, uint64_t *len) {
   if (left < 2) return 0;
-  if ((f[0] & 0x70) || (f[1] & 0x80)) return -1;
+  if ((f[0] & (deflate ? 0x30 : 0x70)) || (f[1] & 0x80)) return -1;
   uint64_t n = f[1] & 0x7f;
   int h = 2;
   if (n == 126) {

@@ -60,6 +60,7 @@ Connections are split over as many server and client processes as the per-proces
     http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
+    'echo-each-step': Flags.boolean({description: 'run the echo check after every step, before memory is sampled, so the figure is for connections that have exchanged a message (a WebSocket server with permessage-deflate makes its compressor only then)', default: false}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
@@ -106,6 +107,7 @@ Connections are split over as many server and client processes as the per-proces
     const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
     if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
+    if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
@@ -129,7 +131,7 @@ Connections are split over as many server and client processes as the per-proces
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: flags.netns, root: process.getuid?.() === 0, ownEhash: flags['own-ehash'] ? ehashEntriesFor(2 * conns) : undefined})
-      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo && !push, clientHosts, protocol})
+      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo && !push, echoEachStep: flags['echo-each-step'], clientHosts, protocol})
     } finally {
       stop.release()
     }

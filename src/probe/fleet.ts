@@ -143,7 +143,8 @@ function firstBytesOf(replies: ProbeRecord[]): string {
 export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<EchoResult> {
   const replies = await Promise.all(clients.map((client) => client.ask('echo', timeoutMs)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies)}
+  const compressed = sum('compressed')
+  return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies), ...(compressed > 0 ? {compressed} : {})}
 }
 
 /**
@@ -173,6 +174,8 @@ export interface ClientCounts {
   closeCodes: Map<number, number>
   /** WebSocket pings answered with a pong. */
   pingsAnswered: number
+  /** --ws-deflate: connections whose server accepted permessage-deflate. */
+  deflateAccepted: number
 }
 
 /** What the clients hold now, and what the server refused. */
@@ -188,6 +191,7 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     peerClosed: sum('peerClosed'),
     closeCodes: addHistograms(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
     pingsAnswered: sum('pingsAnswered'),
+    deflateAccepted: sum('deflateAccepted'),
   }
 }
 

@@ -9,6 +9,7 @@ import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
 import {describeRefusal, type Refusal} from '../core/probe/refusal.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './fleet.js'
 import {holdConnections} from './hold.js'
+import {describeEcho} from '../core/probe/outcome.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
@@ -31,6 +32,7 @@ export interface RampResult {
   refused?: Refusal
   /** Over TLS: what the handshake negotiated. */
   tls?: TlsSession
+  compression?: ProbeRunReport['compression']
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
@@ -83,6 +85,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   let held = 0
   let refused: Refusal | undefined
   let tls: TlsSession | undefined
+  let deflateAccepted = 0
   const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; !stopped && step <= options.steps; step++) {
@@ -103,6 +106,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       established = await clock.time('settleSeconds', () => settleServers(servers, opened.established, options.settleMs))
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
       const counts = await clock.time('settleSeconds', () => readClientCounts(clients))
+      deflateAccepted = counts.deflateAccepted
       if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts}
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
@@ -128,6 +132,16 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       stopped = why ?? `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
       break
     }
+    if (options.echoEachStep) {
+      // Sample connections that have exchanged a message: some servers allocate only then.
+      const echo = await clock.time('echoSeconds', () => echoCheck(clients, 60_000 + conns))
+      if (echo.echoed < echo.sent) {
+        stopped = `step ${step}: ${describeEcho(echo)}`
+        broken = true
+        break
+      }
+      await clock.time('settleSeconds', () => sleep(options.settleMs))
+    }
     stopped = await keepSample(conns, established)
     if (stopped) {
       broken = true
@@ -138,7 +152,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {})}
+  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...(options.protocol?.kind === 'ws' && options.protocol.deflate ? {compression: {offered: 'permessage-deflate' as const, acceptedConnections: deflateAccepted}} : {})}
   if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
     const echoStart = performance.now()
     try {

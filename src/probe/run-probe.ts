@@ -56,6 +56,8 @@ export interface ProbeRunOptions {
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */
   echo?: boolean
+  /** Also echo on every connection after each step, before memory is sampled. */
+  echoEachStep?: boolean
   /** What the clients speak (and the bundled servers answer): raw TCP when absent. */
   protocol?: Protocol
   /**
@@ -191,6 +193,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     protocol: options.protocol?.kind ?? 'tcp',
     ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure}} : {}),
+    ...(measured.compression ? {compression: measured.compression} : {}),
     requestedConns: options.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),

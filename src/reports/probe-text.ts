@@ -80,6 +80,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
     ...(report.tls ? [`tls: ${report.tls.version} ${report.tls.cipher}${report.tls.alpn ? `, ALPN ${report.tls.alpn}` : ''}, certificate ${report.tls.verified ? 'verified' : 'not verified (--insecure)'}`] : []),
+    ...(report.compression ? [`compression: ${report.compression.offered} offered; the server accepted it on ${formatCount(report.compression.acceptedConnections)} connections`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,
@@ -95,7 +96,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.hold) lines.push(...describeHold(report))
   if (report.echo) {
     const wrong = report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${quoteBytes(report.echo.firstBytes ?? '')}` : ''
-    lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${wrong}`)
+    const compressed = report.echo.compressed ? ` (${formatCount(report.echo.compressed)} of them answered with a compressed frame, not compared)` : ''
+    lines.push(`echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${compressed}${wrong}`)
   }
   if (report.refused) lines.push(`refused: ${describeRefusal(report.refused, report.protocol)}`)
   const fastest = Math.max(...report.steps.map((s) => s.connectsPerSecond))

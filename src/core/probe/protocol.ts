@@ -4,7 +4,7 @@ import {parseEndpoint} from '../units.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string; headers?: string[]} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
 
 /** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
 export const DEFAULT_MQTT_KEEPALIVE = 60
@@ -62,6 +62,7 @@ export interface ProtocolFlags {
   header?: string[]
   'mqtt-keepalive'?: number
   'mqtt-subscribe'?: string
+  'ws-deflate'?: boolean
 }
 
 /**
@@ -69,7 +70,9 @@ export interface ProtocolFlags {
  * --mqtt-keepalive for MQTT, --ca, --insecure and --servername for a target over TLS.
  */
 export function withProtocolFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
-  const shaped = withTlsFlags(protocol, flags)
+  const secured = withTlsFlags(protocol, flags)
+  if (flags['ws-deflate'] && secured.kind !== 'ws') throw usageError('--ws-deflate is for a ws:// or wss:// target', 'drop --ws-deflate')
+  const shaped: Protocol = secured.kind === 'ws' && flags['ws-deflate'] ? {...secured, deflate: true} : secured
   if (flags['mqtt-keepalive'] !== undefined && shaped.kind !== 'mqtt') throw usageError('--mqtt-keepalive is for an mqtt:// or mqtts:// target', 'drop --mqtt-keepalive')
   const headers = flags.header ?? []
   if (headers.length > 0 && !('host' in shaped)) throw usageError('--header is for an HTTP or WebSocket target (ws://, wss://, http://, https://)', 'drop --header')
@@ -131,7 +134,8 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
     return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...tls]}
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
-  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...tls]}
+  const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
+  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
 }
 
 /** Why the node engine cannot speak this protocol, or undefined when it can (raw TCP). */

@@ -11,8 +11,13 @@ export const ENGINES: Engine[] = ['native', 'node']
 
 export interface EchoResult {
   sent: number
-  /** Connections whose 16 bytes came back byte for byte. */
+  /** Connections whose 16 bytes came back byte for byte (or compressed, see `compressed`). */
   echoed: number
+  /**
+   * --ws-deflate: echoes the server answered with a compressed frame, counted in `echoed` but not
+   * compared byte for byte (the client does not inflate).
+   */
+  compressed?: number
   /**
    * Connections that answered with other bytes (an error reply, an HTTP 400). Reports made before
    * the check compared bytes lack these three.
@@ -127,6 +132,8 @@ export type ProbeRunReport = ProbeReport & {
    * certificate was verified (false with --insecure).
    */
   tls?: TlsSession & {verified: boolean}
+  /** --ws-deflate: what was offered, and on how many connections the server accepted it. */
+  compression?: {offered: 'permessage-deflate'; acceptedConnections: number}
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
