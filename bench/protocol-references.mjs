@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Measures the reference reports behind estimate's measured runtime presets: real servers in the
+// protocol they speak, each probed by c1m, each report written to reports/probe-<name>.json.
+//   node bench/protocol-references.mjs [name ...]   (default: all; needs npm ci and mosquitto)
+// node-ws runs npm ws under Node's cluster module so the tree passes the per-process descriptor cap
+// (20,000 here); mosquitto is one process, so it stays under it (18,000).
+// Every server is started here on 127.0.0.1 and stopped by PID at the end; nothing global changes.
+import {execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import net from 'node:net'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const WS = path.join(ROOT, 'node_modules/ws/index.js')
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'c1m-refs-'))
+
+const cluster = (workers, body) => `
+const cluster = require('node:cluster')
+if (cluster.isPrimary) {
+  for (let i = 0; i < ${workers}; i++) cluster.fork()
+  let up = 0
+  cluster.on('listening', () => { if (++up === ${workers}) console.log('ready') })
+} else {
+${body}
+}`
+
+const wsBody = (deflate) => `
+  const {WebSocketServer} = require(${JSON.stringify(WS)})
+  const wss = new WebSocketServer({host: '127.0.0.1', port: Number(process.env.PORT), perMessageDeflate: ${deflate}})
+  wss.on('connection', (s) => s.on('message', (data, isBinary) => s.send(data, {binary: isBinary})))`
+
+const sseBody = `
+  const fs = require('node:fs'); const https = require('node:https')
+  const s = https.createServer({key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT)}, (req, res) => {
+    res.writeHead(200, {'Content-Type': 'text/event-stream'}); res.write('data: hello\\n\\n')
+  })
+  s.requestTimeout = 0; s.headersTimeout = 0; s.keepAliveTimeout = 0
+  s.listen(Number(process.env.PORT), '127.0.0.1')`
+
+const RUNS = {
+  'node-ws': {conns: 100_000, steps: 5, node: cluster(6, wsBody(false)), target: (p) => `ws://127.0.0.1:${p}/`, args: ['--no-echo']},
+  'node-ws-deflate': {conns: 10_000, steps: 4, node: cluster(2, wsBody(true)), target: (p) => `ws://127.0.0.1:${p}/`, args: ['--ws-deflate', '--echo-each-step']},
+  'node-https-sse': {conns: 20_000, steps: 4, node: cluster(2, sseBody), target: (p) => `https://127.0.0.1:${p}/events`, args: ['--http', 'sse', '--ca', path.join(tmp, 'ca.pem')]},
+  mosquitto: {conns: 18_000, steps: 3, mosquitto: true, target: (p) => `mqtt://127.0.0.1:${p}`, args: []},
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const {port} = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`nothing on port ${port}`)
+}
+
+function makeCerts() {
+  const f = (n) => path.join(tmp, n)
+  const ssl = (...a) => execFileSync('openssl', a, {stdio: 'pipe'})
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=c1m bench CA')
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key.pem'), '-out', f('csr.pem'), '-subj', '/CN=127.0.0.1')
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n')
+  ssl('x509', '-req', '-in', f('csr.pem'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '2', '-extfile', f('san.ext'))
+}
+
+async function measure(name) {
+  const run = RUNS[name]
+  const port = await freePort()
+  let child
+  if (run.mosquitto) {
+    const conf = path.join(tmp, 'mosquitto.conf')
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\npersistence false\nuser root\nlog_dest none\n`)
+    child = spawn('mosquitto', ['-c', conf], {stdio: 'ignore'})
+  } else {
+    child = spawn(process.execPath, ['-e', run.node], {stdio: 'ignore', env: {...process.env, PORT: String(port), KEY: path.join(tmp, 'key.pem'), CERT: path.join(tmp, 'cert.pem')}, detached: true})
+  }
+  try {
+    await waitForPort(port)
+    await new Promise((r) => setTimeout(r, 1000))
+    const out = path.join(ROOT, 'reports', `probe-${name}.json`)
+    const args = ['probe', '--target', run.target(port), '--server-pid', String(child.pid), '--conns', String(run.conns), '--steps', String(run.steps), '--settle', '1s', '--out', out, ...run.args]
+    const started = performance.now()
+    execFileSync(process.execPath, [path.join(ROOT, 'bin/run.js'), ...args], {stdio: ['ignore', 'inherit', 'inherit'], env: {...process.env, C1M_PROBE_DIR: 'off'}})
+    console.log(`${name}: ${run.conns} connections in ${((performance.now() - started) / 1000).toFixed(1)} s -> ${path.relative(ROOT, out)}`)
+  } finally {
+    // The cluster's workers are in the primary's process group.
+    try { process.kill(run.mosquitto ? child.pid : -child.pid, 'SIGTERM') } catch {}
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+makeCerts()
+try {
+  for (const name of process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNS)) await measure(name)
+} finally {
+  rmSync(tmp, {recursive: true, force: true})
+}
