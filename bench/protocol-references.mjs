@@ -85,7 +85,10 @@ async function measure(name) {
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\npersistence false\nuser root\nlog_dest none\n`)
     child = spawn('mosquitto', ['-c', conf], {stdio: 'ignore'})
   } else {
-    child = spawn(process.execPath, ['-e', run.node], {stdio: 'ignore', env: {...process.env, PORT: String(port), KEY: path.join(tmp, 'key.pem'), CERT: path.join(tmp, 'cert.pem')}, detached: true})
+    // A file, not -e: cluster.fork() runs the primary's script again in each worker.
+    const script = path.join(tmp, `${name}.cjs`)
+    writeFileSync(script, run.node)
+    child = spawn(process.execPath, [script], {stdio: 'ignore', env: {...process.env, PORT: String(port), KEY: path.join(tmp, 'key.pem'), CERT: path.join(tmp, 'cert.pem')}, detached: true})
   }
   try {
     await waitForPort(port)

@@ -18,7 +18,7 @@ describe('probe progress', () => {
   it('on a terminal redraws the bar in place', {skip: hasScript ? false : 'needs script(1) for a terminal'}, async () => {
     // script(1) runs the command on a pseudo-terminal, so stderr is a TTY.
     const command = `node ${BIN} probe --conns 2000 --steps 2 --settle 50ms --no-netns`
-    const result = await execa('script', ['-qec', command, '/dev/null'], {reject: false, timeout: 60_000, env: {NO_COLOR: '1', COLUMNS: '120'}})
+    const result = await execa('script', ['-qec', command, '/dev/null'], {reject: false, timeout: 60_000, env: {NO_COLOR: '1', COLUMNS: '120', C1M_PROBE_DIR: 'off'}})
     assert.equal(result.exitCode, 0, result.stdout.slice(-500))
     // Each redraw: carriage return, erase the line, the bar.
     const redraw = '\r\u001B[K'

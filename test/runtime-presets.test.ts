@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
 import {describe, it} from 'node:test'
+
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
+import {REPO_ROOT} from './helpers.js'
 
 import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
 import {DEFAULT_KERNEL_SOCKET_BYTES, findPreset, RUNTIME_PRESETS} from '../src/core/estimate/runtime-presets.js'
@@ -9,7 +13,7 @@ const SEEDS = '/work/shared/seeds'
 
 describe('runtime presets', () => {
   it('every document preset names its file, section, figure and derivation', () => {
-    const documents = RUNTIME_PRESETS.filter((p) => !p.engine)
+    const documents = RUNTIME_PRESETS.filter((p) => !p.engine && !p.measured)
     assert.ok(documents.length >= 9)
     for (const p of documents) {
       assert.match(p.source!.file, /^\d{3}_[0-9a-f]{16}\.txt$/, p.name)
@@ -40,6 +44,22 @@ describe('runtime presets', () => {
       const text = readFileSync(`${SEEDS}/${findPreset(name)!.source!.file}`, 'utf8')
       assert.match(text, pattern, name)
     }
+  })
+
+  it('each measured preset is the server figure of its committed report, a real server probed in its protocol', () => {
+    const measured = RUNTIME_PRESETS.filter((p) => p.measured)
+    assert.deepEqual(measured.map((p) => p.name), ['node-ws', 'node-ws-deflate', 'node-https-sse', 'mosquitto'])
+    for (const preset of measured) {
+      const report = JSON.parse(readFileSync(path.join(REPO_ROOT, preset.source!.file), 'utf8')) as ProbeRunReport
+      assert.equal(preset.processBytesPerConn, Math.round(report.fit.server.bytesPerConn), preset.name)
+      assert.ok(report.target && !report.stopped && (report.fit.problems ?? []).length === 0, `${preset.name}: a clean run against a target`)
+      assert.ok(report.requestedConns >= 10_000, preset.name)
+    }
+    const protocols = Object.fromEntries(measured.map((p) => [p.name, JSON.parse(readFileSync(path.join(REPO_ROOT, p.source!.file), 'utf8')) as ProbeRunReport]))
+    assert.equal(protocols['node-ws'].protocol, 'ws')
+    assert.equal(protocols['node-ws-deflate'].compression?.acceptedConnections, 10_000)
+    assert.match(protocols['node-https-sse'].tls!.version, /^TLSv1\.[23]$/)
+    assert.equal(protocols.mosquitto.protocol, 'mqtt')
   })
 
   it('unknown presets and a preset given with --process-bytes are usage errors', () => {

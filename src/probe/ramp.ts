@@ -158,7 +158,8 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     try {
       result.echo = {...(await clock.time('echoSeconds', () => echoCheck(clients, 60_000 + held))), seconds: 0}
       result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
-      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte in ${result.echo.seconds} s`)
+      const compressed = result.echo.compressed ? ` (${result.echo.compressed} answered compressed, not compared)` : ''
+      options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte${compressed} in ${result.echo.seconds} s`)
     } catch (error) {
       result.stopped = await whyFailed(error)
       delete result.echo

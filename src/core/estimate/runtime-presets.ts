@@ -22,6 +22,11 @@ export interface RuntimePreset {
   processBytesPerConn?: number
   /** c1m's own engines: the figure comes from a probe report of this engine. */
   engine?: 'native' | 'node'
+  /**
+   * Measured presets: source.file is a report in reports/ (a real server probed by c1m in its
+   * protocol, by bench/protocol-references.mjs), not a document.
+   */
+  measured?: boolean
   source?: PresetSource
 }
 
@@ -46,6 +51,29 @@ function machineDerivation(total: string, conns: string, socketsPerConn: number,
 }
 
 const MOCHIWEB = '000_c07855e9a9493bd3.txt'
+
+/** A preset measured by c1m probe: the server figure of a committed report, and what ran. */
+function measuredPreset(name: string, title: string, report: string, bytes: number, figure: string): RuntimePreset {
+  return {
+    name,
+    title,
+    processBytesPerConn: bytes,
+    measured: true,
+    source: {file: report, section: 'fit.server.bytesPerConn', figure, derivation: 'the slope of the server tree\'s RSS over the ramp, measured by c1m probe on a 2-core Linux 6.18 host (bench/protocol-references.mjs)'},
+  }
+}
+
+/** Presets measured by c1m probe against real servers, each citing its report in reports/. */
+const MEASURED_PRESETS: RuntimePreset[] = [
+  measuredPreset('node-ws', 'Node.js 20 with npm ws 8, idle upgraded WebSocket connections', 'reports/probe-node-ws.json', 5253,
+    '100,000 idle WebSocket connections to npm ws under cluster (6 workers): 5.13 KiB each (r² 0.933: the heap grew by about 9 KiB per connection for the first 20,000, then about 3 KiB)'),
+  measuredPreset('node-ws-deflate', 'Node.js 20 with npm ws 8, permessage-deflate, after one message on each connection', 'reports/probe-node-ws-deflate.json', 233_968,
+    '10,000 WebSocket connections with permessage-deflate, one message each (--echo-each-step), npm ws under cluster (2 workers): 228 KiB each, the deflate context'),
+  measuredPreset('node-https-sse', 'Node.js 20 https server holding Server-Sent Events streams over TLS', 'reports/probe-node-https-sse.json', 35_841,
+    '20,000 SSE streams over TLS 1.3 to a Node https server under cluster (2 workers): 35.0 KiB each'),
+  measuredPreset('mosquitto', 'mosquitto 2.0 MQTT broker, idle clients', 'reports/probe-mosquitto.json', 735,
+    '18,000 MQTT 3.1.1 clients (keepalive 60) connected to Debian\'s mosquitto 2.0.11: 735 B each'),
+]
 
 export const RUNTIME_PRESETS: RuntimePreset[] = [
   {
@@ -157,6 +185,7 @@ export const RUNTIME_PRESETS: RuntimePreset[] = [
       derivation: 'the heap figure as given; the JVM itself (threads, code, GC) comes on top and is not counted',
     },
   },
+  ...MEASURED_PRESETS,
 ]
 
 /** The preset named `name`, or undefined. */
