@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures the reference reports behind estimate's measured runtime presets: real servers in the
 // protocol they speak, each probed by c1m, each report written to reports/probe-<name>.json.
-//   node bench/protocol-references.mjs [name ...]   (default: all; needs npm ci and mosquitto)
+//   node bench/protocol-references.mjs [name ...]   (default: all but node-wss; needs npm ci and mosquitto)
 // node-ws runs npm ws under Node's cluster module so the tree passes the per-process descriptor cap
 // (20,000 here); mosquitto is one process, so it stays under it (18,000).
 // Every server is started here on 127.0.0.1 and stopped by PID at the end; nothing global changes.
@@ -31,6 +31,14 @@ const wsBody = (deflate) => `
   const wss = new WebSocketServer({host: '127.0.0.1', port: Number(process.env.PORT), perMessageDeflate: ${deflate}})
   wss.on('connection', (s) => s.on('message', (data, isBinary) => s.send(data, {binary: isBinary})))`
 
+const wssBody = `
+  const fs = require('node:fs'); const https = require('node:https')
+  const {WebSocketServer} = require(${JSON.stringify(WS)})
+  const web = https.createServer({key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT)})
+  const wss = new WebSocketServer({server: web, perMessageDeflate: false})
+  wss.on('connection', (s) => s.on('message', (data, isBinary) => s.send(data, {binary: isBinary})))
+  web.listen(Number(process.env.PORT), '127.0.0.1')`
+
 const sseBody = `
   const fs = require('node:fs'); const https = require('node:https')
   const s = https.createServer({key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT)}, (req, res) => {
@@ -43,6 +51,8 @@ const RUNS = {
   'node-ws': {conns: 100_000, steps: 5, node: cluster(6, wsBody(false)), target: (p) => `ws://127.0.0.1:${p}/`, args: ['--no-echo']},
   'node-ws-deflate': {conns: 10_000, steps: 4, node: cluster(2, wsBody(true)), target: (p) => `ws://127.0.0.1:${p}/`, args: ['--ws-deflate', '--echo-each-step']},
   'node-https-sse': {conns: 20_000, steps: 4, node: cluster(2, sseBody), target: (p) => `https://127.0.0.1:${p}/events`, args: ['--http', 'sse', '--ca', path.join(tmp, 'ca.pem')]},
+  // wss: the handshake rate and TLS's cost on each side at 100k; not a preset (run it by name).
+  'node-wss': {conns: 100_000, steps: 5, node: cluster(6, wssBody), target: (p) => `wss://127.0.0.1:${p}/`, args: ['--ca', path.join(tmp, 'ca.pem'), '--open-timeout', '300s'], optional: true},
   mosquitto: {conns: 18_000, steps: 3, mosquitto: true, target: (p) => `mqtt://127.0.0.1:${p}`, args: []},
 }
 
@@ -107,7 +117,11 @@ async function measure(name) {
 
 makeCerts()
 try {
-  for (const name of process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNS)) await measure(name)
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNS).filter((name) => !RUNS[name].optional)
+  for (const name of names) {
+    if (!RUNS[name]) throw new Error(`unknown run ${name}; one of ${Object.keys(RUNS).join(', ')}`)
+    await measure(name)
+  }
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }
