@@ -579,13 +579,16 @@ static void handshake_done(int fd) {
   count_established(fd);
 }
 
-/* The opening is over when `used` bytes of hs were the broker's answer: the rest are messages. */
-static void mqtt_opened(int fd, struct handshake *hs, int used) {
+/*
+ * The opening is over when `used` bytes of hs were the server's answer: the connection counts, and
+ * whatever came after the answer is the server's first messages (frames, packets, pushed data).
+ */
+static void opened_with_rest(int fd, struct handshake *hs, int used) {
   int rest = hs->len - used;
-  unsigned char tail[HS_MAX];
+  char tail[HS_MAX];
   memcpy(tail, hs->buf + used, (size_t)rest);
   handshake_done(fd);
-  if (rest > 0) on_messages(fd, tail, rest);
+  if (rest > 0) on_bytes(fd, tail, rest);
 }
 
 /* MQTT's SUBSCRIBE to --mqtt-subscribe's topic, QoS 0, packet id 1. */
@@ -617,7 +620,7 @@ static void on_mqtt_opening(int fd, struct handshake *hs) {
       refuse_handshake(fd, text);
       return;
     }
-    if (!mqtt_topic) { mqtt_opened(fd, hs, 4); return; }
+    if (!mqtt_topic) { opened_with_rest(fd, hs, 4); return; }
     unsigned char out[600];
     int n = mqtt_subscribe_packet(out);
     if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; return; }
@@ -630,7 +633,7 @@ static void on_mqtt_opening(int fd, struct handshake *hs) {
   if (hs->len < 5) return;
   if (b[1] != 0x03 || b[2] != 0x00 || b[3] != 0x01) { refuse_handshake(fd, "a malformed SUBACK"); return; }
   if (b[4] == 0x80) { refuse_handshake(fd, "the broker refused the subscription (SUBACK 0x80)"); return; }
-  mqtt_opened(fd, hs, 5);
+  opened_with_rest(fd, hs, 5);
 }
 
 static void on_handshake(int fd) {
@@ -663,11 +666,7 @@ static void on_handshake(int fd) {
     chunked[fd] = te && len >= 7 && strncasecmp(te + len - 7, "chunked", 7) == 0;
     chunk_state[fd] = 0;
     chunk_left[fd] = 0;
-    int rest = hs->len - (int)(end + 4 - hs->buf);
-    char tail[HS_MAX];
-    memcpy(tail, end + 4, (size_t)rest);
-    handshake_done(fd);
-    if (rest > 0) count_pushed(fd, tail, rest);
+    opened_with_rest(fd, hs, (int)(end + 4 - hs->buf));
     return;
   }
   if (strncmp(hs->buf, "HTTP/1.1 101", 12) != 0) { refuse_handshake(fd, "the status was not 101 Switching Protocols"); return; }
@@ -681,11 +680,7 @@ static void on_handshake(int fd) {
     deflate_accepted++;
   }
   /* Frames right after the 101 (a greeting, a ping) are the server's first messages. */
-  int extra = hs->len - (int)(end + 4 - hs->buf);
-  unsigned char tail[HS_MAX];
-  memcpy(tail, end + 4, (size_t)extra);
-  handshake_done(fd);
-  if (extra > 0) on_messages(fd, tail, extra);
+  opened_with_rest(fd, hs, (int)(end + 4 - hs->buf));
 }
 
 static void watch(int fd, uint32_t events) {

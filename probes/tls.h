@@ -1,7 +1,7 @@
 /*
  * TLS for the load client, with OpenSSL when it was built with -DC1M_TLS (and -lssl -lcrypto).
- * Without it every function is a stub and tls_available() says no, so the client still builds
- * on a machine without libssl-dev and refuses --tls in one line.
+ * Without it tls_available() says no and tls_setup() fails with the package to install, so the
+ * client still builds on a machine without libssl-dev and refuses --tls in one line.
  *
  * One SSL_CTX for the process: TLS 1.2 or newer, the peer verified unless --insecure (against
  * --ca FILE, or the system's store), ALPN when asked, and SSL_MODE_RELEASE_BUFFERS so an idle

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {addHistograms, openLatency, parseHistogram} from '../src/core/probe/latency.js'
+import {addCounts, openLatency, parseHistogram} from '../src/core/probe/latency.js'
 
 describe('open latency histograms', () => {
   it('parses "BUCKET:COUNT" pairs and leaves out what is malformed', () => {
@@ -13,9 +13,9 @@ describe('open latency histograms', () => {
 
   it('adds two clients and reads p50, p99 and max from the sum', () => {
     // Bucket 80 tops at 2^(80/8) us = 1.024 ms; bucket 120 at 2^15 us = 32.768 ms.
-    const sum = addHistograms([parseHistogram('80:60'), parseHistogram('80:39,120:1')])
+    const sum = addCounts([parseHistogram('80:60'), parseHistogram('80:39,120:1')])
     assert.deepEqual(openLatency(sum, 30), {count: 100, p50: 1.024, p99: 1.024, max: 30})
-    const slow = addHistograms([sum, parseHistogram('120:5')])
+    const slow = addCounts([sum, parseHistogram('120:5')])
     assert.deepEqual(openLatency(slow, 30), {count: 105, p50: 1.024, p99: 30, max: 30}, 'p99 in the slow bucket, capped at the maximum')
   })
 

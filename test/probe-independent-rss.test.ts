@@ -14,7 +14,7 @@ import {after, describe, it} from 'node:test'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {REPO_ROOT} from './helpers.js'
 import {probeWithIndependentRss} from './independent-rss.js'
-import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-rss-'))
@@ -25,9 +25,9 @@ after(async () => {
 })
 
 async function startNode(code: string): Promise<{port: number; pid: number}> {
-  const {child, line} = await startWithFirstLine(process.execPath, ['-e', code])
-  pids.push(child.pid!)
-  return {port: Number(/^port (\d+)$/.exec(line)![1]), pid: child.pid!}
+  const server = await startNodeServer(code)
+  pids.push(server.pid)
+  return server
 }
 
 const wsServer = (deflate: boolean) => `

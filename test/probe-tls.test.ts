@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import {REPO_ROOT, runJson} from './helpers.js'
-import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
 import {makeCerts, type TestCerts} from './tls-certs.js'
 import {probeWithIndependentRss} from './independent-rss.js'
 
@@ -57,9 +57,9 @@ http { access_log off; ${temp}
 
 /** A Node program printing "port N" first; npm ws is resolved from the repository. */
 async function startNode(code: string): Promise<{port: number; pid: number}> {
-  const {child, line} = await startWithFirstLine(process.execPath, ['-e', code])
-  pids.push(child.pid!)
-  return {port: Number(/^port (\d+)$/.exec(line)![1]), pid: child.pid!}
+  const server = await startNodeServer(code)
+  pids.push(server.pid)
+  return server
 }
 
 const tlsOptions = () => `{key: fs.readFileSync(${JSON.stringify(certs.key)}), cert: fs.readFileSync(${JSON.stringify(certs.cert)})}`

@@ -9,7 +9,7 @@ import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {REPO_ROOT, runJson} from './helpers.js'
-import {startWithFirstLine, stopPids} from './server-helpers.js'
+import {startNodeServer, stopPids} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const pids: number[] = []
@@ -36,9 +36,9 @@ setInterval(() => fs.writeFileSync(${JSON.stringify(COUNTS)} + '/pongs-' + proce
 
 async function start(closeAfterMs: number): Promise<{port: number; pid: number}> {
   mkdirSync(COUNTS, {recursive: true})
-  const {child, line} = await startWithFirstLine(process.execPath, ['-e', server(closeAfterMs)])
-  pids.push(child.pid!)
-  return {port: Number(/^port (\d+)$/.exec(line)![1]), pid: child.pid!}
+  const started = await startNodeServer(server(closeAfterMs))
+  pids.push(started.pid)
+  return started
 }
 
 describe('a WebSocket server that talks on its own (npm ws)', () => {

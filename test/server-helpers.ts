@@ -104,6 +104,17 @@ export async function startWithFirstLine(command: string, args: string[], ms = 1
   return {child, line}
 }
 
+/** A Node program (`node -e code`) that prints "port N" first: its port and PID (the caller stops it). */
+export async function startNodeServer(code: string): Promise<{port: number; pid: number}> {
+  const {child, line} = await startWithFirstLine(process.execPath, ['-e', code])
+  const port = /^port (\d+)$/.exec(line)?.[1]
+  if (!port) {
+    child.kill()
+    throw new Error(`the test server printed "${line}", not "port N"`)
+  }
+  return {port: Number(port), pid: child.pid!}
+}
+
 /** Is this program on the PATH (or in /usr/sbin, where Debian puts nginx)? */
 export function findProgram(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']

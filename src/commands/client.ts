@@ -17,7 +17,7 @@ import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
-import {type HttpMode, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
+import {describeTls, type HttpMode, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -97,7 +97,7 @@ Connections are split over as many processes as the per-process open-file limit 
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
       if (share) this.log(`shard ${share.index}/${share.count}: ${formatCount(share.conns)} of ${formatCount(flags.conns)} connections, source ports ${share.ports.join('-')}`)
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
-      if (result.tls) this.log(`tls: ${result.tls.version} ${result.tls.cipher}${result.tls.alpn ? `, ALPN ${result.tls.alpn}` : ''}, certificate ${target.protocol.tls?.insecure ? 'not verified (--insecure)' : 'verified'}`)
+      if (result.tls) this.log(`tls: ${describeTls(result.tls, !target.protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
     }
     return share ? {...result, shard: share} : result

@@ -2,7 +2,7 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
-import {addHistograms, type Histogram, type OpenLatency, openLatency, parseCounts, parseHistogram} from '../core/probe/latency.js'
+import {addCounts, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
@@ -83,8 +83,7 @@ export interface OpenResult {
   error: string
   /** Every client reached its target. */
   complete: boolean
-  /** How long this step's connections took to count, across every client: the figures, and the histogram. */
-  latency?: OpenLatency
+  /** How long this step's connections took to count, across every client (see openLatency). */
   histogram: Histogram
   maxMs: number
   /** What TLS negotiated (the first connection of the first client that has one). */
@@ -96,8 +95,6 @@ export async function openConnections(clients: Peer[], targets: number[], timeou
   const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
   const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
   const complete = replies.every((r, i) => Number(r.established) >= targets[i])
-  const histogram = addHistograms(replies.map((r) => parseHistogram(String(r.openHist ?? ''))))
-  const maxMs = Math.max(0, ...replies.map((r) => Number(r.openMaxMs ?? 0)))
   return {
     established: sum('established'),
     failed: sum('failed'),
@@ -106,9 +103,8 @@ export async function openConnections(clients: Peer[], targets: number[], timeou
     firstBytes: firstBytesOf(replies),
     error: complete ? '' : whyShort(replies, sum('peerClosed')),
     complete,
-    latency: openLatency(histogram, maxMs),
-    histogram,
-    maxMs,
+    histogram: addCounts(replies.map((r) => parseHistogram(String(r.openHist ?? '')))),
+    maxMs: Math.max(0, ...replies.map((r) => Number(r.openMaxMs ?? 0))),
     tls: tlsSessionOf(replies),
   }
 }
@@ -189,7 +185,7 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     attempts: sum('attempts'),
     pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')},
     peerClosed: sum('peerClosed'),
-    closeCodes: addHistograms(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
+    closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
     pingsAnswered: sum('pingsAnswered'),
     deflateAccepted: sum('deflateAccepted'),
   }

@@ -10,6 +10,7 @@ import {describeRefusal, type Refusal} from '../core/probe/refusal.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './fleet.js'
 import {holdConnections} from './hold.js'
 import {describeEcho} from '../core/probe/outcome.js'
+import {openLatency} from '../core/probe/latency.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
@@ -115,7 +116,8 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       broken = true
       break
     }
-    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)), ...(opened.latency ? {openMs: opened.latency} : {})}
+    const openMs = openLatency(opened.histogram, opened.maxMs)
+    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)), ...(openMs ? {openMs} : {})}
     tls ??= opened.tls
     steps.push(record)
     held = opened.established

@@ -3,7 +3,7 @@ import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
-import {addHistograms, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
+import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
 export interface ClientRunOptions {
   programs: EnginePrograms
@@ -76,7 +76,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const targets = shards.map((shard) => Math.round((shard.quota * step) / options.steps))
       const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
       Object.assign(result, {established: opened.established, failed: opened.failed, addrInUse: opened.addrInUse, error: opened.error})
-      histogram = addHistograms([histogram, opened.histogram])
+      histogram = addCounts([histogram, opened.histogram])
       maxMs = Math.max(maxMs, opened.maxMs)
       const openMs = openLatency(histogram, maxMs)
       if (openMs) result.openMs = openMs

@@ -7,7 +7,7 @@ import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
-import {describeProtocol} from '../core/probe/protocol.js'
+import {describeProtocol, describeTls} from '../core/probe/protocol.js'
 
 const MiB = 1024 ** 2
 
@@ -79,7 +79,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
-    ...(report.tls ? [`tls: ${report.tls.version} ${report.tls.cipher}${report.tls.alpn ? `, ALPN ${report.tls.alpn}` : ''}, certificate ${report.tls.verified ? 'verified' : 'not verified (--insecure)'}`] : []),
+    ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified)}`] : []),
     ...(report.compression ? [`compression: ${report.compression.offered} offered; the server accepted it on ${formatCount(report.compression.acceptedConnections)} connections`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,

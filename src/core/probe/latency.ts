@@ -32,10 +32,11 @@ export function parseHistogram(text: string): Histogram {
   return parseCounts(text, BUCKETS)
 }
 
-export function addHistograms(histograms: Histogram[]): Histogram {
-  const sum: Histogram = new Map()
-  for (const histogram of histograms) {
-    for (const [bucket, count] of histogram) sum.set(bucket, (sum.get(bucket) ?? 0) + count)
+/** Counts keyed alike (histogram buckets, close codes) added up across clients. */
+export function addCounts(counts: Array<Map<number, number>>): Map<number, number> {
+  const sum = new Map<number, number>()
+  for (const one of counts) {
+    for (const [key, n] of one) sum.set(key, (sum.get(key) ?? 0) + n)
   }
   return sum
 }

@@ -144,6 +144,11 @@ export function nodeEngineRefuses(protocol: Protocol): string | undefined {
   return 'WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only, not yet by --engine node'
 }
 
+/** What TLS negotiated, in a line of text output. */
+export function describeTls(session: {version: string; cipher: string; alpn: string}, verified: boolean): string {
+  return `${session.version} ${session.cipher}${session.alpn ? `, ALPN ${session.alpn}` : ''}, certificate ${verified ? 'verified' : 'not verified (--insecure)'}`
+}
+
 /** The protocol in a line of text output. */
 export function describeProtocol(kind: Protocol['kind']): string {
   if (kind === 'sse' || kind === 'stream') {
