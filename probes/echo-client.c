@@ -8,7 +8,7 @@
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H]
+ *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H]
  *               [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC]
  *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
  *
@@ -23,7 +23,11 @@
  * as pushed; the echo check is a PINGREQ that wants its PINGRESP. With --protocol sse or stream
  * (HTTP/1.1 server push) a connection counts once the answer to its GET is 200 (for sse with
  * Content-Type text/event-stream); what the server pushes after it is counted ("pushed" bytes,
- * and SSE events or chunks), never taken as a refusal. These have no echo check. --header adds
+ * and SSE events or chunks), never taken as a refusal. With --protocol long-poll a connection
+ * counts once its GET is sent (the server holds it until it has something); each answer, 200 (a
+ * message, counted) or 204 (nothing new), is read to its end and the GET sent again on the same
+ * connection; any other status ends the connection, counted by status in closeCodes as a
+ * WebSocket close code is. These have no echo check. --header adds
  * lines to the upgrade or GET. With --tls every connection does a TLS handshake first (tls.h),
  * and the time from connect() to counting goes into a histogram (hist.h) each "open" reports.
  *
@@ -82,7 +86,7 @@ static struct rx **rx_by_fd;
 static unsigned long long pings_answered, keepalive_answers;
 static unsigned long close_codes[5000];
 /* What the connections speak; every protocol but raw TCP opens with a handshake. */
-enum protocol { P_TCP, P_WS, P_MQTT, P_SSE, P_STREAM };
+enum protocol { P_TCP, P_WS, P_MQTT, P_SSE, P_STREAM, P_LONGPOLL };
 static enum protocol proto = P_TCP;
 #define PUSHED (proto == P_SSE || proto == P_STREAM)
 static unsigned long long pushed_bytes, pushed_events;
@@ -91,6 +95,10 @@ static unsigned char *sse_nl; /* per fd: 1 when the last byte pushed was a newli
    1 the chunk's data, 2 the CRLF after it, 3 past the last chunk. */
 static unsigned char *chunked, *chunk_state;
 static uint32_t *chunk_left;
+/* Long-poll, per fd: 0 reading an answer's head, 1 its body by Content-Length (lp_left bytes to go),
+   2 a chunked body, 3 a body that ends with the connection. */
+static unsigned char *lp_phase;
+static uint64_t *lp_left;
 static unsigned long mqtt_ids;
 /* --ws-deflate: offer permessage-deflate (RFC 7692) in the upgrade; connections whose server accepted it. */
 static int ws_deflate;
@@ -266,7 +274,9 @@ static void drop(int fd, int reset) {
   if (rx_by_fd && rx_by_fd[fd]) { free(rx_by_fd[fd]); rx_by_fd[fd] = NULL; }
   state[fd] = NONE;
   echo_got[fd] = 0;
-  if (sse_nl) { sse_nl[fd] = 0; chunked[fd] = 0; }
+  sse_nl[fd] = 0;
+  chunked[fd] = 0;
+  if (lp_phase) lp_phase[fd] = 0;
   close(fd);
 }
 
@@ -329,18 +339,26 @@ static void count_payload(int fd, const char *buf, ssize_t n) {
   }
 }
 
-/* What the server pushed, unframed when chunked; in stream mode each chunk is one message. */
-static void count_pushed(int fd, const char *buf, ssize_t n) {
-  if (!chunked[fd]) { count_payload(fd, buf, n); return; }
+/*
+ * A chunked body (Transfer-Encoding: chunked) unframed as it comes, its data counted as pushed; in
+ * stream mode each chunk is one message. chunk_state: 0 the size line, 5 an extension after the
+ * size, 1 the chunk's data, 2 the CRLF after it, 3 the trailer after the last chunk (chunk_left
+ * counts the characters of its current line), 4 the body is over. Returns the bytes used: less
+ * than n only when the body ended within them.
+ */
+static ssize_t unchunk(int fd, const char *buf, ssize_t n) {
   for (ssize_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)buf[i];
     switch (chunk_state[fd]) {
       case 0:
+      case 5:
         if (c == '\n') {
           chunk_state[fd] = chunk_left[fd] ? 1 : 3;
           if (chunk_left[fd] && proto == P_STREAM) pushed_events++;
-        } else if (isxdigit(c) && chunk_left[fd] < 0x10000000u) {
+        } else if (chunk_state[fd] == 0 && isxdigit(c) && chunk_left[fd] < 0x10000000u) {
           chunk_left[fd] = chunk_left[fd] * 16 + (uint32_t)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+        } else if (c != '\r') {
+          chunk_state[fd] = 5;
         }
         break;
       case 1: {
@@ -354,10 +372,107 @@ static void count_pushed(int fd, const char *buf, ssize_t n) {
       case 2:
         if (c == '\n') chunk_state[fd] = 0;
         break;
-      default:
+      case 3:
+        if (c == '\n' && chunk_left[fd] == 0) { chunk_state[fd] = 4; return i + 1; }
+        if (c == '\n') chunk_left[fd] = 0;
+        else if (c != '\r') chunk_left[fd]++;
         break;
+      default:
+        return i;
     }
   }
+  return n;
+}
+
+/* What the server pushed, unframed when chunked. */
+static void count_pushed(int fd, const char *buf, ssize_t n) {
+  if (chunked[fd]) unchunk(fd, buf, n);
+  else count_payload(fd, buf, n);
+}
+
+/* Long-poll: the GET that waits for the server's next message; -1 when it could not be written. */
+static int lp_request(int fd) {
+  char out[1024 + sizeof extra_headers];
+  int n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: */*\r\nCache-Control: no-cache\r\n%s\r\n", ws_path, ws_host, extra_headers);
+  return io_write(fd, out, (size_t)n) == n ? 0 : -1;
+}
+
+/* Long-poll: the server ended a connection with an answer other than 200 or 204, its status counted. */
+static int lp_refuse(int fd, int status) {
+  struct handshake *hs = hs_by_fd[fd];
+  if (status) snprintf(last_error, sizeof last_error, "long-poll: the server answered with status %d", status);
+  else snprintf(last_error, sizeof last_error, "long-poll: an answer that is not HTTP/1.x or a head longer than 2 KiB");
+  if (hs) keep_first_bytes(hs->buf, hs->len);
+  close_codes[status > 0 && status < 1000 ? status : 0]++;
+  peer_closed++;
+  refused++;
+  drop(fd, 1);
+  return -1;
+}
+
+/* Long-poll: the answer is whole; ask again on the same connection. */
+static int lp_answered(int fd) {
+  lp_phase[fd] = 0;
+  if (lp_request(fd) == 0) return 0;
+  note_error("write", errno ? errno : EIO);
+  drop(fd, 1);
+  failed++;
+  return -1;
+}
+
+/*
+ * Long-poll answers: a head, then a body by Content-Length, chunked, or until the server closes.
+ * A 200 is one message; a 204 (the server's own timeout, in many designs) only renews the poll;
+ * any other status ends the connection. Returns -1 when the connection was dropped.
+ */
+static int lp_on_bytes(int fd, const char *buf, ssize_t n) {
+  while (n > 0) {
+    if (lp_phase[fd] == 1) {
+      ssize_t take = (uint64_t)n < lp_left[fd] ? n : (ssize_t)lp_left[fd];
+      pushed_bytes += (unsigned long long)take;
+      lp_left[fd] -= (uint64_t)take;
+      buf += take;
+      n -= take;
+      if (!lp_left[fd] && lp_answered(fd) < 0) return -1;
+      continue;
+    }
+    if (lp_phase[fd] == 2) {
+      ssize_t used = unchunk(fd, buf, n);
+      buf += used;
+      n -= used;
+      if (chunk_state[fd] == 4 && lp_answered(fd) < 0) return -1;
+      continue;
+    }
+    if (lp_phase[fd] == 3) { pushed_bytes += (unsigned long long)n; return 0; }
+    struct handshake *hs = hs_by_fd[fd];
+    if (!hs) {
+      if (!(hs = hs_by_fd[fd] = malloc(sizeof *hs))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
+      hs->len = 0;
+    }
+    ssize_t take = n < HS_MAX - hs->len ? n : HS_MAX - hs->len;
+    memcpy(hs->buf + hs->len, buf, (size_t)take);
+    hs->len += (int)take;
+    hs->buf[hs->len] = 0;
+    char *end = strstr(hs->buf, "\r\n\r\n");
+    if (!end) return hs->len >= HS_MAX ? lp_refuse(fd, 0) : 0;
+    int head = (int)(end + 4 - hs->buf);
+    int status = 0;
+    if (sscanf(hs->buf, "HTTP/1.%*d %d", &status) != 1) return lp_refuse(fd, 0);
+    if (status != 200 && status != 204) return lp_refuse(fd, status);
+    size_t te_len = 0, cl_len = 0;
+    const char *te = ws_header(hs->buf, "Transfer-Encoding:", &te_len);
+    const char *cl = ws_header(hs->buf, "Content-Length:", &cl_len);
+    buf += take - (hs->len - head);
+    n -= take - (hs->len - head);
+    if (status == 200) pushed_events++;
+    if (te && te_len >= 7 && strncasecmp(te + te_len - 7, "chunked", 7) == 0) { lp_phase[fd] = 2; chunk_state[fd] = 0; chunk_left[fd] = 0; }
+    else if (cl) { lp_left[fd] = strtoull(cl, NULL, 10); lp_phase[fd] = lp_left[fd] ? 1 : 0; }
+    else lp_phase[fd] = status == 204 ? 0 : 3;
+    free(hs);
+    hs_by_fd[fd] = NULL;
+    if (lp_phase[fd] == 0 && lp_answered(fd) < 0) return -1;
+  }
+  return 0;
 }
 
 /*
@@ -480,6 +595,7 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
 }
 
 static int on_bytes(int fd, const char *buf, ssize_t n) {
+  if (proto == P_LONGPOLL) return lp_on_bytes(fd, buf, n);
   if (PUSHED) { count_pushed(fd, buf, n); return 0; }
   if (proto == P_WS || proto == P_MQTT) return on_messages(fd, (const unsigned char *)buf, n);
   for (ssize_t i = 0; i < n; i++) {
@@ -534,6 +650,12 @@ static int mqtt_connect_packet(unsigned char *out) {
  * fresh random key (keeping the Sec-WebSocket-Accept it needs).
  */
 static void start_handshake(int fd) {
+  if (proto == P_LONGPOLL) {
+    /* The server holds the request until it has something: the connection counts once it is asked. */
+    if (lp_request(fd) < 0) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; return; }
+    count_established(fd);
+    return;
+  }
   struct handshake *hs = malloc(sizeof *hs);
   if (!hs) { note_error("malloc", ENOMEM); drop(fd, 1); failed++; return; }
   hs->len = 0;
@@ -746,8 +868,10 @@ static void on_event(int fd, uint32_t events) {
       continue;
     }
     if (n < 0 && errno == EAGAIN) return;
-    /* The server closed (or reset) a connection it had accepted: it refused it. */
+    /* The server closed (or reset) a connection it had accepted: it refused it. A WebSocket closed
+       without a close frame is counted as 1006, the code RFC 6455 keeps for that. */
     peer_closed++;
+    if (proto == P_WS) close_codes[1006]++;
     refused++;
     if (echo_round_on && echo_got[fd] < echo_reply_len) echo_closed++; /* closed before its echo (a wrong answer is counted already) */
     drop(fd, 0);
@@ -889,7 +1013,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--ws-deflate]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--ws-deflate]\n");
   exit(2);
 }
 
@@ -908,6 +1032,7 @@ int main(int argc, char **argv) {
       else if (strcmp(p, "mqtt") == 0) proto = P_MQTT;
       else if (strcmp(p, "sse") == 0) proto = P_SSE;
       else if (strcmp(p, "stream") == 0) proto = P_STREAM;
+      else if (strcmp(p, "long-poll") == 0) proto = P_LONGPOLL;
       else if (strcmp(p, "tcp") != 0) usage();
     } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
       ws_path = argv[++i];
@@ -958,6 +1083,11 @@ int main(int argc, char **argv) {
   ssl_by_fd = calloc((size_t)fd_slots, sizeof *ssl_by_fd);
   started_at = calloc((size_t)fd_slots, sizeof *started_at);
   rx_by_fd = calloc((size_t)fd_slots, sizeof *rx_by_fd);
+  if (proto == P_LONGPOLL) {
+    lp_phase = calloc((size_t)fd_slots, 1);
+    lp_left = calloc((size_t)fd_slots, sizeof *lp_left);
+    if (!lp_phase || !lp_left) { perror("echo-client"); return 1; }
+  }
   if (!hs_by_fd || !sse_nl || !chunked || !chunk_state || !chunk_left || !ssl_by_fd || !started_at || !rx_by_fd) { perror("echo-client"); return 1; }
   if (use_tls) {
     char why[200];

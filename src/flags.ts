@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ROLES, type Role} from './core/needs.js'
+import {HTTP_MODES} from './core/probe/protocol.js'
 import {parseCount} from './core/units.js'
 
 /** Flags several commands share, defined once. */
@@ -34,6 +35,7 @@ export function outFlag(description = 'write the report to FILE: .json for the J
  * request headers for HTTP and WebSocket, MQTT's keepalive.
  */
 export const protocolFlags = {
+  http: Flags.string({description: 'with an http:// or https:// target, what the server does: sse (Server-Sent Events; needs text/event-stream), stream (a chunked response that stays open) or long-poll (holds each GET until it has something; asked again after each answer)', options: [...HTTP_MODES], helpValue: 'MODE'}),
   header: Flags.string({description: "an HTTP header for the WebSocket upgrade or the stream's GET (repeatable): cookies, tokens", helpValue: "'NAME: VALUE'", multiple: true}),
   'ws-deflate': Flags.boolean({description: 'WebSocket: offer permessage-deflate in the upgrade (the report says how many connections the server accepted it on); the echo stays uncompressed', default: false}),
   'mqtt-subscribe': Flags.string({description: 'MQTT: every connection subscribes to this topic filter (QoS 0) and counts once SUBACK granted it; what the broker publishes to it is counted during --hold', helpValue: 'TOPIC'}),

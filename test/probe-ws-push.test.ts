@@ -17,8 +17,11 @@ const pids: number[] = []
 const COUNTS = path.join(REPO_ROOT, 'dist/test-cache')
 after(async () => stopPids(pids))
 
-/** npm ws: greets, pings and pushes a frame every 400 ms; closes with 4001 after closeAfterMs if given. */
-const server = (closeAfterMs: number) => `
+/**
+ * npm ws: greets, pings and pushes a frame every 400 ms; after closeAfterMs (if given) closes with
+ * 4001, or with terminate drops the TCP connection with no close frame.
+ */
+const server = (closeAfterMs: number, terminate = false) => `
 const {WebSocketServer} = require(${JSON.stringify(WS)})
 const fs = require('node:fs')
 let pongs = 0
@@ -29,14 +32,14 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary}))
   const timer = setInterval(() => { ws.ping('p'); ws.send('tick') }, 400)
   ws.on('close', () => clearInterval(timer))
-  if (${closeAfterMs} > 0) setTimeout(() => ws.close(4001, 'bye'), ${closeAfterMs})
+  if (${closeAfterMs} > 0) setTimeout(() => ${terminate} ? ws.terminate() : ws.close(4001, 'bye'), ${closeAfterMs})
 })
 wss.on('listening', () => console.log('port ' + wss.address().port))
 setInterval(() => fs.writeFileSync(${JSON.stringify(COUNTS)} + '/pongs-' + process.pid, String(pongs)), 200)`
 
-async function start(closeAfterMs: number): Promise<{port: number; pid: number}> {
+async function start(closeAfterMs: number, terminate = false): Promise<{port: number; pid: number}> {
   mkdirSync(COUNTS, {recursive: true})
-  const started = await startNodeServer(server(closeAfterMs))
+  const started = await startNodeServer(server(closeAfterMs, terminate))
   pids.push(started.pid)
   return started
 }
@@ -68,5 +71,13 @@ describe('a WebSocket server that talks on its own (npm ws)', () => {
     const hold = envelope.result.hold!
     assert.deepEqual(hold.serverClosed, {connections: conns, closeCodes: {4001: conns}})
     assert.equal(hold.dropped, conns)
+  })
+
+  it('a connection dropped with no close frame: counted as 1006, the code RFC 6455 keeps for it', async () => {
+    const ws = await start(2000, true)
+    const conns = 200
+    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
+    assert.equal(exitCode, 10)
+    assert.deepEqual(envelope.result.hold!.serverClosed, {connections: conns, closeCodes: {1006: conns}})
   })
 })

@@ -17,7 +17,7 @@ import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
-import {describeTls, type HttpMode, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
+import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -46,7 +46,6 @@ Connections are split over as many processes as the per-process open-file limit 
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
-    http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     ...protocolFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
@@ -56,7 +55,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
     const target = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
     checkCaFile(target.protocol.tls?.ca)
-    const push = target.protocol.kind === 'sse' || target.protocol.kind === 'stream'
+    const push = isPush(target.protocol)
     const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)

@@ -21,7 +21,7 @@ import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {type HttpMode, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
+import {type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -40,6 +40,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'One run from the results of 8 client hosts (each ran `c1m client --shard I/8 --json > hostI.json`)', command: '<%= config.bin %> <%= command.id %> --merge host1.json host2.json host3.json host4.json host5.json host6.json host7.json host8.json'},
     {description: 'What your WebSocket server (PID 4242) costs per upgraded connection', command: '<%= config.bin %> <%= command.id %> --target ws://127.0.0.1:8080/chat --server-pid 4242 --conns 20k'},
     {description: 'What your Server-Sent Events endpoint costs per open stream, with what it pushes during a minute', command: '<%= config.bin %> <%= command.id %> --target http://127.0.0.1:8080/events --http sse --server-pid 4242 --conns 20k --hold 60s'},
+    {description: 'A long-poll endpoint: each GET held until the server answers, then asked again; answers and the statuses that ended connections are counted', command: '<%= config.bin %> <%= command.id %> --target http://127.0.0.1:8080/poll --http long-poll --server-pid 4242 --conns 20k --hold 60s'},
     {description: 'Your WebSocket server over TLS, its certificate checked against your CA; the figure after one message per connection (permessage-deflate offered)', command: '<%= config.bin %> <%= command.id %> --target wss://10.0.0.5:443/live --servername chat.example.com --ca ca.pem --server-pid 4242 --conns 20k --ws-deflate --echo-each-step'},
     {description: 'Your MQTT broker over TLS, every client subscribed to one topic; what it fans out during a minute is counted', command: '<%= config.bin %> <%= command.id %> --target mqtts://127.0.0.1:8883 --ca ca.pem --server-pid 4242 --conns 20k --mqtt-subscribe news/all --hold 60s'},
     {description: 'What the WebSocket protocol itself costs, with the bundled server', command: '<%= config.bin %> <%= command.id %> --protocol ws --conns 100k'},
@@ -59,7 +60,6 @@ Connections are split over as many server and client processes as the per-proces
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
-    http: Flags.string({description: 'with an http:// target: what the server pushes: sse (Server-Sent Events; needs text/event-stream) or stream (a chunked response that stays open)', options: ['sse', 'stream'], helpValue: 'MODE'}),
     protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     'echo-each-step': Flags.boolean({description: 'run the echo check after every step, before memory is sampled, so the figure is for connections that have exchanged a message (a WebSocket server with permessage-deflate makes its compressor only then)', default: false}),
@@ -105,10 +105,10 @@ Connections are split over as many server and client processes as the per-proces
     const protocol: Protocol = withProtocolFlags(parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'}), flags)
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
-    const push = protocol.kind === 'sse' || protocol.kind === 'stream'
+    const push = isPush(protocol)
     const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
+    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests', 'long-poll': 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {

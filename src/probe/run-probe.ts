@@ -2,7 +2,7 @@ import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
-import type {Protocol} from '../core/probe/protocol.js'
+import {isPush, type Protocol} from '../core/probe/protocol.js'
 import {socketCacheCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
 import {readMemory} from '../host/memory.js'
@@ -166,7 +166,9 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
       ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
       : measured.refused && options.protocol?.kind === 'ws'
       ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
-      : measured.refused && (options.protocol?.kind === 'sse' || options.protocol?.kind === 'stream')
+      : measured.refused && options.protocol?.kind === 'long-poll'
+      ? 'check that the server holds GET requests at that path and answers them 200 or 204 (its answer is quoted)'
+      : measured.refused && options.protocol && isPush(options.protocol)
       ? `check that the server streams at that path: 200${options.protocol.kind === 'sse' ? ' with Content-Type text/event-stream' : ''} (its answer is quoted)`
       : measured.refused && options.protocol?.kind === 'mqtt'
       ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'

@@ -38,11 +38,13 @@ export function describeHold(report: ProbeRunReport): string[] {
     : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
   const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
   const pushed = hold.messagesReceived
-  const noun = {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets'}[report.protocol as string] ?? 'messages'
+  const noun = {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets', 'long-poll': 'answers'}[report.protocol as string] ?? 'messages'
   if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}, ${formatCount(pushed.events)} ${noun}`)
   const closed = hold.serverClosed
   if (closed && closed.connections > 0) {
-    const codes = Object.entries(closed.closeCodes).map(([code, n]) => `${formatCount(n)} with close code ${code}`).join(', ')
+    // Long-poll counts the HTTP status that ended a connection where WebSocket counts its close code.
+    const label = report.protocol === 'long-poll' ? 'status' : 'close code'
+    const codes = Object.entries(closed.closeCodes).map(([code, n]) => `${formatCount(n)} with ${label} ${code}`).join(', ')
     lines.push(`closed by the server during the hold: ${formatCount(closed.connections)} connection(s)${codes ? ` (${codes})` : ''}`)
   }
   if (hold.pingsAnswered) lines.push(`WebSocket pings from the server answered with pongs: ${formatCount(hold.pingsAnswered)}`)

@@ -4,7 +4,7 @@ import {parseEndpoint} from '../units.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | 'sse' | 'stream'; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
 
 /** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
 export const DEFAULT_MQTT_KEEPALIVE = 60
@@ -24,10 +24,17 @@ export interface TlsOptions {
 const TLS_SCHEMES: Record<string, string> = {tls: 'tcp', wss: 'ws', https: 'http', mqtts: 'mqtt'}
 
 /**
- * HTTP server push, as `--http` names it: Server-Sent Events, or a chunked response that never ends
- * (comet).
+ * HTTP server push, as `--http` names it: Server-Sent Events, a chunked response that never ends
+ * (comet), or long-poll (a request the server holds until it has something, asked again after each
+ * answer).
  */
-export type HttpMode = 'sse' | 'stream'
+export const HTTP_MODES = ['sse', 'stream', 'long-poll'] as const
+export type HttpMode = (typeof HTTP_MODES)[number]
+
+/** A server that pushes: it gets no echo check, and what it sends during --hold is counted. */
+export function isPush(protocol: Protocol): boolean {
+  return (HTTP_MODES as readonly string[]).includes(protocol.kind)
+}
 
 /**
  * `--target`: IPv4:PORT or tcp://IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (the
@@ -40,7 +47,7 @@ export function parseTarget(text: string, example = '127.0.0.1:9000', http?: Htt
   if (!known.includes(written)) throw usageError(`--target ${text}: unknown scheme "${written}"; use IP:PORT, tcp://, tls://, ws://, wss://, http://, https://, mqtt:// or mqtts://`)
   const tls = written in TLS_SCHEMES ? {insecure: false} : undefined
   const scheme = TLS_SCHEMES[written] ?? written
-  if (scheme === 'http' && !http) throw usageError(`--target ${text}: say what the server pushes with --http sse (Server-Sent Events) or --http stream (a chunked response)`, `add --http sse`)
+  if (scheme === 'http' && !http) throw usageError(`--target ${text}: say what the server pushes with --http sse (Server-Sent Events), --http stream (a chunked response) or --http long-poll`, `add --http sse`)
   if (scheme !== 'http' && http) throw usageError(`--http ${http} is for an http:// target`, 'drop --http, or give an http:// target')
   const rest = text.slice(written.length + 3)
   const slash = rest.indexOf('/')
@@ -151,6 +158,9 @@ export function describeTls(session: {version: string; cipher: string; alpn: str
 
 /** The protocol in a line of text output. */
 export function describeProtocol(kind: Protocol['kind']): string {
+  if (kind === 'long-poll') {
+    return 'HTTP long-poll: a connection counts once its GET is sent; each answer (200 a message, 204 nothing new) is read to its end and the GET sent again on the same connection; any other status ends the connection, counted by status; there is no echo check'
+  }
   if (kind === 'sse' || kind === 'stream') {
     const wants = kind === 'sse' ? '200 with Content-Type text/event-stream' : '200'
     return `HTTP server push (${kind === 'sse' ? 'Server-Sent Events' : 'a streamed response'}): a connection counts once its GET got ${wants}; what the server pushes is counted, and there is no echo check`
@@ -165,5 +175,5 @@ export function describeProtocol(kind: Protocol['kind']): string {
 
 /** How a refusal reads: the server's answer to this protocol's opening. */
 export function openingName(kind: Protocol['kind']): string | undefined {
-  return {tcp: undefined, ws: 'WebSocket upgrade', mqtt: 'MQTT CONNECT', sse: 'HTTP request', stream: 'HTTP request'}[kind]
+  return {tcp: undefined, ws: 'WebSocket upgrade', mqtt: 'MQTT CONNECT', sse: 'HTTP request', stream: 'HTTP request', 'long-poll': 'HTTP request'}[kind]
 }

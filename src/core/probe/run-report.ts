@@ -5,6 +5,7 @@ import type {ProbePhases} from './phases.js'
 import type {ProbeReport} from './report.js'
 import type {Refusal} from './refusal.js'
 import type {OpenLatency} from './latency.js'
+import type {Protocol} from './protocol.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -63,12 +64,13 @@ export interface HoldResult {
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
   /**
    * Every protocol but raw TCP: what the server sent unasked during the hold: payload bytes, and
-   * messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes).
+   * messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes, long-poll 200 answers).
    */
   messagesReceived?: {bytes: number; events: number}
   /**
-   * Connections the server closed during the hold, and the close codes of those closed with a
-   * WebSocket close frame (1005: a frame without a code). The rest were closed or reset over TCP.
+   * Connections the server closed during the hold, and why: for WebSocket the close frame's code
+   * (1005: a frame without a code; 1006: the TCP connection closed with no close frame), for
+   * long-poll the HTTP status that ended it. The rest were closed or reset over TCP.
    */
   serverClosed?: {connections: number; closeCodes: Record<string, number>}
   /** WebSocket: pings the server sent during the hold, each answered with a pong. */
@@ -126,7 +128,7 @@ export type ProbeRunReport = ProbeReport & {
    * What the clients spoke: raw TCP, or WebSocket (handshake checked, echo in frames). Reports
    * before it lack it: tcp.
    */
-  protocol?: 'tcp' | 'ws' | 'mqtt' | 'sse' | 'stream'
+  protocol?: Protocol['kind']
   /**
    * Over TLS (tls://, wss://, https://, mqtts://): what was negotiated, and whether the server's
    * certificate was verified (false with --insecure).
