@@ -1,13 +1,17 @@
 /*
  * c1m echo server: one epoll loop, one listening socket, echoes every byte back.
  *
- *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws]
+ *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]
  *
  * With --protocol ws each connection first gets the WebSocket opening handshake (RFC 6455):
  * a GET with Upgrade: websocket and a Sec-WebSocket-Key is answered 101 with its
  * Sec-WebSocket-Accept, anything else 400 and a close. After it, every frame (masked, as a
  * client's must be) comes back unmasked with the same opcode and payload; a ping gets a pong,
- * a close is answered with a close.
+ * a close is answered with a close. With --protocol sse a GET is answered 200 with
+ * Content-Type text/event-stream and one event; with --protocol stream, 200 with a chunked body
+ * and one chunk; the stream then stays open and idle, and whatever the client sends is read and
+ * dropped. With --tls every connection first does a TLS handshake (tls.h: a key and self-signed
+ * certificate made for the run), and all of the above runs inside it.
  *
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
@@ -34,6 +38,7 @@
 #include <unistd.h>
 
 #include "echo-common.h"
+#include "tls.h"
 #include "ws.h"
 
 #define STDIN_TAG -1
@@ -51,7 +56,13 @@ static struct pending **pending_by_fd;
 struct wsin { size_t len; unsigned char data[]; };
 static struct wsin **in_by_fd;
 static unsigned char *upgraded;
-static int ws_mode;
+/* What connections speak once accepted: raw bytes, or an HTTP opening first. */
+enum mode { M_TCP, M_WS, M_SSE, M_STREAM };
+static enum mode mode = M_TCP;
+/* --tls: each connection's SSL, and 1 while its handshake runs. */
+static tls_conn **ssl_by_fd;
+static unsigned char *tls_shaking;
+static int use_tls;
 #define WS_MAX_FRAME (1 << 20)
 #define WS_MAX_HEAD 8192
 static unsigned char *is_conn;
@@ -79,7 +90,22 @@ static void print_count(void) {
   fflush(stdout);
 }
 
+/* read() and write() of a connection, through TLS when it has it. */
+static ssize_t io_read(int fd, void *buf, size_t n) {
+  return ssl_by_fd && ssl_by_fd[fd] ? tls_read(ssl_by_fd[fd], buf, n) : read(fd, buf, n);
+}
+
+static ssize_t io_write(int fd, const void *buf, size_t n) {
+  return ssl_by_fd && ssl_by_fd[fd] ? tls_write(ssl_by_fd[fd], buf, n) : write(fd, buf, n);
+}
+
+/* Decrypted bytes TLS holds that epoll cannot see: the reader must go on. */
+static int more_in_tls(int fd) {
+  return ssl_by_fd && ssl_by_fd[fd] && tls_pending(ssl_by_fd[fd]) > 0;
+}
+
 static void close_conn(int fd) {
+  if (ssl_by_fd && ssl_by_fd[fd]) { tls_free(ssl_by_fd[fd]); ssl_by_fd[fd] = NULL; tls_shaking[fd] = 0; }
   free(pending_by_fd[fd]);
   pending_by_fd[fd] = NULL;
   if (in_by_fd) { free(in_by_fd[fd]); in_by_fd[fd] = NULL; upgraded[fd] = 0; }
@@ -93,7 +119,7 @@ static void close_conn(int fd) {
 static int flush_pending(int fd) {
   struct pending *p = pending_by_fd[fd];
   while (p && p->off < p->len) {
-    ssize_t n = write(fd, p->data + p->off, p->len - p->off);
+    ssize_t n = io_write(fd, p->data + p->off, p->len - p->off);
     if (n < 0) return errno == EAGAIN ? 1 : -1;
     p->off += (size_t)n;
   }
@@ -108,13 +134,13 @@ static void on_readable(int fd) {
   char buf[16384];
   for (int rounds = 0; rounds < 16; rounds++) {
     if (pending_by_fd[fd]) return; /* wait for the peer to read before echoing more */
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = io_read(fd, buf, sizeof buf);
     if (n == 0) { close_conn(fd); return; }
     if (n < 0) {
       if (errno != EAGAIN) close_conn(fd);
       return;
     }
-    ssize_t w = write(fd, buf, (size_t)n);
+    ssize_t w = io_write(fd, buf, (size_t)n);
     if (w < 0 && errno != EAGAIN) { close_conn(fd); return; }
     if (w < 0) w = 0;
     echoed_bytes += (unsigned long long)w;
@@ -130,13 +156,13 @@ static void on_readable(int fd) {
       epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
       return;
     }
-    if (n < (ssize_t)sizeof buf) return;
+    if (n < (ssize_t)sizeof buf && !more_in_tls(fd)) return;
   }
 }
 
 /* Write all of it, or queue the rest and wait for EPOLLOUT. Returns -1 when the connection failed. */
 static int send_or_queue(int fd, const void *data, size_t n) {
-  ssize_t w = pending_by_fd[fd] ? 0 : write(fd, data, n);
+  ssize_t w = pending_by_fd[fd] ? 0 : io_write(fd, data, n);
   if (w < 0 && errno != EAGAIN) return -1;
   if (w < 0) w = 0;
   if ((size_t)w == n) return 0;
@@ -155,8 +181,11 @@ static int send_or_queue(int fd, const void *data, size_t n) {
   return 0;
 }
 
-/* The opening handshake once its head is whole: bytes used, 0 to wait for more, -1 to close. */
-static long ws_handshake(int fd, const unsigned char *data, size_t len) {
+/*
+ * The HTTP opening once its head is whole: the WebSocket upgrade answered 101, or the GET of a
+ * stream answered 200 and its first message. Returns the bytes used, 0 to wait for more, -1 to close.
+ */
+static long http_opening(int fd, const unsigned char *data, size_t len) {
   const unsigned char *end = memmem(data, len, "\r\n\r\n", 4);
   if (!end) return len > WS_MAX_HEAD ? -1 : 0;
   size_t head_len = (size_t)(end - data) + 4;
@@ -167,15 +196,25 @@ static long ws_handshake(int fd, const unsigned char *data, size_t len) {
   size_t key_len = 0, up_len = 0;
   const char *key = ws_header(head, "Sec-WebSocket-Key:", &key_len);
   const char *up = ws_header(head, "Upgrade:", &up_len);
-  if (strncmp(head, "GET ", 4) != 0 || !key || key_len == 0 || key_len > 64 || !up || up_len != 9 || strncasecmp(up, "websocket", 9) != 0) {
+  int is_get = strncmp(head, "GET ", 4) == 0;
+  int ok = mode == M_WS ? is_get && key && key_len > 0 && key_len <= 64 && up && up_len == 9 && strncasecmp(up, "websocket", 9) == 0 : is_get;
+  if (!ok) {
     static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    if (write(fd, bad, sizeof bad - 1) < 0) { /* closing anyway */ }
+    if (io_write(fd, bad, sizeof bad - 1) < 0) { /* closing anyway */ }
     rejected++;
     return -1;
   }
-  char accept[29], reply[256];
-  ws_accept(key, key_len, accept);
-  int n = snprintf(reply, sizeof reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+  static const char sse[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\ndata: c1m\n\n";
+  static const char stream[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nc1m\n\r\n";
+  char reply[256];
+  int n;
+  if (mode == M_SSE) n = snprintf(reply, sizeof reply, "%s", sse);
+  else if (mode == M_STREAM) n = snprintf(reply, sizeof reply, "%s", stream);
+  else {
+    char accept[29];
+    ws_accept(key, key_len, accept);
+    n = snprintf(reply, sizeof reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+  }
   if (send_or_queue(fd, reply, (size_t)n) < 0) return -1;
   upgraded[fd] = 1;
   return (long)head_len;
@@ -221,11 +260,12 @@ static long ws_frames(int fd, const unsigned char *data, size_t len) {
   return (long)off;
 }
 
-static void on_readable_ws(int fd) {
+/* A connection that opens with HTTP: its head, then WebSocket frames, or bytes dropped for a stream. */
+static void on_readable_http(int fd) {
   unsigned char buf[16384];
   for (int rounds = 0; rounds < 16; rounds++) {
     if (pending_by_fd[fd]) return; /* wait for the peer to read before answering more */
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = io_read(fd, buf, sizeof buf);
     if (n == 0 || (n < 0 && errno != EAGAIN)) { close_conn(fd); return; }
     if (n < 0) return;
     struct wsin *in = in_by_fd[fd];
@@ -242,9 +282,9 @@ static void on_readable_ws(int fd) {
       len = in->len;
     }
     long used = 0;
-    if (!upgraded[fd]) used = ws_handshake(fd, data, len);
+    if (!upgraded[fd]) used = http_opening(fd, data, len);
     if (used >= 0 && upgraded[fd]) {
-      long more = ws_frames(fd, data + used, len - (size_t)used);
+      long more = mode == M_WS ? ws_frames(fd, data + used, len - (size_t)used) : (long)(len - (size_t)used);
       used = more < 0 ? -1 : used + more;
     }
     if (used < 0) { close_conn(fd); return; }
@@ -258,8 +298,21 @@ static void on_readable_ws(int fd) {
       free(in);
       in_by_fd[fd] = keep;
     }
-    if (n < (ssize_t)sizeof buf) return;
+    if (n < (ssize_t)sizeof buf && !more_in_tls(fd)) return;
   }
+}
+
+/* One step of an accepted connection's TLS handshake; a failed one is a rejected connection. */
+static void on_tls(int fd) {
+  int want_write = 0;
+  char why[160];
+  int rc = tls_step(ssl_by_fd[fd], &want_write, why, sizeof why);
+  uint32_t events = EPOLLIN | EPOLLRDHUP;
+  if (rc < 0) { rejected++; close_conn(fd); return; }
+  if (rc == 0 && want_write) events = EPOLLOUT | EPOLLRDHUP;
+  struct epoll_event ev = {.events = events, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+  if (rc == 1) tls_shaking[fd] = 0;
 }
 
 static void on_accept(void) {
@@ -288,6 +341,8 @@ static void on_accept(void) {
     if (fd >= fd_slots) { close(fd); rejected++; continue; }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) { close(fd); rejected++; continue; }
+    if (use_tls && !(ssl_by_fd[fd] = tls_accept_new(fd))) { close(fd); rejected++; continue; }
+    if (use_tls) tls_shaking[fd] = 1;
     is_conn[fd] = 1;
     open_conns++;
     accepted++;
@@ -336,20 +391,37 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen_at = argv[++i];
     else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc) backlog = atoi(argv[++i]);
     else if (strcmp(argv[i], "--reuseport") == 0) reuseport = 1;
-    else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc && (strcmp(argv[i + 1], "ws") == 0 || strcmp(argv[i + 1], "tcp") == 0)) ws_mode = strcmp(argv[++i], "ws") == 0;
-    else {
-      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws]\n");
+    else if (strcmp(argv[i], "--tls") == 0) use_tls = 1;
+    else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
+      const char *p = argv[++i];
+      if (strcmp(p, "tcp") == 0) mode = M_TCP;
+      else if (strcmp(p, "ws") == 0) mode = M_WS;
+      else if (strcmp(p, "sse") == 0) mode = M_SSE;
+      else if (strcmp(p, "stream") == 0) mode = M_STREAM;
+      else i = argc; /* an unknown protocol: usage */
+      if (i == argc) { fprintf(stderr, "echo-server: unknown --protocol\n"); return 2; }
+    } else {
+      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]\n");
       return 2;
     }
+  }
+  if (use_tls) {
+    char why[200];
+    if (tls_server_setup(why, sizeof why) < 0) { printf("{\"event\":\"error\",\"message\":\"%s\"}\n", why); fflush(stdout); return 3; }
   }
   fd_slots = setup_process(on_sigterm);
   pending_by_fd = calloc((size_t)fd_slots, sizeof *pending_by_fd);
   is_conn = calloc((size_t)fd_slots, 1);
   if (!pending_by_fd || !is_conn) die("calloc");
-  if (ws_mode) {
+  if (mode != M_TCP) {
     in_by_fd = calloc((size_t)fd_slots, sizeof *in_by_fd);
     upgraded = calloc((size_t)fd_slots, 1);
     if (!in_by_fd || !upgraded) die("calloc");
+  }
+  if (use_tls) {
+    ssl_by_fd = calloc((size_t)fd_slots, sizeof *ssl_by_fd);
+    tls_shaking = calloc((size_t)fd_slots, 1);
+    if (!ssl_by_fd || !tls_shaking) die("calloc");
   }
 
   struct sockaddr_in addr;
@@ -394,10 +466,16 @@ int main(int argc, char **argv) {
         if (!on_stdin()) { shutdown_all(); return 0; }
       } else if (is_conn[fd]) {
         if (events[i].events & (EPOLLERR | EPOLLHUP)) close_conn(fd);
-        else if (events[i].events & EPOLLOUT) {
+        else if (tls_shaking && tls_shaking[fd]) {
+          on_tls(fd);
+          if (is_conn[fd] && !tls_shaking[fd] && more_in_tls(fd)) {
+            if (mode != M_TCP) on_readable_http(fd);
+            else on_readable(fd);
+          }
+        } else if (events[i].events & EPOLLOUT) {
           if (flush_pending(fd) < 0) close_conn(fd);
         } else if (pending_by_fd[fd]) close_conn(fd); /* peer hung up with an echo still queued */
-        else if (ws_mode) on_readable_ws(fd);
+        else if (mode != M_TCP) on_readable_http(fd);
         else on_readable(fd);
       }
     }

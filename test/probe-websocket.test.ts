@@ -10,30 +10,17 @@ import {after, describe, it} from 'node:test'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {parseTarget} from '../src/core/probe/protocol.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
-import {stopPids} from './server-helpers.js'
+import {startMatching, stopPids} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const children: ChildProcess[] = []
 after(async () => stopPids(children.map((c) => c.pid!).filter(Boolean)))
 
-/** Start a program for a test and wait (10 s at most) for a line of `stream` that matches. */
+/** startUntil, with the child kept to be stopped after the tests. */
 async function startUntil(args: string[], stream: 'stdout' | 'stderr', pattern: RegExp): Promise<{child: ChildProcess; match: RegExpExecArray}> {
-  const child = spawn(process.execPath, args, {stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  children.push(child)
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within 10 s: ${text}`)), 10_000)
-    child[stream]!.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      const found = pattern.exec(text)
-      if (found) {
-        clearTimeout(timer)
-        resolve(found)
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${text}`)))
-  })
-  return {child, match}
+  const started = await startMatching(args, stream, pattern)
+  children.push(started.child)
+  return started
 }
 
 /** A Node server started for a test: its port (from its line "port N") and PID. */

@@ -120,3 +120,28 @@ export function findProgram(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']
   return dirs.map((d) => `${d}/${name}`).find((f) => existsSync(f))
 }
+
+/**
+ * Start `node ARGS` for a test and wait (10 s at most) for output on `stream` that matches; the
+ * caller stops the child (it is killed here if the pattern never comes).
+ */
+export async function startMatching(args: string[], stream: 'stdout' | 'stderr', pattern: RegExp): Promise<{child: ChildProcess; match: RegExpExecArray}> {
+  const child = spawn(process.execPath, args, {stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`no ${pattern} within 10 s: ${text}`))
+    }, 10_000)
+    child[stream]!.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      const found = pattern.exec(text)
+      if (found) {
+        clearTimeout(timer)
+        resolve(found)
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${text}`)))
+  })
+  return {child, match}
+}

@@ -21,7 +21,7 @@ import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
-import {type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
+import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
@@ -44,6 +44,7 @@ Connections are split over as many server and client processes as the per-proces
     {description: 'Your WebSocket server over TLS, its certificate checked against your CA; the figure after one message per connection (permessage-deflate offered)', command: '<%= config.bin %> <%= command.id %> --target wss://10.0.0.5:443/live --servername chat.example.com --ca ca.pem --server-pid 4242 --conns 20k --ws-deflate --echo-each-step'},
     {description: 'Your MQTT broker over TLS, every client subscribed to one topic; what it fans out during a minute is counted', command: '<%= config.bin %> <%= command.id %> --target mqtts://127.0.0.1:8883 --ca ca.pem --server-pid 4242 --conns 20k --mqtt-subscribe news/all --hold 60s'},
     {description: 'What the WebSocket protocol itself costs, with the bundled server', command: '<%= config.bin %> <%= command.id %> --protocol ws --conns 100k'},
+    {description: 'What TLS adds on each side of an idle WebSocket, with the bundled server (its certificate is made for the run)', command: '<%= config.bin %> <%= command.id %> --protocol wss --conns 20k'},
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
@@ -60,7 +61,7 @@ Connections are split over as many server and client processes as the per-proces
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
-    protocol: Flags.string({description: 'what the bundled server and clients speak: tcp (raw) or ws (WebSocket handshake and frames; native engine); with --target its scheme decides', options: ['tcp', 'ws'], helpValue: 'PROTOCOL'}),
+    protocol: Flags.string({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides", options: [...BUNDLED_PROTOCOLS], helpValue: 'PROTOCOL'}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
     'echo-each-step': Flags.boolean({description: 'run the echo check after every step, before memory is sampled, so the figure is for connections that have exchanged a message (a WebSocket server with permessage-deflate makes its compressor only then)', default: false}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
@@ -102,7 +103,10 @@ Connections are split over as many server and client processes as the per-proces
     const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
     const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
-    const protocol: Protocol = withProtocolFlags(parsed?.protocol ?? (flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'}), flags)
+    if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
+      throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
+    }
+    const protocol: Protocol = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags)
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = isPush(protocol)

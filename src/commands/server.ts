@@ -7,6 +7,7 @@ import {connsFlag} from '../flags.js'
 import {connsPerProcess, planShards} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {usageError} from '../core/errors.js'
+import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, nodeEngineRefuses} from '../core/probe/protocol.js'
 import {hostRoot} from '../host/root.js'
 import {prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
@@ -36,7 +37,7 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
     duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever', helpValue: 'DURATION'}),
     interval: Flags.string({description: 'how often to print the connection count', default: '5s', helpValue: 'DURATION'}),
-    protocol: Flags.string({description: 'tcp (raw echo) or ws (WebSocket handshake, then every frame echoed; native engine)', options: ['tcp', 'ws'], default: 'tcp', helpValue: 'PROTOCOL'}),
+    protocol: Flags.string({description: "tcp (raw echo), ws (WebSocket handshake, then every frame echoed), sse (200 text/event-stream and one event, then idle), stream (200 chunked and one chunk, then idle), tls or wss (TCP or WebSocket over TLS, with a key and self-signed certificate made at start); all but tcp need the native engine", options: [...BUNDLED_PROTOCOLS], default: 'tcp', helpValue: 'PROTOCOL'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 
@@ -56,8 +57,10 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     }
     if (!flags['reuse-port'] && flags.port !== 0 && flags.port + workers - 1 > 65_535) throw usageError(`ports ${flags.port}-${flags.port + workers - 1} run past 65535`, 'choose a lower --port')
 
-    if (flags.protocol === 'ws' && flags.engine === 'node') throw usageError('WebSocket is spoken by the native engine only, not yet by --engine node', 'drop --engine node')
-    const programs = withProtocol(await prepareEngine(flags.engine as Engine), flags.protocol === 'ws' ? {kind: 'ws', path: '/', host: 'localhost'} : {kind: 'tcp'})
+    const protocol = bundledProtocol(flags.protocol as BundledProtocol)
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(protocol) : undefined
+    if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
+    const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(protocol.tls)), protocol)
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))
     try {
       const result = await runServer({programs, host: flags.host, port: flags.port, reusePort: flags['reuse-port'], workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})

@@ -41,9 +41,9 @@ export function hasOpenSsl(): boolean {
   return OPENSSL_HEADERS.some((file) => existsSync(file))
 }
 
-/** Compiler arguments beyond the source: the client links OpenSSL when its headers are here. */
-function buildArgs(name: string): string[] {
-  return name === 'echo-client' && hasOpenSsl() ? ['-DC1M_TLS', '-lssl', '-lcrypto', '-lm'] : ['-lm']
+/** Compiler arguments beyond the source: both programs link OpenSSL when its headers are here. */
+function buildArgs(): string[] {
+  return hasOpenSsl() ? ['-DC1M_TLS', '-lssl', '-lcrypto', '-lm'] : ['-lm']
 }
 
 /** The file name of one probe's binary: the program and a hash of its source and of the headers. */
@@ -59,7 +59,7 @@ export function probeBinaryName(name: string): string {
   const hash = createHash('sha256').update(text)
   for (const header of HEADERS) hash.update(readFileSync(path.join(PROBES_DIR, header)))
   // A build with TLS and one without are different binaries: installing libssl-dev rebuilds.
-  hash.update(buildArgs(name).join(' '))
+  hash.update(buildArgs().join(' '))
   return `${name}-${hash.digest('hex').slice(0, 12)}`
 }
 
@@ -91,7 +91,7 @@ export async function compileProbe(name: string): Promise<string> {
   const compiler = process.env.CC || 'cc'
   // Build under a temporary name in the same directory and rename, so no run ever sees half a binary.
   const temp = path.join(dir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const result = await execa(compiler, ['-O2', '-Wall', '-o', temp, source, ...buildArgs(name)], {reject: false, timeout: 120_000})
+  const result = await execa(compiler, ['-O2', '-Wall', '-o', temp, source, ...buildArgs()], {reject: false, timeout: 120_000})
   if (result.failed) {
     rmSync(temp, {force: true})
     if ((result as {code?: string}).code === 'ENOENT') {
@@ -110,7 +110,7 @@ export async function compileProbe(name: string): Promise<string> {
 /** The server and client programs of an engine, compiled when native. */
 export async function prepareEngine(engine: Engine, tls = false): Promise<EnginePrograms> {
   if (tls && engine === 'native' && !hasOpenSsl()) {
-    throw new C1mError('E_NO_COMPILER', 'a target over TLS needs the native client built with OpenSSL, and its headers are not installed', 'apt-get install libssl-dev, then run again')
+    throw new C1mError('E_NO_COMPILER', 'TLS needs the native programs built with OpenSSL, and its headers are not installed', 'apt-get install libssl-dev, then run again')
   }
   if (engine === 'node') {
     return {

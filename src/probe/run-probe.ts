@@ -194,7 +194,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     protocol: options.protocol?.kind ?? 'tcp',
-    ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure}} : {}),
+    ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure, ...(options.protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
     ...(measured.compression ? {compression: measured.compression} : {}),
     requestedConns: options.conns,
     isolation,

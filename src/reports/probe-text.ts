@@ -81,7 +81,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
-    ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified)}`] : []),
+    ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
     ...(report.compression ? [`compression: ${report.compression.offered} offered; the server accepted it on ${formatCount(report.compression.acceptedConnections)} connections`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,

@@ -18,6 +18,8 @@ export interface TlsOptions {
   ca?: string
   insecure: boolean
   servername?: string
+  /** The bundled server's own self-signed certificate: not verified, and not for want of a CA. */
+  bundled?: boolean
 }
 
 /** The schemes over TLS, and what they carry. */
@@ -60,6 +62,22 @@ export function parseTarget(text: string, example = '127.0.0.1:9000', http?: Htt
   }
   if (path.length > 512 || !/^\/[\x21-\x7e]*$/.test(path)) throw usageError(`--target ${text}: the path must be printable ASCII without spaces, at most 512 characters`)
   return {...endpoint, protocol: {kind: scheme === 'http' ? http! : 'ws', path, host: authority, ...(tls ? {tls} : {})}}
+}
+
+/**
+ * What the bundled server can speak (`probe --protocol`, `server --protocol`): raw TCP, WebSocket,
+ * Server-Sent Events, a chunked stream, and TLS under TCP (tls) or WebSocket (wss). Over TLS the
+ * server makes its own key and self-signed certificate for the run, so the clients do not verify it.
+ */
+export const BUNDLED_PROTOCOLS = ['tcp', 'ws', 'sse', 'stream', 'tls', 'wss'] as const
+export type BundledProtocol = (typeof BUNDLED_PROTOCOLS)[number]
+
+/** The protocol of a bundled run by its name. */
+export function bundledProtocol(name: BundledProtocol): Protocol {
+  const bundledTls = {insecure: true, bundled: true}
+  if (name === 'tcp') return {kind: 'tcp'}
+  if (name === 'tls') return {kind: 'tcp', tls: bundledTls}
+  return {kind: name === 'wss' ? 'ws' : name, path: '/', host: 'localhost', ...(name === 'wss' ? {tls: bundledTls} : {})}
 }
 
 export interface ProtocolFlags {
@@ -109,6 +127,7 @@ function withTlsFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
     if (given.length > 0) throw usageError(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} for a target over TLS`, 'use a tls://, wss://, https:// or mqtts:// target, or drop it')
     return protocol
   }
+  if (protocol.tls.bundled) return protocol
   if (flags.ca && flags.insecure) throw usageError('--ca verifies the server\'s certificate and --insecure skips that', 'drop one of them')
   if (flags.servername !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(flags.servername)) {
     throw usageError(`--servername must be a DNS name, got "${flags.servername}"`, 'give the name the certificate carries, e.g. --servername chat.example.com')
@@ -135,14 +154,15 @@ function tlsArgs(protocol: Protocol): string[] {
 /** The bundled programs' arguments for a protocol: the server's and the client's. */
 export function protocolArgs(protocol: Protocol): {server: string[]; client: string[]} {
   const tls = tlsArgs(protocol)
-  if (protocol.kind === 'tcp') return {server: [], client: tls}
+  const serverTls = protocol.tls ? ['--tls'] : []
+  if (protocol.kind === 'tcp') return {server: serverTls, client: tls}
   if (protocol.kind === 'mqtt') {
     const subscribe = protocol.subscribe ? ['--mqtt-subscribe', protocol.subscribe] : []
     return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...tls]}
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
   const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
-  return {server: ['--protocol', protocol.kind], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
+  return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
 }
 
 /** Why the node engine cannot speak this protocol, or undefined when it can (raw TCP). */
@@ -152,8 +172,9 @@ export function nodeEngineRefuses(protocol: Protocol): string | undefined {
 }
 
 /** What TLS negotiated, in a line of text output. */
-export function describeTls(session: {version: string; cipher: string; alpn: string}, verified: boolean): string {
-  return `${session.version} ${session.cipher}${session.alpn ? `, ALPN ${session.alpn}` : ''}, certificate ${verified ? 'verified' : 'not verified (--insecure)'}`
+export function describeTls(session: {version: string; cipher: string; alpn: string}, verified: boolean, bundled = false): string {
+  const certificate = verified ? 'verified' : bundled ? "the bundled server's own, not verified" : 'not verified (--insecure)'
+  return `${session.version} ${session.cipher}${session.alpn ? `, ALPN ${session.alpn}` : ''}, certificate ${certificate}`
 }
 
 /** The protocol in a line of text output. */

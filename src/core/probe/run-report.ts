@@ -133,7 +133,7 @@ export type ProbeRunReport = ProbeReport & {
    * Over TLS (tls://, wss://, https://, mqtts://): what was negotiated, and whether the server's
    * certificate was verified (false with --insecure).
    */
-  tls?: TlsSession & {verified: boolean}
+  tls?: TlsSession & {verified: boolean; bundled?: boolean}
   /** --ws-deflate: what was offered, and on how many connections the server accepted it. */
   compression?: {offered: 'permessage-deflate'; acceptedConnections: number}
   requestedConns: number
