@@ -39,7 +39,10 @@
  *   count     report the counters
  *   traffic B MS  from now on send B bytes on every connection every MS milliseconds
  *                 (while idle between commands); "traffic 0 0" stops, waits up to 10 s
- *                 for the echoes in flight and reports the bytes sent and received
+ *                 for the echoes in flight and reports the bytes sent and received. With
+ *                 WebSocket the B bytes go in a masked text frame and only echoed payload
+ *                 counts as received; a write cut short there (or over TLS) breaks the
+ *                 connection's stream, so the connection is dropped and counted as failed
  *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
  *             the parent dies (PR_SET_PDEATHSIG), does the same
  */
@@ -81,7 +84,7 @@ struct handshake { char accept[29]; int subscribing; int len; char buf[HS_MAX + 
 static struct handshake **hs_by_fd;
 /* WebSocket and MQTT once open: a message cut by a read, carried to the next (see on_messages). */
 #define RX_KEEP 160
-struct rx { unsigned char buf[RX_KEEP]; int len; uint64_t skip; };
+struct rx { unsigned char buf[RX_KEEP]; int len; int skip_traffic; uint64_t skip; };
 static struct rx **rx_by_fd;
 static unsigned long long pings_answered, keepalive_answers;
 static unsigned long close_codes[5000];
@@ -149,7 +152,11 @@ static int epfd;
 static char last_error[200] = "";
 static volatile sig_atomic_t stop_requested;
 #define MAX_TRAFFIC 65536
-static char traffic_buf[MAX_TRAFFIC];
+/* One round's message: the bytes as they are, or for WebSocket a masked text frame of them. */
+static char traffic_buf[MAX_TRAFFIC + 14];
+static size_t traffic_wire;
+/* The payload size of the traffic last started: its echoes are told apart from pushed messages by it. */
+static long traffic_echo_len;
 static long traffic_size, traffic_interval_ms, traffic_rounds, traffic_write_failed;
 static unsigned long long bytes_sent, bytes_received;
 static double next_tick;
@@ -499,6 +506,11 @@ static void send_pong(int fd, const unsigned char *payload, uint64_t len) {
   if (io_write(fd, out, 6 + len) == (ssize_t)(6 + len)) pings_answered++;
 }
 
+/* A WebSocket text frame the size of the traffic's payload: the echo of --message-size traffic. */
+static int is_traffic_echo(const unsigned char *f, uint64_t len) {
+  return proto == P_WS && traffic_echo_len > 0 && (f[0] & 0x0f) == 0x1 && len == (uint64_t)traffic_echo_len;
+}
+
 /* One whole message; -1 when the connection was dropped. */
 static int on_message(int fd, const unsigned char *f, int hl, uint64_t len) {
   const unsigned char *payload = f + hl;
@@ -531,6 +543,7 @@ static int on_message(int fd, const unsigned char *f, int hl, uint64_t len) {
     else { mismatched++; echo_got[fd] = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
     return 0;
   }
+  if (is_traffic_echo(f, len)) { bytes_received += len; return 0; }
   pushed_events++;
   pushed_bytes += len;
   return 0;
@@ -540,7 +553,8 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
   struct rx *rx = rx_by_fd[fd];
   if (rx && rx->skip) {
     uint64_t take = rx->skip < (uint64_t)n ? rx->skip : (uint64_t)n;
-    pushed_bytes += take;
+    if (rx->skip_traffic) bytes_received += take;
+    else pushed_bytes += take;
     rx->skip -= take;
     in += take;
     n -= (ssize_t)take;
@@ -572,10 +586,12 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
     int whole = (proto == P_WS && (f[0] & 0x08)) || (uint64_t)hl + len <= (uint64_t)echo_reply_len;
     if (left < (uint64_t)hl + len) {
       if (whole) break;
-      pushed_events++;
-      pushed_bytes += left - (size_t)hl;
+      int traffic = is_traffic_echo(f, len);
+      if (traffic) bytes_received += left - (size_t)hl;
+      else { pushed_events++; pushed_bytes += left - (size_t)hl; }
       if (!rx && !(rx = rx_by_fd[fd] = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
       rx->skip = (uint64_t)hl + len - left;
+      rx->skip_traffic = traffic;
       at = n;
       break;
     }
@@ -862,7 +878,7 @@ static void on_event(int fd, uint32_t events) {
   for (;;) {
     ssize_t n = io_read(fd, buf, sizeof buf);
     if (n > 0) {
-      bytes_received += (unsigned long long)n;
+      if (proto == P_TCP) bytes_received += (unsigned long long)n;
       if (on_bytes(fd, buf, n) < 0) return;
       if ((size_t)n < sizeof buf) return; /* drained: level-triggered epoll reports anything later, saving a read() that says EAGAIN */
       continue;
@@ -944,9 +960,14 @@ static void open_until(long target) {
 static void traffic_tick(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
-    ssize_t n = io_write((int)fd, traffic_buf, (size_t)traffic_size);
-    if (n > 0) bytes_sent += (unsigned long long)n;
-    if (n != traffic_size) traffic_write_failed++;
+    ssize_t n = io_write((int)fd, traffic_buf, traffic_wire);
+    if (n == (ssize_t)traffic_wire) { bytes_sent += (unsigned long long)traffic_size; continue; }
+    traffic_write_failed++;
+    if (proto == P_TCP && !ssl_by_fd[fd]) { if (n > 0) bytes_sent += (unsigned long long)n; continue; }
+    /* Half a frame or a TLS record cannot be taken back: the connection's stream is broken. */
+    note_error("traffic write", n < 0 ? errno : EAGAIN);
+    failed++;
+    drop((int)fd, 1);
   }
   traffic_rounds++;
   next_tick += (double)traffic_interval_ms / 1000;
@@ -961,11 +982,28 @@ static int idle_timeout(void) {
   return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
+/* The traffic's message on the wire: size bytes of 'x', as they are or in a masked WebSocket text frame. */
+static size_t traffic_message(unsigned char *out, size_t size) {
+  if (proto != P_WS) { memset(out, 'x', size); return size; }
+  size_t o = 0;
+  out[o++] = 0x81;
+  if (size < 126) out[o++] = (unsigned char)(0x80 | size);
+  else if (size < 65536) { out[o++] = 0x80 | 126; out[o++] = (unsigned char)(size >> 8); out[o++] = (unsigned char)size; }
+  else { out[o++] = 0x80 | 127; for (int i = 7; i >= 0; i--) out[o++] = (unsigned char)((uint64_t)size >> (8 * i)); }
+  uint64_t m = next_random();
+  memcpy(out + o, &m, 4);
+  const unsigned char *mask = out + o;
+  o += 4;
+  for (size_t i = 0; i < size; i++) out[o + i] = (unsigned char)('x' ^ mask[i % 4]);
+  return o + size;
+}
+
 static void traffic(long size, long interval_ms) {
   if (size > 0) {
     traffic_size = size > MAX_TRAFFIC ? MAX_TRAFFIC : size;
     traffic_interval_ms = interval_ms < 1 ? 1 : interval_ms;
-    memset(traffic_buf, 'x', (size_t)traffic_size);
+    traffic_echo_len = traffic_size;
+    traffic_wire = traffic_message((unsigned char *)traffic_buf, (size_t)traffic_size);
     traffic_rounds = traffic_write_failed = 0;
     bytes_sent = bytes_received = 0;
     next_tick = now();

@@ -29,14 +29,25 @@ async function start(code: string): Promise<{port: number; pid: number; child: C
   return {port: Number(match[1]), pid: child.pid!, child}
 }
 
-/** npm ws echo server; on stdin "count" it prints how many upgrades it has seen. */
+/** npm ws echo server; on stdin "count" it prints the upgrades, messages and payload bytes it has seen. */
 const WS_ECHO = `
 const {WebSocketServer} = require(${JSON.stringify(WS)})
-let upgrades = 0
+let upgrades = 0, messages = 0, bytes = 0
 const wss = new WebSocketServer({host: '127.0.0.1', port: 0, perMessageDeflate: false})
-wss.on('connection', (ws) => { upgrades++; ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary})) })
+wss.on('connection', (ws) => {
+  upgrades++
+  ws.on('message', (data, isBinary) => { messages++; bytes += data.length; ws.send(data, {binary: isBinary}) })
+})
 wss.on('listening', () => console.log('port ' + wss.address().port))
-process.stdin.on('data', () => console.log('upgrades ' + upgrades))`
+process.stdin.on('data', () => console.log('upgrades ' + upgrades + '\\nmessages ' + messages + ' bytes ' + bytes))`
+
+/** Ask the WS_ECHO server for its counts. */
+async function serverCounts(child: ChildProcess): Promise<{upgrades: number; messages: number; bytes: number}> {
+  const text = new Promise<string>((resolve) => child.stdout!.on('data', (chunk) => /bytes \d+/.test(String(chunk)) && resolve(String(chunk))))
+  child.stdin!.write('count\n')
+  const [upgrades, messages, bytes] = (/upgrades (\d+)\nmessages (\d+) bytes (\d+)/.exec(await text) ?? []).slice(1).map(Number)
+  return {upgrades, messages, bytes}
+}
 
 /** A TCP server that answers the upgrade request with a refusal (403) or a 101 with a wrong accept. */
 const refusing = (answer: string) => `
@@ -77,9 +88,44 @@ describe('c1m probe over WebSocket', () => {
     assert.equal(exitCode, 0, stderr)
     assert.equal(envelope.result.protocol, 'ws')
     assert.equal(envelope.result.echo?.echoed, 2000)
-    const counted = new Promise<string>((resolve) => server.child.stdout!.on('data', (chunk) => /upgrades/.test(String(chunk)) && resolve(String(chunk))))
-    server.child.stdin!.write('count\n')
-    assert.match(await counted, /^upgrades 2000$/m, 'the server saw exactly 2,000 upgrades')
+    assert.equal((await serverCounts(server.child)).upgrades, 2000, 'the server saw exactly 2,000 upgrades')
+  })
+
+  it('--message-size with the bundled server: text frames each --interval, every payload byte echoed, none counted as pushed', async () => {
+    const conns = 2000
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', 'ws', '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1500ms', '--message-size', '1KiB', '--interval', '100ms'])
+    assert.equal(exitCode, 0, stderr)
+    const hold = envelope.result.hold!
+    assert.deepEqual([hold.serverOpen, hold.clientOpen, hold.dropped, hold.echo?.echoed], [conns, conns, 0, conns])
+    const t = hold.traffic!
+    assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+    assert.equal(t.bytesSent, t.rounds * 1024 * conns, 'every frame written whole')
+    assert.equal(t.bytesReceived, t.bytesSent, 'every payload byte came back')
+    assert.equal(t.writeFailed, 0)
+    assert.equal(hold.messagesReceived!.events, 0, 'the echoes of traffic are not messages the server pushed')
+  })
+
+  it('--message-size 64KiB: frames with the 64-bit length, echoed whole', async () => {
+    const conns = 100
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', 'ws', '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1s', '--message-size', '64KiB', '--interval', '300ms'])
+    assert.equal(exitCode, 0, stderr)
+    const t = envelope.result.hold!.traffic!
+    assert.equal(t.bytesSent, t.rounds * 65_536 * conns)
+    assert.equal(t.bytesReceived, t.bytesSent)
+  })
+
+  it("--message-size against npm's ws: the server got every frame and payload byte c1m says it sent", async () => {
+    const server = await start(WS_ECHO)
+    const before = await serverCounts(server.child)
+    const conns = 500
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '4KiB', '--interval', '200ms'])
+    assert.equal(exitCode, 0, stderr)
+    const t = envelope.result.hold!.traffic!
+    assert.equal(t.bytesReceived, t.bytesSent)
+    const after = await serverCounts(server.child)
+    // Besides the traffic, two echo checks of 16 bytes: after the ramp and after the hold.
+    assert.equal(after.messages - before.messages, t.rounds * conns + 2 * conns)
+    assert.equal(after.bytes - before.bytes, t.bytesSent + 2 * 16 * conns)
   })
 
   for (const [name, answer, quoted] of [
@@ -97,10 +143,12 @@ describe('c1m probe over WebSocket', () => {
     })
   }
 
-  it('refuses ws with the node engine and with --message-size, and --protocol with --target, in one line', async () => {
+  it('refuses ws with the node engine, --message-size where it cannot be echoed, and --protocol with --target, in one line', async () => {
     for (const [args, message] of [
       [['--protocol', 'ws', '--engine', 'node'], /WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only/],
-      [['--protocol', 'ws', '--hold', '5s', '--message-size', '64'], /--message-size sends raw bytes, not WebSocket frames/],
+      [['--protocol', 'ws', '--hold', '5s', '--message-size', '64', '--ws-deflate'], /--message-size with --ws-deflate/],
+      [['--protocol', 'sse', '--hold', '5s', '--message-size', '64'], /--message-size is echo traffic in raw TCP or WebSocket frames, not for a server that pushes/],
+      [['--target', 'mqtt://127.0.0.1:1883', '--server-pid', '1', '--hold', '5s', '--message-size', '64'], /not MQTT PUBLISHes yet/],
       [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--protocol', 'ws'], /with --target the scheme picks it/],
     ] as const) {
       const {exitCode, stderr} = await run(['probe', ...args])

@@ -58,7 +58,7 @@ Connections are split over as many server and client processes as the per-proces
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
-    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval and measure TCP buffer memory', helpValue: 'SIZE'}),
+    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval, in a WebSocket text frame for ws, and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     protocol: Flags.string({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides", options: [...BUNDLED_PROTOCOLS], helpValue: 'PROTOCOL'}),
@@ -112,7 +112,8 @@ Connections are split over as many server and client processes as the per-proces
     const push = isPush(protocol)
     const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    if (protocol.kind !== 'tcp' && traffic) throw usageError(`--message-size sends raw bytes, not ${{ws: 'WebSocket frames', mqtt: 'MQTT packets', sse: 'HTTP requests', stream: 'HTTP requests', 'long-poll': 'HTTP requests'}[protocol.kind]}`, 'drop --message-size for this run')
+    if (traffic && (push || protocol.kind === 'mqtt')) throw usageError(`--message-size is echo traffic in raw TCP or WebSocket frames, not ${protocol.kind === 'mqtt' ? 'MQTT PUBLISHes yet' : 'for a server that pushes'}`, 'drop --message-size for this run')
+    if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
