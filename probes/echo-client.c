@@ -20,7 +20,9 @@
  * same 16 bytes back. With --protocol mqtt (3.1.1) a connection counts once the broker answered
  * its CONNECT (a client id of its own, clean session, --mqtt-keepalive, a PINGREQ at half of it)
  * with CONNACK 0, and with --mqtt-subscribe once SUBACK granted the topic; PUBLISHes are counted
- * as pushed; the echo check is a PINGREQ that wants its PINGRESP. With --protocol sse or stream
+ * as pushed; the echo check is a PINGREQ that wants its PINGRESP. With --mqtt-echo each connection
+ * also subscribes to a topic of its own (c1m/echo/PID-N), and --message-size traffic is a QoS 0
+ * PUBLISH there, which the broker sends back: its echo. With --protocol sse or stream
  * (HTTP/1.1 server push) a connection counts once the answer to its GET is 200 (for sse with
  * Content-Type text/event-stream); what the server pushes after it is counted ("pushed" bytes,
  * and SSE events or chunks), never taken as a refusal. With --protocol long-poll a connection
@@ -110,6 +112,10 @@ static long deflate_accepted;
 static int mqtt_keepalive;
 /* --mqtt-subscribe: every connection subscribes to this topic (QoS 0) and counts once SUBACK came. */
 static const char *mqtt_topic;
+/* --mqtt-echo: every connection also subscribes to a topic of its own, c1m/echo/PID-N, where its
+   --message-size traffic is published, so the broker sends each message back (N per fd). */
+static int mqtt_echo;
+static uint32_t *mqtt_id_by_fd;
 static double next_keepalive;
 /* --header lines added to every HTTP request (the upgrade, the GET of a stream), CRLF-ended. */
 static char extra_headers[4096];
@@ -153,7 +159,7 @@ static char last_error[200] = "";
 static volatile sig_atomic_t stop_requested;
 #define MAX_TRAFFIC 65536
 /* One round's message: the bytes as they are, or for WebSocket a masked text frame of them. */
-static char traffic_buf[MAX_TRAFFIC + 14];
+static char traffic_buf[MAX_TRAFFIC + 64];
 static size_t traffic_wire;
 /* The payload size of the traffic last started: its echoes are told apart from pushed messages by it. */
 static long traffic_echo_len;
@@ -506,9 +512,18 @@ static void send_pong(int fd, const unsigned char *payload, uint64_t len) {
   if (io_write(fd, out, 6 + len) == (ssize_t)(6 + len)) pings_answered++;
 }
 
-/* A WebSocket text frame the size of the traffic's payload: the echo of --message-size traffic. */
-static int is_traffic_echo(const unsigned char *f, uint64_t len) {
-  return proto == P_WS && traffic_echo_len > 0 && (f[0] & 0x0f) == 0x1 && len == (uint64_t)traffic_echo_len;
+/*
+ * The echo of --message-size traffic: a WebSocket text frame of the payload's size, or a QoS 0
+ * PUBLISH of that size on one of c1m's echo topics (have: the bytes of it at hand, hl and len
+ * from its header).
+ */
+static int is_traffic_echo(const unsigned char *f, int hl, uint64_t len, size_t have) {
+  if (traffic_echo_len <= 0) return 0;
+  if (proto == P_WS) return (f[0] & 0x0f) == 0x1 && len == (uint64_t)traffic_echo_len;
+  if (proto != P_MQTT || !mqtt_echo || (f[0] & 0xF6) != 0x30 || have < (size_t)hl + 2) return 0;
+  size_t tlen = (size_t)f[hl] << 8 | f[hl + 1];
+  if (tlen < 9 || have < (size_t)hl + 2 + tlen || memcmp(f + hl + 2, "c1m/echo/", 9) != 0) return 0;
+  return len == 2 + tlen + (uint64_t)traffic_echo_len;
 }
 
 /* One whole message; -1 when the connection was dropped. */
@@ -543,7 +558,7 @@ static int on_message(int fd, const unsigned char *f, int hl, uint64_t len) {
     else { mismatched++; echo_got[fd] = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
     return 0;
   }
-  if (is_traffic_echo(f, len)) { bytes_received += len; return 0; }
+  if (is_traffic_echo(f, hl, len, (size_t)hl + len)) { bytes_received += (unsigned long long)traffic_echo_len; return 0; }
   pushed_events++;
   pushed_bytes += len;
   return 0;
@@ -553,8 +568,7 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
   struct rx *rx = rx_by_fd[fd];
   if (rx && rx->skip) {
     uint64_t take = rx->skip < (uint64_t)n ? rx->skip : (uint64_t)n;
-    if (rx->skip_traffic) bytes_received += take;
-    else pushed_bytes += take;
+    if (!rx->skip_traffic) pushed_bytes += take; /* an echo of traffic was counted whole when it began */
     rx->skip -= take;
     in += take;
     n -= (ssize_t)take;
@@ -585,9 +599,10 @@ static int on_messages(int fd, const unsigned char *in, ssize_t n) {
     /* Control frames and what may be an echo are read whole; anything else may be skipped through. */
     int whole = (proto == P_WS && (f[0] & 0x08)) || (uint64_t)hl + len <= (uint64_t)echo_reply_len;
     if (left < (uint64_t)hl + len) {
-      if (whole) break;
-      int traffic = is_traffic_echo(f, len);
-      if (traffic) bytes_received += left - (size_t)hl;
+      /* Wait for the topic of a PUBLISH that may be an echo of traffic (ours are under 40 bytes). */
+      if (whole || (mqtt_echo && left < (size_t)hl + 2 + 40)) break;
+      int traffic = is_traffic_echo(f, hl, len, left);
+      if (traffic) bytes_received += (unsigned long long)traffic_echo_len;
       else { pushed_events++; pushed_bytes += left - (size_t)hl; }
       if (!rx && !(rx = rx_by_fd[fd] = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
       rx->skip = (uint64_t)hl + len - left;
@@ -646,9 +661,10 @@ static uint64_t next_random(void) {
 }
 
 /* MQTT 3.1.1 CONNECT: clean session, the keepalive asked for, a client id of its own. */
-static int mqtt_connect_packet(unsigned char *out) {
+static int mqtt_connect_packet(int fd, unsigned char *out) {
   char id[40];
   int idlen = snprintf(id, sizeof id, "c1m-%d-%lu", getpid(), ++mqtt_ids);
+  if (mqtt_id_by_fd) mqtt_id_by_fd[fd] = (uint32_t)mqtt_ids;
   int n = 0;
   out[n++] = 0x10;
   out[n++] = (unsigned char)(10 + 2 + idlen);
@@ -681,7 +697,7 @@ static void start_handshake(int fd) {
   char out[1024 + sizeof extra_headers];
   int n;
   if (proto == P_MQTT) {
-    n = mqtt_connect_packet((unsigned char *)out);
+    n = mqtt_connect_packet(fd, (unsigned char *)out);
   } else if (PUSHED) {
     n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n%s\r\n",
                  ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*", extra_headers);
@@ -729,19 +745,54 @@ static void opened_with_rest(int fd, struct handshake *hs, int used) {
   if (rest > 0) on_bytes(fd, tail, rest);
 }
 
-/* MQTT's SUBSCRIBE to --mqtt-subscribe's topic, QoS 0, packet id 1. */
-static int mqtt_subscribe_packet(unsigned char *out) {
-  size_t tlen = strlen(mqtt_topic);
-  size_t rl = 2 + 2 + tlen + 1;
+/* The connection's own echo topic (--mqtt-echo); returns its length. */
+static int mqtt_echo_topic(int fd, char *out, size_t size) {
+  return snprintf(out, size, "c1m/echo/%d-%u", getpid(), mqtt_id_by_fd[fd]);
+}
+
+/* The topics a connection subscribes to at its opening: --mqtt-subscribe's, and its echo topic. */
+static int mqtt_topics(void) { return (mqtt_topic ? 1 : 0) + mqtt_echo; }
+
+/* MQTT's SUBSCRIBE to those topics, QoS 0 each, packet id 1. */
+static int mqtt_subscribe_packet(int fd, unsigned char *out) {
+  char own[48];
+  const char *topics[2];
+  int count = 0;
+  if (mqtt_topic) topics[count++] = mqtt_topic;
+  if (mqtt_echo) { mqtt_echo_topic(fd, own, sizeof own); topics[count++] = own; }
+  size_t rl = 2;
+  for (int t = 0; t < count; t++) rl += 2 + strlen(topics[t]) + 1;
   int n = 0;
   out[n++] = 0x82;
   do { out[n++] = (unsigned char)((rl & 0x7f) | (rl > 0x7f ? 0x80 : 0)); rl >>= 7; } while (rl);
   out[n++] = 0x00; out[n++] = 0x01;
-  out[n++] = (unsigned char)(tlen >> 8); out[n++] = (unsigned char)tlen;
-  memcpy(out + n, mqtt_topic, tlen);
-  n += (int)tlen;
-  out[n++] = 0x00;
+  for (int t = 0; t < count; t++) {
+    size_t tlen = strlen(topics[t]);
+    out[n++] = (unsigned char)(tlen >> 8); out[n++] = (unsigned char)tlen;
+    memcpy(out + n, topics[t], tlen);
+    n += (int)tlen;
+    out[n++] = 0x00;
+  }
   return n;
+}
+
+/* A QoS 0 PUBLISH of size bytes of 'x' to the connection's echo topic, built at the end of the
+   header room of traffic_buf (whose payload is filled once): where it starts, its length in *len. */
+#define PUBLISH_ROOM 64
+static const char *mqtt_publish_packet(int fd, size_t size, size_t *len) {
+  char topic[48];
+  int tlen = mqtt_echo_topic(fd, topic, sizeof topic);
+  unsigned char head[PUBLISH_ROOM];
+  size_t rl = 2 + (size_t)tlen + size, h = 0;
+  head[h++] = 0x30;
+  do { head[h++] = (unsigned char)((rl & 0x7f) | (rl > 0x7f ? 0x80 : 0)); rl >>= 7; } while (rl);
+  head[h++] = (unsigned char)(tlen >> 8); head[h++] = (unsigned char)tlen;
+  memcpy(head + h, topic, (size_t)tlen);
+  h += (size_t)tlen;
+  char *start = traffic_buf + PUBLISH_ROOM - h;
+  memcpy(start, head, h);
+  *len = h + size;
+  return start;
 }
 
 /* MQTT: CONNACK 0, then with --mqtt-subscribe a SUBACK granting QoS 0; anything else is a refusal. */
@@ -758,20 +809,23 @@ static void on_mqtt_opening(int fd, struct handshake *hs) {
       refuse_handshake(fd, text);
       return;
     }
-    if (!mqtt_topic) { opened_with_rest(fd, hs, 4); return; }
-    unsigned char out[600];
-    int n = mqtt_subscribe_packet(out);
+    if (!mqtt_topics()) { opened_with_rest(fd, hs, 4); return; }
+    unsigned char out[700];
+    int n = mqtt_subscribe_packet(fd, out);
     if (io_write(fd, out, (size_t)n) != n) { note_error("write", errno ? errno : EIO); drop(fd, 1); failed++; return; }
     hs->subscribing = 1;
     hs->len -= 4;
     memmove(hs->buf, hs->buf + 4, (size_t)hs->len + 1);
     if (hs->len == 0) return;
   }
+  int topics = mqtt_topics();
   if (b[0] != 0x90) { refuse_handshake(fd, "the broker's answer to SUBSCRIBE was not a SUBACK"); return; }
-  if (hs->len < 5) return;
-  if (b[1] != 0x03 || b[2] != 0x00 || b[3] != 0x01) { refuse_handshake(fd, "a malformed SUBACK"); return; }
-  if (b[4] == 0x80) { refuse_handshake(fd, "the broker refused the subscription (SUBACK 0x80)"); return; }
-  opened_with_rest(fd, hs, 5);
+  if (hs->len < 4 + topics) return;
+  if (b[1] != 2 + topics || b[2] != 0x00 || b[3] != 0x01) { refuse_handshake(fd, "a malformed SUBACK"); return; }
+  for (int t = 0; t < topics; t++) {
+    if (b[4 + t] == 0x80) { refuse_handshake(fd, "the broker refused the subscription (SUBACK 0x80)"); return; }
+  }
+  opened_with_rest(fd, hs, 4 + topics);
 }
 
 static void on_handshake(int fd) {
@@ -960,11 +1014,13 @@ static void open_until(long target) {
 static void traffic_tick(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (state[fd] != OPEN) continue;
-    ssize_t n = io_write((int)fd, traffic_buf, traffic_wire);
-    if (n == (ssize_t)traffic_wire) { bytes_sent += (unsigned long long)traffic_size; continue; }
+    size_t wire = traffic_wire;
+    const char *message = proto == P_MQTT ? mqtt_publish_packet((int)fd, (size_t)traffic_size, &wire) : traffic_buf;
+    ssize_t n = io_write((int)fd, message, wire);
+    if (n == (ssize_t)wire) { bytes_sent += (unsigned long long)traffic_size; continue; }
     traffic_write_failed++;
     if (proto == P_TCP && !ssl_by_fd[fd]) { if (n > 0) bytes_sent += (unsigned long long)n; continue; }
-    /* Half a frame or a TLS record cannot be taken back: the connection's stream is broken. */
+    /* Half a frame, packet or TLS record cannot be taken back: the connection's stream is broken. */
     note_error("traffic write", n < 0 ? errno : EAGAIN);
     failed++;
     drop((int)fd, 1);
@@ -982,8 +1038,12 @@ static int idle_timeout(void) {
   return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
-/* The traffic's message on the wire: size bytes of 'x', as they are or in a masked WebSocket text frame. */
+/*
+ * The traffic's message on the wire: size bytes of 'x', as they are or in a masked WebSocket text
+ * frame. For MQTT only the payload, after PUBLISH_ROOM bytes: each connection's header goes before it.
+ */
 static size_t traffic_message(unsigned char *out, size_t size) {
+  if (proto == P_MQTT) { memset(out + PUBLISH_ROOM, 'x', size); return 0; }
   if (proto != P_WS) { memset(out, 'x', size); return size; }
   size_t o = 0;
   out[o++] = 0x81;
@@ -1051,7 +1111,7 @@ static void quit(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--ws-deflate]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate]\n");
   exit(2);
 }
 
@@ -1083,6 +1143,8 @@ int main(int argc, char **argv) {
       if (mqtt_keepalive < 0 || mqtt_keepalive > 65535) usage();
     } else if (strcmp(argv[i], "--ws-deflate") == 0) {
       ws_deflate = 1;
+    } else if (strcmp(argv[i], "--mqtt-echo") == 0) {
+      mqtt_echo = 1;
     } else if (strcmp(argv[i], "--mqtt-subscribe") == 0 && i + 1 < argc) {
       mqtt_topic = argv[++i];
       if (!*mqtt_topic || strlen(mqtt_topic) > 512) usage();
@@ -1121,6 +1183,7 @@ int main(int argc, char **argv) {
   ssl_by_fd = calloc((size_t)fd_slots, sizeof *ssl_by_fd);
   started_at = calloc((size_t)fd_slots, sizeof *started_at);
   rx_by_fd = calloc((size_t)fd_slots, sizeof *rx_by_fd);
+  if (mqtt_echo && !(mqtt_id_by_fd = calloc((size_t)fd_slots, sizeof *mqtt_id_by_fd))) { perror("echo-client"); return 1; }
   if (proto == P_LONGPOLL) {
     lp_phase = calloc((size_t)fd_slots, 1);
     lp_left = calloc((size_t)fd_slots, sizeof *lp_left);

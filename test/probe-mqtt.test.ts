@@ -70,6 +70,28 @@ describe('c1m probe --target mqtt:// against mosquitto', {skip}, () => {
     assert.equal(envelope.result.hold!.echo!.echoed, conns)
   })
 
+  it('--message-size: each connection publishes to a topic of its own and the broker sends every message back', async () => {
+    const log = path.join(dir, 'traffic.log')
+    const {port, pid} = await broker('traffic', true, `log_dest file ${log}\nlog_type all\n`)
+    const conns = 200
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '300', '--interval', '200ms'])
+    assert.equal(exitCode, 0, stderr)
+    const hold = envelope.result.hold!
+    const t = hold.traffic!
+    assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
+    assert.equal(t.bytesSent, t.rounds * 300 * conns)
+    assert.equal(t.bytesReceived, t.bytesSent, 'every PUBLISH came back')
+    assert.equal(hold.messagesReceived!.events, 0, 'its own echoes are not messages pushed to the clients')
+    assert.equal(hold.dropped, 0)
+    // The broker's own account: each round a PUBLISH from every connection on its own topic, and one back.
+    await stopPids([pid])
+    const text = readFileSync(log, 'utf8')
+    const received = text.match(/Received PUBLISH from (c1m-\d+-\d+) \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+    const sent = text.match(/Sending PUBLISH to c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+    assert.equal(received.length, t.rounds * conns)
+    assert.equal(sent.length, t.rounds * conns)
+  })
+
   it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {
     const {port, pid} = await broker('open', true)
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '3000', '--steps', '2', '--settle', '200ms'])

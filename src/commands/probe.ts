@@ -106,13 +106,15 @@ Connections are split over as many server and client processes as the per-proces
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
-    const protocol: Protocol = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags)
+    const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags)
+    // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
+    const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = isPush(protocol)
     const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    if (traffic && (push || protocol.kind === 'mqtt')) throw usageError(`--message-size is echo traffic in raw TCP or WebSocket frames, not ${protocol.kind === 'mqtt' ? 'MQTT PUBLISHes yet' : 'for a server that pushes'}`, 'drop --message-size for this run')
+    if (traffic && push) throw usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run')
     if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')

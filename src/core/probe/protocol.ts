@@ -4,7 +4,7 @@ import {parseEndpoint} from '../units.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions}
 
 /** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
 export const DEFAULT_MQTT_KEEPALIVE = 60
@@ -158,7 +158,8 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
   if (protocol.kind === 'tcp') return {server: serverTls, client: tls}
   if (protocol.kind === 'mqtt') {
     const subscribe = protocol.subscribe ? ['--mqtt-subscribe', protocol.subscribe] : []
-    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...tls]}
+    const echo = protocol.echo ? ['--mqtt-echo'] : []
+    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...echo, ...tls]}
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
   const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
