@@ -1,16 +1,21 @@
 // c1m load client, node engine: the same command line and stdin/stdout protocol as
-// echo-client.c (see there). Connections are opened with net.connect, at most
-// --inflight at a time, each bound to the next explicit (address, port) of --source.
+// echo-client.c (see there). Connections are opened with net.connect (tls.connect with --tls), at
+// most --inflight at a time, each bound to the next explicit (address, port) of --source.
 // As there, a connection the server closes or talks on unasked is refused (its first bytes
 // kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
+// It speaks raw TCP, WebSocket and HTTP push (sse, stream), over TLS too (node-protocol.mjs);
+// MQTT, long-poll and permessage-deflate are the native client's only.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
+import tls from 'node:tls'
+
+import {maskedFrame, openingRequest, readFrames, readOpening, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream] [--path P] [--host H] [--header \'K: V\' ...] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
   process.exit(2)
 }
 
@@ -18,10 +23,23 @@ const targets = []
 const sources = []
 let inflightMax = 256
 let openTimeout = 300
+const protocol = {kind: 'tcp', path: '/', host: 'localhost', headers: []}
+let tlsOptions
 const args = process.argv.slice(2)
 for (let i = 0; i < args.length; i++) {
   const value = args[i + 1]
-  if (args[i] === '--target' && value) {
+  if (args[i] === '--tls' || args[i] === '--insecure') {
+    tlsOptions = {...tlsOptions, ...(args[i] === '--insecure' ? {rejectUnauthorized: false} : {})}
+    continue
+  }
+  if (args[i] === '--protocol' && ['tcp', 'ws', 'sse', 'stream'].includes(value)) protocol.kind = value
+  else if (args[i] === '--path' && value) protocol.path = value
+  else if (args[i] === '--host' && value) protocol.host = value
+  else if (args[i] === '--header' && value && value.includes(':') && !/[\r\n]/.test(value)) protocol.headers.push(value)
+  else if (args[i] === '--ca' && value) tlsOptions = {...tlsOptions, ca: [readFileSync(value)]}
+  else if (args[i] === '--servername' && value) tlsOptions = {...tlsOptions, servername: value}
+  else if (args[i] === '--alpn' && value) tlsOptions = {...tlsOptions, ALPNProtocols: [value]}
+  else if (args[i] === '--target' && value) {
     const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(value)
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) usage()
     targets.push({host: m[1], port: Number(m[2])})
@@ -62,6 +80,16 @@ let sourcePort = -1
 let lastError = ''
 let echoed = 0
 const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0, timer: undefined}
+/** The payload size of the traffic last started: WebSocket echoes of it are told from pushed frames by it. */
+let trafficEchoLength = 0
+/** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
+const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0}
+const closeCodes = new Map()
+/** The first TLS session's version, cipher and ALPN, as the native client reports them. */
+let tlsInfo
+/** Time from connect() to counting, in the native client's buckets (hist.h): 8 per doubling of microseconds. */
+const openHist = new Map()
+let openMaxMs = 0
 
 function nextSource() {
   while (sourceIndex < sources.length) {
@@ -74,7 +102,11 @@ function nextSource() {
   return undefined
 }
 const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
-const report = (event, target) => say({event, target, ...counts, sourcesLeft: sourcesLeft(), error: lastError, firstBytes})
+function report(event, target) {
+  const codes = [...closeCodes].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${code}:${n}`).join(',')
+  const opened = event === 'open' ? {openHist: [...openHist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(','), openMaxMs, ...tlsInfo} : {}
+  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, keepaliveAnswers: 0, deflateAccepted: 0, closeCodes: codes, error: lastError, firstBytes, ...opened})
+}
 
 // Run one command at a time, in order.
 let queue = Promise.resolve()
@@ -100,6 +132,8 @@ async function run(command) {
 
 function openUntil(target) {
   lastError = ''
+  openHist.clear()
+  openMaxMs = 0
   const failedAtStart = counts.failed
   const refusedAtStart = counts.refused
   const giveUp = Math.max(64, Math.floor(target / 20))
@@ -151,40 +185,151 @@ function start(local, target, pump, afterFailure) {
   const to = targets[nextTarget++ % targets.length]
   inflight++
   counts.attempts++
-  const socket = net.connect({host: to.host, port: to.port, ...local, noDelay: true})
-  let connected = false
-  socket.on('connect', () => {
-    connected = true
-    inflight--
-    counts.established++
-    open.add(socket)
-    socket.got = 0
-    pump()
+  const options = {host: to.host, port: to.port, ...local, noDelay: true}
+  const socket = tlsOptions ? tls.connect({...options, ...tlsOptions}) : net.connect(options)
+  socket.phase = 'connecting'
+  socket.startedAt = performance.now()
+  socket.pump = pump
+  socket.on(tlsOptions ? 'secureConnect' : 'connect', () => {
+    if (tlsOptions && !tlsInfo) tlsInfo = {tlsVersion: socket.getProtocol() ?? '', tlsCipher: socket.getCipher()?.name ?? '', alpn: socket.alpnProtocol || ''}
+    if (protocol.kind === 'tcp') return established(socket)
+    const opening = openingRequest(protocol)
+    socket.phase = 'opening'
+    socket.accept = opening.accept
+    socket.rx = Buffer.alloc(0)
+    socket.write(opening.bytes)
   })
-  socket.on('data', (chunk) => onBytes(socket, chunk))
+  socket.on('data', (chunk) => onData(socket, chunk))
   socket.on('error', (error) => {
-    if (connected) return
+    if (socket.phase !== 'connecting') return
     if (error.code === 'EADDRINUSE') counts.addrInUse++
     else {
       counts.failed++
       lastError = `${error.syscall ?? 'connect'}: ${error.message}`
+      // Errors of the handshake have no syscall; all but OpenSSL's own (ERR_SSL_*) are the certificate's.
+      const certificate = error.code && !error.code.startsWith('ERR_SSL') && error.code !== 'ECONNRESET'
+      if (tlsOptions && error.syscall === undefined) lastError = `tls handshake: ${certificate ? 'certificate verify failed: ' : ''}${error.message}`
       afterFailure()
     }
   })
   socket.on('close', () => {
-    if (connected) {
+    if (socket.phase === 'open') {
       if (open.delete(socket)) {
         counts.established--
         counts.peerClosed++
         counts.refused++
+        if (protocol.kind === 'ws') closeCodes.set(1006, (closeCodes.get(1006) ?? 0) + 1)
         // Closed before its echo came back (a wrong answer is counted already).
         if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) echoClosed++
       }
-    } else {
-      inflight--
-      pump()
+      return
     }
+    if (socket.phase === 'opening' && !socket.refused) {
+      counts.peerClosed++
+      refuseOpening(socket, socket.rx.length ? 'the server closed the connection after answering' : 'the server closed the connection before answering')
+    }
+    inflight--
+    pump()
   })
+}
+
+/** The connection counts from now on: its time from connect() goes into the histogram. */
+function established(socket) {
+  socket.phase = 'open'
+  inflight--
+  counts.established++
+  open.add(socket)
+  socket.got = 0
+  const ms = performance.now() - socket.startedAt
+  const us = ms * 1000
+  const bucket = us < 1 ? 0 : Math.min(319, Math.floor(Math.log2(us) * 8) + 1)
+  openHist.set(bucket, (openHist.get(bucket) ?? 0) + 1)
+  openMaxMs = Math.max(openMaxMs, Number(ms.toFixed(3)))
+  socket.pump()
+}
+
+/** The server refused the opening: a status other than the one wanted, a wrong accept, a close. */
+function refuseOpening(socket, why) {
+  socket.refused = true
+  lastError = `${protocol.kind === 'ws' ? 'websocket' : 'http'} handshake: ${why}`
+  keepFirstBytes(socket.rx)
+  counts.refused++
+  counts.unexpected++
+  socket.resetAndDestroy()
+}
+
+/** Drop an open connection the server refused: its bytes quoted; unexpected unless it closed in the protocol's own way. */
+function dropOpen(socket, bytes, unexpected = true) {
+  if (unexpected) counts.unexpected++
+  counts.refused++
+  keepFirstBytes(bytes)
+  if (open.delete(socket)) counts.established--
+  socket.resetAndDestroy()
+}
+
+function onData(socket, chunk) {
+  if (socket.phase === 'opening') {
+    socket.rx = Buffer.concat([socket.rx, chunk])
+    const answer = readOpening(socket.rx, protocol.kind, socket.accept)
+    if (answer.wait) return
+    if (answer.why) return refuseOpening(socket, answer.why)
+    socket.rx = Buffer.alloc(0)
+    if (answer.chunked) socket.unchunk = new Unchunker()
+    if (protocol.kind === 'sse') socket.sse = new SseEvents()
+    established(socket)
+    if (answer.rest.length > 0) onData(socket, answer.rest)
+    return
+  }
+  if (socket.phase !== 'open') return
+  if (protocol.kind === 'ws') onFrames(socket, chunk)
+  else if (protocol.kind === 'tcp') onBytes(socket, chunk)
+  else onPushed(socket, chunk)
+}
+
+/** WebSocket frames from the server, as echo-client.c reads them (see on_message there). */
+function onFrames(socket, chunk) {
+  const {frames, rest, error} = readFrames(socket.rx.length ? Buffer.concat([socket.rx, chunk]) : chunk)
+  if (error) return dropOpen(socket, chunk)
+  socket.rx = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0)
+  for (const {opcode, payload} of frames) {
+    if (opcode === 0x9) {
+      socket.write(maskedFrame(0xa, payload))
+      pushed.pingsAnswered++
+    } else if (opcode === 0x8) {
+      const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+      closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
+      counts.peerClosed++
+      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) echoClosed++
+      dropOpen(socket, payload, false)
+      return
+    } else if (opcode !== 0xa) {
+      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length && opcode === 0x1 && payload.length === ECHO.length) {
+        if (payload.equals(ECHO)) {
+          socket.got = ECHO.length
+          echoed++
+        } else {
+          mismatched++
+          socket.got = MISMATCH
+          keepFirstBytes(payload)
+        }
+      } else if (trafficEchoLength > 0 && opcode === 0x1 && payload.length === trafficEchoLength) {
+        traffic.bytesReceived += payload.length
+      } else {
+        pushed.pushedEvents++
+        pushed.pushedBytes += payload.length
+      }
+    }
+  }
+}
+
+/** What an HTTP push server sent: unframed when chunked; SSE events or stream chunks counted. */
+function onPushed(socket, chunk) {
+  const {payload, chunks} = socket.unchunk ? socket.unchunk.push(chunk) : {payload: [chunk], chunks: 0}
+  for (const part of payload) {
+    pushed.pushedBytes += part.length
+    if (socket.sse) pushed.pushedEvents += socket.sse.count(part)
+  }
+  if (protocol.kind === 'stream') pushed.pushedEvents += chunks
 }
 
 // Bytes from the server: in an echo round they must match the message byte for byte; with
@@ -205,25 +350,18 @@ function onBytes(socket, chunk) {
     }
     if (socket.got === MISMATCH) return
     if (traffic.bytesSent > 0 && chunk[i] === 0x78) continue
-    counts.unexpected++
-    counts.refused++
-    keepFirstBytes(chunk.subarray(i))
-    if (open.delete(socket)) counts.established--
-    socket.resetAndDestroy()
+    dropOpen(socket, chunk.subarray(i))
     return
   }
 }
 
 // One round of traffic: the message on every open connection; a write the socket
 // cannot take at once (its buffer full) counts as failed.
-function trafficTick(message) {
+function trafficTick(message, payloadLength) {
   for (const socket of open) {
     if (!socket.writable) continue
-    if (socket.write(message)) traffic.bytesSent += message.length
-    else {
-      traffic.bytesSent += message.length
-      traffic.writeFailed++
-    }
+    traffic.bytesSent += payloadLength
+    if (!socket.write(message)) traffic.writeFailed++
   }
   traffic.rounds++
 }
@@ -232,10 +370,13 @@ async function setTraffic(size, intervalMs) {
   clearInterval(traffic.timer)
   traffic.timer = undefined
   if (size > 0) {
-    const message = Buffer.alloc(Math.min(size, 65536), 'x')
-    Object.assign(traffic, {size: message.length, intervalMs: Math.max(1, intervalMs), rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
-    trafficTick(message)
-    traffic.timer = setInterval(() => trafficTick(message), traffic.intervalMs)
+    const payload = Buffer.alloc(Math.min(size, 65536), 'x')
+    // Over WebSocket one masked text frame of it, the same for every connection.
+    const message = protocol.kind === 'ws' ? maskedFrame(0x1, payload) : payload
+    trafficEchoLength = payload.length
+    Object.assign(traffic, {size: payload.length, intervalMs: Math.max(1, intervalMs), rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
+    trafficTick(message, payload.length)
+    traffic.timer = setInterval(() => trafficTick(message, payload.length), traffic.intervalMs)
   } else {
     traffic.size = 0
     const deadline = Date.now() + 10_000
@@ -255,7 +396,7 @@ async function echoRound() {
   for (const socket of open) {
     socket.got = 0
     if (socket.writable) {
-      socket.write(ECHO)
+      socket.write(protocol.kind === 'ws' ? maskedFrame(0x1, ECHO) : ECHO)
       sent++
     } else writeFailed++
   }

@@ -49,38 +49,41 @@ async function start(): Promise<void> {
 }
 
 describe('c1m probe --target http:// --http sse|stream', () => {
-  it('sse: every stream opens, and the events pushed during the hold are counted', async () => {
-    await start()
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `http://127.0.0.1:${port}/events`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '1000', '--steps', '2', '--settle', '100ms', '--hold', '3s'])
-    assert.equal(exitCode, 0, stderr)
-    const r = envelope.result
-    assert.equal(r.protocol, 'sse')
-    assert.equal(r.echo, undefined, 'no echo check: the server pushes')
-    assert.equal(r.hold?.dropped, 0)
-    const events = r.hold!.messagesReceived!.events
-    // 1,000 streams, one event every 500 ms, for 3 s (plus the time to read the counts)
-    assert.ok(events >= 1000 * 5 && events <= 1000 * 8, `events ${events}`)
-    assert.equal(r.hold!.messagesReceived!.bytes, events * 'data: tick\n\n'.length, 'payload bytes, the chunk framing taken out')
-  })
-
-  it('stream: each chunk is one message', async () => {
-    await start()
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `http://127.0.0.1:${port}/stream`, '--http', 'stream', '--server-pid', String(server!.pid), '--conns', '200', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
-    assert.equal(exitCode, 0, stderr)
-    const {events, bytes} = envelope.result.hold!.messagesReceived!
-    assert.ok(events >= 200 * 3 && events <= 200 * 6, `chunks ${events}`)
-    assert.equal(bytes, events * 12)
-  })
-
-  for (const [name, path, quoted] of [['a 403', '/deny', /HTTP\/1\.1 403 Forbidden/], ['a 200 that is not an event stream', '/html', /Content-Type: text\/html/]] as const) {
-    it(`sse: ${name} is a refusal with the answer quoted (exit 10)`, async () => {
+  // Both engines: the native client, and the node client (probes/node-protocol.mjs).
+  for (const engine of ['native', 'node']) {
+    it(`--engine ${engine}: sse: every stream opens, and the events pushed during the hold are counted`, async () => {
       await start()
-      const {envelope, exitCode} = await runJson(['probe', '--target', `http://127.0.0.1:${port}${path}`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '100', '--steps', '2'])
-      assert.equal(exitCode, 10)
-      assert.match(envelope.error!.message, /it answered the HTTP request with /)
-      assert.match(envelope.error!.message, quoted)
-      assert.match(envelope.error!.suggestion!, /streams at that path/)
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `http://127.0.0.1:${port}/events`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '1000', '--steps', '2', '--settle', '100ms', '--hold', '3s'])
+      assert.equal(exitCode, 0, stderr)
+      const r = envelope.result
+      assert.equal(r.protocol, 'sse')
+      assert.equal(r.echo, undefined, 'no echo check: the server pushes')
+      assert.equal(r.hold?.dropped, 0)
+      const events = r.hold!.messagesReceived!.events
+      // 1,000 streams, one event every 500 ms, for 3 s (plus the time to read the counts)
+      assert.ok(events >= 1000 * 5 && events <= 1000 * 8, `events ${events}`)
+      assert.equal(r.hold!.messagesReceived!.bytes, events * 'data: tick\n\n'.length, 'payload bytes, the chunk framing taken out')
     })
+
+    it(`--engine ${engine}: stream: each chunk is one message`, async () => {
+      await start()
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `http://127.0.0.1:${port}/stream`, '--http', 'stream', '--server-pid', String(server!.pid), '--conns', '200', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
+      assert.equal(exitCode, 0, stderr)
+      const {events, bytes} = envelope.result.hold!.messagesReceived!
+      assert.ok(events >= 200 * 3 && events <= 200 * 6, `chunks ${events}`)
+      assert.equal(bytes, events * 12)
+    })
+
+    for (const [name, path, quoted] of [['a 403', '/deny', /HTTP\/1\.1 403 Forbidden/], ['a 200 that is not an event stream', '/html', /Content-Type: text\/html/]] as const) {
+      it(`--engine ${engine}: sse: ${name} is a refusal with the answer quoted (exit 10)`, async () => {
+        await start()
+        const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `http://127.0.0.1:${port}${path}`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '100', '--steps', '2'])
+        assert.equal(exitCode, 10)
+        assert.match(envelope.error!.message, /it answered the HTTP request with /)
+        assert.match(envelope.error!.message, quoted)
+        assert.match(envelope.error!.suggestion!, /streams at that path/)
+      })
+    }
   }
 
   it('--header: a stream that wants a cookie and a token opens with them and is refused without', async () => {

@@ -115,26 +115,17 @@ describe('c1m probe over TLS against nginx', {skip: nginx || process.env.CI ? fa
   })
 })
 
-describe('c1m probe over TLS against Node servers', () => {
-  it('wss://: npm ws behind https: upgraded over TLS with ALPN http/1.1, echoed in frames', async () => {
-    const ws = path.join(REPO_ROOT, 'node_modules/ws/index.js')
-    const server = await startNode(`
+/** npm ws behind Node's https (ALPN http/1.1), echoing every message. */
+const wssServer = () => `
 const fs = require('node:fs'); const https = require('node:https')
-const {WebSocketServer} = require(${JSON.stringify(ws)})
+const {WebSocketServer} = require(${JSON.stringify(path.join(REPO_ROOT, 'node_modules/ws/index.js'))})
 const web = https.createServer({...${tlsOptions()}, ALPNProtocols: ['http/1.1']})
 const wss = new WebSocketServer({server: web, perMessageDeflate: false})
 wss.on('connection', (s) => s.on('message', (data, isBinary) => s.send(data, {binary: isBinary})))
-web.listen(0, '127.0.0.1', () => console.log('port ' + web.address().port))`)
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '1000', '--steps', '2', '--settle', '200ms'])
-    assert.equal(exitCode, 0, stderr)
-    const r = envelope.result
-    assert.equal(r.protocol, 'ws')
-    assert.equal(r.tls!.alpn, 'http/1.1')
-    assert.equal(r.echo!.echoed, 1000)
-  })
+web.listen(0, '127.0.0.1', () => console.log('port ' + web.address().port))`
 
-  it('https:// --http sse: the stream opens over TLS and its events are counted during the hold', async () => {
-    const server = await startNode(`
+/** A Node https SSE server: an event at once, then one every 500 ms. */
+const sseServer = () => `
 const fs = require('node:fs'); const https = require('node:https')
 const web = https.createServer(${tlsOptions()}, (req, res) => {
   res.writeHead(200, {'Content-Type': 'text/event-stream'})
@@ -143,15 +134,68 @@ const web = https.createServer(${tlsOptions()}, (req, res) => {
   res.on('close', () => clearInterval(timer))
 })
 web.requestTimeout = 0; web.headersTimeout = 0
-web.listen(0, '127.0.0.1', () => console.log('port ' + web.address().port))`)
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `https://127.0.0.1:${server.port}/events`, '--http', 'sse', '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '500', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
+web.listen(0, '127.0.0.1', () => console.log('port ' + web.address().port))`
+
+// Both engines speak WebSocket and HTTP push over TLS: the native client with OpenSSL, the node
+// client with Node's tls.
+for (const engine of ['native', 'node']) {
+  describe(`c1m probe --engine ${engine} over TLS against Node servers`, () => {
+    it('wss://: npm ws behind https: upgraded over TLS with ALPN http/1.1, echoed in frames', async () => {
+      const server = await startNode(wssServer())
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '1000', '--steps', '2', '--settle', '200ms'])
+      assert.equal(exitCode, 0, stderr)
+      const r = envelope.result
+      assert.equal(r.protocol, 'ws')
+      assert.equal(r.tls!.alpn, 'http/1.1')
+      assert.equal(r.tls!.verified, true)
+      assert.equal(r.echo!.echoed, 1000)
+      assert.equal(r.steps.at(-1)!.openMs!.count, 500, 'the time to open of every connection of the step')
+    })
+
+    it('https:// --http sse: the stream opens over TLS and its events are counted during the hold', async () => {
+      const server = await startNode(sseServer())
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `https://127.0.0.1:${server.port}/events`, '--http', 'sse', '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '500', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
+      assert.equal(exitCode, 0, stderr)
+      const r = envelope.result
+      assert.equal(r.protocol, 'sse')
+      assert.match(r.tls!.version, TLS_VERSION)
+      const events = r.hold!.messagesReceived!.events
+      // 500 streams, an event every 500 ms, for 2 s: 3 to 6 each, whatever the timing.
+      assert.ok(events >= 500 * 3 && events <= 500 * 6, `${events} events`)
+      assert.equal(r.hold!.messagesReceived!.bytes, events * 'data: tick\n\n'.length)
+    })
+
+    it('wss:// without --ca: every connection fails with the reason (exit 10)', async () => {
+      const server = await startNode(wssServer())
+      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', '100', '--steps', '2'])
+      assert.equal(exitCode, 10)
+      // OpenSSL's words and Node's differ for a server that sends its own certificate alone.
+      assert.match(envelope.error!.message, /tls handshake: certificate verify failed: (unable to get local issuer|unable to verify the first certificate)/)
+    })
+  })
+}
+
+describe('without the OpenSSL headers', () => {
+  const none = () => {
+    const empty = path.join(dir, 'no-openssl')
+    mkdirSync(empty, {recursive: true})
+    return {C1M_OPENSSL_INCLUDE: empty}
+  }
+
+  it('the node engine opens a wss:// target instead of the native one, and says so', async () => {
+    const server = await startNode(wssServer())
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '300', '--steps', '2', '--settle', '100ms'], {env: none()})
     assert.equal(exitCode, 0, stderr)
-    const r = envelope.result
-    assert.equal(r.protocol, 'sse')
-    assert.match(r.tls!.version, TLS_VERSION)
-    const events = r.hold!.messagesReceived!.events
-    // 500 streams, an event every 500 ms, for 2 s: 3 to 6 each, whatever the timing.
-    assert.ok(events >= 500 * 3 && events <= 500 * 6, `${events} events`)
+    assert.deepEqual(envelope.warnings, ['the native programs are built without TLS here (no OpenSSL headers: apt-get install libssl-dev); the node engine opens these connections instead'])
+    assert.match(stderr, /starting 1 load client \(node\)/)
+    assert.equal(envelope.result.echo!.echoed, 300)
+  })
+
+  it('--protocol wss, which the node engine cannot serve, fails at once with the package to install (exit 11)', async () => {
+    const {envelope, exitCode} = await runJson(['probe', '--protocol', 'wss', '--conns', '100'], {env: none()})
+    assert.equal(exitCode, 11)
+    assert.match(envelope.error!.message, /TLS needs the native programs built with OpenSSL/)
+    assert.match(envelope.error!.suggestion!, /apt-get install libssl-dev/)
   })
 })
 

@@ -114,27 +114,31 @@ describe('c1m probe over WebSocket', () => {
     assert.equal(t.bytesReceived, t.bytesSent)
   })
 
-  it("--message-size against npm's ws: the server got every frame and payload byte c1m says it sent", async () => {
-    const server = await start(WS_ECHO)
-    const before = await serverCounts(server.child)
-    const conns = 500
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '4KiB', '--interval', '200ms'])
-    assert.equal(exitCode, 0, stderr)
-    const t = envelope.result.hold!.traffic!
-    assert.equal(t.bytesReceived, t.bytesSent)
-    const after = await serverCounts(server.child)
-    // Besides the traffic, two echo checks of 16 bytes: after the ramp and after the hold.
-    assert.equal(after.messages - before.messages, t.rounds * conns + 2 * conns)
-    assert.equal(after.bytes - before.bytes, t.bytesSent + 2 * 16 * conns)
-  })
+  for (const engine of ['native', 'node']) {
+    it(`--engine ${engine}: --message-size against npm's ws: the server got every frame and payload byte c1m says it sent`, async () => {
+      const server = await start(WS_ECHO)
+      const before = await serverCounts(server.child)
+      const conns = 500
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '4KiB', '--interval', '200ms'])
+      assert.equal(exitCode, 0, stderr)
+      const t = envelope.result.hold!.traffic!
+      assert.equal(t.bytesReceived, t.bytesSent)
+      const after = await serverCounts(server.child)
+      // Besides the traffic, two echo checks of 16 bytes: after the ramp and after the hold.
+      assert.equal(after.messages - before.messages, t.rounds * conns + 2 * conns)
+      assert.equal(after.bytes - before.bytes, t.bytesSent + 2 * 16 * conns)
+    })
+  }
 
-  for (const [name, answer, quoted] of [
-    ['a 403', 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n', /HTTP\/1\.1 403 Forbidden/],
-    ['a 101 with a wrong Sec-WebSocket-Accept', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n', /HTTP\/1\.1 101 Switching Protocols/],
+  for (const [name, answer, quoted, engine] of [
+    ['a 403', 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n', /HTTP\/1\.1 403 Forbidden/, 'native'],
+    ['a 101 with a wrong Sec-WebSocket-Accept', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n', /HTTP\/1\.1 101 Switching Protocols/, 'native'],
+    ['a 403', 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n', /HTTP\/1\.1 403 Forbidden/, 'node'],
+    ['a 101 with a wrong Sec-WebSocket-Accept', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n', /HTTP\/1\.1 101 Switching Protocols/, 'node'],
   ] as const) {
-    it(`counts ${name} as a refusal, the answer quoted, never as an established connection (exit 10)`, async () => {
+    it(`--engine ${engine} counts ${name} as a refusal, the answer quoted, never as an established connection (exit 10)`, async () => {
       const server = await start(refusing(answer))
-      const {envelope, exitCode} = await runJson(['probe', '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', '200', '--steps', '2'])
+      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', '200', '--steps', '2'])
       assert.equal(exitCode, 10)
       assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
       assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the WebSocket upgrade with /)
@@ -145,7 +149,9 @@ describe('c1m probe over WebSocket', () => {
 
   it('refuses ws with the node engine, --message-size where it cannot be echoed, and --protocol with --target, in one line', async () => {
     for (const [args, message] of [
-      [['--protocol', 'ws', '--engine', 'node'], /WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only/],
+      [['--protocol', 'ws', '--engine', 'node'], /the node engine's bundled server speaks raw TCP only/],
+      [['--target', 'mqtt://127.0.0.1:1883', '--server-pid', '1', '--engine', 'node'], /MQTT is spoken by the native engine only/],
+      [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--engine', 'node', '--ws-deflate'], /--ws-deflate is the native engine's only/],
       [['--protocol', 'ws', '--hold', '5s', '--message-size', '64', '--ws-deflate'], /--message-size with --ws-deflate/],
       [['--protocol', 'sse', '--hold', '5s', '--message-size', '64'], /--message-size is echo traffic \(raw TCP, WebSocket frames, MQTT PUBLISHes\), not for a server that pushes/],
       [['--target', 'ws://127.0.0.1:80/', '--server-pid', '1', '--protocol', 'ws'], /with --target the scheme picks it/],

@@ -44,40 +44,43 @@ async function start(closeAfterMs: number, terminate = false): Promise<{port: nu
   return started
 }
 
-describe('a WebSocket server that talks on its own (npm ws)', () => {
-  it('greeting, pings and pushed frames: pings answered, frames counted, every echo still verified', async () => {
-    const ws = await start(0)
-    const conns = 500
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2s'])
-    assert.equal(exitCode, 0, stderr)
-    const hold = envelope.result.hold!
-    assert.equal(envelope.result.echo!.echoed, conns, 'the echo is found among the pushed frames')
-    assert.equal(hold.echo!.echoed, conns)
-    // One tick and one ping every 400 ms for 2 s (plus reading the counts): 4 to 8 of each per connection.
-    assert.ok(hold.messagesReceived!.events >= conns * 4 && hold.messagesReceived!.events <= conns * 8, `${hold.messagesReceived!.events} frames`)
-    assert.equal(hold.messagesReceived!.bytes, hold.messagesReceived!.events * 4, "each 'tick' is 4 bytes")
-    assert.ok(hold.pingsAnswered! >= conns * 4 && hold.pingsAnswered! <= conns * 8, `${hold.pingsAnswered} pings`)
-    assert.equal(hold.serverClosed!.connections, 0)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    const pongs = Number(readFileSync(path.join(COUNTS, `pongs-${ws.pid}`), 'utf8'))
-    assert.ok(pongs >= hold.pingsAnswered!, `the server counted ${pongs} pongs, c1m says it answered ${hold.pingsAnswered} during the hold`)
-  })
+// Both engines read frames the same way: the native client in C, the node client in node-protocol.mjs.
+for (const engine of ['native', 'node']) {
+  describe(`a WebSocket server that talks on its own (npm ws), --engine ${engine}`, () => {
+    it('greeting, pings and pushed frames: pings answered, frames counted, every echo still verified', async () => {
+      const ws = await start(0)
+      const conns = 500
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2s'])
+      assert.equal(exitCode, 0, stderr)
+      const hold = envelope.result.hold!
+      assert.equal(envelope.result.echo!.echoed, conns, 'the echo is found among the pushed frames')
+      assert.equal(hold.echo!.echoed, conns)
+      // One tick and one ping every 400 ms for 2 s (plus reading the counts): 4 to 8 of each per connection.
+      assert.ok(hold.messagesReceived!.events >= conns * 4 && hold.messagesReceived!.events <= conns * 8, `${hold.messagesReceived!.events} frames`)
+      assert.equal(hold.messagesReceived!.bytes, hold.messagesReceived!.events * 4, "each 'tick' is 4 bytes")
+      assert.ok(hold.pingsAnswered! >= conns * 4 && hold.pingsAnswered! <= conns * 8, `${hold.pingsAnswered} pings`)
+      assert.equal(hold.serverClosed!.connections, 0)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const pongs = Number(readFileSync(path.join(COUNTS, `pongs-${ws.pid}`), 'utf8'))
+      assert.ok(pongs >= hold.pingsAnswered!, `the server counted ${pongs} pongs, c1m says it answered ${hold.pingsAnswered} during the hold`)
+    })
 
-  it('a close frame with code 4001 during the hold: counted by code, the connections dropped, exit 10', async () => {
-    const ws = await start(2000)
-    const conns = 300
-    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
-    assert.equal(exitCode, 10)
-    const hold = envelope.result.hold!
-    assert.deepEqual(hold.serverClosed, {connections: conns, closeCodes: {4001: conns}})
-    assert.equal(hold.dropped, conns)
-  })
+    it('a close frame with code 4001 during the hold: counted by code, the connections dropped, exit 10', async () => {
+      const ws = await start(2000)
+      const conns = 300
+      const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
+      assert.equal(exitCode, 10)
+      const hold = envelope.result.hold!
+      assert.deepEqual(hold.serverClosed, {connections: conns, closeCodes: {4001: conns}})
+      assert.equal(hold.dropped, conns)
+    })
 
-  it('a connection dropped with no close frame: counted as 1006, the code RFC 6455 keeps for it', async () => {
-    const ws = await start(2000, true)
-    const conns = 200
-    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
-    assert.equal(exitCode, 10)
-    assert.deepEqual(envelope.result.hold!.serverClosed, {connections: conns, closeCodes: {1006: conns}})
+    it('a connection dropped with no close frame: counted as 1006, the code RFC 6455 keeps for it', async () => {
+      const ws = await start(2000, true)
+      const conns = 200
+      const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s', '--no-echo'])
+      assert.equal(exitCode, 10)
+      assert.deepEqual(envelope.result.hold!.serverClosed, {connections: conns, closeCodes: {1006: conns}})
+    })
   })
-})
+}

@@ -10,7 +10,7 @@ import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {EXIT_CODES, usageError} from '../core/errors.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
-import {prepareEngine, withProtocol} from '../probe/engine.js'
+import {engineForTls, prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
@@ -56,8 +56,10 @@ Connections are split over as many processes as the per-process open-file limit 
     const target = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
     checkCaFile(target.protocol.tls?.ca)
     const push = isPush(target.protocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol) : undefined
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol, false) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
+    const chosen = engineForTls(flags.engine as Engine, target.protocol, false)
+    if (chosen.note) this.note(chosen.note)
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns
@@ -77,7 +79,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
-    const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(target.protocol.tls)), target.protocol)
+    const programs = withProtocol(await prepareEngine(chosen.engine, Boolean(target.protocol.tls)), target.protocol)
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {

@@ -24,6 +24,7 @@ import {parseSize} from '../core/units.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
+import {engineForTls} from '../probe/engine.js'
 import {readHardNofile} from '../host/limits.js'
 
 export default class Probe extends C1mCommand {
@@ -96,7 +97,6 @@ Connections are split over as many server and client processes as the per-proces
       traffic = {messageSize, intervalMs}
     }
     if (conns < flags.steps) throw usageError(`--conns ${conns} is fewer than --steps ${flags.steps}`, 'ask for more connections or fewer steps')
-    const engine = flags.engine as Engine
     const {json: out, html} = resolveOutFiles(flags.out, flags.html)
 
     if (flags.http && !flags.target) throw usageError('--http is for an http:// --target', 'give --target http://IP:PORT/PATH')
@@ -112,8 +112,11 @@ Connections are split over as many server and client processes as the per-proces
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = isPush(protocol)
-    const nodeCannot = engine === 'node' ? nodeEngineRefuses(protocol) : undefined
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(protocol, !target) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
+    const chosen = engineForTls(flags.engine as Engine, protocol, !target)
+    if (chosen.note) this.note(chosen.note)
+    const {engine} = chosen
     if (traffic && push) throw usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run')
     if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')

@@ -58,7 +58,7 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     if (!flags['reuse-port'] && flags.port !== 0 && flags.port + workers - 1 > 65_535) throw usageError(`ports ${flags.port}-${flags.port + workers - 1} run past 65535`, 'choose a lower --port')
 
     const protocol = bundledProtocol(flags.protocol as BundledProtocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(protocol) : undefined
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(protocol, true) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
     const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(protocol.tls)), protocol)
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
-import {type Protocol, protocolArgs} from '../core/probe/protocol.js'
+import {nodeEngineRefuses, type Protocol, protocolArgs} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
@@ -33,17 +33,37 @@ const STALE_BUILD_MS = 86_400_000
 /** The headers both programs include: their text is part of every build's hash. */
 const HEADERS = ['echo-common.h', 'ws.h', 'tls.h', 'hist.h']
 
-/** The OpenSSL headers (Debian's libssl-dev): with them the client is built with TLS. */
-const OPENSSL_HEADERS = ['/usr/include/openssl/ssl.h', '/usr/local/include/openssl/ssl.h']
+/** Where the OpenSSL headers (Debian's libssl-dev) are looked for: with them both programs get TLS. */
+const OPENSSL_INCLUDE_DIRS = ['/usr/include', '/usr/local/include']
 
-/** Whether this machine can build the native client with TLS. */
+/**
+ * Where the OpenSSL headers are: C1M_OPENSSL_INCLUDE names the directory holding openssl/ssl.h
+ * for an OpenSSL installed elsewhere; otherwise the system's include directories.
+ */
+function openSslInclude(): string | undefined {
+  const custom = process.env.C1M_OPENSSL_INCLUDE
+  return (custom === undefined ? OPENSSL_INCLUDE_DIRS : [custom]).find((dir) => existsSync(path.join(dir, 'openssl/ssl.h')))
+}
+
+/** Whether this machine can build the native programs with TLS. */
 export function hasOpenSsl(): boolean {
-  return OPENSSL_HEADERS.some((file) => existsSync(file))
+  return openSslInclude() !== undefined
 }
 
 /** Compiler arguments beyond the source: both programs link OpenSSL when its headers are here. */
 function buildArgs(): string[] {
-  return hasOpenSsl() ? ['-DC1M_TLS', '-lssl', '-lcrypto', '-lm'] : ['-lm']
+  const include = openSslInclude()
+  if (!include) return ['-lm']
+  return [...(process.env.C1M_OPENSSL_INCLUDE ? [`-I${include}`] : []), '-DC1M_TLS', '-lssl', '-lcrypto', '-lm']
+}
+
+/**
+ * The engine a run's clients use. The native programs built without the OpenSSL headers have no
+ * TLS: for a target over TLS the node engine stands in, when it speaks the protocol, and says so.
+ */
+export function engineForTls(engine: Engine, protocol: Protocol, bundledServer: boolean): {engine: Engine; note?: string} {
+  if (engine !== 'native' || !protocol.tls || hasOpenSsl() || nodeEngineRefuses(protocol, bundledServer)) return {engine}
+  return {engine: 'node', note: 'the native programs are built without TLS here (no OpenSSL headers: apt-get install libssl-dev); the node engine opens these connections instead'}
 }
 
 /** The file name of one probe's binary: the program and a hash of its source and of the headers. */

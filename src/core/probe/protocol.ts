@@ -166,10 +166,15 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
   return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
 }
 
-/** Why the node engine cannot speak this protocol, or undefined when it can (raw TCP). */
-export function nodeEngineRefuses(protocol: Protocol): string | undefined {
-  if (protocol.kind === 'tcp' && !protocol.tls) return undefined
-  return 'WebSocket, MQTT, HTTP push and TLS are spoken by the native engine only, not yet by --engine node'
+/**
+ * Why the node engine cannot run this, or undefined when it can. Its client speaks raw TCP,
+ * WebSocket and HTTP push (sse, stream), over TLS too; its bundled server raw TCP only.
+ */
+export function nodeEngineRefuses(protocol: Protocol, bundledServer: boolean): string | undefined {
+  if (bundledServer && (protocol.kind !== 'tcp' || protocol.tls)) return "the node engine's bundled server speaks raw TCP only; WebSocket, HTTP push and TLS are served by the native engine"
+  if (protocol.kind === 'mqtt' || protocol.kind === 'long-poll') return `${protocol.kind === 'mqtt' ? 'MQTT' : 'HTTP long-poll'} is spoken by the native engine only, not yet by --engine node`
+  if (protocol.kind === 'ws' && protocol.deflate) return "--ws-deflate is the native engine's only, not yet --engine node's"
+  return undefined
 }
 
 /** What TLS negotiated, in a line of text output. */

@@ -1,0 +1,151 @@
+// The protocols of the node engine's load client (echo-client.mjs), as echo-client.c speaks them:
+// the WebSocket opening and frames (RFC 6455), and HTTP server push (Server-Sent Events, a chunked
+// stream). Pure functions and small parsers over Buffers; the sockets stay in echo-client.mjs.
+import {createHash, randomBytes} from 'node:crypto'
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+/** The longest answer to an opening c1m reads, as the native client. */
+export const OPENING_MAX = 2048
+
+/** The Sec-WebSocket-Accept a key needs. */
+export function wsAccept(key) {
+  return createHash('sha1').update(key + WS_GUID).digest('base64')
+}
+
+/**
+ * The opening request of a connection: the WebSocket upgrade with a fresh key (and the accept it
+ * needs), or the GET of a stream. headers are extra "Name: value" lines.
+ */
+export function openingRequest({kind, path, host, headers}) {
+  const extra = headers.map((h) => `${h}\r\n`).join('')
+  if (kind === 'ws') {
+    const key = randomBytes(16).toString('base64')
+    const text = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
+    return {bytes: Buffer.from(text, 'latin1'), accept: wsAccept(key)}
+  }
+  const accept = kind === 'sse' ? 'text/event-stream' : '*/*'
+  return {bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: ${accept}\r\nCache-Control: no-cache\r\n${extra}\r\n`, 'latin1'), accept: ''}
+}
+
+/** A header's value in an HTTP head (name without the colon, any case), or undefined. */
+function header(head, name) {
+  const line = head.split('\r\n').slice(1).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+  return line?.slice(name.length + 1).trim()
+}
+
+/**
+ * The answer to an opening, once its head is whole: {wait: true} until then; {why} for a refusal;
+ * {rest, chunked} when the connection counts, rest being the bytes after the head.
+ */
+export function readOpening(buffer, kind, accept) {
+  const end = buffer.indexOf('\r\n\r\n')
+  if (end < 0) return buffer.length >= OPENING_MAX ? {why: 'an answer longer than 2 KiB'} : {wait: true}
+  const head = buffer.subarray(0, end + 4).toString('latin1')
+  const rest = buffer.subarray(end + 4)
+  if (kind === 'ws') {
+    if (!head.startsWith('HTTP/1.1 101')) return {why: 'the status was not 101 Switching Protocols'}
+    if (header(head, 'Sec-WebSocket-Accept') !== accept) return {why: 'a missing or wrong Sec-WebSocket-Accept'}
+    if (header(head, 'Sec-WebSocket-Extensions')) return {why: 'an extension the client did not offer'}
+    return {rest, chunked: false}
+  }
+  if (!/^HTTP\/1\.[01] 200/.test(head)) return {why: 'the status was not 200'}
+  if (kind === 'sse' && !/^text\/event-stream/i.test(header(head, 'Content-Type') ?? '')) return {why: 'the Content-Type was not text/event-stream'}
+  return {rest, chunked: /chunked$/i.test(header(head, 'Transfer-Encoding') ?? '')}
+}
+
+/** A client's frame: FIN, the opcode, masked with a fresh key. */
+export function maskedFrame(opcode, payload) {
+  const len = payload.length
+  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : len < 65536 ? Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]) : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), bigLength(len)])
+  const mask = randomBytes(4)
+  const body = Buffer.allocUnsafe(len)
+  for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3]
+  return Buffer.concat([head, mask, body])
+}
+
+function bigLength(len) {
+  const out = Buffer.alloc(8)
+  out.writeBigUInt64BE(BigInt(len))
+  return out
+}
+
+/**
+ * The whole frames at the start of buffer: {frames: [{opcode, payload}], rest} with rest the
+ * bytes of a frame not yet whole, or {error} for a frame a server must not send (masked, a
+ * reserved bit, a control frame over 125 bytes, a payload over 16 MiB).
+ */
+export function readFrames(buffer) {
+  const frames = []
+  let at = 0
+  while (buffer.length - at >= 2) {
+    const b0 = buffer[at]
+    const b1 = buffer[at + 1]
+    if (b1 & 0x80 || b0 & 0x70) return {error: 'a masked frame or a reserved bit from the server'}
+    let len = b1 & 0x7f
+    let hl = 2
+    if (len === 126) {
+      if (buffer.length - at < 4) break
+      len = buffer.readUInt16BE(at + 2)
+      hl = 4
+    } else if (len === 127) {
+      if (buffer.length - at < 10) break
+      const big = buffer.readBigUInt64BE(at + 2)
+      if (big > 16n * 1024n * 1024n) return {error: 'a frame over 16 MiB'}
+      len = Number(big)
+      hl = 10
+    }
+    if (b0 & 0x08 && len > 125) return {error: 'a control frame over 125 bytes'}
+    if (buffer.length - at < hl + len) break
+    frames.push({opcode: b0 & 0x0f, payload: buffer.subarray(at + hl, at + hl + len)})
+    at += hl + len
+  }
+  return {frames, rest: buffer.subarray(at)}
+}
+
+/** Counts SSE events (a blank line ends one) across chunks of a stream. */
+export class SseEvents {
+  lastWasNewline = false
+  /** The events that ended in this chunk. */
+  count(chunk) {
+    let events = 0
+    for (const byte of chunk) {
+      if (byte === 0x0d) continue
+      if (byte === 0x0a) {
+        if (this.lastWasNewline) {
+          events++
+          this.lastWasNewline = false
+        } else this.lastWasNewline = true
+      } else this.lastWasNewline = false
+    }
+    return events
+  }
+}
+
+/** Takes the chunked encoding off a body as it comes: payload slices, and how many chunks began. */
+export class Unchunker {
+  state = 'size'
+  size = ''
+  left = 0
+  push(chunk) {
+    const payload = []
+    let chunks = 0
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]
+      if (this.state === 'size') {
+        if (byte === 0x0a) {
+          this.left = Number.parseInt(this.size.split(';')[0] || '0', 16) || 0
+          this.size = ''
+          this.state = this.left > 0 ? 'data' : 'end'
+          if (this.left > 0) chunks++
+        } else if (byte !== 0x0d) this.size += String.fromCharCode(byte)
+      } else if (this.state === 'data') {
+        const take = Math.min(this.left, chunk.length - i)
+        payload.push(chunk.subarray(i, i + take))
+        this.left -= take
+        i += take - 1
+        if (this.left === 0) this.state = 'crlf'
+      } else if (this.state === 'crlf' && byte === 0x0a) this.state = 'size'
+    }
+    return {payload, chunks}
+  }
+}
