@@ -3,19 +3,19 @@
 // most --inflight at a time, each bound to the next explicit (address, port) of --source.
 // As there, a connection the server closes or talks on unasked is refused (its first bytes
 // kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
-// It speaks raw TCP, WebSocket and HTTP push (sse, stream), over TLS too (node-protocol.mjs);
-// MQTT, long-poll and permessage-deflate are the native client's only.
+// It speaks raw TCP, WebSocket, HTTP push (sse, stream, long-poll) and MQTT 3.1.1, over TLS too
+// (node-protocol.mjs); permessage-deflate is the native client's only.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
 import tls from 'node:tls'
 
-import {maskedFrame, openingRequest, readFrames, readOpening, SseEvents, Unchunker} from './node-protocol.mjs'
+import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream] [--path P] [--host H] [--header \'K: V\' ...] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
   process.exit(2)
 }
 
@@ -23,7 +23,7 @@ const targets = []
 const sources = []
 let inflightMax = 256
 let openTimeout = 300
-const protocol = {kind: 'tcp', path: '/', host: 'localhost', headers: []}
+const protocol = {kind: 'tcp', path: '/', host: 'localhost', headers: [], keepalive: 0, subscribe: undefined, echo: false}
 let tlsOptions
 const args = process.argv.slice(2)
 for (let i = 0; i < args.length; i++) {
@@ -32,7 +32,13 @@ for (let i = 0; i < args.length; i++) {
     tlsOptions = {...tlsOptions, ...(args[i] === '--insecure' ? {rejectUnauthorized: false} : {})}
     continue
   }
-  if (args[i] === '--protocol' && ['tcp', 'ws', 'sse', 'stream'].includes(value)) protocol.kind = value
+  if (args[i] === '--mqtt-echo') {
+    protocol.echo = true
+    continue
+  }
+  if (args[i] === '--protocol' && ['tcp', 'ws', 'sse', 'stream', 'long-poll', 'mqtt'].includes(value)) protocol.kind = value
+  else if (args[i] === '--mqtt-keepalive' && /^\d+$/.test(value ?? '') && Number(value) <= 65535) protocol.keepalive = Number(value)
+  else if (args[i] === '--mqtt-subscribe' && value && value.length <= 512) protocol.subscribe = value
   else if (args[i] === '--path' && value) protocol.path = value
   else if (args[i] === '--host' && value) protocol.host = value
   else if (args[i] === '--header' && value && value.includes(':') && !/[\r\n]/.test(value)) protocol.headers.push(value)
@@ -83,7 +89,7 @@ const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived:
 /** The payload size of the traffic last started: WebSocket echoes of it are told from pushed frames by it. */
 let trafficEchoLength = 0
 /** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
-const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0}
+const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0, keepaliveAnswers: 0}
 const closeCodes = new Map()
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
 let tlsInfo
@@ -105,7 +111,7 @@ const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
 function report(event, target) {
   const codes = [...closeCodes].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${code}:${n}`).join(',')
   const opened = event === 'open' ? {openHist: [...openHist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(','), openMaxMs, ...tlsInfo} : {}
-  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, keepaliveAnswers: 0, deflateAccepted: 0, closeCodes: codes, error: lastError, firstBytes, ...opened})
+  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, deflateAccepted: 0, closeCodes: codes, error: lastError, firstBytes, ...opened})
 }
 
 // Run one command at a time, in order.
@@ -193,6 +199,13 @@ function start(local, target, pump, afterFailure) {
   socket.on(tlsOptions ? 'secureConnect' : 'connect', () => {
     if (tlsOptions && !tlsInfo) tlsInfo = {tlsVersion: socket.getProtocol() ?? '', tlsCipher: socket.getCipher()?.name ?? '', alpn: socket.alpnProtocol || ''}
     if (protocol.kind === 'tcp') return established(socket)
+    if (protocol.kind === 'mqtt') return startMqtt(socket)
+    if (protocol.kind === 'long-poll') {
+      // The server holds the GET until it has something: the connection counts once it is asked.
+      socket.polls = new LongPollAnswers()
+      socket.write(openingRequest(protocol).bytes)
+      return established(socket)
+    }
     const opening = openingRequest(protocol)
     socket.phase = 'opening'
     socket.accept = opening.accept
@@ -251,7 +264,7 @@ function established(socket) {
 /** The server refused the opening: a status other than the one wanted, a wrong accept, a close. */
 function refuseOpening(socket, why) {
   socket.refused = true
-  lastError = `${protocol.kind === 'ws' ? 'websocket' : 'http'} handshake: ${why}`
+  lastError = `${{ws: 'websocket', mqtt: 'mqtt'}[protocol.kind] ?? 'http'} handshake: ${why}`
   keepFirstBytes(socket.rx)
   counts.refused++
   counts.unexpected++
@@ -268,6 +281,7 @@ function dropOpen(socket, bytes, unexpected = true) {
 }
 
 function onData(socket, chunk) {
+  if (socket.phase === 'opening' && protocol.kind === 'mqtt') return onMqttOpening(socket, chunk)
   if (socket.phase === 'opening') {
     socket.rx = Buffer.concat([socket.rx, chunk])
     const answer = readOpening(socket.rx, protocol.kind, socket.accept)
@@ -283,7 +297,97 @@ function onData(socket, chunk) {
   if (socket.phase !== 'open') return
   if (protocol.kind === 'ws') onFrames(socket, chunk)
   else if (protocol.kind === 'tcp') onBytes(socket, chunk)
+  else if (protocol.kind === 'mqtt') onPackets(socket, chunk)
+  else if (protocol.kind === 'long-poll') onAnswers(socket, chunk)
   else onPushed(socket, chunk)
+}
+
+// MQTT, as echo-client.c speaks it: CONNECT with an id of its own, CONNACK 0, then with
+// --mqtt-subscribe or --mqtt-echo one SUBSCRIBE that SUBACK must grant.
+let mqttIds = 0
+const CONNACK_WHY = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized']
+const PINGREQ = Buffer.from([0xc0, 0])
+
+/** The connection's own echo topic, for --message-size traffic (--mqtt-echo). */
+const echoTopic = (socket) => `c1m/echo/${socket.mqttId.slice(4)}`
+const mqttTopics = (socket) => [...(protocol.subscribe ? [protocol.subscribe] : []), ...(protocol.echo ? [echoTopic(socket)] : [])]
+
+function startMqtt(socket) {
+  socket.mqttId = `c1m-${process.pid}-${++mqttIds}`
+  socket.phase = 'opening'
+  socket.rx = Buffer.alloc(0)
+  socket.write(mqttConnect(socket.mqttId, protocol.keepalive))
+}
+
+function onMqttOpening(socket, chunk) {
+  socket.rx = Buffer.concat([socket.rx, chunk])
+  for (;;) {
+    const {packets, error} = readPackets(socket.rx)
+    if (error) return refuseOpening(socket, error)
+    if (packets.length === 0) return
+    const {first, body, end} = packets[0]
+    if (socket.subscribing) {
+      if (first !== 0x90) return refuseOpening(socket, "the broker's answer to SUBSCRIBE was not a SUBACK")
+      if (body.length !== 2 + mqttTopics(socket).length || body.readUInt16BE(0) !== 1) return refuseOpening(socket, 'a malformed SUBACK')
+      if (body.subarray(2).includes(0x80)) return refuseOpening(socket, 'the broker refused the subscription (SUBACK 0x80)')
+      return openedWith(socket, end)
+    }
+    if (first !== 0x20) return refuseOpening(socket, "the broker's first packet was not a CONNACK")
+    if (body.length !== 2) return refuseOpening(socket, 'a malformed CONNACK')
+    if (body[1] !== 0) return refuseOpening(socket, `CONNACK return code ${body[1]} (${CONNACK_WHY[body[1]] ?? 'unknown'})`)
+    if (mqttTopics(socket).length === 0) return openedWith(socket, end)
+    socket.write(mqttSubscribe(mqttTopics(socket)))
+    socket.subscribing = true
+    // What is quoted from now on is the answer to SUBSCRIBE, as the native client quotes it.
+    socket.rx = socket.rx.subarray(end)
+  }
+}
+
+/** The opening took the first `used` bytes: the connection counts, and the rest are its first messages. */
+function openedWith(socket, used) {
+  const rest = socket.rx.subarray(used)
+  socket.rx = Buffer.alloc(0)
+  established(socket)
+  if (rest.length > 0) onData(socket, rest)
+}
+
+/** MQTT packets once open: PINGRESP is the echo (or a keepalive's answer), PUBLISHes are pushed or the echo of traffic. */
+function onPackets(socket, chunk) {
+  const {packets, rest, error} = readPackets(socket.rx.length ? Buffer.concat([socket.rx, chunk]) : chunk)
+  if (error) return dropOpen(socket, chunk)
+  socket.rx = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0)
+  for (const {first, body} of packets) {
+    if (first === 0xd0) {
+      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) {
+        socket.got = ECHO.length
+        echoed++
+      } else pushed.keepaliveAnswers++
+      continue
+    }
+    if (first === 0x30 && trafficEchoLength > 0 && body.length >= 2) {
+      const topicLength = body.readUInt16BE(0)
+      if (body.length === 2 + topicLength + trafficEchoLength && body.subarray(2, 2 + topicLength).toString('latin1').startsWith('c1m/echo/')) {
+        traffic.bytesReceived += trafficEchoLength
+        continue
+      }
+    }
+    pushed.pushedEvents++
+    pushed.pushedBytes += body.length
+  }
+}
+
+/** Long-poll answers: each completed one asks again; a status other than 200 or 204 ends the connection. */
+function onAnswers(socket, chunk) {
+  const {completed, messages, bytes, refusal} = socket.polls.push(chunk)
+  pushed.pushedEvents += messages
+  pushed.pushedBytes += bytes
+  if (refusal) {
+    lastError = refusal.status ? `long-poll: the server answered with status ${refusal.status}` : 'long-poll: an answer that is not HTTP/1.x or a head longer than 2 KiB'
+    closeCodes.set(refusal.status, (closeCodes.get(refusal.status) ?? 0) + 1)
+    counts.peerClosed++
+    return dropOpen(socket, refusal.bytes, false)
+  }
+  for (let i = 0; i < completed; i++) socket.write(openingRequest(protocol).bytes)
 }
 
 /** WebSocket frames from the server, as echo-client.c reads them (see on_message there). */
@@ -357,11 +461,11 @@ function onBytes(socket, chunk) {
 
 // One round of traffic: the message on every open connection; a write the socket
 // cannot take at once (its buffer full) counts as failed.
-function trafficTick(message, payloadLength) {
+function trafficTick(messageFor, payloadLength) {
   for (const socket of open) {
     if (!socket.writable) continue
     traffic.bytesSent += payloadLength
-    if (!socket.write(message)) traffic.writeFailed++
+    if (!socket.write(messageFor(socket))) traffic.writeFailed++
   }
   traffic.rounds++
 }
@@ -371,12 +475,14 @@ async function setTraffic(size, intervalMs) {
   traffic.timer = undefined
   if (size > 0) {
     const payload = Buffer.alloc(Math.min(size, 65536), 'x')
-    // Over WebSocket one masked text frame of it, the same for every connection.
-    const message = protocol.kind === 'ws' ? maskedFrame(0x1, payload) : payload
+    // Over WebSocket one masked text frame of it, the same for every connection; over MQTT a
+    // PUBLISH to each connection's own echo topic.
+    const frame = protocol.kind === 'ws' ? maskedFrame(0x1, payload) : payload
+    const messageFor = protocol.kind === 'mqtt' ? (socket) => mqttPublish(echoTopic(socket), payload) : () => frame
     trafficEchoLength = payload.length
     Object.assign(traffic, {size: payload.length, intervalMs: Math.max(1, intervalMs), rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
-    trafficTick(message, payload.length)
-    traffic.timer = setInterval(() => trafficTick(message, payload.length), traffic.intervalMs)
+    trafficTick(messageFor, payload.length)
+    traffic.timer = setInterval(() => trafficTick(messageFor, payload.length), traffic.intervalMs)
   } else {
     traffic.size = 0
     const deadline = Date.now() + 10_000
@@ -396,7 +502,7 @@ async function echoRound() {
   for (const socket of open) {
     socket.got = 0
     if (socket.writable) {
-      socket.write(protocol.kind === 'ws' ? maskedFrame(0x1, ECHO) : ECHO)
+      socket.write(protocol.kind === 'ws' ? maskedFrame(0x1, ECHO) : protocol.kind === 'mqtt' ? PINGREQ : ECHO)
       sent++
     } else writeFailed++
   }
@@ -409,11 +515,15 @@ async function echoRound() {
 
 function quit() {
   clearInterval(traffic.timer)
+  clearInterval(keepaliveTimer)
   for (const socket of open) socket.resetAndDestroy()
   open.clear()
   counts.established = 0
   report('count', 0)
   process.exit(0)
 }
+
+// MQTT keepalive: a PINGREQ on every open connection at half of it, so the broker keeps them.
+const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setInterval(() => open.forEach((socket) => socket.write(PINGREQ)), protocol.keepalive * 500) : undefined
 
 say({event: 'ready', pid: process.pid, nofile})

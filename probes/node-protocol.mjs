@@ -1,6 +1,7 @@
 // The protocols of the node engine's load client (echo-client.mjs), as echo-client.c speaks them:
-// the WebSocket opening and frames (RFC 6455), and HTTP server push (Server-Sent Events, a chunked
-// stream). Pure functions and small parsers over Buffers; the sockets stay in echo-client.mjs.
+// the WebSocket opening and frames (RFC 6455), HTTP server push (Server-Sent Events, a chunked
+// stream, long-poll) and MQTT 3.1.1 packets. Pure functions and small parsers over Buffers; the
+// sockets stay in echo-client.mjs.
 import {createHash, randomBytes} from 'node:crypto'
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -24,6 +25,7 @@ export function openingRequest({kind, path, host, headers}) {
     return {bytes: Buffer.from(text, 'latin1'), accept: wsAccept(key)}
   }
   const accept = kind === 'sse' ? 'text/event-stream' : '*/*'
+  if (kind === 'long-poll') return {bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: */*\r\nCache-Control: no-cache\r\n${extra}\r\n`, 'latin1'), accept: ''}
   return {bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: ${accept}\r\nCache-Control: no-cache\r\n${extra}\r\n`, 'latin1'), accept: ''}
 }
 
@@ -121,11 +123,15 @@ export class SseEvents {
   }
 }
 
-/** Takes the chunked encoding off a body as it comes: payload slices, and how many chunks began. */
+/**
+ * Takes the chunked encoding off a body as it comes: payload slices, how many chunks began, the
+ * bytes used, and whether the body ended (the last chunk and the trailer's blank line) within them.
+ */
 export class Unchunker {
   state = 'size'
   size = ''
   left = 0
+  line = 0
   push(chunk) {
     const payload = []
     let chunks = 0
@@ -135,7 +141,8 @@ export class Unchunker {
         if (byte === 0x0a) {
           this.left = Number.parseInt(this.size.split(';')[0] || '0', 16) || 0
           this.size = ''
-          this.state = this.left > 0 ? 'data' : 'end'
+          this.state = this.left > 0 ? 'data' : 'trailer'
+          this.line = 0
           if (this.left > 0) chunks++
         } else if (byte !== 0x0d) this.size += String.fromCharCode(byte)
       } else if (this.state === 'data') {
@@ -144,8 +151,136 @@ export class Unchunker {
         this.left -= take
         i += take - 1
         if (this.left === 0) this.state = 'crlf'
-      } else if (this.state === 'crlf' && byte === 0x0a) this.state = 'size'
+      } else if (this.state === 'crlf') {
+        if (byte === 0x0a) this.state = 'size'
+      } else if (this.state === 'trailer') {
+        if (byte === 0x0a && this.line === 0) {
+          this.state = 'done'
+          return {payload, chunks, used: i + 1, done: true}
+        }
+        if (byte === 0x0a) this.line = 0
+        else if (byte !== 0x0d) this.line++
+      } else return {payload, chunks, used: i, done: true}
     }
-    return {payload, chunks}
+    return {payload, chunks, used: chunk.length, done: this.state === 'done'}
   }
+}
+
+/**
+ * Long-poll answers as they come: each head, then its body by Content-Length, chunked, or to the
+ * close. push() gives the answers completed (each wants the next GET), the 200s among them, the
+ * body bytes, and a refusal (a status other than 200 or 204, or a head that is not HTTP) with the
+ * head's bytes to quote.
+ */
+export class LongPollAnswers {
+  phase = 'head'
+  head = Buffer.alloc(0)
+  left = 0
+  unchunk = undefined
+  push(chunk) {
+    const out = {completed: 0, messages: 0, bytes: 0}
+    while (chunk.length > 0) {
+      if (this.phase === 'length') {
+        const take = Math.min(this.left, chunk.length)
+        out.bytes += take
+        this.left -= take
+        chunk = chunk.subarray(take)
+        if (this.left === 0) this.answered(out)
+      } else if (this.phase === 'chunked') {
+        const {payload, used, done} = this.unchunk.push(chunk)
+        for (const part of payload) out.bytes += part.length
+        chunk = chunk.subarray(used)
+        if (done) this.answered(out)
+      } else if (this.phase === 'close') {
+        out.bytes += chunk.length
+        break
+      } else {
+        this.head = Buffer.concat([this.head, chunk])
+        const end = this.head.indexOf('\r\n\r\n')
+        if (end < 0) {
+          if (this.head.length >= OPENING_MAX) return {...out, refusal: {status: 0, bytes: this.head}}
+          break
+        }
+        const text = this.head.subarray(0, end + 4).toString('latin1')
+        const headBytes = this.head
+        chunk = this.head.subarray(end + 4)
+        this.head = Buffer.alloc(0)
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0)
+        if (status !== 200 && status !== 204) return {...out, refusal: {status, bytes: headBytes}}
+        if (status === 200) out.messages++
+        const length = header(text, 'Content-Length')
+        if (/chunked$/i.test(header(text, 'Transfer-Encoding') ?? '')) {
+          this.phase = 'chunked'
+          this.unchunk = new Unchunker()
+        } else if (length !== undefined && Number(length) > 0) {
+          this.phase = 'length'
+          this.left = Number(length)
+        } else if (length !== undefined || status === 204) this.answered(out)
+        else this.phase = 'close'
+      }
+    }
+    return out
+  }
+
+  answered(out) {
+    this.phase = 'head'
+    out.completed++
+  }
+}
+
+/** MQTT's variable-length "remaining length". */
+function remainingLength(n) {
+  const out = []
+  do {
+    out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0))
+    n >>>= 7
+  } while (n > 0)
+  return Buffer.from(out)
+}
+
+const u16 = (n) => Buffer.from([n >> 8, n & 0xff])
+
+/** MQTT 3.1.1 CONNECT: clean session, the keepalive, the client id. */
+export function mqttConnect(id, keepalive) {
+  const name = Buffer.from(id)
+  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2]), u16(keepalive), u16(name.length), name])
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body])
+}
+
+/** SUBSCRIBE to the topics, QoS 0 each, packet id 1. */
+export function mqttSubscribe(topics) {
+  const body = Buffer.concat([u16(1), ...topics.flatMap((t) => [u16(Buffer.byteLength(t)), Buffer.from(t), Buffer.from([0])])])
+  return Buffer.concat([Buffer.from([0x82]), remainingLength(body.length), body])
+}
+
+/** A QoS 0 PUBLISH of payload to topic. */
+export function mqttPublish(topic, payload) {
+  const name = Buffer.from(topic)
+  return Buffer.concat([Buffer.from([0x30]), remainingLength(2 + name.length + payload.length), u16(name.length), name, payload])
+}
+
+/**
+ * The whole packets at the start of buffer: {packets: [{first, body, end}], rest} (end: the offset
+ * after the packet), or {error} for a malformed length.
+ */
+export function readPackets(buffer) {
+  const packets = []
+  let at = 0
+  for (;;) {
+    let length = 0
+    let hl = 0
+    for (let i = 1; i <= 4; i++) {
+      if (at + i >= buffer.length) break
+      length |= (buffer[at + i] & 0x7f) << (7 * (i - 1))
+      if (!(buffer[at + i] & 0x80)) {
+        hl = i + 1
+        break
+      }
+      if (i === 4) return {error: 'a malformed MQTT length'}
+    }
+    if (hl === 0 || buffer.length - at < hl + length) break
+    packets.push({first: buffer[at], body: buffer.subarray(at + hl, at + hl + length), end: at + hl + length})
+    at += hl + length
+  }
+  return {packets, rest: buffer.subarray(at)}
 }

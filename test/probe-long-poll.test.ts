@@ -53,65 +53,68 @@ async function gets(port: number): Promise<Record<string, number>> {
   return (await response.json()) as Record<string, number>
 }
 
-function probe(path: string, conns: number, hold: string) {
-  return ['probe', '--target', `http://127.0.0.1:${server!.port}/${path}`, '--http', 'long-poll', '--server-pid', String(server!.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', hold]
+function probe(engine: string, path: string, conns: number, hold: string) {
+  return ['probe', '--engine', engine, '--target', `http://127.0.0.1:${server!.port}/${path}`, '--http', 'long-poll', '--server-pid', String(server!.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', hold]
 }
 
-describe('c1m probe --target http:// --http long-poll', () => {
-  it('each answer is a message, and the client asks again on the same connection', async () => {
-    const {port} = await start()
-    const before = (await gets(port)).poll ?? 0
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe('poll', 500, '3s'))
-    assert.equal(exitCode, 0, stderr)
-    const r = envelope.result
-    assert.equal(r.protocol, 'long-poll')
-    assert.equal(r.echo, undefined, 'no echo check: the server pushes')
-    assert.equal(r.hold?.dropped, 0)
-    const {events, bytes} = r.hold!.messagesReceived!
-    // 500 connections answered every 500 ms for 3 s
-    assert.ok(events >= 500 * 4 && events <= 500 * 8, `answers ${events}`)
-    assert.equal(bytes, events * 'message-0123456789'.length, 'the body of each answer, read by its Content-Length')
-    assert.deepEqual(r.hold!.serverClosed, {connections: 0, closeCodes: {}})
-    const asked = (await gets(port)).poll - before
-    assert.ok(asked >= 500 + events, `the server got ${asked} GETs for ${events} answers on 500 connections`)
-  })
+// Both engines: the native client, and the node client (probes/node-protocol.mjs).
+for (const engine of ['native', 'node']) {
+  describe(`c1m probe --engine ${engine} --target http:// --http long-poll`, () => {
+    it('each answer is a message, and the client asks again on the same connection', async () => {
+      const {port} = await start()
+      const before = (await gets(port)).poll ?? 0
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'poll', 500, '3s'))
+      assert.equal(exitCode, 0, stderr)
+      const r = envelope.result
+      assert.equal(r.protocol, 'long-poll')
+      assert.equal(r.echo, undefined, 'no echo check: the server pushes')
+      assert.equal(r.hold?.dropped, 0)
+      const {events, bytes} = r.hold!.messagesReceived!
+      // 500 connections answered every 500 ms for 3 s
+      assert.ok(events >= 500 * 4 && events <= 500 * 8, `answers ${events}`)
+      assert.equal(bytes, events * 'message-0123456789'.length, 'the body of each answer, read by its Content-Length')
+      assert.deepEqual(r.hold!.serverClosed, {connections: 0, closeCodes: {}})
+      const asked = (await gets(port)).poll - before
+      assert.ok(asked >= 500 + events, `the server got ${asked} GETs for ${events} answers on 500 connections`)
+    })
 
-  it('a chunked answer is read to its last chunk before the next GET', async () => {
-    await start()
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe('chunked', 200, '2s'))
-    assert.equal(exitCode, 0, stderr)
-    const {events, bytes} = envelope.result.hold!.messagesReceived!
-    assert.ok(events >= 200 * 2 && events <= 200 * 6, `answers ${events}`)
-    assert.equal(bytes, events * 'part-one;part-two'.length, 'the chunk framing taken out')
-    assert.equal(envelope.result.hold?.dropped, 0)
-  })
+    it('a chunked answer is read to its last chunk before the next GET', async () => {
+      await start()
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'chunked', 200, '2s'))
+      assert.equal(exitCode, 0, stderr)
+      const {events, bytes} = envelope.result.hold!.messagesReceived!
+      assert.ok(events >= 200 * 2 && events <= 200 * 6, `answers ${events}`)
+      assert.equal(bytes, events * 'part-one;part-two'.length, 'the chunk framing taken out')
+      assert.equal(envelope.result.hold?.dropped, 0)
+    })
 
-  it('204 renews the poll: no message, no connection lost, and the GETs go on', async () => {
-    const {port} = await start()
-    const before = (await gets(port)).idle ?? 0
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe('idle', 200, '2s'))
-    assert.equal(exitCode, 0, stderr)
-    assert.equal(envelope.result.hold!.messagesReceived!.events, 0)
-    assert.equal(envelope.result.hold?.dropped, 0)
-    const asked = (await gets(port)).idle - before
-    assert.ok(asked >= 200 * 4, `the server got ${asked} GETs from 200 connections over at least 2 s of 300 ms polls`)
-  })
+    it('204 renews the poll: no message, no connection lost, and the GETs go on', async () => {
+      const {port} = await start()
+      const before = (await gets(port)).idle ?? 0
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'idle', 200, '2s'))
+      assert.equal(exitCode, 0, stderr)
+      assert.equal(envelope.result.hold!.messagesReceived!.events, 0)
+      assert.equal(envelope.result.hold?.dropped, 0)
+      const asked = (await gets(port)).idle - before
+      assert.ok(asked >= 200 * 4, `the server got ${asked} GETs from 200 connections over at least 2 s of 300 ms polls`)
+    })
 
-  it('a status other than 200 or 204 ends the connection, counted by its status (exit 10: the hold lost them)', async () => {
-    await start()
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe('expire', 100, '4s'))
-    assert.equal(exitCode, 10, stderr)
-    const {hold} = envelope.result
-    assert.equal(hold!.messagesReceived!.events, 100, 'the first answer of each connection')
-    assert.deepEqual(hold!.serverClosed, {connections: 100, closeCodes: {410: 100}})
-    assert.equal(hold!.clientOpen, 0)
-  })
+    it('a status other than 200 or 204 ends the connection, counted by its status (exit 10: the hold lost them)', async () => {
+      await start()
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'expire', 100, '4s'))
+      assert.equal(exitCode, 10, stderr)
+      const {hold} = envelope.result
+      assert.equal(hold!.messagesReceived!.events, 100, 'the first answer of each connection')
+      assert.deepEqual(hold!.serverClosed, {connections: 100, closeCodes: {410: 100}})
+      assert.equal(hold!.clientOpen, 0)
+    })
 
-  it('a 403 to the first GET is a refusal with the answer quoted (exit 10)', async () => {
-    await start()
-    const {envelope, exitCode} = await runJson(probe('deny', 100, '0'))
-    assert.equal(exitCode, 10)
-    assert.match(envelope.error!.message, /HTTP\/1\.1 403 Forbidden/)
-    assert.match(envelope.error!.suggestion!, /holds GET requests at that path and answers them 200 or 204/)
+    it('a 403 to the first GET is a refusal with the answer quoted (exit 10)', async () => {
+      await start()
+      const {envelope, exitCode} = await runJson(probe(engine, 'deny', 100, '0'))
+      assert.equal(exitCode, 10)
+      assert.match(envelope.error!.message, /HTTP\/1\.1 403 Forbidden/)
+      assert.match(envelope.error!.suggestion!, /holds GET requests at that path and answers them 200 or 204/)
+    })
   })
-})
+}

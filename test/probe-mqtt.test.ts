@@ -51,65 +51,68 @@ async function publish(port: number, topic: string, count: number): Promise<void
   })
 }
 
-describe('c1m probe --target mqtt:// against mosquitto', {skip}, () => {
-  it('--mqtt-keepalive 2: CONNECT carries it and the pings keep every connection through a 5 s hold', async () => {
-    const log = path.join(dir, 'keepalive.log')
-    const {port, pid} = await broker('keepalive', true, `log_dest file ${log}\nlog_type all\n`)
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-keepalive', '2', '--conns', '300', '--steps', '2', '--settle', '100ms', '--hold', '5s'])
-    assert.equal(exitCode, 0, stderr)
-    assert.equal(envelope.result.hold!.dropped, 0, 'a broker drops a client silent for 1.5 keepalives')
-    assert.match(readFileSync(log, 'utf8'), /as c1m-\d+-\d+ \(p2, c1, k2\)/)
-  })
+// Both engines: the native client, and the node client (probes/echo-client.mjs).
+for (const engine of ['native', 'node']) {
+  describe(`c1m probe --engine ${engine} --target mqtt:// against mosquitto`, {skip}, () => {
+    it('--mqtt-keepalive 2: CONNECT carries it and the pings keep every connection through a 5 s hold', async () => {
+      const log = path.join(dir, `${engine}-keepalive.log`)
+      const {port, pid} = await broker('keepalive', true, `log_dest file ${log}\nlog_type all\n`)
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-keepalive', '2', '--conns', '300', '--steps', '2', '--settle', '100ms', '--hold', '5s'])
+      assert.equal(exitCode, 0, stderr)
+      assert.equal(envelope.result.hold!.dropped, 0, 'a broker drops a client silent for 1.5 keepalives')
+      assert.match(readFileSync(log, 'utf8'), /as c1m-\d+-\d+ \(p2, c1, k2\)/)
+    })
 
-  it('--mqtt-subscribe: every connection subscribes, and what is published to the topic during the hold is counted', async () => {
-    const {port, pid} = await broker('subscribe', true)
-    const conns = 1000
-    const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/news', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s'], () => publish(port, 'c1m/news', 3))
-    assert.equal(exitCode, 0, stderr)
-    assert.equal(envelope.result.hold!.messagesReceived!.events, 3 * conns, 'three PUBLISHes to each subscriber')
-    assert.equal(envelope.result.hold!.echo!.echoed, conns)
-  })
+    it('--mqtt-subscribe: every connection subscribes, and what is published to the topic during the hold is counted', async () => {
+      const {port, pid} = await broker('subscribe', true)
+      const conns = 1000
+      const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/news', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s'], () => publish(port, 'c1m/news', 3))
+      assert.equal(exitCode, 0, stderr)
+      assert.equal(envelope.result.hold!.messagesReceived!.events, 3 * conns, 'three PUBLISHes to each subscriber')
+      assert.equal(envelope.result.hold!.echo!.echoed, conns)
+    })
 
-  it('--message-size: each connection publishes to a topic of its own and the broker sends every message back', async () => {
-    const log = path.join(dir, 'traffic.log')
-    const {port, pid} = await broker('traffic', true, `log_dest file ${log}\nlog_type all\n`)
-    const conns = 200
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '300', '--interval', '200ms'])
-    assert.equal(exitCode, 0, stderr)
-    const hold = envelope.result.hold!
-    const t = hold.traffic!
-    assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
-    assert.equal(t.bytesSent, t.rounds * 300 * conns)
-    assert.equal(t.bytesReceived, t.bytesSent, 'every PUBLISH came back')
-    assert.equal(hold.messagesReceived!.events, 0, 'its own echoes are not messages pushed to the clients')
-    assert.equal(hold.dropped, 0)
-    // The broker's own account: each round a PUBLISH from every connection on its own topic, and one back.
-    await stopPids([pid])
-    const text = readFileSync(log, 'utf8')
-    const received = text.match(/Received PUBLISH from (c1m-\d+-\d+) \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
-    const sent = text.match(/Sending PUBLISH to c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
-    assert.equal(received.length, t.rounds * conns)
-    assert.equal(sent.length, t.rounds * conns)
-  })
+    it('--message-size: each connection publishes to a topic of its own and the broker sends every message back', async () => {
+      const log = path.join(dir, `${engine}-traffic.log`)
+      const {port, pid} = await broker('traffic', true, `log_dest file ${log}\nlog_type all\n`)
+      const conns = 200
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '300', '--interval', '200ms'])
+      assert.equal(exitCode, 0, stderr)
+      const hold = envelope.result.hold!
+      const t = hold.traffic!
+      assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
+      assert.equal(t.bytesSent, t.rounds * 300 * conns)
+      assert.equal(t.bytesReceived, t.bytesSent, 'every PUBLISH came back')
+      assert.equal(hold.messagesReceived!.events, 0, 'its own echoes are not messages pushed to the clients')
+      assert.equal(hold.dropped, 0)
+      // The broker's own account: each round a PUBLISH from every connection on its own topic, and one back.
+      await stopPids([pid])
+      const text = readFileSync(log, 'utf8')
+      const received = text.match(/Received PUBLISH from (c1m-\d+-\d+) \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+      const sent = text.match(/Sending PUBLISH to c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+      assert.equal(received.length, t.rounds * conns)
+      assert.equal(sent.length, t.rounds * conns)
+    })
 
-  it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {
-    const {port, pid} = await broker('open', true)
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '3000', '--steps', '2', '--settle', '200ms'])
-    assert.equal(exitCode, 0, stderr)
-    assert.equal(envelope.result.protocol, 'mqtt')
-    assert.equal(envelope.result.echo?.echoed, 3000)
-    assert.ok(envelope.result.fit.server.bytesPerConn > 0, 'the broker grows with its clients')
-  })
+    it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {
+      const {port, pid} = await broker('open', true)
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '3000', '--steps', '2', '--settle', '200ms'])
+      assert.equal(exitCode, 0, stderr)
+      assert.equal(envelope.result.protocol, 'mqtt')
+      assert.equal(envelope.result.echo?.echoed, 3000)
+      assert.ok(envelope.result.fit.server.bytesPerConn > 0, 'the broker grows with its clients')
+    })
 
-  it('a broker that refuses anonymous clients: CONNACK 5 quoted, exit 10, no connection counted', async () => {
-    const {port, pid} = await broker('closed', false)
-    const {envelope, exitCode} = await runJson(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '200', '--steps', '2'])
-    assert.equal(exitCode, 10)
-    assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
-    assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with " \\x02\\x00\\x05"/)
-    assert.match(envelope.error!.suggestion!, /allow_anonymous/)
+    it('a broker that refuses anonymous clients: CONNACK 5 quoted, exit 10, no connection counted', async () => {
+      const {port, pid} = await broker('closed', false)
+      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '200', '--steps', '2'])
+      assert.equal(exitCode, 10)
+      assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
+      assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with " \\x02\\x00\\x05"/)
+      assert.match(envelope.error!.suggestion!, /allow_anonymous/)
+    })
   })
-})
+}
 
 // mosquitto 2.0 grants every subscription and applies its ACL on delivery, so a broker that
 // refuses one is written here: CONNACK 0, then SUBACK with 0x80 (failure) for the one topic.
@@ -125,12 +128,14 @@ const server = net.createServer((c) => {
 server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port))`
 
 describe('c1m probe --mqtt-subscribe against a broker that refuses the subscription', () => {
-  it('SUBACK 0x80 is a refusal with the packet quoted, exit 10', async () => {
-    const {child, line} = await startWithFirstLine(process.execPath, ['-e', REFUSING_BROKER])
-    extraPids.push(child.pid!)
-    const port = Number(/^port (\d+)$/.exec(line)![1])
-    const {envelope, exitCode} = await runJson(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(child.pid), '--mqtt-subscribe', 'c1m/news', '--conns', '200', '--steps', '2'])
-    assert.equal(exitCode, 10)
-    assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with "\\x90\\x03\\x00\\x01\\x80"/)
-  })
+  for (const engine of ['native', 'node']) {
+    it(`--engine ${engine}: SUBACK 0x80 is a refusal with the packet quoted, exit 10`, async () => {
+      const {child, line} = await startWithFirstLine(process.execPath, ['-e', REFUSING_BROKER])
+      extraPids.push(child.pid!)
+      const port = Number(/^port (\d+)$/.exec(line)![1])
+      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(child.pid), '--mqtt-subscribe', 'c1m/news', '--conns', '200', '--steps', '2'])
+      assert.equal(exitCode, 10)
+      assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with "\\x90\\x03\\x00\\x01\\x80"/)
+    })
+  }
 })

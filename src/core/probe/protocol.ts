@@ -167,12 +167,12 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
 }
 
 /**
- * Why the node engine cannot run this, or undefined when it can. Its client speaks raw TCP,
- * WebSocket and HTTP push (sse, stream), over TLS too; its bundled server raw TCP only.
+ * Why the node engine cannot run this, or undefined when it can. Its client speaks every protocol
+ * of a --target (raw TCP, WebSocket, HTTP push, long-poll, MQTT, over TLS too) but permessage-deflate;
+ * its bundled server raw TCP only.
  */
 export function nodeEngineRefuses(protocol: Protocol, bundledServer: boolean): string | undefined {
   if (bundledServer && (protocol.kind !== 'tcp' || protocol.tls)) return "the node engine's bundled server speaks raw TCP only; WebSocket, HTTP push and TLS are served by the native engine"
-  if (protocol.kind === 'mqtt' || protocol.kind === 'long-poll') return `${protocol.kind === 'mqtt' ? 'MQTT' : 'HTTP long-poll'} is spoken by the native engine only, not yet by --engine node`
   if (protocol.kind === 'ws' && protocol.deflate) return "--ws-deflate is the native engine's only, not yet --engine node's"
   return undefined
 }
