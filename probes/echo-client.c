@@ -403,10 +403,16 @@ static void count_pushed(int fd, const char *buf, ssize_t n) {
   else count_payload(fd, buf, n);
 }
 
+/* The GET of a stream or a long-poll, with --header's lines; returns its length. */
+static int http_get(char *out, size_t size) {
+  return snprintf(out, size, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n%s\r\n",
+                  ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*", extra_headers);
+}
+
 /* Long-poll: the GET that waits for the server's next message; -1 when it could not be written. */
 static int lp_request(int fd) {
   char out[1024 + sizeof extra_headers];
-  int n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: */*\r\nCache-Control: no-cache\r\n%s\r\n", ws_path, ws_host, extra_headers);
+  int n = http_get(out, sizeof out);
   return io_write(fd, out, (size_t)n) == n ? 0 : -1;
 }
 
@@ -699,8 +705,7 @@ static void start_handshake(int fd) {
   if (proto == P_MQTT) {
     n = mqtt_connect_packet(fd, (unsigned char *)out);
   } else if (PUSHED) {
-    n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nCache-Control: no-cache\r\n%s\r\n",
-                 ws_path, ws_host, proto == P_SSE ? "text/event-stream" : "*/*", extra_headers);
+    n = http_get(out, sizeof out);
   } else {
     uint8_t raw[16];
     uint64_t a = next_random(), b = next_random();

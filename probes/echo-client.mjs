@@ -75,6 +75,8 @@ let echoRoundOn = false
 let mismatched = 0
 let echoClosed = 0
 const MISMATCH = -1
+/** In an echo round, this connection's echo has not come back (nor come back wrong) yet. */
+const awaitingEcho = (socket) => echoRoundOn && socket.got >= 0 && socket.got < ECHO.length
 /** The first bytes of the first reply that was not an echo, as printable text for the report. */
 function keepFirstBytes(chunk) {
   if (firstBytes === '' && chunk.length > 0) firstBytes = chunk.subarray(0, 64).toString('latin1')
@@ -91,6 +93,7 @@ let trafficEchoLength = 0
 /** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
 const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0, keepaliveAnswers: 0}
 const closeCodes = new Map()
+const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
 let tlsInfo
 /** Time from connect() to counting, in the native client's buckets (hist.h): 8 per doubling of microseconds. */
@@ -231,9 +234,9 @@ function start(local, target, pump, afterFailure) {
         counts.established--
         counts.peerClosed++
         counts.refused++
-        if (protocol.kind === 'ws') closeCodes.set(1006, (closeCodes.get(1006) ?? 0) + 1)
+        if (protocol.kind === 'ws') countClose(1006)
         // Closed before its echo came back (a wrong answer is counted already).
-        if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) echoClosed++
+        if (awaitingEcho(socket)) echoClosed++
       }
       return
     }
@@ -351,14 +354,23 @@ function openedWith(socket, used) {
   if (rest.length > 0) onData(socket, rest)
 }
 
+/**
+ * Parse what the socket carried from its last read joined to chunk, and carry the part that is not
+ * whole yet (a copy, so the read's buffer is not kept).
+ */
+function parseCarried(socket, chunk, parse) {
+  const parsed = parse(socket.rx.length > 0 ? Buffer.concat([socket.rx, chunk]) : chunk)
+  if (!parsed.error) socket.rx = Buffer.from(parsed.rest)
+  return parsed
+}
+
 /** MQTT packets once open: PINGRESP is the echo (or a keepalive's answer), PUBLISHes are pushed or the echo of traffic. */
 function onPackets(socket, chunk) {
-  const {packets, rest, error} = readPackets(socket.rx.length ? Buffer.concat([socket.rx, chunk]) : chunk)
+  const {packets, error} = parseCarried(socket, chunk, readPackets)
   if (error) return dropOpen(socket, chunk)
-  socket.rx = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0)
   for (const {first, body} of packets) {
     if (first === 0xd0) {
-      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) {
+      if (awaitingEcho(socket)) {
         socket.got = ECHO.length
         echoed++
       } else pushed.keepaliveAnswers++
@@ -383,7 +395,7 @@ function onAnswers(socket, chunk) {
   pushed.pushedBytes += bytes
   if (refusal) {
     lastError = refusal.status ? `long-poll: the server answered with status ${refusal.status}` : 'long-poll: an answer that is not HTTP/1.x or a head longer than 2 KiB'
-    closeCodes.set(refusal.status, (closeCodes.get(refusal.status) ?? 0) + 1)
+    countClose(refusal.status)
     counts.peerClosed++
     return dropOpen(socket, refusal.bytes, false)
   }
@@ -392,22 +404,21 @@ function onAnswers(socket, chunk) {
 
 /** WebSocket frames from the server, as echo-client.c reads them (see on_message there). */
 function onFrames(socket, chunk) {
-  const {frames, rest, error} = readFrames(socket.rx.length ? Buffer.concat([socket.rx, chunk]) : chunk)
+  const {frames, error} = parseCarried(socket, chunk, readFrames)
   if (error) return dropOpen(socket, chunk)
-  socket.rx = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0)
   for (const {opcode, payload} of frames) {
     if (opcode === 0x9) {
       socket.write(maskedFrame(0xa, payload))
       pushed.pingsAnswered++
     } else if (opcode === 0x8) {
       const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
-      closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
+      countClose(code)
       counts.peerClosed++
-      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) echoClosed++
+      if (awaitingEcho(socket)) echoClosed++
       dropOpen(socket, payload, false)
       return
     } else if (opcode !== 0xa) {
-      if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length && opcode === 0x1 && payload.length === ECHO.length) {
+      if (awaitingEcho(socket) && opcode === 0x1 && payload.length === ECHO.length) {
         if (payload.equals(ECHO)) {
           socket.got = ECHO.length
           echoed++
@@ -442,7 +453,7 @@ function onPushed(socket, chunk) {
 function onBytes(socket, chunk) {
   traffic.bytesReceived += chunk.length
   for (let i = 0; i < chunk.length; i++) {
-    if (echoRoundOn && socket.got >= 0 && socket.got < ECHO.length) {
+    if (awaitingEcho(socket)) {
       if (chunk[i] === ECHO[socket.got]) {
         if (++socket.got === ECHO.length) echoed++
         continue

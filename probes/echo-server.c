@@ -206,16 +206,16 @@ static long http_opening(int fd, const unsigned char *data, size_t len) {
   }
   static const char sse[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\ndata: c1m\n\n";
   static const char stream[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nc1m\n\r\n";
-  char reply[256];
-  int n;
-  if (mode == M_SSE) n = snprintf(reply, sizeof reply, "%s", sse);
-  else if (mode == M_STREAM) n = snprintf(reply, sizeof reply, "%s", stream);
-  else {
+  char upgrade[256];
+  const char *reply = mode == M_SSE ? sse : stream;
+  size_t n = mode == M_SSE ? sizeof sse - 1 : sizeof stream - 1;
+  if (mode == M_WS) {
     char accept[29];
     ws_accept(key, key_len, accept);
-    n = snprintf(reply, sizeof reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+    n = (size_t)snprintf(upgrade, sizeof upgrade, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+    reply = upgrade;
   }
-  if (send_or_queue(fd, reply, (size_t)n) < 0) return -1;
+  if (send_or_queue(fd, reply, n) < 0) return -1;
   upgraded[fd] = 1;
   return (long)head_len;
 }

@@ -15,7 +15,7 @@ export function wsAccept(key) {
 
 /**
  * The opening request of a connection: the WebSocket upgrade with a fresh key (and the accept it
- * needs), or the GET of a stream. headers are extra "Name: value" lines.
+ * needs), or the GET of a stream or a long-poll. headers are extra "Name: value" lines.
  */
 export function openingRequest({kind, path, host, headers}) {
   const extra = headers.map((h) => `${h}\r\n`).join('')
@@ -25,7 +25,6 @@ export function openingRequest({kind, path, host, headers}) {
     return {bytes: Buffer.from(text, 'latin1'), accept: wsAccept(key)}
   }
   const accept = kind === 'sse' ? 'text/event-stream' : '*/*'
-  if (kind === 'long-poll') return {bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: */*\r\nCache-Control: no-cache\r\n${extra}\r\n`, 'latin1'), accept: ''}
   return {bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: ${accept}\r\nCache-Control: no-cache\r\n${extra}\r\n`, 'latin1'), accept: ''}
 }
 
