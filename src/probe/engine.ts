@@ -13,6 +13,11 @@ import type {Engine} from '../core/probe/run-report.js'
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url))
 
+/** Where the probe sources are read from: C1M_PROBES_DIR (for tests: a changed copy) or the bundled ones. */
+function probesDir(): string {
+  return process.env.C1M_PROBES_DIR || PROBES_DIR
+}
+
 export interface Program {
   file: string
   args: string[]
@@ -29,9 +34,6 @@ export interface EnginePrograms {
  * want it).
  */
 const STALE_BUILD_MS = 86_400_000
-
-/** The headers both programs include: their text is part of every build's hash. */
-const HEADERS = ['echo-common.h', 'ws.h', 'tls.h', 'hist.h']
 
 /** Where the OpenSSL headers (Debian's libssl-dev) are looked for: with them both programs get TLS. */
 const OPENSSL_INCLUDE_DIRS = ['/usr/include', '/usr/local/include']
@@ -52,9 +54,27 @@ export function hasOpenSsl(): boolean {
 
 /** Compiler arguments beyond the source: both programs link OpenSSL when its headers are here. */
 function buildArgs(): string[] {
+  // C1M_CFLAGS: flags of one's own before the source (a sanitizer build: -fsanitize=address,undefined -g).
+  const own = (process.env.C1M_CFLAGS ?? '').split(/\s+/).filter(Boolean)
   const include = openSslInclude()
-  if (!include) return ['-lm']
-  return [...(process.env.C1M_OPENSSL_INCLUDE ? [`-I${include}`] : []), '-DC1M_TLS', '-lssl', '-lcrypto', '-lm']
+  if (!include) return [...own, '-lm']
+  return [...own, ...(process.env.C1M_OPENSSL_INCLUDE ? [`-I${include}`] : []), '-DC1M_TLS', '-lssl', '-lcrypto', '-lm']
+}
+
+/**
+ * The probe files `file` includes with `#include "..."`, and theirs in turn, each once, in the order
+ * they are first met: every one of them is part of the build's hash.
+ */
+export function includedHeaders(file: string, seen: string[] = []): string[] {
+  const dir = path.dirname(file)
+  for (const match of readFileSync(file, 'utf8').matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+    const header = path.join(dir, match[1])
+    if (seen.includes(header)) continue
+    if (!existsSync(header)) throw new C1mError('E_PROBE_FAILED', `the probe header ${header} is missing`, 'reinstall c1m')
+    seen.push(header)
+    includedHeaders(header, seen)
+  }
+  return seen
 }
 
 /**
@@ -68,16 +88,16 @@ export function engineForTls(engine: Engine, protocol: Protocol, bundledServer: 
 
 /** The file name of one probe's binary: the program and a hash of its source and of the headers. */
 export function probeBinaryName(name: string): string {
-  const source = path.join(PROBES_DIR, `${name}.c`)
+  const source = path.join(probesDir(), `${name}.c`)
   let text: Buffer
   try {
     text = readFileSync(source)
   } catch {
     throw new C1mError('E_PROBE_FAILED', `the probe source ${source} is missing`, 'reinstall c1m')
   }
-  // The hash covers the headers both programs include, so a change to one rebuilds them too.
+  // The hash covers every header the program includes, so a change to one rebuilds it too.
   const hash = createHash('sha256').update(text)
-  for (const header of HEADERS) hash.update(readFileSync(path.join(PROBES_DIR, header)))
+  for (const header of includedHeaders(source)) hash.update(`\0${path.basename(header)}\0`).update(readFileSync(header))
   // A build with TLS and one without are different binaries: installing libssl-dev rebuilds.
   hash.update(buildArgs().join(' '))
   return `${name}-${hash.digest('hex').slice(0, 12)}`
@@ -92,6 +112,27 @@ function pruneOldBuilds(dir: string, name: string, keep: string): void {
   }
 }
 
+/** A temporary build's name: `.NAME-HASH.PID.RANDOM.tmp` (see compileProbe). */
+const TEMP_BUILD = /^\.[\w-]+-[0-9a-f]{12}\.(\d+)\.[0-9a-f]{8}\.tmp$/
+
+/** Whether a process with this PID is alive (EPERM: it is, and someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Remove temporary builds whose compiling c1m is gone (killed mid-build): a live one's stay. */
+function sweepDeadBuilds(dir: string): void {
+  for (const file of readdirSync(dir)) {
+    const match = TEMP_BUILD.exec(file)
+    if (match && !alive(Number(match[1]))) rmSync(path.join(dir, file), {force: true})
+  }
+}
+
 /**
  * Compile one probe C file unless a binary of this very source exists; returns its path.
  * Builds live in the running user's own cache directory (cacheDir(), mode 0700): c1m runs them
@@ -100,9 +141,10 @@ function pruneOldBuilds(dir: string, name: string, keep: string): void {
  * (npm gives every packed file the same old mtime, so times cannot tell).
  */
 export async function compileProbe(name: string): Promise<string> {
-  const source = path.join(PROBES_DIR, `${name}.c`)
+  const source = path.join(probesDir(), `${name}.c`)
   const file = probeBinaryName(name)
   const dir = ensurePrivateDir(cacheDir())
+  sweepDeadBuilds(dir)
   const binary = path.join(dir, file)
   if (lstatSync(binary, {throwIfNoEntry: false})) {
     assertPrivateFile(binary)
@@ -135,8 +177,8 @@ export async function prepareEngine(engine: Engine, tls = false): Promise<Engine
   if (engine === 'node') {
     return {
       engine,
-      server: {file: process.execPath, args: [path.join(PROBES_DIR, 'echo-server.mjs')]},
-      client: {file: process.execPath, args: [path.join(PROBES_DIR, 'echo-client.mjs')]},
+      server: {file: process.execPath, args: [path.join(probesDir(), 'echo-server.mjs')]},
+      client: {file: process.execPath, args: [path.join(probesDir(), 'echo-client.mjs')]},
     }
   }
   const [server, client] = await Promise.all([compileProbe('echo-server'), compileProbe('echo-client')])
