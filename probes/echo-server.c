@@ -15,7 +15,8 @@
  *
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
- *   count     {"event":"count","open":N,"accepted":A,"closed":C,"rejected":R,"bytes":B}
+ *   count     {"event":"count","open":N,"peakOpen":P,"accepted":A,"closed":C,"rejected":R,"bytes":B}
+ *             (P: the most connections open at once since the start)
  *   EOF/quit  resets every connection and exits after a last "count" line.
  * The parent that started it owns its life: stdin closing, SIGTERM or the parent dying
  * (PR_SET_PDEATHSIG) ends it the same way.
@@ -67,7 +68,8 @@ static int use_tls;
 #define WS_MAX_HEAD 8192
 static unsigned char *is_conn;
 static long fd_slots;
-static long open_conns, accepted, closed_conns, rejected;
+/* peak_open: the most connections open at once since the start (every accept checks it). */
+static long open_conns, peak_open, accepted, closed_conns, rejected;
 static unsigned long long echoed_bytes;
 static int epfd, listen_fd, spare_fd = -1;
 static volatile sig_atomic_t stop_requested;
@@ -85,8 +87,8 @@ static void die(const char *what) {
 }
 
 static void print_count(void) {
-  printf("{\"event\":\"count\",\"open\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu}\n",
-         open_conns, accepted, closed_conns, rejected, echoed_bytes);
+  printf("{\"event\":\"count\",\"open\":%ld,\"peakOpen\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu}\n",
+         open_conns, peak_open, accepted, closed_conns, rejected, echoed_bytes);
   fflush(stdout);
 }
 
@@ -344,7 +346,7 @@ static void on_accept(void) {
     if (use_tls && !(ssl_by_fd[fd] = tls_accept_new(fd))) { close(fd); rejected++; continue; }
     if (use_tls) tls_shaking[fd] = 1;
     is_conn[fd] = 1;
-    open_conns++;
+    if (++open_conns > peak_open) peak_open = open_conns;
     accepted++;
   }
 }

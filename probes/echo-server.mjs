@@ -25,11 +25,13 @@ const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
 const nofileLine = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
 const nofile = Number(nofileLine?.split(/\s+/)[3]) || null
 const sockets = new Set()
-const counts = {open: 0, accepted: 0, closed: 0, rejected: 0, bytes: 0}
+// peakOpen: the most connections open at once since the start (every accept checks it).
+const counts = {open: 0, peakOpen: 0, accepted: 0, closed: 0, rejected: 0, bytes: 0}
 
 const server = net.createServer({noDelay: true}, (socket) => {
   sockets.add(socket)
   counts.open++
+  counts.peakOpen = Math.max(counts.peakOpen, counts.open)
   counts.accepted++
   socket.on('data', (chunk) => {
     counts.bytes += chunk.length

@@ -21,7 +21,10 @@ export interface ServerRunResult {
   engine: string
   listen: string[]
   pids: number[]
-  /** Most connections held at once, as seen at the progress intervals. */
+  /**
+   * Most connections held at once: each worker counts its own maximum at every accept, and the
+   * workers' maxima are added (exact with one worker; with several, at most their sum).
+   */
   peakOpen: number
   accepted: number
   closed: number
@@ -63,6 +66,7 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
   // Each worker's last line, written as it closes, holds its final counters.
   const finals = await stopPeers(servers)
   const sum = (key: string) => finals.reduce((total, r) => total + Number(r?.[key] ?? 0), 0)
+  peakOpen = Math.max(peakOpen, sum('peakOpen'))
   return {
     engine: options.programs.engine,
     listen: endpoints,
