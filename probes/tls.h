@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #ifdef C1M_TLS
 #include <openssl/err.h>
@@ -195,4 +196,8 @@ static inline void tls_free(tls_conn *ssl) { (void)ssl; }
 static inline void tls_describe(tls_conn *ssl, char *out, size_t len) { (void)ssl; snprintf(out, len, "\"tlsVersion\":\"\""); }
 
 #endif
+/* read() and write() of a connection, through TLS when it has it (ssl not NULL). */
+static inline ssize_t io_read(tls_conn *ssl, int fd, void *buf, size_t n) { return ssl ? tls_read(ssl, buf, n) : read(fd, buf, n); }
+static inline ssize_t io_write(tls_conn *ssl, int fd, const void *buf, size_t n) { return ssl ? tls_write(ssl, buf, n) : write(fd, buf, n); }
+
 #endif

@@ -1,0 +1,210 @@
+/*
+ * The load client's connections on one epoll loop: non-blocking connect() from the next source
+ * port to the next target, TLS first when asked (tls.h), then the protocol's opening, then its
+ * bytes; a close by the server is a refusal. The MQTT keepalive runs from here too.
+ */
+#ifndef C1M_CLIENT_LOOP_H
+#define C1M_CLIENT_LOOP_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "client-reply.h"
+#include "client.h"
+#include "endpoint.h"
+
+#define STDIN_TAG -1
+#define MAX_TARGETS 1024
+#define MAX_SOURCES 1024
+
+static struct sockaddr_in targets[MAX_TARGETS];
+static int ntargets, next_target;
+static struct source sources[MAX_SOURCES];
+static int nsources, src_index, src_port = -1;
+/* --tls and its options. */
+static int use_tls, tls_insecure;
+static const char *tls_ca, *tls_name, *tls_alpn;
+
+static void quit(void);
+
+/* The next explicit (address, port) pair; -1 when every slice is used up. */
+static int next_source(struct sockaddr_in *addr) {
+  while (src_index < nsources) {
+    struct source *s = &sources[src_index];
+    if (src_port < 0) src_port = s->lo;
+    if (src_port <= s->hi) {
+      memset(addr, 0, sizeof *addr);
+      addr->sin_family = AF_INET;
+      addr->sin_addr = s->ip;
+      addr->sin_port = htons((uint16_t)src_port++);
+      return 0;
+    }
+    src_index++;
+    src_port = -1;
+  }
+  return -1;
+}
+
+static int sources_left(void) { return nsources == 0 || src_index < nsources; }
+
+static void watch(int fd, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* TCP (and TLS) is up: the protocol's opening, or the connection counts now. */
+static void start_protocol(int fd) {
+  if (proto->open) proto->open(fd);
+  else count_established(fd);
+}
+
+/* One step of a connection's TLS handshake; once done, the protocol's opening, or it counts. */
+static void on_tls(int fd) {
+  int want_write = 0;
+  char why[160];
+  int rc = tls_step(conns[fd].ssl, &want_write, why, sizeof why);
+  if (rc == 0) { watch(fd, want_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP); return; }
+  if (rc < 0) {
+    snprintf(last_error, sizeof last_error, "tls handshake: %s", why);
+    drop(fd, 1);
+    failed++;
+    return;
+  }
+  if (!tls_info[0]) tls_describe(conns[fd].ssl, tls_info, sizeof tls_info);
+  watch(fd, EPOLLIN | EPOLLRDHUP);
+  start_protocol(fd);
+}
+
+/* TCP is connected: TLS first when asked, then the protocol. */
+static void connected(int fd) {
+  if (conns[fd].ssl) { conns[fd].state = TLS_HANDSHAKE; on_tls(fd); return; }
+  start_protocol(fd);
+}
+
+/* Start one connect; returns 0 on a start, 1 when this attempt failed but more may work, -1 to stop. */
+static int start_connect(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) { note_error("socket", errno); return -1; }
+  if (fd >= fd_slots) { close(fd); note_error("socket", EMFILE); return -1; }
+  attempts++;
+  if (nsources) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in local;
+    for (;;) {
+      if (next_source(&local) < 0) { close(fd); return -1; }
+      if (bind(fd, (struct sockaddr *)&local, sizeof local) == 0) break;
+      if (errno != EADDRINUSE) { note_error("bind", errno); close(fd); failed++; return errno == EADDRNOTAVAIL ? -1 : 1; }
+      addr_in_use++; /* someone else holds this port on the address: take the next */
+    }
+  }
+  struct conn *c = &conns[fd];
+  struct sockaddr_in *to = &targets[next_target++ % ntargets];
+  if (use_tls) {
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &to->sin_addr, ip, sizeof ip);
+    if (!(c->ssl = tls_new(fd, tls_name, ip))) { note_error("tls", ENOMEM); close(fd); return -1; }
+  }
+  c->started_at = now();
+  int rc = connect(fd, (struct sockaddr *)to, sizeof *to);
+  struct epoll_event ev = {.events = rc == 0 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT, .data.fd = fd};
+  if ((rc < 0 && errno != EINPROGRESS) || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int err = errno;
+    note_error(rc < 0 ? "connect" : "epoll_ctl", err);
+    drop(fd, 0);
+    failed++;
+    return err == EADDRNOTAVAIL ? -1 : 1;
+  }
+  inflight++;
+  c->state = CONNECTING;
+  if (rc == 0) connected(fd);
+  return 0;
+}
+
+/* Bytes of the answer to the opening; a close before the opening is over refuses it. */
+static void on_opening_bytes(int fd) {
+  struct opening *op = conns[fd].side;
+  ssize_t n = conn_read(fd, op->buf + op->len, (size_t)(HS_MAX - op->len));
+  if (n < 0 && errno == EAGAIN) return;
+  if (n <= 0) {
+    peer_closed++;
+    refuse_opening(fd, op->len ? "the server closed the connection after answering" : "the server closed the connection before answering");
+    return;
+  }
+  bytes_received += (unsigned long long)n;
+  op->len += (int)n;
+  op->buf[op->len] = 0;
+  proto->on_opening(fd, op);
+}
+
+static int tls_holds_bytes(int fd) { return conns[fd].ssl && tls_pending(conns[fd].ssl) > 0; }
+
+static void on_event(int fd, uint32_t events) {
+  struct conn *c = &conns[fd];
+  if (c->state == CONNECTING) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err || (events & (EPOLLERR | EPOLLHUP))) {
+      note_error("connect", err ? err : ECONNRESET);
+      drop(fd, 0);
+      failed++;
+      return;
+    }
+    watch(fd, EPOLLIN | EPOLLRDHUP);
+    connected(fd);
+    return;
+  }
+  if (c->state == TLS_HANDSHAKE) { on_tls(fd); return; }
+  if (c->state == HANDSHAKE) {
+    on_opening_bytes(fd);
+    /* TLS may hold decrypted bytes of the record just read, which epoll cannot see. */
+    while (c->state == HANDSHAKE && tls_holds_bytes(fd)) on_opening_bytes(fd);
+    if (!(c->state == OPEN && tls_holds_bytes(fd))) return;
+  }
+  if (c->state != OPEN) return;
+  char buf[READ_MAX];
+  for (;;) {
+    ssize_t n = conn_read(fd, buf, sizeof buf);
+    if (n > 0) {
+      if (proto->raw) bytes_received += (unsigned long long)n;
+      if (proto->on_bytes(fd, buf, n) < 0) return;
+      if ((size_t)n < sizeof buf) return; /* drained: level-triggered epoll reports anything later, saving a read() that says EAGAIN */
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) return;
+    /* The server closed (or reset) a connection it had accepted: it refused it. */
+    peer_closed++;
+    if (proto->eof_code) close_codes[proto->eof_code]++;
+    refused++;
+    if (awaiting_echo(fd)) echo_closed++; /* closed before its echo (a wrong answer is counted already) */
+    drop(fd, 0);
+    return;
+  }
+}
+
+/* The keepalive (MQTT's PINGREQ) on every open connection each keepalive_every seconds. */
+static void keepalive_tick(void) {
+  if (!proto->keepalive || keepalive_every <= 0 || now() < next_keepalive) return;
+  for (long fd = 0; fd < fd_slots; fd++) {
+    if (conns[fd].state == OPEN) proto->keepalive((int)fd);
+  }
+  next_keepalive = now() + keepalive_every;
+}
+
+static void poll_once(int timeout_ms) {
+  static struct epoll_event events[4096];
+  keepalive_tick();
+  if (proto->keepalive && keepalive_every > 0) {
+    int until_ping = (int)((next_keepalive - now()) * 1000) + 1;
+    if (timeout_ms < 0 || until_ping < timeout_ms) timeout_ms = until_ping < 0 ? 0 : until_ping;
+  }
+  int n = epoll_wait(epfd, events, 4096, timeout_ms);
+  if (stop_requested) quit();
+  for (int i = 0; i < n; i++) {
+    if (events[i].data.fd == STDIN_TAG) continue; /* read by the command loop */
+    on_event(events[i].data.fd, events[i].events);
+  }
+}
+
+#endif

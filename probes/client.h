@@ -1,0 +1,214 @@
+/*
+ * The load client's connections: one struct conn per descriptor, the table a protocol fills in
+ * (chosen once in main), the counters every reply reports, and what drops or counts a connection.
+ */
+#ifndef C1M_CLIENT_H
+#define C1M_CLIENT_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "hist.h"
+#include "process.h"
+#include "tls.h"
+
+#define ECHO_LEN 16
+static const char ECHO_MSG[ECHO_LEN + 1] = "c1m echo check!\n";
+#define ECHO_MISMATCH 255
+/* One read of an open connection; a message cut by a read keeps at most RX_KEEP bytes for the next. */
+#define READ_MAX 4096
+#define RX_KEEP 160
+/* An answer to a connection's opening (an HTTP head, MQTT's CONNACK and SUBACK) fits in HS_MAX bytes. */
+#define HS_MAX 2048
+#define MAX_TRAFFIC 65536
+
+enum conn_state { NONE, CONNECTING, OPEN, HANDSHAKE, TLS_HANDSHAKE };
+
+/* The answer to a connection's opening as it comes (and a long-poll answer's head). */
+struct opening { char accept[29]; int subscribing; int len; char buf[HS_MAX + 1]; };
+/* WebSocket and MQTT once open: a message cut by a read, carried to the next (client-messages.h). */
+struct rx { unsigned char buf[RX_KEEP]; int len; int skip_traffic; uint64_t skip; };
+
+/*
+ * One descriptor's connection, 40 bytes: what every connection needs inline, and a pointer to
+ * what only some need for a while (an opening under way, a message cut by a read).
+ */
+struct conn {
+  double started_at;  /* when connect() started: the time to count goes into the histogram */
+  tls_conn *ssl;      /* with --tls */
+  void *side;         /* struct opening * while opening (and during a long-poll answer's head), or struct rx * */
+  uint64_t body_left; /* long-poll: bytes of an answer's body to go */
+  union {
+    uint32_t chunk_left; /* HTTP: see http_unchunk */
+    uint32_t mqtt_id;    /* MQTT: the connection's number, in its client id and echo topic */
+  };
+  uint8_t state;       /* enum conn_state */
+  uint8_t echo_got;    /* bytes of the echo back in this round, or ECHO_MISMATCH */
+  uint8_t chunk_state; /* enum chunk_state */
+  uint8_t sse_nl : 1;  /* SSE: the last byte pushed was a newline (a blank line ends an event) */
+  uint8_t chunked : 1; /* HTTP push: the body is chunked */
+  uint8_t lp_phase : 2; /* long-poll: enum lp_phase */
+};
+_Static_assert(sizeof(struct conn) <= 40, "a connection's memory grows with every connection");
+static struct conn *conns;
+static long fd_slots;
+
+/*
+ * What a protocol does, one row per --protocol. Every hook but on_bytes may be NULL: no opening
+ * (the connection counts once TCP or TLS is up), the bare 16 bytes as the echo, the bytes of 'x'
+ * as they are as traffic, no keepalive.
+ */
+struct protocol {
+  const char *name;    /* --protocol's value */
+  const char *opening; /* how a refused opening is named: "websocket handshake: ..." */
+  void (*setup)(void); /* once in main, after the options: the echo frames, keepalive */
+  void (*open)(int fd); /* send the opening (the connection counts when it is answered, or now) */
+  void (*on_opening)(int fd, struct opening *op); /* the answer so far (op->len bytes) */
+  int (*on_bytes)(int fd, const char *buf, ssize_t n); /* bytes once open; -1 when it dropped fd */
+  size_t (*traffic_message)(unsigned char *out, size_t size); /* the message of size bytes, its length */
+  const char *(*traffic_packet)(int fd, size_t size, size_t *len); /* a message of each connection's own */
+  int (*keepalive)(int fd); /* every keepalive_every seconds on each open connection; -1 when it dropped fd */
+  int raw;             /* received bytes count as they come (TCP: the echo of traffic) */
+  int eof_code;        /* a close without a close frame is counted as this code (WebSocket: 1006) */
+  int stream_writes;   /* a short write sends fewer bytes, not half a message (plain TCP) */
+};
+static const struct protocol *proto;
+
+static long established, inflight, failed, peer_closed, addr_in_use, echoed_total, echoed_compressed;
+static long refused, unexpected, mismatched, attempts, echo_closed;
+static unsigned long long pushed_bytes, pushed_events, pings_answered, keepalive_answers, bytes_sent, bytes_received;
+static unsigned long close_codes[5000];
+static long deflate_accepted;
+static int echo_round_on; /* an echo round is under way */
+/* What the echo check sends and wants back: the bare 16 bytes, or a protocol's frames of them. */
+static unsigned char echo_request[32], echo_reply[32];
+static int echo_request_len = ECHO_LEN, echo_reply_len = ECHO_LEN;
+/* The payload size of the traffic last started: its echoes are told apart from pushed messages by it. */
+static long traffic_echo_len;
+/* One round's message; a protocol with a message per connection builds it before PUBLISH_ROOM. */
+#define PUBLISH_ROOM 64
+static char traffic_buf[MAX_TRAFFIC + PUBLISH_ROOM];
+static double keepalive_every, next_keepalive;
+static struct hist open_hist;
+static unsigned char first_bytes[64];
+static int first_len;
+static char last_error[200] = "";
+static int epfd;
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+/* --path, --host and --header's lines (CRLF-ended) of every HTTP request. */
+static const char *ws_path = "/", *ws_host = "localhost";
+static char extra_headers[4096];
+
+static void note_error(const char *what, int err) {
+  snprintf(last_error, sizeof last_error, "%s: %s", what, strerror(err));
+}
+
+static uint64_t next_random(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Keep the first bytes a server sent that were not an echo, once, for the report. */
+static void keep_first_bytes(const char *buf, ssize_t n) {
+  if (first_len > 0 || n <= 0) return;
+  first_len = n > (ssize_t)sizeof first_bytes ? (int)sizeof first_bytes : (int)n;
+  memcpy(first_bytes, buf, (size_t)first_len);
+}
+
+static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(conns[fd].ssl, fd, buf, n); }
+static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(conns[fd].ssl, fd, buf, n); }
+/* Whether a write of n bytes went out whole. */
+static int sent_whole(int fd, const void *buf, size_t n) { return conn_write(fd, buf, n) == (ssize_t)n; }
+
+/* Whether the echo of this round is still awaited on the connection. */
+static int awaiting_echo(int fd) { return echo_round_on && conns[fd].echo_got < echo_reply_len; }
+
+/* The connection counts from now on: its time from connect() goes into the histogram. */
+static void count_established(int fd) {
+  conns[fd].state = OPEN;
+  inflight--;
+  established++;
+  hist_add(&open_hist, now() - conns[fd].started_at);
+}
+
+/* Close a connection (reset: no FIN, no TIME_WAIT) and clear its slot. */
+static void drop(int fd, int reset) {
+  struct conn *c = &conns[fd];
+  if (reset) reset_on_close(fd);
+  if (c->state == OPEN) established--;
+  if (c->state == CONNECTING || c->state == HANDSHAKE || c->state == TLS_HANDSHAKE) inflight--;
+  if (c->ssl) tls_free(c->ssl);
+  free(c->side);
+  memset(c, 0, sizeof *c);
+  close(fd);
+}
+
+/* A write failed: the connection is dropped and counted as failed. */
+static void drop_failed(int fd, const char *what, int err) {
+  note_error(what, err ? err : EIO);
+  drop(fd, 1);
+  failed++;
+}
+
+/* The server sent what nobody asked for, or what cannot be read: refused, its first bytes kept. */
+static int drop_unexpected(int fd, const void *bytes, ssize_t n) {
+  unexpected++;
+  refused++;
+  keep_first_bytes((const char *)bytes, n);
+  drop(fd, 1);
+  return -1;
+}
+
+/* The server refused the opening: a wrong status or answer, a close. */
+static void refuse_opening(int fd, const char *why) {
+  struct opening *op = conns[fd].side;
+  snprintf(last_error, sizeof last_error, "%s handshake: %s", proto->opening, why);
+  if (op) keep_first_bytes(op->buf, op->len);
+  drop_unexpected(fd, NULL, 0);
+}
+
+/* The end of an HTTP answer's head (its blank line), or NULL: wait for more, or refused when too long. */
+static char *opening_head_end(int fd, struct opening *op) {
+  char *end = strstr(op->buf, "\r\n\r\n");
+  if (!end && op->len >= HS_MAX) refuse_opening(fd, "an answer longer than 2 KiB");
+  return end;
+}
+
+/* The opening starts: its answer is read into a struct opening. Returns it, or NULL (fd dropped). */
+static struct opening *begin_opening(int fd) {
+  struct opening *op = malloc(sizeof *op);
+  if (!op) { drop_failed(fd, "malloc", ENOMEM); return NULL; }
+  op->len = 0;
+  op->subscribing = 0;
+  conns[fd].side = op;
+  conns[fd].state = HANDSHAKE;
+  return op;
+}
+
+/* Send the opening's n bytes; a short write fails the connection. */
+static void send_opening(int fd, const void *out, int n) {
+  if (!sent_whole(fd, out, (size_t)n)) drop_failed(fd, "write", errno);
+}
+
+/*
+ * The opening is over when `used` bytes of op were the server's answer: the connection counts, and
+ * whatever came after the answer is the server's first messages (frames, packets, pushed data).
+ */
+static void opened_with_rest(int fd, struct opening *op, int used) {
+  int rest = op->len - used;
+  char tail[HS_MAX];
+  memcpy(tail, op->buf + used, (size_t)rest);
+  free(op);
+  conns[fd].side = NULL;
+  count_established(fd);
+  if (rest > 0) proto->on_bytes(fd, tail, rest);
+}
+
+#endif

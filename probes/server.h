@@ -1,0 +1,101 @@
+/*
+ * The echo server's connections: one struct conn per descriptor, what is written back or queued
+ * while the peer does not read, and the close that clears a slot.
+ */
+#ifndef C1M_SERVER_H
+#define C1M_SERVER_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "tls.h"
+
+/* Bytes a connection could not write back yet (rare: only when the peer stops reading). */
+struct pending { size_t len; size_t off; char data[]; };
+/* Bytes of an HTTP head or a WebSocket frame not yet whole. */
+struct wsin { size_t len; unsigned char data[]; };
+
+struct conn {
+  tls_conn *ssl;            /* with --tls */
+  struct pending *pending;
+  struct wsin *in;
+  uint8_t is_conn;          /* the descriptor is an accepted connection */
+  uint8_t upgraded;         /* the HTTP opening is answered */
+  uint8_t tls_shaking;      /* its TLS handshake runs */
+};
+static struct conn *conns;
+static long fd_slots;
+
+/* What an accepted connection speaks: read its bytes and answer them. */
+struct protocol {
+  const char *name; /* --protocol's value */
+  void (*on_readable)(int fd);
+};
+static const struct protocol *proto;
+
+/* peak_open: the most connections open at once since the start (every accept checks it). */
+static long open_conns, peak_open, accepted, closed_conns, rejected;
+static unsigned long long echoed_bytes;
+static int epfd;
+
+static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(conns[fd].ssl, fd, buf, n); }
+static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(conns[fd].ssl, fd, buf, n); }
+
+/* Decrypted bytes TLS holds that epoll cannot see: the reader must go on. */
+static int more_in_tls(int fd) { return conns[fd].ssl && tls_pending(conns[fd].ssl) > 0; }
+
+static void watch(int fd, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.fd = fd};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void close_conn(int fd) {
+  struct conn *c = &conns[fd];
+  if (c->ssl) tls_free(c->ssl);
+  free(c->pending);
+  free(c->in);
+  memset(c, 0, sizeof *c);
+  close(fd); /* closing the fd also removes it from the epoll set */
+  open_conns--;
+  closed_conns++;
+}
+
+/* Write what is queued for fd; returns 0 when all is written, 1 when some is left, -1 on error. */
+static int flush_pending(int fd) {
+  struct pending *p = conns[fd].pending;
+  while (p && p->off < p->len) {
+    ssize_t n = conn_write(fd, p->data + p->off, p->len - p->off);
+    if (n < 0) return errno == EAGAIN ? 1 : -1;
+    p->off += (size_t)n;
+  }
+  free(p);
+  conns[fd].pending = NULL;
+  watch(fd, EPOLLIN | EPOLLRDHUP);
+  return 0;
+}
+
+/* Write all of it, or queue the rest and wait for EPOLLOUT. Returns -1 when the connection failed. */
+static int send_or_queue(int fd, const void *data, size_t n) {
+  struct pending *old = conns[fd].pending;
+  ssize_t w = old ? 0 : conn_write(fd, data, n);
+  if (w < 0 && errno != EAGAIN) return -1;
+  if (w < 0) w = 0;
+  if ((size_t)w == n) return 0;
+  size_t left = old ? old->len - old->off : 0;
+  struct pending *p = malloc(sizeof *p + left + n - (size_t)w);
+  if (!p) return -1;
+  if (old) memcpy(p->data, old->data + old->off, left);
+  memcpy(p->data + left, (const char *)data + w, n - (size_t)w);
+  p->len = left + n - (size_t)w;
+  p->off = 0;
+  free(old);
+  conns[fd].pending = p;
+  watch(fd, EPOLLOUT | EPOLLRDHUP);
+  return 0;
+}
+
+#endif
