@@ -22,7 +22,7 @@ static const char *http_accept(void) { return strcmp(proto->name, "sse") == 0 ? 
 
 /* Pushed payload: its bytes, and for SSE its events (a blank line ends one). */
 static void count_payload(void *ctx, const char *buf, ssize_t n) {
-  struct conn *c = ctx;
+  struct conn_ext *c = ctx;
   pushed_bytes += (unsigned long long)n;
   if (strcmp(proto->name, "sse") != 0) return;
   for (ssize_t i = 0; i < n; i++) {
@@ -39,14 +39,14 @@ static void count_chunk(void *ctx) {
 }
 
 static ssize_t unchunk(int fd, const char *buf, ssize_t n) {
-  struct conn *c = &conns[fd];
+  struct conn_ext *c = &exts[fd];
   return http_unchunk(&c->chunk_state, &c->chunk_left, buf, n, count_payload, count_chunk, c);
 }
 
 /* What the server pushed, unframed when chunked. */
 static int push_on_bytes(int fd, const char *buf, ssize_t n) {
-  if (conns[fd].chunked) unchunk(fd, buf, n);
-  else count_payload(&conns[fd], buf, n);
+  if (exts[fd].chunked) unchunk(fd, buf, n);
+  else count_payload(&exts[fd], buf, n);
   return 0;
 }
 
@@ -64,9 +64,9 @@ static void push_on_opening(int fd, struct opening *op) {
   size_t len = 0;
   const char *type = http_header(op->buf, "Content-Type:", &len);
   if (strcmp(proto->name, "sse") == 0 && (!type || len < 17 || strncasecmp(type, "text/event-stream", 17) != 0)) { refuse_opening(fd, "the Content-Type was not text/event-stream"); return; }
-  conns[fd].chunked = http_header_ends(op->buf, "Transfer-Encoding:", "chunked");
-  conns[fd].chunk_state = CHUNK_SIZE;
-  conns[fd].chunk_left = 0;
+  exts[fd].chunked = http_header_ends(op->buf, "Transfer-Encoding:", "chunked");
+  exts[fd].chunk_state = CHUNK_SIZE;
+  exts[fd].chunk_left = 0;
   opened_with_rest(fd, op, (int)(end + 4 - op->buf));
 }
 
@@ -85,7 +85,7 @@ static void lp_open(int fd) {
 
 /* Long-poll: the server ended a connection with an answer other than 200 or 204, its status counted. */
 static int lp_refuse(int fd, int status) {
-  struct opening *op = conns[fd].side;
+  struct opening *op = exts[fd].side;
   if (status) snprintf(last_error, sizeof last_error, "long-poll: the server answered with status %d", status);
   else snprintf(last_error, sizeof last_error, "long-poll: an answer that is not HTTP/1.x or a head longer than 2 KiB");
   if (op) keep_first_bytes(op->buf, op->len);
@@ -98,7 +98,7 @@ static int lp_refuse(int fd, int status) {
 
 /* Long-poll: the answer is whole; ask again on the same connection. */
 static int lp_answered(int fd) {
-  conns[fd].lp_phase = LP_HEAD;
+  exts[fd].lp_phase = LP_HEAD;
   if (lp_request(fd) == 0) return 0;
   drop_failed(fd, "write", errno);
   return -1;
@@ -106,7 +106,7 @@ static int lp_answered(int fd) {
 
 /* An answer's head so far; -1 when the connection was dropped, else the bytes of n it used. */
 static ssize_t lp_head(int fd, const char *buf, ssize_t n) {
-  struct conn *c = &conns[fd];
+  struct conn_ext *c = &exts[fd];
   struct opening *op = c->side;
   if (!op) {
     if (!(op = c->side = malloc(sizeof *op))) { note_error("malloc", ENOMEM); drop(fd, 1); return -1; }
@@ -140,7 +140,7 @@ static ssize_t lp_head(int fd, const char *buf, ssize_t n) {
  * A 200 is one message; a 204 (the server's own timeout, in many designs) only renews the poll.
  */
 static int lp_on_bytes(int fd, const char *buf, ssize_t n) {
-  struct conn *c = &conns[fd];
+  struct conn_ext *c = &exts[fd];
   while (n > 0) {
     ssize_t used;
     if (c->lp_phase == LP_LENGTH) {
@@ -156,7 +156,7 @@ static int lp_on_bytes(int fd, const char *buf, ssize_t n) {
       return 0;
     } else if ((used = lp_head(fd, buf, n)) < 0) {
       return -1;
-    } else if (used == n && conns[fd].side) {
+    } else if (used == n && exts[fd].side) {
       return 0; /* the head goes on in the next read */
     }
     buf += used;

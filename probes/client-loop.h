@@ -62,7 +62,7 @@ static void start_protocol(int fd) {
 static void on_tls(int fd) {
   int want_write = 0;
   char why[160];
-  int rc = tls_step(conns[fd].ssl, &want_write, why, sizeof why);
+  int rc = tls_step(exts[fd].ssl, &want_write, why, sizeof why);
   if (rc == 0) { watch(fd, want_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP); return; }
   if (rc < 0) {
     snprintf(last_error, sizeof last_error, "tls handshake: %s", why);
@@ -70,14 +70,14 @@ static void on_tls(int fd) {
     failed++;
     return;
   }
-  if (!tls_info[0]) tls_describe(conns[fd].ssl, tls_info, sizeof tls_info);
+  if (!tls_info[0]) tls_describe(exts[fd].ssl, tls_info, sizeof tls_info);
   watch(fd, EPOLLIN | EPOLLRDHUP);
   start_protocol(fd);
 }
 
 /* TCP is connected: TLS first when asked, then the protocol. */
 static void connected(int fd) {
-  if (conns[fd].ssl) { conns[fd].state = TLS_HANDSHAKE; on_tls(fd); return; }
+  if (exts[fd].ssl) { conns[fd].state = TLS_HANDSHAKE; on_tls(fd); return; }
   start_protocol(fd);
 }
 
@@ -103,9 +103,9 @@ static int start_connect(void) {
   if (use_tls) {
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &to->sin_addr, ip, sizeof ip);
-    if (!(c->ssl = tls_new(fd, tls_name, ip))) { note_error("tls", ENOMEM); close(fd); return -1; }
+    if (!(exts[fd].ssl = tls_new(fd, tls_name, ip))) { note_error("tls", ENOMEM); close(fd); return -1; }
   }
-  c->started_at = now();
+  c->started_us = clock_us();
   int rc = connect(fd, (struct sockaddr *)to, sizeof *to);
   struct epoll_event ev = {.events = rc == 0 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT, .data.fd = fd};
   if ((rc < 0 && errno != EINPROGRESS) || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -123,7 +123,7 @@ static int start_connect(void) {
 
 /* Bytes of the answer to the opening; a close before the opening is over refuses it. */
 static void on_opening_bytes(int fd) {
-  struct opening *op = conns[fd].side;
+  struct opening *op = exts[fd].side;
   ssize_t n = conn_read(fd, op->buf + op->len, (size_t)(HS_MAX - op->len));
   if (n < 0 && errno == EAGAIN) return;
   if (n <= 0) {
@@ -137,7 +137,7 @@ static void on_opening_bytes(int fd) {
   proto->on_opening(fd, op);
 }
 
-static int tls_holds_bytes(int fd) { return conns[fd].ssl && tls_pending(conns[fd].ssl) > 0; }
+static int tls_holds_bytes(int fd) { return exts[fd].ssl && tls_pending(exts[fd].ssl) > 0; }
 
 static void on_event(int fd, uint32_t events) {
   struct conn *c = &conns[fd];
@@ -169,7 +169,8 @@ static void on_event(int fd, uint32_t events) {
     if (n > 0) {
       if (proto->raw) bytes_received += (unsigned long long)n;
       if (proto->on_bytes(fd, buf, n) < 0) return;
-      if ((size_t)n < sizeof buf) return; /* drained: level-triggered epoll reports anything later, saving a read() that says EAGAIN */
+      /* Drained: level-triggered epoll reports anything later, saving a read() that says EAGAIN. */
+      if ((size_t)n < sizeof buf) return;
       continue;
     }
     if (n < 0 && errno == EAGAIN) return;

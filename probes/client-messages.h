@@ -45,14 +45,19 @@ static int on_message(int fd, const struct framing *fr, const unsigned char *f, 
 
 /* The connection's carry-over, made when first needed; NULL when out of memory (fd dropped). */
 static struct rx *carry(int fd) {
-  struct rx *rx = conns[fd].side;
-  if (!rx && !(rx = conns[fd].side = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); }
+  struct rx *rx = exts[fd].side;
+  if (!rx && !(rx = exts[fd].side = calloc(1, sizeof *rx))) { note_error("malloc", ENOMEM); drop(fd, 1); }
   return rx;
 }
 
-/* n bytes (at most READ_MAX) of messages from the server; -1 when the connection was dropped. */
-static int on_messages(int fd, const struct framing *fr, const unsigned char *in, ssize_t n) {
-  struct rx *rx = conns[fd].side;
+/*
+ * n bytes (at most READ_MAX) of messages from the server, framed as proto->framing says; -1 when
+ * the connection was dropped.
+ */
+static int on_messages(int fd, const char *bytes, ssize_t n) {
+  const struct framing *fr = proto->framing;
+  const unsigned char *in = (const unsigned char *)bytes;
+  struct rx *rx = exts[fd].side;
   if (rx && rx->skip) {
     uint64_t take = rx->skip < (uint64_t)n ? rx->skip : (uint64_t)n;
     if (!rx->skip_traffic) pushed_bytes += take; /* an echo of traffic was counted whole when it began */
@@ -99,7 +104,7 @@ static int on_messages(int fd, const struct framing *fr, const unsigned char *in
     rx->len = (int)(n - at);
   } else if (rx && !rx->skip) {
     free(rx);
-    conns[fd].side = NULL;
+    exts[fd].side = NULL;
   }
   return 0;
 }

@@ -19,7 +19,7 @@ static unsigned long mqtt_ids;
 
 /* The connection's own echo topic (--mqtt-echo); returns its length. */
 static int mqtt_echo_topic(int fd, char *out, size_t size) {
-  return snprintf(out, size, "c1m/echo/%d-%u", getpid(), conns[fd].mqtt_id);
+  return snprintf(out, size, "c1m/echo/%d-%u", getpid(), exts[fd].mqtt_id);
 }
 
 /* The topics a connection subscribes to at its opening: --mqtt-subscribe's, and its echo topic. */
@@ -49,17 +49,13 @@ static int mqtt_wait_whole(const unsigned char *f, int hl, size_t left) {
 
 static const struct framing mqtt_framing = {mqtt_packet_header, mqtt_control, mqtt_traffic_echo, mqtt_wait_whole};
 
-static int mqtt_on_bytes(int fd, const char *buf, ssize_t n) {
-  return on_messages(fd, &mqtt_framing, (const unsigned char *)buf, n);
-}
-
 static void mqtt_open(int fd) {
   struct opening *op = begin_opening(fd);
   if (!op) return;
   char id[40];
   unsigned char out[128];
   int idlen = snprintf(id, sizeof id, "c1m-%d-%lu", getpid(), ++mqtt_ids);
-  conns[fd].mqtt_id = (uint32_t)mqtt_ids;
+  exts[fd].mqtt_id = (uint32_t)mqtt_ids;
   send_opening(fd, out, (int)mqtt_connect(out, id, (size_t)idlen, mqtt_keepalive));
 }
 
@@ -141,7 +137,7 @@ static void mqtt_setup(void) {
 
 static const struct protocol proto_mqtt = {
   .name = "mqtt", .opening = "mqtt", .setup = mqtt_setup, .open = mqtt_open, .on_opening = mqtt_on_opening,
-  .on_bytes = mqtt_on_bytes, .traffic_message = mqtt_traffic_message, .traffic_packet = mqtt_traffic_packet,
+  .on_bytes = on_messages, .framing = &mqtt_framing, .traffic_message = mqtt_traffic_message, .traffic_packet = mqtt_traffic_packet,
   .keepalive = mqtt_keepalive_ping,
 };
 

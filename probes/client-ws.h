@@ -74,10 +74,6 @@ static int ws_wait_whole(const unsigned char *f, int hl, size_t left) {
 
 static const struct framing ws_framing = {ws_header_of_server, ws_control, ws_traffic_echo, ws_wait_whole};
 
-static int ws_on_bytes(int fd, const char *buf, ssize_t n) {
-  return on_messages(fd, &ws_framing, (const unsigned char *)buf, n);
-}
-
 /* The upgrade with a fresh random key, keeping the Sec-WebSocket-Accept it needs. */
 static void ws_open(int fd) {
   struct opening *op = begin_opening(fd);
@@ -131,7 +127,7 @@ static void ws_setup(void) {
 
 static const struct protocol proto_ws = {
   .name = "ws", .opening = "websocket", .setup = ws_setup, .open = ws_open, .on_opening = ws_on_opening,
-  .on_bytes = ws_on_bytes, .traffic_message = ws_traffic_message, .eof_code = 1006,
+  .on_bytes = on_messages, .framing = &ws_framing, .traffic_message = ws_traffic_message, .eof_code = 1006,
 };
 
 #endif

@@ -33,29 +33,37 @@ enum conn_state { NONE, CONNECTING, OPEN, HANDSHAKE, TLS_HANDSHAKE };
 struct opening { char accept[29]; int subscribing; int len; char buf[HS_MAX + 1]; };
 /* WebSocket and MQTT once open: a message cut by a read, carried to the next (client-messages.h). */
 struct rx { unsigned char buf[RX_KEEP]; int len; int skip_traffic; uint64_t skip; };
+/* How a protocol's messages are framed (client-messages.h). */
+struct framing;
 
 /*
- * One descriptor's connection, 40 bytes: what every connection needs inline, and a pointer to
- * what only some need for a while (an opening under way, a message cut by a read).
+ * One descriptor's connection: 8 bytes that every connection writes, so that a million idle TCP
+ * connections cost 8 MB; what only some connections use (TLS, an opening under way, a message cut
+ * by a read, a protocol's state) is in their struct conn_ext beside it, whose memory is touched
+ * only when used.
  */
 struct conn {
-  double started_at;  /* when connect() started: the time to count goes into the histogram */
+  uint32_t started_us; /* when connect() started (clock_us): the time to count goes into the histogram */
+  uint8_t state;       /* enum conn_state */
+  uint8_t echo_got;    /* bytes of the echo back in this round, or ECHO_MISMATCH */
+};
+_Static_assert(sizeof(struct conn) <= 8, "a connection's memory grows with every connection");
+struct conn_ext {
   tls_conn *ssl;      /* with --tls */
-  void *side;         /* struct opening * while opening (and during a long-poll answer's head), or struct rx * */
+  void *side;         /* struct opening * while opening (or reading a long-poll head), or struct rx * */
   uint64_t body_left; /* long-poll: bytes of an answer's body to go */
   union {
     uint32_t chunk_left; /* HTTP: see http_unchunk */
     uint32_t mqtt_id;    /* MQTT: the connection's number, in its client id and echo topic */
   };
-  uint8_t state;       /* enum conn_state */
-  uint8_t echo_got;    /* bytes of the echo back in this round, or ECHO_MISMATCH */
   uint8_t chunk_state; /* enum chunk_state */
   uint8_t sse_nl : 1;  /* SSE: the last byte pushed was a newline (a blank line ends an event) */
   uint8_t chunked : 1; /* HTTP push: the body is chunked */
   uint8_t lp_phase : 2; /* long-poll: enum lp_phase */
 };
-_Static_assert(sizeof(struct conn) <= 40, "a connection's memory grows with every connection");
+/* Both indexed by descriptor, allocated once for every descriptor the process may hold. */
 static struct conn *conns;
+static struct conn_ext *exts;
 static long fd_slots;
 
 /*
@@ -70,6 +78,7 @@ struct protocol {
   void (*open)(int fd); /* send the opening (the connection counts when it is answered, or now) */
   void (*on_opening)(int fd, struct opening *op); /* the answer so far (op->len bytes) */
   int (*on_bytes)(int fd, const char *buf, ssize_t n); /* bytes once open; -1 when it dropped fd */
+  const struct framing *framing; /* with on_bytes = on_messages: the messages' framing */
   size_t (*traffic_message)(unsigned char *out, size_t size); /* the message of size bytes, its length */
   const char *(*traffic_packet)(int fd, size_t size, size_t *len); /* a message of each connection's own */
   int (*keepalive)(int fd); /* every keepalive_every seconds on each open connection; -1 when it dropped fd */
@@ -122,8 +131,12 @@ static void keep_first_bytes(const char *buf, ssize_t n) {
   memcpy(first_bytes, buf, (size_t)first_len);
 }
 
-static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(conns[fd].ssl, fd, buf, n); }
-static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(conns[fd].ssl, fd, buf, n); }
+/* Microseconds since the process started, modulo 2^32: differences under 71 minutes are exact. */
+static double clock_start;
+static uint32_t clock_us(void) { return (uint32_t)(uint64_t)((now() - clock_start) * 1e6); }
+
+static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(exts[fd].ssl, fd, buf, n); }
+static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(exts[fd].ssl, fd, buf, n); }
 /* Whether a write of n bytes went out whole. */
 static int sent_whole(int fd, const void *buf, size_t n) { return conn_write(fd, buf, n) == (ssize_t)n; }
 
@@ -135,17 +148,22 @@ static void count_established(int fd) {
   conns[fd].state = OPEN;
   inflight--;
   established++;
-  hist_add(&open_hist, now() - conns[fd].started_at);
+  hist_add(&open_hist, (uint32_t)(clock_us() - conns[fd].started_us) / 1e6);
 }
 
 /* Close a connection (reset: no FIN, no TIME_WAIT) and clear its slot. */
 static void drop(int fd, int reset) {
   struct conn *c = &conns[fd];
+  struct conn_ext *e = &exts[fd];
   if (reset) reset_on_close(fd);
   if (c->state == OPEN) established--;
   if (c->state == CONNECTING || c->state == HANDSHAKE || c->state == TLS_HANDSHAKE) inflight--;
-  if (c->ssl) tls_free(c->ssl);
-  free(c->side);
+  static const struct conn_ext unused;
+  if (memcmp(e, &unused, sizeof *e) != 0) { /* read, not written: an unused page stays untouched */
+    if (e->ssl) tls_free(e->ssl);
+    free(e->side);
+    memset(e, 0, sizeof *e);
+  }
   memset(c, 0, sizeof *c);
   close(fd);
 }
@@ -168,7 +186,7 @@ static int drop_unexpected(int fd, const void *bytes, ssize_t n) {
 
 /* The server refused the opening: a wrong status or answer, a close. */
 static void refuse_opening(int fd, const char *why) {
-  struct opening *op = conns[fd].side;
+  struct opening *op = exts[fd].side;
   snprintf(last_error, sizeof last_error, "%s handshake: %s", proto->opening, why);
   if (op) keep_first_bytes(op->buf, op->len);
   drop_unexpected(fd, NULL, 0);
@@ -187,7 +205,7 @@ static struct opening *begin_opening(int fd) {
   if (!op) { drop_failed(fd, "malloc", ENOMEM); return NULL; }
   op->len = 0;
   op->subscribing = 0;
-  conns[fd].side = op;
+  exts[fd].side = op;
   conns[fd].state = HANDSHAKE;
   return op;
 }
@@ -206,7 +224,7 @@ static void opened_with_rest(int fd, struct opening *op, int used) {
   char tail[HS_MAX];
   memcpy(tail, op->buf + used, (size_t)rest);
   free(op);
-  conns[fd].side = NULL;
+  exts[fd].side = NULL;
   count_established(fd);
   if (rest > 0) proto->on_bytes(fd, tail, rest);
 }

@@ -8,8 +8,9 @@
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
  *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H]
- *               [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate]
+ *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream|long-poll]
+ *               [--path P] [--host H] [--header 'K: V' ...] [--ws-deflate]
+ *               [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo]
  *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
  *
  * Each protocol is one row of the table `protocols` below, written in its own file: client-tcp.h,
@@ -99,7 +100,7 @@ static void traffic_tick(void) {
     ssize_t n = conn_write((int)fd, message, wire);
     if (n == (ssize_t)wire) { bytes_sent += (unsigned long long)traffic_size; continue; }
     traffic_write_failed++;
-    if (proto->stream_writes && !conns[fd].ssl) { if (n > 0) bytes_sent += (unsigned long long)n; continue; }
+    if (proto->stream_writes && !exts[fd].ssl) { if (n > 0) bytes_sent += (unsigned long long)n; continue; }
     /* Half a frame, packet or TLS record cannot be taken back: the connection's stream is broken. */
     note_error("traffic write", n < 0 ? errno : EAGAIN);
     failed++;
@@ -210,6 +211,17 @@ static int add_header(const char *h) {
   return 0;
 }
 
+/* The flags without a value: set the one named; 0 when there is none of that name. */
+static int set_switch(const char *arg) {
+  static const struct { const char *name; int *on; } switches[] = {
+    {"--ws-deflate", &ws_deflate}, {"--mqtt-echo", &mqtt_echo}, {"--tls", &use_tls}, {"--insecure", &tls_insecure},
+  };
+  for (size_t i = 0; i < sizeof switches / sizeof *switches; i++) {
+    if (strcmp(arg, switches[i].name) == 0) return *switches[i].on = 1;
+  }
+  return 0;
+}
+
 static void parse_options(int argc, char **argv) {
   proto = &proto_tcp;
   for (int i = 1; i < argc; i++) {
@@ -231,19 +243,11 @@ static void parse_options(int argc, char **argv) {
     } else if ((v = value_of(argc, argv, &i, "--mqtt-keepalive"))) {
       mqtt_keepalive = atoi(v);
       if (mqtt_keepalive < 0 || mqtt_keepalive > 65535) usage();
-    } else if (strcmp(argv[i], "--ws-deflate") == 0) {
-      ws_deflate = 1;
-    } else if (strcmp(argv[i], "--mqtt-echo") == 0) {
-      mqtt_echo = 1;
     } else if ((v = value_of(argc, argv, &i, "--mqtt-subscribe"))) {
       mqtt_topic = v;
       if (!*mqtt_topic || strlen(mqtt_topic) > 512) usage();
     } else if ((v = value_of(argc, argv, &i, "--header"))) {
       if (add_header(v) < 0) usage();
-    } else if (strcmp(argv[i], "--tls") == 0) {
-      use_tls = 1;
-    } else if (strcmp(argv[i], "--insecure") == 0) {
-      tls_insecure = 1;
     } else if ((v = value_of(argc, argv, &i, "--ca"))) {
       tls_ca = v;
     } else if ((v = value_of(argc, argv, &i, "--servername"))) {
@@ -253,7 +257,7 @@ static void parse_options(int argc, char **argv) {
       tls_alpn = v;
     } else if ((v = value_of(argc, argv, &i, "--open-timeout"))) {
       if ((open_timeout = atof(v)) <= 0) usage();
-    } else usage();
+    } else if (!set_switch(argv[i])) usage();
   }
   if (!ntargets) usage();
 }
@@ -269,7 +273,10 @@ static void seed_random(void) {
 int main(int argc, char **argv) {
   parse_options(argc, argv);
   fd_slots = setup_process();
-  if (!(conns = calloc((size_t)fd_slots, sizeof *conns))) { perror("echo-client"); return 1; }
+  clock_start = now();
+  conns = calloc((size_t)fd_slots, sizeof *conns);
+  exts = calloc((size_t)fd_slots, sizeof *exts);
+  if (!conns || !exts) { perror("echo-client"); return 1; }
   if (use_tls) {
     char why[200];
     if (tls_setup(tls_ca, tls_insecure, tls_alpn, why, sizeof why) < 0) { fprintf(stderr, "echo-client: %s\n", why); return 3; }

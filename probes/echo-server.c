@@ -52,13 +52,13 @@ static void print_count(void) {
 static void on_readable_tcp(int fd) {
   char buf[16384];
   for (int rounds = 0; rounds < 16; rounds++) {
-    if (conns[fd].pending) return; /* wait for the peer to read before echoing more */
+    if (exts[fd].pending) return; /* wait for the peer to read before echoing more */
     ssize_t n = conn_read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EAGAIN)) { close_conn(fd); return; }
+    if (n == 0 || (n < 0 && errno != EAGAIN)) { drop(fd); return; }
     if (n < 0) return;
-    if (send_or_queue(fd, buf, (size_t)n) < 0) { close_conn(fd); return; }
+    if (send_or_queue(fd, buf, (size_t)n) < 0) { drop(fd); return; }
     echoed_bytes += (unsigned long long)n;
-    if (conns[fd].pending) return;
+    if (exts[fd].pending) return;
     if (n < (ssize_t)sizeof buf && !more_in_tls(fd)) return;
   }
 }
@@ -70,13 +70,16 @@ static const struct protocol *const protocols[] = {&proto_tcp, &proto_ws, &proto
 static void on_tls(int fd) {
   int want_write = 0;
   char why[160];
-  int rc = tls_step(conns[fd].ssl, &want_write, why, sizeof why);
-  if (rc < 0) { rejected++; close_conn(fd); return; }
+  int rc = tls_step(exts[fd].ssl, &want_write, why, sizeof why);
+  if (rc < 0) { rejected++; drop(fd); return; }
   watch(fd, rc == 0 && want_write ? EPOLLOUT | EPOLLRDHUP : EPOLLIN | EPOLLRDHUP);
   if (rc == 1) conns[fd].tls_shaking = 0;
 }
 
-/* Out of descriptors: take a connection with the spare one and refuse it with a reset; 0 when none was waiting. */
+/*
+ * Out of descriptors: take a connection with the spare one and refuse it with a reset; 0 when none
+ * was waiting.
+ */
 static int refuse_one(void) {
   if (spare_fd < 0) return 0;
   close(spare_fd);
@@ -102,7 +105,7 @@ static void on_accept(void) {
     if (fd >= fd_slots) { close(fd); rejected++; continue; }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) { close(fd); rejected++; continue; }
-    if (use_tls && !(conns[fd].ssl = tls_accept_new(fd))) { close(fd); rejected++; continue; }
+    if (use_tls && !(exts[fd].ssl = tls_accept_new(fd))) { close(fd); rejected++; continue; }
     conns[fd].tls_shaking = (uint8_t)use_tls;
     conns[fd].is_conn = 1;
     if (++open_conns > peak_open) peak_open = open_conns;
@@ -112,13 +115,13 @@ static void on_accept(void) {
 
 static void on_conn_event(int fd, uint32_t events) {
   struct conn *c = &conns[fd];
-  if (events & (EPOLLERR | EPOLLHUP)) close_conn(fd);
+  if (events & (EPOLLERR | EPOLLHUP)) drop(fd);
   else if (c->tls_shaking) {
     on_tls(fd);
     if (c->is_conn && !c->tls_shaking && more_in_tls(fd)) proto->on_readable(fd);
   } else if (events & EPOLLOUT) {
-    if (flush_pending(fd) < 0) close_conn(fd);
-  } else if (c->pending) close_conn(fd); /* peer hung up with an echo still queued */
+    if (flush_pending(fd) < 0) drop(fd);
+  } else if (exts[fd].pending) drop(fd); /* peer hung up with an echo still queued */
   else proto->on_readable(fd);
 }
 
@@ -126,7 +129,7 @@ static void shutdown_all(void) {
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
     reset_on_close((int)fd); /* leave no TIME_WAIT behind */
-    close_conn((int)fd);
+    drop((int)fd);
   }
   print_count();
 }
@@ -170,7 +173,9 @@ int main(int argc, char **argv) {
     if (tls_server_setup(why, sizeof why) < 0) { printf("{\"event\":\"error\",\"message\":\"%s\"}\n", why); fflush(stdout); return 3; }
   }
   fd_slots = setup_process();
-  if (!(conns = calloc((size_t)fd_slots, sizeof *conns))) die("calloc");
+  conns = calloc((size_t)fd_slots, sizeof *conns);
+  exts = calloc((size_t)fd_slots, sizeof *exts);
+  if (!conns || !exts) die("calloc");
 
   struct sockaddr_in addr;
   if (parse_endpoint(listen_at, &addr, 0) < 0) {

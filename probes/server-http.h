@@ -98,21 +98,22 @@ static long after_opening(int fd, const unsigned char *data, size_t len) {
 static void on_readable_http(int fd) {
   unsigned char buf[16384];
   struct conn *c = &conns[fd];
+  struct conn_ext *e = &exts[fd];
   for (int rounds = 0; rounds < 16; rounds++) {
-    if (c->pending) return; /* wait for the peer to read before answering more */
+    if (e->pending) return; /* wait for the peer to read before answering more */
     ssize_t n = conn_read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EAGAIN)) { close_conn(fd); return; }
+    if (n == 0 || (n < 0 && errno != EAGAIN)) { drop(fd); return; }
     if (n < 0) return;
-    struct wsin *in = c->in;
+    struct wsin *in = e->in;
     const unsigned char *data = buf;
     size_t len = (size_t)n;
     if (in) {
-      if (in->len + len > WS_MAX_FRAME + WS_MAX_HEAD) { close_conn(fd); return; }
+      if (in->len + len > WS_MAX_FRAME + WS_MAX_HEAD) { drop(fd); return; }
       struct wsin *grown = realloc(in, sizeof *in + in->len + len);
-      if (!grown) { close_conn(fd); return; }
+      if (!grown) { drop(fd); return; }
       memcpy(grown->data + grown->len, buf, len);
       grown->len += len;
-      in = c->in = grown;
+      in = e->in = grown;
       data = in->data;
       len = in->len;
     }
@@ -122,16 +123,16 @@ static void on_readable_http(int fd) {
       long more = after_opening(fd, data + used, len - (size_t)used);
       used = more < 0 ? -1 : used + more;
     }
-    if (used < 0) { close_conn(fd); return; }
+    if (used < 0) { drop(fd); return; }
     size_t rest = len - (size_t)used;
-    if (rest == 0) { free(in); c->in = NULL; }
+    if (rest == 0) { free(in); e->in = NULL; }
     else if (!in || used > 0) {
       struct wsin *keep = malloc(sizeof *keep + rest);
-      if (!keep) { close_conn(fd); return; }
+      if (!keep) { drop(fd); return; }
       keep->len = rest;
       memcpy(keep->data, data + used, rest);
       free(in);
-      c->in = keep;
+      e->in = keep;
     }
     if (n < (ssize_t)sizeof buf && !more_in_tls(fd)) return;
   }

@@ -19,15 +19,21 @@ struct pending { size_t len; size_t off; char data[]; };
 /* Bytes of an HTTP head or a WebSocket frame not yet whole. */
 struct wsin { size_t len; unsigned char data[]; };
 
+/* One descriptor's connection: 3 bytes that every connection writes. */
 struct conn {
-  tls_conn *ssl;            /* with --tls */
+  uint8_t is_conn;     /* the descriptor is an accepted connection */
+  uint8_t upgraded;    /* the HTTP opening is answered */
+  uint8_t tls_shaking; /* its TLS handshake runs */
+};
+/* What only some connections use, beside it: its memory is touched only when used. */
+struct conn_ext {
+  tls_conn *ssl; /* with --tls */
   struct pending *pending;
   struct wsin *in;
-  uint8_t is_conn;          /* the descriptor is an accepted connection */
-  uint8_t upgraded;         /* the HTTP opening is answered */
-  uint8_t tls_shaking;      /* its TLS handshake runs */
 };
+/* Both indexed by descriptor, allocated once for every descriptor the process may hold. */
 static struct conn *conns;
+static struct conn_ext *exts;
 static long fd_slots;
 
 /* What an accepted connection speaks: read its bytes and answer them. */
@@ -42,23 +48,27 @@ static long open_conns, peak_open, accepted, closed_conns, rejected;
 static unsigned long long echoed_bytes;
 static int epfd;
 
-static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(conns[fd].ssl, fd, buf, n); }
-static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(conns[fd].ssl, fd, buf, n); }
+static ssize_t conn_read(int fd, void *buf, size_t n) { return io_read(exts[fd].ssl, fd, buf, n); }
+static ssize_t conn_write(int fd, const void *buf, size_t n) { return io_write(exts[fd].ssl, fd, buf, n); }
 
 /* Decrypted bytes TLS holds that epoll cannot see: the reader must go on. */
-static int more_in_tls(int fd) { return conns[fd].ssl && tls_pending(conns[fd].ssl) > 0; }
+static int more_in_tls(int fd) { return exts[fd].ssl && tls_pending(exts[fd].ssl) > 0; }
 
 static void watch(int fd, uint32_t events) {
   struct epoll_event ev = {.events = events, .data.fd = fd};
   epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
-static void close_conn(int fd) {
-  struct conn *c = &conns[fd];
-  if (c->ssl) tls_free(c->ssl);
-  free(c->pending);
-  free(c->in);
-  memset(c, 0, sizeof *c);
+/* Close a connection (after reset_on_close: with a reset) and clear its slot. */
+static void drop(int fd) {
+  struct conn_ext *e = &exts[fd];
+  if (e->ssl || e->pending || e->in) { /* read, not written: an unused page stays untouched */
+    if (e->ssl) tls_free(e->ssl);
+    free(e->pending);
+    free(e->in);
+    memset(e, 0, sizeof *e);
+  }
+  memset(&conns[fd], 0, sizeof conns[fd]);
   close(fd); /* closing the fd also removes it from the epoll set */
   open_conns--;
   closed_conns++;
@@ -66,21 +76,21 @@ static void close_conn(int fd) {
 
 /* Write what is queued for fd; returns 0 when all is written, 1 when some is left, -1 on error. */
 static int flush_pending(int fd) {
-  struct pending *p = conns[fd].pending;
+  struct pending *p = exts[fd].pending;
   while (p && p->off < p->len) {
     ssize_t n = conn_write(fd, p->data + p->off, p->len - p->off);
     if (n < 0) return errno == EAGAIN ? 1 : -1;
     p->off += (size_t)n;
   }
   free(p);
-  conns[fd].pending = NULL;
+  exts[fd].pending = NULL;
   watch(fd, EPOLLIN | EPOLLRDHUP);
   return 0;
 }
 
 /* Write all of it, or queue the rest and wait for EPOLLOUT. Returns -1 when the connection failed. */
 static int send_or_queue(int fd, const void *data, size_t n) {
-  struct pending *old = conns[fd].pending;
+  struct pending *old = exts[fd].pending;
   ssize_t w = old ? 0 : conn_write(fd, data, n);
   if (w < 0 && errno != EAGAIN) return -1;
   if (w < 0) w = 0;
@@ -93,7 +103,7 @@ static int send_or_queue(int fd, const void *data, size_t n) {
   p->len = left + n - (size_t)w;
   p->off = 0;
   free(old);
-  conns[fd].pending = p;
+  exts[fd].pending = p;
   watch(fd, EPOLLOUT | EPOLLRDHUP);
   return 0;
 }
