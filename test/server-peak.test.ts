@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {on} from 'node:events'
 import net from 'node:net'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
@@ -11,6 +13,24 @@ import type {Engine} from '../src/core/probe/run-report.js'
 import {REPO_ROOT} from './helpers.js'
 
 const BURST = 300
+
+/** All a stream says until it ends. */
+async function text(stream: Readable): Promise<string> {
+  let all = ''
+  for await (const chunk of stream) all += chunk
+  return all
+}
+
+/** The first match of pattern in what a stream says, within ms. */
+async function firstMatch(stream: Readable, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  let said = ''
+  for await (const [chunk] of on(stream, 'data', {signal: AbortSignal.timeout(ms)})) {
+    said += chunk
+    const match = pattern.exec(said)
+    if (match) return match
+  }
+  throw new Error(`no line matching ${pattern} in: ${said}`)
+}
 
 /**
  * Open `count` connections to port at once and wait until each has had one byte echoed (so the server
@@ -48,30 +68,19 @@ for (const engine of ['native', 'node'] as Engine[]) {
 
     it('c1m server reports that peak, not the open count it happened to sample', async () => {
       // One sample an hour: the only samples are at the start and after the burst has closed.
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'server', '--port', '0', '--interval', '1h', '--engine', engine, '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk) => (stdout += chunk))
+      const args = ['server', '--port', '0', '--interval', '1h', '--engine', engine, '--json']
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+      const output = text(child.stdout)
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
       try {
-        const port = await new Promise<number>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000)
-          child.stderr.on('data', (chunk) => {
-            stderr += chunk
-            const match = /listening on [\d.]+:(\d+) \(/.exec(stderr)
-            if (match) {
-              clearTimeout(timer)
-              resolve(Number(match[1]))
-            }
-          })
-        })
-        await burst(port, BURST)
+        const listening = await firstMatch(child.stderr, /listening on [\d.]+:(\d+) \(/, 30_000)
+        await burst(Number(listening[1]), BURST)
         await sleep(300) // the server sees the resets; a sampled peak would now read 0
       } finally {
         child.kill('SIGINT')
       }
-      assert.equal(await exited, 0, stderr)
-      const {result} = JSON.parse(stdout)
+      assert.equal(await exited, 0)
+      const {result} = JSON.parse(await output)
       assert.deepEqual([result.accepted, result.peakOpen], [BURST, BURST])
     })
   })
