@@ -10,7 +10,7 @@ import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
-import {ehashEntriesFor} from '../host/child-ehash.js'
+import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
 import {preflightProbe} from '../probe/preflight.js'
@@ -140,6 +140,8 @@ Exit 10 when the ramp stopped short, a process died, connections did not echo or
     // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
     if (process.getuid?.() === 0) {
       for (const stale of await removeStaleProbeNetns()) this.note(`removed stale namespace ${stale.name} left by PID ${stale.pid}`)
+      const ehash = await restoreChildEhash().catch((error: Error) => this.note(`could not check net.ipv4.tcp_child_ehash_entries: ${error.message}`))
+      if (ehash) this.note(`put net.ipv4.tcp_child_ehash_entries back to ${ehash.restored}: PID ${ehash.pid} set it to ${ehash.was} and was killed`)
     }
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
