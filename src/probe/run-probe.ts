@@ -11,6 +11,7 @@ import {readMemory} from '../host/memory.js'
 import {type HostRoot, hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {countUnaccepted} from '../host/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
 import {startClientHostPeers} from './client-host-peers.js'
@@ -162,6 +163,12 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
+    // Someone else's server may never call accept(): the clients count such connections open.
+    const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
+    if (unaccepted) {
+      report.unaccepted = {connections: unaccepted}
+      options.progress(`${unaccepted} connections were never accepted by the server at ${target!.host}:${target!.port}`)
+    }
   } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
