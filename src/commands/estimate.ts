@@ -15,7 +15,7 @@ import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
-import {parseFraction, parseHosts, parseSize} from '../core/units.js'
+import {formatBytes, parseFraction, parseHosts, parseSize} from '../core/units.js'
 
 export type EstimateOutput = EstimateResult & {
   calibrationReport: CalibrationChoice['used'] | null
@@ -94,6 +94,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     })
     // Text, HTML and JSON alike: an estimate with a figure that cannot be memory ends in one error (exit 3).
     refuseBadEstimate(result)
+    if (result.walker) this.note(describeWalker(result.walker))
     const output: EstimateOutput = {...result, calibrationReport: choice.used ?? null, skippedReports: choice.skipped, settingRows: settingRows(result, host.sysctl)}
     if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, output.settingRows, host.sysctl, {version: this.config.version}), '--out')
     if (out.json) {
@@ -107,4 +108,12 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     }
     return output
   }
+}
+
+/** Which figure applies on a host with or without a /proc walker, in one line. */
+function describeWalker(w: NonNullable<EstimateResult['walker']>): string {
+  const per = `${w.bytesPerSocket} B per socket of proc inodes and dentries`
+  return w.visitedDuringProbe
+    ? `a /proc/PID/fd walker (a monitoring agent) visited the probe's sockets, so the estimate includes its ${per}: ${formatBytes(w.high)}; where nothing walks /proc, ${formatBytes(w.low)}`
+    : `no /proc/PID/fd walker visited the probe's sockets, so the estimate leaves out the ${per} one adds: ${formatBytes(w.low)}; where a monitoring agent walks /proc, ${formatBytes(w.high)}`
 }

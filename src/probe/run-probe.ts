@@ -1,6 +1,8 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
 import {fitProblems} from '../core/probe/fit-quality.js'
+import {readProcWalker} from '../core/probe/proc-walker.js'
+import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
 import {signInProbeRun} from '../host/probe-runs.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
@@ -205,8 +207,10 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
       : 'run c1m doctor --role loopback to see which limit stops connections'
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
   }
-  const meminfo = readMemory(root).meminfo ?? {}
+  const memory = readMemory(root)
+  const meminfo = memory.meminfo ?? {}
   const osrelease = readSysctl(root, 'kernel.osrelease')
+  const walkerFloor = floorsOf(modelSocketKernel(memory.slab, osrelease.ok ? osrelease.text : undefined)).walker.proc_inode_cache ?? 0
   const report = buildProbeReport({
     engine: target ? 'external' : options.engine,
     // Both ends live on this host unless the target is elsewhere.
@@ -219,6 +223,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
   return {
     ...report,
+    procWalker: readProcWalker(report, walkerFloor),
     ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     protocol: options.protocol?.kind ?? 'tcp',

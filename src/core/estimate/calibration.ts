@@ -1,6 +1,7 @@
 import {C1mError} from '../errors.js'
 import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from '../probe/guard-figures.js'
+import {readProcWalker} from '../probe/proc-walker.js'
 import {connsPerProcess} from '../probe/plan-shards.js'
 import type {ProbeReport} from '../probe/report.js'
 
@@ -67,6 +68,11 @@ export interface Calibration {
    * yet walked), added.
    */
   trend?: ShortRunCompletion
+  /**
+   * Whether a /proc walker visited the probe's sockets (its proc inodes and dentries are then in
+   * the kernel figure); known with this host's kernel model (`floors`).
+   */
+  walkerVisited?: boolean
 }
 
 /**
@@ -101,5 +107,6 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
     clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan, forConns)),
     processBaseIncluded: plan !== undefined,
     ...(trend ? {trend} : {}),
+    ...(floors ? {walkerVisited: readProcWalker(report, floors.walker.proc_inode_cache ?? 0).visited} : {}),
   }
 }

@@ -49,6 +49,8 @@ export interface ProbeReport {
    * grew is in this run's fit, so it is not a measurement.
    */
   concurrent?: {pids: number[]}
+  /** Whether a /proc/PID/fd walker visited the run's sockets (core/probe/proc-walker.ts). */
+  procWalker?: {procInodeBytesPerConn: number; coverage: number; visited: boolean}
 }
 
 function fail(source: string, what: string): never {
