@@ -25,8 +25,8 @@ after(async () => {
   for (const pid of started) for (const name of ours(pid)) await execa('ip', ['netns', 'delete', name], {reject: false, timeout: 10_000})
 })
 
-/** Start a probe, send two SIGINTs 20 ms apart as soon as its namespace exists; what it left. */
-async function doubleInterrupt(): Promise<{pid: number; exitCode?: number; sawNetns: boolean; left: string[]}> {
+/** Start a probe, send one SIGINT or two 20 ms apart as soon as its namespace exists; what it left. */
+async function interrupt(times: 1 | 2): Promise<{pid: number; exitCode?: number; sawNetns: boolean; left: string[]}> {
   const child = execa('node', [BIN, 'probe', '--conns', '20000', '--steps', '3'], {reject: false, timeout: 60_000, stdin: 'ignore', env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off'}})
   started.push(child.pid!)
   const deadline = performance.now() + 30_000
@@ -39,8 +39,10 @@ async function doubleInterrupt(): Promise<{pid: number; exitCode?: number; sawNe
     await tick()
   }
   child.kill('SIGINT')
-  await sleep(20)
-  child.kill('SIGINT')
+  if (times === 2) {
+    await sleep(20)
+    child.kill('SIGINT')
+  }
   const result = await child
   // The `ip` a killed run started may finish after it: look once more a moment later.
   await sleep(300)
@@ -50,11 +52,18 @@ async function doubleInterrupt(): Promise<{pid: number; exitCode?: number; sawNe
 describe('a double Ctrl-C during set-up', {skip: isRoot ? false : 'needs root for namespaces'}, () => {
   it('leaves no namespace behind (three tries)', async () => {
     for (let i = 0; i < 3; i++) {
-      const run = await doubleInterrupt()
+      const run = await interrupt(2)
       assert.ok(run.sawNetns, `try ${i + 1}: the probe ended before it made its namespace (exit ${run.exitCode})`)
       assert.deepEqual(run.left, [], `try ${i + 1}: PID ${run.pid} (exit ${run.exitCode}) left ${run.left.join(', ')}`)
     }
     const {stdout} = await execa('ip', ['netns', 'list'])
     for (const pid of started) assert.doesNotMatch(stdout, new RegExp(`^c1m-probe-${pid}-`, 'm'))
+  })
+
+  it('one Ctrl-C during set-up ends the run as interrupted (130), not as a failed probe, and deletes it', async () => {
+    const run = await interrupt(1)
+    assert.ok(run.sawNetns)
+    assert.equal(run.exitCode, 130)
+    assert.deepEqual(run.left, [])
   })
 })

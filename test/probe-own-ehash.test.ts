@@ -7,6 +7,7 @@ import {execa} from 'execa'
 
 import {CHILD_EHASH_PATH} from '../src/host/child-ehash.js'
 import {BIN, runJson} from './helpers.js'
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 // The host-wide net.ipv4.tcp_child_ehash_entries, really: a probe killed with the value set must
 // not leave it changed for good. This test reads the host's value first and puts it back whatever
@@ -61,5 +62,14 @@ describe('probe --own-ehash killed with the host setting changed', {skip: isRoot
     assert.ok([0, 10].includes(exitCode), stderr)
     const left = (await execa('ip', ['netns', 'list'])).stdout
     assert.doesNotMatch(left, new RegExp(`c1m-probe-${attempt.pid}-`))
+  })
+
+  it('two runs at once leave the host value as it was', async () => {
+    const probe = () => runJson<ProbeRunReport>(['probe', '--own-ehash', '--conns', '1000', '--steps', '2', '--settle', '50ms'], {timeout: 120_000})
+    for (let i = 0; i < 3; i++) {
+      const [a, b] = await Promise.all([probe(), probe()])
+      for (const r of [a, b]) assert.equal(r.envelope.result.isolation?.ownEhash?.restored, original, r.stderr)
+      assert.equal(current(), original, `try ${i + 1}: left at ${current()}`)
+    }
   })
 })

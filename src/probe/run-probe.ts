@@ -191,6 +191,9 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
 function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[], isolation: Isolation, measured: RampResult, serverProcesses: () => number): ProbeRunReport {
   const {target} = options
   const {samples, stopped} = measured
+  if (samples.length < 2 && options.signal?.aborted) {
+    throw new C1mError('E_INTERRUPTED', 'interrupted before the probe took a sample with connections open; nothing was measured', 'run it again and let the ramp finish')
+  }
   if (samples.length < 2) {
     const fix = stopped?.includes('tls handshake:')
       ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
