@@ -95,6 +95,7 @@ describe('estimate with saved reports of every kind', () => {
     assert.equal(text.exitCode, 0, text.stderr)
     assert.match(text.stderr, /warning: calibrated by .*plain\.json \(tcp, 20000 connections, 2 days old;/)
     assert.match(text.stderr, /warning: skipped probe report .*wss\.json: it measured wss, not tcp/)
+    assert.match(text.stdout, /from probe report: .*plain\.json \(native engine, tcp, 20,000 connections, 2 days old, kernel fit r2/)
   })
 
   it('with only unsuitable reports, uses the model and says why each was passed over', async () => {

@@ -67,7 +67,7 @@ export function chooseCalibration(request: CalibrationRequest): CalibrationChoic
     const ageSeconds = ageOf(report, undefined, now)
     const kind = reportKind(report)
     const age = formatAge(ageSeconds * 1000)
-    const calibration = calibrateFromReport(report, request.file, request.connsPerHost, request.floors)
+    const calibration = {...calibrateFromReport(report, request.file, request.connsPerHost, request.floors), age}
     notes.push(`calibrated by ${request.file} (${describe(kind, age)})`)
     return {calibration, used: {file: request.file, chosen: '--calibration', ...kind, ageSeconds, age}, skipped: [], notes}
   }
@@ -86,7 +86,7 @@ export function chooseCalibration(request: CalibrationRequest): CalibrationChoic
   const age = formatAge(ageSeconds * 1000)
   let calibration: Calibration
   try {
-    calibration = calibrateFromReport(report, file, request.connsPerHost, request.floors)
+    calibration = {...calibrateFromReport(report, file, request.connsPerHost, request.floors), age}
   } catch (error) {
     const skipped = [...lookup.skipped, {file, why: (error as Error).message}]
     return {skipped, notes: [...notes, `skipped probe report ${file}: ${(error as Error).message}`]}

@@ -1,9 +1,8 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
-import {fitProblems} from '../core/probe/fit-quality.js'
 import {readProcWalker} from '../core/probe/proc-walker.js'
 import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
-import {signInProbeRun} from '../host/probe-runs.js'
+import {markOtherProbes} from './other-probes.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
 import {isPush, type Protocol} from '../core/probe/protocol.js'
@@ -78,22 +77,7 @@ export interface ProbeRunOptions {
  * whatever happens (the finally below, or an exit hook when c1m is made to exit at once).
  */
 export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
-  // Another probe at the same time grows the same slab: sign in, and see who ran beside this one.
-  const signIn = signInProbeRun()
-  const signOut = cleanupOnExit(() => signIn.release())
-  let report: ProbeRunReport
-  try {
-    report = await runProbeSignedIn(options)
-    const others = signIn.others()
-    if (others.length > 0) {
-      report.concurrent = {pids: others}
-      report.fit.problems = fitProblems(report)
-    }
-  } finally {
-    signIn.release()
-    signOut()
-  }
-  return report
+  return markOtherProbes(() => runProbeSignedIn(options))
 }
 
 async function runProbeSignedIn(options: ProbeRunOptions): Promise<ProbeRunReport> {

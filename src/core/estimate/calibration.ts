@@ -2,6 +2,7 @@ import {C1mError} from '../errors.js'
 import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from '../probe/guard-figures.js'
 import {readProcWalker} from '../probe/proc-walker.js'
+import {reportKind} from './report-kind.js'
 import {connsPerProcess} from '../probe/plan-shards.js'
 import type {ProbeReport} from '../probe/report.js'
 
@@ -45,6 +46,10 @@ export interface Calibration {
   /** Where the figures came from: the report's path. */
   file: string
   engine: ProbeReport['engine']
+  /** What the clients spoke (tcp, wss, ...), as core/estimate/report-kind.ts names it. */
+  protocol: string
+  /** How old the report is ("2 days old"), when whoever read it said. */
+  age?: string
   generatedAt: string
   /** Connections of the largest sample: the scale the fit was measured at. */
   measuredConns: number
@@ -97,6 +102,7 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
   return {
     file,
     engine: report.engine,
+    protocol: reportKind(report).protocol,
     generatedAt: report.generatedAt,
     measuredConns: Math.max(...report.samples.map((s) => s.conns)),
     kernel: {bytesPerConn: kernelPerConn, r2: report.fit.kernel.r2},

@@ -113,7 +113,7 @@ function finite(n: number | undefined): number | null {
 
 function calibrationDetail(c: Calibration): string {
   const trend = c.trend ? `; ${c.trend.note}` : ''
-  return `${c.file} (${c.engine} engine, ${formatCount(c.measuredConns)} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
+  return `${c.file} (${c.engine} engine, ${c.protocol}, ${formatCount(c.measuredConns)} connections${c.age ? `, ${c.age}` : ''}, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
 }
 
 const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
