@@ -14,6 +14,7 @@ import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 // one that accepts every connection and keeps it. The kernel completes the handshakes either way,
 // so the clients see every connection open; only the server's side says which were taken.
 const NEVER_ACCEPTS = 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(65535)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n'
+const DUAL_STACK_NEVER_ACCEPTS = 'import socket,time\ns=socket.socket(socket.AF_INET6)\ns.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)\ns.bind(("::",0))\ns.listen(65535)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n'
 const ACCEPTS = 'import socket\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(65535)\nprint(s.getsockname()[1],flush=True)\nkept=[]\nwhile True:\n  c,_=s.accept()\n  kept.append(c)\n'
 
 const servers: ResultPromise[] = []
@@ -56,6 +57,13 @@ describe('probe --no-echo against a server that never calls accept()', () => {
     assert.equal(envelope.result.unaccepted?.connections, 2000)
     assert.ok(envelope.warnings.some((w) => w.startsWith('2000 connections were never accepted by the server')), envelope.warnings.join('\n'))
     assert.deepEqual(readdirSync(kept), [])
+  })
+
+  it('the same behind a dual-stack listener, whose connections show in /proc/net/tcp6', async () => {
+    const {pid, port} = await listener(DUAL_STACK_NEVER_ACCEPTS)
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '1000', '--steps', '2', '--settle', '100ms', '--no-echo'], {timeout: 120_000})
+    assert.equal(exitCode, 10, stderr)
+    assert.equal(envelope.result.unaccepted?.connections, 1000)
   })
 
   it('a server that accepts them all is held in full (exit 0, none unaccepted)', async () => {

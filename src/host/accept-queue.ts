@@ -22,20 +22,31 @@ export function isUnaccepted(line: string, local: string): boolean {
   return (f[3] === ESTABLISHED && f[9] === '0') || f[3] === SYN_RECV
 }
 
+/** The same address as /proc/net/tcp6 writes it for a dual-stack listener: ::ffff:a.b.c.d. */
+export function procNet6MappedAddress(host: string, port: number): string {
+  const [v4, hexPort] = procNetAddress(host, port).split(':')
+  return `0000000000000000FFFF0000${v4}:${hexPort}`
+}
+
 /**
  * Connections to host:port that the server at `pid` has not accepted, from its network namespace's
- * /proc/PID/net/tcp (read in bounded chunks); undefined when it cannot be read.
+ * /proc/PID/net/tcp and tcp6 (a dual-stack listener's connections show there, v4-mapped), read in
+ * bounded chunks; undefined when tcp cannot be read.
  */
 export function countUnaccepted(root: HostRoot, pid: number, host: string, port: number): number | undefined {
-  const local = procNetAddress(host, port)
   let count = 0
-  let rest = ''
-  const read = readHostChunks(root, `/proc/${pid}/net/tcp`, (chunk) => {
-    const lines = (rest + chunk).split('\n')
-    rest = lines.pop()!
-    for (const line of lines) if (isUnaccepted(line, local)) count++
-  }, TCP_TABLE_CAP)
-  if (!read.ok) return undefined
-  if (isUnaccepted(rest, local)) count++
+  for (const [file, local] of [['tcp', procNetAddress(host, port)], ['tcp6', procNet6MappedAddress(host, port)]] as const) {
+    let rest = ''
+    const read = readHostChunks(root, `/proc/${pid}/net/${file}`, (chunk) => {
+      const lines = (rest + chunk).split('\n')
+      rest = lines.pop()!
+      for (const line of lines) if (isUnaccepted(line, local)) count++
+    }, TCP_TABLE_CAP)
+    if (!read.ok) {
+      if (file === 'tcp') return undefined
+      continue // no IPv6
+    }
+    if (isUnaccepted(rest, local)) count++
+  }
   return count
 }
