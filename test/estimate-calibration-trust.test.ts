@@ -14,7 +14,7 @@ const DAY = 86_400_000
 type Report = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function good(): Report {
-  const r = JSON.parse(readFileSync(path.join(FIXTURES, 'probe-small.json'), 'utf8'))
+  const r = JSON.parse(readFileSync(path.join(FIXTURES, 'probe-20k.json'), 'utf8'))
   r.host.kernel = KERNEL
   r.generatedAt = new Date(Date.now() - 3 * DAY).toISOString()
   return r
@@ -107,14 +107,14 @@ describe('the automatic lookup of saved reports', () => {
     assert.match(why['d-two-samples.json'], /only 2 samples/)
     assert.match(why['e-nobody.json'], /owned by uid 65534/)
     assert.match(why['f-group-writable.json'], /writable by its group/)
-    assert.ok(envelope.warnings.some((w: string) => w === `calibrated by ${used}, 3 days old (the newest usable report in ${dir}; pass --calibration FILE to choose one)`), envelope.warnings.join('\n'))
+    assert.ok(envelope.warnings.some((w: string) => w === `calibrated by ${used} (tcp, 20000 connections, 3 days old; the newest report of this kind in ${dir}; pass --calibration FILE to choose one)`), envelope.warnings.join('\n'))
     assert.equal(envelope.warnings.filter((w: string) => w.startsWith('skipped probe report ')).length, 6)
 
     // text mode: the same warnings on stderr, the estimate on stdout
     const text = await run(['estimate', '--conns', '1M'], {env: {C1M_PROBE_DIR: dir}})
     assert.equal(text.exitCode, 0, text.stderr)
     assert.match(text.stderr, /warning: skipped probe report .*a-negative\.json: .*r2 is 0\.16/)
-    assert.match(text.stderr, /warning: calibrated by .*g-good\.json, 3 days old/)
+    assert.match(text.stderr, /warning: calibrated by .*g-good\.json \(tcp, 20000 connections, 3 days old/)
     assert.match(text.stdout, /^Fits: /m)
   })
 

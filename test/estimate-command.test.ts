@@ -90,8 +90,8 @@ describe('c1m estimate', () => {
     probeDir = path.join(tmp, 'probes')
     try {
       mkdirSync(probeDir, {recursive: true})
-      // measured on this host's kernel, or the lookup skips it
-      const report = JSON.parse(readFileSync(path.join(fixtures, 'probe-small.json'), 'utf8'))
+      // measured on this host's kernel, with 20,000 connections, or the lookup skips it
+      const report = JSON.parse(readFileSync(path.join(fixtures, 'probe-20k.json'), 'utf8'))
       report.host.kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
       writeFileSync(path.join(probeDir, 'old.json'), JSON.stringify(report))
       writeFileSync(path.join(probeDir, 'junk.json'), '{"not": "a report"}')

@@ -10,8 +10,8 @@ import {readProbeReport} from '../src/host/probe-reports.js'
 import {run} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
-// A real small probe on loopback calibrates estimate; estimate at the probe's own scale and
-// role must give back what the probe measured.
+// A real probe of 20,000 connections (the least the automatic lookup takes) on loopback calibrates
+// estimate; estimate at the probe's own scale and role must give back what the probe measured.
 describe('estimate calibrated by a real probe run', () => {
   let dir: string
   let reportFile: string
@@ -20,7 +20,7 @@ describe('estimate calibrated by a real probe run', () => {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-roundtrip-'))
     reportFile = path.join(dir, 'probe.json')
-    const probe = await run(['probe', '--conns', '3000', '--steps', '3', '--out', reportFile], {env: {C1M_PROBE_DIR: path.join(dir, 'kept')}, timeout: 120_000})
+    const probe = await run(['probe', '--conns', '20000', '--steps', '3', '--out', reportFile], {env: {C1M_PROBE_DIR: path.join(dir, 'kept')}, timeout: 120_000})
     assert.equal(probe.exitCode, 0, probe.stderr)
     report = readProbeReport(reportFile) as ProbeRunReport
   })

@@ -4,6 +4,7 @@ import {C1mCommand} from '../base.js'
 import {type SettingRow, settingRows} from '../core/estimate/estimate-settings.js'
 import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
 import {type EstimateResult, planEstimate} from '../core/estimate/plan-estimate.js'
+import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import {resolveRuntime} from '../core/estimate/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/estimate/runtime-presets.js'
 import {usageError} from '../core/errors.js'
@@ -14,7 +15,7 @@ import {readHost} from '../host/read-host.js'
 import {hostTree} from '../host/root.js'
 import {renderEstimateHtml} from '../reports/estimate-html.js'
 import {renderEstimateText} from '../reports/estimate-text.js'
-import {parseFraction, parseHosts, parseSize} from '../core/units.js'
+import {formatBytes, parseFraction, parseHosts, parseSize} from '../core/units.js'
 
 export type EstimateOutput = EstimateResult & {
   calibrationReport: CalibrationChoice['used'] | null
@@ -31,7 +32,7 @@ export default class Estimate extends C1mCommand {
   static override description = `How much RAM, and which settings, N connections need.
 
 Memory = base + N x (kernel bytes per socket x sockets per connection + client bind entries + conntrack entry + socket buffers + process bytes) + headroom (vm.min_free_kbytes and 10% of RAM).
-The kernel figure comes from a probe report (--calibration, or the newest report in $C1M_PROBE_DIR or ~/.local/state/c1m/probes), else this host's /proc/slabinfo, else built-in defaults. The process figure comes from a runtime preset (each names the document it came from) or --process-bytes.
+The kernel figure comes from a probe report (--calibration FILE, or the newest saved report in $C1M_PROBE_DIR or ~/.local/state/c1m/probes of the same kind of run: the bundled server over plain TCP, the engine --runtime implies, this kernel, a clean fit of at least 20,000 connections and no other probe at the same time), else this host's /proc/slabinfo, else built-in defaults. The process figure comes from a runtime preset (each names the document it came from) or --process-bytes.
 Says whether N fits on this host (or one of --ram SIZE), how many hosts it takes if not, and the settings N needs: the same numbers c1m apply sets and c1m doctor checks.
 
 Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
@@ -78,7 +79,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     }
     // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
     const choice = chooseCalibration({
-      file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, kernel: host.sysctl['kernel.osrelease'], connsPerHost,
+      file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, protocol: 'tcp', kernel: host.sysctl['kernel.osrelease'], connsPerHost,
       floors: floorsOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])),
     })
     for (const note of choice.notes) this.note(note)
@@ -91,6 +92,9 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
       conns, role, hosts, host, ramBytes, runtime, calibration, messageSize, active,
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
+    // Text, HTML and JSON alike: an estimate with a figure that cannot be memory ends in one error (exit 3).
+    refuseBadEstimate(result)
+    if (result.walker) this.note(describeWalker(result.walker))
     const output: EstimateOutput = {...result, calibrationReport: choice.used ?? null, skippedReports: choice.skipped, settingRows: settingRows(result, host.sysctl)}
     if (out.html) output.html = writeOutputFile(out.html, renderEstimateHtml(result, output.settingRows, host.sysctl, {version: this.config.version}), '--out')
     if (out.json) {
@@ -104,4 +108,12 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     }
     return output
   }
+}
+
+/** Which figure applies on a host with or without a /proc walker, in one line. */
+function describeWalker(w: NonNullable<EstimateResult['walker']>): string {
+  const per = `${w.bytesPerSocket} B per socket of proc inodes and dentries`
+  return w.visitedDuringProbe
+    ? `a /proc/PID/fd walker (a monitoring agent) visited the probe's sockets, so the estimate includes its ${per}: ${formatBytes(w.high)}; where nothing walks /proc, ${formatBytes(w.low)}`
+    : `no /proc/PID/fd walker visited the probe's sockets, so the estimate leaves out the ${per} one adds: ${formatBytes(w.low)}; where a monitoring agent walks /proc, ${formatBytes(w.high)}`
 }

@@ -10,7 +10,7 @@ import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
-import {ehashEntriesFor} from '../host/child-ehash.js'
+import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
 import {preflightProbe} from '../probe/preflight.js'
@@ -30,7 +30,9 @@ import {readHardNofile} from '../host/limits.js'
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
 
-Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM (and deletes those a killed c1m left); if it cannot make one it fails (exit 9) rather than use the host loopback unasked. Not root, or with --no-netns, it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`. Exit 10 when the ramp stopped short, a probe process died or connections did not echo; the report still holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
+Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM (and deletes those a killed c1m left); if it cannot make one it fails (exit 9) rather than use the host loopback unasked. Not root, or with --no-netns, it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`.
+
+Exit 10 when the ramp stopped short, a process died, connections did not echo or were not accepted, or the kernel figure is not a measurement (another probe ran too); the report holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -138,6 +140,8 @@ Connections are split over as many server and client processes as the per-proces
     // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
     if (process.getuid?.() === 0) {
       for (const stale of await removeStaleProbeNetns()) this.note(`removed stale namespace ${stale.name} left by PID ${stale.pid}`)
+      const ehash = await restoreChildEhash().catch((error: Error) => this.note(`could not check net.ipv4.tcp_child_ehash_entries: ${error.message}`))
+      if (ehash) this.note(`put net.ipv4.tcp_child_ehash_entries back to ${ehash.restored}: PID ${ehash.pid} set it to ${ehash.was} and was killed`)
     }
     let report: ProbeRunReport
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))

@@ -1,7 +1,7 @@
 import {lstatSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {fitProblems} from '../core/probe/fit-quality.js'
+import {type CalibrationQuestion, unsuitableBecause} from '../core/estimate/report-kind.js'
 import type {ProbeReport} from '../core/probe/report.js'
 import {parseProbeReport} from './probe-reports.js'
 import {distrustDirectory, readTrustedFile} from './trusted-file.js'
@@ -18,28 +18,17 @@ export interface ProbeReportLookup {
   skipped: SkippedReport[]
 }
 
-export interface LookupOptions {
-  /** Only reports of this engine count (others are passed over silently). */
-  engine?: ProbeReport['engine']
-  /** This host's kernel release: a report from another kernel is skipped. */
-  kernel?: string
+export interface LookupOptions extends Partial<CalibrationQuestion> {
   /** The user the files must belong to; default the running user. */
   uid?: number
-}
-
-/** Why a parsed report cannot calibrate this host, or undefined. */
-function unusableBecause(report: ProbeReport, kernel: string | undefined): string | undefined {
-  const problems = fitProblems(report)
-  if (problems.length > 0) return problems.join('; ')
-  if (kernel !== undefined && report.host?.kernel !== kernel) return `it was measured on kernel ${report.host?.kernel ?? 'unknown'}, this host runs ${kernel}`
-  return undefined
 }
 
 /**
  * The newest probe report in `dir` (by modification time) that can calibrate this host: a
  * regular file owned by the running user in a directory owned by it, neither writable by
- * anyone else (c1m runs as root and never trusts another user's file), a valid report whose
- * kernel fit is a measurement (core/fit-quality.ts), from this kernel. Says what it skipped.
+ * anyone else (c1m runs as root and never trusts another user's file), a valid report of the same
+ * kind of run as the question (core/estimate/report-kind.ts: the bundled server, the protocol, the
+ * engine, this kernel, a clean fit of enough connections). Says what it skipped and why.
  */
 export function findNewestProbeReport(dir: string | undefined, options: LookupOptions = {}): ProbeReportLookup {
   const skipped: SkippedReport[] = []
@@ -76,8 +65,7 @@ export function findNewestProbeReport(dir: string | undefined, options: LookupOp
       skipped.push({file, why: (error as Error).message.replace(`${file} is `, 'it is ')})
       continue
     }
-    if (options.engine !== undefined && report.engine !== options.engine) continue
-    const why = unusableBecause(report, options.kernel)
+    const why = unsuitableBecause(report, {engine: options.engine, kernel: options.kernel, protocol: options.protocol ?? 'tcp'})
     if (why) {
       skipped.push({file, why})
       continue

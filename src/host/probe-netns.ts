@@ -24,9 +24,34 @@ export interface ProbeNetns {
   removeSync(): void
 }
 
-/** Create a network namespace with lo up and the probe's limits set; deleted again if any step fails. */
-export async function createProbeNetns(name: string, ehashEntries?: number): Promise<ProbeNetns> {
-  const add = () => execa('ip', ['netns', 'add', name], {reject: false, timeout: 10_000})
+/**
+ * Guard a namespace from the moment it exists: called with its synchronous delete, returns the
+ * call that drops the guard once it is deleted (src/probe/exit-cleanup.ts cleanupOnExit).
+ */
+export type NetnsGuard = (removeSync: () => void) => () => void
+
+/**
+ * Create a network namespace with lo up and the probe's limits set; deleted again if any step fails.
+ * `ip netns add` runs synchronously, and the guard is set before anything else runs: a second
+ * Ctrl-C (process.exit in a signal handler) can only come between event-loop turns, so there is no
+ * moment when the namespace exists and the exit hook does not know it.
+ */
+export async function createProbeNetns(name: string, ehashEntries?: number, guard?: NetnsGuard): Promise<ProbeNetns> {
+  let unguard = () => {}
+  let removed = false
+  const removeSync = () => {
+    if (removed) return
+    removed = true
+    execaSync('ip', ['netns', 'delete', name], {reject: false, timeout: 10_000})
+    unguard()
+  }
+  const add = async () => {
+    const result = execaSync('ip', ['netns', 'add', name], {reject: false, timeout: 10_000})
+    // A Ctrl-C to the terminal's process group may have ended `ip` half-way: delete whatever it made.
+    if (result.failed) execaSync('ip', ['netns', 'delete', name], {reject: false, timeout: 10_000})
+    else if (guard) unguard = guard(removeSync)
+    return result
+  }
   let ownEhash: ProbeNetns['ownEhash']
   let added: Awaited<ReturnType<typeof add>>
   if (ehashEntries) {
@@ -38,16 +63,11 @@ export async function createProbeNetns(name: string, ehashEntries?: number): Pro
     const why = (added as {code?: string}).code === 'ENOENT' ? 'the ip command (iproute2) is not installed' : String(added.stderr || added.shortMessage).trim()
     throw new Error(`ip netns add ${name}: ${why}`)
   }
-  let removed = false
-  const removeSync = () => {
-    if (removed) return
-    removed = true
-    execaSync('ip', ['netns', 'delete', name], {reject: false, timeout: 10_000})
-  }
   const remove = async () => {
     if (removed) return
     removed = true
     await execa('ip', ['netns', 'delete', name], {reject: false, timeout: 10_000})
+    unguard()
   }
   try {
     const up = await execa('ip', ['-n', name, 'link', 'set', 'lo', 'up'], {reject: false, timeout: 10_000})

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {type ProbeReport, validateProbeReport} from '../core/probe/report.js'
+import {reportKind} from '../core/estimate/report-kind.js'
 import {C1mError, usageError} from '../core/errors.js'
 import {replaceFile} from './replace-file.js'
 import {readHostText} from './root.js'
@@ -46,8 +47,9 @@ export function parseProbeReport(text: string, file: string): ProbeReport {
 /** Keep a copy of a finished probe's report in `dir` for `c1m estimate` to find; returns its path. */
 export function saveProbeReport(report: ProbeReport, dir: string): string {
   const stamp = report.generatedAt.replaceAll(':', '').replace(/\.\d+Z$/, 'Z')
-  const conns = Math.max(...report.samples.map((s) => s.conns))
-  const file = path.join(dir, `probe-${report.engine}-${conns}-${stamp}.json`)
+  const {protocol, conns} = reportKind(report)
+  // The name says what was measured: probe-native-wss-20000-...json is no plain TCP calibration.
+  const file = path.join(dir, `probe-${report.engine}-${protocol.replaceAll(/[^a-z0-9+-]/g, '')}-${conns}-${stamp}.json`)
   mkdirSync(dir, {recursive: true})
   replaceFile(file, JSON.stringify(report, null, 2) + '\n', {temp: `${file}.${process.pid}.tmp`})
   return file

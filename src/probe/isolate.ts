@@ -2,6 +2,7 @@ import {C1mError} from '../core/errors.js'
 import type {IsolationChoice} from '../core/probe/plan-probe.js'
 import type {Isolation} from '../core/probe/run-report.js'
 import {hostRoot} from '../host/root.js'
+import {cleanupOnExit} from './exit-cleanup.js'
 import {readSysctl} from '../host/sysctl.js'
 import {probeNetnsName} from '../host/probe-netns-name.js'
 import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
@@ -25,7 +26,7 @@ export async function isolate(options: {isolation: IsolationChoice; progress: (l
   }
   let netns: ProbeNetns
   try {
-    netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash)
+    netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash, cleanupOnExit)
   } catch (error) {
     // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the
     // run was meant to measure.

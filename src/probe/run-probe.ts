@@ -1,5 +1,8 @@
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-report.js'
+import {readProcWalker} from '../core/probe/proc-walker.js'
+import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
+import {markOtherProbes} from './other-probes.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
 import {isPush, type Protocol} from '../core/probe/protocol.js'
@@ -9,6 +12,7 @@ import {readMemory} from '../host/memory.js'
 import {type HostRoot, hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {countUnaccepted} from '../host/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
 import {startClientHostPeers} from './client-host-peers.js'
@@ -73,6 +77,10 @@ export interface ProbeRunOptions {
  * whatever happens (the finally below, or an exit hook when c1m is made to exit at once).
  */
 export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport> {
+  return markOtherProbes(() => runProbeSignedIn(options))
+}
+
+async function runProbeSignedIn(options: ProbeRunOptions): Promise<ProbeRunReport> {
   const clock = new PhaseClock()
   const {isolation, netns} = await clock.time('startSeconds', () => isolate(options))
   let hosts: ClientHostNet | undefined
@@ -141,6 +149,12 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
+    // Someone else's server may never call accept(): the clients count such connections open.
+    const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
+    if (unaccepted) {
+      report.unaccepted = {connections: unaccepted}
+      options.progress(`${unaccepted} connections were never accepted by the server at ${target!.host}:${target!.port}`)
+    }
   } catch (error) {
     await stopPeers(clients)
     await stopPeers(servers)
@@ -161,6 +175,9 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
 function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[], isolation: Isolation, measured: RampResult, serverProcesses: () => number): ProbeRunReport {
   const {target} = options
   const {samples, stopped} = measured
+  if (samples.length < 2 && options.signal?.aborted) {
+    throw new C1mError('E_INTERRUPTED', 'interrupted before the probe took a sample with connections open; nothing was measured', 'run it again and let the ramp finish')
+  }
   if (samples.length < 2) {
     const fix = stopped?.includes('tls handshake:')
       ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
@@ -177,8 +194,10 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
       : 'run c1m doctor --role loopback to see which limit stops connections'
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
   }
-  const meminfo = readMemory(root).meminfo ?? {}
+  const memory = readMemory(root)
+  const meminfo = memory.meminfo ?? {}
   const osrelease = readSysctl(root, 'kernel.osrelease')
+  const walkerFloor = floorsOf(modelSocketKernel(memory.slab, osrelease.ok ? osrelease.text : undefined)).walker.proc_inode_cache ?? 0
   const report = buildProbeReport({
     engine: target ? 'external' : options.engine,
     // Both ends live on this host unless the target is elsewhere.
@@ -191,6 +210,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
   return {
     ...report,
+    procWalker: readProcWalker(report, walkerFloor),
     ...(socketCaches ? {socketCaches} : {}),
     ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
     protocol: options.protocol?.kind ?? 'tcp',

@@ -1,6 +1,8 @@
 import {C1mError} from '../errors.js'
 import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from '../probe/guard-figures.js'
+import {readProcWalker} from '../probe/proc-walker.js'
+import {reportKind} from './report-kind.js'
 import {connsPerProcess} from '../probe/plan-shards.js'
 import type {ProbeReport} from '../probe/report.js'
 
@@ -44,6 +46,10 @@ export interface Calibration {
   /** Where the figures came from: the report's path. */
   file: string
   engine: ProbeReport['engine']
+  /** What the clients spoke (tcp, wss, ...), as core/estimate/report-kind.ts names it. */
+  protocol: string
+  /** How old the report is ("2 days old"), when whoever read it said. */
+  age?: string
   generatedAt: string
   /** Connections of the largest sample: the scale the fit was measured at. */
   measuredConns: number
@@ -67,6 +73,11 @@ export interface Calibration {
    * yet walked), added.
    */
   trend?: ShortRunCompletion
+  /**
+   * Whether a /proc walker visited the probe's sockets (its proc inodes and dentries are then in
+   * the kernel figure); known with this host's kernel model (`floors`).
+   */
+  walkerVisited?: boolean
 }
 
 /**
@@ -91,6 +102,7 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
   return {
     file,
     engine: report.engine,
+    protocol: reportKind(report).protocol,
     generatedAt: report.generatedAt,
     measuredConns: Math.max(...report.samples.map((s) => s.conns)),
     kernel: {bytesPerConn: kernelPerConn, r2: report.fit.kernel.r2},
@@ -101,5 +113,6 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
     clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan, forConns)),
     processBaseIncluded: plan !== undefined,
     ...(trend ? {trend} : {}),
+    ...(floors ? {walkerVisited: readProcWalker(report, floors.walker.proc_inode_cache ?? 0).visited} : {}),
   }
 }

@@ -5,7 +5,7 @@ import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-
 import {computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages} from '../needs.js'
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
-import {modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
+import {floorsOf, modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
 import {PAGE_SIZE} from './socket-cost.js'
 import {parseSysctlInts} from '../sysctl-value.js'
 import type {HostSnapshot} from '../host-snapshot.js'
@@ -70,6 +70,11 @@ export interface EstimateResult {
    * report calibrated it.
    */
   range?: {low: number; high: number}
+  /**
+   * With a probe report: whether a /proc/PID/fd walker visited the probe's sockets, what one costs
+   * per socket on this kernel, and the total with and without it (the figure above is one of them).
+   */
+  walker?: {visitedDuringProbe: boolean; bytesPerSocket: number; low: number; high: number}
   runtime: ResolvedRuntime
   /** measuredEntryBytes: the entry a --nat probe report measured, used instead of the slab object size. */
   conntrack: {counted: boolean; why: string; measuredEntryBytes?: number}
@@ -108,7 +113,7 @@ function finite(n: number | undefined): number | null {
 
 function calibrationDetail(c: Calibration): string {
   const trend = c.trend ? `; ${c.trend.note}` : ''
-  return `${c.file} (${c.engine} engine, ${formatCount(c.measuredConns)} connections, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
+  return `${c.file} (${c.engine} engine, ${c.protocol}, ${formatCount(c.measuredConns)} connections${c.age ? `, ${c.age}` : ''}, kernel fit r2 ${c.kernel.r2.toFixed(3)}${trend})`
 }
 
 const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'socket buffers'])
@@ -145,6 +150,13 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
   })
   const memory = estimateMemory(inputFor(connsPerHost))
   const range = calibration ? undefined : {low: estimateMemory(inputFor(connsPerHost, model.low)).total, high: estimateMemory(inputFor(connsPerHost, model.high)).total}
+  const walkerBytes = Math.round(Object.values(floorsOf(model).walker).reduce((a, b) => a + b, 0))
+  let walker: EstimateResult['walker']
+  if (calibration?.walkerVisited !== undefined && walkerBytes > 0) {
+    const seen = calibration.walkerVisited
+    const other = estimateMemory(inputFor(connsPerHost, Math.max(0, kernel.bytesPerSocket + (seen ? -walkerBytes : walkerBytes)))).total
+    walker = {visitedDuringProbe: seen, bytesPerSocket: walkerBytes, low: Math.min(memory.total, other), high: Math.max(memory.total, other)}
+  }
   const maxConnsPerHost = connectionsThatFit(memory, ramBytes)
   const hostsNeeded = maxConnsPerHost > 0 ? Math.ceil(conns / maxConnsPerHost) : null
 
@@ -191,6 +203,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     buffers: {messageSize, active, bytesPerConn: buffers, pressureAt: finite(reach?.pressureAt), maxAt: finite(reach?.maxAt)},
     memory,
     ...(range ? {range} : {}),
+    ...(walker ? {walker} : {}),
     ram: {bytes: ramBytes, source: request.ramBytes === undefined ? 'this host' : '--ram'},
     fits: memory.total <= ramBytes,
     maxConnsPerHost,

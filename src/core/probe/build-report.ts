@@ -39,8 +39,9 @@ export function buildProbeReport(input: ReportInput): ProbeReport {
     const fit = fitLine(samples.map((s) => ({x: s.conns, y: s.slab![name]})))
     if (fit.bytesPerConn >= SLAB_GROWTH_FLOOR) slabPerConn[name] = Math.round(fit.bytesPerConn)
   }
-  // Keep the samples small: only the caches that grew and those a socket is made of.
-  const keep = new Set<string>([...Object.keys(slabPerConn), ...SOCKET_CACHES])
+  // Keep the samples small: only the caches that grew, those a socket is made of, and the one a
+  // /proc walker grows (so whether it came by can be checked against the samples).
+  const keep = new Set<string>([...Object.keys(slabPerConn), ...SOCKET_CACHES, 'proc_inode_cache'])
   const trimmed = samples.map((s) => (s.slab ? {...s, slab: Object.fromEntries(Object.entries(s.slab).filter(([name]) => keep.has(name)))} : s))
 
   const report: ProbeReport = {

@@ -15,6 +15,10 @@ export interface ProbeEnd {
   samples: unknown[]
   echo?: Echo
   hold?: {dropped: number; conns: number; echo?: Echo}
+  /** Unaccepted connections (someone else's server never called accept() for them). */
+  unaccepted?: {connections: number}
+  /** The fit's problems (core/fit-quality.ts): the kernel figure is not a measurement. */
+  fit?: {problems?: string[]}
 }
 
 export interface ProbeOutcome {
@@ -37,8 +41,8 @@ export function describeEcho(echo: Echo): string {
 
 /**
  * How a probe run ends: interrupted (130), stopped early, a peer died, connections refused or
- * dropped, or not echoing (10); otherwise exit 0. A completed run whose fit has problems still
- * ends 0: the report marks it "not a measurement" and estimate refuses it as calibration.
+ * dropped, not echoing, never accepted, or a kernel figure that is not a measurement (10: the run
+ * measured nothing that can be used; the report says why and estimate refuses it); otherwise 0.
  */
 export function probeOutcome(run: ProbeEnd): ProbeOutcome {
   const notes: string[] = []
@@ -59,6 +63,16 @@ export function probeOutcome(run: ProbeEnd): ProbeOutcome {
   if (run.echo && run.echo.echoed < run.echo.sent) {
     code ??= 'E_PROBE_FAILED'
     notes.push(describeEcho(run.echo))
+  }
+  if (run.unaccepted && run.unaccepted.connections > 0) {
+    code ??= 'E_PROBE_FAILED'
+    notes.push(`${run.unaccepted.connections} connections were never accepted by the server (they waited in its listen queue, or their handshake was dropped) and count as not held`)
+  }
+  // An early stop is already said above; any other problem means the kernel figure measured nothing.
+  const problems = (run.fit?.problems ?? []).filter((p) => !p.startsWith('the run stopped early'))
+  if (problems.length > 0) {
+    code ??= 'E_PROBE_FAILED'
+    notes.push(`the kernel figure is not a measurement: ${problems.join('; ')}`)
   }
   return {code, notes}
 }

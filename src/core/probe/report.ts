@@ -44,6 +44,13 @@ export interface ProbeReport {
   }
   /** Why the ramp ended before the requested count, when it did. */
   stopped?: string
+  /**
+   * Other c1m probes that ran on this host during this one (their PIDs): the kernel memory they
+   * grew is in this run's fit, so it is not a measurement.
+   */
+  concurrent?: {pids: number[]}
+  /** Whether a /proc/PID/fd walker visited the run's sockets (core/probe/proc-walker.ts). */
+  procWalker?: {procInodeBytesPerConn: number; coverage: number; visited: boolean}
 }
 
 function fail(source: string, what: string): never {
@@ -68,5 +75,8 @@ export function validateProbeReport(value: unknown, source = 'the file'): ProbeR
   }
   if (!r.fit || !isFit(r.fit.kernel) || !Number.isFinite(r.fit.kernel.bytesPerSocket)) fail(source, 'fit.kernel is missing or not numeric')
   if (!isFit(r.fit.server) || !isFit(r.fit.client)) fail(source, 'fit.server or fit.client is missing or not numeric')
+  if (r.concurrent !== undefined && (typeof r.concurrent !== 'object' || r.concurrent === null || !Array.isArray(r.concurrent.pids) || !r.concurrent.pids.every(Number.isSafeInteger))) {
+    fail(source, 'concurrent must be {"pids": [integers]}')
+  }
   return r
 }

@@ -143,6 +143,11 @@ export type ProbeRunReport = ProbeReport & {
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: EchoResult & {seconds: number}
+  /**
+   * With --target: connections the server never accepted (in its listen queue, or their handshake
+   * dropped) when the connections were closed; they count as not held.
+   */
+  unaccepted?: {connections: number}
   /** Connections the server refused (closed, or answered unasked); the ramp stopped at them. */
   refused?: Refusal
   /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
