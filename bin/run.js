@@ -2,10 +2,9 @@
 import {Config, Errors, flush, handle, run} from '@oclif/core'
 
 import {errorEnvelope, formatErrorLine} from '../dist/src/error-output.js'
-import {C1mError} from '../dist/src/core/errors.js'
-import {findUnknownCommand} from '../dist/src/unknown-command.js'
+import {aliasArgv, findUnknownCommand} from '../dist/src/unknown-command.js'
 
-const argv = process.argv.slice(2)
+const argv = aliasArgv(process.argv.slice(2))
 const json = argv.includes('--json')
 const config = await Config.load(import.meta.url)
 
@@ -17,15 +16,16 @@ function report(error) {
 }
 
 const unknown = findUnknownCommand(config, argv)
-if (unknown && (json || !process.stdin.isTTY || !process.stderr.isTTY)) {
-  report(unknown)
+// Only a mistyped command word on a terminal goes to @oclif/plugin-not-found, which offers the nearest.
+if (unknown && (!unknown.offer || json || !process.stdin.isTTY || !process.stderr.isTTY)) {
+  report(unknown.error)
 } else {
   try {
     await run(argv, config)
     await flush()
   } catch (error) {
     // On a terminal @oclif/plugin-not-found asked "Did you mean ...?" and the answer was no.
-    if (unknown && error instanceof Errors.CLIError && !(error instanceof Errors.ExitError)) report(unknown)
+    if (unknown && error instanceof Errors.CLIError && !(error instanceof Errors.ExitError)) report(unknown.error)
     else await handle(error)
   }
 }

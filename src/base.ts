@@ -54,7 +54,7 @@ export abstract class C1mCommand extends Command {
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() throws an ExitError; let it pass.
     if (error instanceof Errors.ExitError) throw error
-    const c1m = toC1mError(error, this.id, this.ctor.examples)
+    const c1m = toC1mError(error, this.id?.replaceAll(':', ' '), this.ctor.examples)
     if (!c1m) return super.catch(error)
     process.exitCode = c1m.exit
     if (this.jsonEnabled()) this.logJson(errorEnvelope(c1m, this.warnings))
