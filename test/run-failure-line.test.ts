@@ -93,6 +93,20 @@ describe('a failed client or probe: one error line with what to do', () => {
     assert.match(probe, /closed the WebSocket at once with WebSocket close 4001 "unauthorized"/)
   })
 
+  it('a Socket.IO-like server (Engine.IO open packet, closes on a plain frame) at /socket.io/ is named as one', async () => {
+    const eio = await startNodeServer(`
+const {WebSocketServer} = require(${JSON.stringify(WS)})
+const wss = new WebSocketServer({host: '127.0.0.1', port: 0, perMessageDeflate: false})
+wss.on('connection', (ws) => {
+  ws.send('0{"sid":"x1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}')
+  ws.on('message', (data) => { if (!/^[0-6]/.test(data.toString())) ws.close() })
+})
+wss.on('listening', () => console.log('port ' + wss.address().port))`)
+    pids.push(eio.pid)
+    const line = oneErrorLine(await run(['client', '--target', `ws://127.0.0.1:${eio.port}/socket.io/`, '--conns', '20']))
+    assert.match(line, /WebSocket close 1005 \(no status code given\); the server speaks Socket\.IO .*pass --no-echo/)
+  })
+
   it('closed with 4001 2 s after the upgrade: the echo fails and the line decodes the close; under --json it is the envelope\'s error', async () => {
     const ws = await startNodeServer(wsServer(2000))
     pids.push(ws.pid)

@@ -104,6 +104,7 @@ Connections are split over as many processes as the per-process open-file limit 
       const {message, suggestion} = describeFailure({
         target: targets[0],
         protocol: target.protocol.kind,
+        path: 'path' in target.protocol ? target.protocol.path : undefined,
         what,
         firstBytes: result.echo?.firstBytes || result.server?.firstBytes || '',
         closeCodes: new Map(Object.entries(result.server?.closeCodes ?? {}).map(([code, n]) => [Number(code), n])),

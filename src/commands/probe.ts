@@ -164,7 +164,7 @@ Connections are split over as many server and client processes as the per-proces
       if (html) this.log(`chart written to ${html}`)
       if (saved) this.log(`kept for c1m estimate: ${saved}`)
     }
-    if (failed) this.failWith(probeFailure(report, outcome.notes, protocol.kind))
+    if (failed) this.failWith(probeFailure(report, outcome.notes, protocol))
     return report
   }
 
@@ -201,12 +201,13 @@ function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void
 }
 
 /** The one error of a probe that measured but fell short: what happened, and the hint that fits its cause. */
-function probeFailure(report: ProbeRunReport, notes: string[], protocol: Protocol['kind']): C1mError {
+function probeFailure(report: ProbeRunReport, notes: string[], protocol: Protocol): C1mError {
   const echo = report.echo ?? report.hold?.echo
   const closes = report.hold?.serverClosed?.closeCodes ?? {}
   const {message, suggestion} = describeFailure({
     target: report.target?.endpoint ?? 'the bundled server',
-    protocol,
+    protocol: protocol.kind,
+    path: 'path' in protocol ? protocol.path : undefined,
     what: notes.join('; '),
     firstBytes: echo?.firstBytes ?? '',
     closeCodes: new Map(Object.entries(closes).map(([code, n]) => [Number(code), n])),

@@ -165,13 +165,15 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
       const compressed = result.echo.compressed ? ` (${result.echo.compressed} answered compressed, not compared)` : ''
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte${compressed} in ${result.echo.seconds} s`)
-      if (result.echo.echoed < result.echo.sent) open = await stillOpen(clients, held)
+      // Not one echoed (a server of another protocol, closing them as it answers): nothing to hold.
+      if (result.echo.echoed === 0) open = 0
+      else if (result.echo.echoed < result.echo.sent) open = await stillOpen(clients, held)
     } catch (error) {
       result.stopped = await whyFailed(error)
       delete result.echo
     }
   }
-  if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection left to hold: the hold is skipped')
+  if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !result.stopped && !signal?.aborted) {
     try {
       result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))

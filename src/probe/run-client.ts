@@ -99,9 +99,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     if (options.echo && open > 0 && !options.signal?.aborted) {
       result.echo = await echoCheck(clients, 60_000 + open)
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte`)
-      open = (await readClientCounts(clients)).established
+      // Not one echoed (a server of another protocol, closing them as it answers): nothing to hold.
+      open = result.echo.echoed === 0 ? 0 : (await readClientCounts(clients)).established
     }
-    if (result.established > 0 && open === 0) options.progress('the server closed every connection: nothing to check or hold')
+    if (result.established > 0 && open === 0) options.progress('no connection is left open and echoing: nothing to check or hold')
     if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()

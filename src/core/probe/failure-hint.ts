@@ -10,6 +10,8 @@ export interface FailureFacts {
   /** "IP:PORT" of the first target. */
   target: string
   protocol: Protocol['kind']
+  /** The target's path (WebSocket, HTTP), if it has one. */
+  path?: string
   /** The connect error, the ramp's stop, or the echo's failure, as a line. */
   what: string
   /** The first bytes any client kept of an answer it did not expect, or "". */
@@ -20,12 +22,17 @@ export interface FailureFacts {
   allClosed: boolean
 }
 
+const SOCKET_IO = 'the server speaks Socket.IO (Engine.IO packets), not plain WebSocket: it closes on the plain frame c1m echoes; pass --no-echo to hold the connections without the echo check, or point --target at a plain WebSocket endpoint'
+
+/** A Socket.IO server: its path, its Engine.IO open packet, or its HTTP errors. */
+function isSocketIo(facts: FailureFacts): boolean {
+  return /socket\.io/i.test(`${facts.path ?? ''} ${facts.firstBytes}`) || /^0\{"sid"|"Transport unknown"|"Session ID unknown"/.test(facts.firstBytes)
+}
+
 /** What the server's first bytes say about the protocol it speaks, when it is not the one asked for. */
 function protocolMismatch(facts: FailureFacts): string | undefined {
   const bytes = facts.firstBytes
-  if (/^0\{"sid"|"Transport unknown"|"Session ID unknown"|^\d+\[?"?(?:open|connect)/.test(bytes) || /socket\.io/i.test(bytes)) {
-    return 'the server speaks Socket.IO (Engine.IO packets), not plain WebSocket or TCP: c1m sends plain frames; point --target at a plain WebSocket endpoint, or measure with a Socket.IO client'
-  }
+  if (isSocketIo(facts)) return SOCKET_IO
   if (bytes.startsWith('HTTP/')) {
     const status = /^HTTP\/\S+ (\d{3}[^\r\n]*)/.exec(bytes)?.[1] ?? 'an HTTP answer'
     if (facts.protocol === 'tcp') {
@@ -38,11 +45,15 @@ function protocolMismatch(facts: FailureFacts): string | undefined {
 }
 
 /** The hint for a WebSocket close: a refusal by rule wants credentials, a shutdown wants a running server. */
-function closeHint(close: {code: number; reason?: string}): string {
+function closeHint(close: {code: number; reason?: string}, facts: FailureFacts): string {
+  if (isSocketIo(facts)) return SOCKET_IO
   const refused = [1008, 3000, 3003].includes(close.code) || (close.code >= 4000 && /auth|forbid|denied|token|login|permission/i.test(close.reason ?? ''))
   if (refused) return 'the server refused these clients: give it what it asks for (a token or cookie with --header \'NAME: VALUE\', the right path in --target)'
   if ([1001, 1012, 1013].includes(close.code)) return 'the server is going away or overloaded: try again when it runs, or with fewer connections'
   if ([1002, 1003, 1007].includes(close.code)) return 'the server did not take the frames c1m sends (16 bytes of text per echo): check that it is an echo server, or pass --no-echo'
+  if (/did not echo/.test(facts.what) && [1000, 1005].includes(close.code)) {
+    return "the server closed the WebSocket on c1m's echo frame (16 bytes of text): it does not echo plain frames (a Socket.IO or STOMP server wants its own packets); pass --no-echo to hold the connections without the echo check"
+  }
   return 'check what the server expects of a client after the upgrade (its close reason is quoted)'
 }
 
@@ -60,7 +71,7 @@ export function describeFailure(facts: FailureFacts): {message: string; suggesti
   const close = framed ?? (topCode ? {code: topCode[0]} : undefined)
   if (close) {
     const said = framed ? `the server closed with ${describeClose(close)}` : `the server closed ${topCode![1]} with ${describeClose(close)}`
-    return {message: `${facts.what}; ${said}`, suggestion: closeHint(close)}
+    return {message: `${facts.what}; ${said}`, suggestion: closeHint(close, facts)}
   }
   const mismatch = protocolMismatch(facts)
   if (mismatch) return {message: facts.what, suggestion: mismatch}
