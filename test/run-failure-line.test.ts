@@ -57,6 +57,8 @@ describe('a failed client or probe: one error line with what to do', () => {
     const port = await freePort()
     const line = oneErrorLine(await run(['client', '--target', `127.0.0.1:${port}`, '--conns', '50']))
     assert.match(line, new RegExp(`^c1m: opened 0 of 50 connections \\(connect: Connection refused\\): nothing listens at 127\\.0\\.0\\.1:${port}; start the server first \\(c1m server --port ${port} `))
+    const probe = oneErrorLine(await run(['probe', '--target', `127.0.0.1:${port}`, '--server-pid', String(process.pid), '--conns', '100', '--steps', '2']))
+    assert.match(probe, new RegExp(`Connection refused.*; nothing listens at 127\\.0\\.0\\.1:${port}: start your server there, or correct --target`))
   })
 
   it('a server that closes every connection at once: said at once (no echo wait, no hold), with what to check', async () => {
