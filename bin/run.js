@@ -2,6 +2,7 @@
 import {Config, Errors, flush, handle, run} from '@oclif/core'
 
 import {errorEnvelope, formatErrorLine} from '../dist/src/error-output.js'
+import {C1mError} from '../dist/src/core/errors.js'
 import {aliasArgv, findUnknownCommand} from '../dist/src/unknown-command.js'
 
 const argv = aliasArgv(process.argv.slice(2))
@@ -26,6 +27,10 @@ if (unknown && (!unknown.offer || json || !process.stdin.isTTY || !process.stder
   } catch (error) {
     // On a terminal @oclif/plugin-not-found asked "Did you mean ...?" and the answer was no.
     if (unknown && error instanceof Errors.CLIError && !(error instanceof Errors.ExitError)) report(unknown.error)
-    else await handle(error)
+    // A usage error in a plugin's command (help, autocomplete): c1m's one line too, not oclif's two.
+    else if (error instanceof Errors.CLIError && !(error instanceof Errors.ExitError) && error.oclif?.exit === 2) {
+      const message = error.message.split('\n')[0].trim().replace(/\.$/, '')
+      report(new C1mError('E_USAGE', message, 'c1m help lists the commands'))
+    } else await handle(error)
   }
 }

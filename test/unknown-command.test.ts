@@ -60,6 +60,11 @@ describe('what a new user types: one c1m line and exit 2, never oclif\'s two lin
     assert.match(stdout, /^COMMANDS$/m)
   })
 
+  it("a usage error in a plugin's command (help, autocomplete) is one c1m line too", async () => {
+    assert.match(await oneUsageLine(['help', 'doctr']), /^c1m: Command doctr not found; c1m help lists the commands/)
+    assert.match(await oneUsageLine(['autocomplete', 'zsh', 'extra']), /^c1m: Unexpected argument: extra;/)
+  })
+
   it('an error from a subcommand names it with a space, as it is typed', async () => {
     const {stderr, exitCode} = await run(['profiles', 'show'])
     assert.equal(exitCode, 2)
