@@ -26,7 +26,7 @@ import {readHardNofile} from '../host/limits.js'
 export default class Client extends C1mCommand {
   static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
 
-Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed.`
+Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed, or the server closed them all: one error line says what happened (a refused connect, the server's answer, a WebSocket close code and reason) and what to do.`
 
   static override examples = [
     {description: '50,000 connections to a local server, checked and released', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --conns 50k'},
