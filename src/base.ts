@@ -24,6 +24,8 @@ export abstract class C1mCommand extends Command {
 
   static override enableJsonFlag = true
   protected warnings: string[] = []
+  /** The error of a run that still has a result to give (a probe or client that fell short). */
+  private failure?: C1mError
 
   override async init(): Promise<void> {
     // Before any rendering: chalk decides colour from the terminal and FORCE_COLOR, not NO_COLOR.
@@ -47,14 +49,26 @@ export abstract class C1mCommand extends Command {
     if (!this.jsonEnabled()) this.logToStderr(`warning: ${message}`)
   }
 
+  /**
+   * End in an error but keep the result: one c1m line on stderr (call it after the output it follows),
+   * or under --json the envelope's `error` beside its `result`; the exit code is the error's.
+   */
+  protected failWith(error: C1mError): void {
+    this.failure = error
+    process.exitCode = error.exit
+    if (!this.jsonEnabled()) this.logToStderr(formatErrorLine(error))
+  }
+
   protected override toSuccessJson(result: unknown): Envelope<unknown> {
-    return {status: Number(process.exitCode ?? 0), result: this.stamp(result), warnings: this.warnings}
+    const envelope: Envelope<unknown> = {status: Number(process.exitCode ?? 0), result: this.stamp(result), warnings: this.warnings}
+    if (this.failure) envelope.error = errorEnvelope(this.failure).error
+    return envelope
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() throws an ExitError; let it pass.
     if (error instanceof Errors.ExitError) throw error
-    const c1m = toC1mError(error, this.id, this.ctor.examples)
+    const c1m = toC1mError(error, this.id?.replaceAll(':', ' '), this.ctor.examples)
     if (!c1m) return super.catch(error)
     process.exitCode = c1m.exit
     if (this.jsonEnabled()) this.logJson(errorEnvelope(c1m, this.warnings))

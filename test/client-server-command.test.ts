@@ -100,7 +100,8 @@ describe('c1m server and c1m client', () => {
     assert.equal(exitCode, 10)
     assert.equal(envelope.result.established, 0)
     assert.match(envelope.result.error, /refused/)
-    assert.match(envelope.warnings[0], /opened 0 of 200 connections/)
+    assert.equal(envelope.error?.code, 'E_PROBE_FAILED')
+    assert.match(envelope.error!.message, /opened 0 of 200 connections/)
   })
 
   it('refuses bad flags with exit 2', async () => {

@@ -83,7 +83,7 @@ describe('c1m probe when its processes stop under it', () => {
     assert.match(report.stopped ?? '', new RegExp(`^echo server 1 \\(.*\\) exited \\(SIGKILL\\), PID ${server}$`))
     assertSamplesWhole(report)
     assert.ok(report.fit.problems?.includes(`the run stopped early: ${report.stopped}`))
-    assert.match(output.stderr, /warning: the ramp stopped early: echo server 1 .*SIGKILL/)
+    assert.match(output.stderr, /^c1m: the ramp stopped early: echo server 1 .*SIGKILL.* \[E_PROBE_FAILED, exit 10\]$/m)
     await assertNothingLeft(children, netns)
   })
 })

@@ -18,6 +18,7 @@ import {planProfile, profileSysctlKeys} from '../core/profile/plan-facts.js'
 import {readPlanInput} from '../host/read-plan-input.js'
 import {readProfile} from '../host/profile-files.js'
 import {hostRoot} from '../host/root.js'
+import {nofileCapNote} from '../host/limits.js'
 import {takeTarget} from '../host/take-target.js'
 import {renderPlanTable, summarisePlan} from '../reports/plan-table.js'
 import {formatCount} from '../core/units.js'
@@ -98,6 +99,9 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const input = await readPlanInput(flags.netns ? hostRoot('/') : root, profileSysctlKeys(profile.values), {netns: flags.netns, iface: flags.iface, cidr: flags.addresses, unit})
     const {rows, overrides} = planProfile(profile, input, {conns, role, allowLower: flags['allow-lower'], unit, systemdDefault: flags['systemd-default'], user: flags.user})
     for (const o of overrides) this.note(o)
+    // A container's capped hard nofile: the limits.d lines cannot lift it, and logging in again will not.
+    const capped = flags.netns ? undefined : nofileCapNote(root, rows)
+    if (capped) this.note(capped)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
     if (!this.jsonEnabled()) {
       this.log(`Plan: profile ${profile.name} for ${formatCount(conns)} connections, role ${role}, on ${where}`)
@@ -149,7 +153,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
       const unitRow = changing.find((r) => r.kind === 'systemd')
       if (unitRow?.unit) this.log(`Run \`systemctl daemon-reload\`, then restart ${unitRow.unit}.service for its new LimitNOFILE.`)
       else if (unitRow) this.log('systemd reads DefaultLimitNOFILE at start: run `systemctl daemon-reexec` (or reboot), then restart the service.')
-      if (changing.some((r) => r.kind === 'nofile')) this.log('limits.d applies to new login sessions (ssh, su); log in again.')
+      if (changing.some((r) => r.kind === 'nofile')) this.log(capped ? 'limits.d applies to new login sessions (ssh, su), but only up to the hard nofile cap warned of above: logging in again does not lift it.' : 'limits.d applies to new login sessions (ssh, su); log in again.')
     }
     return result
   }

@@ -7,7 +7,8 @@ import {describeEcho} from '../core/probe/outcome.js'
 import {connsFlag, protocolFlags} from '../flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
-import {EXIT_CODES, usageError} from '../core/errors.js'
+import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
+import {describeFailure} from '../core/probe/failure-hint.js'
 import {hostRoot} from '../host/root.js'
 import {readSysctl} from '../host/sysctl.js'
 import {engineForTls, prepareEngine, withProtocol} from '../probe/engine.js'
@@ -25,7 +26,7 @@ import {readHardNofile} from '../host/limits.js'
 export default class Client extends C1mCommand {
   static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
 
-Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed.`
+Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed, or the server closed them all: one error line says what happened (a refused connect, the server's answer, a WebSocket close code and reason) and what to do.`
 
   static override examples = [
     {description: '50,000 connections to a local server, checked and released', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --conns 50k'},
@@ -89,17 +90,27 @@ Connections are split over as many processes as the per-process open-file limit 
     }
 
     const unanswered = result.echo ? result.echo.sent - result.echo.echoed : 0
+    const allClosed = result.established > 0 && result.server?.openAtEnd === 0
     if (result.stopped === 'interrupted') process.exitCode = EXIT_CODES.E_INTERRUPTED
-    else if (result.stopped || unanswered > 0) {
-      process.exitCode = EXIT_CODES.E_PROBE_FAILED
-      this.note(result.stopped ?? describeEcho(result.echo!))
-    }
     if (!this.jsonEnabled()) {
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
       if (share) this.log(`shard ${share.index}/${share.count}: ${formatCount(share.conns)} of ${formatCount(flags.conns)} connections, source ports ${share.ports.join('-')}`)
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !target.protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
+    }
+    if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
+      const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)
+      const {message, suggestion} = describeFailure({
+        target: targets[0],
+        protocol: target.protocol.kind,
+        path: 'path' in target.protocol ? target.protocol.path : undefined,
+        what,
+        firstBytes: result.echo?.firstBytes || result.server?.firstBytes || '',
+        closeCodes: new Map(Object.entries(result.server?.closeCodes ?? {}).map(([code, n]) => [Number(code), n])),
+        allClosed,
+      })
+      this.failWith(new C1mError('E_PROBE_FAILED', message, suggestion))
     }
     return share ? {...result, shard: share} : result
   }

@@ -11,6 +11,8 @@ import {readHost} from '../host/read-host.js'
 import {isKernelThread} from '../host/process-stat.js'
 import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
 import {hostPath, hostTree} from '../host/root.js'
+import {userExists} from '../host/user-exists.js'
+import {isUserName} from '../core/profile/user-name.js'
 import type {DoctorOutFiles} from '../core/out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
 
@@ -26,6 +28,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     {description: 'Gate a CI pipeline on warnings, with JUnit output', command: '<%= config.bin %> <%= command.id %> --format junit --fail-on warn > doctor.xml'},
     {description: 'Audit another host from its snapshot', command: '<%= config.bin %> <%= command.id %> --root ./host-a --json'},
     {description: 'After `c1m apply --profile million`: does the host hold every value of the profile?', command: '<%= config.bin %> <%= command.id %> --profile million'},
+    {description: 'After `c1m apply --profile million --user app`: the same, with the limits.d lines of user app', command: '<%= config.bin %> <%= command.id %> --profile million --user app'},
     {description: "Metrics for node_exporter's textfile collector, written whole", command: '<%= config.bin %> <%= command.id %> --fail-on none --out /var/lib/prometheus/node-exporter/c1m.prom'},
     {description: 'One table for a fleet, from each host\'s `doctor --json` output', command: '<%= config.bin %> <%= command.id %> --merge host-a.json host-b.json host-c.json'},
   ]
@@ -35,6 +38,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     role: roleFlag({default: 'server'}),
     pid: Flags.integer({description: "audit this running process's nofile limits and listening backlog instead of c1m's own", min: 1, helpValue: 'PID'}),
     unit: Flags.string({description: "check this systemd service's LimitNOFILE", helpValue: 'NAME'}),
+    user: Flags.string({description: "check this user's nofile lines in limits.conf and limits.d (as `c1m apply --user NAME` writes them) instead of *", helpValue: 'NAME'}),
     root: rootFlag,
     format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown', 'prometheus'], default: 'table', helpValue: 'FORMAT'}),
     'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level (none: always exit 0)', options: ['warn', 'fail', 'none'], default: 'fail', helpValue: 'LEVEL'}),
@@ -45,7 +49,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
       description: "merge the doctor JSON reports of many hosts (one file per host, named after it) into one table; reads no host",
       helpValue: 'FILE',
       multiple: true,
-      exclusive: ['pid', 'unit', 'root', 'profile', 'skip'],
+      exclusive: ['pid', 'unit', 'user', 'root', 'profile', 'skip'],
     }),
   }
 
@@ -59,6 +63,10 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     for (const id of flags.skip ?? []) {
       if (!known.has(id)) throw usageError(`--skip ${id} is not a check ID`, 'the IDs are in the second column of `c1m doctor` and in its --json results')
     }
+    if (flags.user !== undefined && !isUserName(flags.user)) throw usageError(`--user ${JSON.stringify(flags.user)} is not a user name`, 'pass a login name from /etc/passwd (letters, digits, _ . -)')
+    if (flags.user !== undefined && !userExists(root, flags.user)) {
+      throw usageError(`--user ${flags.user} does not exist ${root.live ? 'on this host' : `in ${root.dir}/etc/passwd`}`, 'pass the user your service runs as')
+    }
     if (flags.pid !== undefined && !existsSync(hostPath(root, `/proc/${flags.pid}`))) {
       throw new C1mError('E_NO_PROCESS', `--pid ${flags.pid}: no such process${root.live ? '' : ` in ${root.dir}`}`, 'pass the PID of a running server (pgrep -f NAME)')
     }
@@ -67,7 +75,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     }
     // Profile code (YAML parser, planner) loads only when --profile is given: doctor starts fast.
     const profiled = flags.profile ? await loadProfileChecks(flags.profile) : undefined
-    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client', sysctls: profiled?.sysctls})
+    const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client', sysctls: profiled?.sysctls, user: flags.user})
     const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profiled?.checks})
     process.exitCode = failOnExit(report, failOn)
     if (!this.jsonEnabled()) this.log(await this.render(report, flags.format, failOn))

@@ -5,6 +5,7 @@ import {connsFlag, protocolFlags, outFlag} from '../flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
+import {describeFailure} from '../core/probe/failure-hint.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
@@ -158,13 +159,16 @@ Exit 10 when the ramp stopped short, a process died, connections did not echo or
     // Only a clean measurement calibrates estimate: no early stop, no failed echo, no fit problem.
     const saved = outcome.code || (report.fit.problems ?? []).length > 0 ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (outcome.code) process.exitCode = EXIT_CODES[outcome.code]
-    for (const note of outcome.notes) this.note(note)
+    // A run that measured but failed ends in one error line after its report; an interruption is a note.
+    const failed = outcome.code === 'E_PROBE_FAILED'
+    if (!failed) for (const note of outcome.notes) this.note(note)
     if (!this.jsonEnabled()) {
       this.log(renderProbeReport(report))
       if (out) this.log(`report written to ${out}`)
       if (html) this.log(`chart written to ${html}`)
       if (saved) this.log(`kept for c1m estimate: ${saved}`)
     }
+    if (failed) this.failWith(probeFailure(report, outcome.notes, protocol))
     return report
   }
 
@@ -198,4 +202,20 @@ function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void
     warn(`could not keep a copy in ${dir} for c1m estimate: ${(error as Error).message}`)
     return undefined
   }
+}
+
+/** The one error of a probe that measured but fell short: what happened, and the hint that fits its cause. */
+function probeFailure(report: ProbeRunReport, notes: string[], protocol: Protocol): C1mError {
+  const echo = report.echo ?? report.hold?.echo
+  const closes = report.hold?.serverClosed?.closeCodes ?? {}
+  const {message, suggestion} = describeFailure({
+    target: report.target?.endpoint ?? 'the bundled server',
+    protocol: protocol.kind,
+    path: 'path' in protocol ? protocol.path : undefined,
+    what: notes.join('; '),
+    firstBytes: echo?.firstBytes ?? '',
+    closeCodes: new Map(Object.entries(closes).map(([code, n]) => [Number(code), n])),
+    allClosed: echo !== undefined && echo.sent > 0 && (echo.closed ?? 0) >= echo.sent,
+  })
+  return new C1mError('E_PROBE_FAILED', message, suggestion)
 }

@@ -113,7 +113,8 @@ export interface HostSnapshot {
   /** Why a key of SYSCTL_KEYS could not be read. */
   sysctlMissing: Record<string, string>
   process: ProcessInfo
-  limitsConf: {entries: LimitsEntry[]; files: string[]; problems: string[]}
+  /** limits.conf and limits.d; `user` (doctor --user) is the user whose lines are checked instead of `*`. */
+  limitsConf: {entries: LimitsEntry[]; files: string[]; problems: string[]; user?: string}
   systemd: SystemdInfo
   memory: MemoryInfo
   sysctlFiles: {entries: SysctlFileEntry[]; files: string[]}

@@ -131,3 +131,20 @@ export function tcpMemPages(memTotalBytes: number): [number, number, number] {
   const min = Math.floor((limit / 4) * 3)
   return [min, limit, Math.floor((limit / 2) * 3)]
 }
+
+/** The role whose needs hold this many sockets per connection on one host: both ends, or one. */
+export function roleForSockets(socketsPerConn: number): Role {
+  return socketsPerConn >= 2 ? 'loopback' : 'client'
+}
+
+/**
+ * The `c1m apply` command that raises fs.file-max to at least `handles`, from the same model apply's
+ * million profile plans with: fileMax above, for --conns and --role. The profile sizes fs.file-max for N
+ * connections of a role, so the command names both; when the other files open on the host outgrow the
+ * model's 5% reserve, N grows until its fileMax covers them too.
+ */
+export function fileMaxRemedy(target: Target, handles: number): {command: string; fileMax: number} {
+  const perConn = socketsPerConnection(target.role)
+  const conns = computeNeeds(target).fileMax >= handles ? target.conns : Math.max(target.conns, Math.ceil(handles / perConn))
+  return {command: `c1m apply --profile million --conns ${conns} --role ${target.role}`, fileMax: computeNeeds({conns, role: target.role}).fileMax}
+}

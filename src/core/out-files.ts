@@ -41,6 +41,12 @@ function sortByExtension<F extends string>(outs: string[], extensions: Record<st
 export function sortOutFiles(outs: string[] = [], html?: string): OutFiles {
   const files = sortByExtension(outs, PROBE_EXTENSIONS)
   if (html !== undefined) {
+    const ext = path.extname(html).toLowerCase()
+    // --html names the format; a file name whose extension says another one is a mistake.
+    if (ext !== '' && PROBE_EXTENSIONS[ext] !== 'html') {
+      const other = PROBE_EXTENSIONS[ext] === 'json' ? ` (--out ${html} writes the JSON report)` : ''
+      throw usageError(`--html ${html}: --html writes an HTML page, and its extension "${ext}" is not .html or .htm${other}`, `name the file ${path.basename(html, ext)}.html`)
+    }
     if (files.html) throw usageError(`--html ${html}: the html report is already going to ${files.html}`, 'give one file per format at most')
     files.html = path.resolve(html)
   }

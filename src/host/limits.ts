@@ -3,6 +3,8 @@ import {readdirSync} from 'node:fs'
 import {hostPath, type HostRoot, readHostText} from './root.js'
 import type {NofileLimit, ProcessInfo, LimitsEntry} from '../core/host-snapshot.js'
 import {readSysctl} from './sysctl.js'
+import {loginCannotLift} from '../core/nofile-cap.js'
+import type {PlanRow} from '../core/profile/plan-rows.js'
 
 function parseLimitValue(text: string | undefined): number | 'unlimited' | undefined {
   if (text === 'unlimited') return 'unlimited'
@@ -49,8 +51,11 @@ export function parseLimitsConf(text: string, file: string): LimitsEntry[] {
   return entries
 }
 
-/** /etc/security/limits.conf, then limits.d/*.conf in name order (pam_limits' order). */
-export function readLimitsConf(root: HostRoot): {entries: LimitsEntry[]; files: string[]; problems: string[]} {
+/**
+ * /etc/security/limits.conf, then limits.d/*.conf in name order (pam_limits' order); `user` names the
+ * user whose lines count (as `apply --user` writes them), else `*`.
+ */
+export function readLimitsConf(root: HostRoot, user?: string): {entries: LimitsEntry[]; files: string[]; problems: string[]; user?: string} {
   const files = ['/etc/security/limits.conf', ...listConfDir(root, '/etc/security/limits.d')]
   const entries: LimitsEntry[] = []
   const problems: string[] = []
@@ -64,7 +69,7 @@ export function readLimitsConf(root: HostRoot): {entries: LimitsEntry[]; files: 
     read.push(file)
     entries.push(...parseLimitsConf(result.text, file))
   }
-  return {entries, files: read, problems}
+  return {entries, files: read, problems, ...(user === undefined ? {} : {user})}
 }
 
 /** `*.conf` files of a directory under the root, sorted by name; none when it is missing. */
@@ -85,4 +90,15 @@ export function readHardNofile(root: HostRoot): number {
   if (typeof hard === 'number') return hard
   const nrOpen = readSysctl(root, 'fs.nr_open')
   return nrOpen.ok ? Number(nrOpen.text) : 1_048_576
+}
+
+/**
+ * apply's warning when the limits.d nofile lines it plans or keeps cannot take effect: the hard limit of the
+ * processes here (this one's, read from the target's /proc/self) is capped and nothing may raise it.
+ */
+export function nofileCapNote(root: HostRoot, rows: PlanRow[]): string | undefined {
+  // Kept lines as well as new ones: either way doctor's fd.nofile-hard still FAILs under the cap.
+  const wanted = rows.filter((r) => r.kind === 'nofile' && r.action !== 'skip').map((r) => Number(r.value ?? r.wanted)).filter((n) => Number.isFinite(n))
+  if (wanted.length === 0) return undefined
+  return loginCannotLift(readProcessInfo(root, 'self'), Math.max(...wanted))
 }

@@ -47,6 +47,8 @@ export interface ReadOptions {
   addresses?: boolean
   /** Sysctls to read besides SYSCTL_KEYS (a profile's, for doctor --profile). */
   sysctls?: string[]
+  /** doctor --user: whose limits.conf and limits.d nofile lines count, instead of `*`. */
+  user?: string
 }
 
 /** Gather everything doctor reads, from the live host or a saved tree. Never throws on a missing file. */
@@ -72,7 +74,7 @@ export async function readHost(root: HostRoot, options: ReadOptions = {}): Promi
     sysctl,
     sysctlMissing,
     process: readProcessInfo(root, server?.audited ?? options.pid ?? 'self'),
-    limitsConf: readLimitsConf(root),
+    limitsConf: readLimitsConf(root, options.user),
     systemd: readSystemd(root, options.unit),
     memory: readMemory(root),
     sysctlFiles,

@@ -155,19 +155,26 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   }
 
   const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...(options.protocol?.kind === 'ws' && options.protocol.deflate ? {compression: {offered: 'permessage-deflate' as const, acceptedConnections: deflateAccepted}} : {})}
-  if (held > 0 && options.echo !== false && !broken && !signal?.aborted) {
+  // Connections the server has closed meanwhile get no echo check and no hold: with none left, neither runs.
+  let open = held > 0 && !broken && !signal?.aborted ? await stillOpen(clients, held) : 0
+  if (held > 0 && open === 0 && !broken) options.progress('the server closed every connection: nothing to check or hold')
+  if (open > 0 && options.echo !== false && !broken && !signal?.aborted) {
     const echoStart = performance.now()
     try {
       result.echo = {...(await clock.time('echoSeconds', () => echoCheck(clients, 60_000 + held))), seconds: 0}
       result.echo.seconds = Number(((performance.now() - echoStart) / 1000).toFixed(3))
       const compressed = result.echo.compressed ? ` (${result.echo.compressed} answered compressed, not compared)` : ''
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte${compressed} in ${result.echo.seconds} s`)
+      // Not one echoed (a server of another protocol, closing them as it answers): nothing to hold.
+      if (result.echo.echoed === 0) open = 0
+      else if (result.echo.echoed < result.echo.sent) open = await stillOpen(clients, held)
     } catch (error) {
       result.stopped = await whyFailed(error)
       delete result.echo
     }
   }
-  if (options.holdMs > 0 && held > 0 && !result.stopped && !signal?.aborted) {
+  if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
+  if (options.holdMs > 0 && open > 0 && !result.stopped && !signal?.aborted) {
     try {
       result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
       if (result.hold.interrupted) result.stopped = 'interrupted'
@@ -176,4 +183,13 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     }
   }
   return result
+}
+
+/** Connections the clients still hold; when they cannot be asked, the count opened (the echo says more). */
+async function stillOpen(clients: Peer[], opened: number): Promise<number> {
+  try {
+    return (await readClientCounts(clients)).established
+  } catch {
+    return opened
+  }
 }

@@ -1,6 +1,6 @@
 import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
-import {echoCheck, openConnections, startClients, stopPeers} from './fleet.js'
+import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './fleet.js'
 import {waitFor} from './wait.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
@@ -40,6 +40,11 @@ export interface ClientRunResult {
   echo?: EchoResult
   heldSeconds: number
   stopped?: string
+  /**
+   * What the server did to the connections: how many it closed, its WebSocket close codes (code: count),
+   * the first bytes of an answer nobody asked for, and how many connections were still open at the end.
+   */
+  server?: {closed: number; closeCodes: Record<string, number>; firstBytes: string; openAtEnd: number}
 }
 
 /** Open N connections in steps, check they echo, hold them, and reset them. */
@@ -89,17 +94,24 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     }
     result.openSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
     result.connectsPerSecond = Math.round(result.established / Math.max(result.openSeconds, 1e-3))
-    if (options.echo && result.established > 0 && !options.signal?.aborted) {
-      result.echo = await echoCheck(clients, 60_000 + result.established)
+    // The server may have closed them all already: then there is nothing to send the echo on, or to hold.
+    let open = result.established > 0 ? (await readClientCounts(clients)).established : 0
+    if (options.echo && open > 0 && !options.signal?.aborted) {
+      result.echo = await echoCheck(clients, 60_000 + open)
       options.progress(`echo check: ${result.echo.echoed} of ${result.echo.sent} connections echoed byte for byte`)
+      // Not one echoed (a server of another protocol, closing them as it answers): nothing to hold.
+      open = result.echo.echoed === 0 ? 0 : (await readClientCounts(clients)).established
     }
-    if (options.holdMs > 0 && !result.stopped && !options.signal?.aborted) {
+    if (result.established > 0 && open === 0) options.progress('no connection is left open and echoing: nothing to check or hold')
+    if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
       await waitFor(options.holdMs, options.signal)
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
+    const counts = await readClientCounts(clients)
+    result.server = {closed: counts.peerClosed, closeCodes: Object.fromEntries([...counts.closeCodes].map(([code, n]) => [String(code), n])), firstBytes: counts.firstBytes, openAtEnd: counts.established}
   } finally {
     await stopPeers(clients)
   }

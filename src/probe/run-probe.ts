@@ -191,6 +191,8 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
       ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'
       : measured.refused
       ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
+      : target && /Connection refused/.test(stopped ?? '')
+      ? `nothing listens at ${target.host}:${target.port}: start your server there, or correct --target`
       : 'run c1m doctor --role loopback to see which limit stops connections'
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
   }

@@ -1,3 +1,5 @@
+import {fileMaxRemedy, roleForSockets} from '../needs.js'
+
 /**
  * Process memory assumed before a probe runs, only to refuse runs that cannot fit.
  * node: about 4 KB per connection (004_6d33c152c498d219.txt: 150k connections, ~600 MB of
@@ -43,9 +45,11 @@ export function checkProbeFits(input: PreflightInput): PreflightProblem[] {
   const sockets = input.conns * input.socketsPerConn
   const filesFree = input.fileMax - input.filesInUse
   if (sockets + input.processes * 16 > filesFree) {
+    // The remedy is the apply command whose plan raises fs.file-max to hold these and what is open now.
+    const remedy = fileMaxRemedy({conns: input.conns, role: roleForSockets(input.socketsPerConn)}, sockets + input.processes * 16 + input.filesInUse)
     problems.push({
       message: `${input.conns} connections need ${sockets} file handles here, but fs.file-max leaves ${Math.max(0, filesFree)} free`,
-      suggestion: `raise fs.file-max (c1m apply --profile million) or ask for at most ${Math.max(0, Math.floor((filesFree - input.processes * 16) / input.socketsPerConn))} connections`,
+      suggestion: `raise fs.file-max to ${remedy.fileMax} (${remedy.command}) or ask for at most ${Math.max(0, Math.floor((filesFree - input.processes * 16) / input.socketsPerConn))} connections`,
     })
   }
   const need = probeMemoryNeed(input)

@@ -1,4 +1,5 @@
 import {openingName, type Protocol} from './protocol.js'
+import {decodeClose, describeClose} from './ws-close.js'
 
 /** Connections a server took and then refused: closed at once, or answered with bytes nobody asked for. */
 export interface Refusal {
@@ -21,7 +22,8 @@ export function quoteBytes(bytes: string): string {
  */
 export function describeRefusal(refusal: Refusal, protocol: Protocol['kind'] = 'tcp'): string {
   const opening = openingName(protocol)
-  const said = opening ? `answered the ${opening} with ${quoteBytes(refusal.firstBytes)}` : `answered ${quoteBytes(refusal.firstBytes)} unasked`
+  const close = protocol === 'ws' ? decodeClose(refusal.firstBytes) : undefined
+  const said = close ? `closed the WebSocket at once with ${describeClose(close)}` : opening ? `answered the ${opening} with ${quoteBytes(refusal.firstBytes)}` : `answered ${quoteBytes(refusal.firstBytes)} unasked`
   const what = refusal.firstBytes ? said : 'closed them right after accepting'
   return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
 }

@@ -3,8 +3,7 @@ import {formatCount} from '../../units.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../../needs.js'
 import {parseSysctlInt, parseSysctlInts} from '../../sysctl-value.js'
 import type {LimitsEntry, ServerProcess} from '../../host-snapshot.js'
-
-const CAP_SYS_RESOURCE = 24n
+import {canRaiseHard} from '../../nofile-cap.js'
 
 function limitValue(v: number | 'unlimited'): number {
   return v === 'unlimited' ? Number.POSITIVE_INFINITY : v
@@ -15,12 +14,7 @@ function limitValue(v: number | 'unlimited'): number {
  * container drops it).
  */
 export function canRaiseHardLimit(ctx: CheckContext): {can: boolean; why: string} {
-  const cap = ctx.host.process.capEff
-  if (cap === undefined) return {can: false, why: 'its capabilities could not be read'}
-  const has = (BigInt(`0x${cap}`) >> CAP_SYS_RESOURCE) & 1n
-  if (has) return {can: true, why: 'it has CAP_SYS_RESOURCE'}
-  const who = ctx.host.process.uid === 0 ? 'it runs as root but without CAP_SYS_RESOURCE (a container dropped it)' : 'it is not root and lacks CAP_SYS_RESOURCE'
-  return {can: false, why: who}
+  return canRaiseHard(ctx.host.process)
 }
 
 function nofile(ctx: CheckContext) {
@@ -164,11 +158,14 @@ export const fileChecks: Check[] = [
       if (files.length === 0) throw new Skip('no /etc/security/limits.conf (pam_limits is not set up here)')
       const last = (type: 'soft' | 'hard', domains: string[]): LimitsEntry | undefined =>
         entries.filter((e) => e.item === 'nofile' && domains.includes(e.domain) && (e.type === type || e.type === '-')).at(-1)
-      // pam_limits: a `*` line does not apply to root; root needs its own line.
-      const domains = ctx.host.process.uid === 0 ? ['root'] : ['*']
-      const soft = last('soft', domains) ?? last('soft', ['*', 'root'])
-      const hard = last('hard', domains) ?? last('hard', ['*', 'root'])
-      const fix = `printf '* soft nofile ${need}\\n* hard nofile ${need}\\nroot soft nofile ${need}\\nroot hard nofile ${need}\\n' > /etc/security/limits.d/90-c1m.conf`
+      // pam_limits: a `*` line does not apply to root; root needs its own line. --user: that user's lines.
+      const user = ctx.host.limitsConf.user
+      const domains = user !== undefined ? [user] : ctx.host.process.uid === 0 ? ['root'] : ['*']
+      const fallback = user !== undefined && user !== 'root' ? ['*'] : ['*', 'root']
+      const soft = last('soft', domains) ?? last('soft', fallback)
+      const hard = last('hard', domains) ?? last('hard', fallback)
+      const who = user === undefined ? ['*', 'root'] : [user]
+      const fix = `printf '${who.map((d) => `${d} soft nofile ${need}\\n${d} hard nofile ${need}\\n`).join('')}' > /etc/security/limits.d/90-c1m.conf`
       if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${formatCount(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
       const value = (e?: LimitsEntry) => {
         if (!e) return 0
@@ -183,7 +180,7 @@ export const fileChecks: Check[] = [
         status: low ? 'warn' : 'pass',
         current: `soft ${soft?.value ?? 'unset'}, hard ${hard?.value ?? 'unset'} (${[...new Set(where)].join(', ')})`,
         needed: `>= ${formatCount(need)}`,
-        reason: ctx.host.process.uid === 0 && !last('hard', ['root']) ? 'a `*` line does not apply to root; add root lines' : undefined,
+        reason: user === undefined && ctx.host.process.uid === 0 && !last('hard', ['root']) ? 'a `*` line does not apply to root; add root lines' : undefined,
         fix: low ? fix : undefined,
       }
     },

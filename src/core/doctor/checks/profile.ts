@@ -9,13 +9,13 @@ import type {PlanFacts, PlanRow} from '../../profile/plan-rows.js'
 
 /**
  * The planner's facts from doctor's snapshot: the global DefaultLimitNOFILE, or with --unit that
- * service's LimitNOFILE.
+ * service's LimitNOFILE; with --user that user's limits.d lines, as `apply --user` plans them.
  */
 function factsFrom(ctx: CheckContext): PlanFacts {
   const {host} = ctx
   const unit = host.systemd.unit
   const input = {kernel: host.sysctl['kernel.osrelease'], memTotal: host.memory.meminfo?.MemTotal, sysctl: host.sysctl, limits: host.limitsConf.entries, systemd: host.systemd}
-  return planFacts(input, {unit: unit && !unit.problem ? unit.name.replace(/\.service$/, '') : undefined, systemdDefault: true})
+  return planFacts(input, {unit: unit && !unit.problem ? unit.name.replace(/\.service$/, '') : undefined, systemdDefault: true, user: host.limitsConf.user})
 }
 
 function reads(v: ProfileValue): string[] {
