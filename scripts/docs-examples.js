@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// The documented examples, run for real. An example is a fenced block in README.md or docs/*.md
+// right after a marker line:
+//
+//   <!-- example -->                          every command exits 0
+//   <!-- example exit=1 -->                   the (one) command exits 1
+//   <!-- example exit=0,0,1 sandbox=stock-modern -->
+//
+// Inside the block, each line that starts with "$ c1m " is a command, and the lines after it, up to
+// the next "$ " line, are its output (stdout and stderr, as a terminal would interleave them). The
+// command runs as `node bin/run.js ...` from the repository root, without a shell; it may end in
+// `| head -N` (keep the first N lines), `>/dev/null` (keep stderr only) and a `# comment` after
+// two spaces. Options of the marker:
+//   exit=A,B,...    the exit code of each command, in order (default 0 for each)
+//   sandbox=NAME    a fresh copy of test/fixtures/NAME in a temporary directory, written $SANDBOX in
+//                   the commands and the output (for apply and revert, which write into their --root)
+//   section=NAME    keep only that section of the output (USAGE of a --help page)
+//
+// Only read-only or sandboxed commands that run offline in seconds belong here: doctor, estimate,
+// profiles and apply --dry-run on fixture trees, --help pages. No probe runs.
+//
+// The output is normalised before it is written or compared; these are all the placeholders:
+//   - the repository's absolute path (and its trailing /) is dropped: paths print relative to it;
+//   - the sandbox directory is $SANDBOX;
+//   - an ISO date-time (2026-11-22T00:30:11.729Z) is <date>;
+//   - trailing spaces at the end of a line are dropped.
+// Colour is off (NO_COLOR=1, FORCE_COLOR=0), help pages are 80 columns (OCLIF_COLUMNS), and saved
+// probe reports are neither read nor written (C1M_PROBE_DIR=off).
+//
+//   node scripts/docs-examples.js           check: exit 1 and show the first difference of each block
+//   node scripts/docs-examples.js --write   write every block from the real output (npm run docs:examples)
+// Both need the build (npm run build).
+import {spawnSync} from 'node:child_process'
+import {closeSync, cpSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const MARKER = /^<!--\s*example\b(.*?)-->\s*$/
+const FENCE = /^```/
+const TIMEOUT_MS = 30_000
+
+/** README.md and every docs/*.md, relative to the repository. */
+export function docFiles() {
+  return ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]
+}
+
+function parseOptions(text, where) {
+  const opts = {exit: undefined, sandbox: undefined, section: undefined}
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const [key, value] = word.split('=')
+    if (key === 'exit' && /^\d+(,\d+)*$/.test(value ?? '')) opts.exit = value.split(',').map(Number)
+    else if (key === 'sandbox' && /^[a-z0-9-]+$/.test(value ?? '')) opts.sandbox = value
+    else if (key === 'section' && /^[A-Z]+$/.test(value ?? '')) opts.section = value
+    else throw new Error(`${where}: unknown example option "${word}" (exit=A,B sandbox=FIXTURE section=NAME)`)
+  }
+  return opts
+}
+
+/** The marked blocks of one file: where their content lies (0-based lines) and what they hold. */
+export function findExamples(file, text = readFileSync(join(REPO, file), 'utf8')) {
+  const lines = text.split('\n')
+  const examples = []
+  for (let i = 0; i < lines.length; i++) {
+    const m = MARKER.exec(lines[i])
+    if (!m) continue
+    const where = `${file}:${i + 1}`
+    if (!FENCE.test(lines[i + 1] ?? '')) throw new Error(`${where}: an example marker must be followed by a fenced block`)
+    let end = i + 2
+    while (end < lines.length && !FENCE.test(lines[end])) end++
+    if (end >= lines.length) throw new Error(`${where}: the example's block is not closed`)
+    const body = lines.slice(i + 2, end)
+    const commands = body.filter((l) => l.startsWith('$ ')).map((l) => l.slice(2))
+    if (commands.length === 0 || !body[0].startsWith('$ ')) throw new Error(`${where}: an example block starts with a "$ c1m ..." line`)
+    const opts = parseOptions(m[1], where)
+    const exits = opts.exit ?? commands.map(() => 0)
+    if (exits.length !== commands.length) throw new Error(`${where}: exit= names ${exits.length} code(s) for ${commands.length} command(s)`)
+    examples.push({file, line: i + 1, start: i + 2, end, body: body.join('\n'), commands, exits, ...opts})
+  }
+  return examples
+}
+
+/** Split "c1m doctor --root x | head -30  # why" into argv and what to do with the output. */
+export function parseCommand(line) {
+  let rest = line.replace(/\s{2,}#.*$/, '').trim()
+  let head
+  let quiet = false
+  const h = /\s*\|\s*head -(\d+)$/.exec(rest)
+  if (h) {
+    head = Number(h[1])
+    rest = rest.slice(0, h.index)
+  }
+  if (/\s*>\/dev\/null$/.test(rest)) {
+    quiet = true
+    rest = rest.replace(/\s*>\/dev\/null$/, '')
+  }
+  const argv = rest.split(/\s+/)
+  if (argv[0] !== 'c1m' || argv.some((a) => /[|;&<>`'"*?]/.test(a) || (a.includes('$') && a !== '$SANDBOX'))) {
+    throw new Error(`not a command an example may run: "${line}" (c1m ARGS, then optionally | head -N or >/dev/null)`)
+  }
+  return {args: argv.slice(1), head, quiet}
+}
+
+/** The placeholders listed at the top of this file. */
+export function normalise(text, sandbox) {
+  let out = text.split(`${REPO}/`).join('').split(REPO).join('.')
+  if (sandbox) out = out.split(sandbox).join('$SANDBOX')
+  out = out.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<date>')
+  return out.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n')
+}
+
+function section(text, name) {
+  const lines = text.split('\n')
+  const from = lines.indexOf(name)
+  if (from < 0) return text
+  let to = from + 1
+  while (to < lines.length && lines[to] !== '') to++
+  return lines.slice(from, to).join('\n')
+}
+
+function runOne(line, sandbox) {
+  const {args, head, quiet} = parseCommand(line)
+  const argv = args.map((a) => (a === '$SANDBOX' ? sandbox : a))
+  if (argv.includes(undefined)) throw new Error(`"${line}" names $SANDBOX, but the marker gives no sandbox=FIXTURE`)
+  const dir = mkdtempSync(join(tmpdir(), 'c1m-docs-out-'))
+  try {
+    // One file for stdout and stderr keeps them in the order the command wrote them.
+    const fd = openSync(join(dir, 'out'), 'w')
+    const env = {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', C1M_PROBE_DIR: 'off', OCLIF_COLUMNS: '80'}
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...argv], {cwd: REPO, env, stdio: ['ignore', quiet ? 'ignore' : fd, fd], timeout: TIMEOUT_MS})
+    closeSync(fd)
+    if (r.error) throw r.error
+    if (r.status === null) throw new Error(`"${line}" did not finish in ${TIMEOUT_MS / 1000} s (${r.signal})`)
+    let text = readFileSync(join(dir, 'out'), 'utf8').replace(/\n$/, '')
+    if (head !== undefined) text = text.split('\n').slice(0, head).join('\n')
+    return {text, status: r.status}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/** Run an example's commands; the block as it should read, and each command's exit code. */
+export function runExample(example) {
+  const sandbox = example.sandbox ? mkdtempSync(join(tmpdir(), 'c1m-docs-sandbox-')) : undefined
+  try {
+    if (sandbox) cpSync(join(REPO, 'test/fixtures', example.sandbox), sandbox, {recursive: true})
+    const parts = []
+    const exits = []
+    for (const line of example.commands) {
+      const {text, status} = runOne(line, sandbox)
+      const kept = example.section ? section(text, example.section) : text
+      parts.push(`$ ${line}`, ...(kept === '' ? [] : [normalise(kept, sandbox)]))
+      exits.push(status)
+    }
+    return {body: parts.join('\n'), exits}
+  } finally {
+    if (sandbox) rmSync(sandbox, {recursive: true, force: true})
+  }
+}
+
+/** The first line where two texts differ, for a message a reader can act on. */
+export function firstDifference(want, got) {
+  const a = want.split('\n')
+  const b = got.split('\n')
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `line ${i + 1} of the block:\n  doc:    ${a[i] ?? '(no line)'}\n  output: ${b[i] ?? '(no line)'}`
+  }
+  return undefined
+}
+
+function main(write) {
+  let stale = 0
+  let count = 0
+  for (const file of docFiles()) {
+    const path = join(REPO, file)
+    const lines = readFileSync(path, 'utf8').split('\n')
+    const examples = findExamples(file, lines.join('\n'))
+    // From the last block up, so earlier blocks' line numbers stay right while writing.
+    for (const ex of [...examples].reverse()) {
+      count++
+      const got = runExample(ex)
+      const diff = firstDifference(ex.body, got.body)
+      const exitsDiffer = got.exits.join(',') !== ex.exits.join(',')
+      if (write) {
+        lines.splice(ex.start, ex.end - ex.start, ...got.body.split('\n'))
+        const marker = lines[ex.line - 1]
+        const opts = [got.exits.some((e) => e !== 0) ? `exit=${got.exits.join(',')}` : '', ex.sandbox ? `sandbox=${ex.sandbox}` : '', ex.section ? `section=${ex.section}` : '']
+        lines[ex.line - 1] = `<!-- example${opts.filter(Boolean).map((o) => ` ${o}`).join('')} -->`
+        if (diff || exitsDiffer || marker !== lines[ex.line - 1]) console.log(`${file}:${ex.line}: rewritten`)
+      } else if (diff || exitsDiffer) {
+        stale++
+        console.log(`${file}:${ex.line}: ${diff ?? `exit codes ${got.exits.join(',')}, the marker says ${ex.exits.join(',')}`}`)
+      }
+    }
+    if (write) writeFileSync(path, lines.join('\n'))
+  }
+  console.log(write ? `${count} example block(s) written from the real output` : `${count} example block(s), ${stale} differ from the real output`)
+  return stale === 0 ? 0 : 1
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const unknown = process.argv.slice(2).filter((a) => a !== '--write')
+  if (unknown.length > 0) {
+    console.error(`usage: node scripts/docs-examples.js [--write] (unknown: ${unknown.join(' ')})`)
+    process.exit(2)
+  }
+  process.exitCode = main(process.argv.includes('--write'))
+}
