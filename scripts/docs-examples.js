@@ -6,12 +6,14 @@
 //   <!-- example exit=1 -->                   the (one) command exits 1
 //   <!-- example exit=0,0,1 sandbox=stock-modern -->
 //
-// Inside the block, each line that starts with "$ c1m " is a command, and the lines after it, up to
-// the next "$ " line, are its output (stdout and stderr, as a terminal would interleave them). The
+// Inside the block, each line that starts with "$ " is a command, and the lines after it, up to the
+// next "$ " line, are its output (stdout and stderr, as a terminal would interleave them). A c1m
 // command runs as `node bin/run.js ...` from the repository root, without a shell; it may end in
-// `| head -N` (keep the first N lines), `>/dev/null` (keep stderr only) and a `# comment` after
-// two spaces. Options of the marker:
-//   exit=A,B,...    the exit code of each command, in order (default 0 for each)
+// `| head -N` or `| tail -N` (keep the first or last N lines), `>/dev/null` (keep stderr only) and
+// a `# comment` after two spaces. `cat FILE...` and `grep WORD FILE` show files of the sandbox
+// (every FILE starts with $SANDBOX/; grep keeps the lines that contain WORD). Options of the marker:
+//   exit=A,B,...    the exit code of each command, in order (default 0 for each); for a c1m command
+//                   with `| head -N` it is c1m's own code, not the pipeline's
 //   sandbox=NAME    a fresh copy of test/fixtures/NAME in a temporary directory, written $SANDBOX in
 //                   the commands and the output (for apply and revert, which write into their --root)
 //   section=NAME    keep only that section of the output (USAGE of a --help page)
@@ -84,11 +86,11 @@ export function findExamples(file, text = readFileSync(join(REPO, file), 'utf8')
 /** Split "c1m doctor --root x | head -30  # why" into argv and what to do with the output. */
 export function parseCommand(line) {
   let rest = line.replace(/\s{2,}#.*$/, '').trim()
-  let head
+  let keep
   let quiet = false
-  const h = /\s*\|\s*head -(\d+)$/.exec(rest)
+  const h = /\s*\|\s*(head|tail) -(\d+)$/.exec(rest)
   if (h) {
-    head = Number(h[1])
+    keep = {from: h[1], lines: Number(h[2])}
     rest = rest.slice(0, h.index)
   }
   if (/\s*>\/dev\/null$/.test(rest)) {
@@ -96,10 +98,13 @@ export function parseCommand(line) {
     rest = rest.replace(/\s*>\/dev\/null$/, '')
   }
   const argv = rest.split(/\s+/)
-  if (argv[0] !== 'c1m' || argv.some((a) => /[|;&<>`'"*?]/.test(a) || (a.includes('$') && a !== '$SANDBOX'))) {
-    throw new Error(`not a command an example may run: "${line}" (c1m ARGS, then optionally | head -N or >/dev/null)`)
+  const files = argv.slice(argv[0] === 'grep' ? 2 : 1)
+  const reader = (argv[0] === 'cat' && files.length > 0) || (argv[0] === 'grep' && files.length === 1)
+  const safe = argv.every((a) => !/[|;&<>`'"*?]/.test(a) && (!a.includes('$') || /^\$SANDBOX(\/[\w.@-]+)*$/.test(a)))
+  if (!safe || !(argv[0] === 'c1m' || (reader && !keep && !quiet && files.every((f) => f.startsWith('$SANDBOX/') && !f.includes('..'))))) {
+    throw new Error(`not a command an example may run: "${line}" (c1m ARGS, optionally | head -N, | tail -N or >/dev/null; cat or grep WORD of $SANDBOX/ files)`)
   }
-  return {args: argv.slice(1), head, quiet}
+  return {program: argv[0], args: argv.slice(1), keep, quiet}
 }
 
 /** The placeholders listed at the top of this file. */
@@ -119,10 +124,18 @@ function section(text, name) {
   return lines.slice(from, to).join('\n')
 }
 
+/** cat and grep, in JavaScript: only files of the sandbox, no shell. */
+function readFiles(program, args) {
+  if (program === 'cat') return {text: args.map((f) => readFileSync(f, 'utf8')).join('').replace(/\n$/, ''), status: 0}
+  const lines = readFileSync(args[1], 'utf8').split('\n').filter((l) => l.includes(args[0]))
+  return {text: lines.join('\n'), status: lines.length > 0 ? 0 : 1}
+}
+
 function runOne(line, sandbox) {
-  const {args, head, quiet} = parseCommand(line)
-  const argv = args.map((a) => (a === '$SANDBOX' ? sandbox : a))
+  const {program, args, keep, quiet} = parseCommand(line)
+  const argv = args.map((a) => (a.startsWith('$SANDBOX') ? (sandbox === undefined ? undefined : sandbox + a.slice('$SANDBOX'.length)) : a))
   if (argv.includes(undefined)) throw new Error(`"${line}" names $SANDBOX, but the marker gives no sandbox=FIXTURE`)
+  if (program !== 'c1m') return readFiles(program, argv)
   const dir = mkdtempSync(join(tmpdir(), 'c1m-docs-out-'))
   try {
     // One file for stdout and stderr keeps them in the order the command wrote them.
@@ -133,7 +146,10 @@ function runOne(line, sandbox) {
     if (r.error) throw r.error
     if (r.status === null) throw new Error(`"${line}" did not finish in ${TIMEOUT_MS / 1000} s (${r.signal})`)
     let text = readFileSync(join(dir, 'out'), 'utf8').replace(/\n$/, '')
-    if (head !== undefined) text = text.split('\n').slice(0, head).join('\n')
+    if (keep) {
+      const lines = text.split('\n')
+      text = (keep.from === 'head' ? lines.slice(0, keep.lines) : lines.slice(-keep.lines)).join('\n')
+    }
     return {text, status: r.status}
   } finally {
     rmSync(dir, {recursive: true, force: true})
