@@ -25,6 +25,7 @@
 //   - the repository's absolute path (and its trailing /) is dropped: paths print relative to it;
 //   - the sandbox directory is $SANDBOX;
 //   - an ISO date-time (2026-11-22T00:30:11.729Z) is <date>;
+//   - the Unix time of Prometheus' c1m_last_run_timestamp_seconds is <unixtime>;
 //   - trailing spaces at the end of a line are dropped.
 // Colour is off (NO_COLOR=1, FORCE_COLOR=0), help pages are 80 columns (OCLIF_COLUMNS), and saved
 // probe reports are neither read nor written (C1M_PROBE_DIR=off).
@@ -112,6 +113,7 @@ export function normalise(text, sandbox) {
   let out = text.split(`${REPO}/`).join('').split(REPO).join('.')
   if (sandbox) out = out.split(sandbox).join('$SANDBOX')
   out = out.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<date>')
+  out = out.replace(/^(c1m_last_run_timestamp_seconds) \d+(\.\d+)?$/gm, '$1 <unixtime>')
   return out.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n')
 }
 
