@@ -33,7 +33,7 @@
 //   node scripts/docs-examples.js           check: exit 1 and show the first difference of each block
 //   node scripts/docs-examples.js --write   write every block from the real output (npm run docs:examples)
 // Both need the build (npm run build).
-import {spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {closeSync, cpSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
@@ -65,8 +65,11 @@ function parseOptions(text, where) {
 export function findExamples(file, text = readFileSync(join(REPO, file), 'utf8')) {
   const lines = text.split('\n')
   const examples = []
+  let fenced = false
   for (let i = 0; i < lines.length; i++) {
-    const m = MARKER.exec(lines[i])
+    // A marker shown inside a fenced block (as the README shows the syntax) is text, not a marker.
+    if (FENCE.test(lines[i])) fenced = !fenced
+    const m = fenced ? null : MARKER.exec(lines[i])
     if (!m) continue
     const where = `${file}:${i + 1}`
     if (!FENCE.test(lines[i + 1] ?? '')) throw new Error(`${where}: an example marker must be followed by a fenced block`)
@@ -80,6 +83,7 @@ export function findExamples(file, text = readFileSync(join(REPO, file), 'utf8')
     const exits = opts.exit ?? commands.map(() => 0)
     if (exits.length !== commands.length) throw new Error(`${where}: exit= names ${exits.length} code(s) for ${commands.length} command(s)`)
     examples.push({file, line: i + 1, start: i + 2, end, body: body.join('\n'), commands, exits, ...opts})
+    i = end
   }
   return examples
 }
@@ -133,7 +137,24 @@ function readFiles(program, args) {
   return {text: lines.join('\n'), status: lines.length > 0 ? 0 : 1}
 }
 
-function runOne(line, sandbox) {
+/** Run one program to its end; its exit code, or an error when it ran out of time. */
+function runToEnd(argv, options) {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, argv, options)
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      fail(e)
+    })
+    child.on('close', (status, signal) => {
+      clearTimeout(timer)
+      if (status === null) fail(new Error(`${argv.slice(1).join(' ')} did not finish in ${TIMEOUT_MS / 1000} s (${signal})`))
+      else done(status)
+    })
+  })
+}
+
+async function runOne(line, sandbox) {
   const {program, args, keep, quiet} = parseCommand(line)
   const argv = args.map((a) => (a.startsWith('$SANDBOX') ? (sandbox === undefined ? undefined : sandbox + a.slice('$SANDBOX'.length)) : a))
   if (argv.includes(undefined)) throw new Error(`"${line}" names $SANDBOX, but the marker gives no sandbox=FIXTURE`)
@@ -143,30 +164,32 @@ function runOne(line, sandbox) {
     // One file for stdout and stderr keeps them in the order the command wrote them.
     const fd = openSync(join(dir, 'out'), 'w')
     const env = {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', C1M_PROBE_DIR: 'off', OCLIF_COLUMNS: '80'}
-    const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...argv], {cwd: REPO, env, stdio: ['ignore', quiet ? 'ignore' : fd, fd], timeout: TIMEOUT_MS})
-    closeSync(fd)
-    if (r.error) throw r.error
-    if (r.status === null) throw new Error(`"${line}" did not finish in ${TIMEOUT_MS / 1000} s (${r.signal})`)
+    let status
+    try {
+      status = await runToEnd([join(REPO, 'bin/run.js'), ...argv], {cwd: REPO, env, stdio: ['ignore', quiet ? 'ignore' : fd, fd]})
+    } finally {
+      closeSync(fd)
+    }
     let text = readFileSync(join(dir, 'out'), 'utf8').replace(/\n$/, '')
     if (keep) {
       const lines = text.split('\n')
       text = (keep.from === 'head' ? lines.slice(0, keep.lines) : lines.slice(-keep.lines)).join('\n')
     }
-    return {text, status: r.status}
+    return {text, status}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
 }
 
-/** Run an example's commands; the block as it should read, and each command's exit code. */
-export function runExample(example) {
+/** Run an example's commands in order; the block as it should read, and each command's exit code. */
+export async function runExample(example) {
   const sandbox = example.sandbox ? mkdtempSync(join(tmpdir(), 'c1m-docs-sandbox-')) : undefined
   try {
     if (sandbox) cpSync(join(REPO, 'test/fixtures', example.sandbox), sandbox, {recursive: true})
     const parts = []
     const exits = []
     for (const line of example.commands) {
-      const {text, status} = runOne(line, sandbox)
+      const {text, status} = await runOne(line, sandbox)
       const kept = example.section ? section(text, example.section) : text
       parts.push(`$ ${line}`, ...(kept === '' ? [] : [normalise(kept, sandbox)]))
       exits.push(status)
@@ -187,7 +210,7 @@ export function firstDifference(want, got) {
   return undefined
 }
 
-function main(write) {
+async function main(write) {
   let stale = 0
   let count = 0
   for (const file of docFiles()) {
@@ -197,7 +220,7 @@ function main(write) {
     // From the last block up, so earlier blocks' line numbers stay right while writing.
     for (const ex of [...examples].reverse()) {
       count++
-      const got = runExample(ex)
+      const got = await runExample(ex)
       const diff = firstDifference(ex.body, got.body)
       const exitsDiffer = got.exits.join(',') !== ex.exits.join(',')
       if (write) {
@@ -223,5 +246,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`usage: node scripts/docs-examples.js [--write] (unknown: ${unknown.join(' ')})`)
     process.exit(2)
   }
-  process.exitCode = main(process.argv.includes('--write'))
+  process.exitCode = await main(process.argv.includes('--write'))
 }
