@@ -4,6 +4,8 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
+import {CommandHelp, Config} from '@oclif/core'
+
 import {EXIT_CODES} from '../src/core/errors.js'
 import {REPO_ROOT, run} from './helpers.js'
 
@@ -139,12 +141,16 @@ const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'oclif.manifest.js
 /** Exclusions a command checks in run() with its own message, not through oclif's `exclusive`. */
 const CHECKED_IN_RUN: Record<string, string[][]> = {apply: [['unit', 'systemd-default']]}
 
+// The USAGE section of a command's help, rendered in this process by oclif's own help class from the
+// built manifest (what `c1m ID --help` prints; the example blocks run the real --help of the commands).
+const oclifConfig = await Config.load(REPO_ROOT)
 async function usageOf(id: string): Promise<string> {
-  const {stdout} = await run([...id.split(':'), '--help'], {env: {OCLIF_COLUMNS: '80'}})
-  const lines = stdout.split('\n')
+  const command = oclifConfig.findCommand(id)
+  assert.ok(command, `no command ${id}`)
+  const lines = new CommandHelp(command, oclifConfig, {maxWidth: 80, stripAnsi: true}).generate().split('\n')
   const from = lines.indexOf('USAGE')
   const to = lines.indexOf('', from)
-  return lines.slice(from + 1, to).join('\n')
+  return lines.slice(from + 1, to === -1 ? undefined : to).join('\n')
 }
 
 describe("each command's USAGE names every flag and shows either-or groups that are real", {concurrency: CONCURRENCY}, () => {
