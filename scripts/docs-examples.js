@@ -13,13 +13,14 @@
 // a `# comment` after two spaces. `cat FILE...` and `grep WORD FILE` show files of the sandbox
 // (every FILE starts with $SANDBOX/; grep keeps the lines that contain WORD). Options of the marker:
 //   exit=A,B,...    the exit code of each command, in order (default 0 for each); for a c1m command
-//                   with `| head -N` it is c1m's own code, not the pipeline's
+//                   with `| head -N` or `| tail -N` it is c1m's own code, not the pipeline's
 //   sandbox=NAME    a fresh copy of test/fixtures/NAME in a temporary directory, written $SANDBOX in
 //                   the commands and the output (for apply and revert, which write into their --root)
 //   section=NAME    keep only that section of the output (USAGE of a --help page)
 //
-// Only read-only or sandboxed commands that run offline in seconds belong here: doctor, estimate,
-// profiles and apply --dry-run on fixture trees, --help pages. No probe runs.
+// Only read-only or sandboxed commands that run offline in seconds belong here: doctor (and --merge of
+// its reports), estimate, profiles, apply and revert in a sandbox, on fixture trees or committed
+// reports, and --help pages. No probe runs.
 //
 // The output is normalised before it is written or compared; these are all the placeholders:
 //   - the repository's absolute path (and its trailing /) is dropped: paths print relative to it;
@@ -191,6 +192,8 @@ export async function runExample(example) {
     for (const line of example.commands) {
       const {text, status} = await runOne(line, sandbox)
       const kept = example.section ? section(text, example.section) : text
+      // A "$ " line in the output would read back as a command: such output cannot be an example.
+      if (/^\$ /m.test(kept)) throw new Error(`${example.file}:${example.line}: the output of "${line}" has a line starting with "$ "`)
       parts.push(`$ ${line}`, ...(kept === '' ? [] : [normalise(kept, sandbox)]))
       exits.push(status)
     }
