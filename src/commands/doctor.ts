@@ -33,6 +33,13 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     {description: 'One table for a fleet, from each host\'s `doctor --json` output', command: '<%= config.bin %> <%= command.id %> --merge host-a.json host-b.json host-c.json'},
   ]
 
+  // Written out: --merge excludes the host flags, which oclif's one generated line would show as one
+  // either-or group (--pid | --unit | ...) though --pid and --unit go together. A test holds every flag here.
+  static override usage = [
+    '<%= command.id %> [--conns N] [--role ROLE] [--pid PID] [--unit NAME] [--root DIR] [--profile NAME] [--skip ID...] [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
+    '<%= command.id %> --merge FILE... [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
+  ]
+
   static override flags = {
     conns: connsFlag({default: 1_000_000}),
     role: roleFlag({default: 'server'}),

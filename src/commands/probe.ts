@@ -52,6 +52,13 @@ Exit 10 when the ramp stopped short, a process died, connections did not echo or
     {description: 'What a node.js server costs per connection, with a chart', command: '<%= config.bin %> <%= command.id %> --conns 50k --engine node --html probe-node.html'},
   ]
 
+  // Written out: a run and --merge take different flags, which oclif's one generated line shows as a
+  // broken either-or group (with an empty alternative). A test holds every flag here.
+  static override usage = [
+    '<%= command.id %> [--conns N] [--engine ENGINE] [--steps K] [--out FILE...] [--html FILE] [--settle DURATION] [--inflight N] [--open-timeout DURATION] [--hold DURATION] [--message-size SIZE] [--interval DURATION] [--protocol PROTOCOL] [--target URL --server-pid PID] [--http MODE] [--header \'NAME: VALUE\'...] [--ws-deflate] [--mqtt-subscribe TOPIC] [--mqtt-keepalive SECONDS] [--ca FILE] [--insecure] [--servername NAME] [--echo-each-step] [--[no-]echo] [--own-ehash] [--[no-]netns] [--client-hosts K [--nat]] [--json] [--no-color]',
+    '<%= command.id %> --merge FILE... [--out FILE...] [--json] [--no-color]',
+  ]
+
   static override flags = {
     conns: connsFlag({description: 'connections to reach (1e6, 1M, 250k)', default: 100_000}),
     engine: Flags.string({char: 'e', description: 'echo server and client: native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),

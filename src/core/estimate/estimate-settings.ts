@@ -27,10 +27,21 @@ export function settingRows(result: EstimateResult, sysctl: Record<string, strin
   if (s.processes && s.processes.count > 1) {
     rows.push({name: 'processes per side', value: String(s.processes.count), current: `hard nofile ${n(s.processes.hardNofile)}`, why: 'where the hard nofile limit cannot be raised, shard over this many processes (SO_REUSEPORT on the server)'})
   }
+  // The keys and roles of profiles/million.yaml: the accept queue where this host accepts, TIME_WAIT
+  // reuse where it connects (test/estimate-settings.test.ts holds the two lists equal).
+  if (result.role !== 'client') {
+    rows.push(
+      {name: 'net.core.somaxconn', value: String(s.somaxconn), current: sysctl['net.core.somaxconn'], why: 'a reconnect storm of N/64 pending connections, a power of two in 4096-65535'},
+      {name: 'net.ipv4.tcp_max_syn_backlog', value: String(s.synBacklog), current: sysctl['net.ipv4.tcp_max_syn_backlog'], why: 'the same as somaxconn'},
+    )
+  }
   rows.push(
-    {name: 'net.core.somaxconn', value: String(s.somaxconn), current: sysctl['net.core.somaxconn'], why: 'a reconnect storm of N/64 pending connections, a power of two in 4096-65535'},
-    {name: 'net.ipv4.tcp_max_syn_backlog', value: String(s.synBacklog), current: sysctl['net.ipv4.tcp_max_syn_backlog'], why: 'the same as somaxconn'},
+    {name: 'net.core.netdev_max_backlog', value: String(s.netdevBacklog), current: sysctl['net.core.netdev_max_backlog'], why: 'N/100 packets queued between the network card and the stack, a power of two in 1000-65536'},
+    {name: 'net.ipv4.tcp_max_tw_buckets', value: String(s.twBuckets), current: sysctl['net.ipv4.tcp_max_tw_buckets'], why: 'every connection may sit in TIME_WAIT after a mass close'},
   )
+  if (result.role === 'client') {
+    rows.push({name: 'net.ipv4.tcp_tw_reuse', value: '1', current: sysctl['net.ipv4.tcp_tw_reuse'], why: 'the connecting side reuses a TIME_WAIT port for a new connection'})
+  }
   if (s.portRange) {
     const cur = s.sourceAddressesCurrentRange
     rows.push(
