@@ -1,4 +1,4 @@
-import {renameSync, statSync} from 'node:fs'
+import {renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/profile/apply-state.js'
@@ -61,7 +61,13 @@ export function createState(root: HostRoot, state: ApplyState): void {
   const top = missing[0]
   const tmpTop = tempName(top)
   const inTmp = (p: string) => tmpTop + p.slice(top.length)
-  makeDirsInRoot(root, inTmp(STATE_DIR))
-  writeFileAtomic(root, inTmp(STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600)
-  renameSync(resolveInRoot(root, tmpTop), resolveInRoot(root, top))
+  try {
+    makeDirsInRoot(root, inTmp(STATE_DIR))
+    writeFileAtomic(root, inTmp(STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600)
+    renameSync(resolveInRoot(root, tmpTop), resolveInRoot(root, top))
+  } catch (error) {
+    // Nothing new stays behind: the temporary directories hold only what this call wrote.
+    rmSync(resolveInRoot(root, tmpTop), {recursive: true, force: true})
+    throw error
+  }
 }

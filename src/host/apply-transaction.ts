@@ -123,7 +123,13 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
     if (error instanceof C1mError) throw error
     throw new C1mError('E_UNREADABLE', `cannot write the apply record under ${root.dir}: ${describeWriteError(error)}; nothing was changed`, 'make the target writable (chattr -i, a read-write mount), then apply again')
   }
-  options.recorded?.()
+  try {
+    options.recorded?.()
+  } catch (error) {
+    // Only the record exists yet: it goes (with the directories made for it).
+    await undoChanges(root, state)
+    throw error
+  }
 
   const track: Track = async (change, act) => {
     state.changes.push({...change, pending: true})

@@ -1,7 +1,7 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {replaceFile} from './replace-file.js'
+import {replaceFile, writeAll} from './replace-file.js'
 import type {HostRoot} from './root.js'
 import {makeDirsInRoot, resolveInRoot} from './safe-path.js'
 
@@ -31,7 +31,7 @@ export function writeFileAtomic(root: HostRoot, file: string, content: string | 
 export function writeFileInPlace(root: HostRoot, file: string, content: string): void {
   const fd = openSync(resolveInRoot(root, file), constants.O_WRONLY | constants.O_TRUNC | noFollow(root))
   try {
-    writeSync(fd, content)
+    writeAll(fd, Buffer.from(content))
   } finally {
     closeSync(fd)
   }
