@@ -44,6 +44,9 @@ export interface ApplyState {
 /** The only files apply writes, so the only files a record may name. */
 export const APPLY_FILES = [SYSCTL_FILE, MODPROBE_FILE, LIMITS_FILE, SYSTEMD_FILE]
 
+/** A path inside the directory that holds the units' drop-in directories (`--unit NAME`). */
+const UNIT_DROP_IN_PARENT_FILE = '/etc/systemd/system/NAME.service.d'
+
 const ancestors = (file: string): string[] => {
   const out: string[] = []
   for (let d = file.slice(0, file.lastIndexOf('/')); d !== ''; d = d.slice(0, d.lastIndexOf('/'))) out.push(d)
@@ -52,6 +55,7 @@ const ancestors = (file: string): string[] => {
 
 /**
  * The only directories apply creates, so the only ones a record may name: the directories
- * above the files it writes and above the state file (/etc, /etc/sysctl.d, ..., /var/lib/c1m).
+ * above the files it writes, above a unit's drop-in directory (/etc/systemd/system, which a saved tree
+ * lacks) and above the state file (/etc, /etc/sysctl.d, ..., /var/lib/c1m).
  */
-export const APPLY_DIRS = [...new Set([...APPLY_FILES, STATE_FILE].flatMap(ancestors))].sort()
+export const APPLY_DIRS = [...new Set([...APPLY_FILES, STATE_FILE, UNIT_DROP_IN_PARENT_FILE].flatMap(ancestors))].sort()
