@@ -8,7 +8,7 @@ import {forgetState} from '../host/forget-state.js'
 import {netnsIdentity} from '../host/netns.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
-import {undoChanges} from '../host/undo-changes.js'
+import {checkRecordPaths, undoChanges} from '../host/undo-changes.js'
 
 export interface RevertResult {
   profile: string
@@ -67,6 +67,7 @@ Reads /var/lib/c1m/state.json (under --root), checks every entry of it, restores
       if (!state) throw new C1mError('E_NOTHING_TO_REVERT', `no apply is recorded in ${statePath(root)}`, 'nothing to revert')
       if (state.netns && !isRoot) throw new C1mError('E_NOT_ROOT', `revert changes network namespace ${state.netns} and needs root; nothing was changed`, 'run it with sudo')
       checkNamespace(state, flags.root)
+      checkRecordPaths(root, state)
       const problems = await undoChanges(root, state)
       if (problems.length > 0) {
         throw new C1mError('E_RUNTIME', `revert could not undo everything: ${problems.join('; ')}`, `the record keeps what is left in ${statePath(root)}; fix the cause and run c1m revert again`)

@@ -2,6 +2,8 @@ import {type ApplyState, type Change, HOLDER_FILE, STATE_FILE} from '../core/pro
 import {saveState} from './apply-state.js'
 import {delIpv4, listIpv4} from './ip-addr.js'
 import type {HostRoot} from './root.js'
+import {resolveInRoot} from './safe-path.js'
+import {sysctlPath} from '../core/sysctl-name.js'
 import {describeWriteError, readFileOrNull, removeDirIfEmpty, removeFile, writeFileAtomic} from './write-files.js'
 import {readSysctlRaw, writeSysctlValue} from './write-sysctl.js'
 
@@ -21,6 +23,17 @@ async function undoOne(root: HostRoot, c: Change): Promise<void> {
     } else if (now === null || now.toString('base64') !== c.before) writeFileAtomic(root, c.path, Buffer.from(c.before, 'base64'))
   }
   if (c.kind === 'address' && (await listIpv4(c.iface, c.netns)).includes(c.address)) await delIpv4(c.iface, c.address, c.netns)
+}
+
+/**
+ * Check every path a record names, as apply's preflight does, before anything is undone: a
+ * link, hard link or FIFO put in the tree since apply stops revert with one line.
+ */
+export function checkRecordPaths(root: HostRoot, state: ApplyState): void {
+  for (const c of state.changes) {
+    if (c.kind === 'file' || c.kind === 'dir') resolveInRoot(root, c.path)
+    if (c.kind === 'sysctl' && !c.netns) resolveInRoot(root, sysctlPath(c.key))
+  }
 }
 
 export function describeUndo(c: Change): string {
