@@ -4,7 +4,7 @@ import type {NetnsId} from '../core/profile/apply-state.js'
 import type {Role} from '../core/needs.js'
 import {LIMITS_FILE, MODPROBE_FILE, renderLimitsConf, renderModprobeConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
 import {C1mError} from '../core/errors.js'
-import {type ApplyState, type Change, createState, saveState} from './apply-state.js'
+import {type ApplyState, type Change, checkRecordRoom, createState, saveState} from './apply-state.js'
 import {addIpv4} from './ip-addr.js'
 import type {HostRoot} from './root.js'
 import {makeDirsInRoot, missingDirsInRoot} from './safe-path.js'
@@ -36,6 +36,8 @@ type Track = (change: Change, act: () => Promise<void> | void) => Promise<void>
 
 interface Step {
   name: string
+  /** The file this step replaces (its bytes go into the record). */
+  replaces?: string
   run(track: Track): Promise<void>
 }
 
@@ -44,6 +46,7 @@ function fileStep(root: HostRoot, file: string, content: string | undefined): St
   return [
     {
       name: file,
+      replaces: file,
       async run(track) {
         for (const dir of missingDirsInRoot(root, path.posix.dirname(file))) await track({kind: 'dir', path: dir}, () => void makeDirsInRoot(root, dir))
         const before = readFileOrNull(root, file)
@@ -117,6 +120,8 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
     complete: false,
     changes: [],
   }
+  const steps = planSteps(root, rows, options)
+  checkRecordRoom(root, steps.flatMap((s) => (s.replaces ? [s.replaces] : [])))
   try {
     createState(root, state)
   } catch (error) {
@@ -143,7 +148,7 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
     state.changes[state.changes.length - 1] = change
     saveState(root, state)
   }
-  for (const step of planSteps(root, rows, options)) {
+  for (const step of steps) {
     options.progress?.(`apply: ${step.name}`)
     try {
       await step.run(track)

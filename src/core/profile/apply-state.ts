@@ -3,6 +3,10 @@ import {LIMITS_FILE, MODPROBE_FILE, SYSCTL_FILE, SYSTEMD_FILE} from './render-fi
 
 export const STATE_FILE = '/var/lib/c1m/state.json'
 export const STATE_DIR = '/var/lib/c1m'
+/** The largest record revert reads. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024
+/** The largest replaced file a record keeps, as base64 (3 MiB of file). */
+export const MAX_BEFORE_BASE64 = 4 * 1024 * 1024
 /** Who holds the apply/revert lock (pid, command, since): beside the state file. */
 export const HOLDER_FILE = '/var/lib/c1m/lock'
 

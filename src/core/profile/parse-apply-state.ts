@@ -1,4 +1,4 @@
-import {type ApplyState, APPLY_DIRS, APPLY_FILES, type Change} from './apply-state.js'
+import {type ApplyState, APPLY_DIRS, APPLY_FILES, type Change, MAX_BEFORE_BASE64} from './apply-state.js'
 import {isIfaceName, isIpv4, isNetnsName} from '../host-names.js'
 import {ROLES} from '../needs.js'
 import {isSysctlKey} from '../sysctl-name.js'
@@ -13,7 +13,7 @@ type Fields = Record<string, unknown>
 const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v)
 /** What a sysctl file holds: printable text, tabs and newlines, at most 4 KiB. */
 const isSysctlText = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096 && /^[\x20-\x7e\t\n]*$/.test(v)
-const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length <= 4 * 1024 * 1024 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)
+const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_BEFORE_BASE64 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)
 
 function onlyFields(c: Fields, allowed: string[]): string | undefined {
   const extra = Object.keys(c).filter((k) => !allowed.includes(k))
