@@ -13,6 +13,7 @@ import {isIfaceName, isNetnsName} from '../core/host-names.js'
 import {statePath} from '../host/apply-state.js'
 import {preflightApply} from '../host/apply-preflight.js'
 import {runApply} from '../host/apply-transaction.js'
+import {sweepFinishedRecord} from '../host/undo-changes.js'
 import {netnsIdentity, requireNetns} from '../host/netns.js'
 import {planProfile, profileSysctlKeys} from '../core/profile/plan-facts.js'
 import {readPlanInput} from '../host/read-plan-input.js'
@@ -122,6 +123,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line), unit ? [unitDropInFile(unit)] : [])
     let state
     try {
+      sweepFinishedRecord(root, (line) => this.note(line))
       preflightApply(root, liveKeys)
       if (!flags.yes) await this.confirm(changing.length, where)
       const netnsId = flags.netns ? netnsIdentity(flags.netns) : undefined

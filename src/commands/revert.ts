@@ -8,7 +8,7 @@ import {forgetState} from '../host/forget-state.js'
 import {netnsIdentity} from '../host/netns.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
-import {checkRecordPaths, undoChanges} from '../host/undo-changes.js'
+import {checkRecordPaths, sweepFinishedRecord, undoChanges} from '../host/undo-changes.js'
 
 export interface RevertResult {
   profile: string
@@ -63,6 +63,7 @@ Reads /var/lib/c1m/state.json (under --root), checks every entry of it, restores
     const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, [], (line) => this.note(line))
     try {
       if (flags.forget) return this.forget(root)
+      sweepFinishedRecord(root, (line) => this.note(line))
       const state = readState(root)
       if (!state) throw new C1mError('E_NOTHING_TO_REVERT', `no apply is recorded in ${statePath(root)}`, 'nothing to revert')
       if (state.netns && !isRoot) throw new C1mError('E_NOT_ROOT', `revert changes network namespace ${state.netns} and needs root; nothing was changed`, 'run it with sudo')
