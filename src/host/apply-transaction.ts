@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 import type {NetnsId} from '../core/profile/apply-state.js'
@@ -50,7 +51,8 @@ function fileStep(root: HostRoot, file: string, content: string | undefined): St
       async run(track) {
         for (const dir of missingDirsInRoot(root, path.posix.dirname(file))) await track({kind: 'dir', path: dir}, () => void makeDirsInRoot(root, dir))
         const before = readFileOrNull(root, file)
-        await track({kind: 'file', path: file, before: before === null ? null : before.toString('base64')}, () => writeFileAtomic(root, file, content))
+        const afterSha256 = createHash('sha256').update(content).digest('hex')
+        await track({kind: 'file', path: file, before: before === null ? null : before.toString('base64'), afterSha256}, () => writeFileAtomic(root, file, content))
       },
     },
   ]

@@ -18,7 +18,7 @@ export const HOLDER_FILE = '/var/lib/c1m/lock'
 export type Change =
   | {kind: 'dir'; path: string; pending?: true}
   | {kind: 'sysctl'; key: string; before: string; after: string; netns?: string; pending?: true}
-  | {kind: 'file'; path: string; before: string | null /* base64, null when there was no file */; pending?: true}
+  | {kind: 'file'; path: string; before: string | null /* base64, null when there was no file */; afterSha256?: string /* of what apply wrote */; pending?: true}
   | {kind: 'address'; iface: string; address: string; prefix: 32; netns?: string; pending?: true}
 
 /**

@@ -31,7 +31,8 @@ function changeProblem(c: unknown, netns: string | undefined): string | undefine
     case 'file':
       if (!APPLY_FILES.includes(c.path as string) && !isUnitDropInFile(c.path)) return `path ${JSON.stringify(c.path)} is not a file apply writes (${APPLY_FILES.join(', ')}, or a unit's 90-c1m.conf drop-in)`
       if (c.before !== null && !isBase64(c.before)) return 'before must be null or base64'
-      return onlyFields(c, ['kind', 'path', 'before', 'pending'])
+      if (c.afterSha256 !== undefined && !(typeof c.afterSha256 === 'string' && /^[0-9a-f]{64}$/.test(c.afterSha256))) return 'afterSha256 must be a SHA-256 in hex'
+      return onlyFields(c, ['kind', 'path', 'before', 'afterSha256', 'pending'])
     case 'sysctl':
       if (!isSysctlKey(c.key)) return `key ${JSON.stringify(c.key)} is not a sysctl name`
       if (!isSysctlText(c.before) || !isSysctlText(c.after)) return 'before and after must be sysctl values'
