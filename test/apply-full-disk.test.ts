@@ -94,6 +94,27 @@ describe('a short write on a full filesystem never leaves a cut file', {skip: !i
     })
   })
 
+  it('a full filesystem where the lock holder is written gives one c1m line with its code, never a raw error', async () => {
+    await withTmpfs('1m', async (mnt) => {
+      const template = makeSandbox()
+      const sb = path.join(mnt, 'tree')
+      try {
+        cpSync(template, sb, {recursive: true})
+      } finally {
+        removeSandbox(template)
+      }
+      assert.equal((await run(['apply', '-p', 'million', '--conns', '1M', '--root', sb, '--yes'])).exit, 0)
+      fillTo(mnt, 0)
+      const before = treeSnapshot(mnt)
+      // The state directory exists, so who holds the lock is written first, into a full disk.
+      const out = await run(['apply', '-p', 'million', '--conns', '2M', '--root', sb, '--yes'])
+      oneLine(out.stderr)
+      assert.match(out.stderr, /^c1m: .*\[E_[A-Z_]+, exit \d+\]$/m)
+      assert.equal(out.exit, 9, out.stderr) // the earlier apply is recorded: revert first
+      assert.deepEqual(treeSnapshot(mnt), before)
+    })
+  })
+
   it('doctor --out into a full filesystem fails with one line and leaves no file', async () => {
     await withTmpfs('256k', async (mnt) => {
       mkdirSync(path.join(mnt, 'out'))
