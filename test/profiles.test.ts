@@ -131,7 +131,10 @@ describe('shipped profiles', () => {
     assert.equal(server['sysctl net.netfilter.nf_conntrack_buckets'], String(needs.conntrackBuckets))
     assert.equal(server['nofile hard'], String(needs.nofile))
     assert.equal(server['systemd DefaultLimitNOFILE'], String(needs.nofile))
-    assert.equal(server['sysctl net.ipv4.tcp_mem'], tcpMemPages(SANDBOX_MEM_TOTAL).join(' '))
+    // 2M sockets with a page each need more than 3/16 of 24 GiB: max is one page a socket (doctor's rule).
+    assert.equal(server['sysctl net.ipv4.tcp_mem'], '1000000 1500000 2000000')
+    const small = Object.fromEntries(resolveProfile(p, {conns: 500_000, role: 'server', memTotal: SANDBOX_MEM_TOTAL}).map((v) => [v.id, v.value]))
+    assert.equal(small['sysctl net.ipv4.tcp_mem'], tcpMemPages(SANDBOX_MEM_TOTAL).join(' '), 'below that, the RAM share')
     assert.equal(server['sysctl net.ipv4.ip_local_port_range'], undefined, 'a server needs no client port range')
     assert.equal(server['addresses count'], undefined)
     for (const key of ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.core.rmem_max', 'net.ipv4.tcp_tw_recycle']) {

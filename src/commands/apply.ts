@@ -13,7 +13,9 @@ import {isIfaceName, isNetnsName} from '../core/host-names.js'
 import {statePath} from '../host/apply-state.js'
 import {preflightApply} from '../host/apply-preflight.js'
 import {runApply} from '../host/apply-transaction.js'
-import {netnsIdentity, requireNetns} from '../host/netns.js'
+import {sweepFinishedRecord} from '../host/undo-changes.js'
+import {claimNetns, netnsIdentity, releaseNetns, requireNetns} from '../host/netns.js'
+import {rootDir} from '../host/safe-path.js'
 import {planProfile, profileSysctlKeys} from '../core/profile/plan-facts.js'
 import {readPlanInput} from '../host/read-plan-input.js'
 import {readProfile} from '../host/profile-files.js'
@@ -132,10 +134,12 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, liveKeys, (line) => this.note(line), unit ? [unitDropInFile(unit)] : [])
     let state
     try {
+      sweepFinishedRecord(root, (line) => this.note(line))
       preflightApply(root, liveKeys)
       if (!flags.yes) await this.confirm(changing.length, where)
       const netnsId = flags.netns ? netnsIdentity(flags.netns) : undefined
       if (flags.netns && !netnsId) throw usageError(`network namespace ${flags.netns} went away before apply began; nothing was changed`, `create it with \`ip netns add ${flags.netns}\``)
+      if (flags.netns) claimNetns(flags.netns, rootDir(root), netnsId!)
       state = await runApply(root, rows, {
         profile: profile.name,
         conns,
@@ -147,6 +151,10 @@ The plan shows every value: the current one, the wanted one, and the action - ra
         progress: (line) => this.logToStderr(line),
         recorded: () => lock.announce(),
       })
+    } catch (error) {
+      // A failed apply that rolled back has no record left, and then no claim on the namespace.
+      if (flags.netns) releaseNetns(flags.netns, rootDir(root))
+      throw error
     } finally {
       lock.release()
     }

@@ -5,10 +5,11 @@ import {C1mError} from '../core/errors.js'
 import {rootFlag} from '../flags.js'
 import {type ApplyState, type Change, readState, statePath} from '../host/apply-state.js'
 import {forgetState} from '../host/forget-state.js'
-import {netnsIdentity} from '../host/netns.js'
+import {netnsIdentity, releaseNetns} from '../host/netns.js'
+import {rootDir} from '../host/safe-path.js'
 import {hostRoot} from '../host/root.js'
 import {takeTarget} from '../host/take-target.js'
-import {undoChanges} from '../host/undo-changes.js'
+import {checkRecordPaths, sweepFinishedRecord, undoChanges} from '../host/undo-changes.js'
 
 export interface RevertResult {
   profile: string
@@ -63,14 +64,17 @@ Reads /var/lib/c1m/state.json (under --root), checks every entry of it, restores
     const lock = await takeTarget(root, `c1m ${process.argv.slice(2).join(' ')}`, [], (line) => this.note(line))
     try {
       if (flags.forget) return this.forget(root)
+      sweepFinishedRecord(root, (line) => this.note(line))
       const state = readState(root)
       if (!state) throw new C1mError('E_NOTHING_TO_REVERT', `no apply is recorded in ${statePath(root)}`, 'nothing to revert')
       if (state.netns && !isRoot) throw new C1mError('E_NOT_ROOT', `revert changes network namespace ${state.netns} and needs root; nothing was changed`, 'run it with sudo')
       checkNamespace(state, flags.root)
+      checkRecordPaths(root, state)
       const problems = await undoChanges(root, state)
       if (problems.length > 0) {
         throw new C1mError('E_RUNTIME', `revert could not undo everything: ${problems.join('; ')}`, `the record keeps what is left in ${statePath(root)}; fix the cause and run c1m revert again`)
       }
+      if (state.netns) releaseNetns(state.netns, rootDir(root))
       const restored = [...state.changes].reverse().filter((c) => c.kind !== 'dir').map(describe)
       if (!this.jsonEnabled()) {
         this.log(`Reverted ${state.profile} (applied ${state.startedAt}${state.complete ? '' : ', not completed'}):`)
@@ -85,6 +89,7 @@ Reads /var/lib/c1m/state.json (under --root), checks every entry of it, restores
   private forget(root: ReturnType<typeof hostRoot>): RevertResult {
     const dropped = forgetState(root)
     if (!dropped) throw new C1mError('E_NOTHING_TO_REVERT', `no apply is recorded in ${statePath(root)}`, 'nothing to forget')
+    if (dropped.state?.netns) releaseNetns(dropped.state.netns, rootDir(root))
     const forgotten = dropped.state ? dropped.state.changes.map(describeForgotten) : [`the record could not be read (${dropped.problem}); dropped as it was`]
     if (!this.jsonEnabled()) {
       this.log(`Forgot the record ${statePath(root)}${dropped.state ? ` of ${dropped.state.profile} (applied ${dropped.state.startedAt})` : ''}; nothing was undone. It named:`)

@@ -64,8 +64,15 @@ export function lockTarget(root: HostRoot, command: string): TargetLock {
   let announced = false
   const lock: TargetLock = {
     announce() {
-      writeFileAtomic(root, HOLDER_FILE, JSON.stringify(me) + '\n', 0o644)
-      announced = true
+      // Who holds it is advice for the one that waits, not the lock: a target that cannot take
+      // the file (full, read-only) still runs, and revert on a full disk still frees space. A
+      // path refused under --root (a link) is still refused.
+      try {
+        writeFileAtomic(root, HOLDER_FILE, JSON.stringify(me) + '\n', 0o644)
+        announced = true
+      } catch (error) {
+        if (error instanceof C1mError) throw error
+      }
     },
     release() {
       try {
@@ -76,7 +83,14 @@ export function lockTarget(root: HostRoot, command: string): TargetLock {
     },
   }
   // The state directory exists already (an earlier apply is recorded, or it was there before).
-  if (isDirInRoot(root, STATE_DIR)) lock.announce()
+  if (isDirInRoot(root, STATE_DIR)) {
+    try {
+      lock.announce()
+    } catch (error) {
+      closeSync(fd)
+      throw error
+    }
+  }
   return lock
 }
 

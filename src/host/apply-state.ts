@@ -1,7 +1,7 @@
-import {renameSync, statSync} from 'node:fs'
+import {lstatSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {type ApplyState, type Change, STATE_DIR, STATE_FILE} from '../core/profile/apply-state.js'
+import {type ApplyState, type Change, MAX_BEFORE_BASE64, MAX_RECORD_BYTES, STATE_DIR, STATE_FILE} from '../core/profile/apply-state.js'
 import {parseApplyState} from '../core/profile/parse-apply-state.js'
 import {C1mError} from '../core/errors.js'
 import {type HostRoot} from './root.js'
@@ -38,7 +38,7 @@ export function readState(root: HostRoot): ApplyState | undefined {
     throw unreadable(root, (error as Error).message)
   }
   if (bytes === null) return undefined
-  if (bytes.length > 16 * 1024 * 1024) throw unreadable(root, 'larger than 16 MiB')
+  if (bytes.length > MAX_RECORD_BYTES) throw unreadable(root, 'larger than 16 MiB')
   const parsed = parseApplyState(bytes.toString('utf8'), root.live)
   if (!parsed.ok) throw unreadable(root, parsed.problem)
   return parsed.state
@@ -61,7 +61,30 @@ export function createState(root: HostRoot, state: ApplyState): void {
   const top = missing[0]
   const tmpTop = tempName(top)
   const inTmp = (p: string) => tmpTop + p.slice(top.length)
-  makeDirsInRoot(root, inTmp(STATE_DIR))
-  writeFileAtomic(root, inTmp(STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600)
-  renameSync(resolveInRoot(root, tmpTop), resolveInRoot(root, top))
+  try {
+    makeDirsInRoot(root, inTmp(STATE_DIR))
+    writeFileAtomic(root, inTmp(STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600)
+    renameSync(resolveInRoot(root, tmpTop), resolveInRoot(root, top))
+  } catch (error) {
+    // Nothing new stays behind: the temporary directories hold only what this call wrote.
+    rmSync(resolveInRoot(root, tmpTop), {recursive: true, force: true})
+    throw error
+  }
+}
+
+/**
+ * Refuse, before anything changes, an apply whose record revert would refuse: the record keeps
+ * each file apply replaces (base64, at most MAX_BEFORE_BASE64 each) and is read only up to
+ * MAX_RECORD_BYTES. `files`: the files apply will replace (paths inside the root).
+ */
+export function checkRecordRoom(root: HostRoot, files: string[]): void {
+  let total = 64 * 1024 // the rest of the record, with room to spare
+  for (const file of files) {
+    const size = lstatSync(resolveInRoot(root, file), {throwIfNoEntry: false})?.size ?? 0
+    const kept = Math.ceil(size / 3) * 4
+    total += kept
+    if (kept > MAX_BEFORE_BASE64 || total > MAX_RECORD_BYTES) {
+      throw new C1mError('E_PREFLIGHT', `${file} under ${root.dir} is ${(size / 1024 / 1024).toFixed(1)} MiB: too large for the apply record that keeps it for revert (at most 3 MiB a file); nothing was changed`, `move its settings to another file beside it (apply replaces ${file} whole), then apply again`)
+    }
+  }
 }

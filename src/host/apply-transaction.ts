@@ -1,10 +1,11 @@
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 import type {NetnsId} from '../core/profile/apply-state.js'
 import type {Role} from '../core/needs.js'
 import {LIMITS_FILE, MODPROBE_FILE, renderLimitsConf, renderModprobeConf, renderSysctlConf, renderSystemdDropIn, SYSCTL_FILE, SYSTEMD_FILE} from '../core/profile/render-files.js'
 import {C1mError} from '../core/errors.js'
-import {type ApplyState, type Change, createState, saveState} from './apply-state.js'
+import {type ApplyState, type Change, checkRecordRoom, createState, saveState} from './apply-state.js'
 import {addIpv4} from './ip-addr.js'
 import type {HostRoot} from './root.js'
 import {makeDirsInRoot, missingDirsInRoot} from './safe-path.js'
@@ -36,6 +37,8 @@ type Track = (change: Change, act: () => Promise<void> | void) => Promise<void>
 
 interface Step {
   name: string
+  /** The file this step replaces (its bytes go into the record). */
+  replaces?: string
   run(track: Track): Promise<void>
 }
 
@@ -44,10 +47,12 @@ function fileStep(root: HostRoot, file: string, content: string | undefined): St
   return [
     {
       name: file,
+      replaces: file,
       async run(track) {
         for (const dir of missingDirsInRoot(root, path.posix.dirname(file))) await track({kind: 'dir', path: dir}, () => void makeDirsInRoot(root, dir))
         const before = readFileOrNull(root, file)
-        await track({kind: 'file', path: file, before: before === null ? null : before.toString('base64')}, () => writeFileAtomic(root, file, content))
+        const afterSha256 = createHash('sha256').update(content).digest('hex')
+        await track({kind: 'file', path: file, before: before === null ? null : before.toString('base64'), afterSha256}, () => writeFileAtomic(root, file, content))
       },
     },
   ]
@@ -117,13 +122,21 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
     complete: false,
     changes: [],
   }
+  const steps = planSteps(root, rows, options)
+  checkRecordRoom(root, steps.flatMap((s) => (s.replaces ? [s.replaces] : [])))
   try {
     createState(root, state)
   } catch (error) {
     if (error instanceof C1mError) throw error
     throw new C1mError('E_UNREADABLE', `cannot write the apply record under ${root.dir}: ${describeWriteError(error)}; nothing was changed`, 'make the target writable (chattr -i, a read-write mount), then apply again')
   }
-  options.recorded?.()
+  try {
+    options.recorded?.()
+  } catch (error) {
+    // Only the record exists yet: it goes (with the directories made for it).
+    await undoChanges(root, state)
+    throw error
+  }
 
   const track: Track = async (change, act) => {
     state.changes.push({...change, pending: true})
@@ -137,7 +150,7 @@ export async function runApply(root: HostRoot, rows: PlanRow[], options: ApplyOp
     state.changes[state.changes.length - 1] = change
     saveState(root, state)
   }
-  for (const step of planSteps(root, rows, options)) {
+  for (const step of steps) {
     options.progress?.(`apply: ${step.name}`)
     try {
       await step.run(track)

@@ -2,7 +2,8 @@ import {type ApplyState, HOLDER_FILE, STATE_FILE} from '../core/profile/apply-st
 import {C1mError} from '../core/errors.js'
 import {readState} from './apply-state.js'
 import type {HostRoot} from './root.js'
-import {readFileOrNull, removeDirIfEmpty, removeFile} from './write-files.js'
+import {sweepDirs} from './undo-changes.js'
+import {readFileOrNull, removeFile} from './write-files.js'
 
 /**
  * Drop the apply record without undoing anything (`c1m revert --forget`), for when what it
@@ -21,10 +22,15 @@ export function forgetState(root: HostRoot): {state?: ApplyState; problem?: stri
     if (!isFile(root)) throw error // a directory (or nothing) in its place: not c1m's to remove
   }
   if (!state && !problem) return undefined
-  removeFile(root, STATE_FILE)
-  removeFile(root, HOLDER_FILE)
-  for (const c of [...(state?.changes ?? [])].reverse()) if (c.kind === 'dir') removeDirIfEmpty(root, c.path)
-  return {state, problem}
+  if (!state) {
+    removeFile(root, STATE_FILE)
+    removeFile(root, HOLDER_FILE)
+    return {problem}
+  }
+  // As revert ends: the record and the empty directories apply made, so a kill leaves none empty.
+  const problems = sweepDirs(root, state.changes.flatMap((c) => (c.kind === 'dir' ? [c.path] : [])))
+  if (problems.length > 0) throw new C1mError('E_RUNTIME', `cannot drop the record: ${problems.join('; ')}`, 'fix the cause and run c1m revert --forget again')
+  return {state}
 }
 
 function isFile(root: HostRoot): boolean {

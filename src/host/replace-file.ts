@@ -19,6 +19,20 @@ export function syncDir(dir: string): void {
 }
 
 /**
+ * Write every byte of `bytes` to `fd`, looping over short counts (a nearly full filesystem
+ * returns one). A write that makes no progress is ENOSPC; any error propagates. Never leaves
+ * a count unchecked.
+ */
+export function writeAll(fd: number, bytes: Buffer): void {
+  let done = 0
+  for (let tries = 0; done < bytes.length; tries++) {
+    const n = writeSync(fd, bytes, done, bytes.length - done)
+    if (n <= 0 || tries > 1_000_000) throw Object.assign(new Error(`short write: ${done} of ${bytes.length} bytes`), {code: 'ENOSPC'})
+    done += n
+  }
+}
+
+/**
  * Replace a file whole or not at all, the one way c1m does it: a temporary file beside the
  * target (created exclusively, never through a link), written, fsynced, renamed over the
  * target, then the directory fsynced so the rename survives a crash. A reader sees the old
@@ -31,7 +45,7 @@ export function replaceFile(file: string, content: string | Buffer, options: {te
   try {
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o644)
     try {
-      writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content)
+      writeAll(fd, typeof content === 'string' ? Buffer.from(content) : content)
       fsyncSync(fd)
     } finally {
       closeSync(fd)

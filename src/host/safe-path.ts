@@ -1,4 +1,4 @@
-import {lstatSync, mkdirSync, realpathSync} from 'node:fs'
+import {lstatSync, mkdirSync, realpathSync, type Stats} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../core/errors.js'
@@ -56,8 +56,25 @@ export function resolveInRoot(root: HostRoot, file: string): string {
       return full // the rest does not exist yet
     }
     if (stat.isSymbolicLink()) throw refuse(root, file, `goes through a symbolic link (${path.relative(base, at)})`)
+    if (at === full) checkFinal(root, file, stat)
   }
   return full
+}
+
+function unsafe(root: HostRoot, file: string, why: string, what: string): C1mError {
+  return new C1mError('E_UNSAFE_PATH', `${file} under ${root.dir} ${why}; nothing was changed`, what)
+}
+
+/**
+ * What apply and revert read, write or replace under a --root is a directory or a regular
+ * file of its own: a FIFO would hang the open, a device or socket is nothing c1m wrote, and a
+ * file with a second hard link may be the same inode as a file outside the tree (a write in
+ * place, a /proc/sys file, would go through to it; a saved tree has no hard links).
+ */
+export function checkFinal(root: HostRoot, file: string, stat: Pick<Stats, 'nlink' | 'isFile' | 'isDirectory'>): void {
+  if (root.live) return
+  if (stat.isFile() && stat.nlink > 1) throw unsafe(root, file, `has ${stat.nlink} hard links (it may be a file outside the tree)`, 'replace it with a copy of its own (cp FILE FILE.new && mv FILE.new FILE), then run this again')
+  if (!stat.isFile() && !stat.isDirectory()) throw unsafe(root, file, 'is not a regular file (a FIFO, socket or device)', 'remove it or put a regular file in its place, then run this again')
 }
 
 /**

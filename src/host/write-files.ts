@@ -1,9 +1,9 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {replaceFile} from './replace-file.js'
+import {replaceFile, writeAll} from './replace-file.js'
 import type {HostRoot} from './root.js'
-import {makeDirsInRoot, resolveInRoot} from './safe-path.js'
+import {checkFinal, makeDirsInRoot, resolveInRoot} from './safe-path.js'
 
 // File operations of apply and revert. Each takes the root and a path as seen inside it, and
 // resolves it with safe-path (no `..`, no link out of a --root tree) right before using it.
@@ -29,9 +29,17 @@ export function writeFileAtomic(root: HostRoot, file: string, content: string | 
 
 /** Write a file that must already exist, in place (a /proc/sys file: one write, no rename, never created). */
 export function writeFileInPlace(root: HostRoot, file: string, content: string): void {
-  const fd = openSync(resolveInRoot(root, file), constants.O_WRONLY | constants.O_TRUNC | noFollow(root))
+  // On the live root the file is the kernel's (/proc/sys: O_TRUNC is what it expects); under a
+  // --root it is cut only once checked.
+  const fd = openSync(resolveInRoot(root, file), constants.O_WRONLY | constants.O_NONBLOCK | (root.live ? constants.O_TRUNC : noFollow(root)))
   try {
-    writeSync(fd, content)
+    // Checked on the open descriptor before the file is cut: a FIFO or a second hard link
+    // swapped in after resolveInRoot is refused here.
+    const stat = fstatSync(fd)
+    checkFinal(root, file, stat)
+    if (!stat.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), {code: 'EISDIR'})
+    if (!root.live) ftruncateSync(fd, 0)
+    writeAll(fd, Buffer.from(content))
   } finally {
     closeSync(fd)
   }
@@ -41,13 +49,17 @@ export function writeFileInPlace(root: HostRoot, file: string, content: string):
 export function readFileOrNull(root: HostRoot, file: string): Buffer | null {
   let fd: number
   try {
-    fd = openSync(resolveInRoot(root, file), constants.O_RDONLY | noFollow(root))
+    // O_NONBLOCK: a FIFO in the tree opens at once (and is refused below) instead of waiting for
+    // a writer forever.
+    fd = openSync(resolveInRoot(root, file), constants.O_RDONLY | constants.O_NONBLOCK | noFollow(root))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw error
   }
   try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), {code: 'EISDIR'})
+    const stat = fstatSync(fd)
+    checkFinal(root, file, stat)
+    if (!stat.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), {code: 'EISDIR'})
     return readFileSync(fd)
   } finally {
     closeSync(fd)

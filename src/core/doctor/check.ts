@@ -81,11 +81,20 @@ export function optionalSysctlNumber(ctx: CheckContext, key: string): number | u
   return ctx.host.sysctl[key] === undefined ? undefined : sysctlNumber(ctx, key)
 }
 
+/**
+ * Where doctor's fixes keep what they set: a file of the admin's own, never one apply writes.
+ * 90-c1m.conf belongs to apply (revert deletes or restores it whole), so a line added there by
+ * hand would go with the next revert. 91 sorts after 90: what the admin fixed by hand wins.
+ */
+export const FIX_SYSCTL_FILE = '/etc/sysctl.d/91-c1m-local.conf'
+export const FIX_LIMITS_FILE = '/etc/security/limits.d/91-c1m-local.conf'
+export const FIX_DROP_IN = '91-c1m-local.conf'
+
 /** The paste-able fix for one sysctl: live now, and kept across reboots. */
 export function sysctlFix(key: string, value: number | string): string {
   const v = String(value)
   const quoted = v.includes(' ') ? `"${v}"` : v
-  return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> /etc/sysctl.d/90-c1m.conf`
+  return `sysctl -w ${key}=${quoted} && echo '${key} = ${v}' >> ${FIX_SYSCTL_FILE}`
 }
 
 

@@ -48,30 +48,33 @@ export type Comparison =
   | {kind: 'different'}
 
 const nums = (v: string) => v.trim().split(/\s+/).map(Number)
+/** A value's fields as exact integers (BigInt: 2^64-1 and beyond compare right), undefined for a word. */
+const ints = (v: string) => v.trim().split(/\s+/).map((f) => (/^-?\d+$/.test(f) ? BigInt(f) : undefined))
 
 /**
  * Compare a wanted sysctl value with the current one. Capacities compare field by field
  * (a bigger number is more); ranges compare by width (a lower low and a higher high is more);
  * choices (SET_KEYS) are only equal or different. For a mixed result, `raised` is the value
- * that raises what is lower and keeps what is already higher.
+ * that raises what is lower and keeps what is already higher, each field a plain integer.
  */
 export function compareSysctl(key: string, current: string, wanted: string): Comparison {
-  const cur = nums(current)
-  const want = nums(wanted)
-  if (cur.join(' ') === want.join(' ')) return {kind: 'equal'}
-  if (SET_KEYS.has(key) || cur.length !== want.length || [...cur, ...want].some((n) => !Number.isFinite(n))) return {kind: 'different'}
+  const cur = ints(current)
+  const want = ints(wanted)
+  const words = [...cur, ...want].some((n) => n === undefined)
+  if (words ? current.trim().split(/\s+/).join(' ') === wanted.trim().split(/\s+/).join(' ') : cur.join(' ') === want.join(' ')) return {kind: 'equal'}
+  if (SET_KEYS.has(key) || cur.length !== want.length || words) return {kind: 'different'}
   // For a range the low end is "more" when it is lower.
-  const more = (i: number) => (RANGE_KEYS.has(key) && i === 0 ? cur[i] - want[i] : want[i] - cur[i])
+  const more = (i: number) => (RANGE_KEYS.has(key) && i === 0 ? cur[i]! - want[i]! : want[i]! - cur[i]!)
   const raised: number[] = []
   const kept: number[] = []
   for (let i = 0; i < want.length; i++) {
     const d = more(i)
-    if (d > 0) raised.push(i + 1)
-    else if (d < 0) kept.push(i + 1)
+    if (d > 0n) raised.push(i + 1)
+    else if (d < 0n) kept.push(i + 1)
   }
   if (kept.length === 0) return {kind: 'higher'}
   if (raised.length === 0) return {kind: 'lower'}
-  const merged = want.map((w, i) => (more(i) > 0 ? w : cur[i]))
+  const merged = want.map((w, i) => (more(i) > 0n ? w : cur[i]))
   return {kind: 'mixed', raised: merged.join(' '), fields: {raised, kept}}
 }
 

@@ -1,4 +1,4 @@
-import {type ApplyState, APPLY_DIRS, APPLY_FILES, type Change} from './apply-state.js'
+import {type ApplyState, APPLY_DIRS, APPLY_FILES, type Change, MAX_BEFORE_BASE64} from './apply-state.js'
 import {isIfaceName, isIpv4, isNetnsName} from '../host-names.js'
 import {ROLES} from '../needs.js'
 import {isSysctlKey} from '../sysctl-name.js'
@@ -13,7 +13,7 @@ type Fields = Record<string, unknown>
 const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v)
 /** What a sysctl file holds: printable text, tabs and newlines, at most 4 KiB. */
 const isSysctlText = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096 && /^[\x20-\x7e\t\n]*$/.test(v)
-const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length <= 4 * 1024 * 1024 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)
+const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_BEFORE_BASE64 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)
 
 function onlyFields(c: Fields, allowed: string[]): string | undefined {
   const extra = Object.keys(c).filter((k) => !allowed.includes(k))
@@ -31,7 +31,8 @@ function changeProblem(c: unknown, netns: string | undefined): string | undefine
     case 'file':
       if (!APPLY_FILES.includes(c.path as string) && !isUnitDropInFile(c.path)) return `path ${JSON.stringify(c.path)} is not a file apply writes (${APPLY_FILES.join(', ')}, or a unit's 90-c1m.conf drop-in)`
       if (c.before !== null && !isBase64(c.before)) return 'before must be null or base64'
-      return onlyFields(c, ['kind', 'path', 'before', 'pending'])
+      if (c.afterSha256 !== undefined && !(typeof c.afterSha256 === 'string' && /^[0-9a-f]{64}$/.test(c.afterSha256))) return 'afterSha256 must be a SHA-256 in hex'
+      return onlyFields(c, ['kind', 'path', 'before', 'afterSha256', 'pending'])
     case 'sysctl':
       if (!isSysctlKey(c.key)) return `key ${JSON.stringify(c.key)} is not a sysctl name`
       if (!isSysctlText(c.before) || !isSysctlText(c.after)) return 'before and after must be sysctl values'

@@ -1,4 +1,4 @@
-import {type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
+import {type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit} from 'yaml'
 
 import {C1mError} from '../errors.js'
 import type {Role} from '../needs.js'
@@ -66,6 +66,21 @@ function readValue(fields: Fields, kind: ValueKind, key: string, valueKeys: stri
   })
 }
 
+/**
+ * A number YAML cannot hold exactly (beyond 2^53: 10^38, 18446744073709551615) is taken as the
+ * digits written, so it is planned and written as that integer, never as `1e+38`; one not
+ * written as plain digits (`1e38`, `1.5e20`) is kept as its text, which the schema refuses as
+ * not a whole number.
+ */
+function exactIntegers(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'number' || Number.isSafeInteger(node.value) || node.source === undefined) return
+      node.value = /^\+?\d+$/.test(node.source) ? BigInt(node.source).toString() : node.source
+    },
+  })
+}
+
 /** Parse and validate one profile file. `file` is how errors name it (profiles/NAME.yaml). */
 export function parseProfile(text: string, file: string): ProfileFile {
   const lc = new LineCounter()
@@ -75,7 +90,14 @@ export function parseProfile(text: string, file: string): ProfileFile {
     const line = error.linePos?.[0].line ?? 1
     throw profileError(file, line, 'yaml', `malformed YAML: ${error.message.split('\n')[0]}`)
   }
-  const data = doc.toJS() as Fields
+  exactIntegers(doc)
+  let data: Fields
+  try {
+    // Aliases are expanded here: a billion-laughs document stops at the 100th, not at the heap.
+    data = doc.toJS({maxAliasCount: 100}) as Fields
+  } catch (error) {
+    throw profileError(file, 1, 'yaml', `cannot be expanded: ${(error as Error).message.split('\n')[0]}`)
+  }
   const stem = file.split('/').at(-1)!.replace(/\.ya?ml$/, '')
   const problems = schemaProblems(data)
   if (data && typeof data === 'object' && !Array.isArray(data)) {

@@ -1,4 +1,4 @@
-import {type Check, type CheckContext, Skip, sysctlFix, sysctlNumber} from '../check.js'
+import {type Check, type CheckContext, FIX_DROP_IN, FIX_LIMITS_FILE, Skip, sysctlFix, sysctlNumber} from '../check.js'
 import {formatCount} from '../../units.js'
 import {processesNeeded, socketsPerConnection, usableFds} from '../../needs.js'
 import {parseSysctlInt, parseSysctlInts} from '../../sysctl-value.js'
@@ -165,7 +165,7 @@ export const fileChecks: Check[] = [
       const soft = last('soft', domains) ?? last('soft', fallback)
       const hard = last('hard', domains) ?? last('hard', fallback)
       const who = user === undefined ? ['*', 'root'] : [user]
-      const fix = `printf '${who.map((d) => `${d} soft nofile ${need}\\n${d} hard nofile ${need}\\n`).join('')}' > /etc/security/limits.d/90-c1m.conf`
+      const fix = `printf '${who.map((d) => `${d} soft nofile ${need}\\n${d} hard nofile ${need}\\n`).join('')}' > ${FIX_LIMITS_FILE}`
       if (!soft && !hard) return {status: 'warn', current: 'not set', needed: `${formatCount(need)} soft and hard`, reason: 'login sessions get the distribution default', fix}
       const value = (e?: LimitsEntry) => {
         if (!e) return 0
@@ -204,12 +204,12 @@ export const fileChecks: Check[] = [
         })
       if (sd.unit) {
         if (sd.unit.problem) throw new Skip(sd.unit.problem)
-        const fix = `mkdir -p /etc/systemd/system/${sd.unit.name}.d && printf '[Service]\\nLimitNOFILE=${need}\\n' > /etc/systemd/system/${sd.unit.name}.d/90-c1m.conf && systemctl daemon-reload && systemctl restart ${sd.unit.name}`
+        const fix = `mkdir -p /etc/systemd/system/${sd.unit.name}.d && printf '[Service]\\nLimitNOFILE=${need}\\n' > /etc/systemd/system/${sd.unit.name}.d/${FIX_DROP_IN} && systemctl daemon-reload && systemctl restart ${sd.unit.name}`
         if (!sd.unit.limitNOFILE) return {status: 'warn', current: 'not set (DefaultLimitNOFILE applies)', needed: `LimitNOFILE=${need}`, fix}
         const low = Math.min(...parse(sd.unit.limitNOFILE)) < need
         return {status: low ? 'fail' : 'pass', current: `${sd.unit.limitNOFILE} (${sd.unit.source})`, needed: `>= ${formatCount(need)}`, fix: low ? fix : undefined}
       }
-      const fix = `mkdir -p /etc/systemd/system.conf.d && printf '[Manager]\\nDefaultLimitNOFILE=${need}\\n' > /etc/systemd/system.conf.d/90-c1m.conf && systemctl daemon-reexec`
+      const fix = `mkdir -p /etc/systemd/system.conf.d && printf '[Manager]\\nDefaultLimitNOFILE=${need}\\n' > /etc/systemd/system.conf.d/${FIX_DROP_IN} && systemctl daemon-reexec`
       const d = sd.defaultLimitNOFILE
       if (!d) return {status: 'warn', current: 'not set (systemd default 1024:524288)', needed: `DefaultLimitNOFILE=${need}, or LimitNOFILE in the service's unit (--unit NAME)`, fix}
       const low = Math.min(...parse(d.value)) < need

@@ -3,6 +3,7 @@ import {type Check, type CheckContext, Skip, sysctlFix, sysctlNumbers} from '../
 import {formatCount} from '../../units.js'
 import {socketsPerConnection} from '../../needs.js'
 import {PAGE_SIZE} from '../../estimate/socket-cost.js'
+import {tcpMemWanted} from '../../profile/compute.js'
 
 /**
  * Share of connections with data queued at once below which a host is unfit: if even this
@@ -29,14 +30,15 @@ export const tcpMemChecks: Check[] = [
       const allActive = ctx.target.conns * spc
       const breaksAt = Math.floor(max / spc)
       const status = max < allActive * MIN_ACTIVE_SHARE ? 'fail' : max < allActive ? 'warn' : 'pass'
-      const wanted = allActive
+      const total = ctx.host.memory.meminfo?.MemTotal
       return {
         status,
         current: `pressure ${formatCount(pressure)}, max ${formatCount(max)} pages (${formatBytes(max * PAGE_SIZE)})`,
         needed: `max >= ${formatCount(allActive)} pages (${formatBytes(allActive * PAGE_SIZE)}) for one page queued on every socket`,
         breaksAt,
         reason: status === 'pass' ? undefined : `${formatCount(breaksAt)} connections with one page queued each reach the max`,
-        fix: status === 'pass' ? undefined : sysctlFix('net.ipv4.tcp_mem', `${Math.round(wanted / 2)} ${Math.round((wanted * 3) / 4)} ${wanted}`),
+        // The value apply writes for the same conns and role (compute: tcpMem), so the two agree.
+        fix: status === 'pass' ? undefined : sysctlFix('net.ipv4.tcp_mem', (total ? tcpMemWanted(total, ctx.target.conns, ctx.target.role) : [Math.round(allActive / 2), Math.round((allActive * 3) / 4), allActive]).join(' ')),
       }
     },
   },
