@@ -28,6 +28,9 @@ const root = path.join(dir, 'tree')
 cpSync(path.join(FIXTURES, 'tuned-1m'), root, {recursive: true})
 writeFileSync(path.join(root, 'proc/sys/kernel/hostname'), `${HOSTILE}\n`)
 writeFileSync(path.join(root, 'proc/sys/kernel/osrelease'), `6.1.0${HOSTILE}\n`)
+const addresses = JSON.parse(readFileSync(path.join(root, 'c1m/addresses.json'), 'utf8')) as Array<{iface: string}>
+for (const a of addresses) a.iface = `${a.iface}${HOSTILE}`
+writeFileSync(path.join(root, 'c1m/addresses.json'), JSON.stringify(addresses))
 
 describe('the sanitizer', () => {
   it('turns every control character but tab and newline into "?", keeps CRLF as a line end', () => {
@@ -48,6 +51,14 @@ describe('doctor --root of a tree whose hostname and osrelease carry escape sequ
     const {stdout, stderr} = await run(['doctor', '--root', root, '--fail-on', 'none'])
     assert.match(stdout, /Linux 6\.1\.0\?\[2J\?\]0;owned\?evil\?host\?\?31m\?gnp\.exe/)
     assert.doesNotMatch(stdout + stderr, RAW)
+  })
+
+  it("--role client (the saved interfaces' names) and --json carry no raw control character either", async () => {
+    const text = await run(['doctor', '--root', root, '--role', 'client', '--fail-on', 'none'])
+    const json = await run(['doctor', '--root', root, '--role', 'client', '--fail-on', 'none', '--json'])
+    assert.doesNotMatch(text.stdout + text.stderr, RAW)
+    assert.doesNotMatch(json.stdout, /\\u001b|\\u0007|\\r|\\u0000/)
+    assert.equal(JSON.parse(json.stdout).result.host.hostname, '?[2J?]0;owned?evil?host??31m?gnp.exe')
   })
 
   it('--format junit is well-formed XML (xmllint --noout)', {skip: missing(xmllint, 'libxml2-utils')}, async () => {
