@@ -1,4 +1,4 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {cleanText} from '../core/clean-text.js'
@@ -115,6 +115,21 @@ export function openHostFile(root: HostRoot, file: string): Opened {
     return refuse(describeReadError(error), false)
   }
   return {ok: true, fd}
+}
+
+/**
+ * The names in a host directory. Under a saved tree the directory is checked as a file is (no link
+ * on its path): a link is a failure with its reason, so no name of a directory outside is listed.
+ */
+export function listHostDir(root: HostRoot, dir: string): {ok: true; names: string[]} | ReadFailure {
+  const opened = openHostFile(root, dir)
+  if (!opened.ok) return opened
+  closeSync(opened.fd)
+  try {
+    return {ok: true, names: readdirSync(hostPath(root, dir))}
+  } catch (error) {
+    return {ok: false, reason: `${dir}: ${describeReadError(error)}`}
+  }
 }
 
 /**

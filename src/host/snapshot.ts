@@ -1,9 +1,9 @@
-import {chmodSync, closeSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../core/errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
-import {hostPath, type HostRoot, openHostFile, readHostText, readNonBlocking} from './root.js'
+import {hostPath, type HostRoot, listHostDir, readHostText, readNonBlocking} from './root.js'
 import {checkSnapshotTarget, makeSnapshotTemp, sweepSnapshotTemps} from './snapshot-target.js'
 import {syncDir} from './replace-file.js'
 
@@ -51,13 +51,10 @@ function writeCopy(to: string, text: string, sourceMode: number | undefined): vo
 
 /** List a host directory; under a saved tree, only one reached through no link. */
 function listDir(root: HostRoot, dir: string, counts: SnapshotSummary): string[] {
-  const opened = openHostFile(root, dir)
-  if (!opened.ok) {
-    if (opened.refused) counts.refused.push(opened.reason)
-    return []
-  }
-  closeSync(opened.fd)
-  return readdirSync(hostPath(root, dir))
+  const listed = listHostDir(root, dir)
+  if (listed.ok) return listed.names
+  if (listed.refused) counts.refused.push(listed.reason)
+  return []
 }
 
 /** Deeper than any /proc/sys or /etc config tree: a bound on the walk. */
