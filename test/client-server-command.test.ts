@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
@@ -144,7 +144,10 @@ describe('c1m client --shard I/K', () => {
         const partial = await run(['probe', '--merge', files[0]])
         assert.equal(partial.exitCode, 10)
         assert.match(partial.stdout, /no result for shard 2/)
-        const twice = await run(['probe', '--merge', files[0], files[0]])
+        const copy = `${files[0]}.copy.json`
+        copyFileSync(files[0], copy)
+        const twice = await run(['probe', '--merge', files[0], copy])
+        rmSync(copy)
         assert.equal(twice.exitCode, 2)
         assert.match(twice.stderr, /are both shard 1/)
       } finally {

@@ -1,3 +1,4 @@
+import {cleanJson, cleanLine} from '../core/clean-text.js'
 import {type HostRoot, readHostText} from './root.js'
 import type {LocalAddress} from '../core/host-snapshot.js'
 
@@ -15,8 +16,12 @@ export function parseSavedAddresses(text: string): {addresses: LocalAddress[]; p
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return {addresses: [], problem: `${SAVED_ADDRESSES} is not JSON (${(error as Error).message})`}
+    return {addresses: [], problem: `${SAVED_ADDRESSES} is not JSON (${cleanLine((error as Error).message)})`}
   }
+  // Another host's names: cleaned of control characters where they are read
+  const clean = cleanJson(value)
+  if (!clean.ok) return {addresses: [], problem: `${SAVED_ADDRESSES} is ${clean.reason}`}
+  value = clean.value
   if (!Array.isArray(value)) return {addresses: [], problem: `${SAVED_ADDRESSES} is not a list of addresses`}
   const bad = value.findIndex((a: Partial<LocalAddress> | null) => typeof a !== 'object' || a === null || typeof a.iface !== 'string' || typeof a.address !== 'string'
     || (a.family !== 'IPv4' && a.family !== 'IPv6') || !Number.isInteger(a.prefix) || typeof a.internal !== 'boolean')

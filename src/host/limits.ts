@@ -1,6 +1,4 @@
-import {readdirSync} from 'node:fs'
-
-import {hostPath, type HostRoot, readHostText} from './root.js'
+import {type HostRoot, listHostDir, readHostText} from './root.js'
 import type {NofileLimit, ProcessInfo, LimitsEntry} from '../core/host-snapshot.js'
 import {readSysctl} from './sysctl.js'
 import {loginCannotLift} from '../core/nofile-cap.js'
@@ -74,14 +72,14 @@ export function readLimitsConf(root: HostRoot, user?: string): {entries: LimitsE
 
 /** `*.conf` files of a directory under the root, sorted by name; none when it is missing. */
 export function listConfDir(root: HostRoot, dir: string): string[] {
-  try {
-    return readdirSync(hostPath(root, dir))
-      .filter((name) => name.endsWith('.conf'))
-      .sort()
-      .map((name) => `${dir}/${name}`)
-  } catch {
-    return []
-  }
+  const listed = listHostDir(root, dir)
+  // A link in a saved tree is not an empty directory: the directory itself is then read, and its
+  // read failure (with the reason) is reported where the files' would be.
+  if (!listed.ok) return listed.refused ? [dir] : []
+  return listed.names
+    .filter((name) => name.endsWith('.conf'))
+    .sort()
+    .map((name) => `${dir}/${name}`)
 }
 
 /** The hard RLIMIT_NOFILE the probe processes inherit from this one ("unlimited" means fs.nr_open). */

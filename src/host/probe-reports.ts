@@ -5,6 +5,7 @@ import path from 'node:path'
 import {type ProbeReport, validateProbeReport} from '../core/probe/report.js'
 import {reportKind} from '../core/estimate/report-kind.js'
 import {C1mError, usageError} from '../core/errors.js'
+import {parseJsonText, shownName} from './merge-files.js'
 import {replaceFile} from './replace-file.js'
 import {readHostText} from './root.js'
 
@@ -35,13 +36,9 @@ export function readProbeReport(file: string): ProbeReport {
 
 /** Parse and validate the text of a probe report; not JSON or not the schema is E_BAD_REPORT (exit 2). */
 export function parseProbeReport(text: string, file: string): ProbeReport {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new C1mError('E_BAD_REPORT', `${file} is not a c1m probe report: not JSON`, 'pass a JSON report written by `c1m probe --out FILE`')
-  }
-  return validateProbeReport(value, file)
+  // Cleaned of control characters where it is read: the report may come from another host.
+  const value = parseJsonText(text, (what) => new C1mError('E_BAD_REPORT', `${shownName(file)} is not a c1m probe report: ${what}`, 'pass a JSON report written by `c1m probe --out FILE`'))
+  return validateProbeReport(value, shownName(file))
 }
 
 /** Keep a copy of a finished probe's report in `dir` for `c1m estimate` to find; returns its path. */

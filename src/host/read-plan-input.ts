@@ -1,12 +1,13 @@
-import {usageError} from '../core/errors.js'
+import {C1mError, usageError} from '../core/errors.js'
 import type {PlanInput} from '../core/profile/plan-facts.js'
 import {listIpv4} from './ip-addr.js'
 import {readLimitsConf} from './limits.js'
 import {readMemory} from './memory.js'
 import {readNetnsSysctls} from './netns.js'
 import type {HostRoot} from './root.js'
+import {resolveInRoot} from './safe-path.js'
 import {readSysctlFiles} from './sysctl-files.js'
-import {normaliseSysctlValue, readSysctl} from './sysctl.js'
+import {normaliseSysctlValue, readSysctl, sysctlPath} from './sysctl.js'
 import {readSystemd} from './systemd.js'
 
 export interface InputOptions {
@@ -62,5 +63,9 @@ export async function readPlanInput(root: HostRoot, keys: string[], options: Inp
 
 function hostValue(root: HostRoot, key: string): string | undefined {
   const result = readSysctl(root, key)
-  return result.ok ? result.text : undefined
+  if (result.ok) return result.text
+  if (!result.refused) return undefined
+  // A link or hard link in a --root tree is not "no such key": apply refuses it before planning.
+  resolveInRoot(root, sysctlPath(key))
+  throw new C1mError('E_BAD_ROOT', `${result.reason}; nothing is written through it`, 'replace it with a real file, or pass the directory it points to as --root')
 }

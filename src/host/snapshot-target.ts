@@ -1,4 +1,4 @@
-import {lstatSync, mkdirSync, readdirSync, realpathSync, statSync} from 'node:fs'
+import {lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError, usageError} from '../core/errors.js'
@@ -75,4 +75,49 @@ export function makeDirs(dir: string): void {
     mkdirSync(at)
   }
   if (!lstatSync(at).isDirectory()) throw usageError(`${dir} is not a directory`)
+}
+
+/**
+ * The temporary directory a snapshot fills before renaming it into place: made with mkdtemp beside
+ * the target (DIR.partial-PID-XXXXXX, mode 0700), so it is new, ours and private; a directory that
+ * another user made there beforehand is never adopted.
+ */
+export function makeSnapshotTemp(target: string): string {
+  makeDirs(path.dirname(target))
+  return mkdtempSync(`${target}.partial-${process.pid}-`)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Remove what a killed snapshot to the same target left (DIR.partial-PID, DIR.partial-PID-XXXXXX):
+ * only directories (not links) that this user owns and whose PID is no longer running.
+ * Returns the names removed.
+ */
+export function sweepSnapshotTemps(target: string): string[] {
+  const parent = path.dirname(target)
+  const pattern = new RegExp(`^${path.basename(target).replaceAll(/[$()*+.?[\\\]^{|}]/g, '\\$&')}\\.partial-(\\d+)(-[\\w]+)?$`)
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(parent)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1]
+    if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue
+    const stat = lstatSync(path.join(parent, name), {throwIfNoEntry: false})
+    if (!stat?.isDirectory() || stat.uid !== process.getuid?.()) continue
+    rmSync(path.join(parent, name), {recursive: true, force: true})
+    removed.push(name)
+  }
+  return removed
 }

@@ -1,10 +1,10 @@
-import {existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../core/errors.js'
 import {readAddresses, SAVED_ADDRESSES} from './addresses.js'
-import {hostPath, type HostRoot, readHostText, readNonBlocking} from './root.js'
-import {checkSnapshotTarget, makeDirs} from './snapshot-target.js'
+import {hostPath, type HostRoot, listHostDir, readHostText, readNonBlocking} from './root.js'
+import {checkSnapshotTarget, makeSnapshotTemp, sweepSnapshotTemps} from './snapshot-target.js'
 import {syncDir} from './replace-file.js'
 
 /** What machine this is, for the reader of a snapshot (systeminformation; live host only). */
@@ -26,6 +26,35 @@ export interface SnapshotSummary {
   files: number
   sysctls: number
   unreadable: number
+  /** What a saved tree may not hold (links, hard links), each with the reason: not copied. */
+  refused: string[]
+  /** Temporary directories of killed snapshots to the same DIR, removed first. */
+  swept: string[]
+}
+
+/** Directories of a snapshot: only its owner enters (it holds the host's private files). */
+const DIR_MODE = 0o700
+
+function makeDir(dir: string): void {
+  mkdirSync(dir, {recursive: true, mode: DIR_MODE})
+}
+
+/**
+ * Write one copied file with the source's permission bits (never execute, never more than the
+ * source allowed: /proc/slabinfo stays 0400, a 0600 sysctl 0600), exactly, whatever the umask.
+ */
+function writeCopy(to: string, text: string, sourceMode: number | undefined): void {
+  const mode = (sourceMode ?? 0o600) & 0o666
+  writeFileSync(to, text, {mode, flag: 'wx'})
+  chmodSync(to, mode)
+}
+
+/** List a host directory; under a saved tree, only one reached through no link. */
+function listDir(root: HostRoot, dir: string, counts: SnapshotSummary): string[] {
+  const listed = listHostDir(root, dir)
+  if (listed.ok) return listed.names
+  if (listed.refused) counts.refused.push(listed.reason)
+  return []
 }
 
 /** Deeper than any /proc/sys or /etc config tree: a bound on the walk. */
@@ -34,25 +63,34 @@ const MAX_TREE_DEPTH = 32
 /** Copy the files of a host directory (a path on the host, read under the root) into `dest`. */
 function copyTree(root: HostRoot, dir: string, dest: string, counts: SnapshotSummary, isSysctl: boolean, depth = 0): void {
   if (depth > MAX_TREE_DEPTH) return
-  for (const name of readdirSync(hostPath(root, dir))) {
+  for (const name of listDir(root, dir, counts)) {
     const from = path.posix.join(dir, name)
     if (SKIP_SYS.has(from)) continue
     const to = path.join(dest, name)
     let stat
     try {
-      stat = statSync(hostPath(root, from))
-      // A directory reached through a symlink may lead back up the tree: copy files only through links.
-      if (stat.isDirectory() && lstatSync(hostPath(root, from)).isSymbolicLink()) continue
+      stat = lstatSync(hostPath(root, from))
+      if (stat.isSymbolicLink()) {
+        // A saved tree has no links. On this host a link to a file is the host's own configuration
+        // (Debian's /etc/sysctl.d/99-sysctl.conf); a link to a directory may lead back up: not taken.
+        if (!root.live) counts.refused.push(`${from}: is a symbolic link; a saved tree has none`)
+        if (!root.live || !statSync(hostPath(root, from)).isFile()) continue
+        stat = statSync(hostPath(root, from))
+      }
     } catch {
       continue
     }
     if (stat.isDirectory()) {
-      mkdirSync(to, {recursive: true})
+      makeDir(to)
       copyTree(root, from, to, counts, isSysctl, depth + 1)
     } else if (stat.isFile()) {
       const text = readHostText(root, from)
+      if (!text.ok && text.refused) {
+        counts.refused.push(text.reason)
+        continue
+      }
       // Write-only or restricted sysctls: keep an empty file so the key is known to exist.
-      writeFileSync(to, text.ok ? text.text : '')
+      writeCopy(to, text.ok ? text.text : '', text.ok ? text.mode : stat.mode)
       if (!text.ok) counts.unreadable++
       else {
         counts.files++
@@ -68,45 +106,50 @@ function copyTree(root: HostRoot, dir: string, dest: string, counts: SnapshotSum
  */
 export async function writeSnapshot(root: HostRoot, dir: string): Promise<SnapshotSummary> {
   const target = checkSnapshotTarget(dir)
-  const temp = `${target}.partial-${process.pid}`
-  const counts: SnapshotSummary = {dir: target, files: 0, sysctls: 0, unreadable: 0}
+  const swept = sweepSnapshotTemps(target)
+  const counts: SnapshotSummary = {dir: target, files: 0, sysctls: 0, unreadable: 0, refused: [], swept}
+  let temp: string | undefined
   try {
-    makeDirs(temp)
-    const at = (file: string) => path.join(temp, file)
-    mkdirSync(at('/proc/sys'), {recursive: true})
+    temp = makeSnapshotTemp(target)
+    const at = (file: string) => path.join(temp!, file)
+    makeDir(at('/proc/sys'))
     copyTree(root, '/proc/sys', at('/proc/sys'), counts, true)
     for (const file of FILES) {
       // procfs files report size 0, so read them rather than copy them
       const text = readHostText(root, file)
       if (!text.ok) {
-        counts.unreadable++
+        if (text.refused) counts.refused.push(text.reason)
+        else counts.unreadable++
         continue
       }
-      mkdirSync(path.dirname(at(file)), {recursive: true})
-      writeFileSync(at(file), text.text)
+      makeDir(path.dirname(at(file)))
+      writeCopy(at(file), text.text, text.mode)
       counts.files++
     }
     for (const d of DIRS) {
       if (!existsSync(hostPath(root, d))) continue
-      mkdirSync(at(d), {recursive: true})
+      makeDir(at(d))
       copyTree(root, d, at(d), counts, false)
     }
-    if (existsSync(path.join(root.dir, 'run/systemd/system'))) mkdirSync(at('/run/systemd/system'), {recursive: true})
+    if (existsSync(path.join(root.dir, 'run/systemd/system'))) makeDir(at('/run/systemd/system'))
     const kmsg = readNonBlocking(root, '/dev/kmsg')
     if (kmsg.ok) {
-      mkdirSync(at('/dev'), {recursive: true})
-      writeFileSync(at('/dev/kmsg'), kmsg.text)
-    }
+      makeDir(at('/dev'))
+      // The kernel log is private whatever the device's mode says (dmesg_restrict): 0600 at most.
+      writeCopy(at('/dev/kmsg'), kmsg.text, (kmsg.mode ?? 0o600) & 0o600)
+    } else if (kmsg.refused) counts.refused.push(kmsg.reason)
     const {addresses} = await readAddresses(root)
-    mkdirSync(path.dirname(at(SAVED_ADDRESSES)), {recursive: true})
-    writeFileSync(at(SAVED_ADDRESSES), JSON.stringify(addresses, null, 2) + '\n')
-    writeFileSync(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir, machine: await describeMachine(root)}, null, 2) + '\n')
+    makeDir(path.dirname(at(SAVED_ADDRESSES)))
+    writeCopy(at(SAVED_ADDRESSES), JSON.stringify(addresses, null, 2) + '\n', 0o644)
+    makeDir(at('/c1m'))
+    writeCopy(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir, machine: await describeMachine(root)}, null, 2) + '\n', 0o644)
     if (existsSync(target)) rmSync(target, {recursive: true})
     renameSync(temp, target)
+    temp = undefined
     // The tree is renamed into place whole (replaceFile's last step, for a directory).
     syncDir(path.dirname(target))
   } catch (error) {
-    rmSync(temp, {recursive: true, force: true})
+    if (temp) rmSync(temp, {recursive: true, force: true})
     if (error instanceof C1mError) throw error
     throw new C1mError('E_RUNTIME', `snapshot to ${dir} failed: ${(error as Error).message}`, 'check the directory is writable and has space')
   }

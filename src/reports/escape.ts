@@ -1,3 +1,5 @@
+import {cleanLine} from '../core/clean-text.js'
+
 /**
  * Text for HTML, SVG and XML (JUnit): & < > " escaped, so it is safe between tags and inside
  * a double-quoted attribute (the only quoting c1m's renderers use). The one escape every
@@ -8,10 +10,10 @@ export function escapeXml(text: string): string {
 }
 
 /**
- * Text from a file c1m did not write (a host's report in doctor --merge), made safe for a
- * terminal: control characters, escape sequences among them, become "?".
+ * Text from a file c1m did not write, made safe for a terminal: control characters, escape sequences
+ * among them, become "?". The readers already clean what they read (core/clean-text.ts); this is
+ * the same sanitizer, for what a renderer is given from elsewhere.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replaceAll(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return cleanLine(text)
 }
