@@ -36,7 +36,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
   // Written out: --merge excludes the host flags, which oclif's one generated line would show as one
   // either-or group (--pid | --unit | ...) though --pid and --unit go together. A test holds every flag here.
   static override usage = [
-    '<%= command.id %> [--conns N] [--role ROLE] [--pid PID] [--unit NAME] [--root DIR] [--profile NAME] [--skip ID...] [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
+    '<%= command.id %> [--conns N] [--role ROLE] [--pid PID] [--unit NAME] [--root DIR] [--profile NAME] [--user NAME] [--skip ID...] [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
     '<%= command.id %> --merge FILE... [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
   ]
 
