@@ -27,6 +27,7 @@
 //   - the sandbox directory is $SANDBOX;
 //   - an ISO date-time (2026-11-22T00:30:11.729Z) is <date>;
 //   - the Unix time of Prometheus' c1m_last_run_timestamp_seconds is <unixtime>;
+//   - a saved report's age ("11 days old", "1 hour old") is <age> old;
 //   - trailing spaces at the end of a line are dropped.
 // Colour is off (NO_COLOR=1, FORCE_COLOR=0), help pages are 80 columns (OCLIF_COLUMNS), and saved
 // probe reports are neither read nor written (C1M_PROBE_DIR=off).
@@ -119,6 +120,7 @@ export function normalise(text, sandbox) {
   if (sandbox) out = out.split(sandbox).join('$SANDBOX')
   out = out.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<date>')
   out = out.replace(/^(c1m_last_run_timestamp_seconds) \d+(\.\d+)?$/gm, '$1 <unixtime>')
+  out = out.replace(/\b\d+ (second|minute|hour|day)s? old\b/g, '<age> old')
   return out.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n')
 }
 
