@@ -10,7 +10,7 @@ import tls from 'node:tls'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, run, runJson} from './helpers.js'
 import {startMatching, stopPids} from './server-helpers.js'
 
 const children: ChildProcess[] = []
@@ -43,7 +43,7 @@ describe('c1m probe --protocol sse|stream|tls|wss', () => {
   for (const [name, kind] of [['sse', 'sse'], ['stream', 'stream'], ['tls', 'tcp'], ['wss', 'ws']] as const) {
     it(`${name}: every connection opens in the protocol and is held on both sides`, async () => {
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', name, '--conns', '2000', '--steps', '2', '--settle', '100ms', '--hold', '1s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const r = envelope.result
       assert.equal(r.protocol ?? 'tcp', kind)
       assert.deepEqual([r.hold!.serverOpen, r.hold!.clientOpen, r.hold!.dropped], [2000, 2000, 0])

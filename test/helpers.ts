@@ -75,3 +75,18 @@ export async function runCli<T = unknown>(args: string[], options?: {timeout?: n
   }
   return {...out, exit: out.exitCode, result}
 }
+
+/** Everything a run ended with: its warnings and, for a run that failed, its one error line. */
+export function endNotes(envelope: Envelope<unknown>): string {
+  return [...envelope.warnings, ...(envelope.error ? [envelope.error.message] : [])].join('\n')
+}
+
+/**
+ * A small probe (a few hundred connections) that held what it opened may still be too small, or
+ * too disturbed on a busy host, for a kernel fit: that is exit 13 with its reason, never another
+ * failure. `said`: the run's stderr or its envelope's notes.
+ */
+export function assertHeld(exitCode: number, said: string): void {
+  if (exitCode === 13 && /the kernel figure is not a measurement: /.test(said)) return
+  if (exitCode !== 0) throw new Error(`expected exit 0 (or 13 for a kernel fit too small to measure), got ${exitCode}: ${said}`)
+}

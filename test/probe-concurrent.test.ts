@@ -22,19 +22,20 @@ function probe(kept: string) {
 }
 
 describe('two probes at the same time', () => {
-  it('each marks its kernel figure not a measurement, names the other, exits 10 and keeps no report', async () => {
+  it('each marks its kernel figure not a measurement, names the other, exits 13 and keeps no report', async () => {
     const kept = [path.join(dir, 'a'), path.join(dir, 'b')]
     for (const k of kept) mkdirSync(k, {mode: 0o700})
     const a = probe(kept[0])
     const b = probe(kept[1])
     const [ra, rb] = await Promise.all([a, b])
     for (const [result, other] of [[ra, b.pid], [rb, a.pid]] as const) {
-      assert.equal(result.exitCode, 10, result.stderr)
+      assert.equal(result.exitCode, 13, result.stderr)
       const envelope = JSON.parse(result.stdout)
       const report = envelope.result
       assert.ok(report.concurrent.pids.includes(other), JSON.stringify(report.concurrent))
       assert.ok(report.fit.problems.some((p: string) => p.startsWith(`another c1m probe ran at the same time (PID `) && p.includes(String(other))), report.fit.problems.join('; '))
-      assert.ok(envelope.warnings.some((w: string) => w.startsWith('the kernel figure is not a measurement: ')), envelope.warnings.join('\n'))
+      assert.match(envelope.error.message, /^the kernel figure is not a measurement: /, result.stdout)
+      assert.equal(envelope.error.code, 'E_NOT_MEASURED')
     }
     for (const k of kept) assert.deepEqual(readdirSync(k, {withFileTypes: true}).filter((e) => e.isFile()), [], `${k} kept a report`)
     // Both signed out: no file of theirs is left where runs sign in.
@@ -44,9 +45,9 @@ describe('two probes at the same time', () => {
 })
 
 describe('a run whose kernel figure is not a measurement', () => {
-  it('exits 10 even when everything else succeeded, saying why', () => {
+  it('exits 13 even when everything else succeeded, saying why', () => {
     const out = probeOutcome({samples: [1, 2, 3, 4], echo: {sent: 10, echoed: 10}, fit: {problems: ["the kernel fit's r2 is 0.16, below 0.95 (the host was busy, or the run disturbed)"]}})
-    assert.equal(out.code, 'E_PROBE_FAILED')
+    assert.equal(out.code, 'E_NOT_MEASURED')
     assert.deepEqual(out.notes, ["the kernel figure is not a measurement: the kernel fit's r2 is 0.16, below 0.95 (the host was busy, or the run disturbed)"])
     // An early stop is said once, as the stop.
     const stopped = probeOutcome({samples: [1, 2], stopped: 'EMFILE', fit: {problems: ['the run stopped early: EMFILE']}})

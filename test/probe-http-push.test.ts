@@ -7,7 +7,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {run, runJson} from './helpers.js'
+import {assertHeld, endNotes, run, runJson} from './helpers.js'
 import {stopPids} from './server-helpers.js'
 
 // Every stream gets one event at once, then one every 500 ms; /deny is a 403, /html is not a stream.
@@ -54,7 +54,7 @@ describe('c1m probe --target http:// --http sse|stream', () => {
     it(`--engine ${engine}: sse: every stream opens, and the events pushed during the hold are counted`, async () => {
       await start()
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `http://127.0.0.1:${port}/events`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '1000', '--steps', '2', '--settle', '100ms', '--hold', '3s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const r = envelope.result
       assert.equal(r.protocol, 'sse')
       assert.equal(r.echo, undefined, 'no echo check: the server pushes')
@@ -68,7 +68,7 @@ describe('c1m probe --target http:// --http sse|stream', () => {
     it(`--engine ${engine}: stream: each chunk is one message`, async () => {
       await start()
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `http://127.0.0.1:${port}/stream`, '--http', 'stream', '--server-pid', String(server!.pid), '--conns', '200', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const {events, bytes} = envelope.result.hold!.messagesReceived!
       assert.ok(events >= 200 * 3 && events <= 200 * 6, `chunks ${events}`)
       assert.equal(bytes, events * 12)
@@ -90,7 +90,7 @@ describe('c1m probe --target http:// --http sse|stream', () => {
     await start()
     const base = ['probe', '--target', `http://127.0.0.1:${port}/auth`, '--http', 'sse', '--server-pid', String(server!.pid), '--conns', '200', '--steps', '2', '--settle', '100ms']
     const ok = await runJson<ProbeRunReport>([...base, '--header', 'Cookie: session=ok', '--header', 'X-Token: t1'])
-    assert.equal(ok.exitCode, 0, ok.stderr)
+    assertHeld(ok.exitCode, ok.stderr + endNotes(ok.envelope))
     const without = await runJson<ProbeRunReport>([...base, '--header', 'Cookie: session=ok'])
     assert.equal(without.exitCode, 10)
     assert.match(without.envelope.error!.message, /HTTP\/1\.1 403/)

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {runJson} from './helpers.js'
+import {assertHeld, endNotes, runJson} from './helpers.js'
 import {startNodeServer, stopPids} from './server-helpers.js'
 
 // /poll answers every held GET each 500 ms with a body of fixed length; /chunked does the same in
@@ -64,7 +64,7 @@ for (const engine of ['native', 'node']) {
       const {port} = await start()
       const before = (await gets(port)).poll ?? 0
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'poll', 500, '3s'))
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const r = envelope.result
       assert.equal(r.protocol, 'long-poll')
       assert.equal(r.echo, undefined, 'no echo check: the server pushes')
@@ -81,7 +81,7 @@ for (const engine of ['native', 'node']) {
     it('a chunked answer is read to its last chunk before the next GET', async () => {
       await start()
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'chunked', 200, '2s'))
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const {events, bytes} = envelope.result.hold!.messagesReceived!
       assert.ok(events >= 200 * 2 && events <= 200 * 6, `answers ${events}`)
       assert.equal(bytes, events * 'part-one;part-two'.length, 'the chunk framing taken out')
@@ -92,7 +92,7 @@ for (const engine of ['native', 'node']) {
       const {port} = await start()
       const before = (await gets(port)).idle ?? 0
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(probe(engine, 'idle', 200, '2s'))
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       assert.equal(envelope.result.hold!.messagesReceived!.events, 0)
       assert.equal(envelope.result.hold?.dropped, 0)
       const asked = (await gets(port)).idle - before

@@ -10,7 +10,7 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {runJson} from './helpers.js'
+import {assertHeld, endNotes, runJson} from './helpers.js'
 import {probeWithHoldHook} from './independent-rss.js'
 import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
 
@@ -58,7 +58,7 @@ for (const engine of ['native', 'node']) {
       const log = path.join(dir, `${engine}-keepalive.log`)
       const {port, pid} = await broker('keepalive', true, `log_dest file ${log}\nlog_type all\n`)
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-keepalive', '2', '--conns', '300', '--steps', '2', '--settle', '100ms', '--hold', '5s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       assert.equal(envelope.result.hold!.dropped, 0, 'a broker drops a client silent for 1.5 keepalives')
       assert.match(readFileSync(log, 'utf8'), /as c1m-\d+-\d+ \(p2, c1, k2\)/)
     })
@@ -77,7 +77,7 @@ for (const engine of ['native', 'node']) {
       const {port, pid} = await broker('traffic', true, `log_dest file ${log}\nlog_type all\n`)
       const conns = 200
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '300', '--interval', '200ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const hold = envelope.result.hold!
       const t = hold.traffic!
       assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
@@ -97,7 +97,7 @@ for (const engine of ['native', 'node']) {
     it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {
       const {port, pid} = await broker('open', true)
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '3000', '--steps', '2', '--settle', '200ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       assert.equal(envelope.result.protocol, 'mqtt')
       assert.equal(envelope.result.echo?.echoed, 3000)
       assert.ok(envelope.result.fit.server.bytesPerConn > 0, 'the broker grows with its clients')

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {validateProbeReport} from '../src/core/probe/report.js'
-import {REPO_ROOT, runJson} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 /** Start a process and wait for a line on the given stream that matches; bounded. */
@@ -37,7 +37,7 @@ describe('c1m probe --target --server-pid: measure your own server', () => {
     const {child, match} = await startAndWait(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'server', '--port', '0', '--workers', '1', '--duration', '60s'], 'stderr', /listening on (127\.0\.0\.1:\d+) /)
     try {
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', match[1], '--server-pid', String(child.pid), '--conns', '3000', '--steps', '3', '--settle', '50ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const report = validateProbeReport(envelope.result) as ProbeRunReport
       assert.equal(report.engine, 'external')
       // c1m server itself and its one echo worker.
@@ -60,7 +60,7 @@ describe('c1m probe --target --server-pid: measure your own server', () => {
     const {child, match} = await startAndWait(process.execPath, ['-e', code], 'stdout', /port (\d+)/)
     try {
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `127.0.0.1:${match[1]}`, '--server-pid', String(child.pid), '--conns', '4000', '--steps', '2', '--settle', '200ms', '--no-echo', '--engine', 'node'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const report = envelope.result
       assert.equal(report.echo, undefined)
       assert.equal(report.target?.serverProcesses, 1)

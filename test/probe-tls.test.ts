@@ -12,7 +12,7 @@ import {after, before, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import type {ClientRunResult} from '../src/probe/run-client.js'
-import {REPO_ROOT, runJson} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
 import {makeCerts, type TestCerts} from './tls-certs.js'
 import {probeWithIndependentRss} from './independent-rss.js'
@@ -72,7 +72,7 @@ describe('c1m probe over TLS against nginx', {skip: nginx || process.env.CI ? fa
 
   it('tls://: every connection handshakes with the certificate verified against --ca; the session and the time to open are reported', async () => {
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `tls://127.0.0.1:${server.port}`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '2000', '--steps', '2', '--settle', '200ms', '--no-echo'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const r = envelope.result
     assert.equal(r.protocol, 'tcp')
     assert.match(r.tls!.version, TLS_VERSION)
@@ -110,7 +110,7 @@ describe('c1m probe over TLS against nginx', {skip: nginx || process.env.CI ? fa
     assert.equal(wrong.envelope.result.established, 0)
     assert.match(wrong.envelope.result.error, /hostname mismatch/)
     const insecure = await runJson<ProbeRunReport>(['probe', '--target', `tls://127.0.0.1:${server.port}`, '--server-pid', String(server.pid), '--insecure', '--conns', '200', '--steps', '2', '--settle', '100ms', '--no-echo'])
-    assert.equal(insecure.exitCode, 0, insecure.stderr)
+    assertHeld(insecure.exitCode, insecure.stderr + endNotes(insecure.envelope))
     assert.equal(insecure.envelope.result.tls!.verified, false)
   })
 })
@@ -143,7 +143,7 @@ for (const engine of ['native', 'node']) {
     it('wss://: npm ws behind https: upgraded over TLS with ALPN http/1.1, echoed in frames', async () => {
       const server = await startNode(wssServer())
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '1000', '--steps', '2', '--settle', '200ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const r = envelope.result
       assert.equal(r.protocol, 'ws')
       assert.equal(r.tls!.alpn, 'http/1.1')
@@ -155,7 +155,7 @@ for (const engine of ['native', 'node']) {
     it('https:// --http sse: the stream opens over TLS and its events are counted during the hold', async () => {
       const server = await startNode(sseServer())
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `https://127.0.0.1:${server.port}/events`, '--http', 'sse', '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '500', '--steps', '2', '--settle', '100ms', '--hold', '2s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const r = envelope.result
       assert.equal(r.protocol, 'sse')
       assert.match(r.tls!.version, TLS_VERSION)
@@ -185,7 +185,7 @@ describe('without the OpenSSL headers', () => {
   it('the node engine opens a wss:// target instead of the native one, and says so', async () => {
     const server = await startNode(wssServer())
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `wss://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--ca', certs.ca, '--conns', '300', '--steps', '2', '--settle', '100ms'], {env: none()})
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.deepEqual(envelope.warnings, ['the native programs are built without TLS here (no OpenSSL headers: apt-get install libssl-dev); the node engine opens these connections instead'])
     assert.match(stderr, /starting 1 load client \(node\)/)
     assert.equal(envelope.result.echo!.echoed, 300)
@@ -208,7 +208,7 @@ describe('c1m probe --target mqtts:// against mosquitto', {skip: mosquitto || pr
     pids.push(broker.pid!)
     await waitForPort(port)
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtts://127.0.0.1:${port}`, '--server-pid', String(broker.pid), '--ca', certs.ca, '--conns', '1000', '--steps', '2', '--settle', '200ms'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.equal(envelope.result.protocol, 'mqtt')
     assert.match(envelope.result.tls!.version, TLS_VERSION)
     assert.equal(envelope.result.echo!.echoed, 1000)

@@ -9,7 +9,7 @@ import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {parseTarget} from '../src/core/probe/protocol.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, run, runJson} from './helpers.js'
 import {startMatching, stopPids} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
@@ -76,7 +76,7 @@ describe('parseTarget', () => {
 describe('c1m probe over WebSocket', () => {
   it('--protocol ws: the bundled server upgrades every connection and echoes frames byte for byte', async () => {
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', 'ws', '--conns', '3000', '--steps', '2', '--settle', '100ms'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.equal(envelope.result.protocol, 'ws')
     assert.equal(envelope.result.echo?.echoed, 3000)
     assert.equal(envelope.result.refused, undefined)
@@ -85,7 +85,7 @@ describe('c1m probe over WebSocket', () => {
   it("against npm's ws: every connection upgraded (the server counts them) and echoed", async () => {
     const server = await start(WS_ECHO)
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${server.port}/chat`, '--server-pid', String(server.pid), '--conns', '2000', '--steps', '2', '--settle', '200ms'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.equal(envelope.result.protocol, 'ws')
     assert.equal(envelope.result.echo?.echoed, 2000)
     assert.equal((await serverCounts(server.child)).upgrades, 2000, 'the server saw exactly 2,000 upgrades')
@@ -94,7 +94,7 @@ describe('c1m probe over WebSocket', () => {
   it('--message-size with the bundled server: text frames each --interval, every payload byte echoed, none counted as pushed', async () => {
     const conns = 2000
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', 'ws', '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1500ms', '--message-size', '1KiB', '--interval', '100ms'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const hold = envelope.result.hold!
     assert.deepEqual([hold.serverOpen, hold.clientOpen, hold.dropped, hold.echo?.echoed], [conns, conns, 0, conns])
     const t = hold.traffic!
@@ -108,7 +108,7 @@ describe('c1m probe over WebSocket', () => {
   it('--message-size 64KiB: frames with the 64-bit length, echoed whole', async () => {
     const conns = 100
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--protocol', 'ws', '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1s', '--message-size', '64KiB', '--interval', '300ms'])
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const t = envelope.result.hold!.traffic!
     assert.equal(t.bytesSent, t.rounds * 65_536 * conns)
     assert.equal(t.bytesReceived, t.bytesSent)
@@ -120,7 +120,7 @@ describe('c1m probe over WebSocket', () => {
       const before = await serverCounts(server.child)
       const conns = 500
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${server.port}/`, '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '1s', '--message-size', '4KiB', '--interval', '200ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const t = envelope.result.hold!.traffic!
       assert.equal(t.bytesReceived, t.bytesSent)
       const after = await serverCounts(server.child)

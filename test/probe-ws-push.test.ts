@@ -8,7 +8,7 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {REPO_ROOT, runJson} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import {startNodeServer, stopPids} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
@@ -51,7 +51,7 @@ for (const engine of ['native', 'node']) {
       const ws = await start(0)
       const conns = 500
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${ws.port}/`, '--server-pid', String(ws.pid), '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2s'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const hold = envelope.result.hold!
       assert.equal(envelope.result.echo!.echoed, conns, 'the echo is found among the pushed frames')
       assert.equal(hold.echo!.echoed, conns)

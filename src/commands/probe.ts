@@ -33,7 +33,7 @@ export default class Probe extends C1mCommand {
 
 Connections are split over as many server and client processes as the per-process open-file limit requires; each client binds explicit 127.x source addresses and ports. Run as root, it works in a network namespace of its own (lo up, net.core.somaxconn and net.ipv4.ip_local_port_range set there) and deletes it at the end, also after Ctrl-C or SIGTERM (and deletes those a killed c1m left); if it cannot make one it fails (exit 9) rather than use the host loopback unasked. Not root, or with --no-netns, it uses the host loopback and the host limits, and says so. Every connection is reset at the end, so none is left in TIME_WAIT. The report (--out) calibrates \`c1m estimate --calibration FILE\`.
 
-Exit 10 when the ramp stopped short, a process died, connections did not echo or were not accepted, or the kernel figure is not a measurement (another probe ran too); the report holds what was measured. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
+Exit 10 when the ramp stopped short, a process died, or connections did not echo or were not accepted; exit 13 when the connections were held but the kernel figure is not a measurement (another probe ran too, or the fit is poor: too few connections, a busy host); the report holds what was measured either way. A finished run also keeps a copy of its report in $C1M_PROBE_DIR (default ~/.local/state/c1m/probes; off turns this off), where \`c1m estimate\` finds the newest.`
 
   static override examples = [
     {description: 'Measure 100,000 connections in 5 steps with the native C engine', command: '<%= config.bin %> <%= command.id %> --conns 100k'},
@@ -167,7 +167,7 @@ Exit 10 when the ramp stopped short, a process died, connections did not echo or
     const saved = outcome.code || (report.fit.problems ?? []).length > 0 ? undefined : keepForEstimate(report, (message) => this.note(message))
     if (outcome.code) process.exitCode = EXIT_CODES[outcome.code]
     // A run that measured but failed ends in one error line after its report; an interruption is a note.
-    const failed = outcome.code === 'E_PROBE_FAILED'
+    const failed = outcome.code === 'E_PROBE_FAILED' || outcome.code === 'E_NOT_MEASURED'
     if (!failed) for (const note of outcome.notes) this.note(note)
     if (!this.jsonEnabled()) {
       this.log(renderProbeReport(report))
@@ -175,7 +175,7 @@ Exit 10 when the ramp stopped short, a process died, connections did not echo or
       if (html) this.log(`chart written to ${html}`)
       if (saved) this.log(`kept for c1m estimate: ${saved}`)
     }
-    if (failed) this.failWith(probeFailure(report, outcome.notes, protocol))
+    if (failed) this.failWith(outcome.code === 'E_NOT_MEASURED' ? notMeasured(outcome.notes) : probeFailure(report, outcome.notes, protocol))
     return report
   }
 
@@ -209,6 +209,11 @@ function keepForEstimate(report: ProbeRunReport, warn: (message: string) => void
     warn(`could not keep a copy in ${dir} for c1m estimate: ${(error as Error).message}`)
     return undefined
   }
+}
+
+/** The one error of a probe that held its connections but measured nothing that can be used. */
+function notMeasured(notes: string[]): C1mError {
+  return new C1mError('E_NOT_MEASURED', notes.join('; '), 'nothing was kept for c1m estimate; run it again with no other probe running, on a quiet host, with enough connections for a fit (--conns 20k or more)')
 }
 
 /** The one error of a probe that measured but fell short: what happened, and the hint that fits its cause. */

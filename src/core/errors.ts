@@ -21,6 +21,8 @@ export const EXIT_CODES = {
   E_PROBE_FAILED: 10,
   E_NO_COMPILER: 11,
   E_UNSAFE_PATH: 12,
+  /** A probe that held its connections but whose kernel figure is not a measurement (a fit problem). */
+  E_NOT_MEASURED: 13,
   E_INTERRUPTED: 130,
 } as const
 

@@ -23,7 +23,7 @@ export interface ProbeEnd {
 
 export interface ProbeOutcome {
   /** The exit code's name when the run is not a clean measurement; undefined for exit 0. */
-  code?: Extract<ErrorCode, 'E_PROBE_FAILED' | 'E_INTERRUPTED'>
+  code?: Extract<ErrorCode, 'E_PROBE_FAILED' | 'E_NOT_MEASURED' | 'E_INTERRUPTED'>
   /** One line each: what went wrong. */
   notes: string[]
 }
@@ -41,8 +41,9 @@ export function describeEcho(echo: Echo): string {
 
 /**
  * How a probe run ends: interrupted (130), stopped early, a peer died, connections refused or
- * dropped, not echoing, never accepted, or a kernel figure that is not a measurement (10: the run
- * measured nothing that can be used; the report says why and estimate refuses it); otherwise 0.
+ * dropped, not echoing or never accepted (10); a run that held its connections but whose kernel
+ * figure is not a measurement (13: it measured nothing that can be used; the report says why and
+ * estimate refuses it); otherwise 0.
  */
 export function probeOutcome(run: ProbeEnd): ProbeOutcome {
   const notes: string[] = []
@@ -71,7 +72,7 @@ export function probeOutcome(run: ProbeEnd): ProbeOutcome {
   // An early stop is already said above; any other problem means the kernel figure measured nothing.
   const problems = (run.fit?.problems ?? []).filter((p) => !p.startsWith('the run stopped early'))
   if (problems.length > 0) {
-    code ??= 'E_PROBE_FAILED'
+    code ??= 'E_NOT_MEASURED'
     notes.push(`the kernel figure is not a measurement: ${problems.join('; ')}`)
   }
   return {code, notes}
