@@ -59,7 +59,7 @@ async function peersDuringHold(args: string[]): Promise<{peers: string[]; report
 describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for namespaces'}, () => {
   it('3 hosts: every connection opens and echoes, the server sees each host\'s own address, nothing is left', async () => {
     const {peers, report, exit} = await peersDuringHold(['--conns', '3000', '--steps', '2', '--client-hosts', '3'])
-    assert.equal(exit, 0)
+    assert.equal(exit, 0, (report.fit.problems ?? []).join('; '))
     assert.equal(report.echo?.echoed, 3000)
     assert.deepEqual(report.isolation.clientHosts?.addresses, [['10.201.1.2'], ['10.201.2.2'], ['10.201.3.2']])
     assert.equal(report.isolation.clientHosts?.nat, false)
@@ -71,7 +71,7 @@ describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for nam
 
   it('--nat: the server sees only the router, conntrack grows by one slab object per connection, estimate takes the figure', {skip: nft || process.env.CI ? false : 'nftables is not installed (.ci/run installs it)'}, async () => {
     const {peers, report, exit} = await peersDuringHold(['--conns', '8000', '--steps', '2', '--client-hosts', '4', '--nat'])
-    assert.equal(exit, 0)
+    assert.equal(exit, 0, (report.fit.problems ?? []).join('; '))
     assert.equal(report.echo?.echoed, 8000)
     assert.deepEqual([...new Set(peers)], ['10.202.0.1'], 'masqueraded behind the router address')
     const formula = conntrackEntryBytes(readMemory(hostRoot('/')).slab)

@@ -12,7 +12,7 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {REPO_ROOT} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT} from './helpers.js'
 import {probeWithIndependentRss} from './independent-rss.js'
 import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
 
@@ -39,7 +39,7 @@ wss.on('listening', () => console.log('port ' + wss.address().port))`
 /** Probe, and check c1m's figure against the independent one; returns c1m's report. */
 async function agree(target: string, pid: number, conns: number, extra: string[]): Promise<ProbeRunReport> {
   const {envelope, exitCode, stderr, independentPerConn} = await probeWithIndependentRss<ProbeRunReport>(['--target', target, '--server-pid', String(pid), '--steps', '3', '--settle', '300ms', ...extra], pid, conns)
-  assert.equal(exitCode, 0, stderr)
+  assertHeld(exitCode, stderr + endNotes(envelope))
   const c1m = envelope.result.fit.server.bytesPerConn
   const ratio = c1m / independentPerConn
   assert.ok(ratio > 0.9 && ratio < 1.1, `c1m ${Math.round(c1m)} B, /proc ${Math.round(independentPerConn)} B per connection (ratio ${ratio.toFixed(3)})`)

@@ -67,7 +67,7 @@ for (const engine of ['native', 'node']) {
       const {port, pid} = await broker('subscribe', true)
       const conns = 1000
       const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/news', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s'], () => publish(port, 'c1m/news', 3))
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       assert.equal(envelope.result.hold!.messagesReceived!.events, 3 * conns, 'three PUBLISHes to each subscriber')
       assert.equal(envelope.result.hold!.echo!.echoed, conns)
     })

@@ -59,7 +59,7 @@ describe('probe --own-ehash killed with the host setting changed', {skip: isRoot
     assert.ok(envelope.warnings.some((w) => new RegExp(`^put net\\.ipv4\\.tcp_child_ehash_entries back to ${original}: PID ${attempt.pid} set it to \\d+ and was killed$`).test(w)), `${envelope.warnings.join('\n')}\n${stderr}`)
     // 1,000 connections may be too few for a kernel fit (13); nothing else may fail.
     assert.ok([0, 13].includes(exitCode), stderr)
-    // Whether or not the killed run had made its namespace yet (the setting changes just before), none is left.
+    // Whether or not the killed run had made its namespace yet (the setting changes first), none is left.
     const left = (await execa('ip', ['netns', 'list'])).stdout
     assert.doesNotMatch(left, new RegExp(`c1m-probe-${attempt.pid}-`))
   })

@@ -89,7 +89,7 @@ describe('c1m probe over TLS against nginx', {skip: nginx || process.env.CI ? fa
     const fresh = await startNginx()
     const conns = 3000
     const {envelope, exitCode, stderr, independentPerConn} = await probeWithIndependentRss<ProbeRunReport>(['--target', `tls://127.0.0.1:${fresh.port}`, '--server-pid', String(fresh.pid), '--ca', certs.ca, '--steps', '3', '--settle', '200ms', '--no-echo'], fresh.pid, conns)
-    assert.equal(exitCode, 0, stderr)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const ratio = envelope.result.fit.server.bytesPerConn / independentPerConn
     assert.ok(ratio > 0.9 && ratio < 1.1, `c1m ${Math.round(envelope.result.fit.server.bytesPerConn)} B, /proc ${Math.round(independentPerConn)} B per connection (ratio ${ratio.toFixed(3)})`)
   })

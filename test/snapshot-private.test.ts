@@ -71,7 +71,7 @@ describe('doctor --root and snapshot --root follow nothing out of the tree', () 
       const {exitCode, stderr} = await run(['snapshot', '--root', root, out])
       assert.equal(exitCode, 0, stderr)
       assert.doesNotMatch(allText(out), new RegExp(SECRET))
-      assert.match(stderr.replaceAll(/\s*›\s*/g, ' '), /not copied: .*a saved tree has none/)
+      assert.match(stderr, /^warning: not copied: .*a saved tree has none/m)
     })
   }
 })

@@ -26,7 +26,7 @@ The directory is private (mode 0700) and each file keeps its source's permission
     const {args, flags} = await this.parse(Snapshot)
     const summary = await writeSnapshot(hostTree(flags.root), args.dir)
     if (summary.swept.length > 0) this.log(`Removed what an interrupted snapshot left: ${summary.swept.join(', ')}`)
-    for (const reason of summary.refused) this.warn(`not copied: ${reason}`)
+    for (const reason of summary.refused) this.note(`not copied: ${reason}`)
     this.log(`Saved ${summary.files} files (${summary.sysctls} sysctls; ${summary.unreadable} unreadable kept as empty) to ${summary.dir}`)
     this.log(`Audit it with: c1m doctor --root ${args.dir}`)
     return summary
