@@ -2,6 +2,7 @@ import {lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, st
 import path from 'node:path'
 
 import {C1mError, usageError} from '../core/errors.js'
+import {isPidAlive} from './pid-alive.js'
 
 /** Kernel filesystems a snapshot must never be written into: mkdir there fails oddly or loops. */
 const REFUSED = ['/proc', '/sys', '/dev']
@@ -87,15 +88,6 @@ export function makeSnapshotTemp(target: string): string {
   return mkdtempSync(`${target}.partial-${process.pid}-`)
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * Remove what a killed snapshot to the same target left (DIR.partial-PID, DIR.partial-PID-XXXXXX):
  * only directories (not links) that this user owns and whose PID is no longer running.
@@ -113,7 +105,7 @@ export function sweepSnapshotTemps(target: string): string[] {
   }
   for (const name of names) {
     const pid = pattern.exec(name)?.[1]
-    if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue
+    if (pid === undefined || Number(pid) === process.pid || isPidAlive(Number(pid))) continue
     const stat = lstatSync(path.join(parent, name), {throwIfNoEntry: false})
     if (!stat?.isDirectory() || stat.uid !== process.getuid?.()) continue
     rmSync(path.join(parent, name), {recursive: true, force: true})

@@ -9,6 +9,7 @@ import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
 import {nodeEngineRefuses, type Protocol, protocolArgs} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
+import {isPidAlive} from '../host/pid-alive.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url))
@@ -115,21 +116,11 @@ function pruneOldBuilds(dir: string, name: string, keep: string): void {
 /** A temporary build's name: `.NAME-HASH.PID.RANDOM.tmp` (see compileProbe). */
 const TEMP_BUILD = /^\.[\w-]+-[0-9a-f]{12}\.(\d+)\.[0-9a-f]{8}\.tmp$/
 
-/** Whether a process with this PID is alive (EPERM: it is, and someone else's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Remove temporary builds whose compiling c1m is gone (killed mid-build): a live one's stay. */
 function sweepDeadBuilds(dir: string): void {
   for (const file of readdirSync(dir)) {
     const match = TEMP_BUILD.exec(file)
-    if (match && !alive(Number(match[1]))) rmSync(path.join(dir, file), {force: true})
+    if (match && !isPidAlive(Number(match[1]))) rmSync(path.join(dir, file), {force: true})
   }
 }
 
