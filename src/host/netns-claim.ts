@@ -1,8 +1,9 @@
-import {closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
+import {lstatSync, mkdirSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {C1mError} from '../core/errors.js'
 import {type NetnsId, STATE_FILE} from '../core/profile/apply-state.js'
+import {readTrustedFile} from './trusted-file.js'
 
 // A namespace has one apply at a time, whatever --root keeps its record: two records for one
 // namespace would each restore the value the other set. The claim is a file per namespace under
@@ -18,20 +19,16 @@ interface Claim {
   ino: number
 }
 
-/** A regular file's text, never through a final link and never waiting on a FIFO. */
-function readRegular(file: string): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-  try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`)
-    return readFileSync(fd, 'utf8')
-  } finally {
-    closeSync(fd)
-  }
+/** A file of this user's that no one else may write, never through a final link or a FIFO. */
+function readOwn(file: string): string {
+  const read = readTrustedFile(file, process.geteuid?.() ?? 0)
+  if ('refused' in read) throw new Error(`${file}: ${read.refused}`)
+  return read.text
 }
 
 function readClaim(name: string): Claim | undefined {
   try {
-    const parsed = JSON.parse(readRegular(claimFile(name))) as Claim
+    const parsed = JSON.parse(readOwn(claimFile(name))) as Claim
     return typeof parsed.root === 'string' && Number.isSafeInteger(parsed.dev) && Number.isSafeInteger(parsed.ino) ? parsed : undefined
   } catch {
     return undefined
@@ -70,7 +67,7 @@ export function claimNetns(name: string, rootDir: string, id: NetnsId): void {
 /** Does the record under `rootDir` (still) name namespace `name`? */
 function recordNames(rootDir: string, name: string): boolean {
   try {
-    return (JSON.parse(readRegular(path.join(rootDir, STATE_FILE))) as {netns?: unknown}).netns === name
+    return (JSON.parse(readOwn(path.join(rootDir, STATE_FILE))) as {netns?: unknown}).netns === name
   } catch {
     return false
   }
