@@ -10,8 +10,12 @@ import {isOwnerAlive, readStartTime} from './probe-netns-name.js'
 // sees their files, and writes its PID into each of them, so a run that began first and ends
 // last learns of it too. A file whose process is gone (kill -9) is removed by whoever sees it.
 
-/** Where the runs sign in: /run/c1m/probe-runs as root, else a directory of this user's in /tmp. */
-export function probeRunsDir(): string {
+/**
+ * Where the runs sign in: C1M_PROBE_RUNS_DIR when set (containers that share one kernel can share
+ * one directory), else /run/c1m/probe-runs as root, else a directory of this user's in /tmp.
+ */
+export function probeRunsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.C1M_PROBE_RUNS_DIR) return env.C1M_PROBE_RUNS_DIR
   const uid = process.getuid?.() ?? 0
   return uid === 0 ? '/run/c1m/probe-runs' : path.join(os.tmpdir(), `c1m-probe-runs-${uid}`)
 }
