@@ -172,6 +172,10 @@ export interface ClientCounts {
   pingsAnswered: number
   /** --ws-deflate: connections whose server accepted permessage-deflate. */
   deflateAccepted: number
+  /** The first server's answer to the offer (Sec-WebSocket-Extensions), its parameters with it. */
+  deflateResponse: string
+  /** The first client's last error, or "". */
+  lastError: string
 }
 
 /** What the clients hold now, and what the server refused. */
@@ -188,6 +192,8 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
     pingsAnswered: sum('pingsAnswered'),
     deflateAccepted: sum('deflateAccepted'),
+    deflateResponse: replies.map((r) => String(r.deflateResponse ?? '')).find(Boolean) ?? '',
+    lastError: replies.map((r) => String(r.error ?? '')).find(Boolean) ?? '',
   }
 }
 
