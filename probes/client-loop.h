@@ -17,7 +17,7 @@
 #define MAX_TARGETS 1024
 #define MAX_SOURCES 1024
 
-static struct sockaddr_in targets[MAX_TARGETS];
+static struct sockaddr_storage targets[MAX_TARGETS];
 static int ntargets, next_target;
 static struct source sources[MAX_SOURCES];
 static int nsources, src_index, src_port = -1;
@@ -28,15 +28,13 @@ static const char *tls_ca, *tls_name, *tls_alpn;
 static void quit(void);
 
 /* The next explicit (address, port) pair; -1 when every slice is used up. */
-static int next_source(struct sockaddr_in *addr) {
+static int next_source(struct sockaddr_storage *addr) {
   while (src_index < nsources) {
     struct source *s = &sources[src_index];
     if (src_port < 0) src_port = s->lo;
     if (src_port <= s->hi) {
-      memset(addr, 0, sizeof *addr);
-      addr->sin_family = AF_INET;
-      addr->sin_addr = s->ip;
-      addr->sin_port = htons((uint16_t)src_port++);
+      *addr = s->ip;
+      set_port(addr, (uint16_t)src_port++);
       return 0;
     }
     src_index++;
@@ -83,30 +81,31 @@ static void connected(int fd) {
 
 /* Start one connect; returns 0 on a start, 1 when this attempt failed but more may work, -1 to stop. */
 static int start_connect(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_storage *to = &targets[next_target % ntargets];
+  int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) { note_error("socket", errno); return -1; }
   if (fd >= fd_slots) { close(fd); note_error("socket", EMFILE); return -1; }
   attempts++;
   if (nsources) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in local;
+    struct sockaddr_storage local;
     for (;;) {
       if (next_source(&local) < 0) { close(fd); return -1; }
-      if (bind(fd, (struct sockaddr *)&local, sizeof local) == 0) break;
+      if (bind(fd, (struct sockaddr *)&local, addr_len(&local)) == 0) break;
       if (errno != EADDRINUSE) { note_error("bind", errno); close(fd); failed++; return errno == EADDRNOTAVAIL ? -1 : 1; }
       addr_in_use++; /* someone else holds this port on the address: take the next */
     }
   }
   struct conn *c = &conns[fd];
-  struct sockaddr_in *to = &targets[next_target++ % ntargets];
+  next_target++;
   if (use_tls) {
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &to->sin_addr, ip, sizeof ip);
+    char ip[INET6_ADDRSTRLEN];
+    addr_text(to, ip, sizeof ip);
     if (!(exts[fd].ssl = tls_new(fd, tls_name, ip))) { note_error("tls", ENOMEM); close(fd); return -1; }
   }
   c->started_us = clock_us();
-  int rc = connect(fd, (struct sockaddr *)to, sizeof *to);
+  int rc = connect(fd, (struct sockaddr *)to, addr_len(to));
   struct epoll_event ev = {.events = rc == 0 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT, .data.fd = fd};
   if ((rc < 0 && errno != EINPROGRESS) || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     int err = errno;

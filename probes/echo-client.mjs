@@ -16,7 +16,7 @@ import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, o
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
   process.exit(2)
 }
 
@@ -48,13 +48,13 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--servername' && value) tlsOptions = {...tlsOptions, servername: value}
   else if (args[i] === '--alpn' && value) tlsOptions = {...tlsOptions, ALPNProtocols: [value]}
   else if (args[i] === '--target' && value) {
-    const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(value)
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) usage()
-    targets.push({host: m[1], port: Number(m[2])})
+    const m = /^(?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-f:.]+)\]):(\d+)$/i.exec(value)
+    if (!m || !net.isIP(m[1] ?? m[2]) || Number(m[3]) < 1 || Number(m[3]) > 65535) usage()
+    targets.push({host: m[1] ?? m[2], port: Number(m[3]), family: net.isIP(m[1] ?? m[2])})
   } else if (args[i] === '--source' && value) {
-    const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)-(\d+)$/.exec(value)
-    if (!m || Number(m[2]) < 1 || Number(m[3]) > 65535 || Number(m[2]) > Number(m[3])) usage()
-    sources.push({ip: m[1], lo: Number(m[2]), hi: Number(m[3])})
+    const m = /^(?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-f:.]+)\]):(\d+)-(\d+)$/i.exec(value)
+    if (!m || !net.isIP(m[1] ?? m[2]) || Number(m[3]) < 1 || Number(m[4]) > 65535 || Number(m[3]) > Number(m[4])) usage()
+    sources.push({ip: m[1] ?? m[2], lo: Number(m[3]), hi: Number(m[4])})
   } else if (args[i] === '--inflight' && value) {
     inflightMax = Number(value)
     if (!(inflightMax >= 1)) usage()
@@ -198,7 +198,7 @@ function start(local, target, pump, afterFailure) {
   const to = targets[nextTarget++ % targets.length]
   inflight++
   counts.attempts++
-  const options = {host: to.host, port: to.port, ...local, noDelay: true}
+  const options = {host: to.host, port: to.port, family: to.family, ...local, noDelay: true}
   const socket = tlsOptions ? tls.connect({...options, ...tlsOptions}) : net.connect(options)
   socket.phase = 'connecting'
   socket.startedAt = performance.now()

@@ -177,17 +177,18 @@ int main(int argc, char **argv) {
   exts = calloc((size_t)fd_slots, sizeof *exts);
   if (!conns || !exts) die("calloc");
 
-  struct sockaddr_in addr;
+  struct sockaddr_storage addr;
   if (parse_endpoint(listen_at, &addr, 0) < 0) {
-    fprintf(stderr, "echo-server: --listen wants IPv4:PORT, got %s\n", listen_at);
+    fprintf(stderr, "echo-server: --listen wants IPv4:PORT or [IPv6]:PORT, got %s\n", listen_at);
     return 2;
   }
-  listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  listen_fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd < 0) die("socket");
   int one = 1;
   setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuseport) setsockopt(listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  int v6only = set_v6only(listen_fd, &addr);
+  if (bind(listen_fd, (struct sockaddr *)&addr, addr_len(&addr)) < 0) die("bind");
   if (listen(listen_fd, backlog) < 0) die("listen");
   socklen_t len = sizeof addr;
   getsockname(listen_fd, (struct sockaddr *)&addr, &len);
@@ -201,7 +202,7 @@ int main(int argc, char **argv) {
   ev.data.fd = STDIN_TAG;
   epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
 
-  printf("{\"event\":\"ready\",\"pid\":%d,\"port\":%d,\"nofile\":%ld}\n", getpid(), ntohs(addr.sin_port), fd_slots);
+  printf("{\"event\":\"ready\",\"pid\":%d,\"port\":%d,\"nofile\":%ld,\"v6only\":%d}\n", getpid(), get_port(&addr), fd_slots, v6only);
   fflush(stdout);
 
   struct epoll_event events[1024];

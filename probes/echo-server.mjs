@@ -5,7 +5,7 @@ import net from 'node:net'
 import readline from 'node:readline'
 
 function usage() {
-  process.stderr.write('usage: echo-server.mjs --listen IP:PORT [--backlog N]\n')
+  process.stderr.write('usage: echo-server.mjs --listen IP:PORT|[IPv6]:PORT [--backlog N]\n')
   process.exit(2)
 }
 
@@ -17,7 +17,8 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--backlog' && i + 1 < args.length) backlog = Number(args[++i])
   else usage()
 }
-const match = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(listenAt)
+const match = /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\]):(\d+)$/i.exec(listenAt)
+const listenHost = match?.[1].replace(/^\[(.*)\]$/, '$1')
 if (!match || Number(match[2]) > 65535 || !(backlog > 0)) usage()
 
 const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
@@ -52,8 +53,10 @@ server.on('error', (error) => {
   say({event: 'error', message: `${error.syscall ?? 'listen'}: ${error.message}`})
   process.exit(1)
 })
-server.listen({host: match[1], port: Number(match[2]), backlog}, () => {
-  say({event: 'ready', pid: process.pid, port: server.address().port, nofile})
+// On "::" both families (libuv sets IPV6_V6ONLY 0 unless asked for ipv6Only); other IPv6 addresses IPv6 only.
+const v6only = net.isIPv6(listenHost) ? Number(listenHost !== '::') : -1
+server.listen({host: listenHost, port: Number(match[2]), backlog, ipv6Only: v6only === 1}, () => {
+  say({event: 'ready', pid: process.pid, port: server.address().port, nofile, v6only})
 })
 
 function quit() {

@@ -69,7 +69,7 @@ describe('parseTarget', () => {
     assert.deepEqual(parseTarget('mqtt://127.0.0.1:1883'), {host: '127.0.0.1', port: 1883, protocol: {kind: 'mqtt'}})
     assert.throws(() => parseTarget('mqtt://127.0.0.1:1883/topic'), /a mqtt:\/\/ target has no path/)
     assert.throws(() => parseTarget('gopher://127.0.0.1:70'), /unknown scheme "gopher"/)
-    assert.throws(() => parseTarget('ws://example.com:80/'), /IPv4:PORT/)
+    assert.throws(() => parseTarget('ws://example..com:80/'), /neither an IP address nor a host name/)
   })
 })
 

@@ -44,3 +44,10 @@ export const protocolFlags = {
   insecure: Flags.boolean({description: "over TLS: do not verify the server's certificate (as curl's -k)", default: false}),
   servername: Flags.string({description: 'over TLS: the DNS name sent as SNI and checked in the certificate (default: the certificate must carry the target IP); also the Host header', helpValue: 'NAME'}),
 }
+
+/** --family 4|6 on probe and client: which address of a host name to use; the bundled probe's family. */
+export const familyFlag = Flags.string({
+  description: 'IP family: 4 or 6. For a host name with addresses of both, which to use (default: the first the resolver gives); for the bundled probe, IPv6 runs both ends over a ULA /64 on lo in its namespace',
+  options: ['4', '6'],
+  helpValue: '4|6',
+})

@@ -1,10 +1,8 @@
-import net from 'node:net'
-
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, protocolFlags} from '../cli/flags.js'
+import {connsFlag, familyFlag, protocolFlags} from '../cli/flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
@@ -17,7 +15,9 @@ import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
-import {formatCount, parsePortRange, parseShard} from '../core/units.js'
+import {formatCount, formatEndpoint, parseFamily, parsePortRange, parseShard} from '../core/units.js'
+import {sourceAddresses} from '../core/ipv6-prefix.js'
+import {resolveHost} from '../host/probe/resolve-host.js'
 import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
@@ -40,7 +40,8 @@ Connections are split over as many processes as the per-process open-file limit 
     ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
     engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
-    source: Flags.string({char: 's', description: 'source IPv4 address to bind (repeat for more)', multiple: true, helpValue: 'IP'}),
+    source: Flags.string({char: 's', description: "source address to bind (repeat for more), of the target's family; or an IPv6 prefix such as fd00:1::/64, from which as many addresses are taken as the connections need (they must be routed to this host, e.g. ip -6 route add local PREFIX dev lo, and bindable: on an interface or net.ipv6.ip_nonlocal_bind 1)", multiple: true, helpValue: 'IP|PREFIX'}),
+    family: familyFlag,
     'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535', helpValue: 'LO-HI'}),
     steps: Flags.integer({description: 'open in this many steps, reporting after each', default: 10, min: 1, max: 1000, helpValue: 'K'}),
     inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
@@ -54,7 +55,10 @@ Connections are split over as many processes as the per-process open-file limit 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
-    const asked = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
+    // A host name is resolved once, here; every connection goes to the address it gave.
+    const resolved = await resolveHost(parsed.host, parseFamily(flags.family))
+    if (resolved.name) this.note(`${resolved.name} resolved to ${resolved.address}`)
+    const asked = {...parsed, host: resolved.address, protocol: withProtocolFlags(parsed.protocol, flags)}
     checkCaFile(asked.protocol.tls?.ca)
     const push = isPush(asked.protocol)
     const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(asked.protocol, false) : undefined
@@ -69,16 +73,14 @@ Connections are split over as many processes as the per-process open-file limit 
     const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
     const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
     const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
-    for (const address of flags.source ?? []) {
-      if (!net.isIPv4(address)) throw usageError(`--source must be an IPv4 address, got "${address}"`)
-    }
-    const sources: SourceMode = flags.source?.length
-      ? {kind: 'addresses', addresses: flags.source}
+    const addresses = sourceAddresses(flags.source ?? [], resolved.family, Math.ceil(conns / (sourcePorts[1] - sourcePorts[0] + 1)))
+    const sources: SourceMode = addresses.length > 0
+      ? {kind: 'addresses', addresses}
       : target.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
     if (share && sources.kind === 'kernel') this.note(`--shard ${flags.shard}: without --source the kernel picks the source ports, so the slice ${share.ports.join('-')} is not used`)
     const root = hostRoot('/')
     const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: sourcePorts})
-    const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
+    const targets = Array.from({length: flags.ports}, (_, i) => formatEndpoint(target.host, target.port + i))
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
     const programs = withProtocol(await prepareEngine(chosen.engine, Boolean(target.protocol.tls)), target.protocol)
@@ -127,3 +129,4 @@ Connections are split over as many processes as the per-process open-file limit 
     }
   }
 }
+

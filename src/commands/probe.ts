@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
-import {connsFlag, protocolFlags, outFlag} from '../cli/flags.js'
+import {connsFlag, familyFlag, protocolFlags, outFlag} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
@@ -21,7 +21,8 @@ import {abortOnSignals} from '../probe/wait.js'
 import {renderProbeHtml} from '../reports/probe-html.js'
 import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
-import {parseSize} from '../core/units.js'
+import {formatEndpoint, parseFamily, parseSize} from '../core/units.js'
+import {resolveHost} from '../host/probe/resolve-host.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
@@ -55,7 +56,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
   // Written out: a run and --merge take different flags, which oclif's one generated line shows as a
   // broken either-or group (with an empty alternative). A test holds every flag here.
   static override usage = [
-    '<%= command.id %> [--conns N] [--engine ENGINE] [--steps K] [--out FILE...] [--html FILE] [--settle DURATION] [--inflight N] [--open-timeout DURATION] [--hold DURATION] [--message-size SIZE] [--interval DURATION] [--protocol PROTOCOL] [--target URL --server-pid PID] [--http MODE] [--header \'NAME: VALUE\'...] [--ws-deflate] [--mqtt-subscribe TOPIC] [--mqtt-keepalive SECONDS] [--ca FILE] [--insecure] [--servername NAME] [--echo-each-step] [--[no-]echo] [--own-ehash] [--[no-]netns] [--client-hosts K [--nat]] [--json] [--no-color]',
+    '<%= command.id %> [--conns N] [--engine ENGINE] [--steps K] [--out FILE...] [--html FILE] [--settle DURATION] [--inflight N] [--open-timeout DURATION] [--hold DURATION] [--message-size SIZE] [--interval DURATION] [--protocol PROTOCOL] [--target URL --server-pid PID] [--http MODE] [--header \'NAME: VALUE\'...] [--ws-deflate] [--mqtt-subscribe TOPIC] [--mqtt-keepalive SECONDS] [--ca FILE] [--insecure] [--servername NAME] [--echo-each-step] [--[no-]echo] [--own-ehash] [--[no-]netns] [--family 4|6] [--client-hosts K [--nat]] [--json] [--no-color]',
     '<%= command.id %> --merge FILE... [--out FILE...] [--json] [--no-color]',
   ]
 
@@ -86,6 +87,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
       exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
     }),
     ...protocolFlags,
+    family: familyFlag,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
@@ -112,7 +114,14 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (flags.http && !flags.target) throw usageError('--http is for an http:// --target', 'give --target http://IP:PORT/PATH')
     const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
-    const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
+    const family = parseFamily(flags.family)
+    // A host name is resolved once, here: the run connects to the address, and the report names both.
+    const resolved = parsed ? await resolveHost(parsed.host, family) : undefined
+    const target = parsed && resolved ? {host: resolved.address, port: parsed.port, serverPid: flags['server-pid']!, ...(resolved.name ? {name: resolved.name} : {})} : undefined
+    if (resolved?.name) this.note(`${resolved.name} resolved to ${resolved.address}: the run connects to ${formatEndpoint(resolved.address, parsed!.port)}`)
+    if (!target && family === 6 && (!flags.netns || process.getuid?.() !== 0)) {
+      throw usageError('--family 6 runs the bundled probe over a ULA /64 on lo in a namespace of its own, which needs root and the namespace', 'run it as root without --no-netns')
+    }
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
@@ -137,12 +146,13 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const clientHosts = flags['client-hosts'] === undefined ? undefined : {count: flags['client-hosts'], nat: flags.nat === true}
     if (clientHosts) {
       if (target) throw usageError('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host', 'drop --client-hosts, or drop --target')
+      if (family === 6) throw usageError('--client-hosts simulates IPv4 client hosts; --family 6 with --client-hosts is not built yet', 'drop one of them')
       if (!flags.netns) throw usageError('--client-hosts needs network namespaces, and --no-netns asks for none', 'drop --no-netns')
       if (process.getuid?.() !== 0) throw new C1mError('E_NOT_ROOT', '--client-hosts makes network namespaces, which needs root', 'run it with sudo')
       if (conns < clientHosts.count) throw usageError(`--conns ${conns} is fewer than --client-hosts ${clientHosts.count}`, 'ask for more connections or fewer hosts')
     }
     const hardNofile = readHardNofile(root)
-    const plan = planProbe({conns, hardNofile, target})
+    const plan = planProbe({conns, hardNofile, target, family})
     preflightProbe(root, {conns, engine, processes: plan.shards.length * (target ? 1 : 2), socketsPerConn: plan.socketsPerConn})
 
     // A c1m killed with SIGKILL leaves its namespace: delete those whose owner is gone (root only can).
@@ -155,7 +165,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: flags.netns, root: process.getuid?.() === 0, ownEhash: flags['own-ehash'] ? ehashEntriesFor(2 * conns) : undefined})
-      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo && !push, echoEachStep: flags['echo-each-step'], clientHosts, protocol})
+      report = await runProbe({plan, conns, steps: flags.steps, engine, hardNofile, settleMs, inflight: flags.inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo: flags.echo && !push, echoEachStep: flags['echo-each-step'], clientHosts, protocol, family})
     } finally {
       stop.release()
     }

@@ -26,12 +26,13 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     {description: 'One worker on 127.0.0.1:9000 until Ctrl-C', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Enough workers for a million connections, on every address', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 9000 --conns 1M'},
     {description: 'The node.js engine for one minute', command: '<%= config.bin %> <%= command.id %> --engine node --duration 60s'},
+    {description: 'On every IPv6 and IPv4 address of the host (dual-stack, where the kernel allows it)', command: '<%= config.bin %> <%= command.id %> --host :: --port 9000'},
     {description: 'Four workers sharing port 9000 (SO_REUSEPORT)', command: '<%= config.bin %> <%= command.id %> --port 9000 --workers 4 --reuse-port'},
   ]
 
   static override flags = {
     engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
-    host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1', helpValue: 'IP'}),
+    host: Flags.string({description: 'address to listen on: IPv4, or IPv6 (::1; :: takes both families where the kernel allows, IPV6_V6ONLY 0, and says so)', default: '127.0.0.1', helpValue: 'IP'}),
     port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535, helpValue: 'PORT'}),
     workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
@@ -43,7 +44,8 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
 
   async run(): Promise<ServerRunResult> {
     const {flags} = await this.parse(Server)
-    if (!net.isIPv4(flags.host)) throw usageError(`--host must be an IPv4 address, got "${flags.host}"`)
+    const host = flags.host.replace(/^\[(.*)\]$/, '$1')
+    if (!net.isIP(host)) throw usageError(`--host must be an IPv4 or IPv6 address, got ${JSON.stringify(flags.host.slice(0, 80))}`, 'e.g. --host 0.0.0.0, --host ::1 or --host ::')
     const durationMs = parseBoundedDuration(flags.duration, 'duration', DURATION_FLAGS.duration)
     const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
     const hardNofile = readHardNofile(hostRoot('/'))
@@ -63,7 +65,7 @@ Worker i listens on --port + i, or with --reuse-port every worker shares --port 
     const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(protocol.tls)), protocol)
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))
     try {
-      const result = await runServer({programs, host: flags.host, port: flags.port, reusePort: flags['reuse-port'], workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
+      const result = await runServer({programs, host, port: flags.port, reusePort: flags['reuse-port'], workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
       if (!this.jsonEnabled()) {
         this.log(`served ${result.accepted} connections over ${result.seconds} s (peak ${result.peakOpen} open, ${result.rejected} rejected, ${result.bytesEchoed} bytes echoed)`)
       }

@@ -121,11 +121,58 @@ export function parsePortRange(text: string): [number, number] {
   return range
 }
 
-/** `--target IPv4:PORT`; `example` is the address the message suggests. */
-export function parseEndpoint(text: string, example = '127.0.0.1:9000'): {host: string; port: number} {
-  const match = /^(.+):(\d+)$/.exec(text)
-  if (!match || !net.isIPv4(match[1]) || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
-    throw usageError(`--target must be IPv4:PORT, such as ${example}, got "${text}"`)
+/** A DNS host name: labels of letters, digits and inner hyphens, at most 253 characters in all. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i
+
+/** `text` shown in a message: control characters escaped, at most 80 characters. */
+function shown(text: string): string {
+  const cut = text.length > 80 ? `${text.slice(0, 77)}...` : text
+  return JSON.stringify(cut)
+}
+
+/**
+ * `--target HOST:PORT`: an IPv4 address, an IPv6 address in brackets (`[::1]:9000`) or a host name
+ * (resolved later, by the caller). `host` comes back without brackets; `example` is the address the
+ * message suggests.
+ */
+export function parseEndpoint(text: string, example = '127.0.0.1:9000', flag = '--target'): {host: string; port: number} {
+  const fail = (what: string, suggestion = `write IPv4:PORT, [IPv6]:PORT or NAME:PORT, such as ${example} or [::1]:9000`): never => {
+    throw usageError(`${flag} ${shown(text)}: ${what}`, suggestion)
   }
-  return {host: match[1], port: Number(match[2])}
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(text)) fail('has a control character')
+  if (text.length > 300) fail('is longer than any address and port')
+  let host: string
+  let portText: string
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']')
+    if (close < 0) fail('the IPv6 address has no closing "]"')
+    host = text.slice(1, close)
+    if (!net.isIPv6(host)) fail(`"${host}" in brackets is not an IPv6 address`)
+    if (text[close + 1] !== ':') fail('the port is missing after "]"', `write it as [${host}]:9000`)
+    portText = text.slice(close + 2)
+  } else {
+    const colon = text.lastIndexOf(':')
+    if (colon < 0) fail('the port is missing')
+    host = text.slice(0, colon)
+    portText = text.slice(colon + 1)
+    if (host.includes(':')) fail('an IPv6 address needs brackets', `write it as [${net.isIPv6(host) ? host : '::1'}]:${portText || 9000}`)
+    if (/^[\d.]+$/.test(host) && !net.isIPv4(host)) fail(`"${host}" is not an IPv4 address`)
+    if (!net.isIPv4(host) && !HOST_NAME.test(host)) fail(`"${host}" is neither an IP address nor a host name`)
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN
+  if (!(port >= 1 && port <= 65_535)) fail(`the port must be 1 to 65535, got "${portText}"`)
+  return {host: host.endsWith('.') && !net.isIP(host) ? host.slice(0, -1) : host, port}
+}
+
+/** `HOST:PORT` as written on a command line and in reports: an IPv6 address in brackets. */
+export function formatEndpoint(host: string, port: number | string): string {
+  return `${net.isIPv6(host) ? `[${host}]` : host}:${port}`
+}
+
+/** `--family 4|6`: which address of a name to use, and which the bundled probe runs over. */
+export function parseFamily(text: string | undefined): 4 | 6 | undefined {
+  if (text === undefined) return undefined
+  if (text === '4' || text === '6') return Number(text) as 4 | 6
+  throw usageError(`--family must be 4 or 6, got ${shown(text)}`)
 }

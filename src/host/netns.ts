@@ -146,6 +146,18 @@ export async function createProbeNetns(name: string, ehashEntries?: number, guar
   return {name, sysctls: {...PROBE_NETNS_SYSCTLS}, ...(ownEhash ? {ownEhash} : {}), remove, removeSync}
 }
 
+/**
+ * The probe's IPv6 in its namespace: `prefix` routed to lo as local, so every address in it is this
+ * host's, and net.ipv6.ip_nonlocal_bind 1 there (never on the host) so that the clients can bind
+ * any of them without adding each. Returns the sysctl set.
+ */
+export async function addNetnsIpv6Prefix(name: string, prefix: string): Promise<Record<string, string>> {
+  const route = await execa('ip', ['-n', name, '-6', 'route', 'add', 'local', prefix, 'dev', 'lo'], {reject: false, timeout: 10_000})
+  if (route.failed) throw new Error(`ip -n ${name} -6 route add local ${prefix} dev lo: ${String(route.stderr || route.shortMessage).trim()} (is IPv6 disabled on this kernel?)`)
+  await writeNetnsSysctl(name, 'net.ipv6.ip_nonlocal_bind', '1')
+  return {'net.ipv6.ip_nonlocal_bind': '1'}
+}
+
 /** Names in `ip netns list` (the first word of each line). */
 export async function listNetns(): Promise<string[]> {
   const result = await execa('ip', ['netns', 'list'], {reject: false, timeout: 10_000})

@@ -1,4 +1,5 @@
 import type {Shard} from '../core/probe/plan-shards.js'
+import {formatEndpoint} from '../core/units.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, type ProbeRecord, startPeer} from './peer.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
@@ -68,7 +69,7 @@ export async function startClients(programs: EnginePrograms, shards: Shard[], op
 
 /** The endpoint a server listens on, from its ready line. */
 export function serverEndpoint(host: string, server: Peer): string {
-  return `${host}:${Number(server.ready.port)}`
+  return formatEndpoint(host, Number(server.ready.port))
 }
 
 export interface OpenResult {

@@ -4,7 +4,8 @@ import type {Isolation} from '../core/probe/run-report.js'
 import {hostRoot} from '../host/files/root.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {readSysctl} from '../host/read/sysctl.js'
-import {createProbeNetns, probeNetnsName, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/netns.js'
+import {addNetnsIpv6Prefix, createProbeNetns, probeNetnsName, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/netns.js'
+import {PROBE_IPV6_PREFIX} from '../core/ipv6-prefix.js'
 
 /** The host's own values of the limits the probe would set in its namespace. */
 function hostLimits(): Record<string, string> {
@@ -16,7 +17,7 @@ function hostLimits(): Record<string, string> {
 }
 
 /** Make the namespace when asked (failing if it cannot be made); say where the probe runs either way. */
-export async function isolate(options: {isolation: IsolationChoice; progress: (line: string) => void}): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
+export async function isolate(options: {isolation: IsolationChoice; progress: (line: string) => void; family?: 4 | 6}): Promise<{isolation: Isolation; netns?: ProbeNetns}> {
   const describe = (sysctls: Record<string, string>) => Object.entries(sysctls).map(([k, v]) => `${k} ${v}`).join(', ')
   if (!options.isolation.netns) {
     const isolation = {netns: null, reason: options.isolation.reason, sysctls: hostLimits()}
@@ -27,11 +28,26 @@ export async function isolate(options: {isolation: IsolationChoice; progress: (l
   try {
     netns = await createProbeNetns(probeNetnsName(), options.isolation.ownEhash, cleanupOnExit)
   } catch (error) {
-    // Never fall back to the host loopback unasked: its limits and neighbours are not the ones the
-    // run was meant to measure.
-    throw new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
+    throw couldNotCreate(error)
+  }
+  if (options.family === 6) {
+    try {
+      // Over IPv6 both ends use the namespace's ULA /64: the server its ::1, the clients from ::2 up.
+      Object.assign(netns.sysctls, await addNetnsIpv6Prefix(netns.name, PROBE_IPV6_PREFIX))
+    } catch (error) {
+      await netns.remove()
+      throw couldNotCreate(error)
+    }
   }
   const own = netns.ownEhash ? `, an established hash of its own (${netns.ownEhash.entries} buckets: host net.ipv4.tcp_child_ehash_entries set for its creation, then restored to ${netns.ownEhash.restored})` : ''
   options.progress(`in network namespace ${netns.name} (deleted afterwards), with ${describe(netns.sysctls)}${own}`)
   return {netns, isolation: {netns: netns.name, reason: 'a network namespace of its own, deleted afterwards', sysctls: netns.sysctls, ...(netns.ownEhash ? {ownEhash: netns.ownEhash} : {})}}
+}
+
+/**
+ * Never fall back to the host loopback unasked: its limits and neighbours are not the ones the run
+ * was meant to measure.
+ */
+function couldNotCreate(error: unknown): C1mError {
+  return new C1mError('E_PREFLIGHT', `could not create the probe's network namespace: ${(error as Error).message.replaceAll(/\s*\n\s*/g, '; ')}`, 'pass --no-netns to run on the host loopback with the host limits')
 }

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import os from 'node:os'
 import {buildProbeReport} from '../core/probe/build-fit-report.js'
 import {readProcWalker} from '../core/probe/proc-walker.js'
@@ -24,8 +25,12 @@ import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import {ramp, type RampResult} from './ramp.js'
 import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe/run-report.js'
+import {PROBE_IPV6_PREFIX, PROBE_IPV6_SERVER} from '../core/ipv6-prefix.js'
+import {formatEndpoint} from '../core/units.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
+/** Where the bundled servers listen: 127.0.0.1, or over IPv6 the first address of the namespace's /64. */
+const serverHost = (family?: 4 | 6) => (family === 6 ? PROBE_IPV6_SERVER : LOOPBACK_SERVER)
 /** listen() backlog asked for; the kernel caps it at net.core.somaxconn. */
 export const LISTEN_BACKLOG = 65_535
 
@@ -69,6 +74,8 @@ export interface ProbeRunOptions {
    * router with nat.
    */
   clientHosts?: {count: number; nat: boolean}
+  /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
+  family?: 4 | 6
 }
 
 /**
@@ -120,16 +127,16 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
-    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${target.host}:${target.port}, measuring process ${target.serverPid} and its children`)
+    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${formatEndpoint(target.host, target.port)}, measuring process ${target.serverPid} and its children`)
   } else {
     options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
   }
 
-  const servers: Peer[] = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG))
+  const servers: Peer[] = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => formatEndpoint(serverHost(options.family), 0)), LISTEN_BACKLOG))
   let clients: Peer[]
   try {
     clients = await clock.time('startSeconds', () => startClients(programs, shards, {
-      targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
+      targets: shards.map((shard) => [target ? formatEndpoint(target.host, target.port) : serverEndpoint(serverHost(options.family), servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     }))
@@ -153,7 +160,7 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
     if (unaccepted) {
       report.unaccepted = {connections: unaccepted}
-      options.progress(`${unaccepted} connections were never accepted by the server at ${target!.host}:${target!.port}`)
+      options.progress(`${unaccepted} connections were never accepted by the server at ${formatEndpoint(target!.host, target!.port)}`)
     }
   } catch (error) {
     await stopPeers(clients)
@@ -192,7 +199,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
       : measured.refused
       ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
       : target && /Connection refused/.test(stopped ?? '')
-      ? `nothing listens at ${target.host}:${target.port}: start your server there, or correct --target`
+      ? `nothing listens at ${formatEndpoint(target.host, target.port)}: start your server there, or correct --target`
       : 'run c1m doctor --role loopback to see which limit stops connections'
     throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
   }
@@ -209,7 +216,8 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     stopped,
   })
   const slabPerConn = report.fit.slabPerConn ?? {}
-  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
+  const family = target ? (net.isIPv6(target.host) ? 6 : 4) : options.family ?? 4
+  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn, family)
   return {
     ...report,
     procWalker: readProcWalker(report, walkerFloor),
@@ -218,9 +226,11 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     protocol: options.protocol?.kind ?? 'tcp',
     ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure, ...(options.protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
     ...(measured.compression ? {compression: measured.compression} : {}),
+    family,
+    ...(!target && options.family === 6 ? {ipv6: {prefix: PROBE_IPV6_PREFIX, server: PROBE_IPV6_SERVER, sources: new Set(shards.flatMap((s) => s.sources.map((x) => x.slice(0, x.lastIndexOf(':'))))).size}} : {}),
     requestedConns: options.conns,
     isolation,
-    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),
+    ...(target ? {target: {endpoint: formatEndpoint(target.host, target.port), ...(target.name ? {name: target.name} : {}), serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),
     plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
     steps: measured.steps,
     ...(measured.echo ? {echo: measured.echo} : {}),

@@ -1,6 +1,7 @@
 import {type EnginePrograms} from './engine.js'
 import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
+import {formatEndpoint} from '../core/units.js'
 
 export interface ServerRunOptions {
   programs: EnginePrograms
@@ -32,19 +33,28 @@ export interface ServerRunResult {
   rejected: number
   bytesEchoed: number
   seconds: number
+  /** On an IPv6 address: IPV6_V6ONLY as the listening sockets have it (0 on "::": dual-stack). */
+  v6only?: 0 | 1
+}
+
+/** What an IPv6 listener's IPV6_V6ONLY means for who can connect; "" on IPv4. */
+function describeV6only(value: unknown): string {
+  if (value === 0) return ', dual-stack: IPV6_V6ONLY 0, IPv4 clients reach it as ::ffff:a.b.c.d'
+  if (value === 1) return ', IPv6 only: IPV6_V6ONLY 1'
+  return ''
 }
 
 /** Run echo server workers until the duration ends or the signal fires, reporting counts as they change. */
 export async function runServer(options: ServerRunOptions): Promise<ServerRunResult> {
-  const listenAt = Array.from({length: options.workers}, (_, i) => `${options.host}:${options.port === 0 ? 0 : options.port + i}`)
+  const listenAt = Array.from({length: options.workers}, (_, i) => formatEndpoint(options.host, options.port === 0 ? 0 : options.port + i))
   const servers = options.reusePort
-    ? await startReusePortServers(options.programs, `${options.host}:${options.port}`, options.workers, options.backlog)
+    ? await startReusePortServers(options.programs, formatEndpoint(options.host, options.port), options.workers, options.backlog)
     : await startServers(options.programs, listenAt, options.backlog)
   const started = performance.now()
   const endpoints = [...new Set(servers.map((server) => serverEndpoint(options.host, server)))]
   let peakOpen = 0
   try {
-    options.progress(`listening on ${endpoints.join(' ')} (${options.programs.engine}, ${servers.length} worker${servers.length > 1 ? 's' : ''}); Ctrl-C stops`)
+    options.progress(`listening on ${endpoints.join(' ')} (${options.programs.engine}, ${servers.length} worker${servers.length > 1 ? 's' : ''})${describeV6only(servers[0].ready.v6only)}; Ctrl-C stops`)
     let last = ''
     const deadline = started + options.durationMs
     while (!options.signal?.aborted) {
@@ -65,6 +75,7 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
   }
   // Each worker's last line, written as it closes, holds its final counters.
   const finals = await stopPeers(servers)
+  const v6only = servers[0].ready.v6only
   const sum = (key: string) => finals.reduce((total, r) => total + Number(r?.[key] ?? 0), 0)
   peakOpen = Math.max(peakOpen, sum('peakOpen'))
   return {
@@ -77,5 +88,6 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
     rejected: sum('rejected'),
     bytesEchoed: sum('bytes'),
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    ...(v6only === 0 || v6only === 1 ? {v6only} : {}),
   }
 }

@@ -4,7 +4,7 @@ import {kernelBytes} from '../core/probe/build-fit-report.js'
 import {describePhases} from '../core/probe/phases.js'
 import type {LinearFit} from '../core/probe/fit-report.js'
 import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
-import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
+import {socketCaches} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
@@ -80,6 +80,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
       ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
+    ...(report.family === 6 ? [`family: IPv6${report.ipv6 ? `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, clients bound to ${formatCount(report.ipv6.sources)} address(es) of it` : ''}`] : []),
+    ...(report.target?.name ? [`host name: ${report.target.name}, resolved once before the run to the address connected to`] : []),
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
     ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
     ...(report.compression ? [`compression: ${describeCompression(report.compression)}`] : []),
@@ -91,7 +93,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (slab.length > 0) {
     lines.push(`slab per connection: ${slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ')}`)
     const own = report.socketCaches ?? {bytesPerConn: 0, bytesPerSocket: 0}
-    lines.push(`of which the socket's own caches (${SOCKET_CACHES.join(', ')}): ${formatBytes(own.bytesPerConn)} per connection, ${formatBytes(own.bytesPerSocket)} per socket`)
+    lines.push(`of which the socket's own caches (${socketCaches(report.family).join(', ')}): ${formatBytes(own.bytesPerConn)} per connection, ${formatBytes(own.bytesPerSocket)} per socket`)
   }
   if (report.conntrack) lines.push(`conntrack (--nat): ${formatBytes(report.conntrack.bytesPerConn)} per connection, the ${report.conntrack.cache} slab's growth (estimate --calibration uses it for the conntrack entry)`)
   else if (report.isolation.clientHosts?.nat) lines.push('conntrack (--nat): the nf_conntrack slab did not grow by a measurable amount per connection')

@@ -8,17 +8,31 @@ export const PAGE_SIZE = 4096
  */
 export const SOCKET_CACHES = ['TCP', 'sock_inode_cache', 'dentry', 'filp', 'eventpoll_epi'] as const
 
+/** The same for an IPv6 socket: its own slab cache, TCPv6, has larger objects than TCP's. */
+export const SOCKET_CACHES_V6 = ['TCPv6', 'sock_inode_cache', 'dentry', 'filp', 'eventpoll_epi'] as const
+
+/**
+ * The slab caches of a socket's other states, kept in a probe's samples with the socket's own: a
+ * connection in TIME_WAIT (tw_sock_*) and a handshake in progress (request_sock_*), per family.
+ */
+export const SOCKET_STATE_CACHES = ['tw_sock_TCP', 'request_sock_TCP', 'tw_sock_TCPv6', 'request_sock_TCPv6'] as const
+
+/** The socket's own caches for an IP family (4 when a report does not say). */
+export function socketCaches(family: 4 | 6 = 4): readonly string[] {
+  return family === 6 ? SOCKET_CACHES_V6 : SOCKET_CACHES
+}
+
 /**
  * Per-object bytes when slabinfo is not readable, measured on Linux 6.18 x86_64
  * (objsize, objects per slab, pages per slab): TCP 2368/13/8, sock_inode_cache 832/19/4,
  * dentry 192/21/1, filp 192/21/1, eventpoll_epi 128/32/1.
  */
 /**
- * What the socket's own caches (SOCKET_CACHES) grew per connection in a probe's fit, and per
- * socket; undefined when none of them grew.
+ * What the socket's own caches (SOCKET_CACHES, or SOCKET_CACHES_V6 over IPv6) grew per connection in
+ * a probe's fit, and per socket; undefined when none of them grew.
  */
-export function socketCacheCost(slabPerConn: Record<string, number>, socketsPerConn: number): {bytesPerConn: number; bytesPerSocket: number} | undefined {
-  const own = SOCKET_CACHES.reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
+export function socketCacheCost(slabPerConn: Record<string, number>, socketsPerConn: number, family: 4 | 6 = 4): {bytesPerConn: number; bytesPerSocket: number} | undefined {
+  const own = socketCaches(family).reduce((sum, name) => sum + (slabPerConn[name] ?? 0), 0)
   return own > 0 ? {bytesPerConn: own, bytesPerSocket: own / socketsPerConn} : undefined
 }
 

@@ -1,7 +1,7 @@
 import {fitLine} from './fit-line.js'
 import {fitProblems} from './fit-quality.js'
 import {PROBE_SCHEMA, type ProbeReport, type ProbeSample} from './fit-report.js'
-import {PAGE_SIZE, SOCKET_CACHES} from '../estimate/socket-cost.js'
+import {PAGE_SIZE, SOCKET_CACHES, SOCKET_CACHES_V6, SOCKET_STATE_CACHES} from '../estimate/socket-cost.js'
 
 /**
  * Kernel memory that connections grow: every slab cache (socket structures, inodes,
@@ -39,9 +39,9 @@ export function buildProbeReport(input: ReportInput): ProbeReport {
     const fit = fitLine(samples.map((s) => ({x: s.conns, y: s.slab![name]})))
     if (fit.bytesPerConn >= SLAB_GROWTH_FLOOR) slabPerConn[name] = Math.round(fit.bytesPerConn)
   }
-  // Keep the samples small: only the caches that grew, those a socket is made of, and the one a
-  // /proc walker grows (so whether it came by can be checked against the samples).
-  const keep = new Set<string>([...Object.keys(slabPerConn), ...SOCKET_CACHES, 'proc_inode_cache'])
+  // Keep the samples small: only the caches that grew, those a socket is made of (either family, any
+  // state), and the one a /proc walker grows (so whether it came by can be checked against the samples).
+  const keep = new Set<string>([...Object.keys(slabPerConn), ...SOCKET_CACHES, ...SOCKET_CACHES_V6, ...SOCKET_STATE_CACHES, 'proc_inode_cache'])
   const trimmed = samples.map((s) => (s.slab ? {...s, slab: Object.fromEntries(Object.entries(s.slab).filter(([name]) => keep.has(name)))} : s))
 
   const report: ProbeReport = {

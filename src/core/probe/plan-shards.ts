@@ -1,4 +1,5 @@
 import {usageError} from '../errors.js'
+import {formatEndpoint} from '../units.js'
 
 /**
  * Descriptors a bundled probe process keeps besides its connections: stdio, the epoll
@@ -90,7 +91,7 @@ export function planShards(input: ShardInput): Shard[] {
       const address = Math.floor(at / portsPerAddress)
       const first = lo + (at % portsPerAddress)
       const last = Math.min(hi, first + (to - at) - 1)
-      slices.push(`${sources.addresses[address]}:${first}-${last}`)
+      slices.push(formatEndpoint(sources.addresses[address], `${first}-${last}`))
       at += last - first + 1
     }
     return {index, quota, sources: slices}

@@ -1,3 +1,5 @@
+import net from 'node:net'
+
 import {usageError} from '../errors.js'
 import {parseEndpoint} from '../units.js'
 
@@ -45,15 +47,16 @@ export function isPush(protocol: Protocol): boolean {
 }
 
 /**
- * `--target`: IPv4:PORT or tcp://IPv4:PORT for raw TCP, ws://IPv4:PORT/PATH for WebSocket (the
- * path defaults to /, the Host header is IPv4:PORT as written), mqtt://IPv4:PORT for MQTT 3.1.1.
+ * `--target`: HOST:PORT or tcp://HOST:PORT for raw TCP, ws://HOST:PORT/PATH for WebSocket (the
+ * path defaults to /, the Host header is HOST:PORT as written), mqtt://HOST:PORT for MQTT 3.1.1.
+ * HOST is an IPv4 address, an IPv6 address in brackets or a host name (resolved by the caller);
+ * over TLS a host name is the name sent as SNI and checked in the certificate.
  */
 export function parseTarget(text: string, example = '127.0.0.1:9000', http?: HttpMode): {host: string; port: number; protocol: Protocol} {
   const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
   if (written === undefined) return {...parseEndpoint(text, example), protocol: {kind: 'tcp'}}
   const known = ['tcp', 'ws', 'mqtt', 'http', ...Object.keys(TLS_SCHEMES)]
   if (!known.includes(written)) throw usageError(`--target ${text}: unknown scheme "${written}"; use IP:PORT, tcp://, tls://, ws://, wss://, http://, https://, mqtt:// or mqtts://`)
-  const tls = written in TLS_SCHEMES ? {insecure: false} : undefined
   const scheme = TLS_SCHEMES[written] ?? written
   if (scheme === 'http' && !http) throw usageError(`--target ${text}: say what the server pushes with --http sse (Server-Sent Events), --http stream (a chunked response) or --http long-poll`, `add --http sse`)
   if (scheme !== 'http' && http) throw usageError(`--http ${http} is for an http:// target`, 'drop --http, or give an http:// target')
@@ -62,6 +65,7 @@ export function parseTarget(text: string, example = '127.0.0.1:9000', http?: Htt
   const authority = slash < 0 ? rest : rest.slice(0, slash)
   const path = slash < 0 ? '/' : rest.slice(slash)
   const endpoint = parseEndpoint(authority, `${written}://${example}`)
+  const tls: TlsOptions | undefined = written in TLS_SCHEMES ? {insecure: false, ...(net.isIP(endpoint.host) ? {} : {servername: endpoint.host})} : undefined
   if (scheme === 'tcp' || scheme === 'mqtt') {
     if (path !== '/') throw usageError(`--target ${text}: a ${written}:// target has no path`)
     return {...endpoint, protocol: {kind: scheme, ...(tls ? {tls} : {})}}
@@ -140,9 +144,10 @@ function withTlsFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
   if (flags.servername !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(flags.servername)) {
     throw usageError(`--servername must be a DNS name, got "${flags.servername}"`, 'give the name the certificate carries, e.g. --servername chat.example.com')
   }
-  const tls: TlsOptions = {insecure: flags.insecure === true, ...(flags.ca ? {ca: flags.ca} : {}), ...(flags.servername ? {servername: flags.servername} : {})}
+  const servername = flags.servername ?? protocol.tls.servername
+  const tls: TlsOptions = {insecure: flags.insecure === true, ...(flags.ca ? {ca: flags.ca} : {}), ...(servername ? {servername} : {})}
   // Virtual hosts go by the Host header: the name the certificate is checked for.
-  if (flags.servername && 'host' in protocol) return {...protocol, host: `${flags.servername}:${protocol.host.split(':')[1]}`, tls}
+  if (flags.servername && 'host' in protocol) return {...protocol, host: `${flags.servername}:${protocol.host.slice(protocol.host.lastIndexOf(':') + 1)}`, tls}
   return {...protocol, tls}
 }
 

@@ -79,8 +79,11 @@ export interface HoldResult {
 }
 
 export interface ExternalTarget {
+  /** The address connected to (a host name is resolved once, before the run). */
   host: string
   port: number
+  /** The host name it was resolved from, when one was given. */
+  name?: string
   /** The server's PID; it and its descendants are measured. */
   serverPid: number
 }
@@ -139,10 +142,17 @@ export type ProbeRunReport = ProbeReport & {
    * connections the server accepted it and its answer with its parameters; or why none was offered.
    */
   compression?: Compression
+  /**
+   * The IP family of the connections: 6 for a target on an IPv6 address or the bundled probe's
+   * --family 6 (its namespace's ULA /64, the sources spread over it). Reports before it lack it: 4.
+   */
+  family?: 4 | 6
+  /** The bundled probe over IPv6: the prefix, and the client source addresses taken from it. */
+  ipv6?: {prefix: string; server: string; sources: number}
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
-  target?: {endpoint: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
+  target?: {endpoint: string; name?: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: EchoResult & {seconds: number}

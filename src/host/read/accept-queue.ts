@@ -1,3 +1,6 @@
+import net from 'node:net'
+
+import {ipv6ToBigInt} from '../../core/ipv6-prefix.js'
 import {type HostRoot, readHostChunks} from '../files/root.js'
 import {TCP_TABLE_CAP} from './listeners.js'
 
@@ -28,6 +31,13 @@ export function procNet6MappedAddress(host: string, port: number): string {
   return `0000000000000000FFFF0000${v4}:${hexPort}`
 }
 
+/** "[::1]:8080" as /proc/net/tcp6 writes it: four 32-bit words, each little-endian in hex. */
+export function procNet6Address(host: string, port: number): string {
+  const hex = ipv6ToBigInt(host).toString(16).padStart(32, '0')
+  const words = Array.from({length: 4}, (_, i) => hex.slice(8 * i, 8 * i + 8).match(/../g)!.reverse().join(''))
+  return `${words.join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`
+}
+
 /**
  * Connections to host:port that the server at `pid` has not accepted, from its network namespace's
  * /proc/PID/net/tcp and tcp6 (a dual-stack listener's connections show there, v4-mapped), read in
@@ -35,7 +45,8 @@ export function procNet6MappedAddress(host: string, port: number): string {
  */
 export function countUnaccepted(root: HostRoot, pid: number, host: string, port: number): number | undefined {
   let count = 0
-  for (const [file, local] of [['tcp', procNetAddress(host, port)], ['tcp6', procNet6MappedAddress(host, port)]] as const) {
+  const files = net.isIPv6(host) ? [['tcp6', procNet6Address(host, port)]] as const : [['tcp', procNetAddress(host, port)], ['tcp6', procNet6MappedAddress(host, port)]] as const
+  for (const [file, local] of files) {
     let rest = ''
     const read = readHostChunks(root, `/proc/${pid}/net/${file}`, (chunk) => {
       const lines = (rest + chunk).split('\n')
@@ -43,7 +54,7 @@ export function countUnaccepted(root: HostRoot, pid: number, host: string, port:
       for (const line of lines) if (isUnaccepted(line, local)) count++
     }, TCP_TABLE_CAP)
     if (!read.ok) {
-      if (file === 'tcp') return undefined
+      if (file === 'tcp' || files.length === 1) return undefined
       continue // no IPv6
     }
     if (isUnaccepted(rest, local)) count++
