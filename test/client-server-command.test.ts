@@ -106,12 +106,12 @@ describe('c1m server and c1m client', () => {
 
   it('refuses bad flags with exit 2', async () => {
     for (const args of [
-      ['client', '--target', 'localhost:9000', '--conns', '10'],
+      ['client', '--target', '[::1:9000', '--conns', '10'],
       ['client', '--target', '127.0.0.1:9000', '--conns', '0'],
       ['client', '--target', '127.0.0.1:9000', '--conns', '10', '--source', 'eth0'],
       ['client', '--target', '127.0.0.1:9000', '--conns', '10', '--source-ports', '9-3'],
       ['client', '--target', '10.0.0.1:9000', '--conns', '100k', '--source', '10.0.0.5'],
-      ['server', '--host', '::1'],
+      ['server', '--host', '::zz'],
       ['server', '--port', '65535', '--workers', '2'],
       ['server', '--engine', 'node', '--reuse-port'],
     ]) {
