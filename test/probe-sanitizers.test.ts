@@ -3,8 +3,9 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
-import {hasOpenSsl, prepareEngine, type EnginePrograms} from '../src/probe/engine.js'
+import {hasOpenSsl, prepareEngine, type EnginePrograms, type Program} from '../src/probe/engine.js'
 import {type Peer, startPeer} from '../src/probe/peer.js'
+import type {Role} from '../src/probe/wire.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 
 /**
@@ -45,8 +46,8 @@ after(async () => {
   poll?.close()
 })
 
-async function peer(which: 'server' | 'client', args: string[]): Promise<Peer> {
-  const running = await startPeer(programs[which], args, which, 30_000)
+async function peer<R extends Role>(which: R, args: string[]): Promise<Peer<R>> {
+  const running = await startPeer(programs[which] as Program<R>, args, which, 30_000)
   started.push(running)
   return running
 }

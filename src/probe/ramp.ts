@@ -36,7 +36,7 @@ export interface RampResult {
   compression?: ProbeRunReport['compression']
 }
 
-async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+async function settleServers(servers: Array<Peer<'server'>>, established: number, settleMs: number): Promise<number> {
   if (servers.length === 0) {
     // Someone else's server: only the clients' count is known.
     await sleep(settleMs)
@@ -59,7 +59,7 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
  * one taken while processes stop (Ctrl-C reaches the whole process group) would bend the fit.
  * A process that dies ends the ramp with the samples taken so far, `stopped` naming it.
  */
-export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Peer[], clients: Peer[], sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
+export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Array<Peer<'server'>>, clients: Array<Peer<'client'>>, sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
   const {target, signal} = options
   const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
   const peers = [...servers, ...clients]
@@ -186,7 +186,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
 }
 
 /** Connections the clients still hold; when they cannot be asked, the count opened (the echo says more). */
-async function stillOpen(clients: Peer[], opened: number): Promise<number> {
+async function stillOpen(clients: Array<Peer<'client'>>, opened: number): Promise<number> {
   try {
     return (await readClientCounts(clients)).established
   } catch {
