@@ -39,6 +39,7 @@ const CLIENT_COUNT = {
   pingsAnswered: 'number',
   keepaliveAnswers: 'number',
   deflateAccepted: 'number',
+  deflateResponse: 'string',
   closeCodes: 'string',
   error: 'string',
   firstBytes: 'string',
