@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {prepareEngine} from '../src/probe/engine.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 import {type Peer, startPeer} from '../src/probe/peer.js'
 import type {Engine} from '../src/core/probe/run-report.js'
+import {eventually} from './spawn-c1m.js'
 
 /** Sockets in /proc/net/tcp bound to this local address, by state (hex: 01 established, 06 time-wait). */
 function socketsFrom(address: string): Record<string, number> {
@@ -45,13 +45,11 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
 
       const more = await client.ask('open 500', 20_000)
       assert.equal(more.established, 500)
-      let count = await server.ask('count', 5000)
-      for (let tries = 0; count.open !== 500 && tries < 100; tries++) {
-        await sleep(20)
-        count = await server.ask('count', 5000)
-      }
-      assert.equal(count.open, 500)
-      assert.equal(count.accepted, 500)
+      await eventually(async () => {
+        const count = await server.ask('count', 5000)
+        assert.equal(count.open, 500)
+        assert.equal(count.accepted, 500)
+      }, {everyMs: 20})
 
       const echo = await client.ask('echo', 20_000)
       assert.deepEqual([echo.sent, echo.echoed], [500, 500])
@@ -61,13 +59,11 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
       assert.equal(last?.established, 0)
       // Reset, not closed: nothing of this client lingers in TIME_WAIT or anywhere else.
       assert.deepEqual(socketsFrom(source), {})
-      count = await server.ask('count', 5000)
-      for (let tries = 0; count.open !== 0 && tries < 100; tries++) {
-        await sleep(20)
-        count = await server.ask('count', 5000)
-      }
-      assert.equal(count.open, 0)
-      assert.equal(count.closed, 500)
+      await eventually(async () => {
+        const count = await server.ask('count', 5000)
+        assert.equal(count.open, 0)
+        assert.equal(count.closed, 500)
+      }, {everyMs: 20})
     })
 
     it('stop at the end of the source slice instead of letting the kernel pick ports', async () => {
@@ -133,12 +129,10 @@ describe('probe programs', () => {
     assert.equal((await first.ask(`open ${room - 100}`, 60_000)).established, room - 100)
     await second.ask('open 300', 60_000)
     // A refusal may land after the handshake the client already counted: let the resets arrive.
-    let seen = await second.ask('count', 5000)
-    for (let tries = 0; Number(seen.failed) + Number(seen.peerClosed) === 0 && tries < 100; tries++) {
-      await sleep(50)
-      seen = await second.ask('count', 5000)
-    }
-    assert.ok(Number(seen.failed) + Number(seen.peerClosed) > 0, JSON.stringify(seen))
+    await eventually(async () => {
+      const seen = await second.ask('count', 5000)
+      assert.ok(Number(seen.failed) + Number(seen.peerClosed) > 0, JSON.stringify(seen))
+    })
     const count = await server.ask('count', 5000)
     assert.ok(Number(count.rejected) > 0)
     // stdio, epoll, the listener and the spare descriptor take the rest

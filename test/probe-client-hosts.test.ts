@@ -3,10 +3,10 @@
 // that the server sees remote addresses and, with --nat, conntrack holds every connection.
 // Everything lives in namespaces the run makes and deletes; the host's settings are untouched.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
@@ -14,8 +14,9 @@ import {execa} from 'execa'
 import {conntrackEntryBytes} from '../src/core/estimate/socket-cost.js'
 import {readMemory} from '../src/host/memory.js'
 import {hostRoot} from '../src/host/root.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {run, runJson} from './helpers.js'
 import {findProgram} from './server-helpers.js'
+import {spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
@@ -29,31 +30,16 @@ async function probeNamespaces(): Promise<string[]> {
 
 /** Run a probe that holds its connections, and list the server namespace's established peers meanwhile. */
 async function peersDuringHold(args: string[]): Promise<{peers: string[]; report: ProbeRunReport; exit: number | null}> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--json', '--hold', '3s', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, C1M_PROBE_DIR: 'off', NO_COLOR: '1'}})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const held = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no hold within 60 s: ${stderr}`)), 60_000)
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-      const ns = /in network namespace (\S+) /.exec(stderr)
-      if (ns && /holding/i.test(stderr)) {
-        clearTimeout(timer)
-        resolve(ns[1])
-      }
-    })
-  })
+  // The namespace is named when the run starts; the hold comes after the ramp.
+  const probe = await spawnC1m(['probe', '--json', '--hold', '3s', ...args], {waitFor: /in network namespace (\S+) [\s\S]*holding/i, timeoutMs: 60_000})
   let peers: string[] = []
   try {
-    const ns = await held
-    const ss = await execa('ip', ['netns', 'exec', ns, 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
+    const ss = await execa('ip', ['netns', 'exec', probe.match[1], 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
     peers = ss.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).at(-1)!.replace(/:\d+$/, ''))
   } finally {
-    if ((await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('running'), 30_000))])) === 'running') child.kill('SIGKILL')
+    if ((await Promise.race([probe.exited, sleep(30_000, 'running')])) === 'running') probe.child.kill('SIGKILL')
   }
-  return {peers, report: JSON.parse(stdout).result as ProbeRunReport, exit: await exited}
+  return {peers, report: JSON.parse(probe.output.stdout).result as ProbeRunReport, exit: await probe.exited}
 }
 
 describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for namespaces'}, () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,7 +11,8 @@ import {validateProbeReport} from '../src/core/probe/report.js'
 import {parseMeminfo} from '../src/host/memory.js'
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
 import {hostRoot} from '../src/host/root.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {run, runJson} from './helpers.js'
+import {spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {readHardNofile} from '../src/host/limits.js'
 
@@ -25,20 +25,7 @@ async function namespaces(): Promise<string[]> {
 
 /** A 30-step probe of 30k connections in the background, resolved once its stderr shows `step K/30`. */
 async function startProbe(extra: string[], step: number) {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', ...extra], {stdio: ['ignore', 'pipe', 'pipe']})
-  const out = {stdout: '', stderr: ''}
-  child.stdout!.on('data', (chunk) => (out.stdout += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no step ${step}: ${out.stderr}`)), 30_000)
-    child.stderr!.on('data', (chunk) => {
-      out.stderr += chunk
-      if (new RegExp(`step ${step}/30`).test(out.stderr)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
+  const {child, exited, output: out} = await spawnC1m(['probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', ...extra], {waitFor: new RegExp(`step ${step}/30`), timeoutMs: 30_000})
   return {child, exited, out, netns: probeNetnsName(child.pid!)}
 }
 
