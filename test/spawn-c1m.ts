@@ -89,18 +89,18 @@ export async function stopChild(spawned: Spawned, signal: NodeJS.Signals = 'SIGI
 }
 
 /**
- * Call `fn` every `everyMs` until it returns a value other than false, null or undefined without
- * throwing, and give that value. After `timeoutMs` it fails with the last error `fn` threw (so an
- * assertion inside `fn` fails the test with its own message) or with `what` was not seen.
+ * Call `fn` every `everyMs` (50 unless told) until it neither throws nor returns false, and give what
+ * it returned. After `timeoutMs` (10 s unless told) it fails with the last error `fn` threw (so an
+ * assertion inside `fn` fails the test with its own message), or says `what` was not seen.
  */
-export async function eventually<T>(fn: () => T | Promise<T>, options: {timeoutMs?: number; everyMs?: number; what?: string} = {}): Promise<Exclude<T, false | null | undefined>> {
+export async function eventually<T>(fn: () => T | Promise<T>, options: {timeoutMs?: number; everyMs?: number; what?: string} = {}): Promise<Exclude<T, false>> {
   const timeoutMs = options.timeoutMs ?? 10_000
   const until = performance.now() + timeoutMs
   let lastError: unknown
   for (;;) {
     try {
       const value = await fn()
-      if (value !== false && value !== null && value !== undefined) return value as Exclude<T, false | null | undefined>
+      if (value !== false) return value as Exclude<T, false>
       lastError = undefined
     } catch (error) {
       lastError = error
