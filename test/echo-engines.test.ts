@@ -24,6 +24,16 @@ after(async () => {
   await Promise.all(started.map((peer) => peer.stop()))
 })
 
+/** An engine's echo server on a kernel-chosen loopback port, and a client of it from `source` (IP:PORTS). */
+async function serverAndClient(engine: Engine, source: string): Promise<{server: Peer; client: Peer}> {
+  const programs = await prepareEngine(engine)
+  const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
+  started.push(server)
+  const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', source], 'client')
+  started.push(client)
+  return {server, client}
+}
+
 for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
   describe(`${engine} echo server and client`, () => {
     // A source address of its own per engine, so the /proc/net/tcp counts are this test's alone.
@@ -31,12 +41,8 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
     const sigtermSource = `127.1.${220 + i}.1`
 
     it('open connections from explicit source ports, echo on each, and reset them all on quit', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
+      const {server, client} = await serverAndClient(engine, `${source}:20000-20999`)
       assert.ok(Number(server.ready.port) > 0)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${source}:20000-20999`], 'client')
-      started.push(client)
 
       const opened = await client.ask('open 300', 20_000)
       assert.equal(opened.established, 300)
@@ -67,11 +73,7 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
     })
 
     it('stop at the end of the source slice instead of letting the kernel pick ports', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${source}:21000-21009`], 'client')
-      started.push(client)
+      const {server, client} = await serverAndClient(engine, `${source}:21000-21009`)
       const opened = await client.ask('open 50', 20_000)
       assert.equal(opened.established, 10)
       assert.equal(opened.sourcesLeft, false)
@@ -80,11 +82,7 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
     })
 
     it('reset their connections on SIGTERM too, as when their parent dies', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${sigtermSource}:1024-65535`], 'client')
-      started.push(client)
+      const {server, client} = await serverAndClient(engine, `${sigtermSource}:1024-65535`)
       assert.equal((await client.ask('open 400', 20_000)).established, 400)
       process.kill(client.pid, 'SIGTERM')
       const last = await client.stop()
