@@ -80,7 +80,9 @@ for (const engine of ['native', 'node']) {
       assertHeld(exitCode, stderr + endNotes(envelope))
       const hold = envelope.result.hold!
       const t = hold.traffic!
-      assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
+      // 5 or 6 rounds in 1 s on an idle host; a loaded one fires the timers late: what is certain is
+      // that they recur.
+      assert.ok(t.rounds >= 2, `${t.rounds} rounds`)
       assert.equal(t.bytesSent, t.rounds * 300 * conns)
       assert.equal(t.bytesReceived, t.bytesSent, 'every PUBLISH came back')
       assert.equal(hold.messagesReceived!.events, 0, 'its own echoes are not messages pushed to the clients')

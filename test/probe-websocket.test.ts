@@ -98,7 +98,9 @@ describe('c1m probe over WebSocket', () => {
     const hold = envelope.result.hold!
     assert.deepEqual([hold.serverOpen, hold.clientOpen, hold.dropped, hold.echo?.echoed], [conns, conns, 0, conns])
     const t = hold.traffic!
-    assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+    // 15 rounds in 1.5 s on an idle host; a loaded one fires the timers late: what is certain is that
+    // they recur.
+    assert.ok(t.rounds >= 2, `${t.rounds} rounds`)
     assert.equal(t.bytesSent, t.rounds * 1024 * conns, 'every frame written whole')
     assert.equal(t.bytesReceived, t.bytesSent, 'every payload byte came back')
     assert.equal(t.writeFailed, 0)
