@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
@@ -16,7 +15,7 @@ import {readMemory} from '../src/host/memory.js'
 import {hostRoot} from '../src/host/root.js'
 import {run, runJson} from './helpers.js'
 import {findProgram} from './server-helpers.js'
-import {spawnC1m} from './spawn-c1m.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
@@ -37,7 +36,7 @@ async function peersDuringHold(args: string[]): Promise<{peers: string[]; report
     const ss = await execa('ip', ['netns', 'exec', probe.match[1], 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
     peers = ss.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).at(-1)!.replace(/:\d+$/, ''))
   } finally {
-    if ((await Promise.race([probe.exited, sleep(30_000, 'running')])) === 'running') probe.child.kill('SIGKILL')
+    await exitWithin(probe, 30_000)
   }
   return {peers, report: JSON.parse(probe.output.stdout).result as ProbeRunReport, exit: await probe.exited}
 }

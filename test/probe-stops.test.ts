@@ -7,7 +7,7 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {probeNetnsName} from '../src/host/probe-netns-name.js'
-import {spawnC1m} from './spawn-c1m.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
@@ -24,12 +24,10 @@ async function runProbeUntil(step: number, atStep: (pid: number, children: numbe
   const out = path.join(dir, `probe-${Math.random().toString(36).slice(2)}.json`)
   const probe = await spawnC1m(['probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {detached: true, waitFor: new RegExp(`step ${step}/30`), timeoutMs: 60_000})
   const pid = probe.child.pid!
-  const limit = setTimeout(() => process.kill(-pid, 'SIGKILL'), 60_000)
   const netns = probeNetnsName(pid)
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number)
   atStep(pid, children)
-  const code = await probe.exited
-  clearTimeout(limit)
+  const code = await exitWithin(probe, 60_000)
   return {code, output: probe.output, children, netns, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport) : undefined}
 }
 

@@ -14,6 +14,8 @@ export interface Spawned {
   match: RegExpExecArray
   /** Resolves with the exit code (null after a signal) once the process has exited. */
   exited: Promise<number | null>
+  /** It leads a process group of its own. */
+  detached: boolean
 }
 
 export interface SpawnOptions {
@@ -43,7 +45,8 @@ export async function spawnWaiting(command: string, args: string[], options: Spa
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
   const pattern = options.waitFor
-  if (!pattern) return {child, output, exited, match: Object.assign([''], {index: 0, input: ''}) as RegExpExecArray}
+  const detached = options.detached ?? false
+  if (!pattern) return {child, output, exited, detached, match: Object.assign([''], {index: 0, input: ''}) as RegExpExecArray}
   const stream = options.stream ?? 'stderr'
   const ms = options.timeoutMs ?? 15_000
   const said = () => `${command} ${args.join(' ')}: ${output[stream].slice(-1000)}`
@@ -71,7 +74,7 @@ export async function spawnWaiting(command: string, args: string[], options: Spa
     child[stream]!.on('data', look)
     child.once('exit', exit)
   })
-  return {child, output, exited, match}
+  return {child, output, exited, detached, match}
 }
 
 /**
@@ -80,6 +83,20 @@ export async function spawnWaiting(command: string, args: string[], options: Spa
  */
 export async function spawnC1m(args: string[], options: SpawnOptions = {}): Promise<Spawned> {
   return spawnWaiting(process.execPath, [BIN, ...args], {...options, env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off', ...options.env}})
+}
+
+/**
+ * Its exit code once it exits by itself; after `ms`, SIGKILL (to its group when detached) and the
+ * code that gives.
+ */
+export async function exitWithin(spawned: Spawned, ms: number): Promise<number | null> {
+  const {child} = spawned
+  const timer = setTimeout(() => (spawned.detached ? process.kill(-child.pid!, 'SIGKILL') : child.kill('SIGKILL')), ms)
+  try {
+    return await spawned.exited
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Send a signal to a child (unless it has exited) and wait for its exit code. */
