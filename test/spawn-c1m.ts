@@ -41,9 +41,16 @@ export interface SpawnOptions {
 export async function spawnWaiting(command: string, args: string[], options: SpawnOptions = {}): Promise<Spawned> {
   const child = spawn(command, args, {stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: options.detached, env: {...process.env, ...options.env}})
   const output = {stdout: '', stderr: ''}
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
+  // What it wrote may still be in the pipes at its exit: wait for them to close too, though not for
+  // long (a process it left behind may hold them).
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+    const timer = setTimeout(() => resolve(code), 2000)
+    child.once('close', () => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+  }))
+  for (const name of ['stdout', 'stderr'] as const) child[name]!.setEncoding('utf8').on('data', (chunk: string) => (output[name] += chunk))
   const pattern = options.waitFor
   const detached = options.detached ?? false
   if (!pattern) return {child, output, exited, detached, match: Object.assign([''], {index: 0, input: ''}) as RegExpExecArray}
