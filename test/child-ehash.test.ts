@@ -5,7 +5,7 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
-import {ehashEntriesFor, restoreChildEhash, withChildEhash} from '../src/host/child-ehash.js'
+import {ehashEntriesFor, restoreChildEhash, withChildEhash} from '../src/host/probe/child-ehash.js'
 import {eventually} from './spawn-c1m.js'
 
 // A stand-in file: these tests never write the host's net.ipv4.tcp_child_ehash_entries (the

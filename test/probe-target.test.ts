@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {validateProbeReport} from '../src/core/probe/report.js'
+import {validateProbeReport} from '../src/core/probe/fit-report.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 import {spawnC1m, spawnWaiting, stopChild} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
