@@ -7,6 +7,7 @@ import {hasOpenSsl, prepareEngine, type EnginePrograms, type Program} from '../s
 import {type Peer, startPeer} from '../src/probe/peer.js'
 import type {Role} from '../src/probe/wire.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
+import {eventually} from './spawn-c1m.js'
 
 /**
  * The native programs built with AddressSanitizer and UndefinedBehaviorSanitizer (C1M_CFLAGS), each
@@ -79,12 +80,11 @@ describe('the native programs under ASan and UBSan', () => {
     const {port} = poll.address() as AddressInfo
     const client = await peer('client', ['--target', `127.0.0.1:${port}`, '--protocol', 'long-poll'])
     assert.equal((await client.ask('open 20', 60_000)).established, 20)
-    let count = await client.ask('count', 10_000)
-    for (let tries = 0; Number(count.pushedEvents) < 60 && tries < 300; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      count = await client.ask('count', 10_000)
-    }
-    assert.ok(Number(count.pushedEvents) >= 60, JSON.stringify(count))
+    const count = await eventually(async () => {
+      const now = await client.ask('count', 10_000)
+      assert.ok(Number(now.pushedEvents) >= 60, JSON.stringify(now))
+      return now
+    }, {timeoutMs: 15_000})
     assert.deepEqual([count.established, count.refused], [20, 0])
     await client.stop(30_000)
   })
