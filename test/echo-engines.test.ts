@@ -25,7 +25,7 @@ after(async () => {
 })
 
 /** An engine's echo server on a kernel-chosen loopback port, and a client of it from `source` (IP:PORTS). */
-async function serverAndClient(engine: Engine, source: string): Promise<{server: Peer; client: Peer}> {
+async function serverAndClient(engine: Engine, source: string): Promise<{server: Peer<'server'>; client: Peer<'client'>}> {
   const programs = await prepareEngine(engine)
   const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
   started.push(server)
