@@ -11,7 +11,9 @@ const MAY_IMPORT = {
   host: ['core', 'host'],
   reports: ['core', 'reports'],
   probe: ['core', 'host', 'probe'],
-  commands: ['core', 'host', 'probe', 'reports', 'commands', '.'],
+  commands: ['core', 'host', 'probe', 'reports', 'commands', 'help', '.'],
+  // The commands' help prose (descriptions, examples): text only.
+  help: ['help'],
   '.': ['core', 'host', '.'],
 }
 
