@@ -11,10 +11,10 @@ const MAY_IMPORT = {
   host: ['core', 'host'],
   reports: ['core', 'reports'],
   probe: ['core', 'host', 'probe'],
-  commands: ['core', 'host', 'probe', 'reports', 'commands', 'help', '.'],
+  commands: ['core', 'host', 'probe', 'reports', 'commands', 'cli', 'help'],
   // The commands' help prose (descriptions, examples): text only.
   help: ['help'],
-  '.': ['core', 'host', '.'],
+  cli: ['core', 'host', 'cli'],
 }
 
 const SRC = path.resolve('src')

@@ -77,7 +77,7 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     // TLS flags are for a --target over TLS.
     {argv: '--insecure', want: usage('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run')},
     {argv: '--protocol tls --ca ca.pem', want: usage('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run')},
-    {argv: `--target wss://127.0.0.1:443/live ${PID} --ca ca.pem`, want: {protocol: {kind: 'ws', path: '/live', host: '127.0.0.1:443', tls: {insecure: false, ca: 'ca.pem'}}}},
+    {argv: `--target wss://127.0.0.1:443/live ${PID} --ca ca.pem`, want: {protocol: {kind: 'ws', path: '/live', host: '127.0.0.1:443', tls: {insecure: false, ca: 'ca.pem'}, deflate: true}}},
     // --client-hosts: around the bundled server, in namespaces, as root, a connection each at least.
     {argv: `--client-hosts 2 --target 127.0.0.1:8080 ${PID}`, want: usage('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host')},
     {argv: '--client-hosts 2 --no-netns', want: usage('--client-hosts needs network namespaces, and --no-netns asks for none')},
@@ -90,8 +90,10 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--protocol ws', want: {protocol: {kind: 'ws', path: '/', host: 'localhost'}, target: undefined}},
     // --message-size is echo traffic, uncompressed.
     {argv: `--target http://127.0.0.1:8080/events --http stream ${PID} --message-size 64 --hold 1s`, want: usage('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes')},
-    {argv: `--target ws://127.0.0.1:8080/ ${PID} --ws-deflate --message-size 64 --hold 1s`, want: usage('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare')},
-    {argv: `--target ws://127.0.0.1:8080/ ${PID} --ws-deflate`, want: {protocol: {kind: 'ws', path: '/', host: '127.0.0.1:8080', deflate: true}}},
+    // A --target WebSocket offers permessage-deflate unless --no-ws-deflate; the bundled server has none.
+    {argv: `--target ws://127.0.0.1:8080/ ${PID}`, want: {protocol: {kind: 'ws', path: '/', host: '127.0.0.1:8080', deflate: true}}},
+    {argv: `--target ws://127.0.0.1:8080/ ${PID} --no-ws-deflate --message-size 64 --hold 1s`, want: {protocol: {kind: 'ws', path: '/', host: '127.0.0.1:8080', deflateOff: '--no-ws-deflate'}}},
+    {argv: '--no-ws-deflate', want: usage('--no-ws-deflate is for a ws:// or wss:// target')},
     {argv: `--target mqtt://127.0.0.1:1883 ${PID} --message-size 64 --hold 1s`, want: {protocol: {kind: 'mqtt', keepalive: 60, echo: true}, traffic: {messageSize: 64, intervalMs: 1000}}},
     // --echo-each-step needs the echo check.
     {argv: '--echo-each-step --no-echo', want: usage('--echo-each-step needs the echo check, and --no-echo turns it off')},
@@ -99,7 +101,7 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--echo-each-step', want: {echoEachStep: true}},
     // The engine: what node cannot speak is refused; without OpenSSL, node opens a TLS target.
     {argv: '--engine node --protocol ws', want: usage(NODE_BUNDLED)},
-    {argv: `--engine node --target ws://127.0.0.1:8080/ ${PID} --ws-deflate`, want: usage("--ws-deflate is the native engine's only, not yet --engine node's")},
+    {argv: `--engine node --target ws://127.0.0.1:8080/ ${PID} --ws-deflate`, want: {engine: 'node', protocol: {kind: 'ws', path: '/', host: '127.0.0.1:8080', deflate: true}}},
     {argv: '--engine node', want: {engine: 'node'}},
     {argv: `--target tls://127.0.0.1:443 ${PID}`, host: {nativeTls: false}, want: {engine: 'node', notes: [NO_TLS_NOTE]}},
     {argv: `--target tls://127.0.0.1:443 ${PID}`, want: {engine: 'native', notes: []}},
@@ -124,8 +126,9 @@ describe('resolveClientRequest: the rules between client flags', () => {
     {argv: `${to} 127.0.0.1:9000 --hold 200h`, want: usage('--hold must be from 0 to 168h or forever, got "200h"')},
     {argv: `${to} http://127.0.0.1:9000/events --http sse`, want: {echo: false}},
     {argv: `${to} 127.0.0.1:9000 --ca ca.pem`, want: usage('--ca is for a target over TLS')},
-    {argv: `${to} ws://127.0.0.1:9000/ --ws-deflate --engine node`, want: usage("--ws-deflate is the native engine's only, not yet --engine node's")},
-    {argv: `${to} ws://127.0.0.1:9000/ --engine node`, want: {engine: 'node'}},
+    // The node client speaks every protocol of a target: only the bundled server refuses --engine node.
+    {argv: `${to} ws://127.0.0.1:9000/ --engine node`, want: {engine: 'node', protocol: {kind: 'ws', path: '/', host: '127.0.0.1:9000', deflate: true}}},
+    {argv: `${to} mqtt://127.0.0.1:1883 --no-ws-deflate`, want: usage('--no-ws-deflate is for a ws:// or wss:// target')},
     {argv: `${to} wss://127.0.0.1:9000/`, host: {nativeTls: false}, want: {engine: 'node', notes: [NO_TLS_NOTE]}},
   ]
   checkRows(Client.flags, rows, (flags: Parameters<typeof resolveClientRequest>[0], host) => resolveClientRequest(flags, {nativeTls: true, ...host}))

@@ -1,15 +1,15 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/client.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, engineFlag, protocolFlags} from '../flags.js'
+import {connsFlag, engineFlag, protocolFlags} from '../cli/flags.js'
 import {planShards} from '../core/probe/plan-shards.js'
 import {C1mError, EXIT_CODES} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
-import {hostRoot} from '../host/root.js'
-import {readSysctl} from '../host/sysctl.js'
-import {hasOpenSsl, prepareEngine, withProtocol} from '../probe/engine.js'
+import {hostRoot} from '../host/files/root.js'
+import {readSysctl} from '../host/read/sysctl.js'
+import {hasOpenSsl, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
@@ -18,8 +18,8 @@ import {portsPerTuple} from '../core/needs.js'
 import {formatCount} from '../core/units.js'
 import {describeTls} from '../core/probe/protocol.js'
 import {resolveClientRequest} from '../core/probe/client-request.js'
-import {checkCaFile} from '../host/tls-files.js'
-import {readHardNofile} from '../host/limits.js'
+import {checkCaFile} from '../host/probe/tls-files.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Client extends C1mCommand {
   static override description = help.description
@@ -46,9 +46,10 @@ export default class Client extends C1mCommand {
     const {flags} = await this.parse(Client)
     const request = resolveClientRequest(flags, {nativeTls: hasOpenSsl()})
     if (request instanceof C1mError) throw request
-    const {protocol, conns, share, sources, targets} = request
-    checkCaFile(protocol.tls?.ca)
+    const {conns, share, sources, targets} = request
+    checkCaFile(request.protocol.tls?.ca)
     for (const note of request.notes) this.note(note)
+    const protocol = withInflate(request.engine, request.protocol, flags['ws-deflate'])
     const root = hostRoot('/')
     const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: request.sourcePorts})
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)

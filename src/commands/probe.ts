@@ -1,19 +1,19 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/probe.js'
-import {bundledProtocolFlag, connsFlag, engineFlag, outFlag, protocolFlags} from '../flags.js'
+import {bundledProtocolFlag, connsFlag, engineFlag, outFlag, protocolFlags} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
 import {C1mError, EXIT_CODES} from '../core/errors.js'
-import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
-import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
-import {readProcessTree} from '../host/process-tree.js'
-import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
-import {removeStaleProbeNetns} from '../host/stale-netns.js'
-import {hostRoot} from '../host/root.js'
+import {resolveOutFiles, writeOutputFile} from '../host/files/output-file.js'
+import {probeReportDir, saveProbeReport} from '../host/files/probe-reports.js'
+import {readProcessTree} from '../host/read/process-tree.js'
+import {ehashEntriesFor, restoreChildEhash} from '../host/probe/child-ehash.js'
+import {removeStaleProbeNetns} from '../host/netns.js'
+import {hostRoot} from '../host/files/root.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress, progressStep} from '../probe/progress.js'
 import {runProbe} from '../probe/run-probe.js'
@@ -23,10 +23,10 @@ import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import type {Protocol} from '../core/probe/protocol.js'
 import {resolveProbeRequest} from '../core/probe/probe-request.js'
-import {checkCaFile} from '../host/tls-files.js'
+import {checkCaFile} from '../host/probe/tls-files.js'
 import type {ProbeRunReport} from '../core/probe/run-report.js'
-import {hasOpenSsl} from '../probe/engine.js'
-import {readHardNofile} from '../host/limits.js'
+import {hasOpenSsl, withInflate} from '../probe/engine.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Probe extends C1mCommand {
   static override description = help.description
@@ -70,10 +70,11 @@ export default class Probe extends C1mCommand {
     const request = resolveProbeRequest(flags, {root: process.getuid?.() === 0, nativeTls: hasOpenSsl()})
     if (request instanceof C1mError) throw request
     if (request.kind === 'merge') return this.merge(request.files, flags.out)
-    const {conns, target, protocol, engine} = request
+    const {conns, target, engine} = request
     const {json: out, html} = resolveOutFiles(flags.out, flags.html)
-    checkCaFile(protocol.tls?.ca)
+    checkCaFile(request.protocol.tls?.ca)
     for (const note of request.notes) this.note(note)
+    const protocol = withInflate(engine, request.protocol, flags['ws-deflate'])
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
       throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
@@ -124,7 +125,7 @@ export default class Probe extends C1mCommand {
   private async merge(files: string[], outs?: string[]): Promise<MergedClients> {
     const {json: out} = resolveOutFiles(outs)
     const [{readClientResults}, {mergeClientResults}, {renderMergedClients}] = await Promise.all([
-      import('../host/client-results.js'),
+      import('../host/files/client-results.js'),
       import('../core/probe/merge-clients.js'),
       import('../reports/client-merge-text.js'),
     ])

@@ -1,17 +1,17 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/server.js'
-import {bundledProtocolFlag, connsFlag, engineFlag} from '../flags.js'
+import {bundledProtocolFlag, connsFlag, engineFlag} from '../cli/flags.js'
 import {C1mError} from '../core/errors.js'
 import {resolveServerRequest} from '../core/probe/server-request.js'
-import {hostRoot} from '../host/root.js'
+import {hostRoot} from '../host/files/root.js'
 import {hasOpenSsl, prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {readHardNofile} from '../host/limits.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Server extends C1mCommand {
   static override description = help.description

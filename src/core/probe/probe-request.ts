@@ -145,10 +145,6 @@ const PROTOCOL_RULES: FlagRule<ProbeDraft>[] = [
     error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
   },
   {
-    breaks: (d) => d.traffic !== undefined && d.protocol.kind === 'ws' && d.protocol.deflate === true,
-    error: () => usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them'),
-  },
-  {
     breaks: (d) => d.flags['echo-each-step'] && (!d.flags.echo || d.push),
     error: (d) => usageError(`--echo-each-step needs the echo check, and ${d.push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step'),
   },
@@ -175,7 +171,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
 
   const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
-  const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol(flags.protocol ?? 'tcp'), flags)
+  const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol(flags.protocol ?? 'tcp'), flags, Boolean(parsed))
   // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
   const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
   // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
