@@ -32,7 +32,7 @@ export const engineFlag = Flags.option({char: 'e', description: 'native (C, epol
 /** --protocol of probe and server: what the bundled server speaks (a BundledProtocol). */
 export const bundledProtocolFlag = Flags.option({options: BUNDLED_PROTOCOLS, helpValue: 'PROTOCOL'})
 
-/** --out FILE on probe and estimate: the extension picks the format (src/out-files.ts); repeatable. */
+/** --out FILE on probe and estimate: the extension picks the format (src/core/out-files.ts); repeatable. */
 export function outFlag(description = 'write the report to FILE: .json for the JSON document (as --json prints its result), .html for a self-contained HTML page; give it twice for both') {
   return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
 }
