@@ -1,45 +1,37 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
+import * as help from '../help/client.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, familyFlag, protocolFlags} from '../cli/flags.js'
-import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
-import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
-import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
+import {connsFlag, engineFlag, familyFlag, protocolFlags} from '../cli/flags.js'
+import {planShards} from '../core/probe/plan-shards.js'
+import {C1mError, EXIT_CODES} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
 import {hostRoot} from '../host/files/root.js'
 import {readSysctl} from '../host/read/sysctl.js'
-import {engineForTls, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
+import {hasOpenSsl, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {type HostShare, hostShare} from '../core/probe/host-share.js'
+import type {HostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
-import {formatCount, formatEndpoint, parseFamily, parsePortRange, parseShard} from '../core/units.js'
-import {sourceAddresses} from '../core/ipv6-prefix.js'
+import {formatCount, parseFamily} from '../core/units.js'
 import {resolveHost} from '../host/probe/resolve-host.js'
-import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
+import {describeTls, type HttpMode, parseTarget} from '../core/probe/protocol.js'
+import {resolveClientRequest} from '../core/probe/client-request.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
-import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/read/limits.js'
 
 export default class Client extends C1mCommand {
-  static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
+  static override description = help.description
 
-Connections are split over as many processes as the per-process open-file limit requires. To a 127.x target every process binds its own 127.1.x.y address and explicit ports, so connect() never searches for a free port; with --source the given addresses' ports are split between the processes; otherwise the kernel picks ports. Exit 10 when not every connection opened or echoed, or the server closed them all: one error line says what happened (a refused connect, the server's answer, a WebSocket close code and reason) and what to do.`
-
-  static override examples = [
-    {description: '50,000 connections to a local server, checked and released', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --conns 50k'},
-    {description: 'A million connections to 53 server workers, held until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --ports 53 --conns 1M --hold forever'},
-    {description: 'Host 3 of 8 client hosts (an indexed Job, an Ansible batch): 1M/8 connections and its own eighth of the source ports', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 16 --conns 1M --shard 3/8 --source 10.0.3.1 --hold 10m'},
-    {description: 'From two source addresses of this host to a remote server', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 4 --conns 100k --source 10.0.0.5 --source 10.0.0.6'},
-  ]
+  static override examples = help.examples
 
   static override flags = {
-    target: Flags.string({char: 't', description: 'server IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', required: true, helpValue: 'URL'}),
+    target: Flags.string({char: 't', description: 'server HOST:PORT (IPv4, [IPv6] or a name) or tcp:// (raw TCP), ws://HOST:PORT/PATH (WebSocket), http://HOST:PORT/PATH with --http, mqtt://HOST:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', required: true, helpValue: 'URL'}),
     ports: Flags.integer({description: 'server workers on consecutive ports from the target port', default: 1, min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to open (1e6, 1M, 250k)', required: true}),
-    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
+    engine: engineFlag(),
     source: Flags.string({char: 's', description: "source address to bind (repeat for more), of the target's family; or an IPv6 prefix such as fd00:1::/64, from which as many addresses are taken as the connections need (they must be routed to this host, e.g. ip -6 route add local PREFIX dev lo, and bindable: on an interface or net.ipv6.ip_nonlocal_bind 1)", multiple: true, helpValue: 'IP|PREFIX'}),
     family: familyFlag,
     'source-ports': Flags.string({description: 'source ports to bind on each --source address', default: '1024-65535', helpValue: 'LO-HI'}),
@@ -54,40 +46,26 @@ Connections are split over as many processes as the per-process open-file limit 
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
-    const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
     // A host name is resolved once, here; every connection goes to the address it gave.
-    const resolved = await resolveHost(parsed.host, parseFamily(flags.family))
+    const written = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
+    const resolved = await resolveHost(written.host, parseFamily(flags.family))
     if (resolved.name) this.note(`${resolved.name} resolved to ${resolved.address}`)
-    const asked = {...parsed, host: resolved.address, protocol: withProtocolFlags(parsed.protocol, flags)}
-    checkCaFile(asked.protocol.tls?.ca)
-    const push = isPush(asked.protocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(asked.protocol, false) : undefined
-    if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    const chosen = engineForTls(flags.engine as Engine, asked.protocol, false)
-    if (chosen.note) this.note(chosen.note)
-    const target = {...asked, protocol: withInflate(chosen.engine, asked.protocol, flags['ws-deflate'])}
-    if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
-    const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
-    const conns = share?.conns ?? flags.conns
-    if (conns < 1) throw usageError(`--shard ${flags.shard} of --conns ${flags.conns} leaves this host no connection`, 'use fewer shards or more connections')
-    const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
-    const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
-    const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
-    const addresses = sourceAddresses(flags.source ?? [], resolved.family, Math.ceil(conns / (sourcePorts[1] - sourcePorts[0] + 1)))
-    const sources: SourceMode = addresses.length > 0
-      ? {kind: 'addresses', addresses}
-      : target.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
-    if (share && sources.kind === 'kernel') this.note(`--shard ${flags.shard}: without --source the kernel picks the source ports, so the slice ${share.ports.join('-')} is not used`)
+    const request = resolveClientRequest(flags, {nativeTls: hasOpenSsl(), resolved})
+    if (request instanceof C1mError) throw request
+    const {conns, share, sources, targets} = request
+    checkCaFile(request.protocol.tls?.ca)
+    for (const note of request.notes) this.note(note)
+    const protocol = withInflate(request.engine, request.protocol, flags['ws-deflate'])
     const root = hostRoot('/')
-    const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: sourcePorts})
-    const targets = Array.from({length: flags.ports}, (_, i) => formatEndpoint(target.host, target.port + i))
+    const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: request.sourcePorts})
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
-    const programs = withProtocol(await prepareEngine(chosen.engine, Boolean(target.protocol.tls)), target.protocol)
+    const programs = withProtocol(await prepareEngine(request.engine, Boolean(protocol.tls)), protocol)
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
-      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal})
+      const {steps, inflight, openTimeoutMs, echo, holdMs} = request
+      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal})
     } finally {
       stop.release()
     }
@@ -99,15 +77,15 @@ Connections are split over as many processes as the per-process open-file limit 
       const echo = result.echo ? `, ${formatCount(result.echo.echoed)} echoed` : ''
       if (share) this.log(`shard ${share.index}/${share.count}: ${formatCount(share.conns)} of ${formatCount(flags.conns)} connections, source ports ${share.ports.join('-')}`)
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
-      if (result.tls) this.log(`tls: ${describeTls(result.tls, !target.protocol.tls?.insecure)}`)
+      if (result.tls) this.log(`tls: ${describeTls(result.tls, !protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)
       const {message, suggestion} = describeFailure({
         target: targets[0],
-        protocol: target.protocol.kind,
-        path: 'path' in target.protocol ? target.protocol.path : undefined,
+        protocol: protocol.kind,
+        path: 'path' in protocol ? protocol.path : undefined,
         what,
         firstBytes: result.echo?.firstBytes || result.server?.firstBytes || '',
         closeCodes: new Map(Object.entries(result.server?.closeCodes ?? {}).map(([code, n]) => [Number(code), n])),
@@ -129,4 +107,3 @@ Connections are split over as many processes as the per-process open-file limit 
     }
   }
 }
-
