@@ -1,16 +1,9 @@
-import os from 'node:os'
-import {buildProbeReport} from '../core/probe/build-report.js'
-import {readProcWalker} from '../core/probe/proc-walker.js'
-import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
 import {markOtherProbes} from './other-probes.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
-import {isPush, type Protocol} from '../core/probe/protocol.js'
-import {socketCacheCost} from '../core/estimate/socket-cost.js'
-import {C1mError} from '../core/errors.js'
-import {readMemory} from '../host/memory.js'
-import {type HostRoot, hostRoot} from '../host/root.js'
-import {readSysctl} from '../host/sysctl.js'
+import type {Protocol} from '../core/probe/protocol.js'
+import {assembleRunReport, checkMeasured} from '../core/probe/assemble-report.js'
+import {hostRoot} from '../host/root.js'
 import {readProcessTree} from '../host/process-tree.js'
 import {countUnaccepted} from '../host/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
@@ -22,7 +15,8 @@ import {isolate} from './isolate.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
-import {ramp, type RampResult} from './ramp.js'
+import {ramp} from './ramp.js'
+import {readProbeHost} from './read-probe-host.js'
 import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -148,7 +142,22 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     const root = hostRoot('/')
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
-    report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
+    checkMeasured(measured, options.signal?.aborted === true, options.protocol, target)
+    report = assembleRunReport({
+      conns: options.conns,
+      steps: options.steps,
+      engine: options.engine,
+      hardNofile: options.hardNofile,
+      shards,
+      isolation,
+      protocol: options.protocol,
+      // Both ends live on this host unless the target is elsewhere.
+      socketsPerConn: options.plan.socketsPerConn,
+      target,
+      reading: readProbeHost(root),
+      ...(target ? {serverProcesses: readProcessTree(root, target.serverPid).length} : {}),
+      measured,
+    })
     // Someone else's server may never call accept(): the clients count such connections open.
     const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
     if (unaccepted) {
@@ -169,63 +178,4 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
   options.progress(`closed every connection in ${report.closeSeconds} s`)
   return report
-}
-
-/** The report: the fit of the samples the ramp kept, and how the run went. */
-function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[], isolation: Isolation, measured: RampResult, serverProcesses: () => number): ProbeRunReport {
-  const {target} = options
-  const {samples, stopped} = measured
-  if (samples.length < 2 && options.signal?.aborted) {
-    throw new C1mError('E_INTERRUPTED', 'interrupted before the probe took a sample with connections open; nothing was measured', 'run it again and let the ramp finish')
-  }
-  if (samples.length < 2) {
-    const fix = stopped?.includes('tls handshake:')
-      ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
-      : measured.refused && options.protocol?.kind === 'ws'
-      ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
-      : measured.refused && options.protocol?.kind === 'long-poll'
-      ? 'check that the server holds GET requests at that path and answers them 200 or 204 (its answer is quoted)'
-      : measured.refused && options.protocol && isPush(options.protocol)
-      ? `check that the server streams at that path: 200${options.protocol.kind === 'sse' ? ' with Content-Type text/event-stream' : ''} (its answer is quoted)`
-      : measured.refused && options.protocol?.kind === 'mqtt'
-      ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'
-      : measured.refused
-      ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
-      : target && /Connection refused/.test(stopped ?? '')
-      ? `nothing listens at ${target.host}:${target.port}: start your server there, or correct --target`
-      : 'run c1m doctor --role loopback to see which limit stops connections'
-    throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
-  }
-  const memory = readMemory(root)
-  const meminfo = memory.meminfo ?? {}
-  const osrelease = readSysctl(root, 'kernel.osrelease')
-  const walkerFloor = floorsOf(modelSocketKernel(memory.slab, osrelease.ok ? osrelease.text : undefined)).walker.proc_inode_cache ?? 0
-  const report = buildProbeReport({
-    engine: target ? 'external' : options.engine,
-    // Both ends live on this host unless the target is elsewhere.
-    socketsPerConn: options.plan.socketsPerConn,
-    host: {hostname: os.hostname(), kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
-    samples,
-    stopped,
-  })
-  const slabPerConn = report.fit.slabPerConn ?? {}
-  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
-  return {
-    ...report,
-    procWalker: readProcWalker(report, walkerFloor),
-    ...(socketCaches ? {socketCaches} : {}),
-    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
-    protocol: options.protocol?.kind ?? 'tcp',
-    ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure, ...(options.protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
-    ...(measured.compression ? {compression: measured.compression} : {}),
-    requestedConns: options.conns,
-    isolation,
-    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),
-    plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
-    steps: measured.steps,
-    ...(measured.echo ? {echo: measured.echo} : {}),
-    ...(measured.hold ? {hold: measured.hold} : {}),
-    ...(measured.refused ? {refused: measured.refused} : {}),
-    ...(stopped ? {stopped} : {}),
-  }
 }

@@ -1,0 +1,97 @@
+import {buildProbeReport} from './build-report.js'
+import {readProcWalker} from './proc-walker.js'
+import {refusedFix, type Protocol} from './protocol.js'
+import type {Refusal} from './refusal.js'
+import type {ProbeReport, ProbeSample} from './report.js'
+import {socketCacheCost} from '../estimate/socket-cost.js'
+import {C1mError} from '../errors.js'
+import type {EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, StepRecord, TlsSession} from './run-report.js'
+
+/** What the ramp measured (src/probe/ramp.ts fills it). */
+export interface RampMeasurement {
+  samples: ProbeSample[]
+  steps: StepRecord[]
+  stopped?: string
+  echo?: EchoResult & {seconds: number}
+  hold?: HoldResult
+  refused?: Refusal
+  tls?: TlsSession
+  compression?: ProbeRunReport['compression']
+}
+
+/** What the report needs of the host, read once after the ramp (src/probe/read-probe-host.ts). */
+export interface ProbeHostReading {
+  host: ProbeReport['host']
+  /** Bytes of one proc inode on this kernel with its slab packing: what a /proc walker adds per socket. */
+  walkerFloor: number
+}
+
+export interface RunReportInput {
+  conns: number
+  steps: number
+  engine: Engine
+  hardNofile: number
+  /** The clients' quotas: one a process. */
+  shards: {quota: number}[]
+  isolation: Isolation
+  protocol?: Protocol
+  socketsPerConn: number
+  target?: ExternalTarget
+  /** With a target: the processes of its tree at the top of the ramp. */
+  serverProcesses?: number
+  measured: RampMeasurement
+  reading: ProbeHostReading
+}
+
+/**
+ * Throw the one line that says why nothing was measured, when the ramp kept fewer than two
+ * samples: interrupted, or the connections failed (with what to check for this protocol).
+ */
+export function checkMeasured(measured: RampMeasurement, aborted: boolean, protocol?: Protocol, target?: ExternalTarget): void {
+  const {samples, stopped} = measured
+  if (samples.length >= 2) return
+  if (aborted) {
+    throw new C1mError('E_INTERRUPTED', 'interrupted before the probe took a sample with connections open; nothing was measured', 'run it again and let the ramp finish')
+  }
+  const fix = stopped?.includes('tls handshake:')
+    ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
+    : measured.refused
+    ? refusedFix(protocol?.kind ?? 'tcp')
+    : target && /Connection refused/.test(stopped ?? '')
+    ? `nothing listens at ${target.host}:${target.port}: start your server there, or correct --target`
+    : 'run c1m doctor --role loopback to see which limit stops connections'
+  throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
+}
+
+/** The report: the fit of the samples the ramp kept, and how the run went. Pure. */
+export function assembleRunReport(input: RunReportInput): ProbeRunReport {
+  const {target, measured, isolation, protocol} = input
+  const {samples, stopped} = measured
+  const report = buildProbeReport({
+    engine: target ? 'external' : input.engine,
+    socketsPerConn: input.socketsPerConn,
+    host: input.reading.host,
+    samples,
+    stopped,
+  })
+  const slabPerConn = report.fit.slabPerConn ?? {}
+  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn)
+  return {
+    ...report,
+    procWalker: readProcWalker(report, input.reading.walkerFloor),
+    ...(socketCaches ? {socketCaches} : {}),
+    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
+    protocol: protocol?.kind ?? 'tcp',
+    ...(measured.tls ? {tls: {...measured.tls, verified: !protocol?.tls?.insecure, ...(protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
+    ...(measured.compression ? {compression: measured.compression} : {}),
+    requestedConns: input.conns,
+    isolation,
+    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: input.serverProcesses ?? 0, clientEngine: input.engine}} : {}),
+    plan: {processesPerSide: input.shards.length, connsPerProcess: Math.max(...input.shards.map((s) => s.quota)), hardNofile: input.hardNofile, steps: input.steps},
+    steps: measured.steps,
+    ...(measured.echo ? {echo: measured.echo} : {}),
+    ...(measured.hold ? {hold: measured.hold} : {}),
+    ...(measured.refused ? {refused: measured.refused} : {}),
+    ...(stopped ? {stopped} : {}),
+  }
+}
