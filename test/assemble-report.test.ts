@@ -39,7 +39,7 @@ describe('a probe run that measured nothing says why, in one line per protocol',
     assert.match(suggestion(() => checkMeasured(tls, false, {kind: 'ws', path: '/', host: 'h'})).suggestion!, /^give --ca FILE/)
   })
   it('nothing listening at a target, an interruption, and the default', () => {
-    const target = {host: '127.0.0.1', port: 9, serverPid: 1}
+    const target = {host: '127.0.0.1', port: 9, serverPid: 1, serverPids: [1]}
     const down = {samples: [], steps: [], stopped: 'connect: Connection refused'}
     assert.equal(suggestion(() => checkMeasured(down, false, undefined, target)).suggestion, 'nothing listens at 127.0.0.1:9: start your server there, or correct --target')
     assert.equal(suggestion(() => checkMeasured(down, true)).code, 'E_INTERRUPTED')

@@ -11,6 +11,7 @@ import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
 import {readProcessTree} from '../host/process-tree.js'
+import {checkServerTrees} from '../core/probe/server-trees.js'
 import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/stale-netns.js'
 import {hostRoot} from '../host/root.js'
@@ -73,7 +74,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): IPv4:PORT or tcp:// (raw TCP), ws://IPv4:PORT/PATH (WebSocket), http://IPv4:PORT/PATH with --http, mqtt://IPv4:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     protocol: Flags.string({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides", options: [...BUNDLED_PROTOCOLS], helpValue: 'PROTOCOL'}),
-    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
+    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured (repeat it for a proxy and its backends: each tree is reported on its own and summed)', dependsOn: ['target'], min: 1, multiple: true, helpValue: 'PID'}),
     'echo-each-step': Flags.boolean({description: 'run the echo check after every step, before memory is sampled, so the figure is for connections that have exchanged a message (a WebSocket server with permessage-deflate makes its compressor only then)', default: false}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
@@ -112,7 +113,8 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (flags.http && !flags.target) throw usageError('--http is for an http:// --target', 'give --target http://IP:PORT/PATH')
     const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http as HttpMode | undefined) : undefined
     if (parsed && flags.protocol) throw usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${parsed.host}:${parsed.port}/ for WebSocket`)
-    const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']!} : undefined
+    const serverPids = flags['server-pid'] ?? []
+    const target = parsed ? {host: parsed.host, port: parsed.port, serverPid: serverPids[0], serverPids} : undefined
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
@@ -131,9 +133,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
-    if (target && readProcessTree(root, target.serverPid).length === 0) {
-      throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
-    }
+    if (target) checkServerTrees(target.serverPids.map((pid) => ({pid, tree: readProcessTree(root, pid)})))
     const clientHosts = flags['client-hosts'] === undefined ? undefined : {count: flags['client-hosts'], nat: flags.nat === true}
     if (clientHosts) {
       if (target) throw usageError('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host', 'drop --client-hosts, or drop --target')

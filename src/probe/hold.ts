@@ -4,6 +4,7 @@ import type {HostRoot} from '../host/root.js'
 import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './fleet.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
+import {sampleServers} from './sample-memory.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -23,7 +24,12 @@ export interface HoldOptions {
   countMessages?: boolean
   progress: (line: string) => void
   signal?: AbortSignal
+  /** The servers' process trees (read again at each reading): their memory is read about every second. */
+  serverTrees?: () => number[][]
 }
+
+/** Milliseconds between readings of the servers' memory during the hold. */
+const MEMORY_EVERY_MS = 1000
 
 /**
  * TCP buffer pages in use now (sockstat "TCP: mem"; the counter is global), unlike needs'
@@ -56,6 +62,16 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   const period = Math.max(100, Math.min(1000, options.holdMs / 20))
   const deadline = started + options.holdMs
   let interrupted = false
+  const serverMemory: NonNullable<HoldResult['serverMemory']> = []
+  let lastRead = started
+  const readServers = () => {
+    if (!options.serverTrees) return
+    lastRead = performance.now()
+    const server = sampleServers(root, options.serverTrees())
+    const t = Number(((performance.now() - started) / 1000).toFixed(1))
+    serverMemory.push({t, rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})})
+  }
+  readServers()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
@@ -64,6 +80,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       break
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
+    if (performance.now() - lastRead >= MEMORY_EVERY_MS - 50) readServers()
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
@@ -79,6 +96,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     serverCounted: options.servers.length > 0,
     dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
+  if (serverMemory.length > 0) result.serverMemory = serverMemory
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)
     const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle

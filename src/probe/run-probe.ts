@@ -4,7 +4,6 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import type {Protocol} from '../core/probe/protocol.js'
 import {assembleRunReport, checkMeasured} from '../core/probe/assemble-report.js'
 import {hostRoot} from '../host/root.js'
-import {readProcessTree} from '../host/process-tree.js'
 import {countUnaccepted} from '../host/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/client-hosts.js'
@@ -17,6 +16,7 @@ import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import {ramp} from './ramp.js'
 import {readProbeHost} from './read-probe-host.js'
+import {countServerSockets, readServerTrees} from './server-trees.js'
 import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -114,7 +114,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
-    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${target.host}:${target.port}, measuring process ${target.serverPid} and its children`)
+    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${target.host}:${target.port}, measuring process${target.serverPids.length > 1 ? 'es' : ''} ${target.serverPids.join(', ')} and ${target.serverPids.length > 1 ? 'their' : 'its'} children`)
   } else {
     options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
   }
@@ -141,8 +141,12 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
   try {
     const root = hostRoot('/')
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
+    // The servers' sockets are counted from /proc/PID/fd before and after the ramp, not during it:
+    // reading the descriptors gives each socket a proc inode, which the samples would count.
+    const socketsBefore = target ? countServerSockets(root, target) : []
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     checkMeasured(measured, options.signal?.aborted === true, options.protocol, target)
+    const trees = target ? readServerTrees(root, target, socketsBefore) : undefined
     report = assembleRunReport({
       conns: options.conns,
       steps: options.steps,
@@ -155,7 +159,7 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
       socketsPerConn: options.plan.socketsPerConn,
       target,
       reading: readProbeHost(root),
-      ...(target ? {serverProcesses: readProcessTree(root, target.serverPid).length} : {}),
+      ...(trees ? {serverTrees: trees, socketConns: measured.hold?.clientOpen ?? measured.samples.at(-1)!.established} : {}),
       measured,
     })
     // Someone else's server may never call accept(): the clients count such connections open.

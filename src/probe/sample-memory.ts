@@ -15,17 +15,26 @@ function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} 
   return pss === undefined ? {rss} : {rss, pss}
 }
 
+/** The servers' memory summed, with each tree's RSS when there are several (several --server-pid). */
+export function sampleServers(root: HostRoot, serverTrees: number[][]): ProbeSample['server'] {
+  if (serverTrees.length === 1) return sumMemory(root, serverTrees[0])
+  const trees = serverTrees.map((pids) => sumMemory(root, pids))
+  const rss = trees.reduce((sum, t) => sum + t.rss, 0)
+  const pss = trees.every((t) => t.pss !== undefined) ? trees.reduce((sum, t) => sum + t.pss!, 0) : undefined
+  return {rss, ...(pss === undefined ? {} : {pss}), trees: trees.map((t) => t.rss)}
+}
+
 /**
  * One point of the ramp: host memory, slab caches, sockstat, and the probe processes' memory.
  * sockstatPid: read /proc/PID/net/sockstat, the view of that process's network namespace.
  */
-export function sampleMemory(root: HostRoot, conns: number, established: number, serverPids: number[], clientPids: number[], sockstatPid?: number): ProbeSample {
+export function sampleMemory(root: HostRoot, conns: number, established: number, serverTrees: number[][], clientPids: number[], sockstatPid?: number): ProbeSample {
   const memory = readMemory(root)
   const sample: ProbeSample = {
     conns,
     established,
     meminfo: memory.meminfo ?? {},
-    server: sumMemory(root, serverPids),
+    server: sampleServers(root, serverTrees),
     client: sumMemory(root, clientPids),
   }
   if (memory.slab) {

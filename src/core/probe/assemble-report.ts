@@ -1,4 +1,6 @@
 import {buildProbeReport} from './build-report.js'
+import {heldFigure} from './held-figure.js'
+import {hostSocketsPerConn, serverFigures, type ServerTreeReading} from './server-figures.js'
 import {readProcWalker} from './proc-walker.js'
 import {refusedFix, type Protocol} from './protocol.js'
 import type {Refusal} from './refusal.js'
@@ -37,8 +39,10 @@ export interface RunReportInput {
   protocol?: Protocol
   socketsPerConn: number
   target?: ExternalTarget
-  /** With a target: the processes of its tree at the top of the ramp. */
-  serverProcesses?: number
+  /** With a target: each --server-pid's tree, read with the connections open. */
+  serverTrees?: ServerTreeReading[]
+  /** The client connections open when the trees' sockets were counted. */
+  socketConns?: number
   measured: RampMeasurement
   reading: ProbeHostReading
 }
@@ -67,9 +71,13 @@ export function checkMeasured(measured: RampMeasurement, aborted: boolean, proto
 export function assembleRunReport(input: RunReportInput): ProbeRunReport {
   const {target, measured, isolation, protocol} = input
   const {samples, stopped} = measured
+  const readings = measured.hold?.serverMemory
+  const holdReadings = readings && measured.hold ? {readings, conns: measured.hold.conns} : undefined
+  const server = input.serverTrees ? serverFigures(input.serverTrees, samples, input.socketConns ?? 0, holdReadings) : undefined
   const report = buildProbeReport({
     engine: target ? 'external' : input.engine,
-    socketsPerConn: input.socketsPerConn,
+    // The sockets counted on the server's side when they were; else as planned.
+    socketsPerConn: hostSocketsPerConn(server, input.socketsPerConn),
     host: input.reading.host,
     samples,
     stopped,
@@ -86,12 +94,20 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
     ...(measured.compression ? {compression: measured.compression} : {}),
     requestedConns: input.conns,
     isolation,
-    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: input.serverProcesses ?? 0, clientEngine: input.engine}} : {}),
+    ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: server?.processes.reduce((sum, p) => sum + p.processes, 0) ?? 0, clientEngine: input.engine}} : {}),
+    ...(server ? {server} : {}),
     plan: {processesPerSide: input.shards.length, connsPerProcess: Math.max(...input.shards.map((s) => s.quota)), hardNofile: input.hardNofile, steps: input.steps},
     steps: measured.steps,
     ...(measured.echo ? {echo: measured.echo} : {}),
-    ...(measured.hold ? {hold: measured.hold} : {}),
+    ...(measured.hold ? {hold: withHeldFigure(measured.hold, samples, report.fit.server.bytesPerConn)} : {}),
     ...(measured.refused ? {refused: measured.refused} : {}),
     ...(stopped ? {stopped} : {}),
   }
+}
+
+/** The hold with its settled figure, when the servers' memory was read during it. */
+function withHeldFigure(hold: HoldResult, samples: ProbeSample[], rampBytesPerConn: number): HoldResult {
+  const readings = hold.serverMemory
+  if (!readings || readings.length === 0) return hold
+  return {...hold, held: heldFigure(readings.map((r) => ({t: r.t, rss: r.rssBytes})), samples[0].server.rss, hold.conns, rampBytesPerConn)}
 }
