@@ -11,7 +11,8 @@ import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {renderProbeReport} from '../src/reports/probe-text.js'
-import {assertHeld, endNotes, REPO_ROOT} from './helpers.js'
+import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
+import type {ClientRunResult} from '../src/probe/run-client.js'
 import {probeWithHoldHook, treeRssBytes} from './independent-rss.js'
 import {findProgram, freePort, startNodeServer, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
 
@@ -80,6 +81,25 @@ describe('--server-pid for a proxy and its backend', {skip: findProgram('haproxy
     assert.match(text, /server processes \d+, \d+ and 0 child process\(es\) of theirs measured/)
     assert.match(text, new RegExp(`server ${proxy.pid} \\(haproxy, 1 process\\(es\\)\\): .* 2 socket\\(s\\) per connection`))
     assert.match(text, /the servers hold 3 socket\(s\) per client connection: 4 on this host/)
+  })
+})
+
+describe('c1m client --server-pid', {skip: findProgram('haproxy') ? false : 'haproxy is not installed'}, () => {
+  it('haproxy in front of npm ws: each tree, its sockets per connection, and the held figure', async (t) => {
+    const backend = await startNodeServer(wsServer)
+    pids.push(backend.pid)
+    const proxy = await startHaproxy(backend.port)
+    const {envelope, exitCode, stderr} = await runJson<ClientRunResult>(['client', '--target', `ws://127.0.0.1:${proxy.port}/`, '--server-pid', String(proxy.pid), '--server-pid', String(backend.pid), '--conns', '2000', '--steps', '2', '--no-echo', '--hold', '6s'], {timeout: 120_000})
+    assert.equal(exitCode, 0, stderr)
+    const trees = envelope.result.serverTrees!
+    t.diagnostic(JSON.stringify({processes: trees.processes, held: trees.hold?.held}))
+    assert.deepEqual(trees.processes.map((p) => [p.pid, p.name, p.socketsPerConnection]), [[proxy.pid, 'haproxy', 2], [backend.pid, 'node', 1]])
+    assert.ok(trees.processes.every((p) => p.bytesPerConnection > 500), 'each tree grew')
+    assert.ok(trees.hold!.serverMemory.length >= 5 && trees.hold!.serverMemory.every((r) => r.trees?.length === 2))
+    assert.equal(trees.hold!.held.trend, 'settled')
+    const bad = await runJson(['client', '--target', `127.0.0.1:${proxy.port}`, '--server-pid', String(proxy.pid), '--server-pid', String(proxy.pid), '--conns', '10'])
+    assert.equal(bad.exitCode, 2)
+    assert.match(bad.envelope.error!.message, /--server-pid \d+ is given twice/)
   })
 })
 

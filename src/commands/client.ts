@@ -22,6 +22,9 @@ import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, with
 import {checkCaFile} from '../host/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/limits.js'
+import {readProcessTree} from '../host/process-tree.js'
+import {checkServerTrees} from '../core/probe/server-trees.js'
+import {describeClientServers} from '../reports/probe-servers-text.js'
 
 export default class Client extends C1mCommand {
   static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
@@ -47,6 +50,7 @@ Connections are split over as many processes as the per-process open-file limit 
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
     ...protocolFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
@@ -76,6 +80,8 @@ Connections are split over as many processes as the per-process open-file limit 
       : target.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
     if (share && sources.kind === 'kernel') this.note(`--shard ${flags.shard}: without --source the kernel picks the source ports, so the slice ${share.ports.join('-')} is not used`)
     const root = hostRoot('/')
+    const serverPids = flags['server-pid'] ?? []
+    checkServerTrees(serverPids.map((pid) => ({pid, tree: readProcessTree(root, pid)})))
     const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: sourcePorts})
     const targets = Array.from({length: flags.ports}, (_, i) => `${target.host}:${target.port + i}`)
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
@@ -84,7 +90,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
-      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal})
+      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal, serverPids})
     } finally {
       stop.release()
     }
@@ -98,6 +104,7 @@ Connections are split over as many processes as the per-process open-file limit 
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !target.protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
+      if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)

@@ -143,10 +143,10 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
     // The servers' sockets are counted from /proc/PID/fd before and after the ramp, not during it:
     // reading the descriptors gives each socket a proc inode, which the samples would count.
-    const socketsBefore = target ? countServerSockets(root, target) : []
+    const socketsBefore = target ? countServerSockets(root, target.serverPids) : []
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     checkMeasured(measured, options.signal?.aborted === true, options.protocol, target)
-    const trees = target ? readServerTrees(root, target, socketsBefore) : undefined
+    const trees = target ? readServerTrees(root, target.serverPids, socketsBefore) : undefined
     report = assembleRunReport({
       conns: options.conns,
       steps: options.steps,

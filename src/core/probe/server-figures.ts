@@ -2,7 +2,7 @@
 // sockets each holds per client connection, and the sockets a connection costs this host. Pure.
 
 import {fitLine} from './fit-line.js'
-import {heldFigure} from './held-figure.js'
+import {type HeldFigure, heldFigure} from './held-figure.js'
 import type {ProbeSample} from './report.js'
 
 /** One --server-pid's tree as read on the host. */
@@ -72,4 +72,26 @@ export function serverFigures(trees: ServerTreeReading[], samples: ProbeSample[]
 export function hostSocketsPerConn(figures: ServerFigures | undefined, planned: number): number {
   const counted = figures?.socketsPerConnection
   return counted === undefined ? planned : Math.max(1, 1 + Math.round(counted))
+}
+
+/** `c1m client --server-pid`: the trees' figures from their RSS before and with the connections open. */
+export interface ClientServerFigures extends ServerFigures {
+  /** The servers' memory during --hold (about every second), and its settled figure. */
+  hold?: {serverMemory: HoldReading[]; held: HeldFigure}
+}
+
+type HoldReading = {t: number; rssBytes: number; trees?: number[]}
+
+/**
+ * The figures `c1m client` gives for --server-pid: two readings (before any connection, and with
+ * `conns` open) stand for the ramp, and the hold's readings give the held figure.
+ */
+export function clientServerFigures(trees: ServerTreeReading[], before: number[], top: number[], conns: number, readings: HoldReading[]): ClientServerFigures {
+  const point = (n: number, rss: number[]): ProbeSample => ({conns: n, established: n, meminfo: {}, server: {rss: rss.reduce((a, b) => a + b, 0), trees: rss}, client: {rss: 0}})
+  const samples = [point(0, before), point(conns, top)]
+  const hold = readings.length > 0 ? {readings, conns} : undefined
+  const figures = conns > 0 ? serverFigures(trees, samples, conns, hold) : {processes: []}
+  if (!hold || conns <= 0) return figures
+  const slope = (samples[1].server.rss - samples[0].server.rss) / conns
+  return {...figures, hold: {serverMemory: readings, held: heldFigure(readings.map((r) => ({t: r.t, rss: r.rssBytes})), samples[0].server.rss, conns, slope)}}
 }
