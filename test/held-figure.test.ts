@@ -4,7 +4,7 @@ import {describe, it} from 'node:test'
 import {heldFigure, type HeldTrend, settleSeries} from '../src/core/probe/held-figure.js'
 import {checkServerTrees} from '../src/core/probe/server-trees.js'
 import {hostSocketsPerConn, serverFigures} from '../src/core/probe/server-figures.js'
-import type {ProbeSample} from '../src/core/probe/report.js'
+import type {ProbeSample} from '../src/core/probe/fit-report.js'
 
 const MB = 1024 * 1024
 

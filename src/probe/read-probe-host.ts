@@ -1,9 +1,9 @@
 import os from 'node:os'
 import type {ProbeHostReading} from '../core/probe/assemble-report.js'
 import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
-import {readMemory} from '../host/memory.js'
-import type {HostRoot} from '../host/root.js'
-import {readSysctl} from '../host/sysctl.js'
+import {readMemory} from '../host/read/memory.js'
+import type {HostRoot} from '../host/files/root.js'
+import {readSysctl} from '../host/read/sysctl.js'
 
 /** What the probe's report needs of the host: its name, kernel, memory, CPUs, and a proc inode's size. */
 export function readProbeHost(root: HostRoot): ProbeHostReading {

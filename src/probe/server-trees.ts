@@ -1,7 +1,7 @@
 import type {ServerTreeReading} from '../core/probe/server-figures.js'
-import {countTreeSockets, readProcessName} from '../host/process-sockets.js'
-import {readProcessTree} from '../host/process-tree.js'
-import type {HostRoot} from '../host/root.js'
+import {countTreeSockets, readProcessName} from '../host/probe/process-sockets.js'
+import {readProcessTree} from '../host/read/process-tree.js'
+import type {HostRoot} from '../host/files/root.js'
 
 /** The sockets each --server-pid's tree holds now (undefined for a tree whose descriptors cannot be read). */
 export function countServerSockets(root: HostRoot, serverPids: number[]): (number | undefined)[] {

@@ -1,10 +1,10 @@
-import {buildProbeReport} from './build-report.js'
+import {buildProbeReport} from './build-fit-report.js'
 import {heldFigure} from './held-figure.js'
 import {hostSocketsPerConn, serverFigures, type ServerTreeReading} from './server-figures.js'
 import {readProcWalker} from './proc-walker.js'
-import {refusedFix, type Protocol} from './protocol.js'
+import {PROTOCOL_TABLE, type Protocol} from './protocol.js'
 import type {Refusal} from './refusal.js'
-import type {ProbeReport, ProbeSample} from './report.js'
+import type {ProbeReport, ProbeSample} from './fit-report.js'
 import {socketCacheCost} from '../estimate/socket-cost.js'
 import {C1mError} from '../errors.js'
 import type {EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, StepRecord, TlsSession} from './run-report.js'
@@ -60,7 +60,7 @@ export function checkMeasured(measured: RampMeasurement, aborted: boolean, proto
   const fix = stopped?.includes('tls handshake:')
     ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
     : measured.refused
-    ? refusedFix(protocol?.kind ?? 'tcp')
+    ? PROTOCOL_TABLE[protocol?.kind ?? 'tcp'].refusedFix
     : target && /Connection refused/.test(stopped ?? '')
     ? `nothing listens at ${target.host}:${target.port}: start your server there, or correct --target`
     : 'run c1m doctor --role loopback to see which limit stops connections'

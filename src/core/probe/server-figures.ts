@@ -3,7 +3,7 @@
 
 import {fitLine} from './fit-line.js'
 import {type HeldFigure, heldFigure} from './held-figure.js'
-import type {ProbeSample} from './report.js'
+import type {ProbeSample} from './fit-report.js'
 
 /** One --server-pid's tree as read on the host. */
 export interface ServerTreeReading {
