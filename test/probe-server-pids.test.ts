@@ -11,6 +11,7 @@ import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {renderProbeReport} from '../src/reports/probe-text.js'
+import {renderProbeHtml} from '../src/reports/probe-html.js'
 import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import {probeWithHoldHook, treeRssBytes} from './independent-rss.js'
@@ -81,6 +82,7 @@ describe('--server-pid for a proxy and its backend', {skip: findProgram('haproxy
     assert.match(text, /server processes \d+, \d+ and 0 child process\(es\) of theirs measured/)
     assert.match(text, new RegExp(`server ${proxy.pid} \\(haproxy, 1 process\\(es\\)\\): .* 2 socket\\(s\\) per connection`))
     assert.match(text, /the servers hold 3 socket\(s\) per client connection: 4 on this host/)
+    assert.match(renderProbeHtml(report), new RegExp(`<p>server ${proxy.pid} \\(haproxy, 1 process\\(es\\)\\): `))
   })
 })
 
@@ -138,5 +140,6 @@ describe('the held figure', () => {
     assert.equal(held.differs, 'gave-back', `held ${held.bytesPerConn} B against the ramp's ${held.rampBytesPerConn} B`)
     assert.ok(held.bytesPerConn! < 0.9 * report.fit.server.bytesPerConn)
     assert.match(renderProbeReport(report), /servers held: .* per connection once settled .*: memory given back during the hold \(a garbage collector\)/)
+    assert.match(renderProbeHtml(report), /<p>servers held: .*memory given back during the hold \(a garbage collector\)<\/p>/)
   })
 })
