@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {heldFigure, type HeldTrend, settleSeries} from '../src/core/probe/held-figure.js'
+import {heldFigure, type HeldTrend, settleSeries, thinReadings} from '../src/core/probe/held-figure.js'
 import {checkServerTrees} from '../src/core/probe/server-trees.js'
 import {hostSocketsPerConn, serverFigures} from '../src/core/probe/server-figures.js'
 import type {ProbeSample} from '../src/core/probe/fit-report.js'
@@ -52,6 +52,10 @@ describe('the held figure against the ramp slope', () => {
     const held = heldFigure(readings([50, 50, 50, 50]), 40 * MB, 1000, 10_000)
     assert.equal(held.trend, 'settled')
     assert.equal(held.differs, undefined)
+  })
+  it('a long hold is thinned to every other reading, the last one kept', () => {
+    assert.deepEqual(thinReadings([0, 1, 2, 3, 4]), [0, 2, 4])
+    assert.deepEqual(thinReadings([0, 1, 2, 3, 4, 5]), [1, 3, 5])
   })
   it('a hold that never settled gives no figure', () => {
     const held = heldFigure(readings([50, 60, 70, 80, 90, 100]), 40 * MB, 1000, 10_000)

@@ -5,6 +5,7 @@ import {countServerConnections, readClientCounts, echoCheck, setTraffic} from '.
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 import {sampleServers} from './sample-memory.js'
+import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -64,6 +65,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   let interrupted = false
   const serverMemory: NonNullable<HoldResult['serverMemory']> = []
   let lastRead = started
+  let every = MEMORY_EVERY_MS
   const readServers = () => {
     if (!options.serverTrees) return
     lastRead = performance.now()
@@ -80,7 +82,14 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       break
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
-    if (performance.now() - lastRead >= MEMORY_EVERY_MS - 50) readServers()
+    if (performance.now() - lastRead >= every - 50) {
+      readServers()
+      // A long hold keeps its whole span at a coarser period instead of an unbounded series.
+      if (serverMemory.length >= MAX_HELD_READINGS) {
+        serverMemory.splice(0, serverMemory.length, ...thinReadings(serverMemory))
+        every *= 2
+      }
+    }
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)

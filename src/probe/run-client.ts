@@ -6,6 +6,7 @@ import {sampleServers} from './sample-memory.js'
 import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees.js'
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
+import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
@@ -57,24 +58,29 @@ export interface ClientRunResult {
 
 type HoldReading = {t: number; rssBytes: number; trees?: number[]}
 
-/** Readings of the servers' memory kept at most (an hour at one a second); a longer hold keeps the first. */
-const MAX_READINGS = 3600
-
 /** The servers' memory now, seconds into the hold. */
 function holdReading(trees: number[][], holdStart: number): HoldReading {
   const server = sampleServers(hostRoot('/'), trees)
   return {t: Number(((performance.now() - holdStart) / 1000).toFixed(1)), rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})}
 }
 
-/** Wait out the hold, reading the servers' memory every second (MAX_READINGS at most). */
-async function readDuringHold(options: ClientRunOptions, read: () => number): Promise<void> {
+/**
+ * Wait out the hold, reading the servers' memory every second; past MAX_HELD_READINGS every other
+ * reading is dropped and the period doubles, so a hold of days keeps its whole span.
+ */
+async function readDuringHold(options: ClientRunOptions, readings: HoldReading[], read: () => HoldReading): Promise<void> {
   const deadline = performance.now() + options.holdMs
-  let count = read()
+  let every = 1000
+  readings.push(read())
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) return
-    if (!(await waitFor(Math.min(1000, left), options.signal))) return
-    if (count < MAX_READINGS) count = read()
+    if (!(await waitFor(Math.min(every, left), options.signal))) return
+    readings.push(read())
+    if (readings.length >= MAX_HELD_READINGS) {
+      readings.splice(0, readings.length, ...thinReadings(readings))
+      every *= 2
+    }
   }
 }
 
@@ -146,7 +152,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
-      else await readDuringHold(options, () => readings.push(holdReading(trees(), holdStart)))
+      else await readDuringHold(options, readings, () => holdReading(trees(), holdStart))
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }

@@ -103,3 +103,12 @@ export function heldFigure(readings: {t: number; rss: number}[], baseline: numbe
 export function describeDifference(differs: 'gave-back' | 'grew'): string {
   return differs === 'gave-back' ? 'memory given back during the hold (a garbage collector)' : 'memory grew after the first message'
 }
+
+/** Readings of a hold kept at most; past it every other is dropped and the period doubles. */
+export const MAX_HELD_READINGS = 3600
+
+/** Every other reading, the last one kept: a long hold's series at half the rate. */
+export function thinReadings<T>(readings: T[]): T[] {
+  const last = readings.length - 1
+  return readings.filter((_, i) => i % 2 === last % 2)
+}
