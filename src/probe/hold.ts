@@ -4,7 +4,7 @@ import type {HostRoot} from '../host/files/root.js'
 import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './engine-processes.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
-import {sampleServers} from './sample-memory.js'
+import {sampleServersRss} from './sample-memory.js'
 import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
@@ -69,7 +69,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   const readServers = () => {
     if (!options.serverTrees) return
     lastRead = performance.now()
-    const server = sampleServers(root, options.serverTrees())
+    const server = sampleServersRss(root, options.serverTrees())
     const t = Number(((performance.now() - started) / 1000).toFixed(1))
     serverMemory.push({t, rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})})
   }

@@ -2,7 +2,7 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
-import {sampleServers} from './sample-memory.js'
+import {sampleServersRss} from './sample-memory.js'
 import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees.js'
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
@@ -60,7 +60,7 @@ type HoldReading = {t: number; rssBytes: number; trees?: number[]}
 
 /** The servers' memory now, seconds into the hold. */
 function holdReading(trees: number[][], holdStart: number): HoldReading {
-  const server = sampleServers(hostRoot('/'), trees)
+  const server = sampleServersRss(hostRoot('/'), trees)
   return {t: Number(((performance.now() - holdStart) / 1000).toFixed(1)), rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})}
 }
 
@@ -109,7 +109,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const root = hostRoot('/')
   const serverPids = options.serverPids ?? []
   const trees = serverTreesOf(root, serverPids)
-  const rssOf = () => trees().map((tree) => sampleServers(root, [tree]).rss)
+  const rssOf = () => trees().map((tree) => sampleServersRss(root, [tree]).rss)
   const rssBefore = rssOf()
   const socketsBefore = countServerSockets(root, serverPids)
   try {

@@ -1,7 +1,7 @@
 import type {ProbeSample} from '../core/probe/fit-report.js'
 import {slabFootprint} from '../core/estimate/socket-cost.js'
 import {readMemory, readSockstat} from '../host/read/memory.js'
-import {readProcessMemory} from '../host/read/process-memory.js'
+import {readProcessMemory, readProcessRss} from '../host/read/process-memory.js'
 import type {HostRoot} from '../host/files/root.js'
 
 function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} {
@@ -13,6 +13,17 @@ function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} 
     pss = memory?.pss === undefined || pss === undefined ? undefined : pss + memory.pss
   }
   return pss === undefined ? {rss} : {rss, pss}
+}
+
+/**
+ * RSS only (VmRSS of /proc/PID/status), summed, with each tree's when there are several: what the
+ * hold reads every second. Not smaps_rollup: walking a large process's page tables every second
+ * holds its memory map lock, and a server stalled on it answers late.
+ */
+export function sampleServersRss(root: HostRoot, serverTrees: number[][]): {rss: number; trees?: number[]} {
+  const trees = serverTrees.map((pids) => pids.reduce((sum, pid) => sum + (readProcessRss(root, pid) ?? 0), 0))
+  const rss = trees.reduce((a, b) => a + b, 0)
+  return trees.length > 1 ? {rss, trees} : {rss}
 }
 
 /** The servers' memory summed, with each tree's RSS when there are several (several --server-pid). */
