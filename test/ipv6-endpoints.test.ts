@@ -115,7 +115,7 @@ describe('IPv6 prefixes and sources', () => {
   it('plans the bundled probe over IPv6 from the ULA /64, as many addresses as the connections need', () => {
     const plan = planProbe({conns: 70_000, hardNofile: 1_000_000, family: 6})
     assert.deepEqual(plan.shards.flatMap((s) => s.sources), ['[fd00:c1::2]:1024-65535', '[fd00:c1::3]:1024-65535'])
-    assert.equal(planProbe({conns: 10, hardNofile: 1000, target: {host: '::1', port: 80, serverPid: 1}}).socketsPerConn, 2)
+    assert.equal(planProbe({conns: 10, hardNofile: 1000, target: {host: '::1', port: 80, serverPid: 1, serverPids: [1]}}).socketsPerConn, 2)
   })
   it('writes an IPv6 endpoint as /proc/net/tcp6 does', () => {
     assert.equal(procNet6Address('::1', 8080), '00000000000000000000000001000000:1F90')

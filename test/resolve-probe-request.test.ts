@@ -63,7 +63,7 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--message-size 64KiB --hold 1s --interval 250ms', want: {traffic: {messageSize: 65_536, intervalMs: 250}, holdMs: 1000}},
     // --target needs --server-pid (oclif's dependsOn says so first).
     {argv: '--target 127.0.0.1:8080 --server-pid 42', patch: {'server-pid': undefined}, want: usage('--target needs --server-pid, the PID of the server listening there')},
-    {argv: `--target 127.0.0.1:8080 ${PID}`, want: {target: {host: '127.0.0.1', port: 8080, serverPid: 42}, protocol: {kind: 'tcp'}}},
+    {argv: `--target 127.0.0.1:8080 ${PID}`, want: {target: {host: '127.0.0.1', port: 8080, serverPid: 42, serverPids: [42]}, protocol: {kind: 'tcp'}}},
     // --message-size needs --hold, and the echo.
     {argv: '--message-size 64', want: usage('--message-size sends traffic during the hold: give --hold too')},
     {argv: '--message-size 64 --hold 1s --no-echo', want: usage('--message-size sends echo traffic, and --no-echo promises the server not one byte')},

@@ -21,6 +21,9 @@ import {describeTls, type HttpMode, parseTarget} from '../core/probe/protocol.js
 import {resolveClientRequest} from '../core/probe/client-request.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {readHardNofile} from '../host/read/limits.js'
+import {readProcessTree} from '../host/read/process-tree.js'
+import {checkServerTrees} from '../core/probe/server-trees.js'
+import {describeClientServers} from '../reports/probe-servers-text.js'
 
 export default class Client extends C1mCommand {
   static override description = help.description
@@ -40,6 +43,7 @@ export default class Client extends C1mCommand {
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
     ...protocolFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
@@ -57,6 +61,8 @@ export default class Client extends C1mCommand {
     for (const note of request.notes) this.note(note)
     const protocol = withInflate(request.engine, request.protocol, flags['ws-deflate'])
     const root = hostRoot('/')
+    const serverPids = flags['server-pid'] ?? []
+    checkServerTrees(serverPids.map((pid) => ({pid, tree: readProcessTree(root, pid)})))
     const shards = planShards({conns, hardNofile: readHardNofile(root), sources, ports: request.sourcePorts})
     if (sources.kind === 'kernel') this.warnIfPortsShort(conns, flags.ports)
 
@@ -65,7 +71,7 @@ export default class Client extends C1mCommand {
     let result: ClientRunResult
     try {
       const {steps, inflight, openTimeoutMs, echo, holdMs} = request
-      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal})
+      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids})
     } finally {
       stop.release()
     }
@@ -79,6 +85,7 @@ export default class Client extends C1mCommand {
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
+      if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)

@@ -14,6 +14,7 @@ import {C1mError, EXIT_CODES} from '../core/errors.js'
 import {resolveOutFiles, writeOutputFile} from '../host/files/output-file.js'
 import {probeReportDir, saveProbeReport} from '../host/files/probe-reports.js'
 import {readProcessTree} from '../host/read/process-tree.js'
+import {checkServerTrees} from '../core/probe/server-trees.js'
 import {ehashEntriesFor, restoreChildEhash} from '../host/probe/child-ehash.js'
 import {removeStaleProbeNetns} from '../host/netns.js'
 import {hostRoot} from '../host/files/root.js'
@@ -52,7 +53,7 @@ export default class Probe extends C1mCommand {
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): HOST:PORT (IPv4, [IPv6] or a name, resolved once) or tcp:// (raw TCP), ws://HOST:PORT/PATH (WebSocket), http://HOST:PORT/PATH with --http, mqtt://HOST:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     protocol: bundledProtocolFlag({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides"}),
-    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured', dependsOn: ['target'], min: 1, helpValue: 'PID'}),
+    'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured (repeat it for a proxy and its backends: each tree is reported on its own and summed)', dependsOn: ['target'], min: 1, multiple: true, helpValue: 'PID'}),
     'echo-each-step': Flags.boolean({description: 'run the echo check after every step, before memory is sampled, so the figure is for connections that have exchanged a message (a WebSocket server with permessage-deflate makes its compressor only then)', default: false}),
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
@@ -84,9 +85,7 @@ export default class Probe extends C1mCommand {
     for (const note of request.notes) this.note(note)
     const protocol = withInflate(engine, request.protocol, flags['ws-deflate'])
     const root = hostRoot('/')
-    if (target && readProcessTree(root, target.serverPid).length === 0) {
-      throw new C1mError('E_NO_PROCESS', `--server-pid ${target.serverPid}: no such process`, 'pass the PID of the server listening at --target (pgrep -f NAME)')
-    }
+    if (target) checkServerTrees(target.serverPids.map((pid) => ({pid, tree: readProcessTree(root, pid)})))
     const hardNofile = readHardNofile(root)
     const {family} = request
     const plan = planProbe({conns, hardNofile, target, family})

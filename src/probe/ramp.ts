@@ -65,7 +65,8 @@ async function settleServers(servers: Array<Peer<'server'>>, established: number
  */
 export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Array<Peer<'server'>>, clients: Array<Peer<'client'>>, sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
   const {target, signal} = options
-  const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
+  // Each --server-pid's tree apart (a proxy and its backends); the bundled servers as one.
+  const serverTrees = () => (target ? target.serverPids.map((pid) => readProcessTree(root, pid)) : [servers.map((p) => p.pid)])
   const peers = [...servers, ...clients]
   const samples: ProbeSample[] = []
   const steps: StepRecord[] = []
@@ -73,7 +74,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   const keepSample = (conns: number, established: number) => clock.time('sampleSeconds', () => sampleOnce(conns, established))
   const sampleOnce = async (conns: number, established: number): Promise<Stop | undefined> => {
     if (signal?.aborted) return {kind: 'interrupted'}
-    const sample = sampleMemory(root, conns, established, serverPids(), clients.map((p) => p.pid), sockstatPid)
+    const sample = sampleMemory(root, conns, established, serverTrees(), clients.map((p) => p.pid), sockstatPid)
     const empty = findEmptyPeers(root, peers)
     const why = (await whyPeersStopped(peers, signal)) ?? (empty.length > 0 ? `${empty[0].name} was exiting when memory was sampled, PID ${empty[0].pid}` : undefined)
     if (!why) samples.push(sample)
@@ -176,7 +177,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !stop && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
       if (result.hold.interrupted) stop = {kind: 'interrupted'}
     } catch (error) {
       stop = await whyFailed(error)

@@ -2,6 +2,11 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
+import {sampleServersRss} from './sample-memory.js'
+import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees.js'
+import {hostRoot} from '../host/files/root.js'
+import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
+import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
@@ -17,6 +22,8 @@ export interface ClientRunOptions {
   holdMs: number
   progress: (line: string) => void
   signal?: AbortSignal
+  /** --server-pid: server process trees on this host, measured before, at the top and during the hold. */
+  serverPids?: number[]
 }
 
 export interface ClientRunResult {
@@ -45,6 +52,36 @@ export interface ClientRunResult {
    * the first bytes of an answer nobody asked for, and how many connections were still open at the end.
    */
   server?: {closed: number; closeCodes: Record<string, number>; firstBytes: string; openAtEnd: number}
+  /** --server-pid: each tree's bytes and sockets per connection, and its memory during the hold. */
+  serverTrees?: ClientServerFigures
+}
+
+type HoldReading = {t: number; rssBytes: number; trees?: number[]}
+
+/** The servers' memory now, seconds into the hold. */
+function holdReading(trees: number[][], holdStart: number): HoldReading {
+  const server = sampleServersRss(hostRoot('/'), trees)
+  return {t: Number(((performance.now() - holdStart) / 1000).toFixed(1)), rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})}
+}
+
+/**
+ * Wait out the hold, reading the servers' memory every second; past MAX_HELD_READINGS every other
+ * reading is dropped and the period doubles, so a hold of days keeps its whole span.
+ */
+async function readDuringHold(options: ClientRunOptions, readings: HoldReading[], read: () => HoldReading): Promise<void> {
+  const deadline = performance.now() + options.holdMs
+  let every = 1000
+  readings.push(read())
+  for (;;) {
+    const left = deadline - performance.now()
+    if (left <= 0) return
+    if (!(await waitFor(Math.min(every, left), options.signal))) return
+    readings.push(read())
+    if (readings.length >= MAX_HELD_READINGS) {
+      readings.splice(0, readings.length, ...thinReadings(readings))
+      every *= 2
+    }
+  }
 }
 
 /** Open N connections in steps, check they echo, hold them, and reset them. */
@@ -69,6 +106,12 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     connectsPerSecond: 0,
     heldSeconds: 0,
   }
+  const root = hostRoot('/')
+  const serverPids = options.serverPids ?? []
+  const trees = serverTreesOf(root, serverPids)
+  const rssOf = () => trees().map((tree) => sampleServersRss(root, [tree]).rss)
+  const rssBefore = rssOf()
+  const socketsBefore = countServerSockets(root, serverPids)
   try {
     const started = performance.now()
     let histogram: Histogram = new Map()
@@ -103,13 +146,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       open = result.echo.echoed === 0 ? 0 : (await readClientCounts(clients)).established
     }
     if (result.established > 0 && open === 0) options.progress('no connection is left open and echoing: nothing to check or hold')
+    const rssTop = rssOf()
+    const readings: HoldReading[] = []
     if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
-      await waitFor(options.holdMs, options.signal)
+      if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
+      else await readDuringHold(options, readings, () => holdReading(trees(), holdStart))
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
+    if (serverPids.length > 0) result.serverTrees = clientServerFigures(readServerTrees(root, serverPids, socketsBefore), rssBefore, rssTop, result.established, readings)
     const counts = await readClientCounts(clients)
     result.server = {closed: counts.peerClosed, closeCodes: Object.fromEntries([...counts.closeCodes].map(([code, n]) => [String(code), n])), firstBytes: counts.firstBytes, openAtEnd: counts.established}
   } finally {

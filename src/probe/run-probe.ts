@@ -1,18 +1,9 @@
-import net from 'node:net'
-import os from 'node:os'
-import {buildProbeReport} from '../core/probe/build-fit-report.js'
-import {readProcWalker} from '../core/probe/proc-walker.js'
-import {floorsOf, modelSocketKernel} from '../core/estimate/model-socket-kernel.js'
 import {markOtherProbes} from './other-probes.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
-import {isPush, type Protocol} from '../core/probe/protocol.js'
-import {socketCacheCost} from '../core/estimate/socket-cost.js'
-import {C1mError} from '../core/errors.js'
-import {readMemory} from '../host/read/memory.js'
-import {type HostRoot, hostRoot} from '../host/files/root.js'
-import {readSysctl} from '../host/read/sysctl.js'
-import {readProcessTree} from '../host/read/process-tree.js'
+import type {Protocol} from '../core/probe/protocol.js'
+import {assembleRunReport, checkMeasured} from '../core/probe/assemble-report.js'
+import {hostRoot} from '../host/files/root.js'
 import {countUnaccepted} from '../host/read/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/probe/client-hosts.js'
@@ -23,9 +14,11 @@ import {isolate} from './isolate.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
-import {ramp, type RampResult} from './ramp.js'
+import {ramp} from './ramp.js'
+import {readProbeHost} from './read-probe-host.js'
+import {countServerSockets, readServerTrees} from './server-trees.js'
 import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe/run-report.js'
-import {PROBE_IPV6_PREFIX, PROBE_IPV6_SERVER} from '../core/ipv6-prefix.js'
+import {PROBE_IPV6_SERVER} from '../core/ipv6-prefix.js'
 import {formatEndpoint} from '../core/units.js'
 
 export const LOOPBACK_SERVER = '127.0.0.1'
@@ -127,7 +120,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
   const programs = isolation.netns ? inNetns(prepared, isolation.netns) : prepared
   const {target} = options
   if (target) {
-    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${formatEndpoint(target.host, target.port)}, measuring process ${target.serverPid} and its children`)
+    options.progress(`starting ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine}) against ${formatEndpoint(target.host, target.port)}, measuring process${target.serverPids.length > 1 ? 'es' : ''} ${target.serverPids.join(', ')} and ${target.serverPids.length > 1 ? 'their' : 'its'} children`)
   } else {
     options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
   }
@@ -154,8 +147,28 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
   try {
     const root = hostRoot('/')
     // /proc/net/sockstat counts sockets in use per namespace: read it as a server process sees it.
+    // The servers' sockets are counted from /proc/PID/fd before and after the ramp, not during it:
+    // reading the descriptors gives each socket a proc inode, which the samples would count.
+    const socketsBefore = target ? countServerSockets(root, target.serverPids) : []
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
-    report = buildRunReport(options, root, shards, isolation, measured, () => readProcessTree(root, target!.serverPid).length)
+    checkMeasured(measured, options.signal?.aborted === true, options.protocol, target)
+    const trees = target ? readServerTrees(root, target.serverPids, socketsBefore) : undefined
+    report = assembleRunReport({
+      conns: options.conns,
+      steps: options.steps,
+      engine: options.engine,
+      hardNofile: options.hardNofile,
+      shards,
+      isolation,
+      protocol: options.protocol,
+      family: options.family,
+      // Both ends live on this host unless the target is elsewhere.
+      socketsPerConn: options.plan.socketsPerConn,
+      target,
+      reading: readProbeHost(root),
+      ...(trees ? {serverTrees: trees, socketConns: measured.hold?.clientOpen ?? measured.samples.at(-1)!.established} : {}),
+      measured,
+    })
     // Someone else's server may never call accept(): the clients count such connections open.
     const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
     if (unaccepted) {
@@ -176,66 +189,4 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
   options.progress(`closed every connection in ${report.closeSeconds} s`)
   return report
-}
-
-/** The report: the fit of the samples the ramp kept, and how the run went. */
-function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[], isolation: Isolation, measured: RampResult, serverProcesses: () => number): ProbeRunReport {
-  const {target} = options
-  const {samples, stopped} = measured
-  if (samples.length < 2 && options.signal?.aborted) {
-    throw new C1mError('E_INTERRUPTED', 'interrupted before the probe took a sample with connections open; nothing was measured', 'run it again and let the ramp finish')
-  }
-  if (samples.length < 2) {
-    const fix = stopped?.includes('tls handshake:')
-      ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
-      : measured.refused && options.protocol?.kind === 'ws'
-      ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
-      : measured.refused && options.protocol?.kind === 'long-poll'
-      ? 'check that the server holds GET requests at that path and answers them 200 or 204 (its answer is quoted)'
-      : measured.refused && options.protocol && isPush(options.protocol)
-      ? `check that the server streams at that path: 200${options.protocol.kind === 'sse' ? ' with Content-Type text/event-stream' : ''} (its answer is quoted)`
-      : measured.refused && options.protocol?.kind === 'mqtt'
-      ? 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'
-      : measured.refused
-      ? "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"
-      : target && /Connection refused/.test(stopped ?? '')
-      ? `nothing listens at ${formatEndpoint(target.host, target.port)}: start your server there, or correct --target`
-      : 'run c1m doctor --role loopback to see which limit stops connections'
-    throw new C1mError('E_PROBE_FAILED', `the probe took no sample with connections open: ${stopped ?? 'no step ran'}`, fix)
-  }
-  const memory = readMemory(root)
-  const meminfo = memory.meminfo ?? {}
-  const osrelease = readSysctl(root, 'kernel.osrelease')
-  const walkerFloor = floorsOf(modelSocketKernel(memory.slab, osrelease.ok ? osrelease.text : undefined)).walker.proc_inode_cache ?? 0
-  const report = buildProbeReport({
-    engine: target ? 'external' : options.engine,
-    // Both ends live on this host unless the target is elsewhere.
-    socketsPerConn: options.plan.socketsPerConn,
-    host: {hostname: os.hostname(), kernel: osrelease.ok ? osrelease.text : os.release(), memTotalBytes: meminfo.MemTotal ?? os.totalmem(), cpus: os.cpus().length},
-    samples,
-    stopped,
-  })
-  const slabPerConn = report.fit.slabPerConn ?? {}
-  const family = target ? (net.isIPv6(target.host) ? 6 : 4) : options.family ?? 4
-  const socketCaches = socketCacheCost(slabPerConn, report.socketsPerConn, family)
-  return {
-    ...report,
-    procWalker: readProcWalker(report, walkerFloor),
-    ...(socketCaches ? {socketCaches} : {}),
-    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
-    protocol: options.protocol?.kind ?? 'tcp',
-    ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure, ...(options.protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
-    ...(measured.compression ? {compression: measured.compression} : {}),
-    family,
-    ...(!target && options.family === 6 ? {ipv6: {prefix: PROBE_IPV6_PREFIX, server: PROBE_IPV6_SERVER, sources: new Set(shards.flatMap((s) => s.sources.map((x) => x.slice(0, x.lastIndexOf(':'))))).size}} : {}),
-    requestedConns: options.conns,
-    isolation,
-    ...(target ? {target: {endpoint: formatEndpoint(target.host, target.port), ...(target.name ? {name: target.name} : {}), serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),
-    plan: {processesPerSide: shards.length, connsPerProcess: Math.max(...shards.map((s) => s.quota)), hardNofile: options.hardNofile, steps: options.steps},
-    steps: measured.steps,
-    ...(measured.echo ? {echo: measured.echo} : {}),
-    ...(measured.hold ? {hold: measured.hold} : {}),
-    ...(measured.refused ? {refused: measured.refused} : {}),
-    ...(stopped ? {stopped} : {}),
-  }
 }

@@ -6,6 +6,7 @@ import {renderPanel} from './chart/panel.js'
 import type {Point, Series} from './chart/series.js'
 import {escapeXml} from './escape.js'
 import {describeHold, describeIsolation} from './probe-text.js'
+import {describeHeld, describeServers} from './probe-servers-text.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
 import type {ProbeRunReport} from '../core/probe/run-report.js'
 
@@ -100,8 +101,8 @@ ${fitRow('kernel', report.fit.kernel)}
 ${fitRow('servers', report.fit.server)}
 ${fitRow('clients', report.fit.client)}
 </table>
-<p>Kernel per socket: ${escapeXml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${escapeXml(quoteBytes(report.echo.firstBytes ?? ''))}` : ''}.` : ''}${fastest ? ` Connect rate: up to ${formatCount(fastest)} connections/s.` : ''}</p>
-${report.hold ? `<h2>Hold</h2>\n${describeHold(report).map((line) => `<p>${escapeXml(line)}</p>`).join('\n')}` : ''}
+<p>Kernel per socket: ${escapeXml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${escapeXml(quoteBytes(report.echo.firstBytes ?? ''))}` : ''}.` : ''}${fastest ? ` Connect rate: up to ${formatCount(fastest)} connections/s.` : ''}</p>${describeServers(report).map((line) => `\n<p>${escapeXml(line.trim())}</p>`).join('')}
+${report.hold ? `<h2>Hold</h2>\n${[...describeHold(report), ...describeHeld(report)].map((line) => `<p>${escapeXml(line)}</p>`).join('\n')}` : ''}
 ${slab.length ? `<p>Slab per connection: ${escapeXml(slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', '))}</p>` : ''}
 <h2>Samples</h2>
 <table><tr><th class="n">connections</th><th class="n">established</th><th class="n">kernel growth</th><th class="n">servers RSS</th><th class="n">clients RSS</th><th class="n">connect rate</th></tr>

@@ -8,6 +8,7 @@ import {socketCaches} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
+import {describeHeld, describeServers} from './probe-servers-text.js'
 
 const MiB = 1024 ** 2
 
@@ -59,6 +60,14 @@ export function describeHold(report: ProbeRunReport): string[] {
 }
 
 /** The probe's samples as a table, then the fitted lines, for a terminal. */
+/** The server processes a --target run measured. */
+function describeMeasured(report: ProbeRunReport): string {
+  const target = report.target!
+  const trees = report.server?.processes ?? []
+  if (trees.length > 1) return `server processes ${trees.map((p) => p.pid).join(', ')} and ${target.serverProcesses - trees.length} child process(es) of theirs`
+  return `server process ${target.serverPid} and ${target.serverProcesses - 1} child process(es)`
+}
+
 export function renderProbeReport(report: ProbeRunReport): string {
   const base = report.samples[0]
   const rows = [['connections', 'established', 'kernel (slab + tcp)', 'servers RSS', 'clients RSS']]
@@ -77,7 +86,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     // First, before any figure: why the figures below are not to be trusted.
     ...(report.fit.problems ?? []).map((problem) => `not a measurement: ${problem}`),
     report.target
-      ? `target ${report.target.endpoint}: server process ${report.target.serverPid} and ${report.target.serverProcesses - 1} child process(es) measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
+      ? `target ${report.target.endpoint}: ${describeMeasured(report)} measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.family === 6 ? [`family: IPv6${report.ipv6 ? `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, clients bound to ${formatCount(report.ipv6.sources)} address(es) of it` : ''}`] : []),
@@ -87,6 +96,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
     ...(report.compression ? [`compression: ${describeCompression(report.compression)}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
+    ...describeServers(report),
+    ...describeHeld(report),
     `clients: ${describeFit(report.fit.client)}`,
   ]
   const slab = Object.entries(report.fit.slabPerConn ?? {}).sort((a, b) => b[1] - a[1])

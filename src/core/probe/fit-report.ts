@@ -19,7 +19,8 @@ export interface ProbeSample {
   /** Bytes held by each slab cache that was readable (num_objs x footprint). */
   slab?: Record<string, number>
   sockstat?: Record<string, Record<string, number>>
-  server: {rss: number; pss?: number}
+  /** With several --server-pid: trees holds each tree's RSS, in their order; rss is the sum. */
+  server: {rss: number; pss?: number; trees?: number[]}
   client: {rss: number; pss?: number}
 }
 

@@ -26,7 +26,7 @@ export interface ProbeFlags extends ProtocolFlags {
   target?: string
   protocol?: BundledProtocol
   http?: HttpMode
-  'server-pid'?: number
+  'server-pid'?: number[]
   'echo-each-step': boolean
   echo: boolean
   'own-ehash': boolean
@@ -62,7 +62,7 @@ export interface ProbeRun {
   /** --message-size bytes on every connection each --interval during the hold. */
   traffic?: {messageSize: number; intervalMs: number}
   /** --target: the user's own server, measured with its PID. */
-  target?: {host: string; port: number; serverPid: number; name?: string}
+  target?: {host: string; port: number; serverPid: number; serverPids: number[]; name?: string}
   /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
   family?: 4 | 6
   protocol: Protocol
@@ -98,7 +98,7 @@ interface ProbeDraft {
 const FLAG_RULES: FlagRule<ProbeInput>[] = [
   {
     // oclif's dependsOn says so first; the rule keeps the request whole for any other caller.
-    breaks: (f) => Boolean(f.target) && f['server-pid'] === undefined,
+    breaks: (f) => Boolean(f.target) && (f['server-pid'] ?? []).length === 0,
     error: () => usageError('--target needs --server-pid, the PID of the server listening there', 'add --server-pid PID'),
   },
   {
@@ -203,7 +203,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     holdMs,
     inflight: flags.inflight,
     ...(traffic ? {traffic} : {}),
-    ...(parsed && flags['server-pid'] !== undefined ? {target: {host: host.resolved?.address ?? parsed.host, port: parsed.port, serverPid: flags['server-pid'], ...(host.resolved?.name ? {name: host.resolved.name} : {})}} : {}),
+    ...(parsed && flags['server-pid']?.length ? {target: {host: host.resolved?.address ?? parsed.host, port: parsed.port, serverPid: flags['server-pid'][0], serverPids: flags['server-pid'], ...(host.resolved?.name ? {name: host.resolved.name} : {})}} : {}),
     ...(parseFamily(flags.family) ? {family: parseFamily(flags.family)} : {}),
     protocol,
     echo: flags.echo && !push,

@@ -237,7 +237,20 @@ export function describeProtocol(kind: Protocol['kind']): string {
     : 'raw TCP: a connection counts once the server accepted it and kept quiet'
 }
 
+/**
+ * One entry per protocol: the name of its opening (how a refusal reads: the server's answer to it),
+ * and what to check when the server refused every connection before one sample.
+ */
+export const PROTOCOL_TABLE: Record<Protocol['kind'], {opening?: string; refusedFix: string}> = {
+  tcp: {refusedFix: "check the server's access rules for 127.x sources (Redis: protected-mode and bind; nginx: allow/deny) and that it expects a silent TCP client"},
+  ws: {opening: 'WebSocket upgrade', refusedFix: 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'},
+  mqtt: {opening: 'MQTT CONNECT', refusedFix: 'check the broker lets this client connect (allow_anonymous, a listener on that address; its CONNACK is quoted)'},
+  sse: {opening: 'HTTP request', refusedFix: 'check that the server streams at that path: 200 with Content-Type text/event-stream (its answer is quoted)'},
+  stream: {opening: 'HTTP request', refusedFix: 'check that the server streams at that path: 200 (its answer is quoted)'},
+  'long-poll': {opening: 'HTTP request', refusedFix: 'check that the server holds GET requests at that path and answers them 200 or 204 (its answer is quoted)'},
+}
+
 /** How a refusal reads: the server's answer to this protocol's opening. */
 export function openingName(kind: Protocol['kind']): string | undefined {
-  return {tcp: undefined, ws: 'WebSocket upgrade', mqtt: 'MQTT CONNECT', sse: 'HTTP request', stream: 'HTTP request', 'long-poll': 'HTTP request'}[kind]
+  return PROTOCOL_TABLE[kind].opening
 }

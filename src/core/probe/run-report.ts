@@ -6,6 +6,8 @@ import type {ProbeReport} from './fit-report.js'
 import type {Refusal} from './refusal.js'
 import type {OpenLatency} from './latency.js'
 import type {Compression, Protocol} from './protocol.js'
+import type {HeldFigure} from './held-figure.js'
+import type {ServerFigures} from './server-figures.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -76,6 +78,13 @@ export interface HoldResult {
   /** WebSocket: pings the server sent during the hold, each answered with a pong. */
   pingsAnswered?: number
   interrupted?: boolean
+  /**
+   * The servers' memory about every second of the hold: seconds into it, the RSS summed, and each
+   * --server-pid tree's when there are several.
+   */
+  serverMemory?: {t: number; rssBytes: number; trees?: number[]}[]
+  /** The settled figure of serverMemory against the ramp's slope (core/probe/held-figure.ts). */
+  held?: HeldFigure
 }
 
 export interface ExternalTarget {
@@ -86,6 +95,8 @@ export interface ExternalTarget {
   name?: string
   /** The server's PID; it and its descendants are measured. */
   serverPid: number
+  /** Every --server-pid (the first is serverPid): a proxy and its backends, each tree measured. */
+  serverPids: number[]
 }
 
 /** Where the probe ran: its own network namespace (deleted afterwards), or the host's loopback. */
@@ -153,6 +164,8 @@ export type ProbeRunReport = ProbeReport & {
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */
   target?: {endpoint: string; name?: string; serverPid: number; serverProcesses: number; clientEngine: Engine}
+  /** With --target: each --server-pid's tree on its own, and the sockets they hold per connection. */
+  server?: ServerFigures
   plan: {processesPerSide: number; connsPerProcess: number; hardNofile: number; steps: number}
   steps: StepRecord[]
   echo?: EchoResult & {seconds: number}

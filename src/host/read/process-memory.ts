@@ -22,3 +22,9 @@ export function readProcessMemory(root: HostRoot, pid: number): ProcessMemory | 
   const pss = rollup.ok ? parseKbField(rollup.text, 'Pss') : undefined
   return pss === undefined ? {rss} : {rss, pss}
 }
+
+/** RSS alone (VmRSS of /proc/PID/status), without smaps_rollup's walk; undefined when gone. */
+export function readProcessRss(root: HostRoot, pid: number): number | undefined {
+  const status = readHostText(root, `/proc/${pid}/status`)
+  return status.ok ? parseKbField(status.text, 'VmRSS') : undefined
+}
