@@ -52,7 +52,7 @@ export interface ClientOptions {
 }
 
 /** One load client per shard, bound to the shard's source slices. */
-export async function startClients(programs: EnginePrograms, shards: Shard[], options: ClientOptions): Promise<Peer[]> {
+/** The first session refused (--app), else the first error a client met, or why it could not go on. */
   return startAll(
     shards.map((shard) => () => {
       const args = [
