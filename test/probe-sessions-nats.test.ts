@@ -52,7 +52,7 @@ async function connz(nats: Nats): Promise<number> {
   return ((await response.json()) as {total: number}).total
 }
 
-/** Publish `count` messages to subject from a connection of the test's own, and wait for the server's PONG. */
+/** Publish `count` messages to subject from a connection of the test's own; wait for the server's PONG. */
 async function publish(nats: Nats, subject: string, count: number): Promise<void> {
   const socket = net.connect(nats.port, '127.0.0.1')
   await new Promise<void>((resolve, reject) => {

@@ -52,7 +52,7 @@ export interface ClientOptions {
 }
 
 /** One load client per shard, bound to the shard's source slices. */
-/** The first session refused (--app), else the first error a client met, or why it could not go on. */
+export async function startClients(programs: EnginePrograms, shards: Shard[], options: ClientOptions): Promise<Peer[]> {
   return startAll(
     shards.map((shard) => () => {
       const args = [
@@ -114,7 +114,7 @@ function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
   return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
 }
 
-/** The first session refused (--app), or the first error a client met, or else why it could not go on. */
+/** The first session refused (--app), else the first error a client met, or why it could not go on. */
 function whyShort(replies: ProbeRecord[], peerClosed: number): string {
   const error = [...replies.map((r) => String(r.sessionError ?? '')), ...replies.map((r) => String(r.error ?? ''))].find((e) => e !== '')
   if (error) return error
