@@ -1,5 +1,5 @@
 import {type EnginePrograms} from './engine.js'
-import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
+import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
 
 export interface ServerRunOptions {

@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+
+import {ROLES, type Role} from '../core/needs.js'
+import {HTTP_MODES} from '../core/probe/protocol.js'
+import {APPS} from '../core/probe/session.js'
+import {parseCount} from '../core/units.js'
+
+/** Flags several commands share, defined once. */
+export const connsFlag = Flags.custom<number>({
+  char: 'n',
+  description: 'target number of concurrent connections (1e6, 1M, 250k, 1000000)',
+  helpValue: 'N',
+  parse: async (input) => parseCount(input, 'conns'),
+})
+
+export const roleFlag = Flags.custom<Role>({
+  char: 'r',
+  description: 'server accepts the connections; client opens them; loopback holds both ends on this host',
+  options: ROLES,
+  helpValue: 'ROLE',
+})
+
+export const rootFlag = Flags.string({
+  description: 'audit or change a saved host tree (from `c1m snapshot DIR`) instead of /',
+  helpValue: 'DIR',
+  default: '/',
+})
+
+/** --out FILE on probe and estimate: the extension picks the format (src/out-files.ts); repeatable. */
+export function outFlag(description = 'write the report to FILE: .json for the JSON document (as --json prints its result), .html for a self-contained HTML page; give it twice for both') {
+  return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
+}
+
+/**
+ * The protocol flags of probe and client: TLS for tls://, wss://, https:// and mqtts:// targets,
+ * request headers for HTTP and WebSocket, MQTT's keepalive.
+ */
+export const protocolFlags = {
+  http: Flags.string({description: 'with an http:// or https:// target, what the server does: sse (Server-Sent Events; needs text/event-stream), stream (a chunked response that stays open) or long-poll (holds each GET until it has something; asked again after each answer)', options: [...HTTP_MODES], helpValue: 'MODE'}),
+  header: Flags.string({description: "an HTTP header for the WebSocket upgrade or the stream's GET (repeatable): cookies, tokens", helpValue: "'NAME: VALUE'", multiple: true}),
+  'ws-deflate': Flags.boolean({description: 'WebSocket: offer permessage-deflate in the upgrade, as browsers do (on by default for a ws:// or wss:// --target; --no-ws-deflate measures without). What the server compresses is inflated; the report says what it accepted, on how many connections', allowNo: true}),
+  'mqtt-subscribe': Flags.string({description: 'MQTT: every connection subscribes to this topic filter (QoS 0) and counts once SUBACK granted it; what the broker publishes to it is counted during --hold', helpValue: 'TOPIC'}),
+  'mqtt-keepalive': Flags.integer({description: 'MQTT keepalive in seconds, sent in CONNECT; a PINGREQ goes out at half of it (0: none) [default: 60]', min: 0, max: 65_535, helpValue: 'SECONDS'}),
+  ca: Flags.string({description: "over TLS: verify the server's certificate against the CA certificates in FILE (PEM) instead of the system's store", helpValue: 'FILE'}),
+  insecure: Flags.boolean({description: "over TLS: do not verify the server's certificate (as curl's -k)", default: false}),
+  servername: Flags.string({description: 'over TLS: the DNS name sent as SNI and checked in the certificate (default: the certificate must carry the target IP); also the Host header', helpValue: 'NAME'}),
+}
+
+/**
+ * The application session of probe and client (--app, issue 23): a connection counts only once the
+ * server accepted the session. The generic session's flags imply --app generic.
+ */
+export const sessionFlags = {
+  app: Flags.string({description: 'open an application session on every connection, as the framework\'s own client does, and count a connection only once the server accepted it: generic (any text protocol, see --send), socketio, graphql-ws, phoenix, stomp, nats', options: [...APPS], helpValue: 'APP'}),
+  send: Flags.string({description: 'generic session: a message sent once the transport is open, or after the server\'s first message with --greeting (repeatable, in order; {n} is the connection\'s number, {id} a unique id; a CRLF-ended line over raw TCP)', helpValue: 'TEXT', multiple: true}),
+  expect: Flags.string({description: 'generic session: the connection counts once a server message equals TEXT (or matches /REGEX/, POSIX extended); without it, once the sends went out', helpValue: 'TEXT|/REGEX/'}),
+  reply: Flags.string({description: "generic session: answer a server message equal to MATCH (or /REGEX/) with ANSWER, at any time: a heartbeat answered (repeatable; Socket.IO's ping is '2=>3')", helpValue: "'MATCH=>ANSWER'", multiple: true}),
+  greeting: Flags.boolean({description: 'generic session: the server talks first (NATS, SMTP, IRC); its first message is not a refusal, and the sends wait for it'}),
+  namespace: Flags.string({description: 'socketio: the namespace joined [default: /]', helpValue: '/NS'}),
+  auth: Flags.string({description: "socketio: the CONNECT packet's auth payload; nats: fields of CONNECT (user, pass, auth_token); a JSON object, kept out of the report", helpValue: 'JSON'}),
+  eio: Flags.string({description: 'socketio: the Engine.IO protocol, 4 (Socket.IO 3 and 4) or 3 (Socket.IO 2; the client pings) [default: 4]', options: ['3', '4'], helpValue: 'N'}),
+  'init-payload': Flags.string({description: "graphql-ws: connection_init's payload, a JSON object, kept out of the report", helpValue: 'JSON'}),
+  subscribe: Flags.string({description: "graphql-ws: start one subscription per connection with this query; its next messages are counted as pushed", helpValue: 'QUERY'}),
+  topic: Flags.string({description: 'phoenix: the channel topic joined', helpValue: 'TOPIC'}),
+  destination: Flags.string({description: 'stomp: SUBSCRIBE to this destination; MESSAGE frames are counted as pushed', helpValue: 'DEST'}),
+  login: Flags.string({description: "stomp: CONNECT's login and passcode, kept out of the report", helpValue: 'USER:PASS'}),
+  subject: Flags.string({description: 'nats: SUB to this subject; MSG is counted as pushed', helpValue: 'SUBJECT'}),
+}
