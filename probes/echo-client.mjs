@@ -245,7 +245,10 @@ function start(local, target, pump, afterFailure) {
   inflight++
   counts.attempts++
   const options = {host: to.host, port: to.port, ...local, noDelay: true}
-  const socket = tlsOptions ? tls.connect({...options, ...tlsOptions}) : net.connect(options)
+  // Over TLS the TCP socket is opened first and wrapped: only a TCP socket can be reset (a TLS one throws).
+  const raw = net.connect(options)
+  const socket = tlsOptions ? tls.connect({host: to.host, ...tlsOptions, socket: raw}) : raw
+  socket.raw = raw
   socket.phase = 'connecting'
   socket.startedAt = performance.now()
   socket.pump = pump
@@ -330,7 +333,7 @@ function refuseOpening(socket, why) {
   keepFirstBytes(socket.rx)
   counts.refused++
   counts.unexpected++
-  socket.resetAndDestroy()
+  socket.raw.resetAndDestroy()
 }
 
 /** Drop an open connection the server refused: its bytes quoted; unexpected unless it closed in the protocol's own way. */
@@ -339,7 +342,7 @@ function dropOpen(socket, bytes, unexpected = true) {
   counts.refused++
   keepFirstBytes(bytes)
   if (open.delete(socket)) counts.established--
-  socket.resetAndDestroy()
+  socket.raw.resetAndDestroy()
 }
 
 function onData(socket, chunk) {
@@ -730,7 +733,7 @@ function quit() {
   clearInterval(traffic.timer)
   clearInterval(heartbeatTimer)
   clearInterval(keepaliveTimer)
-  for (const socket of open) socket.resetAndDestroy()
+  for (const socket of open) socket.raw.resetAndDestroy()
   open.clear()
   counts.established = 0
   report('count', 0)
@@ -740,4 +743,5 @@ function quit() {
 // MQTT keepalive: a PINGREQ on every open connection at half of it, so the broker keeps them.
 const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setInterval(() => open.forEach((socket) => socket.write(PINGREQ)), protocol.keepalive * 500) : undefined
 
-say({event: 'ready', pid: process.pid, nofile})
+// tls: whether this client can speak TLS (node always can; the native one when built with OpenSSL).
+say({event: 'ready', pid: process.pid, nofile, tls: true})

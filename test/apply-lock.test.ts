@@ -2,15 +2,22 @@
 // a holder killed with -9 leaves no lock behind.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import type {ApplyResult} from '../src/commands/apply.js'
 import {runCli as run} from './helpers.js'
 import {makeSandbox, removeSandbox, treeSnapshot} from './sandbox-tree.js'
+import {eventually} from './spawn-c1m.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Does PID hold an exclusive flock on this file or directory now (a line of /proc/locks)? */
+function holdsFlock(pid: number, file: string): boolean {
+  const line = new RegExp(`^\\d+: FLOCK\\s+ADVISORY\\s+WRITE\\s+${pid}\\s+[0-9a-f]+:[0-9a-f]+:${statSync(file).ino}\\s`, 'm')
+  return line.test(readFileSync('/proc/locks', 'utf8'))
+}
 
 describe('apply and revert hold an exclusive lock on the target', () => {
   it('20 pairs of concurrent applies: exactly one wins each time, and revert restores every byte', async () => {
@@ -43,7 +50,7 @@ describe('apply and revert hold an exclusive lock on the target', () => {
     const holder = spawn('flock', ['--no-fork', '--exclusive', sb, 'sleep', '30'], {stdio: 'ignore'})
     const exited = new Promise((resolve) => holder.once('exit', resolve))
     try {
-      await sleep(300)
+      await eventually(() => holdsFlock(holder.pid!, sb), {what: `flock holding ${sb}`})
       mkdirSync(path.join(sb, 'var/lib/c1m'), {recursive: true})
       writeFileSync(path.join(sb, 'var/lib/c1m/lock'), JSON.stringify({pid: holder.pid, command: 'c1m apply -p million', since: '2026-11-22T23:00:00.000Z'}))
       const before = treeSnapshot(sb)

@@ -75,18 +75,14 @@ describe('c1m server --protocol sse|stream|tls|wss, checked by clients c1m did n
   it('sse: Node http gets 200, text/event-stream and an event; a POST gets 400', async () => {
     const port = await serve('sse')
     const {status, headers, body} = await firstBody(port)
-    assert.equal(status, 200)
-    assert.equal(headers['content-type'], 'text/event-stream')
-    assert.equal(body, 'data: c1m\n\n')
+    assert.deepEqual([status, headers['content-type'], body], [200, 'text/event-stream', 'data: c1m\n\n'])
     assert.equal((await firstBody(port, 'POST')).status, 400)
   })
 
   it('stream: Node http gets 200 and a chunked body, and unframes its first chunk', async () => {
     const port = await serve('stream')
     const {status, headers, body} = await firstBody(port)
-    assert.equal(status, 200)
-    assert.equal(headers['transfer-encoding'], 'chunked')
-    assert.equal(body, 'c1m\n')
+    assert.deepEqual([status, headers['transfer-encoding'], body], [200, 'chunked', 'c1m\n'])
   })
 
   it("tls: Node's tls completes the handshake with the run's own certificate and gets its bytes echoed", async () => {

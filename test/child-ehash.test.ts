@@ -6,6 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {ehashEntriesFor, restoreChildEhash, withChildEhash} from '../src/host/probe/child-ehash.js'
+import {eventually} from './spawn-c1m.js'
 
 // A stand-in file: these tests never write the host's net.ipv4.tcp_child_ehash_entries (the
 // probe test with a real kill -9 is in probe-own-ehash.test.ts).
@@ -48,7 +49,7 @@ describe('tcp_child_ehash_entries for the probe namespace', () => {
       return value()
     }
     const a = withChildEhash(4096, slow, paths)
-    await sleep(50)
+    await eventually(() => seen.length === 1, {what: 'the first run setting its value'})
     const b = withChildEhash(8192, slow, paths)
     const [ra, rb] = await Promise.all([a, b])
     assert.deepEqual([ra.previous, rb.previous], ['0', '0'])

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {copyFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,32 +6,17 @@ import {describe, it} from 'node:test'
 
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import type {ServerRunResult} from '../src/probe/run-server.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {run, runJson} from './helpers.js'
+import {spawnC1m, stopChild} from './spawn-c1m.js'
 
 /** Start `c1m server` as its own process and wait for the line naming its addresses. */
 async function startServer(args: string[]): Promise<{endpoints: string[]; stop: () => Promise<{code: number | null; json: {result: ServerRunResult}}>}> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'server', '--port', '0', '--interval', '200ms', '--json', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  const endpoints = await new Promise<string[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000)
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-      const match = /listening on ([\d.: ]+) \(/.exec(stderr)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1].trim().split(' '))
-      }
-    })
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const server = await spawnC1m(['server', '--port', '0', '--interval', '200ms', '--json', ...args], {waitFor: /listening on ([\d.: ]+) \(/})
   return {
-    endpoints,
+    endpoints: server.match[1].trim().split(' '),
     async stop() {
-      child.kill('SIGINT')
-      const code = await exited
-      return {code, json: JSON.parse(stdout)}
+      const code = await stopChild(server)
+      return {code, json: JSON.parse(server.output.stdout)}
     },
   }
 }

@@ -12,6 +12,7 @@ import {after, before, describe, it} from 'node:test'
 import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import {runJson} from './helpers.js'
 import {childPids, findProgram, freePort, holdConnections, softNofile, stopPids, waitForPort} from './server-helpers.js'
+import {eventually} from './spawn-c1m.js'
 
 const fmt = (n: number) => n.toLocaleString('en-US')
 const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim())
@@ -42,8 +43,7 @@ http { access_log off; ${temp} server { listen 127.0.0.1:${port} backlog=511; ke
     await waitForPort(port)
     // Connections land in the workers, which hold them open (keepalive_timeout 120 s).
     held = await holdConnections(port, 4)
-    const until = Date.now() + 5000
-    while (childPids(master.pid!).length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+    await eventually(() => childPids(master.pid!).length >= 2, {timeoutMs: 5000}).catch(() => undefined)
     workers = childPids(master.pid!)
   })
   after(async () => {

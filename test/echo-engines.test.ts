@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {prepareEngine} from '../src/probe/engine.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 import {type Peer, startPeer} from '../src/probe/peer.js'
 import type {Engine} from '../src/core/probe/run-report.js'
+import {eventually} from './spawn-c1m.js'
 
 /** Sockets in /proc/net/tcp bound to this local address, by state (hex: 01 established, 06 time-wait). */
 function socketsFrom(address: string): Record<string, number> {
@@ -24,6 +24,16 @@ after(async () => {
   await Promise.all(started.map((peer) => peer.stop()))
 })
 
+/** An engine's echo server on a kernel-chosen loopback port, and a client of it from `source` (IP:PORTS). */
+async function serverAndClient(engine: Engine, source: string): Promise<{server: Peer<'server'>; client: Peer<'client'>}> {
+  const programs = await prepareEngine(engine)
+  const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
+  started.push(server)
+  const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', source], 'client')
+  started.push(client)
+  return {server, client}
+}
+
 for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
   describe(`${engine} echo server and client`, () => {
     // A source address of its own per engine, so the /proc/net/tcp counts are this test's alone.
@@ -31,12 +41,8 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
     const sigtermSource = `127.1.${220 + i}.1`
 
     it('open connections from explicit source ports, echo on each, and reset them all on quit', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
+      const {server, client} = await serverAndClient(engine, `${source}:20000-20999`)
       assert.ok(Number(server.ready.port) > 0)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${source}:20000-20999`], 'client')
-      started.push(client)
 
       const opened = await client.ask('open 300', 20_000)
       assert.equal(opened.established, 300)
@@ -45,13 +51,11 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
 
       const more = await client.ask('open 500', 20_000)
       assert.equal(more.established, 500)
-      let count = await server.ask('count', 5000)
-      for (let tries = 0; count.open !== 500 && tries < 100; tries++) {
-        await sleep(20)
-        count = await server.ask('count', 5000)
-      }
-      assert.equal(count.open, 500)
-      assert.equal(count.accepted, 500)
+      await eventually(async () => {
+        const count = await server.ask('count', 5000)
+        assert.equal(count.open, 500)
+        assert.equal(count.accepted, 500)
+      }, {everyMs: 20})
 
       const echo = await client.ask('echo', 20_000)
       assert.deepEqual([echo.sent, echo.echoed], [500, 500])
@@ -61,21 +65,15 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
       assert.equal(last?.established, 0)
       // Reset, not closed: nothing of this client lingers in TIME_WAIT or anywhere else.
       assert.deepEqual(socketsFrom(source), {})
-      count = await server.ask('count', 5000)
-      for (let tries = 0; count.open !== 0 && tries < 100; tries++) {
-        await sleep(20)
-        count = await server.ask('count', 5000)
-      }
-      assert.equal(count.open, 0)
-      assert.equal(count.closed, 500)
+      await eventually(async () => {
+        const count = await server.ask('count', 5000)
+        assert.equal(count.open, 0)
+        assert.equal(count.closed, 500)
+      }, {everyMs: 20})
     })
 
     it('stop at the end of the source slice instead of letting the kernel pick ports', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${source}:21000-21009`], 'client')
-      started.push(client)
+      const {server, client} = await serverAndClient(engine, `${source}:21000-21009`)
       const opened = await client.ask('open 50', 20_000)
       assert.equal(opened.established, 10)
       assert.equal(opened.sourcesLeft, false)
@@ -84,11 +82,7 @@ for (const [i, engine] of (['native', 'node'] as Engine[]).entries()) {
     })
 
     it('reset their connections on SIGTERM too, as when their parent dies', async () => {
-      const programs = await prepareEngine(engine)
-      const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
-      started.push(server)
-      const client = await startPeer(programs.client, ['--target', `127.0.0.1:${server.ready.port}`, '--source', `${sigtermSource}:1024-65535`], 'client')
-      started.push(client)
+      const {server, client} = await serverAndClient(engine, `${sigtermSource}:1024-65535`)
       assert.equal((await client.ask('open 400', 20_000)).established, 400)
       process.kill(client.pid, 'SIGTERM')
       const last = await client.stop()
@@ -133,12 +127,10 @@ describe('probe programs', () => {
     assert.equal((await first.ask(`open ${room - 100}`, 60_000)).established, room - 100)
     await second.ask('open 300', 60_000)
     // A refusal may land after the handshake the client already counted: let the resets arrive.
-    let seen = await second.ask('count', 5000)
-    for (let tries = 0; Number(seen.failed) + Number(seen.peerClosed) === 0 && tries < 100; tries++) {
-      await sleep(50)
-      seen = await second.ask('count', 5000)
-    }
-    assert.ok(Number(seen.failed) + Number(seen.peerClosed) > 0, JSON.stringify(seen))
+    await eventually(async () => {
+      const seen = await second.ask('count', 5000)
+      assert.ok(Number(seen.failed) + Number(seen.peerClosed) > 0, JSON.stringify(seen))
+    })
     const count = await server.ask('count', 5000)
     assert.ok(Number(count.rejected) > 0)
     // stdio, epoll, the listener and the spare descriptor take the rest

@@ -2,12 +2,11 @@
 // per-connection server figure made with it: the server tree's resident memory read from /proc
 // by the test itself while c1m holds the connections, minus before, over N.
 import {readFileSync} from 'node:fs'
-
-import {execa} from 'execa'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {Envelope} from './helpers.js'
-import {BIN} from './helpers.js'
 import {childPids} from './server-helpers.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 
 /** VmRSS of a process and all its descendants, in bytes. */
 export function treeRssBytes(pid: number): number {
@@ -32,17 +31,14 @@ function descendants(pid: number): number[] {
  * "holding" on stderr; fails when the hold never came.
  */
 export async function probeWithHoldHook<T>(args: string[], hook: () => Promise<void> | void): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
-  const child = execa('node', [BIN, 'probe', ...args, '--json'], {reject: false, timeout: 120_000, env: {NO_COLOR: '1', C1M_PROBE_DIR: 'off'}, stdin: 'ignore'})
-  let hooked: Promise<void> | undefined
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-    if (!hooked && /^holding /m.test(stderr)) hooked = new Promise((resolve) => setTimeout(resolve, 1000)).then(hook)
-  })
-  const result = await child
-  if (!hooked) throw new Error(`c1m never held the connections (exit ${result.exitCode}): ${stderr.slice(-500)}`)
-  await hooked
-  return {envelope: JSON.parse(result.stdout) as Envelope<T>, exitCode: result.exitCode ?? -1, stderr}
+  const probe = await spawnC1m(['probe', ...args, '--json'], {waitFor: /^holding /m, timeoutMs: 120_000})
+  try {
+    await sleep(1000)
+    await hook()
+  } finally {
+    await exitWithin(probe, 120_000)
+  }
+  return {envelope: JSON.parse(probe.output.stdout) as Envelope<T>, exitCode: probe.child.exitCode ?? -1, stderr: probe.output.stderr}
 }
 
 /** The probe with --hold 6s, and the server tree's RSS growth per connection read during the hold. */

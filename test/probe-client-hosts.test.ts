@@ -3,7 +3,6 @@
 // that the server sees remote addresses and, with --nat, conntrack holds every connection.
 // Everything lives in namespaces the run makes and deletes; the host's settings are untouched.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,8 +13,9 @@ import {execa} from 'execa'
 import {conntrackEntryBytes} from '../src/core/estimate/socket-cost.js'
 import {readMemory} from '../src/host/read/memory.js'
 import {hostRoot} from '../src/host/files/root.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {runJson} from './helpers.js'
 import {findProgram} from './server-helpers.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
@@ -23,42 +23,28 @@ const nft = findProgram('nft')
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-hosts-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-async function probeNamespaces(): Promise<string[]> {
-  return (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter((n) => n.startsWith('c1m-probe-'))
+/** The namespaces of the probe run with this PID (its server's, its hosts', its router's). */
+async function probeNamespaces(pid: number): Promise<string[]> {
+  return (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter((n) => n.startsWith(`c1m-probe-${pid}-`))
 }
 
 /** Run a probe that holds its connections, and list the server namespace's established peers meanwhile. */
-async function peersDuringHold(args: string[]): Promise<{peers: string[]; report: ProbeRunReport; exit: number | null}> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--json', '--hold', '3s', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, C1M_PROBE_DIR: 'off', NO_COLOR: '1'}})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const held = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no hold within 60 s: ${stderr}`)), 60_000)
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-      const ns = /in network namespace (\S+) /.exec(stderr)
-      if (ns && /holding/i.test(stderr)) {
-        clearTimeout(timer)
-        resolve(ns[1])
-      }
-    })
-  })
+async function peersDuringHold(args: string[]): Promise<{peers: string[]; report: ProbeRunReport; exit: number | null; pid: number}> {
+  // The namespace is named when the run starts; the hold comes after the ramp.
+  const probe = await spawnC1m(['probe', '--json', '--hold', '3s', ...args], {waitFor: /in network namespace (\S+) [\s\S]*holding/i, timeoutMs: 60_000})
   let peers: string[] = []
   try {
-    const ns = await held
-    const ss = await execa('ip', ['netns', 'exec', ns, 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
+    const ss = await execa('ip', ['netns', 'exec', probe.match[1], 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
     peers = ss.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).at(-1)!.replace(/:\d+$/, ''))
   } finally {
-    if ((await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('running'), 30_000))])) === 'running') child.kill('SIGKILL')
+    await exitWithin(probe, 30_000)
   }
-  return {peers, report: JSON.parse(stdout).result as ProbeRunReport, exit: await exited}
+  return {peers, report: JSON.parse(probe.output.stdout).result as ProbeRunReport, exit: await probe.exited, pid: probe.child.pid!}
 }
 
 describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for namespaces'}, () => {
   it('3 hosts: every connection opens and echoes, the server sees each host\'s own address, nothing is left', async () => {
-    const {peers, report, exit} = await peersDuringHold(['--conns', '3000', '--steps', '2', '--client-hosts', '3'])
+    const {peers, report, exit, pid} = await peersDuringHold(['--conns', '3000', '--steps', '2', '--client-hosts', '3'])
     assert.equal(exit, 0, (report.fit.problems ?? []).join('; '))
     assert.equal(report.echo?.echoed, 3000)
     assert.deepEqual(report.isolation.clientHosts?.addresses, [['10.201.1.2'], ['10.201.2.2'], ['10.201.3.2']])
@@ -66,18 +52,18 @@ describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for nam
     assert.ok(peers.length >= 3000, `server namespace holds ${peers.length} established sockets`)
     assert.deepEqual([...new Set(peers)].sort(), ['10.201.1.2', '10.201.2.2', '10.201.3.2'])
     assert.equal(report.conntrack, undefined, 'no NAT, no conntrack figure')
-    assert.deepEqual(await probeNamespaces(), [])
+    assert.deepEqual(await probeNamespaces(pid), [])
   })
 
   it('--nat: the server sees only the router, conntrack grows by one slab object per connection, estimate takes the figure', {skip: nft || process.env.CI ? false : 'nftables is not installed (.ci/run installs it)'}, async () => {
-    const {peers, report, exit} = await peersDuringHold(['--conns', '8000', '--steps', '2', '--client-hosts', '4', '--nat'])
+    const {peers, report, exit, pid} = await peersDuringHold(['--conns', '8000', '--steps', '2', '--client-hosts', '4', '--nat'])
     assert.equal(exit, 0, (report.fit.problems ?? []).join('; '))
     assert.equal(report.echo?.echoed, 8000)
     assert.deepEqual([...new Set(peers)], ['10.202.0.1'], 'masqueraded behind the router address')
     const formula = conntrackEntryBytes(readMemory(hostRoot('/')).slab)
     assert.ok(report.conntrack, 'a conntrack figure')
     assert.ok(Math.abs(report.conntrack.bytesPerConn - formula) / formula < 0.15, `measured ${report.conntrack.bytesPerConn} B, slab object ${formula} B`)
-    assert.deepEqual(await probeNamespaces(), [])
+    assert.deepEqual(await probeNamespaces(pid), [])
 
     const file = path.join(dir, 'nat.json')
     const {writeFileSync} = await import('node:fs')
@@ -95,11 +81,13 @@ describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for nam
   ]
   for (const [name, args, exit, message] of refusals) {
     it(`refuses ${name} in one line before making anything`, async () => {
-      const {exitCode, stderr} = await run(['probe', ...args])
+      const probe = await spawnC1m(['probe', ...args])
+      const exitCode = await exitWithin(probe, 60_000)
+      const {stderr} = probe.output
       assert.equal(exitCode, exit, stderr)
       assert.match(stderr, message)
       assert.equal(stderr.trim().split('\n').length, 1, stderr)
-      assert.deepEqual(await probeNamespaces(), [])
+      assert.deepEqual(await probeNamespaces(probe.child.pid!), [])
     })
   }
 })

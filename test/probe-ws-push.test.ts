@@ -10,10 +10,11 @@ import {after, describe, it} from 'node:test'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import {startNodeServer, stopPids} from './server-helpers.js'
+import {eventually} from './spawn-c1m.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const pids: number[] = []
-/** Where the servers write how many pongs they got (every 200 ms). */
+/** Where the servers write how many pongs they got, and pings and ticks they sent (every 200 ms). */
 const COUNTS = path.join(REPO_ROOT, 'dist/test-cache')
 after(async () => stopPids(pids))
 
@@ -24,18 +25,18 @@ after(async () => stopPids(pids))
 const server = (closeAfterMs: number, terminate = false) => `
 const {WebSocketServer} = require(${JSON.stringify(WS)})
 const fs = require('node:fs')
-let pongs = 0
+let pongs = 0, pings = 0, ticks = 0
 const wss = new WebSocketServer({host: '127.0.0.1', port: 0, perMessageDeflate: false})
 wss.on('connection', (ws) => {
   ws.send('welcome')
   ws.on('pong', () => { pongs++ })
   ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary}))
-  const timer = setInterval(() => { ws.ping('p'); ws.send('tick') }, 400)
+  const timer = setInterval(() => { ws.ping('p'); pings++; ws.send('tick'); ticks++ }, 400)
   ws.on('close', () => clearInterval(timer))
   if (${closeAfterMs} > 0) setTimeout(() => ${terminate} ? ws.terminate() : ws.close(4001, 'bye'), ${closeAfterMs})
 })
 wss.on('listening', () => console.log('port ' + wss.address().port))
-setInterval(() => fs.writeFileSync(${JSON.stringify(COUNTS)} + '/pongs-' + process.pid, String(pongs)), 200)`
+setInterval(() => fs.writeFileSync(${JSON.stringify(COUNTS)} + '/counts-' + process.pid, pongs + ' ' + pings + ' ' + ticks), 200)`
 
 async function start(closeAfterMs: number, terminate = false): Promise<{port: number; pid: number}> {
   mkdirSync(COUNTS, {recursive: true})
@@ -55,14 +56,20 @@ for (const engine of ['native', 'node']) {
       const hold = envelope.result.hold!
       assert.equal(envelope.result.echo!.echoed, conns, 'the echo is found among the pushed frames')
       assert.equal(hold.echo!.echoed, conns)
-      // One tick and one ping every 400 ms for 2 s (plus reading the counts): 4 to 8 of each per connection.
-      assert.ok(hold.messagesReceived!.events >= conns * 4 && hold.messagesReceived!.events <= conns * 8, `${hold.messagesReceived!.events} frames`)
-      assert.equal(hold.messagesReceived!.bytes, hold.messagesReceived!.events * 4, "each 'tick' is 4 bytes")
-      assert.ok(hold.pingsAnswered! >= conns * 4 && hold.pingsAnswered! <= conns * 8, `${hold.pingsAnswered} pings`)
+      // A tick and a ping every 400 ms through a 2 s hold: at least one of each per connection (a loaded
+      // host fires the server's timer late, so no more is certain), and no more than the server sent.
+      const {events, bytes} = hold.messagesReceived!
+      assert.ok(events >= conns, `${events} frames`)
+      assert.equal(bytes, events * 4, "each 'tick' is 4 bytes")
+      assert.ok(hold.pingsAnswered! >= conns, `${hold.pingsAnswered} pings`)
       assert.equal(hold.serverClosed!.connections, 0)
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      const pongs = Number(readFileSync(path.join(COUNTS, `pongs-${ws.pid}`), 'utf8'))
-      assert.ok(pongs >= hold.pingsAnswered!, `the server counted ${pongs} pongs, c1m says it answered ${hold.pingsAnswered} during the hold`)
+      // The server writes its counts every 200 ms: wait for a write made after the hold.
+      await eventually(() => {
+        const [pongs, pings, ticks] = readFileSync(path.join(COUNTS, `counts-${ws.pid}`), 'utf8').split(' ').map(Number)
+        assert.ok(ticks >= events, `the server sent ${ticks} ticks, c1m counted ${events}`)
+        assert.ok(pings >= hold.pingsAnswered!, `the server sent ${pings} pings, c1m says it answered ${hold.pingsAnswered}`)
+        assert.ok(pongs >= hold.pingsAnswered!, `the server counted ${pongs} pongs, c1m says it answered ${hold.pingsAnswered} during the hold`)
+      }, {timeoutMs: 5000})
     })
 
     it('a close frame with code 4001 during the hold: counted by code, the connections dropped, exit 10', async () => {

@@ -77,28 +77,20 @@ describe('shipped profiles', () => {
 
     it('spot-checks: values as the documents print them', () => {
       const value = (profile: string, id: string) => load(profile).values.find((v) => v.id === id)?.value
-      assert.equal(value('mochiweb-part1', 'sysctl net.ipv4.tcp_mem'), '50576 64768 98152')
-      assert.equal(value('mochiweb-part1', 'sysctl net.ipv4.netfilter.ip_conntrack_max'), '1048576')
-      assert.equal(value('mochiweb-part1', 'nofile hard'), '999999')
-      assert.equal(value('mochiweb-part1', 'sysctl net.ipv4.ip_local_port_range'), '1024 65535')
-      // part 3 overrides part 1 where it changed a value, keeps part 1's others
-      assert.equal(value('mochiweb-part3', 'sysctl net.ipv4.tcp_mem'), '786432 1048576 26777216')
-      assert.equal(value('mochiweb-part3', 'sysctl net.ipv4.tcp_max_tw_buckets'), '360000')
-      assert.equal(value('mochiweb-part3', 'sysctl net.ipv4.tcp_syncookies'), '1')
-      assert.equal(value('mochiweb-part3', 'addresses count'), '17')
+      const expected: Record<string, Record<string, string>> = {
+        'mochiweb-part1': {'sysctl net.ipv4.tcp_mem': '50576 64768 98152', 'sysctl net.ipv4.netfilter.ip_conntrack_max': '1048576', 'nofile hard': '999999', 'sysctl net.ipv4.ip_local_port_range': '1024 65535'},
+        // part 3 overrides part 1 where it changed a value, keeps part 1's others
+        'mochiweb-part3': {'sysctl net.ipv4.tcp_mem': '786432 1048576 26777216', 'sysctl net.ipv4.tcp_max_tw_buckets': '360000', 'sysctl net.ipv4.tcp_syncookies': '1', 'addresses count': '17'},
+        'phoenix-websocket': {'sysctl fs.nr_open': '10000000', 'sysctl net.core.somaxconn': '15000', 'sysctl net.ipv4.tcp_mem': '10240 87380 12582912'},
+        'go-1m-epoll': {'sysctl fs.file-max': '2000500', 'sysctl net.nf_conntrack_max': '2000500', 'sysctl net.ipv4.tcp_tw_recycle': '1', 'nofile soft': '2000500'},
+        'linkedin-im': {'nofile soft': '200000', 'sysctl net.core.somaxconn': '1024'},
+        'node-250k': {'sysctl net.ipv4.tcp_rmem': '4096 16384 33554432', 'nofile hard': '999999'},
+      }
+      for (const [profile, values] of Object.entries(expected)) {
+        for (const [id, want] of Object.entries(values)) assert.equal(value(profile, id), want, `${profile}: ${id}`)
+      }
       assert.ok(documentText('000_c07855e9a9493bd3.txt').includes('bring up 17 new IP addresses'))
-      assert.equal(value('phoenix-websocket', 'sysctl fs.nr_open'), '10000000')
-      assert.equal(value('phoenix-websocket', 'sysctl net.core.somaxconn'), '15000')
-      assert.equal(value('phoenix-websocket', 'sysctl net.ipv4.tcp_mem'), '10240 87380 12582912')
-      assert.equal(value('go-1m-epoll', 'sysctl fs.file-max'), '2000500')
-      assert.equal(value('go-1m-epoll', 'sysctl net.nf_conntrack_max'), '2000500')
-      assert.equal(value('go-1m-epoll', 'sysctl net.ipv4.tcp_tw_recycle'), '1')
-      assert.equal(value('go-1m-epoll', 'nofile soft'), '2000500')
-      assert.equal(value('linkedin-im', 'nofile soft'), '200000')
-      assert.equal(value('linkedin-im', 'sysctl net.core.somaxconn'), '1024')
       assert.ok(documentText('003_b085db01269d850e.txt').includes('play.server.netty.option.backlog=1024'))
-      assert.equal(value('node-250k', 'sysctl net.ipv4.tcp_rmem'), '4096 16384 33554432')
-      assert.equal(value('node-250k', 'nofile hard'), '999999')
     })
   })
 

@@ -78,3 +78,13 @@ export function readSandbox(dir: string, rel: string): string {
 export function removeSandbox(dir: string): void {
   rmSync(dir, {recursive: true, force: true})
 }
+
+/** Run `body` in a fresh sandbox tree (makeSandbox), removed afterwards whatever happens. */
+export async function withSandbox<T>(body: (dir: string) => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
+  const dir = makeSandbox(extra)
+  try {
+    return await body(dir)
+  } finally {
+    removeSandbox(dir)
+  }
+}

@@ -1,7 +1,9 @@
 // Real servers for doctor --pid tests: started here, bounded in time, stopped by PID.
-import {type ChildProcess, spawn} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import net from 'node:net'
+
+import {eventually, spawnWaiting} from './spawn-c1m.js'
 
 /** A free TCP port on 127.0.0.1 (the kernel picks it; the server binds it right after). */
 export async function freePort(): Promise<number> {
@@ -14,19 +16,14 @@ export async function freePort(): Promise<number> {
 
 /** Wait until 127.0.0.1:port accepts, polling every 50 ms, for at most `ms`. */
 export async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
+  const accepts = () => new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy()
+      resolve(true)
     })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`nothing listened on 127.0.0.1:${port} within ${ms} ms`)
+    s.on('error', () => resolve(false))
+  })
+  await eventually(accepts, {timeoutMs: ms, what: `a listener on 127.0.0.1:${port}`})
 }
 
 /** Open `count` connections to 127.0.0.1:port and keep them open. */
@@ -75,8 +72,7 @@ export async function stopPids(pids: number[], ms = 3000): Promise<void> {
       // already gone
     }
   }
-  const until = Date.now() + ms
-  while (Date.now() < until && pids.some((p) => alive(p))) await new Promise((resolve) => setTimeout(resolve, 50))
+  await eventually(() => !pids.some((p) => alive(p)), {timeoutMs: ms}).catch(() => undefined)
   for (const pid of pids.filter((p) => alive(p))) {
     try {
       process.kill(pid, 'SIGKILL')
@@ -88,20 +84,8 @@ export async function stopPids(pids: number[], ms = 3000): Promise<void> {
 
 /** Start a process with stdout piped; its first line of output, within `ms`. */
 export async function startWithFirstLine(command: string, args: string[], ms = 10_000): Promise<{child: ChildProcess; line: string}> {
-  const child = spawn(command, args, {stdio: ['ignore', 'pipe', 'inherit']})
-  const line = await new Promise<string>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => reject(new Error(`${command} printed nothing within ${ms} ms`)), ms)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      if (text.includes('\n')) {
-        clearTimeout(timer)
-        resolve(text.split('\n')[0])
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`)))
-  })
-  return {child, line}
+  const {child, match} = await spawnWaiting(command, args, {waitFor: /^(.*)\n/, stream: 'stdout', timeoutMs: ms})
+  return {child, line: match[1]}
 }
 
 /** A Node program (`node -e code`) that prints "port N" first: its port and PID (the caller stops it). */
@@ -122,26 +106,10 @@ export function findProgram(name: string): string | undefined {
 }
 
 /**
- * Start `node ARGS` for a test and wait (10 s at most) for output on `stream` that matches; the
- * caller stops the child (it is killed here if the pattern never comes).
+ * Start `node ARGS` for a test (stdin open) and wait (10 s at most) for output on `stream` that
+ * matches; the caller stops the child (it is killed here if the pattern never comes).
  */
 export async function startMatching(args: string[], stream: 'stdout' | 'stderr', pattern: RegExp): Promise<{child: ChildProcess; match: RegExpExecArray}> {
-  const child = spawn(process.execPath, args, {stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => {
-      child.kill()
-      reject(new Error(`no ${pattern} within 10 s: ${text}`))
-    }, 10_000)
-    child[stream]!.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      const found = pattern.exec(text)
-      if (found) {
-        clearTimeout(timer)
-        resolve(found)
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${text}`)))
-  })
+  const {child, match} = await spawnWaiting(process.execPath, args, {waitFor: pattern, stream, timeoutMs: 10_000, stdin: true, env: {NO_COLOR: '1'}})
   return {child, match}
 }

@@ -1,36 +1,14 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {on} from 'node:events'
 import net from 'node:net'
-import path from 'node:path'
-import type {Readable} from 'node:stream'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
 import {prepareEngine} from '../src/probe/engine.js'
 import {type Peer, startPeer} from '../src/probe/peer.js'
 import type {Engine} from '../src/core/probe/run-report.js'
-import {REPO_ROOT} from './helpers.js'
+import {childPids, openFds} from './server-helpers.js'
+import {eventually, spawnC1m} from './spawn-c1m.js'
 
 const BURST = 300
-
-/** All a stream says until it ends. */
-async function text(stream: Readable): Promise<string> {
-  let all = ''
-  for await (const chunk of stream) all += chunk
-  return all
-}
-
-/** The first match of pattern in what a stream says, within ms. */
-async function firstMatch(stream: Readable, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  let said = ''
-  for await (const [chunk] of on(stream, 'data', {signal: AbortSignal.timeout(ms)})) {
-    said += chunk
-    const match = pattern.exec(said)
-    if (match) return match
-  }
-  throw new Error(`no line matching ${pattern} in: ${said}`)
-}
 
 /**
  * Open `count` connections to port at once and wait until each has had one byte echoed (so the server
@@ -58,29 +36,26 @@ for (const engine of ['native', 'node'] as Engine[]) {
       const server = await startPeer(programs.server, ['--listen', '127.0.0.1:0'], 'server')
       started.push(server)
       await burst(Number(server.ready.port), BURST)
-      let count = await server.ask('count', 5000)
-      for (let tries = 0; count.open !== 0 && tries < 200; tries++) {
-        await sleep(20)
-        count = await server.ask('count', 5000)
-      }
-      assert.deepEqual([count.open, count.accepted, count.peakOpen], [0, BURST, BURST])
+      await eventually(async () => {
+        const count = await server.ask('count', 5000)
+        assert.deepEqual([count.open, count.accepted, count.peakOpen], [0, BURST, BURST])
+      }, {everyMs: 20})
     })
 
     it('c1m server reports that peak, not the open count it happened to sample', async () => {
       // One sample an hour: the only samples are at the start and after the burst has closed.
-      const args = ['server', '--port', '0', '--interval', '1h', '--engine', engine, '--json']
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-      const output = text(child.stdout)
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+      const server = await spawnC1m(['server', '--port', '0', '--interval', '1h', '--engine', engine, '--json'], {waitFor: /listening on [\d.]+:(\d+) \(/, timeoutMs: 30_000})
       try {
-        const listening = await firstMatch(child.stderr, /listening on [\d.]+:(\d+) \(/, 30_000)
-        await burst(Number(listening[1]), BURST)
-        await sleep(300) // the server sees the resets; a sampled peak would now read 0
+        const [worker] = childPids(server.child.pid!)
+        const idle = openFds(worker)
+        await burst(Number(server.match[1]), BURST)
+        // The worker has seen the resets (its descriptors are back): a sampled peak would now read 0.
+        await eventually(() => openFds(worker) <= idle, {timeoutMs: 20_000, what: 'the worker closing the burst'})
       } finally {
-        child.kill('SIGINT')
+        server.child.kill('SIGINT')
       }
-      assert.equal(await exited, 0)
-      const {result} = JSON.parse(await output)
+      assert.equal(await server.exited, 0)
+      const {result} = JSON.parse(server.output.stdout)
       assert.deepEqual([result.accepted, result.peakOpen], [BURST, BURST])
     })
   })

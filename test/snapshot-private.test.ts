@@ -11,6 +11,7 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {BIN, FIXTURES, run} from './helpers.js'
+import {eventually} from './spawn-c1m.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-private-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
@@ -125,12 +126,8 @@ describe("snapshot's temporary directory", () => {
     const out = path.join(dir, 'killed')
     // A real snapshot killed part way: started, then kill -9 once its temporary directory holds files
     const child = spawn('node', [BIN, 'snapshot', out], {stdio: 'ignore', env: {...process.env, NO_COLOR: '1'}})
-    const deadline = Date.now() + 30_000
-    let partial: string | undefined
-    while (Date.now() < deadline && !partial) {
-      partial = readdirSync(dir).find((n) => n.startsWith('killed.partial-') && existsSync(path.join(dir, n, 'proc/sys')))
-      if (!partial) await new Promise((r) => setTimeout(r, 5))
-    }
+    const started = () => readdirSync(dir).find((n) => n.startsWith('killed.partial-') && existsSync(path.join(dir, n, 'proc/sys'))) ?? false
+    let partial = await eventually(started, {timeoutMs: 30_000, everyMs: 5}).catch(() => undefined)
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
     assert.ok(partial, 'the snapshot made its temporary directory')

@@ -2,10 +2,8 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {type Envelope, errorEnvelope, formatErrorLine} from './error-output.js'
-import {C1mError, EXIT_CODES} from '../core/errors.js'
+import {C1mError} from '../core/errors.js'
 import {schemaFor, stampResult} from './stamp-result.js'
-
-export type {Envelope} from './error-output.js'
 
 /** NO_COLOR (https://no-color.org: set and not empty) or --no-color: no ANSI colours at all. */
 export function colourOff(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
@@ -124,4 +122,3 @@ function toC1mError(error: Error & {oclif?: {exit?: number}}, id: string | undef
   return undefined
 }
 
-export {EXIT_CODES}

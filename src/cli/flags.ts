@@ -26,7 +26,7 @@ export const rootFlag = Flags.string({
   default: '/',
 })
 
-/** --out FILE on probe and estimate: the extension picks the format (src/out-files.ts); repeatable. */
+/** --out FILE on probe and estimate: the extension picks the format (src/core/out-files.ts); repeatable. */
 export function outFlag(description = 'write the report to FILE: .json for the JSON document (as --json prints its result), .html for a self-contained HTML page; give it twice for both') {
   return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
 }

@@ -1,5 +1,5 @@
-// The one table of exit codes. Commands throw C1mError; the base command prints
-// one line ("c1m: CODE: message") plus the fix, and exits with the code's number.
+// The one table of exit codes. Commands throw C1mError; the base command prints one line,
+// "c1m: message; fix [CODE, exit N]" (formatErrorLine), and exits with the code's number.
 
 export const EXIT_CODES = {
   OK: 0,

@@ -6,8 +6,8 @@ import {serverEndpoint, startClients, startServers, stopPeers} from './engine-pr
 import type {Peer} from './peer.js'
 
 export interface ClientHostPeers {
-  servers: Peer[]
-  clients: Peer[]
+  servers: Array<Peer<'server'>>
+  clients: Array<Peer<'client'>>
   /** The client processes, numbered across hosts. */
   shards: Shard[]
 }
@@ -28,7 +28,7 @@ export async function startClientHostPeers(
   // its descriptor limit.
   const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => `${net.serverAddress}:0`), options.backlog)
   const targets = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
-  const clients: Peer[] = []
+  const clients: Array<Peer<'client'>> = []
   try {
     for (const [h, host] of net.hosts.entries()) {
       const own = shards.filter((shard) => hostOf[shard.index] === h)

@@ -1,16 +1,17 @@
 import type {Shard} from '../core/probe/plan-shards.js'
 import type {EnginePrograms} from './engine.js'
-import {type Peer, type ProbeRecord, startPeer} from './peer.js'
+import {type Peer, startPeer} from './peer.js'
+import {type ClientCount, type OpenReply, total} from './wire.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
 import {addCounts, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
-export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
-  return Promise.all(peers.map((peer) => peer.stop()))
+export async function stopPeers<P extends Peer>(peers: P[]): Promise<Array<Awaited<ReturnType<P['stop']>>>> {
+  return Promise.all(peers.map((peer) => peer.stop() as Awaited<ReturnType<P['stop']>>))
 }
 
 /** Start all, or none: when one fails to start, the ones that did are stopped. */
-async function startAll(starts: Array<() => Promise<Peer>>): Promise<Peer[]> {
+async function startAll<P extends Peer>(starts: Array<() => Promise<P>>): Promise<P[]> {
   const results = await Promise.allSettled(starts.map((start) => start()))
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -22,7 +23,7 @@ async function startAll(starts: Array<() => Promise<Peer>>): Promise<Peer[]> {
 }
 
 /** One echo server per listen address ("IP:PORT"; port 0 lets the kernel pick). */
-export async function startServers(programs: EnginePrograms, listen: string[], backlog: number): Promise<Peer[]> {
+export async function startServers(programs: EnginePrograms, listen: string[], backlog: number): Promise<Array<Peer<'server'>>> {
   return startAll(listen.map((at, i) => () => startPeer(programs.server, ['--listen', at, '--backlog', String(backlog)], `echo server ${i + 1} (${at})`)))
 }
 
@@ -30,11 +31,11 @@ export async function startServers(programs: EnginePrograms, listen: string[], b
  * `count` echo servers on one address with SO_REUSEPORT (native engine only): the kernel
  * spreads connections over them by a hash of the addresses, so not exactly evenly.
  */
-export async function startReusePortServers(programs: EnginePrograms, at: string, count: number, backlog: number): Promise<Peer[]> {
+export async function startReusePortServers(programs: EnginePrograms, at: string, count: number, backlog: number): Promise<Array<Peer<'server'>>> {
   const args = (where: string) => ['--listen', where, '--backlog', String(backlog), '--reuseport']
   // The first one fixes the port when the kernel picks it; the others join it.
   const first = await startPeer(programs.server, args(at), `echo server 1 (${at})`)
-  const shared = `${at.slice(0, at.lastIndexOf(':'))}:${Number(first.ready.port)}`
+  const shared = `${at.slice(0, at.lastIndexOf(':'))}:${first.ready.port}`
   try {
     const rest = await startAll(Array.from({length: count - 1}, (_, i) => () => startPeer(programs.server, args(shared), `echo server ${i + 2} (${shared})`)))
     return [first, ...rest]
@@ -52,7 +53,7 @@ export interface ClientOptions {
 }
 
 /** One load client per shard, bound to the shard's source slices. */
-export async function startClients(programs: EnginePrograms, shards: Shard[], options: ClientOptions): Promise<Peer[]> {
+export async function startClients(programs: EnginePrograms, shards: Shard[], options: ClientOptions): Promise<Array<Peer<'client'>>> {
   return startAll(
     shards.map((shard) => () => {
       const args = [
@@ -67,8 +68,8 @@ export async function startClients(programs: EnginePrograms, shards: Shard[], op
 }
 
 /** The endpoint a server listens on, from its ready line. */
-export function serverEndpoint(host: string, server: Peer): string {
-  return `${host}:${Number(server.ready.port)}`
+export function serverEndpoint(host: string, server: Peer<'server'>): string {
+  return `${host}:${server.ready.port}`
 }
 
 export interface OpenResult {
@@ -91,32 +92,31 @@ export interface OpenResult {
 }
 
 /** Ask every client to hold its target count of connections, all at once. */
-export async function openConnections(clients: Peer[], targets: number[], timeoutMs: number): Promise<OpenResult> {
+export async function openConnections(clients: Array<Peer<'client'>>, targets: number[], timeoutMs: number): Promise<OpenResult> {
   const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
-  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  const complete = replies.every((r, i) => Number(r.established) >= targets[i])
+  const complete = replies.every((r, i) => r.established >= targets[i])
   return {
-    established: sum('established'),
-    failed: sum('failed'),
-    addrInUse: sum('addrInUse'),
-    refused: sum('refused'),
+    established: total(replies, 'established'),
+    failed: total(replies, 'failed'),
+    addrInUse: total(replies, 'addrInUse'),
+    refused: total(replies, 'refused'),
     firstBytes: firstBytesOf(replies),
-    error: complete ? '' : whyShort(replies, sum('peerClosed')),
+    error: complete ? '' : whyShort(replies, total(replies, 'peerClosed')),
     complete,
-    histogram: addCounts(replies.map((r) => parseHistogram(String(r.openHist ?? '')))),
-    maxMs: Math.max(0, ...replies.map((r) => Number(r.openMaxMs ?? 0))),
+    histogram: addCounts(replies.map((r) => parseHistogram(r.openHist))),
+    maxMs: Math.max(0, ...replies.map((r) => r.openMaxMs)),
     tls: tlsSessionOf(replies),
   }
 }
 
-function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
-  const reply = replies.find((r) => typeof r.tlsVersion === 'string' && r.tlsVersion !== '')
-  return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
+function tlsSessionOf(replies: OpenReply[]): TlsSession | undefined {
+  const reply = replies.find((r) => r.tlsVersion !== undefined && r.tlsVersion !== '')
+  return reply ? {version: reply.tlsVersion!, cipher: reply.tlsCipher ?? '', alpn: reply.alpn ?? ''} : undefined
 }
 
 /** The first session refused (--app), else the first error a client met, or why it could not go on. */
-function whyShort(replies: ProbeRecord[], peerClosed: number): string {
-  const error = [...replies.map((r) => String(r.sessionError ?? '')), ...replies.map((r) => String(r.error ?? ''))].find((e) => e !== '')
+function whyShort(replies: ClientCount[] | OpenReply[], peerClosed: number): string {
+  const error = [...replies.map((r) => r.sessionError), ...replies.map((r) => r.error)].find((e) => e !== '')
   if (error) return error
   const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
   if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
@@ -124,22 +124,21 @@ function whyShort(replies: ProbeRecord[], peerClosed: number): string {
 }
 
 /** Connections the servers hold now. */
-export async function countServerConnections(servers: Peer[]): Promise<{open: number; accepted: number; rejected: number; bytes: number}> {
+export async function countServerConnections(servers: Array<Peer<'server'>>): Promise<{open: number; accepted: number; rejected: number; bytes: number}> {
   const replies = await Promise.all(servers.map((server) => server.ask('count', 10_000)))
-  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  return {open: sum('open'), accepted: sum('accepted'), rejected: sum('rejected'), bytes: sum('bytes')}
+  return {open: total(replies, 'open'), accepted: total(replies, 'accepted'), rejected: total(replies, 'rejected'), bytes: total(replies, 'bytes')}
 }
 
 /** The first bytes any client kept of a reply that was not an echo, or "". */
-function firstBytesOf(replies: ProbeRecord[]): string {
-  return replies.map((r) => String(r.firstBytes ?? '')).find((bytes) => bytes !== '') ?? ''
+function firstBytesOf(replies: Array<{firstBytes: string}>): string {
+  return replies.map((r) => r.firstBytes).find((bytes) => bytes !== '') ?? ''
 }
 
 /** Send 16 bytes on every connection and count how many come back exactly. */
-export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<EchoResult> {
+export async function echoCheck(clients: Array<Peer<'client'>>, timeoutMs: number): Promise<EchoResult> {
   const replies = await Promise.all(clients.map((client) => client.ask('echo', timeoutMs)))
-  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  const compressed = sum('compressed')
+  const compressed = total(replies, 'compressed')
+  const sum = (key: 'sent' | 'echoed' | 'mismatched' | 'closed') => total(replies, key)
   return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies), ...(compressed > 0 ? {compressed} : {})}
 }
 
@@ -147,10 +146,9 @@ export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<Ech
  * Start echo traffic on every client's connections (size bytes every intervalMs), or stop it
  * (size 0): stopping waits for the echoes in flight and answers with the totals.
  */
-export async function setTraffic(clients: Peer[], size: number, intervalMs: number, timeoutMs: number): Promise<TrafficTotals> {
+export async function setTraffic(clients: Array<Peer<'client'>>, size: number, intervalMs: number, timeoutMs: number): Promise<TrafficTotals> {
   const replies = await Promise.all(clients.map((client) => client.ask(`traffic ${size} ${intervalMs}`, timeoutMs)))
-  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
-  return {rounds: Math.min(...replies.map((r) => Number(r.rounds ?? 0))), bytesSent: sum('bytesSent'), bytesReceived: sum('bytesReceived'), writeFailed: sum('writeFailed')}
+  return {rounds: Math.min(...replies.map((r) => r.rounds)), bytesSent: total(replies, 'bytesSent'), bytesReceived: total(replies, 'bytesReceived'), writeFailed: total(replies, 'writeFailed')}
 }
 
 export interface ClientCounts {
@@ -185,9 +183,9 @@ export interface ClientCounts {
 }
 
 /** What the clients hold now, and what the server refused. */
-export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
+export async function readClientCounts(clients: Array<Peer<'client'>>): Promise<ClientCounts> {
   const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
-  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  const sum = (key: Parameters<typeof total<ClientCount>>[1]) => total(replies, key)
   return {
     established: sum('established'),
     refused: sum('refused'),
@@ -195,17 +193,17 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     attempts: sum('attempts'),
     pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')},
     peerClosed: sum('peerClosed'),
-    closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
+    closeCodes: addCounts(replies.map((r) => parseCounts(r.closeCodes, 5000))),
     pingsAnswered: sum('pingsAnswered'),
     deflateAccepted: sum('deflateAccepted'),
-    deflateResponse: replies.map((r) => String(r.deflateResponse ?? '')).find(Boolean) ?? '',
-    lastError: replies.map((r) => String(r.error ?? '')).find(Boolean) ?? '',
+    deflateResponse: replies.map((r) => r.deflateResponse).find(Boolean) ?? '',
+    lastError: replies.map((r) => r.error).find(Boolean) ?? '',
     sessions: {
       accepted: sum('sessionsAccepted'),
       refused: sum('sessionsRefused'),
       heartbeatsAnswered: sum('heartbeatsAnswered'),
       heartbeatsSent: sum('heartbeatsSent'),
-      error: replies.map((r) => String(r.sessionError ?? '')).find((e) => e !== '') ?? '',
+      error: replies.map((r) => r.sessionError).find((e) => e !== '') ?? '',
     },
   }
 }

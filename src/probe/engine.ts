@@ -10,6 +10,7 @@ import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/files/priva
 import {nodeEngineRefuses, type Protocol, protocolArgs, withoutInflate} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
 import {isPidAlive} from '../host/read/pid-alive.js'
+import type {Role} from './wire.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url))
@@ -19,15 +20,18 @@ function probesDir(): string {
   return process.env.C1M_PROBES_DIR || PROBES_DIR
 }
 
-export interface Program {
+/** A probe program: how to start it, which of the two it is, of which engine (its lines are read by them). */
+export interface Program<R extends Role = Role> {
   file: string
   args: string[]
+  role: R
+  engine: Engine
 }
 
 export interface EnginePrograms {
   engine: Engine
-  server: Program
-  client: Program
+  server: Program<'server'>
+  client: Program<'client'>
 }
 
 /**
@@ -188,12 +192,12 @@ export async function prepareEngine(engine: Engine, tls = false): Promise<Engine
   if (engine === 'node') {
     return {
       engine,
-      server: {file: process.execPath, args: [path.join(probesDir(), 'echo-server.mjs')]},
-      client: {file: process.execPath, args: [path.join(probesDir(), 'echo-client.mjs')]},
+      server: {file: process.execPath, args: [path.join(probesDir(), 'echo-server.mjs')], role: 'server', engine},
+      client: {file: process.execPath, args: [path.join(probesDir(), 'echo-client.mjs')], role: 'client', engine},
     }
   }
   const [server, client] = await Promise.all([compileProbe('echo-server'), compileProbe('echo-client')])
-  return {engine, server: {file: server, args: []}, client: {file: client, args: []}}
+  return {engine, server: {file: server, args: [], role: 'server', engine}, client: {file: client, args: [], role: 'client', engine}}
 }
 
 /**
@@ -201,7 +205,7 @@ export async function prepareEngine(engine: Engine, tls = false): Promise<Engine
  * the program, so PIDs are the program's).
  */
 export function inNetns(programs: EnginePrograms, name: string): EnginePrograms {
-  const wrap = (program: Program): Program => ({file: 'ip', args: ['netns', 'exec', name, program.file, ...program.args]})
+  const wrap = <R extends Role>(program: Program<R>): Program<R> => ({...program, file: 'ip', args: ['netns', 'exec', name, program.file, ...program.args]})
   return {engine: programs.engine, server: wrap(programs.server), client: wrap(programs.client)}
 }
 
@@ -210,7 +214,7 @@ export function withProtocol(programs: EnginePrograms, protocol: Protocol): Engi
   const args = protocolArgs(protocol)
   return {
     engine: programs.engine,
-    server: {file: programs.server.file, args: [...programs.server.args, ...args.server]},
-    client: {file: programs.client.file, args: [...programs.client.args, ...args.client]},
+    server: {...programs.server, args: [...programs.server.args, ...args.server]},
+    client: {...programs.client, args: [...programs.client.args, ...args.client]},
   }
 }

@@ -8,8 +8,8 @@ import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
   root: HostRoot
-  servers: Peer[]
-  clients: Peer[]
+  servers: Array<Peer<'server'>>
+  clients: Array<Peer<'client'>>
   /** Connections open when the hold starts. */
   conns: number
   holdMs: number

@@ -4,26 +4,27 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import type {Program} from './engine.js'
-
-/** One line of a probe process's stdout. */
-export type ProbeRecord = Record<string, unknown> & {event: string}
+import {type AnyReply, parseReply, type Replies, type ReplyTo, type Role} from './wire.js'
 
 /** A running echo server or client, spoken to one command line at a time. */
-export interface Peer {
+export interface PeerOf<R extends Role> {
   name: string
   pid: number
-  ready: ProbeRecord
-  /** Send a command and wait for the one record it answers with. */
-  ask(command: string, timeoutMs: number): Promise<ProbeRecord>
+  ready: Replies[R]['ready']
+  /** Send a command and wait for the one reply it answers with, checked (wire.ts). */
+  ask<C extends string>(command: C, timeoutMs: number): Promise<ReplyTo<R, C>>
   /**
    * Close stdin: the process resets its connections and exits. It is killed only if it
    * lingers past the timeout, since a killed client's sockets close with FIN and sit in TIME_WAIT.
+   * Answers with the last line it wrote as it closed (its final "count"), when that reads as one.
    */
-  stop(timeoutMs?: number): Promise<ProbeRecord | undefined>
+  stop(timeoutMs?: number): Promise<ReplyTo<R, 'count'> | undefined>
 }
+/** A server, a client, or (Peer alone) either. */
+export type Peer<R extends Role = Role> = R extends Role ? PeerOf<R> : never
 
 /** Start a probe process and wait for its "ready" line. */
-export async function startPeer(program: Program, args: string[], name: string, timeoutMs = 10_000): Promise<Peer> {
+export async function startPeer<R extends Role>(program: Program<R>, args: string[], name: string, timeoutMs = 10_000): Promise<Peer<R>> {
   const child = execa(program.file, [...program.args, ...args], {
     stdin: 'pipe',
     stdout: 'pipe',
@@ -57,21 +58,14 @@ export async function startPeer(program: Program, args: string[], name: string, 
     child.on('error', () => {})
   })
 
-  function nextRecord(timeoutMs: number, what: string): Promise<ProbeRecord> {
-    const parse = (line: string): ProbeRecord => {
-      let record: ProbeRecord
-      try {
-        record = JSON.parse(line) as ProbeRecord
-      } catch {
-        throw new C1mError('E_PROBE_FAILED', `${name} wrote an unreadable line: ${line.slice(0, 200)}`)
-      }
-      if (record.event === 'error') throw new C1mError('E_PROBE_FAILED', `${name}: ${String(record.message)}`)
-      return record
-    }
+  const from = {name, role: program.role, engine: program.engine}
+  /** The next line, checked as the reply of event `expect` (the command's first word). */
+  function nextRecord(timeoutMs: number, what: string, expect: string): Promise<AnyReply<R>> {
+    const parse = (line: string) => parseReply(line, from, expect)
     const queued = lines.shift()
     if (queued !== undefined) return Promise.resolve().then(() => parse(queued))
     if (exited) return Promise.reject(new C1mError('E_PROBE_FAILED', whyGone()))
-    return new Promise<ProbeRecord>((resolve, reject) => {
+    return new Promise<AnyReply<R>>((resolve, reject) => {
       const waiter = {
         resolve: (line: string) => {
           clearTimeout(timer)
@@ -99,26 +93,22 @@ export async function startPeer(program: Program, args: string[], name: string, 
     child.kill('SIGKILL')
     await exitPromise
   }
-  let ready: ProbeRecord
+  let ready: Replies[R]['ready']
   try {
-    ready = await nextRecord(timeoutMs, 'start')
+    ready = (await nextRecord(timeoutMs, 'start', 'ready')) as Replies[R]['ready']
   } catch (error) {
     await kill()
     throw error
   }
-  if (ready.event !== 'ready') {
-    await kill()
-    throw new C1mError('E_PROBE_FAILED', `${name} started with ${ready.event} instead of ready`)
-  }
 
-  return {
+  const peer: PeerOf<R> = {
     name,
     pid: child.pid!,
     ready,
     ask(command, askTimeoutMs) {
       if (exited) return Promise.reject(new C1mError('E_PROBE_FAILED', whyGone()))
       child.stdin!.write(`${command}\n`)
-      return nextRecord(askTimeoutMs, command)
+      return nextRecord(askTimeoutMs, command, command.split(' ')[0]) as Promise<ReplyTo<R, typeof command>>
     },
     async stop(stopTimeoutMs = 120_000) {
       if (!exited) child.stdin!.end()
@@ -128,10 +118,11 @@ export async function startPeer(program: Program, args: string[], name: string, 
       // The last line a process writes as it closes holds its final counters.
       const last = lines.splice(0).at(-1)
       try {
-        return last === undefined ? undefined : (JSON.parse(last) as ProbeRecord)
+        return last === undefined ? undefined : (parseReply(last, from, 'count') as ReplyTo<R, 'count'>)
       } catch {
         return undefined
       }
     },
   }
+  return peer as Peer<R>
 }

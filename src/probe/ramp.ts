@@ -6,11 +6,11 @@ import {C1mError} from '../core/errors.js'
 import type {HostRoot} from '../host/files/root.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
-import {describeRefusal, protocolRefusal, type Refusal} from '../core/probe/refusal.js'
+import {protocolRefusal, type Refusal} from '../core/probe/refusal.js'
+import {canGoOn, describeStop, type Stop} from '../core/probe/stop.js'
 import {type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './engine-processes.js'
 import {holdConnections} from './hold.js'
-import {describeEcho} from '../core/probe/outcome.js'
 import {openLatency} from '../core/probe/latency.js'
 import {compressionOf} from '../core/probe/protocol.js'
 import type {Peer} from './peer.js'
@@ -28,6 +28,9 @@ export function formatSignedMiB(bytes: number): string {
 export interface RampResult {
   samples: ProbeSample[]
   steps: StepRecord[]
+  /** Why the run ended early, when it did. */
+  stop?: Stop
+  /** The stop as the report words it (describeStop), for the report's "stopped". */
   stopped?: string
   echo?: ProbeRunReport['echo']
   hold?: HoldResult
@@ -40,7 +43,7 @@ export interface RampResult {
   session?: SessionReport
 }
 
-async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
+async function settleServers(servers: Array<Peer<'server'>>, established: number, settleMs: number): Promise<number> {
   if (servers.length === 0) {
     // Someone else's server: only the clients' count is known.
     await sleep(settleMs)
@@ -61,9 +64,9 @@ async function settleServers(servers: Peer[], established: number, settleMs: num
  * Open the connections step by step and sample memory after each. A sample counts only when
  * every probe process was alive and answering around it and the run was not interrupted:
  * one taken while processes stop (Ctrl-C reaches the whole process group) would bend the fit.
- * A process that dies ends the ramp with the samples taken so far, `stopped` naming it.
+ * A process that dies ends the ramp with the samples taken so far, `stop` saying why.
  */
-export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Peer[], clients: Peer[], sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
+export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Shard[], servers: Array<Peer<'server'>>, clients: Array<Peer<'client'>>, sockstatPid?: number, clock = new PhaseClock()): Promise<RampResult> {
   const {target, signal} = options
   const serverPids = () => (target ? readProcessTree(root, target.serverPid) : servers.map((p) => p.pid))
   const peers = [...servers, ...clients]
@@ -71,22 +74,21 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   const steps: StepRecord[] = []
   /** Sample now and keep the sample if it stands; otherwise say why not. */
   const keepSample = (conns: number, established: number) => clock.time('sampleSeconds', () => sampleOnce(conns, established))
-  const sampleOnce = async (conns: number, established: number): Promise<string | undefined> => {
-    if (signal?.aborted) return 'interrupted'
+  const sampleOnce = async (conns: number, established: number): Promise<Stop | undefined> => {
+    if (signal?.aborted) return {kind: 'interrupted'}
     const sample = sampleMemory(root, conns, established, serverPids(), clients.map((p) => p.pid), sockstatPid)
     const empty = findEmptyPeers(root, peers)
     const why = (await whyPeersStopped(peers, signal)) ?? (empty.length > 0 ? `${empty[0].name} was exiting when memory was sampled, PID ${empty[0].pid}` : undefined)
     if (!why) samples.push(sample)
-    return why
+    return failedOrNot(why)
   }
   /** A probe process failed to answer: why the run cannot go on. */
-  const whyFailed = async (error: unknown): Promise<string> => {
+  const whyFailed = async (error: unknown): Promise<Stop> => {
     if (!(error instanceof C1mError)) throw error
-    return (await whyPeersStopped(peers, signal)) ?? error.message
+    return {kind: 'failed', why: (await whyPeersStopped(peers, signal)) ?? error.message}
   }
   await clock.time('settleSeconds', () => sleep(options.settleMs))
-  let stopped = await keepSample(0, 0)
-  let broken = stopped !== undefined
+  let stop = await keepSample(0, 0)
   let held = 0
   let refused: Refusal | undefined
   let tls: TlsSession | undefined
@@ -94,9 +96,9 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   let deflateResponse = ''
   const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
-  for (let step = 1; !stopped && step <= options.steps; step++) {
+  for (let step = 1; !stop && step <= options.steps; step++) {
     if (signal?.aborted) {
-      stopped = 'interrupted'
+      stop = {kind: 'interrupted'}
       break
     }
     const targets = stepTargets(shards, step, options.steps)
@@ -119,8 +121,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
     } catch (error) {
-      stopped = await whyFailed(error)
-      broken = true
+      stop = await whyFailed(error)
       break
     }
     const openMs = openLatency(opened.histogram, opened.maxMs)
@@ -129,39 +130,34 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     steps.push(record)
     held = opened.established
     if (refused) {
-      stopped = describeRefusal(refused, options.protocol?.kind)
-      broken = true
+      stop = {kind: 'refused', refusal: refused, ...(options.protocol ? {protocol: options.protocol.kind} : {})}
       break
     }
     if (!opened.complete) {
       // The count reached is still a point on the line when it is more than the last one;
       // either way, a step can fall short because its processes are stopping (SIGTERM to the group).
-      const why = opened.established > samples.at(-1)!.conns ? await keepSample(opened.established, established) : await whyPeersStopped(peers, signal)
-      broken = why !== undefined
-      stopped = why ?? `step ${step} opened ${opened.established} of ${conns} connections${opened.error ? ` (${opened.error})` : ''}`
+      const why = opened.established > samples.at(-1)!.conns ? await keepSample(opened.established, established) : failedOrNot(await whyPeersStopped(peers, signal))
+      stop = why ?? {kind: 'short', step, opened: opened.established, wanted: conns, error: opened.error}
       break
     }
     if (options.echoEachStep) {
       // Sample connections that have exchanged a message: some servers allocate only then.
       const echo = await clock.time('echoSeconds', () => echoCheck(clients, 60_000 + conns))
       if (echo.echoed < echo.sent) {
-        stopped = `step ${step}: ${describeEcho(echo)}`
-        broken = true
+        stop = {kind: 'echo', step, echo}
         break
       }
       await clock.time('settleSeconds', () => sleep(options.settleMs))
     }
-    stopped = await keepSample(conns, established)
-    if (stopped) {
-      broken = true
-      break
-    }
+    stop = await keepSample(conns, established)
+    if (stop) break
     const sample = samples.at(-1)!
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
     reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...withCompression(compressionOf(options.protocol, deflateAccepted, deflateResponse))}
+  const broken = !canGoOn(stop)
+  const result: RampResult = {samples, steps, ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...withCompression(compressionOf(options.protocol, deflateAccepted, deflateResponse))}
   // Connections the server has closed meanwhile get no echo check and no hold: with none left, neither runs.
   let open = held > 0 && !broken && !signal?.aborted ? await stillOpen(clients, held) : 0
   if (held > 0 && open === 0 && !broken) options.progress('the server closed every connection: nothing to check or hold')
@@ -176,17 +172,17 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       if (result.echo.echoed === 0) open = 0
       else if (result.echo.echoed < result.echo.sent) open = await stillOpen(clients, held)
     } catch (error) {
-      result.stopped = await whyFailed(error)
+      stop = await whyFailed(error)
       delete result.echo
     }
   }
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
-  if (options.holdMs > 0 && open > 0 && !result.stopped && !signal?.aborted) {
+  if (options.holdMs > 0 && open > 0 && !stop && !signal?.aborted) {
     try {
       result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
-      if (result.hold.interrupted) result.stopped = 'interrupted'
+      if (result.hold.interrupted) stop = {kind: 'interrupted'}
     } catch (error) {
-      result.stopped = await whyFailed(error)
+      stop = await whyFailed(error)
     }
   }
   const session = options.protocol?.session
@@ -195,11 +191,16 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     const {error, ...sessions} = counts.sessions
     result.session = {app: session.app, options: sessionOptions(session), ...sessions, ...(error ? {error} : {})}
   }
-  return result
+  return stop ? {...result, stop, stopped: describeStop(stop)} : result
+}
+
+/** A process stopped (why says which), or none did. */
+function failedOrNot(why: string | undefined): Stop | undefined {
+  return why === undefined ? undefined : {kind: 'failed', why}
 }
 
 /** Connections the clients still hold; when they cannot be asked, the count opened (the echo says more). */
-async function stillOpen(clients: Peer[], opened: number): Promise<number> {
+async function stillOpen(clients: Array<Peer<'client'>>, opened: number): Promise<number> {
   try {
     return (await readClientCounts(clients)).established
   } catch {

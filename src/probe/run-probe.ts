@@ -125,8 +125,8 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
     options.progress(`starting ${shards.length} echo server${shards.length > 1 ? 's' : ''} and ${shards.length} load client${shards.length > 1 ? 's' : ''} (${options.engine})`)
   }
 
-  const servers: Peer[] = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG))
-  let clients: Peer[]
+  const servers: Array<Peer<'server'>> = target ? [] : await clock.time('startSeconds', () => startServers(programs, shards.map(() => `${LOOPBACK_SERVER}:0`), LISTEN_BACKLOG))
+  let clients: Array<Peer<'client'>>
   try {
     clients = await clock.time('startSeconds', () => startClients(programs, shards, {
       targets: shards.map((shard) => [target ? `${target.host}:${target.port}` : serverEndpoint(LOOPBACK_SERVER, servers[shard.index])]),
@@ -141,7 +141,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
 }
 
 /** Ramp, sample and check the running peers, build the report, then close every connection. */
-async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, shards: Shard[], servers: Peer[], clients: Peer[]): Promise<ProbeRunReport> {
+async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, shards: Shard[], servers: Array<Peer<'server'>>, clients: Array<Peer<'client'>>): Promise<ProbeRunReport> {
   const {target} = options
   let report: ProbeRunReport
   try {

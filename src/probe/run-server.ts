@@ -1,6 +1,7 @@
 import {type EnginePrograms} from './engine.js'
 import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
+import {total} from './wire.js'
 
 export interface ServerRunOptions {
   programs: EnginePrograms
@@ -65,7 +66,8 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
   }
   // Each worker's last line, written as it closes, holds its final counters.
   const finals = await stopPeers(servers)
-  const sum = (key: string) => finals.reduce((total, r) => total + Number(r?.[key] ?? 0), 0)
+  const counted = finals.filter((r) => r !== undefined)
+  const sum = (key: 'peakOpen' | 'accepted' | 'closed' | 'rejected' | 'bytes') => total(counted, key)
   peakOpen = Math.max(peakOpen, sum('peakOpen'))
   return {
     engine: options.programs.engine,

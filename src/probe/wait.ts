@@ -1,13 +1,15 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {MAX_TIMER_MS} from '../core/duration.js'
+
 /** Sleep for ms (Infinity: until aborted); returns false when the signal cut it short. */
 export async function waitFor(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return false
   try {
-    // setTimeout cannot wait longer than 2^31-1 ms; wait in day-long slices.
+    // setTimeout cannot wait longer than MAX_TIMER_MS; wait in slices no longer.
     let left = ms
     while (left > 0) {
-      const slice = Math.min(left, 86_400_000)
+      const slice = Math.min(left, MAX_TIMER_MS)
       await sleep(slice, undefined, {signal})
       left -= slice
     }

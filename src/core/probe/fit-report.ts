@@ -39,7 +39,7 @@ export interface ProbeReport {
     client: LinearFit
     /** Per-connection growth of each slab cache that grew, in bytes. */
     slabPerConn?: Record<string, number>
-    /** Why the fit is not a trustworthy measurement (core/fit-quality.ts); empty when it is. */
+    /** Why the fit is not a trustworthy measurement (core/probe/fit-quality.ts); empty when it is. */
     problems?: string[]
   }
   /** Why the ramp ended before the requested count, when it did. */

@@ -1,6 +1,6 @@
 import type {HostShare} from './host-share.js'
 
-// `c1m client --merge` (and `c1m probe --merge`): the results of K client hosts that each ran
+// `c1m probe --merge`: the results of K client hosts that each ran
 // `c1m client --shard I/K --json` as one run. Pure: host/client-results.ts reads the files.
 
 export const CLIENT_MERGE_SCHEMA = 'c1m.client-merge/1'

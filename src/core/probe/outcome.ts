@@ -17,7 +17,7 @@ export interface ProbeEnd {
   hold?: {dropped: number; conns: number; echo?: Echo}
   /** Unaccepted connections (someone else's server never called accept() for them). */
   unaccepted?: {connections: number}
-  /** The fit's problems (core/fit-quality.ts): the kernel figure is not a measurement. */
+  /** The fit's problems (core/probe/fit-quality.ts): the kernel figure is not a measurement. */
   fit?: {problems?: string[]}
 }
 

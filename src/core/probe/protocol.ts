@@ -3,7 +3,9 @@ import {parseEndpoint} from '../units.js'
 import {type AppSession, sessionArgs} from './session.js'
 
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
-// opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
+// opening handshake (RFC 6455) and echo in frames; sse, stream and long-poll are HTTP push; mqtt is
+// MQTT 3.1.1. Both engines' clients speak them all, permessage-deflate too; the node engine's
+// bundled server speaks raw TCP only (nodeEngineRefuses).
 
 export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean; deflateOff?: string} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions; session?: AppSession}
 

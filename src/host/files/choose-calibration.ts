@@ -49,7 +49,7 @@ function ageOf(report: ProbeReport, mtimeMs: number | undefined, now: number): n
 
 /**
  * The probe report that calibrates an estimate. --calibration FILE must be a measurement
- * (core/fit-quality.ts), else E_BAD_REPORT with the reasons; the automatic lookup skips what
+ * (core/probe/fit-quality.ts), else E_BAD_REPORT with the reasons; the automatic lookup skips what
  * cannot be trusted or used and says so.
  */
 export function chooseCalibration(request: CalibrationRequest): CalibrationChoice {
