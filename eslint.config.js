@@ -11,7 +11,9 @@ const MAY_IMPORT = {
   host: ['core', 'host'],
   reports: ['core', 'reports'],
   probe: ['core', 'host', 'probe'],
-  commands: ['core', 'host', 'probe', 'reports', 'commands', 'cli'],
+  commands: ['core', 'host', 'probe', 'reports', 'commands', 'cli', 'help'],
+  // The commands' help prose (descriptions, examples): text only.
+  help: ['help'],
   cli: ['core', 'host', 'cli'],
 }
 

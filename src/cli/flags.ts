@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {ROLES, type Role} from '../core/needs.js'
-import {HTTP_MODES} from '../core/probe/protocol.js'
+import {BUNDLED_PROTOCOLS, HTTP_MODES} from '../core/probe/protocol.js'
+import {ENGINES} from '../core/probe/run-report.js'
 import {APPS} from '../core/probe/session.js'
 import {parseCount} from '../core/units.js'
 
@@ -26,6 +27,12 @@ export const rootFlag = Flags.string({
   default: '/',
 })
 
+/** --engine of probe, client and server: the value comes back as an Engine. */
+export const engineFlag = Flags.option({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'})
+
+/** --protocol of probe and server: what the bundled server speaks (a BundledProtocol). */
+export const bundledProtocolFlag = Flags.option({options: BUNDLED_PROTOCOLS, helpValue: 'PROTOCOL'})
+
 /** --out FILE on probe and estimate: the extension picks the format (src/core/out-files.ts); repeatable. */
 export function outFlag(description = 'write the report to FILE: .json for the JSON document (as --json prints its result), .html for a self-contained HTML page; give it twice for both') {
   return Flags.string({char: 'o', description, helpValue: 'FILE', multiple: true, multipleNonGreedy: true})
@@ -36,7 +43,7 @@ export function outFlag(description = 'write the report to FILE: .json for the J
  * request headers for HTTP and WebSocket, MQTT's keepalive.
  */
 export const protocolFlags = {
-  http: Flags.string({description: 'with an http:// or https:// target, what the server does: sse (Server-Sent Events; needs text/event-stream), stream (a chunked response that stays open) or long-poll (holds each GET until it has something; asked again after each answer)', options: [...HTTP_MODES], helpValue: 'MODE'}),
+  http: Flags.option({description: 'with an http:// or https:// target, what the server does: sse (Server-Sent Events; needs text/event-stream), stream (a chunked response that stays open) or long-poll (holds each GET until it has something; asked again after each answer)', options: HTTP_MODES, helpValue: 'MODE'})(),
   header: Flags.string({description: "an HTTP header for the WebSocket upgrade or the stream's GET (repeatable): cookies, tokens", helpValue: "'NAME: VALUE'", multiple: true}),
   'ws-deflate': Flags.boolean({description: 'WebSocket: offer permessage-deflate in the upgrade, as browsers do (on by default for a ws:// or wss:// --target; --no-ws-deflate measures without). What the server compresses is inflated; the report says what it accepted, on how many connections', allowNo: true}),
   'mqtt-subscribe': Flags.string({description: 'MQTT: every connection subscribes to this topic filter (QoS 0) and counts once SUBACK granted it; what the broker publishes to it is counted during --hold', helpValue: 'TOPIC'}),

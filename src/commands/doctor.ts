@@ -47,8 +47,8 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     unit: Flags.string({description: "check this systemd service's LimitNOFILE", helpValue: 'NAME'}),
     user: Flags.string({description: "check this user's nofile lines in limits.conf and limits.d (as `c1m apply --user NAME` writes them) instead of *", helpValue: 'NAME'}),
     root: rootFlag,
-    format: Flags.string({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown', 'prometheus'], default: 'table', helpValue: 'FORMAT'}),
-    'fail-on': Flags.string({description: 'exit 1 when a finding reaches this level (none: always exit 0)', options: ['warn', 'fail', 'none'], default: 'fail', helpValue: 'LEVEL'}),
+    format: Flags.option({char: 'f', description: 'output format (use --json for JSON)', options: ['table', 'junit', 'markdown', 'prometheus'] as const, default: 'table', helpValue: 'FORMAT'})(),
+    'fail-on': Flags.option({description: 'exit 1 when a finding reaches this level (none: always exit 0)', options: ['warn', 'fail', 'none'] as const, default: 'fail', helpValue: 'LEVEL'})(),
     skip: Flags.string({description: 'waive a check by ID (repeatable)', multiple: true, helpValue: 'ID'}),
     profile: Flags.string({char: 'p', description: 'also check every value of this tuning profile (see `c1m profiles`)', helpValue: 'NAME'}),
     out: outFlag('also write the result to FILE, whole (a temporary file renamed into place); the extension picks the format: .json, .prom (Prometheus), .xml (JUnit), .md; repeatable'),
@@ -62,7 +62,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
 
   async run(): Promise<DoctorReport | FleetReport> {
     const {flags} = await this.parse(Doctor)
-    const failOn = flags['fail-on'] as 'warn' | 'fail' | 'none'
+    const failOn = flags['fail-on']
     const outs = resolveDoctorOutFiles(flags.out)
     if (flags.merge) return this.merge(flags.merge, failOn, flags.format, outs)
     const root = hostTree(flags.root)

@@ -1,69 +1,45 @@
-import net from 'node:net'
-
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
-import {connsFlag} from '../cli/flags.js'
-import {connsPerProcess, planShards} from '../core/probe/plan-shards.js'
-import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
-import {usageError} from '../core/errors.js'
-import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, nodeEngineRefuses} from '../core/probe/protocol.js'
+import * as help from '../help/server.js'
+import {bundledProtocolFlag, connsFlag, engineFlag} from '../cli/flags.js'
+import {C1mError} from '../core/errors.js'
+import {resolveServerRequest} from '../core/probe/server-request.js'
 import {hostRoot} from '../host/files/root.js'
-import {prepareEngine, withProtocol} from '../probe/engine.js'
+import {hasOpenSsl, prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {abortOnSignals} from '../probe/wait.js'
-import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/read/limits.js'
 
 export default class Server extends C1mCommand {
-  static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.
+  static override description = help.description
 
-Worker i listens on --port + i, or with --reuse-port every worker shares --port (each is one process, so each may hold as many connections as the per-process open-file limit allows). It runs until Ctrl-C or --duration, printing the connection count to stderr as it changes.`
-
-  static override examples = [
-    {description: 'One worker on 127.0.0.1:9000 until Ctrl-C', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Enough workers for a million connections, on every address', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 9000 --conns 1M'},
-    {description: 'The node.js engine for one minute', command: '<%= config.bin %> <%= command.id %> --engine node --duration 60s'},
-    {description: 'Four workers sharing port 9000 (SO_REUSEPORT)', command: '<%= config.bin %> <%= command.id %> --port 9000 --workers 4 --reuse-port'},
-  ]
+  static override examples = help.examples
 
   static override flags = {
-    engine: Flags.string({char: 'e', description: 'native (C, epoll) or node', options: ENGINES, default: 'native', helpValue: 'ENGINE'}),
+    engine: engineFlag(),
     host: Flags.string({description: 'IPv4 address to listen on', default: '127.0.0.1', helpValue: 'IP'}),
     port: Flags.integer({char: 'p', description: 'port of the first worker; 0 lets the kernel pick one per worker', default: 9000, min: 0, max: 65_535, helpValue: 'PORT'}),
     workers: Flags.integer({char: 'w', description: 'worker processes (default: enough for --conns, else 1)', min: 1, max: 1024, helpValue: 'N'}),
     conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
     duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever', helpValue: 'DURATION'}),
     interval: Flags.string({description: 'how often to print the connection count', default: '5s', helpValue: 'DURATION'}),
-    protocol: Flags.string({description: "tcp (raw echo), ws (WebSocket handshake, then every frame echoed), sse (200 text/event-stream and one event, then idle), stream (200 chunked and one chunk, then idle), tls or wss (TCP or WebSocket over TLS, with a key and self-signed certificate made at start); all but tcp need the native engine", options: [...BUNDLED_PROTOCOLS], default: 'tcp', helpValue: 'PROTOCOL'}),
+    protocol: bundledProtocolFlag({description: "tcp (raw echo), ws (WebSocket handshake, then every frame echoed), sse (200 text/event-stream and one event, then idle), stream (200 chunked and one chunk, then idle), tls or wss (TCP or WebSocket over TLS, with a key and self-signed certificate made at start); all but tcp need the native engine", default: 'tcp'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 
   async run(): Promise<ServerRunResult> {
     const {flags} = await this.parse(Server)
-    if (!net.isIPv4(flags.host)) throw usageError(`--host must be an IPv4 address, got "${flags.host}"`)
-    const durationMs = parseBoundedDuration(flags.duration, 'duration', DURATION_FLAGS.duration)
-    const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
-    const hardNofile = readHardNofile(hostRoot('/'))
-    const {conns} = flags
-    const needed = conns === undefined ? 1 : planShards({conns, hardNofile, sources: {kind: 'kernel'}}).length
-    const workers = flags.workers ?? needed
-    if (workers < needed) this.note(`${workers} worker(s) hold at most ${workers * connsPerProcess(hardNofile)} connections; --conns ${conns} needs ${needed}`)
-    if (flags['reuse-port'] && flags.engine !== 'native') throw usageError('--reuse-port needs --engine native', 'node 20 cannot set SO_REUSEPORT')
-    if (flags['reuse-port'] && conns !== undefined && flags.workers === undefined && workers > 1) {
-      this.note('with --reuse-port the kernel spreads connections by hash: give a worker or two more than --conns needs')
-    }
-    if (!flags['reuse-port'] && flags.port !== 0 && flags.port + workers - 1 > 65_535) throw usageError(`ports ${flags.port}-${flags.port + workers - 1} run past 65535`, 'choose a lower --port')
-
-    const protocol = bundledProtocol(flags.protocol as BundledProtocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(protocol, true) : undefined
-    if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    const programs = withProtocol(await prepareEngine(flags.engine as Engine, Boolean(protocol.tls)), protocol)
+    const request = resolveServerRequest(flags, {hardNofile: readHardNofile(hostRoot('/')), nativeTls: hasOpenSsl()})
+    if (request instanceof C1mError) throw request
+    for (const note of request.notes) this.note(note)
+    const {protocol, host, port, reusePort, workers, durationMs, intervalMs} = request
+    const programs = withProtocol(await prepareEngine(request.engine, Boolean(protocol.tls)), protocol)
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))
     try {
-      const result = await runServer({programs, host: flags.host, port: flags.port, reusePort: flags['reuse-port'], workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
+      const result = await runServer({programs, host, port, reusePort, workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
       if (!this.jsonEnabled()) {
         this.log(`served ${result.accepted} connections over ${result.seconds} s (peak ${result.peakOpen} open, ${result.rejected} rejected, ${result.bytesEchoed} bytes echoed)`)
       }

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/files/private-dir.js'
-import {nodeEngineRefuses, type Protocol, protocolArgs, withoutInflate} from '../core/probe/protocol.js'
+import {type Protocol, protocolArgs, withoutInflate} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
 import {isPidAlive} from '../host/read/pid-alive.js'
 import type {Role} from './wire.js'
@@ -89,15 +89,6 @@ export function includedHeaders(file: string, seen: string[] = []): string[] {
     includedHeaders(header, seen)
   }
   return seen
-}
-
-/**
- * The engine a run's clients use. The native programs built without the OpenSSL headers have no
- * TLS: for a target over TLS the node engine stands in, when it speaks the protocol, and says so.
- */
-export function engineForTls(engine: Engine, protocol: Protocol, bundledServer: boolean): {engine: Engine; note?: string} {
-  if (engine !== 'native' || !protocol.tls || hasOpenSsl() || nodeEngineRefuses(protocol, bundledServer)) return {engine}
-  return {engine: 'node', note: 'the native programs are built without TLS here (no OpenSSL headers: apt-get install libssl-dev); the node engine opens these connections instead'}
 }
 
 /** The file name of one probe's binary: the program and a hash of its source and of the headers. */

@@ -1,0 +1,116 @@
+import net from 'node:net'
+
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
+import {type C1mError, usageError} from '../errors.js'
+import {parsePortRange, parseShard} from '../units.js'
+import {chooseEngine} from './choose-engine.js'
+import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
+import {type HostShare, hostShare} from './host-share.js'
+import type {SourceMode} from './plan-shards.js'
+import {type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
+import {type SessionFlags, withSession} from './session.js'
+import type {Engine} from './run-report.js'
+
+// What `c1m client` is asked to do, from its flags: every value parsed and every rule between flags
+// checked here, before any process starts. Pure.
+
+/** The flags of `c1m client`, as oclif parses them (src/commands/client.ts). */
+export interface ClientFlags extends ProtocolFlags, SessionFlags {
+  target: string
+  http?: HttpMode
+  ports: number
+  conns: number
+  engine: Engine
+  source?: string[]
+  'source-ports': string
+  steps: number
+  inflight: number
+  'open-timeout': string
+  echo: boolean
+  hold: string
+  shard?: string
+}
+
+export interface ClientRequest {
+  host: string
+  port: number
+  protocol: Protocol
+  /** host:port of each server worker, from the target port on (--ports). */
+  targets: string[]
+  /** This host's connections: --conns, or its share of them under --shard. */
+  conns: number
+  share?: HostShare
+  engine: Engine
+  /** Warnings to show before the run starts. */
+  notes: string[]
+  holdMs: number
+  openTimeoutMs: number
+  sourcePorts: [number, number]
+  sources: SourceMode
+  steps: number
+  inflight: number
+  /** The echo check runs: asked for, and the server does not push. */
+  echo: boolean
+}
+
+/** The flags with the target and this host's share read: what the rules between flags read. */
+interface ClientDraft {
+  flags: ClientFlags
+  port: number
+  conns: number
+}
+
+/** Rules between flags, checked in this order. */
+const CLIENT_RULES: FlagRule<ClientDraft>[] = [
+  {
+    breaks: (d) => d.port + d.flags.ports - 1 > 65_535,
+    error: (d) => usageError(`--ports ${d.flags.ports} from port ${d.port} runs past 65535`),
+  },
+  {
+    breaks: (d) => d.conns < 1,
+    error: (d) => usageError(`--shard ${d.flags.shard} of --conns ${d.flags.conns} leaves this host no connection`, 'use fewer shards or more connections'),
+  },
+  {
+    breaks: (d) => (d.flags.source ?? []).some((address) => !net.isIPv4(address)),
+    error: (d) => usageError(`--source must be an IPv4 address, got "${(d.flags.source ?? []).find((address) => !net.isIPv4(address))}"`),
+  },
+]
+
+/** What `c1m client` is asked to do, or the one error it is refused with. */
+export function resolveClientRequest(flags: ClientFlags, host: {nativeTls: boolean}): ClientRequest | C1mError {
+  return resolveOrError(() => resolveClient(flags, host))
+}
+
+function resolveClient(flags: ClientFlags, host: {nativeTls: boolean}): ClientRequest {
+  const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http)
+  const protocol = withSession(withProtocolFlags(parsed.protocol, flags), flags)
+  const chosen = chooseEngine(flags.engine, protocol, {bundledServer: false, nativeTls: host.nativeTls})
+  const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
+  const conns = share?.conns ?? flags.conns
+  checkRules(CLIENT_RULES, {flags, port: parsed.port, conns})
+  const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
+  const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
+  const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
+  const sources: SourceMode = flags.source?.length
+    ? {kind: 'addresses', addresses: flags.source}
+    : parsed.host.startsWith('127.') ? {kind: 'loopback'} : {kind: 'kernel'}
+  const notes = chosen.note ? [chosen.note] : []
+  if (share && sources.kind === 'kernel') notes.push(`--shard ${flags.shard}: without --source the kernel picks the source ports, so the slice ${share.ports.join('-')} is not used`)
+  return {
+    host: parsed.host,
+    port: parsed.port,
+    protocol,
+    targets: Array.from({length: flags.ports}, (_, i) => `${parsed.host}:${parsed.port + i}`),
+    conns,
+    ...(share ? {share} : {}),
+    engine: chosen.engine,
+    notes,
+    holdMs,
+    openTimeoutMs,
+    sourcePorts,
+    sources,
+    steps: Math.min(flags.steps, conns),
+    inflight: flags.inflight,
+    echo: flags.echo && !isPush(protocol),
+  }
+}

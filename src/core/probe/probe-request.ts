@@ -1,0 +1,210 @@
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
+import {C1mError, usageError} from '../errors.js'
+import {sortOutFiles} from '../out-files.js'
+import {parseSize} from '../units.js'
+import {chooseEngine} from './choose-engine.js'
+import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
+import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
+import {type SessionFlags, withSession} from './session.js'
+import type {Engine} from './run-report.js'
+
+// What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
+// checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
+
+/** The flags of `c1m probe`, as oclif parses them (src/commands/probe.ts). */
+export interface ProbeFlags extends ProtocolFlags, SessionFlags {
+  conns: number
+  engine: Engine
+  steps: number
+  out?: string[]
+  html?: string
+  settle: string
+  inflight: number
+  'open-timeout': string
+  hold: string
+  'message-size'?: string
+  interval: string
+  target?: string
+  protocol?: BundledProtocol
+  http?: HttpMode
+  'server-pid'?: number
+  'echo-each-step': boolean
+  echo: boolean
+  'own-ehash': boolean
+  netns: boolean
+  'client-hosts'?: number
+  merge?: string[]
+  nat?: boolean
+}
+
+/** What the rules need to know of the host. */
+export interface ProbeHost {
+  /** c1m runs as root (namespaces, simulated client hosts). */
+  root: boolean
+  /** The native programs can be built with TLS (OpenSSL headers are here). */
+  nativeTls: boolean
+}
+
+/** A probe run, every value checked. */
+export interface ProbeRun {
+  kind: 'run'
+  conns: number
+  steps: number
+  engine: Engine
+  /** Warnings to show before the run starts (the engine used instead of the one asked for). */
+  notes: string[]
+  settleMs: number
+  openTimeoutMs: number
+  holdMs: number
+  inflight: number
+  /** --message-size bytes on every connection each --interval during the hold. */
+  traffic?: {messageSize: number; intervalMs: number}
+  /** --target: the user's own server, measured with its PID. */
+  target?: {host: string; port: number; serverPid: number}
+  protocol: Protocol
+  /** The echo check runs: asked for, and the server does not push. */
+  echo: boolean
+  echoEachStep: boolean
+  clientHosts?: {count: number; nat: boolean}
+  netns: boolean
+  ownEhash: boolean
+}
+
+/** --merge: the client hosts' result files added up into one run; starts nothing. */
+export interface ProbeMerge {
+  kind: 'merge'
+  files: string[]
+}
+
+export type ProbeRequest = ProbeRun | ProbeMerge
+
+/** The flags with their values parsed, and the host: what the rules between flags read. */
+type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number}
+
+/** The run as far as the target and protocol: what the rules about the protocol read. */
+interface ProbeDraft {
+  flags: ProbeFlags
+  traffic?: {messageSize: number; intervalMs: number}
+  target?: {host: string; port: number}
+  protocol: Protocol
+  push: boolean
+}
+
+/** Rules between flags, checked in this order before the target and protocol are read. */
+const FLAG_RULES: FlagRule<ProbeInput>[] = [
+  {
+    // oclif's dependsOn says so first; the rule keeps the request whole for any other caller.
+    breaks: (f) => Boolean(f.target) && f['server-pid'] === undefined,
+    error: () => usageError('--target needs --server-pid, the PID of the server listening there', 'add --server-pid PID'),
+  },
+  {
+    breaks: (f) => f.messageSize !== undefined && f.holdMs <= 0,
+    error: () => usageError('--message-size sends traffic during the hold: give --hold too', 'add --hold 30s'),
+  },
+  {
+    breaks: (f) => f.messageSize !== undefined && !f.echo,
+    error: () => usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them'),
+  },
+  {
+    breaks: (f) => f.conns < f.steps,
+    error: (f) => usageError(`--conns ${f.conns} is fewer than --steps ${f.steps}`, 'ask for more connections or fewer steps'),
+  },
+  {
+    breaks: (f) => Boolean(f.http) && !f.target,
+    error: () => usageError('--http is for an http:// --target', 'give --target http://IP:PORT/PATH'),
+  },
+  {
+    breaks: (f) => !f.target && Boolean(f.ca || f.insecure || f.servername),
+    error: () => usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target'),
+  },
+  {
+    breaks: (f) => f['client-hosts'] !== undefined && Boolean(f.target),
+    error: () => usageError('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host', 'drop --client-hosts, or drop --target'),
+  },
+  {
+    breaks: (f) => f['client-hosts'] !== undefined && !f.netns,
+    error: () => usageError('--client-hosts needs network namespaces, and --no-netns asks for none', 'drop --no-netns'),
+  },
+  {
+    breaks: (f) => f['client-hosts'] !== undefined && !f.root,
+    error: () => new C1mError('E_NOT_ROOT', '--client-hosts makes network namespaces, which needs root', 'run it with sudo'),
+  },
+  {
+    breaks: (f) => f['client-hosts'] !== undefined && f.conns < f['client-hosts'],
+    error: (f) => usageError(`--conns ${f.conns} is fewer than --client-hosts ${f['client-hosts']}`, 'ask for more connections or fewer hosts'),
+  },
+]
+
+/** Rules about the protocol the flags pick, checked in this order once it is known. */
+const PROTOCOL_RULES: FlagRule<ProbeDraft>[] = [
+  {
+    breaks: (d) => d.target !== undefined && d.flags.protocol !== undefined,
+    error: (d) => usageError('--protocol is for the bundled server; with --target the scheme picks it', `use --target ws://${d.target?.host}:${d.target?.port}/ for WebSocket`),
+  },
+  {
+    breaks: (d) => d.traffic !== undefined && d.push,
+    error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
+  },
+  {
+    breaks: (d) => d.flags['echo-each-step'] && (!d.flags.echo || d.push),
+    error: (d) => usageError(`--echo-each-step needs the echo check, and ${d.push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step'),
+  },
+]
+
+/** What `c1m probe` is asked to do, or the one error it is refused with. */
+export function resolveProbeRequest(flags: ProbeFlags, host: ProbeHost): ProbeRequest | C1mError {
+  return resolveOrError(() => (flags.merge ? resolveMerge(flags.merge, flags.out) : resolveRun(flags, host)))
+}
+
+function resolveMerge(files: string[], outs: string[] | undefined): ProbeMerge {
+  const {html} = sortOutFiles(outs)
+  if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')
+  return {kind: 'merge', files}
+}
+
+function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
+  const settleMs = parseBoundedDuration(flags.settle, 'settle', DURATION_FLAGS.settle)
+  const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
+  const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
+  const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
+  const messageSize = flags['message-size'] === undefined ? undefined : parseMessageSize(flags['message-size'])
+  checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize})
+
+  const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
+  const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
+  const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol(flags.protocol ?? 'tcp'), flags, Boolean(parsed)), flags)
+  if (shaped.session && !parsed) throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks no application protocol`, 'give --target and --server-pid')
+  // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
+  const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
+  // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
+  const push = isPush(protocol)
+  checkRules(PROTOCOL_RULES, {flags, traffic, target: parsed, protocol, push})
+  const chosen = chooseEngine(flags.engine, protocol, {bundledServer: !parsed, nativeTls: host.nativeTls})
+
+  return {
+    kind: 'run',
+    conns: flags.conns,
+    steps: flags.steps,
+    engine: chosen.engine,
+    notes: chosen.note ? [chosen.note] : [],
+    settleMs,
+    openTimeoutMs,
+    holdMs,
+    inflight: flags.inflight,
+    ...(traffic ? {traffic} : {}),
+    ...(parsed && flags['server-pid'] !== undefined ? {target: {host: parsed.host, port: parsed.port, serverPid: flags['server-pid']}} : {}),
+    protocol,
+    echo: flags.echo && !push,
+    echoEachStep: flags['echo-each-step'],
+    ...(flags['client-hosts'] === undefined ? {} : {clientHosts: {count: flags['client-hosts'], nat: flags.nat === true}}),
+    netns: flags.netns,
+    ownEhash: flags['own-ehash'],
+  }
+}
+
+/** --message-size: 1 byte to 64KiB, whole bytes. */
+function parseMessageSize(text: string): number {
+  const size = parseSize(text, 'message-size')
+  if (!Number.isInteger(size) || size < 1 || size > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${text}"`)
+  return size
+}
