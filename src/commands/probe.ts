@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/probe.js'
-import {bundledProtocolFlag, connsFlag, engineFlag, outFlag, protocolFlags} from '../cli/flags.js'
+import {bundledProtocolFlag, connsFlag, engineFlag, outFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
@@ -63,6 +63,7 @@ export default class Probe extends C1mCommand {
       exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
     }),
     ...protocolFlags,
+    ...sessionFlags,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 

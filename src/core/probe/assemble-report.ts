@@ -19,6 +19,8 @@ export interface RampMeasurement {
   refused?: Refusal
   tls?: TlsSession
   compression?: ProbeRunReport['compression']
+  /** --app: what the sessions did. */
+  session?: ProbeRunReport['session']
 }
 
 /** What the report needs of the host, read once after the ramp (src/probe/read-probe-host.ts). */
@@ -59,6 +61,8 @@ export function checkMeasured(measured: RampMeasurement, aborted: boolean, proto
   }
   const fix = stopped?.includes('tls handshake:')
     ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
+    : measured.refused?.session
+    ? `the server refused the ${protocol?.session?.app ?? ''} session (its words are quoted): check --app's options (--namespace, --auth, ...) and the URL's path`
     : measured.refused
     ? PROTOCOL_TABLE[protocol?.kind ?? 'tcp'].refusedFix
     : target && /Connection refused/.test(stopped ?? '')
@@ -92,6 +96,7 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
     protocol: protocol?.kind ?? 'tcp',
     ...(measured.tls ? {tls: {...measured.tls, verified: !protocol?.tls?.insecure, ...(protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
     ...(measured.compression ? {compression: measured.compression} : {}),
+    ...(measured.session ? {session: measured.session} : {}),
     requestedConns: input.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: server?.processes.reduce((sum, p) => sum + p.processes, 0) ?? 0, clientEngine: input.engine}} : {}),
