@@ -260,6 +260,7 @@ static void parse_options(int argc, char **argv) {
     } else if (!set_switch(argv[i])) usage();
   }
   if (!ntargets) usage();
+  if (ws_deflate && !inflate_built) { fprintf(stderr, "echo-client: --ws-deflate needs a build with zlib (zlib1g-dev)\n"); exit(2); }
 }
 
 /* The generator of WebSocket keys and masks: seeded from /dev/urandom and the PID. */

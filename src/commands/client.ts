@@ -2,16 +2,16 @@ import net from 'node:net'
 
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, protocolFlags} from '../flags.js'
+import {connsFlag, protocolFlags} from '../cli/flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
-import {hostRoot} from '../host/root.js'
-import {readSysctl} from '../host/sysctl.js'
-import {engineForTls, prepareEngine, withProtocol} from '../probe/engine.js'
+import {hostRoot} from '../host/files/root.js'
+import {readSysctl} from '../host/read/sysctl.js'
+import {engineForTls, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
@@ -19,9 +19,9 @@ import {type HostShare, hostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
 import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
-import {checkCaFile} from '../host/tls-files.js'
+import {checkCaFile} from '../host/probe/tls-files.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
-import {readHardNofile} from '../host/limits.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Client extends C1mCommand {
   static override description = `Open N connections to an echo server (\`c1m server\` here or on another host), check that each one echoes, hold them, then reset them all.
@@ -54,13 +54,14 @@ Connections are split over as many processes as the per-process open-file limit 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
-    const target = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
-    checkCaFile(target.protocol.tls?.ca)
-    const push = isPush(target.protocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol, false) : undefined
+    const asked = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
+    checkCaFile(asked.protocol.tls?.ca)
+    const push = isPush(asked.protocol)
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(asked.protocol, false) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    const chosen = engineForTls(flags.engine as Engine, target.protocol, false)
+    const chosen = engineForTls(flags.engine as Engine, asked.protocol, false)
     if (chosen.note) this.note(chosen.note)
+    const target = {...asked, protocol: withInflate(chosen.engine, asked.protocol, flags['ws-deflate'])}
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns

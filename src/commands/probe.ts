@@ -1,19 +1,19 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
-import {connsFlag, protocolFlags, outFlag} from '../flags.js'
+import {C1mCommand} from '../cli/base.js'
+import {connsFlag, protocolFlags, outFlag} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
-import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
-import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
-import {readProcessTree} from '../host/process-tree.js'
-import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
-import {removeStaleProbeNetns} from '../host/stale-netns.js'
-import {hostRoot} from '../host/root.js'
+import {resolveOutFiles, writeOutputFile} from '../host/files/output-file.js'
+import {probeReportDir, saveProbeReport} from '../host/files/probe-reports.js'
+import {readProcessTree} from '../host/read/process-tree.js'
+import {ehashEntriesFor, restoreChildEhash} from '../host/probe/child-ehash.js'
+import {removeStaleProbeNetns} from '../host/netns.js'
+import {hostRoot} from '../host/files/root.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress, progressStep} from '../probe/progress.js'
 import {runProbe} from '../probe/run-probe.js'
@@ -23,10 +23,10 @@ import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
-import {checkCaFile} from '../host/tls-files.js'
+import {checkCaFile} from '../host/probe/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
-import {engineForTls} from '../probe/engine.js'
-import {readHardNofile} from '../host/limits.js'
+import {engineForTls, withInflate} from '../probe/engine.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -116,9 +116,9 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
-    const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags)
+    const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags, Boolean(parsed))
     // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
-    const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
+    let protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = isPush(protocol)
@@ -127,8 +127,8 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const chosen = engineForTls(flags.engine as Engine, protocol, !target)
     if (chosen.note) this.note(chosen.note)
     const {engine} = chosen
+    protocol = withInflate(engine, protocol, flags['ws-deflate'])
     if (traffic && push) throw usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run')
-    if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {
@@ -187,7 +187,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const {json: out, html} = resolveOutFiles(outs)
     if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')
     const [{readClientResults}, {mergeClientResults}, {renderMergedClients}] = await Promise.all([
-      import('../host/client-results.js'),
+      import('../host/files/client-results.js'),
       import('../core/probe/merge-clients.js'),
       import('../reports/client-merge-text.js'),
     ])

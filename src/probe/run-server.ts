@@ -1,5 +1,5 @@
 import {type EnginePrograms} from './engine.js'
-import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
+import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 

@@ -1,0 +1,199 @@
+import type {Shard} from '../core/probe/plan-shards.js'
+import type {EnginePrograms} from './engine.js'
+import {type Peer, type ProbeRecord, startPeer} from './peer.js'
+import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
+import {addCounts, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
+
+/** Stop every peer (clients before servers when both are passed in that order). */
+export async function stopPeers(peers: Peer[]): Promise<Array<ProbeRecord | undefined>> {
+  return Promise.all(peers.map((peer) => peer.stop()))
+}
+
+/** Start all, or none: when one fails to start, the ones that did are stopped. */
+async function startAll(starts: Array<() => Promise<Peer>>): Promise<Peer[]> {
+  const results = await Promise.allSettled(starts.map((start) => start()))
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failure) {
+    await stopPeers(started)
+    throw failure.reason
+  }
+  return started
+}
+
+/** One echo server per listen address ("IP:PORT"; port 0 lets the kernel pick). */
+export async function startServers(programs: EnginePrograms, listen: string[], backlog: number): Promise<Peer[]> {
+  return startAll(listen.map((at, i) => () => startPeer(programs.server, ['--listen', at, '--backlog', String(backlog)], `echo server ${i + 1} (${at})`)))
+}
+
+/**
+ * `count` echo servers on one address with SO_REUSEPORT (native engine only): the kernel
+ * spreads connections over them by a hash of the addresses, so not exactly evenly.
+ */
+export async function startReusePortServers(programs: EnginePrograms, at: string, count: number, backlog: number): Promise<Peer[]> {
+  const args = (where: string) => ['--listen', where, '--backlog', String(backlog), '--reuseport']
+  // The first one fixes the port when the kernel picks it; the others join it.
+  const first = await startPeer(programs.server, args(at), `echo server 1 (${at})`)
+  const shared = `${at.slice(0, at.lastIndexOf(':'))}:${Number(first.ready.port)}`
+  try {
+    const rest = await startAll(Array.from({length: count - 1}, (_, i) => () => startPeer(programs.server, args(shared), `echo server ${i + 2} (${shared})`)))
+    return [first, ...rest]
+  } catch (error) {
+    await first.stop()
+    throw error
+  }
+}
+
+export interface ClientOptions {
+  /** "IP:PORT" endpoints each shard connects to, round robin. */
+  targets: string[][]
+  inflight: number
+  openTimeoutMs: number
+}
+
+/** One load client per shard, bound to the shard's source slices. */
+export async function startClients(programs: EnginePrograms, shards: Shard[], options: ClientOptions): Promise<Peer[]> {
+  return startAll(
+    shards.map((shard) => () => {
+      const args = [
+        ...options.targets[shard.index].flatMap((t) => ['--target', t]),
+        ...shard.sources.flatMap((s) => ['--source', s]),
+        '--inflight', String(options.inflight),
+        '--open-timeout', String(options.openTimeoutMs / 1000),
+      ]
+      return startPeer(programs.client, args, `load client ${shard.index + 1}`)
+    }),
+  )
+}
+
+/** The endpoint a server listens on, from its ready line. */
+export function serverEndpoint(host: string, server: Peer): string {
+  return `${host}:${Number(server.ready.port)}`
+}
+
+export interface OpenResult {
+  established: number
+  failed: number
+  addrInUse: number
+  /** Connections the server closed, or talked on unasked, after accepting them. */
+  refused: number
+  /** The first bytes a server sent unasked (a refusal banner), or "". */
+  firstBytes: string
+  /** The last error any client met, or "" */
+  error: string
+  /** Every client reached its target. */
+  complete: boolean
+  /** How long this step's connections took to count, across every client (see openLatency). */
+  histogram: Histogram
+  maxMs: number
+  /** What TLS negotiated (the first connection of the first client that has one). */
+  tls?: TlsSession
+}
+
+/** Ask every client to hold its target count of connections, all at once. */
+export async function openConnections(clients: Peer[], targets: number[], timeoutMs: number): Promise<OpenResult> {
+  const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  const complete = replies.every((r, i) => Number(r.established) >= targets[i])
+  return {
+    established: sum('established'),
+    failed: sum('failed'),
+    addrInUse: sum('addrInUse'),
+    refused: sum('refused'),
+    firstBytes: firstBytesOf(replies),
+    error: complete ? '' : whyShort(replies, sum('peerClosed')),
+    complete,
+    histogram: addCounts(replies.map((r) => parseHistogram(String(r.openHist ?? '')))),
+    maxMs: Math.max(0, ...replies.map((r) => Number(r.openMaxMs ?? 0))),
+    tls: tlsSessionOf(replies),
+  }
+}
+
+function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
+  const reply = replies.find((r) => typeof r.tlsVersion === 'string' && r.tlsVersion !== '')
+  return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
+}
+
+/** The first error a client met, or else why it could not go on. */
+function whyShort(replies: ProbeRecord[], peerClosed: number): string {
+  const error = replies.map((r) => String(r.error ?? '')).find((e) => e !== '')
+  if (error) return error
+  const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
+  if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
+  return closed ? closed.slice(2) : ''
+}
+
+/** Connections the servers hold now. */
+export async function countServerConnections(servers: Peer[]): Promise<{open: number; accepted: number; rejected: number; bytes: number}> {
+  const replies = await Promise.all(servers.map((server) => server.ask('count', 10_000)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {open: sum('open'), accepted: sum('accepted'), rejected: sum('rejected'), bytes: sum('bytes')}
+}
+
+/** The first bytes any client kept of a reply that was not an echo, or "". */
+function firstBytesOf(replies: ProbeRecord[]): string {
+  return replies.map((r) => String(r.firstBytes ?? '')).find((bytes) => bytes !== '') ?? ''
+}
+
+/** Send 16 bytes on every connection and count how many come back exactly. */
+export async function echoCheck(clients: Peer[], timeoutMs: number): Promise<EchoResult> {
+  const replies = await Promise.all(clients.map((client) => client.ask('echo', timeoutMs)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  const compressed = sum('compressed')
+  return {sent: sum('sent'), echoed: sum('echoed'), mismatched: sum('mismatched'), closed: sum('closed'), firstBytes: firstBytesOf(replies), ...(compressed > 0 ? {compressed} : {})}
+}
+
+/**
+ * Start echo traffic on every client's connections (size bytes every intervalMs), or stop it
+ * (size 0): stopping waits for the echoes in flight and answers with the totals.
+ */
+export async function setTraffic(clients: Peer[], size: number, intervalMs: number, timeoutMs: number): Promise<TrafficTotals> {
+  const replies = await Promise.all(clients.map((client) => client.ask(`traffic ${size} ${intervalMs}`, timeoutMs)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {rounds: Math.min(...replies.map((r) => Number(r.rounds ?? 0))), bytesSent: sum('bytesSent'), bytesReceived: sum('bytesReceived'), writeFailed: sum('writeFailed')}
+}
+
+export interface ClientCounts {
+  established: number
+  /** Connections refused since the clients started: closed by the server, or talked on unasked. */
+  refused: number
+  firstBytes: string
+  /** Connection attempts since the clients started. */
+  attempts: number
+  /**
+   * What the server sent unasked since the clients started: bytes, and messages (SSE events, stream
+   * chunks, WebSocket frames, MQTT PUBLISHes).
+   */
+  pushed: {bytes: number; events: number}
+  /** Connections the server closed since the clients started, with the WebSocket close codes. */
+  peerClosed: number
+  closeCodes: Map<number, number>
+  /** WebSocket pings answered with a pong. */
+  pingsAnswered: number
+  /** --ws-deflate: connections whose server accepted permessage-deflate. */
+  deflateAccepted: number
+  /** The first server's answer to the offer (Sec-WebSocket-Extensions), its parameters with it. */
+  deflateResponse: string
+  /** The first client's last error, or "". */
+  lastError: string
+}
+
+/** What the clients hold now, and what the server refused. */
+export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
+  const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
+  const sum = (key: string) => replies.reduce((total, r) => total + Number(r[key] ?? 0), 0)
+  return {
+    established: sum('established'),
+    refused: sum('refused'),
+    firstBytes: firstBytesOf(replies),
+    attempts: sum('attempts'),
+    pushed: {bytes: sum('pushedBytes'), events: sum('pushedEvents')},
+    peerClosed: sum('peerClosed'),
+    closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
+    pingsAnswered: sum('pingsAnswered'),
+    deflateAccepted: sum('deflateAccepted'),
+    deflateResponse: replies.map((r) => String(r.deflateResponse ?? '')).find(Boolean) ?? '',
+    lastError: replies.map((r) => String(r.error ?? '')).find(Boolean) ?? '',
+  }
+}
+
