@@ -94,6 +94,29 @@ describe('c1m server --app phoenix with the phoenix client', () => {
     assert.ok(result.app.heartbeats >= 2 * CLIENTS, `heartbeats ${result.app.heartbeats}`)
   })
 
+  it('speaks it over wss too (the server\'s own certificate, not verified here)', async () => {
+    const server = await startAppServer(['--app', 'phoenix', '--protocol', 'wss'])
+    servers.push(server)
+    class Unverified extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, {rejectUnauthorized: false})
+      }
+    }
+    const socket = new Socket(`wss://127.0.0.1:${server.port}/socket`, {transport: Unverified, heartbeatIntervalMs: HEARTBEAT_MS, reconnectAfterMs: () => 600_000})
+    sockets.push(socket)
+    socket.connect()
+    const lobby = channel(socket, 'room:tls')
+    await new Promise((resolve) => lobby.join().receive('ok', resolve))
+    const echoed = await new Promise((resolve) => {
+      lobby.on('said', resolve)
+      lobby.push('said', {over: 'tls'})
+    })
+    assert.deepEqual(echoed, {over: 'tls'})
+    closeAll()
+    const {result} = await stop(server)
+    assert.deepEqual([result.app.sessions, result.app.events], [1, 1])
+  })
+
   it('refuses a join to a topic no channel is routed for, as Phoenix does', async () => {
     const server = await startAppServer(['--app', 'phoenix'])
     servers.push(server)
