@@ -114,9 +114,9 @@ function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
   return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
 }
 
-/** The first error a client met, or else why it could not go on. */
+/** The first session refused (--app), else the first error a client met, or why it could not go on. */
 function whyShort(replies: ProbeRecord[], peerClosed: number): string {
-  const error = replies.map((r) => String(r.error ?? '')).find((e) => e !== '')
+  const error = [...replies.map((r) => String(r.sessionError ?? '')), ...replies.map((r) => String(r.error ?? ''))].find((e) => e !== '')
   if (error) return error
   const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
   if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
@@ -176,6 +176,12 @@ export interface ClientCounts {
   deflateResponse: string
   /** The first client's last error, or "". */
   lastError: string
+  /**
+   * --app: sessions the server accepted and refused since the clients started, heartbeats answered
+   * (the server's, and acknowledgements of ours) and sent, and the first refusal in the
+   * application's terms ("" when none).
+   */
+  sessions: {accepted: number; refused: number; heartbeatsAnswered: number; heartbeatsSent: number; error: string}
 }
 
 /** What the clients hold now, and what the server refused. */
@@ -194,6 +200,13 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     deflateAccepted: sum('deflateAccepted'),
     deflateResponse: replies.map((r) => String(r.deflateResponse ?? '')).find(Boolean) ?? '',
     lastError: replies.map((r) => String(r.error ?? '')).find(Boolean) ?? '',
+    sessions: {
+      accepted: sum('sessionsAccepted'),
+      refused: sum('sessionsRefused'),
+      heartbeatsAnswered: sum('heartbeatsAnswered'),
+      heartbeatsSent: sum('heartbeatsSent'),
+      error: replies.map((r) => String(r.sessionError ?? '')).find((e) => e !== '') ?? '',
+    },
   }
 }
 
