@@ -22,6 +22,9 @@ struct framing {
   int (*wait_whole)(const unsigned char *f, int hl, size_t left);
 };
 
+/* --app (client-app.h): a data frame's payload to the dialect. */
+static int app_frame(int fd, const unsigned char *payload, uint64_t len);
+
 _Static_assert(HS_MAX <= READ_MAX, "the bytes after an opening's answer are one read's worth");
 
 static int is_traffic_echo(const struct framing *fr, const unsigned char *f, int hl, uint64_t len, size_t have) {
@@ -32,6 +35,7 @@ static int is_traffic_echo(const struct framing *fr, const unsigned char *f, int
 static int on_message(int fd, const struct framing *fr, const unsigned char *f, int hl, uint64_t len) {
   int own = fr->control(fd, f, hl, len);
   if (own) return own < 0 ? -1 : 0;
+  if (app) return app_frame(fd, f + hl, len);
   if (awaiting_echo(fd) && (uint64_t)hl + len == (uint64_t)echo_reply_len) {
     if (memcmp(f, echo_reply, (size_t)echo_reply_len) == 0) { conns[fd].echo_got = (unsigned char)echo_reply_len; echoed_total++; }
     else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
@@ -85,6 +89,8 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
     if (left < (uint64_t)hl + len) {
       /* Control messages and what may be an echo are read whole; anything else may be skipped through. */
       if ((uint64_t)hl + len <= (uint64_t)echo_reply_len || fr->wait_whole(f, hl, left)) break;
+      /* An application's messages are read whole when they fit (socket.io's open packet, NATS's INFO). */
+      if (app && (uint64_t)hl + len <= RX_KEEP) break;
       int traffic = is_traffic_echo(fr, f, hl, len, left);
       if (traffic) bytes_received += (unsigned long long)traffic_echo_len;
       else { pushed_events++; pushed_bytes += left - (size_t)hl; }

@@ -10,6 +10,7 @@
 
 #include <strings.h>
 
+#include "client-app.h"
 #include "client-messages.h"
 #include "http.h"
 #include "ws.h"
@@ -43,6 +44,7 @@ static int ws_control(int fd, const unsigned char *f, int hl, uint64_t len) {
   }
   if (op == 0xA) return 1;
   if (op == 0x8) {
+    if (app) app_closed(fd, f + hl, len);
     count_close(f + hl, len);
     peer_closed++;
     refused++;
@@ -82,12 +84,13 @@ static void ws_open(int fd) {
   uint64_t a = next_random(), b = next_random();
   memcpy(raw, &a, 8);
   memcpy(raw + 8, &b, 8);
-  char key[25], out[1024 + sizeof extra_headers];
+  char key[25], out[1024 + sizeof extra_headers], sub[128] = "";
   base64(raw, 16, key);
   ws_accept(key, 24, op->accept);
+  if (app && app->subprotocol) snprintf(sub, sizeof sub, "Sec-WebSocket-Protocol: %s\r\n", app->subprotocol);
   int n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s\r\n", ws_path, ws_host, key,
-                   ws_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "", extra_headers);
+                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n", ws_path, ws_host, key,
+                   ws_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "", sub, extra_headers);
   send_opening(fd, out, n);
 }
 
@@ -103,6 +106,15 @@ static void ws_on_opening(int fd, struct opening *op) {
   if (ext && len > 0) {
     if (!ws_deflate || len < 18 || strncasecmp(ext, "permessage-deflate", 18) != 0) { refuse_opening(fd, "an extension the client did not offer"); return; }
     deflate_accepted++;
+  }
+  if (app && app->subprotocol) {
+    const char *chosen = http_header(op->buf, "Sec-WebSocket-Protocol:", &len);
+    if (!chosen || len != strlen(app->subprotocol) || strncasecmp(chosen, app->subprotocol, len) != 0) {
+      char why[160];
+      snprintf(why, sizeof why, "the server did not choose the subprotocol %s", app->subprotocol);
+      refuse_opening(fd, why);
+      return;
+    }
   }
   /* Frames right after the 101 (a greeting, a ping) are the server's first messages. */
   opened_with_rest(fd, op, (int)(end + 4 - op->buf));
@@ -128,6 +140,7 @@ static void ws_setup(void) {
 static const struct protocol proto_ws = {
   .name = "ws", .opening = "websocket", .setup = ws_setup, .open = ws_open, .on_opening = ws_on_opening,
   .on_bytes = on_messages, .framing = &ws_framing, .traffic_message = ws_traffic_message, .eof_code = 1006,
+  .ws_frames = 1,
 };
 
 #endif

@@ -4,18 +4,20 @@
 // As there, a connection the server closes or talks on unasked is refused (its first bytes
 // kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
 // It speaks raw TCP, WebSocket, HTTP push (sse, stream, long-poll) and MQTT 3.1.1, over TLS too
-// (node-protocol.mjs); permessage-deflate is the native client's only.
+// (node-protocol.mjs); permessage-deflate is the native client's only. With --app the connection
+// counts once the application session is accepted (node-app.mjs), as in client-app.h.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
 import tls from 'node:tls'
 
+import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--app generic|socketio|graphql-ws|nats] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S]\n')
   process.exit(2)
 }
 
@@ -25,9 +27,32 @@ let inflightMax = 256
 let openTimeout = 300
 const protocol = {kind: 'tcp', path: '/', host: 'localhost', headers: [], keepalive: 0, subscribe: undefined, echo: false}
 let tlsOptions
+/** --app: the dialect (node-app.mjs), or undefined. */
+let app
 const args = process.argv.slice(2)
 for (let i = 0; i < args.length; i++) {
   const value = args[i + 1]
+  if (args[i] === '--greeting') {
+    appOptions.greeting = true
+    continue
+  }
+  if (args[i] === '--app') {
+    app = APPS[value]
+    if (!app) usage()
+    i++
+    continue
+  }
+  let taken
+  try {
+    taken = takeAppOption(args[i], value)
+  } catch {
+    usage()
+  }
+  if (taken === 'bad') usage()
+  if (taken) {
+    i++
+    continue
+  }
   if (args[i] === '--tls' || args[i] === '--insecure') {
     tlsOptions = {...tlsOptions, ...(args[i] === '--insecure' ? {rejectUnauthorized: false} : {})}
     continue
@@ -63,6 +88,9 @@ for (let i = 0; i < args.length; i++) {
   i++
 }
 if (targets.length === 0) usage()
+// A session lives on WebSocket or raw TCP (and TLS), some on WebSocket only.
+if (app && (!['tcp', 'ws'].includes(protocol.kind) || (app.wsOnly && protocol.kind !== 'ws'))) usage()
+if (app?.subprotocol) protocol.headers.push(`Sec-WebSocket-Protocol: ${app.subprotocol}`)
 
 const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
 // Node raises its soft RLIMIT_NOFILE to the hard limit at start-up; report what it got.
@@ -92,6 +120,11 @@ const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived:
 let trafficEchoLength = 0
 /** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
 const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0, keepaliveAnswers: 0}
+/** --app: sessions accepted and refused, heartbeats answered (theirs or ours) and sent. */
+const sessions = {sessionsAccepted: 0, sessionsRefused: 0, heartbeatsAnswered: 0, heartbeatsSent: 0}
+/** The first session refusal, in the application's terms. */
+let sessionError = ''
+let appCount = 0
 const closeCodes = new Map()
 const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
@@ -114,7 +147,7 @@ const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
 function report(event, target) {
   const codes = [...closeCodes].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${code}:${n}`).join(',')
   const opened = event === 'open' ? {openHist: [...openHist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(','), openMaxMs, ...tlsInfo} : {}
-  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, deflateAccepted: 0, closeCodes: codes, error: lastError, firstBytes, ...opened})
+  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, deflateAccepted: 0, closeCodes: codes, ...sessions, sessionError, error: lastError, firstBytes, ...opened})
 }
 
 // Run one command at a time, in order.
@@ -201,7 +234,7 @@ function start(local, target, pump, afterFailure) {
   socket.pump = pump
   socket.on(tlsOptions ? 'secureConnect' : 'connect', () => {
     if (tlsOptions && !tlsInfo) tlsInfo = {tlsVersion: socket.getProtocol() ?? '', tlsCipher: socket.getCipher()?.name ?? '', alpn: socket.alpnProtocol || ''}
-    if (protocol.kind === 'tcp') return established(socket)
+    if (protocol.kind === 'tcp') return transportOpen(socket)
     if (protocol.kind === 'mqtt') return startMqtt(socket)
     if (protocol.kind === 'long-poll') {
       // The server holds the GET until it has something: the connection counts once it is asked.
@@ -229,6 +262,12 @@ function start(local, target, pump, afterFailure) {
     }
   })
   socket.on('close', () => {
+    if (socket.phase === 'session' && !socket.refused) {
+      counts.peerClosed++
+      counts.refused++
+      if (protocol.kind === 'ws') countClose(1006)
+      closedBeforeAccepted(socket, `${app.name}: the server closed the connection before accepting the session`)
+    }
     if (socket.phase === 'open') {
       if (open.delete(socket)) {
         counts.established--
@@ -240,7 +279,7 @@ function start(local, target, pump, afterFailure) {
       }
       return
     }
-    if (socket.phase === 'opening' && !socket.refused) {
+    if (socket.phase === 'opening' && !socket.refused && !socket.session) {
       counts.peerClosed++
       refuseOpening(socket, socket.rx.length ? 'the server closed the connection after answering' : 'the server closed the connection before answering')
     }
@@ -290,15 +329,19 @@ function onData(socket, chunk) {
     const answer = readOpening(socket.rx, protocol.kind, socket.accept)
     if (answer.wait) return
     if (answer.why) return refuseOpening(socket, answer.why)
+    if (app?.subprotocol && !new RegExp(`^Sec-WebSocket-Protocol: *${app.subprotocol}\\r$`, 'im').test(socket.rx.subarray(0, socket.rx.indexOf('\r\n\r\n') + 2).toString('latin1'))) {
+      return refuseOpening(socket, `the server did not choose the subprotocol ${app.subprotocol}`)
+    }
     socket.rx = Buffer.alloc(0)
     if (answer.chunked) socket.unchunk = new Unchunker()
     if (protocol.kind === 'sse') socket.sse = new SseEvents()
-    established(socket)
-    if (answer.rest.length > 0) onData(socket, answer.rest)
+    transportOpen(socket)
+    if (answer.rest.length > 0 && !socket.destroyed) onData(socket, answer.rest)
     return
   }
-  if (socket.phase !== 'open') return
+  if (socket.phase !== 'open' && socket.phase !== 'session') return
   if (protocol.kind === 'ws') onFrames(socket, chunk)
+  else if (protocol.kind === 'tcp' && app) onAppBytes(socket, chunk)
   else if (protocol.kind === 'tcp') onBytes(socket, chunk)
   else if (protocol.kind === 'mqtt') onPackets(socket, chunk)
   else if (protocol.kind === 'long-poll') onAnswers(socket, chunk)
@@ -412,11 +455,23 @@ function onFrames(socket, chunk) {
       pushed.pingsAnswered++
     } else if (opcode === 0x8) {
       const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+      if (app) {
+        const why = `${app.name}: ${payload.length >= 2 ? `closed ${code} ${payload.subarray(2, 122).toString('utf8')}` : 'closed with no status code'}`
+        if (socket.phase === 'session') {
+          counts.peerClosed++
+          counts.refused++
+          countClose(code)
+          return closedBeforeAccepted(socket, why)
+        }
+        lastError = printable(why)
+      }
       countClose(code)
       counts.peerClosed++
       if (awaitingEcho(socket)) echoClosed++
       dropOpen(socket, payload, false)
       return
+    } else if (opcode !== 0xa && app) {
+      if (onAppMessage(socket, payload) === undefined) return
     } else if (opcode !== 0xa) {
       if (awaitingEcho(socket) && opcode === 0x1 && payload.length === ECHO.length) {
         if (payload.equals(ECHO)) {
@@ -524,8 +579,104 @@ async function echoRound() {
   say({event: 'echo', sent, echoed, mismatched, closed: echoClosed, writeFailed, established: counts.established, firstBytes})
 }
 
+// --app: the application session (node-app.mjs) once the transport is open.
+
+/** Text made printable for the report, as the native client does it. */
+const printable = (text) => text.replace(/["\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 199)
+
+/** The transport is open: the connection counts now, or with --app once the server accepts the session. */
+function transportOpen(socket) {
+  if (!app) return established(socket)
+  socket.phase = 'session'
+  socket.session = app.session(++appCount, protocol.kind === 'tcp' ? '\r\n' : '')
+  socket.lines = protocol.kind === 'tcp' || app.lines ? new Lines() : undefined
+  appResult(socket, socket.session.start(appSender(socket)), 0)
+}
+
+/** send(text) for a dialect: a masked frame (binary for NATS) over WebSocket, the bytes over TCP. */
+function appSender(socket) {
+  return (text) => {
+    if (!socket.writable) return
+    const bytes = Buffer.from(text, 'utf8')
+    socket.write(protocol.kind === 'ws' ? maskedFrame(app.binary ? 0x2 : 0x1, bytes) : bytes)
+  }
+}
+
+/** What the dialect said of a message; undefined when the connection was dropped, else the bytes to skip. */
+function appResult(socket, result, length) {
+  if (result.refused) {
+    if (socket.phase === 'session') sessions.sessionsRefused++
+    lastError = printable(result.refused)
+    if (!sessionError) sessionError = lastError
+    counts.refused++
+    if (socket.phase === 'open') {
+      if (open.delete(socket)) counts.established--
+    } else socket.refused = true
+    socket.resetAndDestroy()
+    return undefined
+  }
+  if (result.answered) sessions.heartbeatsAnswered++
+  if (result.accepted && socket.phase === 'session') {
+    sessions.sessionsAccepted++
+    established(socket)
+  } else if (result.pushed) {
+    pushed.pushedEvents++
+    pushed.pushedBytes += length
+  }
+  return result.skip ?? 0
+}
+
+/** A session closed by the server before it was accepted: a refusal, quoted. */
+function closedBeforeAccepted(socket, why) {
+  sessions.sessionsRefused++
+  lastError = printable(why)
+  if (!sessionError) sessionError = lastError
+  socket.refused = true
+  socket.resetAndDestroy()
+}
+
+/** One message (a frame's payload, or the lines in it) to the dialect; undefined when dropped. */
+function onAppMessage(socket, payload) {
+  if (socket.lines) {
+    // Over WebSocket each frame holds whole lines (NATS): no line is carried to the next frame.
+    socket.lines.rest = Buffer.alloc(0)
+    socket.lines.skip = 0
+    return onAppBytes(socket, payload)
+  }
+  return appResult(socket, socket.session.onText(payload.toString('utf8'), appSender(socket), socket.phase === 'session'), payload.length)
+}
+
+/** Raw TCP (or a frame of lines): each line to the dialect. */
+function onAppBytes(socket, chunk) {
+  let dropped = false
+  const skipped = socket.lines.push(chunk, (line) => {
+    const skip = appResult(socket, socket.session.onText(line, appSender(socket), socket.phase === 'session'), Buffer.byteLength(line))
+    if (skip === undefined) dropped = true
+    return skip
+  })
+  pushed.pushedBytes += skipped
+  return dropped ? undefined : 0
+}
+
+// The dialect's heartbeat on every open connection (Engine.IO 3 learns its interval from the server).
+let heartbeatTimer
+let heartbeatEvery = 0
+if (app?.heartbeat) {
+  const tick = () => {
+    if (heartbeat.every > 0 && heartbeat.every !== heartbeatEvery) {
+      clearInterval(heartbeatTimer)
+      heartbeatEvery = heartbeat.every
+      heartbeatTimer = setInterval(() => {
+        for (const socket of open) if (socket.writable && app.heartbeat(appSender(socket))) sessions.heartbeatsSent++
+      }, heartbeatEvery * 1000)
+    }
+  }
+  setInterval(tick, 200).unref()
+}
+
 function quit() {
   clearInterval(traffic.timer)
+  clearInterval(heartbeatTimer)
   clearInterval(keepaliveTimer)
   for (const socket of open) socket.resetAndDestroy()
   open.clear()
