@@ -19,6 +19,8 @@ static uint32_t phx_next_ref = 1;
 enum { PHX_JOINING, PHX_JOINED };
 
 static int phx_option(const char *name, const char *value) {
+  /* --heartbeat-every S, for phoenix and stomp: whichever dialect reads it first sets the interval. */
+  if (strcmp(name, "--heartbeat-every") == 0) return (app_heartbeat_every = atof(value)) > 0 ? 1 : -1;
   if (strcmp(name, "--topic") != 0) return 0;
   phx_topic = value;
   for (const unsigned char *c = (const unsigned char *)value; *c; c++) if (*c < 0x20 || *c == '"' || *c == '\\') return -1;

@@ -19,6 +19,8 @@ static int stomp_negotiated;
 enum { STOMP_CONNECTING, STOMP_CONNECTED };
 
 static int stomp_option(const char *name, const char *value) {
+  /* --heartbeat-every S, for phoenix and stomp: whichever dialect reads it first sets the interval. */
+  if (strcmp(name, "--heartbeat-every") == 0) return (app_heartbeat_every = atof(value)) > 0 ? 1 : -1;
   if (strcmp(name, "--destination") == 0) {
     stomp_destination = value;
     return *value && !strpbrk(value, "\r\n") && strlen(value) < 512 ? 1 : -1;

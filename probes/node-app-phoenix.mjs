@@ -21,38 +21,44 @@ export function phxMessage(text) {
 /** The heartbeats' refs: one sequence for the process, so each socket's are unique; never "1". */
 let nextRef = 1
 
-export const phoenix = {
-  name: 'phoenix',
-  wsOnly: true,
-  setup({heartbeatEvery, topic}) {
-    return {topic: topic ?? 'room:lobby', sendEvery: heartbeatEvery > 0 ? heartbeatEvery : 30}
-  },
-  session(shared, send) {
-    let joined = false
-    return {
-      start() {
-        send(JSON.stringify(['1', '1', shared.topic, 'phx_join', {}]))
-        return {}
-      },
-      onText(text) {
-        const m = phxMessage(text)
-        if (!m) return {refused: `phoenix: not a V2 message: ${text.slice(0, 60)}`}
-        if (m.topic === 'phoenix') return m.event === 'phx_reply' && m.payload?.status === 'ok' ? {answered: 1} : {}
-        if (m.topic !== shared.topic) return {}
-        if (m.event === 'phx_reply' && m.ref === '1' && !joined) {
-          if (m.payload?.status === 'ok') {
-            joined = true
-            return {accepted: true}
+/**
+ * The dialect, as node-app.mjs's are: options from the command line ({heartbeatEvery, topic}), and
+ * heartbeat.every, the seconds between heartbeats the engine keeps (30 unless set).
+ */
+export function phoenix(options, heartbeat) {
+  const topic = () => options.topic ?? 'room:lobby'
+  return {
+    name: 'phoenix',
+    wsOnly: true,
+    heartbeat(send) {
+      if (++nextRef === 1) nextRef = 2
+      send(JSON.stringify([null, String(nextRef), 'phoenix', 'heartbeat', {}]))
+      return true
+    },
+    session() {
+      if (heartbeat.every <= 0) heartbeat.every = options.heartbeatEvery > 0 ? options.heartbeatEvery : 30
+      let joined = false
+      return {
+        start(send) {
+          send(JSON.stringify(['1', '1', topic(), 'phx_join', {}]))
+          return {}
+        },
+        onText(text, send, inSession) {
+          const m = phxMessage(text)
+          if (!m) return {refused: `phoenix: not a V2 message: ${text.slice(0, 60)}`}
+          if (m.topic === 'phoenix') return m.event === 'phx_reply' && m.payload?.status === 'ok' ? {answered: true} : {}
+          if (m.topic !== topic()) return {}
+          if (m.event === 'phx_reply' && m.ref === '1' && !joined && inSession) {
+            if (m.payload?.status === 'ok') {
+              joined = true
+              return {accepted: true}
+            }
+            return {refused: `phoenix: join refused: ${JSON.stringify(m.payload?.response ?? m.payload).slice(0, 150)}`}
           }
-          return {refused: `phoenix: join refused: ${JSON.stringify(m.payload?.response ?? m.payload).slice(0, 150)}`}
-        }
-        if (m.event === 'phx_error' || m.event === 'phx_close') return {refused: `phoenix: ${m.event} on ${shared.topic}`}
-        return m.event === 'phx_reply' ? {} : {pushed: 1}
-      },
-      heartbeat() {
-        if (++nextRef === 1) nextRef = 2
-        send(JSON.stringify([null, String(nextRef), 'phoenix', 'heartbeat', {}]))
-      },
-    }
-  },
+          if (m.event === 'phx_error' || m.event === 'phx_close') return {refused: `phoenix: ${m.event} on ${topic()}`}
+          return m.event === 'phx_reply' ? {} : {pushed: true}
+        },
+      }
+    },
+  }
 }

@@ -67,45 +67,53 @@ export function stompRefusal(frame) {
   return `stomp: ERROR message:${frame.headers.get('message') ?? ''}${body ? ` (${body})` : ''}`
 }
 
-export const stomp = {
-  name: 'stomp',
-  subprotocol: 'v12.stomp',
-  wsOnly: true,
-  /** Shared by every connection: the offer, and the send interval once a CONNECTED negotiated it. */
-  setup({heartbeatEvery, destination, login}) {
-    return {offerMs: heartbeatEvery > 0 ? Math.round(heartbeatEvery * 1000) : 10_000, destination, login, sendEvery: undefined}
-  },
-  /** One connection's session; send(text) writes one text message. */
-  session(shared, send) {
-    let connected = false
-    return {
-      start() {
-        send(stompConnect(shared.offerMs, shared.login))
-        return {}
-      },
-      onText(text) {
-        let frames
-        try {
-          frames = stompFrames(text)
-        } catch {
-          return {refused: `stomp: not a STOMP frame: ${text.slice(0, 60)}`}
-        }
-        let accepted = false
-        let pushed = 0
-        for (const frame of frames) {
-          if (frame.command === 'ERROR') return {refused: stompRefusal(frame)}
-          if (frame.command === 'CONNECTED' && !connected) {
-            connected = accepted = true
-            if (shared.sendEvery === undefined) shared.sendEvery = stompSendEvery(shared.offerMs, frame.headers.get('heart-beat')) / 1000
-            if (shared.destination) send(`SUBSCRIBE\nid:0\ndestination:${stompEscape(shared.destination)}\nack:auto\n\n\0`)
-          } else if (frame.command === 'MESSAGE') pushed++
-        }
-        return {...(accepted ? {accepted} : {}), ...(pushed ? {pushed} : {})}
-      },
-      /** An EOL heart-beat. */
-      heartbeat() {
-        send('\n')
-      },
-    }
-  },
+/**
+ * The dialect, as node-app.mjs's are: options from the command line ({heartbeatEvery, destination,
+ * login}), and heartbeat.every, the seconds between heart-beats the engine keeps (set by the first
+ * CONNECTED: 0 for none).
+ */
+export function stomp(options, heartbeat) {
+  let negotiated = false
+  const offerMs = () => (options.heartbeatEvery > 0 ? Math.round(options.heartbeatEvery * 1000) : 10_000)
+  return {
+    name: 'stomp',
+    wsOnly: true,
+    subprotocol: 'v12.stomp',
+    /** An EOL heart-beat. */
+    heartbeat(send) {
+      send('\n')
+      return true
+    },
+    session() {
+      let connected = false
+      return {
+        start(send) {
+          send(stompConnect(offerMs(), options.login))
+          return {}
+        },
+        onText(text, send, inSession) {
+          let frames
+          try {
+            frames = stompFrames(text)
+          } catch {
+            return {refused: `stomp: not a STOMP frame: ${text.slice(0, 60)}`}
+          }
+          let accepted = false
+          let pushed = 0
+          for (const frame of frames) {
+            if (frame.command === 'ERROR') return {refused: stompRefusal(frame)}
+            if (frame.command === 'CONNECTED' && !connected && inSession) {
+              connected = accepted = true
+              if (!negotiated) {
+                negotiated = true
+                heartbeat.every = stompSendEvery(offerMs(), frame.headers.get('heart-beat')) / 1000
+              }
+              if (options.destination) send(`SUBSCRIBE\nid:0\ndestination:${stompEscape(options.destination)}\nack:auto\n\n\0`)
+            } else if (frame.command === 'MESSAGE') pushed++
+          }
+          return {...(accepted ? {accepted} : {}), ...(pushed ? {pushed} : {})}
+        },
+      }
+    },
+  }
 }

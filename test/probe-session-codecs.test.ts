@@ -15,18 +15,21 @@ import {PROBES_DIR} from '../src/probe/engine.js'
 import {REPO_ROOT} from './helpers.js'
 
 interface Frame {command: string; headers: Map<string, string>; body: string}
-interface Outcome {accepted?: boolean; pushed?: number; refused?: string; answered?: number}
-interface Session {start(): Outcome; onText(text: string): Outcome; heartbeat(): void}
-interface Dialect {setup(options: Record<string, unknown>): {sendEvery?: number}; session(shared: unknown, send: (text: string) => void): Session}
+interface Outcome {accepted?: boolean; pushed?: number | boolean; refused?: string; answered?: boolean}
+type Send = (text: string) => void
+interface Session {start(send: Send): Outcome; onText(text: string, send: Send, inSession: boolean): Outcome}
+interface Dialect {heartbeat(send: Send): boolean; session(n: number, lineEnd: string): Session}
+type Options = Record<string, unknown>
+type Heartbeat = {every: number}
 const stompModule = (await import(pathToFileURL(path.join(PROBES_DIR, 'node-app-stomp.mjs')).href)) as {
   stompFrames(text: string): Frame[]
   stompSendEvery(cx: number, server?: string): number
   stompEscape(value: string): string
-  stomp: Dialect
+  stomp(options: Options, heartbeat: Heartbeat): Dialect
 }
 const phoenixModule = (await import(pathToFileURL(path.join(PROBES_DIR, 'node-app-phoenix.mjs')).href)) as {
   phxMessage(text: string): {joinRef: unknown; ref: unknown; topic: string; event: string; payload: unknown} | undefined
-  phoenix: Dialect
+  phoenix(options: Options, heartbeat: Heartbeat): Dialect
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-session-codecs-'))
@@ -70,19 +73,25 @@ describe('the node STOMP reader and dialect (probes/node-app-stomp.mjs)', () => 
 
   it('a session: CONNECT with the offer and login, counted on CONNECTED, SUBSCRIBE, MESSAGE pushed, ERROR quoted', () => {
     const sent: string[] = []
-    const shared = stomp.setup({heartbeatEvery: 2, destination: '/topic/x', login: 'guest:pa:ss'})
-    const session = stomp.session(shared, (text) => sent.push(text))
-    session.start()
+    const send = (text: string) => sent.push(text)
+    const heartbeat = {every: 0}
+    const dialect = stomp({heartbeatEvery: 2, destination: '/topic/x', login: 'guest:pa:ss'}, heartbeat)
+    const session = dialect.session(1, '')
+    session.start(send)
     assert.deepEqual(sent, ['CONNECT\naccept-version:1.2\nhost:/\nheart-beat:2000,2000\nlogin:guest\npasscode:pa:ss\n\n\0'])
-    assert.deepEqual(session.onText('\n'), {}, 'a heart-beat is nothing')
-    assert.deepEqual(session.onText(CONNECTED), {accepted: true})
-    assert.equal(shared.sendEvery, 10, 'the larger of our 2 s and the server\'s 10 s')
+    assert.deepEqual(session.onText('\n', send, true), {}, 'a heart-beat is nothing')
+    assert.equal(heartbeat.every, 0, 'no heart-beats before a CONNECTED says')
+    assert.deepEqual(session.onText(CONNECTED, send, true), {accepted: true})
+    assert.equal(heartbeat.every, 10, "the larger of our 2 s and the server's 10 s")
     assert.equal(sent[1], 'SUBSCRIBE\nid:0\ndestination:/topic/x\nack:auto\n\n\0')
-    assert.deepEqual(session.onText('MESSAGE\nsubscription:0\n\nhi\0\nMESSAGE\nsubscription:0\n\nho\0\n'), {pushed: 2})
-    session.heartbeat()
+    assert.deepEqual(session.onText('MESSAGE\nsubscription:0\n\nhi\0\nMESSAGE\nsubscription:0\n\nho\0\n', send, false), {pushed: 2})
+    assert.equal(dialect.heartbeat(send), true)
     assert.equal(sent[2], '\n')
-    assert.deepEqual(session.onText(ERROR), {refused: "stomp: ERROR message:Bad CONNECT (Access refused for user 'guest')"})
-    assert.match(session.onText('garbage').refused!, /^stomp: not a STOMP frame: garbage/)
+    assert.deepEqual(session.onText(ERROR, send, false), {refused: "stomp: ERROR message:Bad CONNECT (Access refused for user 'guest')"})
+    assert.match(session.onText('garbage', send, false).refused!, /^stomp: not a STOMP frame: garbage/)
+    const offered: string[] = []
+    stomp({}, {every: 0}).session(2, '').start((text) => offered.push(text))
+    assert.match(offered[0], /\nheart-beat:10000,10000\n\n\0$/, '10 s offered unless set, no login')
   })
 })
 
@@ -95,24 +104,29 @@ describe('the node Phoenix reader and dialect (probes/node-app-phoenix.mjs)', ()
 
   it('a session: phx_join to the topic, counted on the ok reply to ref "1", heartbeats answered, pushes counted, refusals quoted', () => {
     const sent: string[] = []
-    const shared = phoenix.setup({topic: 'room:42'})
-    assert.equal(shared.sendEvery, 30, 'Phoenix drops a socket silent for 60 s: 30 s unless set')
-    const session = phoenix.session(shared, (text) => sent.push(text))
-    session.start()
+    const send = (text: string) => sent.push(text)
+    const heartbeat = {every: 0}
+    const dialect = phoenix({topic: 'room:42'}, heartbeat)
+    const session = dialect.session(1, '')
+    assert.equal(heartbeat.every, 30, 'Phoenix drops a socket silent for 60 s: 30 s unless set')
+    session.start(send)
     assert.deepEqual(JSON.parse(sent[0]), ['1', '1', 'room:42', 'phx_join', {}])
-    assert.deepEqual(session.onText('["1","1","room:other","phx_reply",{"status":"ok","response":{}}]'), {}, 'another topic')
-    assert.deepEqual(session.onText('["1","1","room:42","phx_reply",{"status":"ok","response":{}}]'), {accepted: true})
-    session.heartbeat()
-    session.heartbeat()
+    assert.deepEqual(session.onText('["1","1","room:other","phx_reply",{"status":"ok","response":{}}]', send, true), {}, 'another topic')
+    assert.deepEqual(session.onText('["1","1","room:42","phx_reply",{"status":"ok","response":{}}]', send, true), {accepted: true})
+    dialect.heartbeat(send)
+    dialect.heartbeat(send)
     const refs = sent.slice(1).map((s) => JSON.parse(s) as unknown[])
     assert.deepEqual(refs.map((r) => [r[0], r[2], r[3]]), [[null, 'phoenix', 'heartbeat'], [null, 'phoenix', 'heartbeat']])
     assert.notEqual(refs[0][1], refs[1][1], 'each heartbeat its own ref')
-    assert.ok(!refs.some((r) => r[1] === '1'), 'never the join\'s ref')
-    assert.deepEqual(session.onText(`[null,${JSON.stringify(refs[0][1])},"phoenix","phx_reply",{"status":"ok","response":{}}]`), {answered: 1})
-    assert.deepEqual(session.onText('["1",null,"room:42","new_msg",{"body":"hi"}]'), {pushed: 1})
-    assert.deepEqual(session.onText('["1","1","room:42","phx_close",{}]'), {refused: 'phoenix: phx_close on room:42'})
-    const refusing = phoenix.session(shared, () => {})
-    refusing.start()
-    assert.deepEqual(refusing.onText('["1","1","room:42","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}]'), {refused: 'phoenix: join refused: {"reason":"unauthorized"}'})
+    assert.ok(!refs.some((r) => r[1] === '1'), "never the join's ref")
+    assert.deepEqual(session.onText(`[null,${JSON.stringify(refs[0][1])},"phoenix","phx_reply",{"status":"ok","response":{}}]`, send, false), {answered: true})
+    assert.deepEqual(session.onText('["1",null,"room:42","new_msg",{"body":"hi"}]', send, false), {pushed: true})
+    assert.deepEqual(session.onText('["1","1","room:42","phx_close",{}]', send, false), {refused: 'phoenix: phx_close on room:42'})
+    const refusing = dialect.session(2, '')
+    refusing.start(() => {})
+    assert.deepEqual(refusing.onText('["1","1","room:42","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}]', send, true), {refused: 'phoenix: join refused: {"reason":"unauthorized"}'})
+    const every = {every: 0}
+    phoenix({heartbeatEvery: 5}, every).session(1, '')
+    assert.equal(every.every, 5, '--heartbeat-every sets it')
   })
 })
