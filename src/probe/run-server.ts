@@ -1,5 +1,6 @@
 import {type EnginePrograms} from './engine.js'
-import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
+import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './fleet.js'
+import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 
 export interface ServerRunOptions {
@@ -15,6 +16,23 @@ export interface ServerRunOptions {
   intervalMs: number
   progress: (line: string) => void
   signal?: AbortSignal
+  /** The dialect the workers speak (--app), whose counts the result carries. */
+  app?: string
+}
+
+/** What the workers' dialect did, summed over the workers (see probes/server-app.h). */
+export interface ServedApp {
+  name: string
+  /** Sessions opened: Socket.IO namespace connects, Phoenix channel joins answered ok. */
+  sessions: number
+  /** Phoenix joins refused (a topic no channel is routed for). */
+  refused: number
+  /** Socket.IO pongs to the server's pings, Phoenix heartbeats answered. */
+  heartbeats: number
+  /** Connections closed for a pong that came too late or a socket silent too long. */
+  timeouts: number
+  /** Events answered: echoed to their sender (Socket.IO), or replied to and pushed back (Phoenix). */
+  events: number
 }
 
 export interface ServerRunResult {
@@ -32,6 +50,27 @@ export interface ServerRunResult {
   rejected: number
   bytesEchoed: number
   seconds: number
+  app?: ServedApp
+}
+
+/** Every worker's count line, each key summed. */
+async function countServers(servers: Peer[]): Promise<Record<string, number>> {
+  const replies = await Promise.all(servers.map((server) => server.ask('count', 10_000)))
+  return sumKeys(replies)
+}
+
+function sumKeys(replies: Array<Record<string, unknown> | undefined>): Record<string, number> {
+  const sums: Record<string, number> = {}
+  for (const reply of replies) {
+    for (const [key, value] of Object.entries(reply ?? {})) if (typeof value === 'number') sums[key] = (sums[key] ?? 0) + value
+  }
+  return sums
+}
+
+/** The progress line: connections, and with a dialect its sessions and timeouts. */
+function countLine(counts: Record<string, number>, app: boolean): string {
+  const line = `open ${counts.open ?? 0}, accepted ${counts.accepted ?? 0}, rejected ${counts.rejected ?? 0}`
+  return app ? `${line}, sessions ${counts.sessions ?? 0}, timed out ${counts.timeouts ?? 0}` : line
 }
 
 /** Run echo server workers until the duration ends or the signal fires, reporting counts as they change. */
@@ -51,22 +90,26 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
       const left = deadline - performance.now()
       if (left <= 0) break
       if (!(await waitFor(Math.min(options.intervalMs, left), options.signal))) break
-      const counts = await countServerConnections(servers)
-      peakOpen = Math.max(peakOpen, counts.open)
-      const line = `open ${counts.open}, accepted ${counts.accepted}, rejected ${counts.rejected}`
+      const counts = await countServers(servers)
+      peakOpen = Math.max(peakOpen, counts.open ?? 0)
+      const line = countLine(counts, Boolean(options.app))
       if (line !== last) options.progress(line)
       last = line
     }
-    const counts = await countServerConnections(servers)
-    peakOpen = Math.max(peakOpen, counts.open)
+    const counts = await countServers(servers)
+    peakOpen = Math.max(peakOpen, counts.open ?? 0)
   } catch (error) {
     await stopPeers(servers)
     throw error
   }
   // Each worker's last line, written as it closes, holds its final counters.
   const finals = await stopPeers(servers)
-  const sum = (key: string) => finals.reduce((total, r) => total + Number(r?.[key] ?? 0), 0)
+  const totals = sumKeys(finals)
+  const sum = (key: string) => totals[key] ?? 0
   peakOpen = Math.max(peakOpen, sum('peakOpen'))
+  const app = options.app
+    ? {app: {name: options.app, sessions: sum('sessions'), refused: sum('refused'), heartbeats: sum('heartbeats'), timeouts: sum('timeouts'), events: sum('events')}}
+    : {}
   return {
     engine: options.programs.engine,
     listen: endpoints,
@@ -77,5 +120,6 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
     rejected: sum('rejected'),
     bytesEchoed: sum('bytes'),
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    ...app,
   }
 }
