@@ -11,8 +11,8 @@ const MAY_IMPORT = {
   host: ['core', 'host'],
   reports: ['core', 'reports'],
   probe: ['core', 'host', 'probe'],
-  commands: ['core', 'host', 'probe', 'reports', 'commands', '.'],
-  '.': ['core', 'host', '.'],
+  commands: ['core', 'host', 'probe', 'reports', 'commands', 'cli'],
+  cli: ['core', 'host', 'cli'],
 }
 
 const SRC = path.resolve('src')

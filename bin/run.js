@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import {Config, Errors, flush, handle, run} from '@oclif/core'
 
-import {errorEnvelope, formatErrorLine} from '../dist/src/error-output.js'
+import {errorEnvelope, formatErrorLine} from '../dist/src/cli/error-output.js'
 import {C1mError} from '../dist/src/core/errors.js'
-import {aliasArgv, findUnknownCommand} from '../dist/src/unknown-command.js'
+import {aliasArgv, findUnknownCommand} from '../dist/src/cli/unknown-command.js'
 
 const argv = aliasArgv(process.argv.slice(2))
 const json = argv.includes('--json')

@@ -5,7 +5,7 @@ import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {validateProbeReport} from '../dist/src/core/probe/report.js'
+import {validateProbeReport} from '../dist/src/core/probe/fit-report.js'
 import {renderProbeHtml} from '../dist/src/reports/probe-html.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

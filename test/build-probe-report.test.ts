@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {buildProbeReport, kernelBytes} from '../src/core/probe/build-report.js'
-import {type ProbeSample, validateProbeReport} from '../src/core/probe/report.js'
+import {buildProbeReport, kernelBytes} from '../src/core/probe/build-fit-report.js'
+import {type ProbeSample, validateProbeReport} from '../src/core/probe/fit-report.js'
 
 /** A ramp where every connection costs exactly known bytes: 8 KiB of slab, 3 KiB server, 5 KiB client. */
 function sample(conns: number): ProbeSample {

@@ -8,10 +8,10 @@ import {fileURLToPath} from 'node:url'
 import {calibrateFromReport} from '../src/core/estimate/calibration.js'
 import {planEstimate} from '../src/core/estimate/plan-estimate.js'
 import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
-import {findNewestProbeReport} from '../src/host/find-probe-report.js'
-import {probeReportDir, readProbeReport} from '../src/host/probe-reports.js'
-import {readHost} from '../src/host/read-host.js'
-import {hostRoot} from '../src/host/root.js'
+import {findNewestProbeReport} from '../src/host/files/find-probe-report.js'
+import {probeReportDir, readProbeReport} from '../src/host/files/probe-reports.js'
+import {readHost} from '../src/host/read/read-host.js'
+import {hostRoot} from '../src/host/files/root.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fixtures = path.resolve(here, '../../test/fixtures')

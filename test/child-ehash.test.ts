@@ -5,7 +5,7 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 
-import {ehashEntriesFor, restoreChildEhash, withChildEhash} from '../src/host/child-ehash.js'
+import {ehashEntriesFor, restoreChildEhash, withChildEhash} from '../src/host/probe/child-ehash.js'
 
 // A stand-in file: these tests never write the host's net.ipv4.tcp_child_ehash_entries (the
 // probe test with a real kill -9 is in probe-own-ehash.test.ts).

@@ -4,8 +4,8 @@ import {describe, it} from 'node:test'
 
 import {calibrateFromReport} from '../src/core/estimate/calibration.js'
 import {completeShortRun} from '../src/core/estimate/complete-short-run.js'
-import type {ProbeReport} from '../src/core/probe/report.js'
-import {readProbeReport} from '../src/host/probe-reports.js'
+import type {ProbeReport} from '../src/core/probe/fit-report.js'
+import {readProbeReport} from '../src/host/files/probe-reports.js'
 import {FIXTURES} from './helpers.js'
 
 const FLOORS = {

@@ -5,8 +5,8 @@ import {describe, it} from 'node:test'
 import type {CheckResult} from '../src/core/doctor/check.js'
 import {type DoctorReport, failOnExit, findFirstBreak, runDoctor} from '../src/core/doctor/run-doctor.js'
 import type {Role} from '../src/core/needs.js'
-import {readHost} from '../src/host/read-host.js'
-import {hostRoot} from '../src/host/root.js'
+import {readHost} from '../src/host/read/read-host.js'
+import {hostRoot} from '../src/host/files/root.js'
 import {FIXTURES} from './helpers.js'
 
 async function audit(fixture: string, role: Role = 'server', conns = 1_000_000, skip: string[] = []): Promise<DoctorReport> {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {computeNeeds} from '../src/core/needs.js'
-import {PROBE_DIR_ENV} from '../src/host/probe-reports.js'
+import {PROBE_DIR_ENV} from '../src/host/files/probe-reports.js'
 import {FIXTURES as fixtures, run} from './helpers.js'
 
 const HOST = path.join(fixtures, 'estimate-host')

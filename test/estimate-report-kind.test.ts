@@ -5,8 +5,8 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {reportKind, socketsSeenPerConn, unsuitableBecause} from '../src/core/estimate/report-kind.js'
-import {saveProbeReport} from '../src/host/probe-reports.js'
-import {validateProbeReport} from '../src/core/probe/report.js'
+import {saveProbeReport} from '../src/host/files/probe-reports.js'
+import {validateProbeReport} from '../src/core/probe/fit-report.js'
 import {FIXTURES, run} from './helpers.js'
 
 // Saved reports of other kinds of run must never calibrate a plain estimate by themselves. The

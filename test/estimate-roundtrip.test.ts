@@ -6,7 +6,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {fitProblems} from '../src/core/probe/fit-quality.js'
 import {connsPerProcess} from '../src/core/probe/plan-shards.js'
-import {readProbeReport} from '../src/host/probe-reports.js'
+import {readProbeReport} from '../src/host/files/probe-reports.js'
 import {run} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

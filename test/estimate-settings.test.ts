@@ -9,9 +9,9 @@ import {planEstimate} from '../src/core/estimate/plan-estimate.js'
 import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
 import type {HostSnapshot} from '../src/core/host-snapshot.js'
 import {ROLES, type Role} from '../src/core/needs.js'
-import {readProfile} from '../src/host/profile-files.js'
-import {readHost} from '../src/host/read-host.js'
-import {hostRoot} from '../src/host/root.js'
+import {readProfile} from '../src/host/read/profile-files.js'
+import {readHost} from '../src/host/read/read-host.js'
+import {hostRoot} from '../src/host/files/root.js'
 import {FIXTURES, runJson} from './helpers.js'
 
 const SYSCTL = /^(fs|net|vm|kernel)\./

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {buildProbeReport} from '../src/core/probe/build-report.js'
+import {buildProbeReport} from '../src/core/probe/build-fit-report.js'
 import {fitProblems} from '../src/core/probe/fit-quality.js'
-import type {ProbeSample} from '../src/core/probe/report.js'
+import type {ProbeSample} from '../src/core/probe/fit-report.js'
 
 function sample(conns: number, slabBytes: number): ProbeSample {
   return {conns, established: conns, meminfo: {Slab: slabBytes}, server: {rss: 1e6}, client: {rss: 1e6}}

@@ -4,8 +4,8 @@ import {describe, it} from 'node:test'
 
 import {kernelVersion, kmallocSize, objcgVectorBytes} from '../src/core/estimate/kernel-caches.js'
 import {floorsOf, modelSocketKernel} from '../src/core/estimate/model-socket-kernel.js'
-import {readHost} from '../src/host/read-host.js'
-import {hostRoot} from '../src/host/root.js'
+import {readHost} from '../src/host/read/read-host.js'
+import {hostRoot} from '../src/host/files/root.js'
 import {FIXTURES} from './helpers.js'
 
 const hostOf = (tree: string) => readHost(hostRoot(path.join(FIXTURES, tree)))

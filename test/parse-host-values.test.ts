@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {parseSysctlInt, parseSysctlInts} from '../src/core/sysctl-value.js'
-import {parseProcLimits} from '../src/host/limits.js'
-import {parseTcpLine} from '../src/host/listeners.js'
-import {parseProcStat} from '../src/host/process-stat.js'
-import {lowestSoftLimit} from '../src/host/server-processes.js'
+import {parseProcLimits} from '../src/host/read/limits.js'
+import {parseTcpLine} from '../src/host/read/listeners.js'
+import {parseProcStat} from '../src/host/read/process-stat.js'
+import {lowestSoftLimit} from '../src/host/read/server-processes.js'
 import type {ServerProcess} from '../src/core/host-snapshot.js'
 
 describe('parseSysctlInts', () => {
@@ -24,7 +24,9 @@ describe('parseSysctlInts', () => {
 
 describe('process files', () => {
   it('reads comm (with spaces and parentheses) and the flags of /proc/PID/stat', () => {
-    assert.deepEqual(parseProcStat('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0'), {pid: 2, comm: 'kthreadd', ppid: 0, flags: 2_129_984})
+    assert.deepEqual(parseProcStat('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0'), {pid: 2, comm: 'kthreadd', state: 'S', ppid: 0, flags: 2_129_984})
+    const full = '9 (a b) Z 1 9 9 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 123456 0 0'
+    assert.deepEqual(parseProcStat(full), {pid: 9, comm: 'a b', state: 'Z', ppid: 1, flags: 4_194_560, startTime: 123_456})
     assert.equal(parseProcStat('77 (a (b) c) S 1 77 77 0 -1 4194560 1')!.comm, 'a (b) c')
     assert.equal(parseProcStat('garbage'), undefined)
   })

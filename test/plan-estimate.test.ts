@@ -9,8 +9,8 @@ import {computeNeeds, tcpMemPages} from '../src/core/needs.js'
 import {type EstimateRequest, planEstimate} from '../src/core/estimate/plan-estimate.js'
 import {resolveRuntime} from '../src/core/estimate/resolve-runtime.js'
 import {modelSocketKernel} from '../src/core/estimate/model-socket-kernel.js'
-import {readHost} from '../src/host/read-host.js'
-import {hostRoot} from '../src/host/root.js'
+import {readHost} from '../src/host/read/read-host.js'
+import {hostRoot} from '../src/host/files/root.js'
 import type {HostSnapshot} from '../src/core/host-snapshot.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

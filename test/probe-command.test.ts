@@ -8,13 +8,13 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {PROBE_FD_RESERVE} from '../src/core/probe/plan-shards.js'
-import {validateProbeReport} from '../src/core/probe/report.js'
-import {parseMeminfo} from '../src/host/memory.js'
-import {probeNetnsName} from '../src/host/probe-netns-name.js'
-import {hostRoot} from '../src/host/root.js'
+import {validateProbeReport} from '../src/core/probe/fit-report.js'
+import {parseMeminfo} from '../src/host/read/memory.js'
+import {probeNetnsName} from '../src/host/netns.js'
+import {hostRoot} from '../src/host/files/root.js'
 import {REPO_ROOT, run, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {readHardNofile} from '../src/host/limits.js'
+import {readHardNofile} from '../src/host/read/limits.js'
 
 const isRoot = process.getuid?.() === 0
 

@@ -7,7 +7,7 @@ import {after, describe, it} from 'node:test'
 import {execa} from 'execa'
 
 import {probeOutcome} from '../src/core/probe/outcome.js'
-import {probeRunsDir} from '../src/host/probe-runs.js'
+import {probeRunsDir} from '../src/host/probe/probe-runs.js'
 import {BIN} from './helpers.js'
 
 // Two probes at once each measure the other's sockets too: both must say so, exit 10 and keep

@@ -7,7 +7,8 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {isOwnerAlive, parseProbeNetnsName, probeNetnsName, readStartTime} from '../src/host/probe-netns-name.js'
+import {isOwnerAlive, parseProbeNetnsName, probeNetnsName} from '../src/host/netns.js'
+import {readStartTime} from '../src/host/read/process-stat.js'
 import {runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

@@ -5,7 +5,7 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {CHILD_EHASH_PATH} from '../src/host/child-ehash.js'
+import {CHILD_EHASH_PATH} from '../src/host/probe/child-ehash.js'
 import {BIN, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {socketCacheCost} from '../src/core/estimate/socket-cost.js'
 import {describe, it} from 'node:test'
 
-import {buildProbeReport} from '../src/core/probe/build-report.js'
+import {buildProbeReport} from '../src/core/probe/build-fit-report.js'
 import {renderProbeHtml} from '../src/reports/probe-html.js'
 import {renderProbeReport} from '../src/reports/probe-text.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'

@@ -7,7 +7,7 @@ import {after, describe, it} from 'node:test'
 
 import {execa} from 'execa'
 
-import {probeNetnsName} from '../src/host/probe-netns-name.js'
+import {probeNetnsName} from '../src/host/netns.js'
 import {REPO_ROOT} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

@@ -3,7 +3,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {validateProbeReport} from '../src/core/probe/report.js'
+import {validateProbeReport} from '../src/core/probe/fit-report.js'
 import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

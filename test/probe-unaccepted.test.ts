@@ -6,7 +6,7 @@ import {after, describe, it} from 'node:test'
 
 import {execa, type ResultPromise} from 'execa'
 
-import {isUnaccepted, procNetAddress} from '../src/host/accept-queue.js'
+import {isUnaccepted, procNetAddress} from '../src/host/read/accept-queue.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 

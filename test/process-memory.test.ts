@@ -4,8 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {parseKbField, readProcessMemory} from '../src/host/process-memory.js'
-import {hostRoot} from '../src/host/root.js'
+import {parseKbField, readProcessMemory} from '../src/host/read/process-memory.js'
+import {hostRoot} from '../src/host/files/root.js'
 
 describe('readProcessMemory', () => {
   it('reads VmRSS and Pss from a saved /proc tree', () => {

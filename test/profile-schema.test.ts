@@ -13,7 +13,7 @@ import {parse} from 'yaml'
 import {C1mError} from '../src/core/errors.js'
 import {parseProfile} from '../src/core/profile/parse-profile.js'
 import {PROFILE_SCHEMA} from '../src/core/profile/profile-schema.js'
-import {listProfileNames, PROFILES_DIR} from '../src/host/profile-files.js'
+import {listProfileNames, PROFILES_DIR} from '../src/host/read/profile-files.js'
 
 const committed = JSON.parse(readFileSync(path.join(PROFILES_DIR, 'profile.schema.json'), 'utf8'))
 const editorAjv = () => new Ajv({allErrors: true, strict: false, allowUnionTypes: true}).compile(committed)

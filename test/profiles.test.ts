@@ -6,8 +6,8 @@ import {describe, it} from 'node:test'
 import {computeNeeds, sourceAddressesNeeded, PORTS_MAX, tcpMemPages} from '../src/core/needs.js'
 import {resolveProfile} from '../src/core/profile/resolve-profile.js'
 import type {Profile} from '../src/core/profile/types.js'
-import {listProfileNames, readProfile} from '../src/host/profile-files.js'
-import {sysctlPath} from '../src/host/sysctl.js'
+import {listProfileNames, readProfile} from '../src/host/read/profile-files.js'
+import {sysctlPath} from '../src/host/read/sysctl.js'
 import {REPO_ROOT, SANDBOX_MEM_TOTAL} from './sandbox-tree.js'
 
 const SEEDS = path.resolve(REPO_ROOT, '../shared/seeds')

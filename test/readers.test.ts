@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseKmsg} from '../src/host/kernel-log.js'
-import {parseLimitsConf, parseProcLimits} from '../src/host/limits.js'
-import {parseProcNetTcpListeners, parseSsListeners} from '../src/host/listeners.js'
-import {parseMeminfo, parseSlabinfo, parseSockstat} from '../src/host/memory.js'
-import {parseSysctlConf} from '../src/host/sysctl-files.js'
-import {sysctlKey, sysctlPath} from '../src/host/sysctl.js'
+import {parseKmsg} from '../src/host/read/kernel-log.js'
+import {parseLimitsConf, parseProcLimits} from '../src/host/read/limits.js'
+import {parseProcNetTcpListeners, parseSsListeners} from '../src/host/read/listeners.js'
+import {parseMeminfo, parseSlabinfo, parseSockstat} from '../src/host/read/memory.js'
+import {parseSysctlConf} from '../src/host/read/sysctl-files.js'
+import {sysctlKey, sysctlPath} from '../src/host/read/sysctl.js'
 import {reservedInRange} from '../src/core/doctor/checks/ports.js'
 import {slabFootprint, socketCost} from '../src/core/estimate/socket-cost.js'
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {escapeXml} from '../src/reports/escape.js'
-import {replaceFile} from '../src/host/replace-file.js'
+import {replaceFile} from '../src/host/files/replace-file.js'
 
 describe('replaceFile', () => {
   it('replaces a file whole and leaves no temporary file', () => {

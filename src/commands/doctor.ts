@@ -1,17 +1,17 @@
 import {Flags} from '@oclif/core'
 import {existsSync} from 'node:fs'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import {ALL_CHECKS} from '../core/doctor/checks/index.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/doctor/run-doctor.js'
 import {C1mError, usageError} from '../core/errors.js'
 import type {FleetReport} from '../core/doctor/fleet.js'
-import {connsFlag, outFlag, roleFlag, rootFlag} from '../flags.js'
-import {readHost} from '../host/read-host.js'
-import {isKernelThread} from '../host/process-stat.js'
-import {resolveDoctorOutFiles, writeOutputFile} from '../host/output-file.js'
-import {hostPath, hostTree} from '../host/root.js'
-import {userExists} from '../host/user-exists.js'
+import {connsFlag, outFlag, roleFlag, rootFlag} from '../cli/flags.js'
+import {readHost} from '../host/read/read-host.js'
+import {isKernelThread} from '../host/read/process-stat.js'
+import {resolveDoctorOutFiles, writeOutputFile} from '../host/files/output-file.js'
+import {hostPath, hostTree} from '../host/files/root.js'
+import {userExists} from '../host/read/user-exists.js'
 import {isUserName} from '../core/profile/user-name.js'
 import type {DoctorOutFiles} from '../core/out-files.js'
 import {renderDoctorTable} from '../reports/doctor-table.js'
@@ -106,7 +106,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     const other = Object.keys(outs).find((f) => f !== 'json')
     if (other) throw usageError(`--merge writes JSON only; --out ${outs[other as keyof DoctorOutFiles]} asks for ${other}`, 'name the --out file with .json')
     const [{readDoctorReports}, {mergeDoctorReports, fleetExit}, {renderFleetTable}] = await Promise.all([
-      import('../host/doctor-reports.js'),
+      import('../host/files/doctor-reports.js'),
       import('../core/doctor/fleet.js'),
       import('../reports/fleet-table.js'),
     ])
@@ -121,7 +121,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
 async function loadProfileChecks(name: string) {
   const [{profileChecks}, {readProfile}, {profileSysctlKeys}] = await Promise.all([
     import('../core/doctor/checks/profile.js'),
-    import('../host/profile-files.js'),
+    import('../host/read/profile-files.js'),
     import('../core/profile/plan-facts.js'),
   ])
   const profile = readProfile(name)

@@ -1,19 +1,19 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
-import {connsFlag, protocolFlags, outFlag} from '../flags.js'
+import {C1mCommand} from '../cli/base.js'
+import {connsFlag, protocolFlags, outFlag} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
-import {resolveOutFiles, writeOutputFile} from '../host/output-file.js'
-import {probeReportDir, saveProbeReport} from '../host/probe-reports.js'
-import {readProcessTree} from '../host/process-tree.js'
-import {ehashEntriesFor, restoreChildEhash} from '../host/child-ehash.js'
-import {removeStaleProbeNetns} from '../host/stale-netns.js'
-import {hostRoot} from '../host/root.js'
+import {resolveOutFiles, writeOutputFile} from '../host/files/output-file.js'
+import {probeReportDir, saveProbeReport} from '../host/files/probe-reports.js'
+import {readProcessTree} from '../host/read/process-tree.js'
+import {ehashEntriesFor, restoreChildEhash} from '../host/probe/child-ehash.js'
+import {removeStaleProbeNetns} from '../host/netns.js'
+import {hostRoot} from '../host/files/root.js'
 import {preflightProbe} from '../probe/preflight.js'
 import {progress, progressStep} from '../probe/progress.js'
 import {runProbe} from '../probe/run-probe.js'
@@ -23,10 +23,10 @@ import {renderProbeReport} from '../reports/probe-text.js'
 import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
-import {checkCaFile} from '../host/tls-files.js'
+import {checkCaFile} from '../host/probe/tls-files.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {engineForTls} from '../probe/engine.js'
-import {readHardNofile} from '../host/limits.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Probe extends C1mCommand {
   static override description = `Measure what connections cost on this host: ramp real loopback connections through the bundled epoll echo server and client, sample kernel and process memory at each step, and fit memory = base + N x per-connection.
@@ -187,7 +187,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const {json: out, html} = resolveOutFiles(outs)
     if (html) throw usageError(`--merge writes JSON only; --out ${html} asks for HTML`, 'name the --out file with .json')
     const [{readClientResults}, {mergeClientResults}, {renderMergedClients}] = await Promise.all([
-      import('../host/client-results.js'),
+      import('../host/files/client-results.js'),
       import('../core/probe/merge-clients.js'),
       import('../reports/client-merge-text.js'),
     ])

@@ -1,16 +1,16 @@
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
+import {C1mCommand} from '../cli/base.js'
 import {C1mError} from '../core/errors.js'
-import {rootFlag} from '../flags.js'
-import {type ApplyState, type Change, readState, statePath} from '../host/apply-state.js'
-import {forgetState} from '../host/forget-state.js'
+import {rootFlag} from '../cli/flags.js'
+import {type ApplyState, type Change, readState, statePath} from '../host/apply/apply-state.js'
+import {forgetState} from '../host/apply/forget-state.js'
 import {netnsIdentity} from '../host/netns.js'
-import {releaseNetns} from '../host/netns-claim.js'
-import {rootDir} from '../host/safe-path.js'
-import {hostRoot} from '../host/root.js'
-import {takeTarget} from '../host/take-target.js'
-import {checkRecordPaths, sweepFinishedRecord, undoChanges} from '../host/undo-changes.js'
+import {releaseNetns} from '../host/apply/netns-claim.js'
+import {rootDir} from '../host/files/safe-path.js'
+import {hostRoot} from '../host/files/root.js'
+import {takeTarget} from '../host/apply/take-target.js'
+import {checkRecordPaths, sweepFinishedRecord, undoChanges} from '../host/apply/undo-changes.js'
 
 export interface RevertResult {
   profile: string

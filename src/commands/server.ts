@@ -2,13 +2,13 @@ import net from 'node:net'
 
 import {Flags} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
-import {connsFlag} from '../flags.js'
+import {C1mCommand} from '../cli/base.js'
+import {connsFlag} from '../cli/flags.js'
 import {connsPerProcess, planShards} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {usageError} from '../core/errors.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, nodeEngineRefuses} from '../core/probe/protocol.js'
-import {hostRoot} from '../host/root.js'
+import {hostRoot} from '../host/files/root.js'
 import {prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
@@ -16,7 +16,7 @@ import {runServer, type ServerRunResult} from '../probe/run-server.js'
 import {SERVER_APP_DEFAULTS, SERVER_APPS, type ServerAppName, serverApp, serverAppArgs} from '../core/probe/server-app.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
-import {readHardNofile} from '../host/limits.js'
+import {readHardNofile} from '../host/read/limits.js'
 
 export default class Server extends C1mCommand {
   static override description = `Run the bundled epoll echo server on its own, to take load from \`c1m client\` on this or another host.

@@ -1,9 +1,9 @@
 import {Args} from '@oclif/core'
 
-import {C1mCommand} from '../base.js'
-import {rootFlag} from '../flags.js'
-import {hostTree} from '../host/root.js'
-import {type SnapshotSummary, writeSnapshot} from '../host/snapshot.js'
+import {C1mCommand} from '../cli/base.js'
+import {rootFlag} from '../cli/flags.js'
+import {hostTree} from '../host/files/root.js'
+import {type SnapshotSummary, writeSnapshot} from '../host/files/snapshot.js'
 
 export default class Snapshot extends C1mCommand {
   static override args = {

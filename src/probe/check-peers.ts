@@ -1,5 +1,5 @@
-import {readProcessMemory} from '../host/process-memory.js'
-import type {HostRoot} from '../host/root.js'
+import {readProcessMemory} from '../host/read/process-memory.js'
+import type {HostRoot} from '../host/files/root.js'
 import type {Peer} from './peer.js'
 
 /** Probe processes that are gone, or hold no memory (they are exiting), as of now. */

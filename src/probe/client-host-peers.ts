@@ -1,8 +1,8 @@
 import {clientHostShards, type ClientHostPlan} from '../core/probe/plan-client-hosts.js'
 import type {Shard} from '../core/probe/plan-shards.js'
-import type {ClientHostNet} from '../host/client-hosts.js'
+import type {ClientHostNet} from '../host/probe/client-hosts.js'
 import {type EnginePrograms, inNetns} from './engine.js'
-import {serverEndpoint, startClients, startServers, stopPeers} from './fleet.js'
+import {serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
 
 export interface ClientHostPeers {

@@ -6,10 +6,10 @@ import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
-import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/private-dir.js'
+import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/files/private-dir.js'
 import {nodeEngineRefuses, type Protocol, protocolArgs} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
-import {isPidAlive} from '../host/pid-alive.js'
+import {isPidAlive} from '../host/read/pid-alive.js'
 
 /** The bundled probe sources, at the package root (this file is dist/src/probe/engine.js). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url))

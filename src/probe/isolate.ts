@@ -1,11 +1,10 @@
 import {C1mError} from '../core/errors.js'
 import type {IsolationChoice} from '../core/probe/plan-probe.js'
 import type {Isolation} from '../core/probe/run-report.js'
-import {hostRoot} from '../host/root.js'
+import {hostRoot} from '../host/files/root.js'
 import {cleanupOnExit} from './exit-cleanup.js'
-import {readSysctl} from '../host/sysctl.js'
-import {probeNetnsName} from '../host/probe-netns-name.js'
-import {createProbeNetns, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/probe-netns.js'
+import {readSysctl} from '../host/read/sysctl.js'
+import {createProbeNetns, probeNetnsName, type ProbeNetns, PROBE_NETNS_SYSCTLS} from '../host/netns.js'
 
 /** The host's own values of the limits the probe would set in its namespace. */
 function hostLimits(): Record<string, string> {

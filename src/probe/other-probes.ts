@@ -1,6 +1,6 @@
 import {fitProblems} from '../core/probe/fit-quality.js'
 import type {ProbeRunReport} from '../core/probe/run-report.js'
-import {signInProbeRun} from '../host/probe-runs.js'
+import {signInProbeRun} from '../host/probe/probe-runs.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 
 /**

@@ -1,9 +1,9 @@
 import {checkProbeFits} from '../core/probe/preflight.js'
 import {socketCost} from '../core/estimate/socket-cost.js'
 import {C1mError} from '../core/errors.js'
-import {readMemory} from '../host/memory.js'
-import type {HostRoot} from '../host/root.js'
-import {readSysctl} from '../host/sysctl.js'
+import {readMemory} from '../host/read/memory.js'
+import type {HostRoot} from '../host/files/root.js'
+import {readSysctl} from '../host/read/sysctl.js'
 import type {Engine} from '../core/probe/run-report.js'
 
 /** Refuse, before any process starts, a probe that the host's file handles or memory cannot hold. */

@@ -1,6 +1,6 @@
 import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
-import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './fleet.js'
+import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'

@@ -1,8 +1,8 @@
-import type {ProbeSample} from '../core/probe/report.js'
+import type {ProbeSample} from '../core/probe/fit-report.js'
 import {slabFootprint} from '../core/estimate/socket-cost.js'
-import {readMemory, readSockstat} from '../host/memory.js'
-import {readProcessMemory} from '../host/process-memory.js'
-import type {HostRoot} from '../host/root.js'
+import {readMemory, readSockstat} from '../host/read/memory.js'
+import {readProcessMemory} from '../host/read/process-memory.js'
+import type {HostRoot} from '../host/files/root.js'
 
 function sumMemory(root: HostRoot, pids: number[]): {rss: number; pss?: number} {
   let rss = 0

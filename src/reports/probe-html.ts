@@ -1,5 +1,5 @@
-import {kernelBytes} from '../core/probe/build-report.js'
-import type {LinearFit} from '../core/probe/report.js'
+import {kernelBytes} from '../core/probe/build-fit-report.js'
+import type {LinearFit} from '../core/probe/fit-report.js'
 import {quoteBytes} from '../core/probe/refusal.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'

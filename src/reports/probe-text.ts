@@ -1,8 +1,8 @@
 import {getBorderCharacters, table} from 'table'
 
-import {kernelBytes} from '../core/probe/build-report.js'
+import {kernelBytes} from '../core/probe/build-fit-report.js'
 import {describePhases} from '../core/probe/phases.js'
-import type {LinearFit} from '../core/probe/report.js'
+import type {LinearFit} from '../core/probe/fit-report.js'
 import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'

@@ -1,8 +1,8 @@
 import chalk from 'chalk'
 import {table} from 'table'
 
-import {C1mCommand} from '../../base.js'
-import {listProfileNames, readProfile} from '../../host/profile-files.js'
+import {C1mCommand} from '../../cli/base.js'
+import {listProfileNames, readProfile} from '../../host/read/profile-files.js'
 
 export interface ProfileSummary {
   name: string

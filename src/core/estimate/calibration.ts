@@ -4,7 +4,7 @@ import {badFigures} from '../probe/guard-figures.js'
 import {readProcWalker} from '../probe/proc-walker.js'
 import {reportKind} from './report-kind.js'
 import {connsPerProcess} from '../probe/plan-shards.js'
-import type {ProbeReport} from '../probe/report.js'
+import type {ProbeReport} from '../probe/fit-report.js'
 
 /**
  * How the probe split the connections over processes (the plan of a ProbeRunReport), where the

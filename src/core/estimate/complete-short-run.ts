@@ -1,4 +1,4 @@
-import type {ProbeReport} from '../probe/report.js'
+import type {ProbeReport} from '../probe/fit-report.js'
 
 /**
  * Bytes per socket each slab cache must grow by at least, from this host's kernel model: one

@@ -1,6 +1,6 @@
 import {fitProblems} from '../probe/fit-quality.js'
 import {fitLine} from '../probe/fit-line.js'
-import type {ProbeReport} from '../probe/report.js'
+import type {ProbeReport} from '../probe/fit-report.js'
 
 /** Fewer connections than this, and a saved report is a smoke test, not a calibration. */
 export const MIN_CALIBRATION_CONNS = 20_000

@@ -1,4 +1,4 @@
-import type {LinearFit} from './report.js'
+import type {LinearFit} from './fit-report.js'
 
 export interface Point {
   x: number

@@ -1,4 +1,4 @@
-import type {ProbeReport} from './report.js'
+import type {ProbeReport} from './fit-report.js'
 
 /** What a probe's kernel fit must show before its figures count as a measurement. */
 export const FIT_LIMITS = {

@@ -1,5 +1,5 @@
 import {WALKER_SEEN} from '../estimate/complete-short-run.js'
-import type {ProbeReport} from './report.js'
+import type {ProbeReport} from './fit-report.js'
 
 // Something on many hosts walks /proc/PID/fd (monitoring agents do): each socket it visits gets a
 // proc inode and a dentry, about 1.6 KB per loopback connection here. Whether it came by during a

@@ -2,7 +2,7 @@
 // command read. src/probe fills it; it is data only.
 
 import type {ProbePhases} from './phases.js'
-import type {ProbeReport} from './report.js'
+import type {ProbeReport} from './fit-report.js'
 import type {Refusal} from './refusal.js'
 import type {OpenLatency} from './latency.js'
 import type {Protocol} from './protocol.js'
