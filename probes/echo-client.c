@@ -91,10 +91,14 @@ static void open_until(long target) {
     }
     if (inflight == 0 && (stop || established >= target)) break;
     if (now() > deadline) {
+      long sessions = 0;
       for (long fd = 0; fd < fd_slots; fd++) {
-        if (conns[fd].state == CONNECTING) { drop((int)fd, 1); failed++; }
+        if (conns[fd].state == SESSION) sessions++;
+        if (conns[fd].state == CONNECTING || conns[fd].state == SESSION) { drop((int)fd, 1); failed++; }
       }
       note_error("connect", ETIMEDOUT);
+      /* Sessions the server neither accepted nor refused in time: said in the application's terms. */
+      if (sessions) snprintf(last_error, sizeof last_error, "%s: %ld sessions not accepted within the open timeout", app->name, sessions);
       break;
     }
     poll_once(100);

@@ -125,6 +125,8 @@ const sessions = {sessionsAccepted: 0, sessionsRefused: 0, heartbeatsAnswered: 0
 /** The first session refusal, in the application's terms. */
 let sessionError = ''
 let appCount = 0
+/** Connections whose session is being opened (in flight until accepted). */
+const sessionsOpening = new Set()
 const closeCodes = new Map()
 const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
@@ -194,6 +196,16 @@ function openUntil(target) {
     const timer = setTimeout(() => {
       stop = true
       lastError = 'connect: Connection timed out'
+      // Sessions the server neither accepted nor refused in time: said in the application's terms.
+      if (sessionsOpening.size > 0) {
+        lastError = `${app.name}: ${sessionsOpening.size} sessions not accepted within the open timeout`
+        for (const socket of sessionsOpening) {
+          counts.failed++
+          socket.refused = true
+          socket.resetAndDestroy()
+        }
+        sessionsOpening.clear()
+      }
       finish()
     }, Math.max(1, deadline - Date.now()))
     const pump = () => {
@@ -262,6 +274,7 @@ function start(local, target, pump, afterFailure) {
     }
   })
   socket.on('close', () => {
+    sessionsOpening.delete(socket)
     if (socket.phase === 'session' && !socket.refused) {
       counts.peerClosed++
       counts.refused++
@@ -290,6 +303,7 @@ function start(local, target, pump, afterFailure) {
 
 /** The connection counts from now on: its time from connect() goes into the histogram. */
 function established(socket) {
+  sessionsOpening.delete(socket)
   socket.phase = 'open'
   inflight--
   counts.established++
@@ -588,6 +602,7 @@ const printable = (text) => text.replace(/["\\\x00-\x1f\x7f-\uffff]/g, '?').slic
 function transportOpen(socket) {
   if (!app) return established(socket)
   socket.phase = 'session'
+  sessionsOpening.add(socket)
   socket.session = app.session(++appCount, protocol.kind === 'tcp' ? '\r\n' : '')
   socket.lines = protocol.kind === 'tcp' || app.lines ? new Lines() : undefined
   appResult(socket, socket.session.start(appSender(socket)), 0)

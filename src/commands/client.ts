@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, protocolFlags} from '../cli/flags.js'
+import {connsFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
 import {planShards, type SourceMode} from '../core/probe/plan-shards.js'
 import {DURATION_FLAGS, parseBoundedDuration} from '../core/duration.js'
 import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
@@ -20,6 +20,7 @@ import {portsPerTuple} from '../core/needs.js'
 import {formatCount, parsePortRange, parseShard} from '../core/units.js'
 import {describeTls, type HttpMode, isPush, nodeEngineRefuses, parseTarget, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
+import {describeSessions, withSession} from '../core/probe/session.js'
 import {type Engine, ENGINES} from '../core/probe/run-report.js'
 import {readHardNofile} from '../host/read/limits.js'
 
@@ -48,13 +49,14 @@ Connections are split over as many processes as the per-process open-file limit 
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
     ...protocolFlags,
+    ...sessionFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
-    const target = {...parsed, protocol: withProtocolFlags(parsed.protocol, flags)}
+    const target = {...parsed, protocol: withSession(withProtocolFlags(parsed.protocol, flags), flags)}
     checkCaFile(target.protocol.tls?.ca)
     const push = isPush(target.protocol)
     const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol, false) : undefined
@@ -84,7 +86,7 @@ Connections are split over as many processes as the per-process open-file limit 
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
-      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal})
+      result = await runClient({programs, shards, targets, steps: Math.min(flags.steps, conns), inflight: flags.inflight, openTimeoutMs, echo: flags.echo && !push, holdMs, progress, signal: stop.signal, session: target.protocol.session})
     } finally {
       stop.release()
     }
@@ -98,6 +100,7 @@ Connections are split over as many processes as the per-process open-file limit 
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !target.protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
+      if (result.session) this.log(describeSessions(result.session))
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
-import {connsFlag, protocolFlags, outFlag} from '../cli/flags.js'
+import {connsFlag, protocolFlags, outFlag, sessionFlags} from '../cli/flags.js'
 import {chooseIsolation, planProbe} from '../core/probe/plan-probe.js'
 import {MAX_CLIENT_HOSTS} from '../core/probe/plan-client-hosts.js'
 import {probeOutcome} from '../core/probe/outcome.js'
@@ -24,6 +24,7 @@ import type {MergedClients} from '../core/probe/merge-clients.js'
 import {parseSize} from '../core/units.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
+import {withSession} from '../core/probe/session.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {engineForTls} from '../probe/engine.js'
 import {readHardNofile} from '../host/read/limits.js'
@@ -55,7 +56,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
   // Written out: a run and --merge take different flags, which oclif's one generated line shows as a
   // broken either-or group (with an empty alternative). A test holds every flag here.
   static override usage = [
-    '<%= command.id %> [--conns N] [--engine ENGINE] [--steps K] [--out FILE...] [--html FILE] [--settle DURATION] [--inflight N] [--open-timeout DURATION] [--hold DURATION] [--message-size SIZE] [--interval DURATION] [--protocol PROTOCOL] [--target URL --server-pid PID] [--http MODE] [--header \'NAME: VALUE\'...] [--ws-deflate] [--mqtt-subscribe TOPIC] [--mqtt-keepalive SECONDS] [--ca FILE] [--insecure] [--servername NAME] [--echo-each-step] [--[no-]echo] [--own-ehash] [--[no-]netns] [--client-hosts K [--nat]] [--json] [--no-color]',
+    '<%= command.id %> [--conns N] [--engine ENGINE] [--steps K] [--out FILE...] [--html FILE] [--settle DURATION] [--inflight N] [--open-timeout DURATION] [--hold DURATION] [--message-size SIZE] [--interval DURATION] [--protocol PROTOCOL] [--target URL --server-pid PID] [--http MODE] [--header \'NAME: VALUE\'...] [--ws-deflate] [--mqtt-subscribe TOPIC] [--mqtt-keepalive SECONDS] [--app APP [--send TEXT...] [--expect TEXT] [--reply \'MATCH=>ANSWER\'...] [--greeting] [--namespace /NS] [--auth JSON] [--eio N] [--init-payload JSON] [--subscribe QUERY] [--topic TOPIC] [--destination DEST] [--login USER:PASS] [--subject SUBJECT]] [--ca FILE] [--insecure] [--servername NAME] [--echo-each-step] [--[no-]echo] [--own-ehash] [--[no-]netns] [--client-hosts K [--nat]] [--json] [--no-color]',
     '<%= command.id %> --merge FILE... [--out FILE...] [--json] [--no-color]',
   ]
 
@@ -86,6 +87,7 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
       exclusive: ['target', 'server-pid', 'client-hosts', 'hold', 'html', 'message-size', 'own-ehash'],
     }),
     ...protocolFlags,
+    ...sessionFlags,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 
@@ -116,7 +118,8 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
-    const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags)
+    const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags), flags)
+    if (shaped.session && !target) throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks no application protocol`, 'give --target and --server-pid')
     // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
     const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
     checkCaFile(protocol.tls?.ca)

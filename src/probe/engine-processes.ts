@@ -172,6 +172,12 @@ export interface ClientCounts {
   pingsAnswered: number
   /** --ws-deflate: connections whose server accepted permessage-deflate. */
   deflateAccepted: number
+  /**
+   * --app: sessions the server accepted and refused since the clients started, heartbeats answered
+   * (the server's, and acknowledgements of ours) and sent, and the first refusal in the
+   * application's terms ("" when none).
+   */
+  sessions: {accepted: number; refused: number; heartbeatsAnswered: number; heartbeatsSent: number; error: string}
 }
 
 /** What the clients hold now, and what the server refused. */
@@ -188,6 +194,13 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
     pingsAnswered: sum('pingsAnswered'),
     deflateAccepted: sum('deflateAccepted'),
+    sessions: {
+      accepted: sum('sessionsAccepted'),
+      refused: sum('sessionsRefused'),
+      heartbeatsAnswered: sum('heartbeatsAnswered'),
+      heartbeatsSent: sum('heartbeatsSent'),
+      error: replies.map((r) => String(r.sessionError ?? '')).find((e) => e !== '') ?? '',
+    },
   }
 }
 

@@ -7,6 +7,7 @@ import type {HostRoot} from '../host/files/root.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
 import {describeRefusal, type Refusal} from '../core/probe/refusal.js'
+import {type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './engine-processes.js'
 import {holdConnections} from './hold.js'
 import {describeEcho} from '../core/probe/outcome.js'
@@ -34,6 +35,8 @@ export interface RampResult {
   /** Over TLS: what the handshake negotiated. */
   tls?: TlsSession
   compression?: ProbeRunReport['compression']
+  /** --app: what the sessions did, read after the hold. */
+  session?: SessionReport
 }
 
 async function settleServers(servers: Peer[], established: number, settleMs: number): Promise<number> {
@@ -108,7 +111,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
       const counts = await clock.time('settleSeconds', () => readClientCounts(clients))
       deflateAccepted = counts.deflateAccepted
-      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts}
+      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts, ...(counts.sessions.error ? {session: counts.sessions.error} : {})}
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
     } catch (error) {
@@ -176,11 +179,17 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !result.stopped && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
       if (result.hold.interrupted) result.stopped = 'interrupted'
     } catch (error) {
       result.stopped = await whyFailed(error)
     }
+  }
+  const session = options.protocol?.session
+  const counts = session ? await readClientCounts(clients).catch(() => undefined) : undefined
+  if (session && counts) {
+    const {error, ...sessions} = counts.sessions
+    result.session = {app: session.app, options: sessionOptions(session), ...sessions, ...(error ? {error} : {})}
   }
   return result
 }

@@ -3,6 +3,7 @@ import {type EnginePrograms} from './engine.js'
 import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
+import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
 export interface ClientRunOptions {
@@ -17,6 +18,8 @@ export interface ClientRunOptions {
   holdMs: number
   progress: (line: string) => void
   signal?: AbortSignal
+  /** --app: the session every connection opens (the result says what the sessions did). */
+  session?: AppSession
 }
 
 export interface ClientRunResult {
@@ -45,6 +48,8 @@ export interface ClientRunResult {
    * the first bytes of an answer nobody asked for, and how many connections were still open at the end.
    */
   server?: {closed: number; closeCodes: Record<string, number>; firstBytes: string; openAtEnd: number}
+  /** --app: sessions accepted and refused, heartbeats answered and sent, by the end. */
+  session?: SessionReport
 }
 
 /** Open N connections in steps, check they echo, hold them, and reset them. */
@@ -112,6 +117,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     }
     const counts = await readClientCounts(clients)
     result.server = {closed: counts.peerClosed, closeCodes: Object.fromEntries([...counts.closeCodes].map(([code, n]) => [String(code), n])), firstBytes: counts.firstBytes, openAtEnd: counts.established}
+    if (options.session) {
+      const {error, ...sessions} = counts.sessions
+      result.session = {app: options.session.app, options: sessionOptions(options.session), ...sessions, ...(error ? {error} : {})}
+    }
   } finally {
     await stopPeers(clients)
   }

@@ -218,6 +218,7 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
     protocol: options.protocol?.kind ?? 'tcp',
     ...(measured.tls ? {tls: {...measured.tls, verified: !options.protocol?.tls?.insecure, ...(options.protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
     ...(measured.compression ? {compression: measured.compression} : {}),
+    ...(measured.session ? {session: measured.session} : {}),
     requestedConns: options.conns,
     isolation,
     ...(target ? {target: {endpoint: `${target.host}:${target.port}`, serverPid: target.serverPid, serverProcesses: serverProcesses(), clientEngine: options.engine}} : {}),

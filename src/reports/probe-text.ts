@@ -8,6 +8,7 @@ import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 import {describeProtocol, describeTls} from '../core/probe/protocol.js'
+import {describeSessions} from '../core/probe/session.js'
 
 const MiB = 1024 ** 2
 
@@ -38,7 +39,7 @@ export function describeHold(report: ProbeRunReport): string[] {
     : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
   const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
   const pushed = hold.messagesReceived
-  const noun = {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets', 'long-poll': 'answers'}[report.protocol as string] ?? 'messages'
+  const noun = report.session ? 'messages' : {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets', 'long-poll': 'answers'}[report.protocol as string] ?? 'messages'
   if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}, ${formatCount(pushed.events)} ${noun}`)
   const closed = hold.serverClosed
   if (closed && closed.connections > 0) {
@@ -81,6 +82,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
+    ...(report.session ? [describeSessions(report.session)] : []),
     ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
     ...(report.compression ? [`compression: ${report.compression.offered} offered; the server accepted it on ${formatCount(report.compression.acceptedConnections)} connections`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
@@ -106,7 +108,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
   const timed = report.steps.filter((s) => s.openMs)
   if (timed.length > 0) {
-    const what = report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'
+    const what = `${report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'}${report.session ? ' and the session' : ''}`
     lines.push(`time to open (${what}), by step, p50/p99/max ms: ${timed.map((s) => `${s.openMs!.p50}/${s.openMs!.p99}/${s.openMs!.max}`).join(', ')}`)
   }
   if (report.phases) lines.push(describePhases(report.phases))

@@ -1,10 +1,11 @@
 import {usageError} from '../errors.js'
 import {parseEndpoint} from '../units.js'
+import {type AppSession, sessionArgs} from './session.js'
 
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions; session?: AppSession}
 
 /** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
 export const DEFAULT_MQTT_KEEPALIVE = 60
@@ -33,9 +34,12 @@ const TLS_SCHEMES: Record<string, string> = {tls: 'tcp', wss: 'ws', https: 'http
 export const HTTP_MODES = ['sse', 'stream', 'long-poll'] as const
 export type HttpMode = (typeof HTTP_MODES)[number]
 
-/** A server that pushes: it gets no echo check, and what it sends during --hold is counted. */
+/**
+ * A server that pushes, or an application session (--app): it gets no echo check, and what it sends
+ * during --hold is counted.
+ */
 export function isPush(protocol: Protocol): boolean {
-  return (HTTP_MODES as readonly string[]).includes(protocol.kind)
+  return (HTTP_MODES as readonly string[]).includes(protocol.kind) || protocol.session !== undefined
 }
 
 /**
@@ -151,19 +155,20 @@ function tlsArgs(protocol: Protocol): string[] {
   ]
 }
 
-/** The bundled programs' arguments for a protocol: the server's and the client's. */
+/** The bundled programs' arguments for a protocol (and its session): the server's and the client's. */
 export function protocolArgs(protocol: Protocol): {server: string[]; client: string[]} {
-  const tls = tlsArgs(protocol)
+  // TLS's arguments and the session's (--app) end every client's line.
+  const tail = [...tlsArgs(protocol), ...sessionArgs(protocol.session)]
   const serverTls = protocol.tls ? ['--tls'] : []
-  if (protocol.kind === 'tcp') return {server: serverTls, client: tls}
+  if (protocol.kind === 'tcp') return {server: serverTls, client: tail}
   if (protocol.kind === 'mqtt') {
     const subscribe = protocol.subscribe ? ['--mqtt-subscribe', protocol.subscribe] : []
     const echo = protocol.echo ? ['--mqtt-echo'] : []
-    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...echo, ...tls]}
+    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...echo, ...tail]}
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
   const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
-  return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
+  return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tail]}
 }
 
 /**
