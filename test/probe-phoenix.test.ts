@@ -18,9 +18,9 @@ after(async () => {
 
 interface ServerCounts {open: number; sessions: number; timedOut: number}
 
-/** `c1m server --app phoenix` on a free port, saying its counts every second: its port and latest counts. */
-async function phoenixServer(): Promise<{port: number; pid: number; counts(): ServerCounts}> {
-  const child = spawn(process.execPath, [BIN, 'server', '--app', 'phoenix', '--port', '0', '--idle-timeout', '3s', '--interval', '1s', '--duration', '3m'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+/** `c1m server --app phoenix` (ws or wss) on a free port, saying its counts each second. */
+async function phoenixServer(protocol = 'ws'): Promise<{port: number; pid: number; counts(): ServerCounts}> {
+  const child = spawn(process.execPath, [BIN, 'server', '--app', 'phoenix', '--protocol', protocol, '--port', '0', '--idle-timeout', '3s', '--interval', '1s', '--duration', '3m'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   servers.push(child)
   let text = ''
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -76,6 +76,16 @@ for (const engine of ['native', 'node']) {
       const {envelope} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${server.port}/`, '--app', 'phoenix', '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '5s'], {timeout: 90_000})
       assert.equal(envelope.result.hold!.dropped, conns)
       assert.equal(envelope.result.session!.heartbeatsSent, 0)
+    })
+
+    it('over wss:// (the bundled server with its self-signed certificate, --insecure): every socket joins and its heartbeats are answered', {timeout: 120_000}, async () => {
+      const server = await phoenixServer('wss')
+      const conns = 200
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `wss://127.0.0.1:${server.port}/`, '--insecure', '--app', 'phoenix', '--heartbeat-every', '1s', '--server-pid', String(server.pid), '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '4s'], {timeout: 90_000})
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const {session, hold} = envelope.result
+      assert.deepEqual([session!.accepted, hold!.dropped, server.counts().open], [conns, 0, conns])
+      assert.ok(session!.heartbeatsAnswered >= conns * 3, `${session!.heartbeatsAnswered} heartbeats answered`)
     })
 
     it('a topic the server routes no channel for: the join refused in Phoenix\'s terms, exit 10', {timeout: 90_000}, async () => {

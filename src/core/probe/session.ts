@@ -214,7 +214,7 @@ function joined(session: SessionReport): string {
   const o = session.options
   if (session.app === 'socketio') return `joined namespace ${typeof o.namespace === 'string' ? o.namespace : '/'}`
   if (session.app === 'graphql-ws') return `acknowledged${o.subscribe ? ' and subscribed' : ''}`
-  if (session.app === 'phoenix') return `joined ${typeof o.topic === 'string' ? o.topic : 'the topic'}`
+  if (session.app === 'phoenix') return `joined ${typeof o.topic === 'string' ? o.topic : 'room:lobby'}`
   if (session.app === 'stomp') return `CONNECTED${o.destination ? ` and subscribed to ${String(o.destination)}` : ''}`
   if (session.app === 'nats') return `connected (PONG)${o.subject ? `, subscribed to ${String(o.subject)}` : ''}`
   return 'accepted'
