@@ -64,10 +64,11 @@ static int app_send(int fd, const char *text, size_t len) {
 
 static int app_send_text(int fd, const char *text) { return app_send(fd, text, strlen(text)); }
 
-/* Text made printable for the report: control characters and quotes as '?'. */
+/* Text made printable for the report: control characters and bytes beyond ASCII as '?' (quotes are
+ * escaped where it is printed). */
 static void app_note(char *to, size_t size, const char *why) {
   snprintf(to, size, "%s", why);
-  for (char *c = to; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) *c = '?';
+  for (char *c = to; *c; c++) if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) *c = '?';
 }
 
 /* The server refused the session: why (in the application's terms) noted, the connection dropped. */

@@ -596,7 +596,7 @@ async function echoRound() {
 // --app: the application session (node-app.mjs) once the transport is open.
 
 /** Text made printable for the report, as the native client does it. */
-const printable = (text) => text.replace(/["\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 199)
+const printable = (text) => text.replace(/[\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 199)
 
 /** The transport is open: the connection counts now, or with --app once the server accepts the session. */
 function transportOpen(socket) {

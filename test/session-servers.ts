@@ -14,16 +14,20 @@ export interface AppServer {
   child: ChildProcess
   /** The server's own counts, read now. */
   counts(): Promise<Record<string, number>>
+  /** Send the server a line for its command(). */
+  tell(line: string): void
 }
 
 /**
- * Start `node -e code`. The code prints "port N" when listening, and defines `counts()` (returning
- * an object); the harness around it answers "count" on stdin. Bounded: 15 s to listen.
+ * Start `node -e code`. The code prints "port N" (or "port N M" for two listeners) when listening,
+ * and defines `counts()` (returning an object), and may define `command(line)` for other lines; the
+ * harness around it answers "count" on stdin. Bounded: 15 s to listen.
  */
 export async function startAppServer(code: string, extraPorts = 0): Promise<AppServer & {ports: number[]}> {
   const harness = `${code}
 require('node:readline').createInterface({input: process.stdin}).on('line', (line) => {
   if (line === 'count') Promise.resolve(counts()).then((c) => console.log('counts ' + JSON.stringify(c)))
+  else if (typeof command === 'function') command(line)
 })`
   const child = spawn(process.execPath, ['-e', harness], {stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO_ROOT})
   let text = ''
@@ -50,6 +54,7 @@ require('node:readline').createInterface({input: process.stdin}).on('line', (lin
     ports,
     pid: child.pid!,
     child,
+    tell: (line) => child.stdin!.write(`${line}\n`),
     counts: () => new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the test server did not answer "count" within 10 s')), 10_000)
       waiters.push((line) => {

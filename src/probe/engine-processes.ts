@@ -114,9 +114,9 @@ function tlsSessionOf(replies: ProbeRecord[]): TlsSession | undefined {
   return reply ? {version: String(reply.tlsVersion), cipher: String(reply.tlsCipher ?? ''), alpn: String(reply.alpn ?? '')} : undefined
 }
 
-/** The first error a client met, or else why it could not go on. */
+/** The first session refused (--app), else the first error a client met, or why it could not go on. */
 function whyShort(replies: ProbeRecord[], peerClosed: number): string {
-  const error = replies.map((r) => String(r.error ?? '')).find((e) => e !== '')
+  const error = [...replies.map((r) => String(r.sessionError ?? '')), ...replies.map((r) => String(r.error ?? ''))].find((e) => e !== '')
   if (error) return error
   const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
   if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
