@@ -181,8 +181,12 @@ static int app_lines(int fd, const unsigned char *in, size_t n, int stream) {
   return 0;
 }
 
-/* A WebSocket data frame's payload (whole): one message, or lines for a dialect that reads lines. */
+/*
+ * A WebSocket data frame's payload (whole, or inflated): one message, or lines for a dialect that
+ * reads lines; NULL: a message too long to have been kept, counted as pushed.
+ */
 static int app_frame(int fd, const unsigned char *payload, uint64_t len) {
+  if (!payload) return app_result(fd, APP_PUSHED, (size_t)len);
   if (app->lines) return app_lines(fd, payload, (size_t)len, 0);
   return app_message(fd, payload, (size_t)len);
 }

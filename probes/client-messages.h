@@ -20,6 +20,8 @@ struct framing {
   int (*traffic_echo)(const unsigned char *f, int hl, uint64_t len, size_t have);
   /* Whether a message cut by this read must wait to be read whole (left bytes at hand). */
   int (*wait_whole)(const unsigned char *f, int hl, size_t left);
+  /* Whether the message at f is compressed (its payload goes to on_compressed); NULL: never. */
+  int (*compressed)(int fd, const unsigned char *f);
 };
 
 /* --app (client-app.h): a data frame's payload to the dialect. */
@@ -31,8 +33,36 @@ static int is_traffic_echo(const struct framing *fr, const unsigned char *f, int
   return traffic_echo_len > 0 && fr->traffic_echo(f, hl, len, have);
 }
 
+/* A compressed message inflated whole (in->out bytes, the first in->kept of them at hand); -1 dropped. */
+static int on_inflated(int fd, struct inflater *in) {
+  /* --app: the dialect reads the message (one longer than what is kept is counted as pushed). */
+  if (app) return in->out > in->kept ? app_frame(fd, NULL, in->out) : app_frame(fd, in->keep, in->out);
+  if (awaiting_echo(fd) && in->out == ECHO_LEN) {
+    if (memcmp(in->keep, ECHO_MSG, ECHO_LEN) == 0) { conns[fd].echo_got = (unsigned char)echo_reply_len; echoed_total++; echoed_compressed++; }
+    else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)in->keep, ECHO_LEN); }
+    return 0;
+  }
+  if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; return 0; }
+  pushed_events++;
+  pushed_bytes += in->out;
+  return 0;
+}
+
+/* n bytes of a compressed message's payload, the last ones when fin; -1 when fd was dropped. */
+static int on_compressed(int fd, const unsigned char *payload, size_t n, int fin) {
+  struct inflater *in = exts[fd].zin;
+  if (!in && !(in = exts[fd].zin = inflater_new())) { note_error("inflateInit2", ENOMEM); drop(fd, 1); return -1; }
+  if (!in->in_message) { inflater_next(in); in->in_message = 1; }
+  if (inflater_feed(in, payload, n) < 0 || (fin && inflater_end(in) < 0)) {
+    snprintf(last_error, sizeof last_error, "permessage-deflate: a message that does not inflate");
+    return drop_unexpected(fd, payload, (ssize_t)n);
+  }
+  return fin ? on_inflated(fd, in) : 0;
+}
+
 /* One whole message; -1 when the connection was dropped. */
 static int on_message(int fd, const struct framing *fr, const unsigned char *f, int hl, uint64_t len) {
+  if (fr->compressed && fr->compressed(fd, f)) return on_compressed(fd, f + hl, (size_t)len, f[0] & 0x80);
   int own = fr->control(fd, f, hl, len);
   if (own) return own < 0 ? -1 : 0;
   if (app) return app_frame(fd, f + hl, len);
@@ -64,8 +94,11 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
   struct rx *rx = exts[fd].side;
   if (rx && rx->skip) {
     uint64_t take = rx->skip < (uint64_t)n ? rx->skip : (uint64_t)n;
-    if (!rx->skip_traffic) pushed_bytes += take; /* an echo of traffic was counted whole when it began */
+    if (rx->inflating) {
+      if (on_compressed(fd, in, (size_t)take, rx->skip == take && rx->fin) < 0) return -1;
+    } else if (!rx->skip_traffic) pushed_bytes += take; /* an echo of traffic was counted whole when it began */
     rx->skip -= take;
+    if (!rx->skip) rx->inflating = 0;
     in += take;
     n -= (ssize_t)take;
   }
@@ -91,6 +124,15 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
       if ((uint64_t)hl + len <= (uint64_t)echo_reply_len || fr->wait_whole(f, hl, left)) break;
       /* An application's messages are read whole when they fit (socket.io's open packet, NATS's INFO). */
       if (app && (uint64_t)hl + len <= RX_KEEP) break;
+      if (fr->compressed && fr->compressed(fd, f)) {
+        if (left > (size_t)hl && on_compressed(fd, f + hl, left - (size_t)hl, 0) < 0) return -1;
+        if (!(rx = carry(fd))) return -1;
+        rx->skip = (uint64_t)hl + len - left;
+        rx->inflating = 1;
+        rx->fin = (f[0] & 0x80) != 0;
+        at = n;
+        break;
+      }
       int traffic = is_traffic_echo(fr, f, hl, len, left);
       if (traffic) bytes_received += (unsigned long long)traffic_echo_len;
       else { pushed_events++; pushed_bytes += left - (size_t)hl; }

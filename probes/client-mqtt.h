@@ -47,7 +47,7 @@ static int mqtt_wait_whole(const unsigned char *f, int hl, size_t left) {
   return mqtt_echo && left < (size_t)hl + 2 + 40;
 }
 
-static const struct framing mqtt_framing = {mqtt_packet_header, mqtt_control, mqtt_traffic_echo, mqtt_wait_whole};
+static const struct framing mqtt_framing = {mqtt_packet_header, mqtt_control, mqtt_traffic_echo, mqtt_wait_whole, NULL};
 
 static void mqtt_open(int fd) {
   struct opening *op = begin_opening(fd);

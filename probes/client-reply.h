@@ -21,8 +21,8 @@ static void print_count(const char *event, long target) {
   for (char *c = last_error; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '?';
   printf("{\"event\":\"%s\",\"target\":%ld,\"established\":%ld,\"failed\":%ld,\"peerClosed\":%ld,"
          "\"refused\":%ld,\"unexpected\":%ld,\"attempts\":%ld,\"addrInUse\":%ld,\"sourcesLeft\":%s,\"pushedBytes\":%llu,\"pushedEvents\":%llu,"
-         "\"pingsAnswered\":%llu,\"keepaliveAnswers\":%llu,\"deflateAccepted\":%ld,\"closeCodes\":\"",
-         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, pings_answered, keepalive_answers, deflate_accepted);
+         "\"pingsAnswered\":%llu,\"keepaliveAnswers\":%llu,\"deflateAccepted\":%ld,\"deflateResponse\":\"%s\",\"closeCodes\":\"",
+         event, target, established, failed, peer_closed, refused, unexpected, attempts, addr_in_use, sources_left() ? "true" : "false", pushed_bytes, pushed_events, pings_answered, keepalive_answers, deflate_accepted, deflate_response);
   int first = 1;
   for (int code = 0; code < 5000; code++) {
     if (close_codes[code]) { printf("%s%d:%lu", first ? "" : ",", code, close_codes[code]); first = 0; }

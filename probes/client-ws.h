@@ -15,8 +15,9 @@
 #include "http.h"
 #include "ws.h"
 
-/* --ws-deflate: offer permessage-deflate (RFC 7692) in the upgrade. */
+/* --ws-deflate: offer permessage-deflate (RFC 7692) in the upgrade, as browsers do (with zlib only). */
 static int ws_deflate;
+#define WS_DEFLATE_OFFER "permessage-deflate; client_max_window_bits"
 
 static void ws_random_key(unsigned char key[4]) {
   uint64_t m = next_random();
@@ -32,7 +33,14 @@ static int ws_header_of_server(const unsigned char *f, size_t left, int *hl, uin
   return ws_frame_header(f, left, 0, ws_deflate, hl, len);
 }
 
-/* Pings, pongs and closes, and a compressed echo (permessage-deflate): counted, not compared. */
+/* The first frame of a compressed message (RSV1, text or binary), or the rest of one (continuation). */
+static int ws_compressed(int fd, const unsigned char *f) {
+  int op = f[0] & 0x0f;
+  if ((f[0] & 0x40) && (op == 1 || op == 2)) return 1;
+  return op == 0 && exts[fd].zin && exts[fd].zin->in_message;
+}
+
+/* Pings, pongs and closes. */
 static int ws_control(int fd, const unsigned char *f, int hl, uint64_t len) {
   int op = f[0] & 0x0f;
   if (op == 0x9) {
@@ -53,12 +61,6 @@ static int ws_control(int fd, const unsigned char *f, int hl, uint64_t len) {
     drop(fd, 1);
     return -1;
   }
-  if (awaiting_echo(fd) && (f[0] & 0x40) && op <= 2) {
-    conns[fd].echo_got = (unsigned char)echo_reply_len;
-    echoed_total++;
-    echoed_compressed++;
-    return 1;
-  }
   return 0;
 }
 
@@ -74,7 +76,7 @@ static int ws_wait_whole(const unsigned char *f, int hl, size_t left) {
   return f[0] & 0x08;
 }
 
-static const struct framing ws_framing = {ws_header_of_server, ws_control, ws_traffic_echo, ws_wait_whole};
+static const struct framing ws_framing = {ws_header_of_server, ws_control, ws_traffic_echo, ws_wait_whole, ws_compressed};
 
 /* The upgrade with a fresh random key, keeping the Sec-WebSocket-Accept it needs. */
 static void ws_open(int fd) {
@@ -90,7 +92,7 @@ static void ws_open(int fd) {
   if (app && app->subprotocol) snprintf(sub, sizeof sub, "Sec-WebSocket-Protocol: %s\r\n", app->subprotocol);
   int n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n", ws_path, ws_host, key,
-                   ws_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "", sub, extra_headers);
+                   ws_deflate ? "Sec-WebSocket-Extensions: " WS_DEFLATE_OFFER "\r\n" : "", sub, extra_headers);
   send_opening(fd, out, n);
 }
 
@@ -106,6 +108,11 @@ static void ws_on_opening(int fd, struct opening *op) {
   if (ext && len > 0) {
     if (!ws_deflate || len < 18 || strncasecmp(ext, "permessage-deflate", 18) != 0) { refuse_opening(fd, "an extension the client did not offer"); return; }
     deflate_accepted++;
+    exts[fd].deflate = 1;
+    if (!deflate_response[0]) {
+      size_t keep = len < sizeof deflate_response - 1 ? len : sizeof deflate_response - 1;
+      for (size_t i = 0; i < keep; i++) deflate_response[i] = ext[i] >= 0x20 && ext[i] < 0x7f && ext[i] != '"' && ext[i] != '\\' ? ext[i] : '?';
+    }
   }
   if (app && app->subprotocol) {
     const char *chosen = http_header(op->buf, "Sec-WebSocket-Protocol:", &len);

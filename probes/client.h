@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hist.h"
+#include "inflate.h"
 #include "process.h"
 #include "tls.h"
 
@@ -33,7 +34,7 @@ enum conn_state { NONE, CONNECTING, OPEN, HANDSHAKE, TLS_HANDSHAKE, SESSION };
 /* The answer to a connection's opening as it comes (and a long-poll answer's head). */
 struct opening { char accept[29]; int subscribing; int len; char buf[HS_MAX + 1]; };
 /* WebSocket and MQTT once open: a message cut by a read, carried to the next (client-messages.h). */
-struct rx { unsigned char buf[RX_KEEP]; int len; int skip_traffic; uint64_t skip; };
+struct rx { unsigned char buf[RX_KEEP]; int len; int skip_traffic; uint64_t skip; uint8_t inflating, fin; };
 /* How a protocol's messages are framed (client-messages.h). */
 struct framing;
 
@@ -51,6 +52,7 @@ struct conn {
 _Static_assert(sizeof(struct conn) <= 8, "a connection's memory grows with every connection");
 struct conn_ext {
   tls_conn *ssl;      /* with --tls */
+  struct inflater *zin; /* permessage-deflate: made at the first compressed message (inflate.h) */
   void *side;         /* struct opening * while opening (or reading a long-poll head), or struct rx * */
   uint64_t body_left; /* long-poll: bytes of an answer's body to go */
   union {
@@ -62,6 +64,7 @@ struct conn_ext {
   uint8_t sse_nl : 1;  /* SSE: the last byte pushed was a newline (a blank line ends an event) */
   uint8_t chunked : 1; /* HTTP push: the body is chunked */
   uint8_t lp_phase : 2; /* long-poll: enum lp_phase */
+  uint8_t deflate : 1;  /* WebSocket: the server accepted permessage-deflate */
   uint8_t app_state;    /* --app: where the session is (each dialect's own values) */
 };
 /* Both indexed by descriptor, allocated once for every descriptor the process may hold. */
@@ -104,6 +107,8 @@ static long refused, unexpected, mismatched, attempts, echo_closed;
 static unsigned long long pushed_bytes, pushed_events, pings_answered, keepalive_answers, bytes_sent, bytes_received;
 static unsigned long close_codes[5000];
 static long deflate_accepted;
+/* The first Sec-WebSocket-Extensions a server answered with: what it accepted, with its parameters. */
+static char deflate_response[128];
 static int echo_round_on; /* an echo round is under way */
 /* What the echo check sends and wants back: the bare 16 bytes, or a protocol's frames of them. */
 static unsigned char echo_request[32], echo_reply[32];
@@ -186,6 +191,7 @@ static void drop(int fd, int reset) {
   static const struct conn_ext unused;
   if (memcmp(e, &unused, sizeof *e) != 0) { /* read, not written: an unused page stays untouched */
     if (e->ssl) tls_free(e->ssl);
+    inflater_free(e->zin);
     free(e->side);
     memset(e, 0, sizeof *e);
   }

@@ -304,6 +304,7 @@ static void parse_options(int argc, char **argv) {
   if (app && (proto->on_bytes != tcp_on_bytes && !proto->ws_frames)) usage();
   if (app && app->ws_only && !proto->ws_frames) usage();
   if (app && app->setup && app->setup() < 0) usage();
+  if (ws_deflate && !inflate_built) { fprintf(stderr, "echo-client: --ws-deflate needs a build with zlib (zlib1g-dev)\n"); exit(2); }
 }
 
 /* The generator of WebSocket keys and masks: seeded from /dev/urandom and the PID. */

@@ -4,14 +4,16 @@
 // As there, a connection the server closes or talks on unasked is refused (its first bytes
 // kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
 // It speaks raw TCP, WebSocket, HTTP push (sse, stream, long-poll) and MQTT 3.1.1, over TLS too
-// (node-protocol.mjs); permessage-deflate is the native client's only. With --app the connection
-// counts once the application session is accepted (node-app.mjs), as in client-app.h.
+// (node-protocol.mjs), with permessage-deflate offered by --ws-deflate and inflated (node-inflate.mjs).
+// With --app the connection counts once the application session is accepted (node-app.mjs), as in
+// client-app.h.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
 import tls from 'node:tls'
 
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
+import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
@@ -57,8 +59,9 @@ for (let i = 0; i < args.length; i++) {
     tlsOptions = {...tlsOptions, ...(args[i] === '--insecure' ? {rejectUnauthorized: false} : {})}
     continue
   }
-  if (args[i] === '--mqtt-echo') {
-    protocol.echo = true
+  if (args[i] === '--mqtt-echo' || args[i] === '--ws-deflate') {
+    if (args[i] === '--mqtt-echo') protocol.echo = true
+    else protocol.deflate = DEFLATE_OFFER
     continue
   }
   if (args[i] === '--protocol' && ['tcp', 'ws', 'sse', 'stream', 'long-poll', 'mqtt'].includes(value)) protocol.kind = value
@@ -115,6 +118,7 @@ let sourceIndex = 0
 let sourcePort = -1
 let lastError = ''
 let echoed = 0
+let echoedCompressed = 0
 const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0, timer: undefined}
 /** The payload size of the traffic last started: WebSocket echoes of it are told from pushed frames by it. */
 let trafficEchoLength = 0
@@ -127,6 +131,7 @@ let sessionError = ''
 let appCount = 0
 /** Connections whose session is being opened (in flight until accepted). */
 const sessionsOpening = new Set()
+const deflate = {deflateAccepted: 0, deflateResponse: ''}
 const closeCodes = new Map()
 const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
@@ -149,7 +154,7 @@ const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
 function report(event, target) {
   const codes = [...closeCodes].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${code}:${n}`).join(',')
   const opened = event === 'open' ? {openHist: [...openHist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(','), openMaxMs, ...tlsInfo} : {}
-  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, deflateAccepted: 0, closeCodes: codes, ...sessions, sessionError, error: lastError, firstBytes, ...opened})
+  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, ...deflate, closeCodes: codes, ...sessions, sessionError, error: lastError, firstBytes, ...opened})
 }
 
 // Run one command at a time, in order.
@@ -281,6 +286,7 @@ function start(local, target, pump, afterFailure) {
       if (protocol.kind === 'ws') countClose(1006)
       closedBeforeAccepted(socket, `${app.name}: the server closed the connection before accepting the session`)
     }
+    socket.inflater?.close()
     if (socket.phase === 'open') {
       if (open.delete(socket)) {
         counts.established--
@@ -340,11 +346,16 @@ function onData(socket, chunk) {
   if (socket.phase === 'opening' && protocol.kind === 'mqtt') return onMqttOpening(socket, chunk)
   if (socket.phase === 'opening') {
     socket.rx = Buffer.concat([socket.rx, chunk])
-    const answer = readOpening(socket.rx, protocol.kind, socket.accept)
+    const answer = readOpening(socket.rx, protocol.kind, socket.accept, Boolean(protocol.deflate))
     if (answer.wait) return
     if (answer.why) return refuseOpening(socket, answer.why)
     if (app?.subprotocol && !new RegExp(`^Sec-WebSocket-Protocol: *${app.subprotocol}\\r$`, 'im').test(socket.rx.subarray(0, socket.rx.indexOf('\r\n\r\n') + 2).toString('latin1'))) {
       return refuseOpening(socket, `the server did not choose the subprotocol ${app.subprotocol}`)
+    }
+    if (answer.deflate) {
+      deflate.deflateAccepted++
+      deflate.deflateResponse ||= answer.deflate.replace(/[^\x20-\x7e]|["\\]/g, '?').slice(0, 127)
+      socket.inflater = new MessageInflater()
     }
     socket.rx = Buffer.alloc(0)
     if (answer.chunked) socket.unchunk = new Unchunker()
@@ -459,49 +470,74 @@ function onAnswers(socket, chunk) {
   for (let i = 0; i < completed; i++) socket.write(openingRequest(protocol).bytes)
 }
 
-/** WebSocket frames from the server, as echo-client.c reads them (see on_message there). */
+/**
+ * WebSocket frames from the server, as echo-client.c reads them (see on_message there); a
+ * compressed message is inflated first, and what comes after it on the connection waits its turn.
+ */
 function onFrames(socket, chunk) {
-  const {frames, error} = parseCarried(socket, chunk, readFrames)
+  const {frames, error} = parseCarried(socket, chunk, (buffer) => readFrames(buffer, Boolean(socket.inflater)))
   if (error) return dropOpen(socket, chunk)
-  for (const {opcode, payload} of frames) {
-    if (opcode === 0x9) {
-      socket.write(maskedFrame(0xa, payload))
-      pushed.pingsAnswered++
-    } else if (opcode === 0x8) {
-      const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
-      if (app) {
-        const why = `${app.name}: ${payload.length >= 2 ? `closed ${code} ${payload.subarray(2, 122).toString('utf8')}` : 'closed with no status code'}`
-        if (socket.phase === 'session') {
-          counts.peerClosed++
-          counts.refused++
-          countClose(code)
-          return closedBeforeAccepted(socket, why)
-        }
-        lastError = printable(why)
+  const inflater = socket.inflater
+  for (const frame of frames) {
+    const {opcode, payload} = frame
+    if (inflater && ((frame.compressed && opcode <= 2) || (opcode === 0 && inflater.inMessage))) {
+      const failed = () => {
+        lastError = 'permessage-deflate: a message that does not inflate'
+        dropOpen(socket, payload)
       }
-      countClose(code)
-      counts.peerClosed++
-      if (awaitingEcho(socket)) echoClosed++
-      dropOpen(socket, payload, false)
-      return
-    } else if (opcode !== 0xa && app) {
-      if (onAppMessage(socket, payload) === undefined) return
-    } else if (opcode !== 0xa) {
-      if (awaitingEcho(socket) && opcode === 0x1 && payload.length === ECHO.length) {
-        if (payload.equals(ECHO)) {
-          socket.got = ECHO.length
-          echoed++
-        } else {
-          mismatched++
-          socket.got = MISMATCH
-          keepFirstBytes(payload)
-        }
-      } else if (trafficEchoLength > 0 && opcode === 0x1 && payload.length === trafficEchoLength) {
-        traffic.bytesReceived += payload.length
+      if (opcode) socket.messageOpcode = opcode
+      const first = socket.messageOpcode
+      inflater.push(payload, frame.fin, (text) => live(socket) && onFrame(socket, first, text, true), failed)
+    } else if (inflater?.busy) inflater.after(() => live(socket) && onFrame(socket, opcode, payload))
+    else if (onFrame(socket, opcode, payload) === 'dropped') return
+  }
+}
+
+/** Whether the connection still reads messages: open, or opening its session (--app). */
+const live = (socket) => socket.phase === 'open' || (socket.phase === 'session' && !socket.refused)
+
+/** One frame's message (inflated when compressed); 'dropped' when the connection was. */
+function onFrame(socket, opcode, payload, compressed = false) {
+  if (opcode === 0x9) {
+    socket.write(maskedFrame(0xa, payload))
+    pushed.pingsAnswered++
+  } else if (opcode === 0x8) {
+    const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+    if (app) {
+      // --app: a close is quoted in the application's terms; before acceptance it refuses the session.
+      const why = `${app.name}: ${payload.length >= 2 ? `closed ${code} ${payload.subarray(2, 122).toString('utf8')}` : 'closed with no status code'}`
+      if (socket.phase === 'session') {
+        counts.peerClosed++
+        counts.refused++
+        countClose(code)
+        closedBeforeAccepted(socket, why)
+        return 'dropped'
+      }
+      lastError = printable(why)
+    }
+    countClose(code)
+    counts.peerClosed++
+    if (awaitingEcho(socket)) echoClosed++
+    dropOpen(socket, payload, false)
+    return 'dropped'
+  } else if (opcode !== 0xa && app) {
+    if (onAppMessage(socket, payload) === undefined) return 'dropped'
+  } else if (opcode !== 0xa) {
+    if (awaitingEcho(socket) && opcode === 0x1 && payload.length === ECHO.length) {
+      if (payload.equals(ECHO)) {
+        socket.got = ECHO.length
+        echoed++
+        if (compressed) echoedCompressed++
       } else {
-        pushed.pushedEvents++
-        pushed.pushedBytes += payload.length
+        mismatched++
+        socket.got = MISMATCH
+        keepFirstBytes(payload)
       }
+    } else if (trafficEchoLength > 0 && opcode === 0x1 && payload.length === trafficEchoLength) {
+      traffic.bytesReceived += payload.length
+    } else {
+      pushed.pushedEvents++
+      pushed.pushedBytes += payload.length
     }
   }
 }
@@ -574,6 +610,7 @@ async function setTraffic(size, intervalMs) {
 
 async function echoRound() {
   echoed = 0
+  echoedCompressed = 0
   mismatched = 0
   echoRoundOn = true
   echoClosed = 0
@@ -590,7 +627,7 @@ async function echoRound() {
   const deadline = Date.now() + 30_000 + sent / 2
   while (echoed + mismatched + echoClosed < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   echoRoundOn = false
-  say({event: 'echo', sent, echoed, mismatched, closed: echoClosed, writeFailed, established: counts.established, firstBytes})
+  say({event: 'echo', sent, echoed, mismatched, closed: echoClosed, writeFailed, established: counts.established, compressed: echoedCompressed, firstBytes})
 }
 
 // --app: the application session (node-app.mjs) once the transport is open.

@@ -17,11 +17,12 @@ export function wsAccept(key) {
  * The opening request of a connection: the WebSocket upgrade with a fresh key (and the accept it
  * needs), or the GET of a stream or a long-poll. headers are extra "Name: value" lines.
  */
-export function openingRequest({kind, path, host, headers}) {
+export function openingRequest({kind, path, host, headers, deflate}) {
   const extra = headers.map((h) => `${h}\r\n`).join('')
   if (kind === 'ws') {
     const key = randomBytes(16).toString('base64')
-    const text = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
+    const offer = deflate ? `Sec-WebSocket-Extensions: ${deflate}\r\n` : ''
+    const text = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${offer}${extra}\r\n`
     return {bytes: Buffer.from(text, 'latin1'), accept: wsAccept(key)}
   }
   const accept = kind === 'sse' ? 'text/event-stream' : '*/*'
@@ -36,9 +37,10 @@ function header(head, name) {
 
 /**
  * The answer to an opening, once its head is whole: {wait: true} until then; {why} for a refusal;
- * {rest, chunked} when the connection counts, rest being the bytes after the head.
+ * {rest, chunked} when the connection counts, rest being the bytes after the head (and for a
+ * WebSocket whose server accepted permessage-deflate, offered when `deflate`, its answer in deflate).
  */
-export function readOpening(buffer, kind, accept) {
+export function readOpening(buffer, kind, accept, deflate = false) {
   const end = buffer.indexOf('\r\n\r\n')
   if (end < 0) return buffer.length >= OPENING_MAX ? {why: 'an answer longer than 2 KiB'} : {wait: true}
   const head = buffer.subarray(0, end + 4).toString('latin1')
@@ -46,8 +48,9 @@ export function readOpening(buffer, kind, accept) {
   if (kind === 'ws') {
     if (!head.startsWith('HTTP/1.1 101')) return {why: 'the status was not 101 Switching Protocols'}
     if (header(head, 'Sec-WebSocket-Accept') !== accept) return {why: 'a missing or wrong Sec-WebSocket-Accept'}
-    if (header(head, 'Sec-WebSocket-Extensions')) return {why: 'an extension the client did not offer'}
-    return {rest, chunked: false}
+    const extension = header(head, 'Sec-WebSocket-Extensions')
+    if (extension && !(deflate && /^permessage-deflate\b/i.test(extension))) return {why: 'an extension the client did not offer'}
+    return {rest, chunked: false, ...(extension ? {deflate: extension} : {})}
   }
   if (!/^HTTP\/1\.[01] 200/.test(head)) return {why: 'the status was not 200'}
   if (kind === 'sse' && !/^text\/event-stream/i.test(header(head, 'Content-Type') ?? '')) return {why: 'the Content-Type was not text/event-stream'}
@@ -75,13 +78,13 @@ function bigLength(len) {
  * bytes of a frame not yet whole, or {error} for a frame a server must not send (masked, a
  * reserved bit, a control frame over 125 bytes, a payload over 16 MiB).
  */
-export function readFrames(buffer) {
+export function readFrames(buffer, deflate = false) {
   const frames = []
   let at = 0
   while (buffer.length - at >= 2) {
     const b0 = buffer[at]
     const b1 = buffer[at + 1]
-    if (b1 & 0x80 || b0 & 0x70) return {error: 'a masked frame or a reserved bit from the server'}
+    if (b1 & 0x80 || b0 & (deflate ? 0x30 : 0x70)) return {error: 'a masked frame or a reserved bit from the server'}
     let len = b1 & 0x7f
     let hl = 2
     if (len === 126) {
@@ -97,7 +100,7 @@ export function readFrames(buffer) {
     }
     if (b0 & 0x08 && len > 125) return {error: 'a control frame over 125 bytes'}
     if (buffer.length - at < hl + len) break
-    frames.push({opcode: b0 & 0x0f, payload: buffer.subarray(at + hl, at + hl + len)})
+    frames.push({opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, compressed: (b0 & 0x40) !== 0, payload: buffer.subarray(at + hl, at + hl + len)})
     at += hl + len
   }
   return {frames, rest: buffer.subarray(at)}

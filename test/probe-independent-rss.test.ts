@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import {DEFLATE_OFFER} from '../src/core/probe/protocol.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, REPO_ROOT} from './helpers.js'
 import {probeWithIndependentRss} from './independent-rss.js'
@@ -56,7 +57,7 @@ describe("c1m's server figure agrees with /proc within 10%", () => {
   it('npm ws with permessage-deflate, after one message on each connection (--ws-deflate --echo-each-step)', async () => {
     const server = await startNode(wsServer(true))
     const report = await agree(`ws://127.0.0.1:${server.port}/`, server.pid, 1500, ['--ws-deflate', '--echo-each-step'])
-    assert.deepEqual(report.compression, {offered: 'permessage-deflate', acceptedConnections: 1500})
+    assert.deepEqual(report.compression, {offered: 'permessage-deflate', offer: DEFLATE_OFFER, acceptedConnections: 1500, response: 'permessage-deflate'})
     // The compressor made on the first message is what makes deflate costly.
     assert.ok(report.fit.server.bytesPerConn > 10 * idleWs, `${report.fit.server.bytesPerConn} B with deflate against ${idleWs} B idle`)
   })

@@ -62,7 +62,8 @@ describe('--app: flags, engine arguments and the report (pure)', () => {
 })
 
 /** A server on raw TCP and WebSocket: greets, answers "join X" with "joined X", pings every pingMs. */
-const greeter = (pingMs = 400) => `
+const greeter = (pingMs = 400, deflate = false) => `
+const DEFLATE = ${deflate ? '{threshold: 0}' : 'false'}
 const net = require('node:net')
 const {WebSocketServer} = require(${JSON.stringify(`${MODULES}/ws`)})
 const n = {joined: 0, pongs: 0, open: 0, state: []}
@@ -84,7 +85,7 @@ const tcp = net.createServer((s) => {
   let rest = ''
   s.on('data', (d) => { rest += d; let i; while ((i = rest.indexOf('\\n')) >= 0) { on(rest.slice(0, i).replace(/\\r$/, '')); rest = rest.slice(i + 1) } })
 })
-const wss = new WebSocketServer({host: '127.0.0.1', port: 0})
+const wss = new WebSocketServer({host: '127.0.0.1', port: 0, perMessageDeflate: DEFLATE})
 wss.on('connection', (s) => { s.on('error', () => {}); const on = session((t) => s.send(t), (f) => s.on('close', f)); s.on('message', (d) => on(String(d))) })
 const counts = () => ({joined: n.joined, pongs: n.pongs, open: n.open})
 let up = 0
@@ -117,6 +118,17 @@ for (const engine of ['native', 'node']) {
         await stopPids([server.pid])
       })
     }
+
+    it('over ws with permessage-deflate: the compressed messages are inflated and read by the session', async () => {
+      const server = await startAppServer(greeter(400, true), 1)
+      pids.push(server.pid)
+      const {envelope, exitCode, stderr} = await runJson<ClientRunResult>(['client', '--target', `ws://127.0.0.1:${server.ports[1]}/`, '--conns', '200', '--steps', '1', '--hold', '1s', '--engine', engine, ...GENERIC], {timeout: 60_000})
+      assert.equal(exitCode, 0, stderr)
+      assert.equal((await server.counts()).joined, 200)
+      assert.equal(envelope.result.session?.accepted, 200, 'every "joined" came compressed and was read')
+      assert.ok(envelope.result.session!.heartbeatsAnswered >= 200, 'compressed pings answered')
+      await stopPids([server.pid])
+    })
 
     it('a session the server never accepts is not a connection: exit 10, said in the session\'s terms', async () => {
       const server = await startAppServer(greeter(), 1)

@@ -38,7 +38,7 @@ export function outFlag(description = 'write the report to FILE: .json for the J
 export const protocolFlags = {
   http: Flags.string({description: 'with an http:// or https:// target, what the server does: sse (Server-Sent Events; needs text/event-stream), stream (a chunked response that stays open) or long-poll (holds each GET until it has something; asked again after each answer)', options: [...HTTP_MODES], helpValue: 'MODE'}),
   header: Flags.string({description: "an HTTP header for the WebSocket upgrade or the stream's GET (repeatable): cookies, tokens", helpValue: "'NAME: VALUE'", multiple: true}),
-  'ws-deflate': Flags.boolean({description: 'WebSocket: offer permessage-deflate in the upgrade (the report says how many connections the server accepted it on); the echo stays uncompressed', default: false}),
+  'ws-deflate': Flags.boolean({description: 'WebSocket: offer permessage-deflate in the upgrade, as browsers do (on by default for a ws:// or wss:// --target; --no-ws-deflate measures without). What the server compresses is inflated; the report says what it accepted, on how many connections', allowNo: true}),
   'mqtt-subscribe': Flags.string({description: 'MQTT: every connection subscribes to this topic filter (QoS 0) and counts once SUBACK granted it; what the broker publishes to it is counted during --hold', helpValue: 'TOPIC'}),
   'mqtt-keepalive': Flags.integer({description: 'MQTT keepalive in seconds, sent in CONNECT; a PINGREQ goes out at half of it (0: none) [default: 60]', min: 0, max: 65_535, helpValue: 'SECONDS'}),
   ca: Flags.string({description: "over TLS: verify the server's certificate against the CA certificates in FILE (PEM) instead of the system's store", helpValue: 'FILE'}),

@@ -11,7 +11,7 @@ import {C1mError, EXIT_CODES, usageError} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
 import {hostRoot} from '../host/files/root.js'
 import {readSysctl} from '../host/read/sysctl.js'
-import {engineForTls, prepareEngine, withProtocol} from '../probe/engine.js'
+import {engineForTls, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
 import {abortOnSignals} from '../probe/wait.js'
@@ -56,13 +56,14 @@ Connections are split over as many processes as the per-process open-file limit 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
     const {flags} = await this.parse(Client)
     const parsed = parseTarget(flags.target, '127.0.0.1:9000', flags.http as HttpMode | undefined)
-    const target = {...parsed, protocol: withSession(withProtocolFlags(parsed.protocol, flags), flags)}
-    checkCaFile(target.protocol.tls?.ca)
-    const push = isPush(target.protocol)
-    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(target.protocol, false) : undefined
+    const asked = {...parsed, protocol: withSession(withProtocolFlags(parsed.protocol, flags), flags)}
+    checkCaFile(asked.protocol.tls?.ca)
+    const push = isPush(asked.protocol)
+    const nodeCannot = flags.engine === 'node' ? nodeEngineRefuses(asked.protocol, false) : undefined
     if (nodeCannot) throw usageError(nodeCannot, 'drop --engine node')
-    const chosen = engineForTls(flags.engine as Engine, target.protocol, false)
+    const chosen = engineForTls(flags.engine as Engine, asked.protocol, false)
     if (chosen.note) this.note(chosen.note)
+    const target = {...asked, protocol: withInflate(chosen.engine, asked.protocol, flags['ws-deflate'])}
     if (target.port + flags.ports - 1 > 65_535) throw usageError(`--ports ${flags.ports} from port ${target.port} runs past 65535`)
     const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
     const conns = share?.conns ?? flags.conns

@@ -26,7 +26,7 @@ import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode,
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {withSession} from '../core/probe/session.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
-import {engineForTls} from '../probe/engine.js'
+import {engineForTls, withInflate} from '../probe/engine.js'
 import {readHardNofile} from '../host/read/limits.js'
 
 export default class Probe extends C1mCommand {
@@ -118,10 +118,10 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
-    const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags), flags)
+    const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags, Boolean(parsed)), flags)
     if (shaped.session && !target) throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks no application protocol`, 'give --target and --server-pid')
     // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
-    const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
+    let protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
     checkCaFile(protocol.tls?.ca)
     // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.
     const push = isPush(protocol)
@@ -130,8 +130,8 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     const chosen = engineForTls(flags.engine as Engine, protocol, !target)
     if (chosen.note) this.note(chosen.note)
     const {engine} = chosen
+    protocol = withInflate(engine, protocol, flags['ws-deflate'])
     if (traffic && push) throw usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run')
-    if (traffic && protocol.kind === 'ws' && protocol.deflate) throw usageError('--message-size with --ws-deflate: the server may answer compressed, and the client does not inflate to compare', 'drop one of them')
     if (flags['echo-each-step'] && (!flags.echo || push)) throw usageError(`--echo-each-step needs the echo check, and ${push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step')
     const root = hostRoot('/')
     if (target && readProcessTree(root, target.serverPid).length === 0) {

@@ -172,6 +172,10 @@ export interface ClientCounts {
   pingsAnswered: number
   /** --ws-deflate: connections whose server accepted permessage-deflate. */
   deflateAccepted: number
+  /** The first server's answer to the offer (Sec-WebSocket-Extensions), its parameters with it. */
+  deflateResponse: string
+  /** The first client's last error, or "". */
+  lastError: string
   /**
    * --app: sessions the server accepted and refused since the clients started, heartbeats answered
    * (the server's, and acknowledgements of ours) and sent, and the first refusal in the
@@ -194,6 +198,8 @@ export async function readClientCounts(clients: Peer[]): Promise<ClientCounts> {
     closeCodes: addCounts(replies.map((r) => parseCounts(String(r.closeCodes ?? ''), 5000))),
     pingsAnswered: sum('pingsAnswered'),
     deflateAccepted: sum('deflateAccepted'),
+    deflateResponse: replies.map((r) => String(r.deflateResponse ?? '')).find(Boolean) ?? '',
+    lastError: replies.map((r) => String(r.error ?? '')).find(Boolean) ?? '',
     sessions: {
       accepted: sum('sessionsAccepted'),
       refused: sum('sessionsRefused'),

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 
 import {C1mError} from '../core/errors.js'
 import {assertPrivateFile, cacheDir, ensurePrivateDir} from '../host/files/private-dir.js'
-import {nodeEngineRefuses, type Protocol, protocolArgs} from '../core/probe/protocol.js'
+import {nodeEngineRefuses, type Protocol, protocolArgs, withoutInflate} from '../core/probe/protocol.js'
 import type {Engine} from '../core/probe/run-report.js'
 import {isPidAlive} from '../host/read/pid-alive.js'
 
@@ -53,13 +53,22 @@ export function hasOpenSsl(): boolean {
   return openSslInclude() !== undefined
 }
 
-/** Compiler arguments beyond the source: both programs link OpenSSL when its headers are here. */
+/**
+ * Whether zlib's headers (Debian's zlib1g-dev) are here: with them the native client inflates what a
+ * server compresses (permessage-deflate), and offers it.
+ */
+export function hasZlib(): boolean {
+  return OPENSSL_INCLUDE_DIRS.some((dir) => existsSync(path.join(dir, 'zlib.h')))
+}
+
+/** Compiler arguments beyond the source: OpenSSL and zlib are linked when their headers are here. */
 function buildArgs(): string[] {
   // C1M_CFLAGS: flags of one's own before the source (a sanitizer build: -fsanitize=address,undefined -g).
   const own = (process.env.C1M_CFLAGS ?? '').split(/\s+/).filter(Boolean)
+  const zlib = hasZlib() ? ['-DC1M_ZLIB', '-lz'] : []
   const include = openSslInclude()
-  if (!include) return [...own, '-lm']
-  return [...own, ...(process.env.C1M_OPENSSL_INCLUDE ? [`-I${include}`] : []), '-DC1M_TLS', '-lssl', '-lcrypto', '-lm']
+  if (!include) return [...own, ...zlib, '-lm']
+  return [...own, ...(process.env.C1M_OPENSSL_INCLUDE ? [`-I${include}`] : []), '-DC1M_TLS', '-lssl', '-lcrypto', ...zlib, '-lm']
 }
 
 /**
@@ -122,6 +131,17 @@ function sweepDeadBuilds(dir: string): void {
     const match = TEMP_BUILD.exec(file)
     if (match && !isPidAlive(Number(match[1]))) rmSync(path.join(dir, file), {force: true})
   }
+}
+
+/**
+ * The protocol as the chosen engine can speak it: a native client built without zlib cannot
+ * inflate, so a WebSocket offered permessage-deflate by default is not (the report says why), and
+ * one that asked for it with --ws-deflate is refused.
+ */
+export function withInflate(engine: Engine, protocol: Protocol, asked: boolean | undefined): Protocol {
+  if (engine !== 'native' || protocol.kind !== 'ws' || !protocol.deflate || hasZlib()) return protocol
+  if (asked) throw new C1mError('E_NO_COMPILER', "--ws-deflate needs the native client built with zlib, and zlib's headers are not installed", 'apt-get install zlib1g-dev, or --engine node')
+  return withoutInflate(protocol)
 }
 
 /**

@@ -6,12 +6,13 @@ import {C1mError} from '../core/errors.js'
 import type {HostRoot} from '../host/files/root.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
-import {describeRefusal, type Refusal} from '../core/probe/refusal.js'
+import {describeRefusal, protocolRefusal, type Refusal} from '../core/probe/refusal.js'
 import {type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './engine-processes.js'
 import {holdConnections} from './hold.js'
 import {describeEcho} from '../core/probe/outcome.js'
 import {openLatency} from '../core/probe/latency.js'
+import {compressionOf} from '../core/probe/protocol.js'
 import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
@@ -90,6 +91,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   let refused: Refusal | undefined
   let tls: TlsSession | undefined
   let deflateAccepted = 0
+  let deflateResponse = ''
   const reportStep = (step: number, text: string) => (options.step ? options.step(step, options.steps, text, true) : options.progress(`step ${step}/${options.steps}: ${text}`))
 
   for (let step = 1; !stopped && step <= options.steps; step++) {
@@ -111,7 +113,9 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
       const counts = await clock.time('settleSeconds', () => readClientCounts(clients))
       deflateAccepted = counts.deflateAccepted
-      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts, ...(counts.sessions.error ? {session: counts.sessions.error} : {})}
+      deflateResponse = counts.deflateResponse
+      const why = protocolRefusal(counts.lastError)
+      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts, ...(why ? {why} : {}), ...(counts.sessions.error ? {session: counts.sessions.error} : {})}
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
     } catch (error) {
@@ -157,7 +161,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
-  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...(options.protocol?.kind === 'ws' && options.protocol.deflate ? {compression: {offered: 'permessage-deflate' as const, acceptedConnections: deflateAccepted}} : {})}
+  const result: RampResult = {samples, steps, ...(stopped ? {stopped} : {}), ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...withCompression(compressionOf(options.protocol, deflateAccepted, deflateResponse))}
   // Connections the server has closed meanwhile get no echo check and no hold: with none left, neither runs.
   let open = held > 0 && !broken && !signal?.aborted ? await stillOpen(clients, held) : 0
   if (held > 0 && open === 0 && !broken) options.progress('the server closed every connection: nothing to check or hold')
@@ -202,3 +206,5 @@ async function stillOpen(clients: Peer[], opened: number): Promise<number> {
     return opened
   }
 }
+
+const withCompression = (compression: ReturnType<typeof compressionOf>) => (compression ? {compression} : {})

@@ -7,7 +7,7 @@ import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {SOCKET_CACHES} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
-import {describeProtocol, describeTls} from '../core/probe/protocol.js'
+import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeSessions} from '../core/probe/session.js'
 
 const MiB = 1024 ** 2
@@ -84,7 +84,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
     ...(report.session ? [describeSessions(report.session)] : []),
     ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
-    ...(report.compression ? [`compression: ${report.compression.offered} offered; the server accepted it on ${formatCount(report.compression.acceptedConnections)} connections`] : []),
+    ...(report.compression ? [`compression: ${describeCompression(report.compression)}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
     `servers: ${describeFit(report.fit.server)}`,
     `clients: ${describeFit(report.fit.client)}`,

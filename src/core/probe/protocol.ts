@@ -5,7 +5,13 @@ import {type AppSession, sessionArgs} from './session.js'
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames, spoken by the native engine.
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions; session?: AppSession}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean; deflateOff?: string} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions; session?: AppSession}
+
+/** What a WebSocket client offers, as browsers do, unless --no-ws-deflate. */
+export const DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits'
+
+/** What the report says of compression: what was offered and what the servers accepted, or why none was. */
+export type Compression = {offered: 'permessage-deflate'; offer?: string; acceptedConnections: number; response?: string} | {offered: 'none'; why: string}
 
 /** MQTT's keepalive when none is asked for, in seconds; the client pings at half of it. */
 export const DEFAULT_MQTT_KEEPALIVE = 60
@@ -98,10 +104,12 @@ export interface ProtocolFlags {
  * The flags that shape a protocol, checked against the target: --header for HTTP and WebSocket,
  * --mqtt-keepalive for MQTT, --ca, --insecure and --servername for a target over TLS.
  */
-export function withProtocolFlags(protocol: Protocol, flags: ProtocolFlags): Protocol {
+export function withProtocolFlags(protocol: Protocol, flags: ProtocolFlags, target = true): Protocol {
   const secured = withTlsFlags(protocol, flags)
-  if (flags['ws-deflate'] && secured.kind !== 'ws') throw usageError('--ws-deflate is for a ws:// or wss:// target', 'drop --ws-deflate')
-  const shaped: Protocol = secured.kind === 'ws' && flags['ws-deflate'] ? {...secured, deflate: true} : secured
+  const deflate = flags['ws-deflate']
+  if (deflate !== undefined && secured.kind !== 'ws') throw usageError(`--${deflate ? '' : 'no-'}ws-deflate is for a ws:// or wss:// target`, `drop --${deflate ? '' : 'no-'}ws-deflate`)
+  // A --target WebSocket is offered permessage-deflate as browsers offer it; the bundled server has none.
+  const shaped: Protocol = secured.kind !== 'ws' ? secured : deflate === false ? {...secured, deflateOff: '--no-ws-deflate'} : deflate || target ? {...secured, deflate: true} : secured
   if (flags['mqtt-keepalive'] !== undefined && shaped.kind !== 'mqtt') throw usageError('--mqtt-keepalive is for an mqtt:// or mqtts:// target', 'drop --mqtt-keepalive')
   const headers = flags.header ?? []
   if (headers.length > 0 && !('host' in shaped)) throw usageError('--header is for an HTTP or WebSocket target (ws://, wss://, http://, https://)', 'drop --header')
@@ -172,13 +180,35 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
 }
 
 /**
+ * A native client built without zlib cannot inflate: a WebSocket that would have offered
+ * permessage-deflate by default does not, and the report says why.
+ */
+export function withoutInflate(protocol: Protocol): Protocol {
+  if (protocol.kind !== 'ws' || !protocol.deflate) return protocol
+  return {...protocol, deflate: false, deflateOff: 'the native client was built without zlib (apt-get install zlib1g-dev)'}
+}
+
+/** The report's compression block for a WebSocket run: undefined when nothing was offered or refused. */
+export function compressionOf(protocol: Protocol | undefined, acceptedConnections: number, response: string): Compression | undefined {
+  if (protocol?.kind !== 'ws') return undefined
+  if (protocol.deflate) return {offered: 'permessage-deflate', offer: DEFLATE_OFFER, acceptedConnections, ...(response ? {response} : {})}
+  return protocol.deflateOff ? {offered: 'none', why: protocol.deflateOff} : undefined
+}
+
+/** The report's compression in one line of text. */
+export function describeCompression(compression: Compression): string {
+  if (compression.offered === 'none') return `no permessage-deflate offered: ${compression.why}`
+  const accepted = compression.acceptedConnections > 0 && compression.response ? ` (${compression.response})` : ''
+  return `${compression.offer ?? compression.offered} offered; the server accepted it on ${compression.acceptedConnections.toLocaleString('en-US')} connections${accepted}`
+}
+
+/**
  * Why the node engine cannot run this, or undefined when it can. Its client speaks every protocol
- * of a --target (raw TCP, WebSocket, HTTP push, long-poll, MQTT, over TLS too) but permessage-deflate;
- * its bundled server raw TCP only.
+ * of a --target (raw TCP, WebSocket with permessage-deflate, HTTP push, long-poll, MQTT, over TLS
+ * too); its bundled server raw TCP only.
  */
 export function nodeEngineRefuses(protocol: Protocol, bundledServer: boolean): string | undefined {
   if (bundledServer && (protocol.kind !== 'tcp' || protocol.tls)) return "the node engine's bundled server speaks raw TCP only; WebSocket, HTTP push and TLS are served by the native engine"
-  if (protocol.kind === 'ws' && protocol.deflate) return "--ws-deflate is the native engine's only, not yet --engine node's"
   return undefined
 }
 

@@ -10,6 +10,16 @@ export interface Refusal {
   attempts: number
   /** --app: the first session refused, in the application's terms ("socket.io: namespace / refused: ..."). */
   session?: string
+  /** What the client found wrong in the protocol's own terms ("permessage-deflate: ..."), if it said. */
+  why?: string
+}
+
+/**
+ * The engines' last error when it is a refusal in a protocol's own terms (it names the protocol
+ * before a colon), not a system call's error; else undefined.
+ */
+export function protocolRefusal(error: string): string | undefined {
+  return /^(permessage-deflate): /.test(error) ? error : undefined
 }
 
 /** Control characters shown as \xNN, and at most 64 characters: safe to print on one line. */
@@ -26,7 +36,7 @@ export function describeRefusal(refusal: Refusal, protocol: Protocol['kind'] = '
   const opening = openingName(protocol)
   const close = protocol === 'ws' ? decodeClose(refusal.firstBytes) : undefined
   const said = close ? `closed the WebSocket at once with ${describeClose(close)}` : opening ? `answered the ${opening} with ${quoteBytes(refusal.firstBytes)}` : `answered ${quoteBytes(refusal.firstBytes)} unasked`
-  const what = refusal.firstBytes ? said : 'closed them right after accepting'
+  const what = refusal.why ? `sent what the client refused (${refusal.why})` : refusal.firstBytes ? said : 'closed them right after accepting'
   if (refusal.session) return `the server refused ${refusal.connections} session${refusal.connections === 1 ? '' : 's'}: ${refusal.session} (after ${refusal.attempts} attempts); these are not established connections`
   return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
 }

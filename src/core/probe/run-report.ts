@@ -5,7 +5,7 @@ import type {ProbePhases} from './phases.js'
 import type {ProbeReport} from './fit-report.js'
 import type {Refusal} from './refusal.js'
 import type {OpenLatency} from './latency.js'
-import type {Protocol} from './protocol.js'
+import type {Compression, Protocol} from './protocol.js'
 import type {SessionReport} from './session.js'
 
 export type Engine = 'native' | 'node'
@@ -13,11 +13,11 @@ export const ENGINES: Engine[] = ['native', 'node']
 
 export interface EchoResult {
   sent: number
-  /** Connections whose 16 bytes came back byte for byte (or compressed, see `compressed`). */
+  /** Connections whose 16 bytes came back byte for byte (inflated first when compressed). */
   echoed: number
   /**
-   * --ws-deflate: echoes the server answered with a compressed frame, counted in `echoed` but not
-   * compared byte for byte (the client does not inflate).
+   * permessage-deflate: echoes the server answered compressed, inflated and compared byte for byte,
+   * counted in `echoed` too (reports made before the client inflated counted them uncompared).
    */
   compressed?: number
   /**
@@ -141,8 +141,11 @@ export type ProbeRunReport = ProbeReport & {
    * how many the server accepted and refused, with the heartbeats answered and sent.
    */
   session?: SessionReport
-  /** --ws-deflate: what was offered, and on how many connections the server accepted it. */
-  compression?: {offered: 'permessage-deflate'; acceptedConnections: number}
+  /**
+   * A WebSocket target: permessage-deflate as offered (by default, as browsers do), on how many
+   * connections the server accepted it and its answer with its parameters; or why none was offered.
+   */
+  compression?: Compression
   requestedConns: number
   isolation: Isolation
   /** With --target: the server measured, and the processes of its tree at the top of the ramp. */

@@ -118,7 +118,6 @@ export function withSession(protocol: Protocol, flags: SessionFlags): Protocol {
     const where = lives.length > 1 ? 'raw TCP or WebSocket (tcp://, tls://, ws://, wss://)' : 'WebSocket (ws://, wss://)'
     throw usageError(`--app ${app} lives on ${where}, not on a ${protocol.kind} target`, `give a ${lives.length > 1 ? 'tcp://' : 'ws://'} target`)
   }
-  if (protocol.kind === 'ws' && protocol.deflate) throw usageError(`--ws-deflate with --app ${app}: the session's messages would come compressed, and the client reads them uncompressed`, 'drop --ws-deflate')
   for (const text of flags.send ?? []) checkText('send', text)
   if (flags.expect !== undefined) checkText('expect', flags.expect, true)
   for (const reply of flags.reply ?? []) {
