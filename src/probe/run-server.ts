@@ -1,6 +1,5 @@
 import {type EnginePrograms} from './engine.js'
 import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
-import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 
 export interface ServerRunOptions {
@@ -53,13 +52,16 @@ export interface ServerRunResult {
   app?: ServedApp
 }
 
-/** Every worker's count line, each key summed. */
-async function countServers(servers: Peer[]): Promise<Record<string, number>> {
+/**
+ * Every worker's count line, each numeric key summed: the connections' keys and, with --app, the
+ * dialect's (sessions, refused, heartbeats, timeouts, events), which the wire keeps beside them.
+ */
+async function countServers(servers: Array<{ask(command: string, timeoutMs: number): Promise<object>}>): Promise<Record<string, number>> {
   const replies = await Promise.all(servers.map((server) => server.ask('count', 10_000)))
   return sumKeys(replies)
 }
 
-function sumKeys(replies: Array<Record<string, unknown> | undefined>): Record<string, number> {
+function sumKeys(replies: Array<object | undefined>): Record<string, number> {
   const sums: Record<string, number> = {}
   for (const reply of replies) {
     for (const [key, value] of Object.entries(reply ?? {})) if (typeof value === 'number') sums[key] = (sums[key] ?? 0) + value
