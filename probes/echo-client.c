@@ -12,7 +12,7 @@
  *               [--path P] [--host H] [--header 'K: V' ...] [--ws-deflate]
  *               [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo]
  *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
- *               [--app generic|socketio|graphql-ws|nats [the dialect's options]]
+ *               [--app generic|socketio|graphql-ws|nats|phoenix|stomp [the dialect's options]]
  *
  * Each protocol is one row of the table `protocols` below, written in its own file: client-tcp.h,
  * client-ws.h, client-mqtt.h, client-http.h (sse, stream, long-poll) say what each does. --header
@@ -47,7 +47,9 @@
 #include "app-generic.h"
 #include "app-graphql-ws.h"
 #include "app-nats.h"
+#include "app-phoenix.h"
 #include "app-socketio.h"
+#include "app-stomp.h"
 #include "client-http.h"
 #include "client-loop.h"
 #include "client-mqtt.h"
@@ -56,7 +58,7 @@
 
 static const struct protocol *const protocols[] = {&proto_tcp, &proto_ws, &proto_mqtt, &proto_sse, &proto_stream, &proto_long_poll};
 /* --app: the application sessions (client-app.h), one file each. */
-static const struct app *const apps[] = {&app_generic, &app_socketio, &app_graphql_ws, &app_nats};
+static const struct app *const apps[] = {&app_generic, &app_socketio, &app_graphql_ws, &app_nats, &app_phoenix, &app_stomp};
 
 static int inflight_max = 256;
 static double open_timeout = 300;
@@ -196,7 +198,7 @@ static int run_command(const char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
   exit(2);
 }
 

@@ -19,7 +19,7 @@ import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, o
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--app generic|socketio|graphql-ws|nats] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT [--target ...] [--source IP:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n')
   process.exit(2)
 }
 
@@ -675,7 +675,7 @@ function appResult(socket, result, length) {
     sessions.sessionsAccepted++
     established(socket)
   } else if (result.pushed) {
-    pushed.pushedEvents++
+    pushed.pushedEvents += result.pushed === true ? 1 : result.pushed
     pushed.pushedBytes += length
   }
   return result.skip ?? 0

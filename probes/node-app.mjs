@@ -2,15 +2,18 @@
 // speak it in the native one: each dialect is a small object; its session(n) is one connection's
 // state, whose start(send) and onText(text, send) say what happened:
 //   {accepted: true}  the server accepted the session: the connection counts
-//   {pushed: true}    a message the server pushed (an event, a MSG), counted
+//   {pushed: true}    a message the server pushed (an event, a MSG), counted (or N: N pushes in it)
 //   {refused: why}    the server refused, in the application's terms: the connection is dropped
 //   {answered: true}  a heartbeat answered (theirs or ours)
 //   {skip: N}         lines only: N bytes after this line are a payload, not lines (NATS MSG)
 // send(text) sends one message: a WebSocket frame, or the bytes as given over raw TCP.
 import {randomBytes} from 'node:crypto'
 
+import {phoenix} from './node-app-phoenix.mjs'
+import {stomp} from './node-app-stomp.mjs'
+
 /** The options of every dialect, as the command line gives them. */
-export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined}
+export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined, topic: undefined, destination: undefined, login: undefined, heartbeatEvery: 0}
 
 /** Take a dialect's option; true when taken, false when it is not one, 'bad' for a bad value. */
 export function takeAppOption(name, value) {
@@ -38,6 +41,18 @@ export function takeAppOption(name, value) {
   else if (name === '--subject') {
     if (!/^\S+$/.test(value)) return 'bad'
     o.subject = value
+  } else if (name === '--topic') {
+    if (!/^[^\x00-\x1f"\\]{1,255}$/.test(value)) return 'bad'
+    o.topic = value
+  } else if (name === '--destination') {
+    if (!/^[^\r\n]{1,511}$/.test(value)) return 'bad'
+    o.destination = value
+  } else if (name === '--login') {
+    if (!/^[^:\r\n]+:[^\r\n]*$/.test(value) || value.length > 511) return 'bad'
+    o.login = value
+  } else if (name === '--heartbeat-every') {
+    if (!(Number(value) > 0)) return 'bad'
+    o.heartbeatEvery = Number(value)
   } else return false
   return true
 }
@@ -191,7 +206,7 @@ const nats = {
 }
 
 /** The dialects by --app's value. */
-export const APPS = {generic, socketio, 'graphql-ws': graphqlWs, nats}
+export const APPS = {generic, socketio, 'graphql-ws': graphqlWs, nats, phoenix: phoenix(appOptions, heartbeat), stomp: stomp(appOptions, heartbeat)}
 
 /**
  * Splits bytes into lines (CR stripped) across reads, skipping a payload a dialect announced.

@@ -72,4 +72,5 @@ export const sessionFlags = {
   destination: Flags.string({description: 'stomp: SUBSCRIBE to this destination; MESSAGE frames are counted as pushed', helpValue: 'DEST'}),
   login: Flags.string({description: "stomp: CONNECT's login and passcode, kept out of the report", helpValue: 'USER:PASS'}),
   subject: Flags.string({description: 'nats: SUB to this subject; MSG is counted as pushed', helpValue: 'SUBJECT'}),
+  'heartbeat-every': Flags.string({description: "phoenix: how often each socket sends its heartbeat [default: 30s, as phoenix.js; Phoenix closes a socket silent for 60 s]; stomp: the heart-beat CONNECT offers [default: 10s], sent as often as the server's CONNECTED then asks", helpValue: 'DURATION'}),
 }

@@ -1,3 +1,4 @@
+import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {usageError} from '../errors.js'
 import {formatCount} from '../units.js'
 import type {Protocol} from './protocol.js'
@@ -36,6 +37,8 @@ export interface AppSession {
   login?: string
   /** nats: SUB's subject. */
   subject?: string
+  /** phoenix: seconds between heartbeats (30 unless set); stomp: the heart-beat offered, in seconds (10). */
+  heartbeatEvery?: number
 }
 
 export interface SessionFlags {
@@ -53,6 +56,7 @@ export interface SessionFlags {
   destination?: string
   login?: string
   subject?: string
+  'heartbeat-every'?: string
 }
 
 /** Which dialect each option belongs to (generic's also imply --app generic). */
@@ -60,7 +64,7 @@ const OPTION_OF: Record<string, AppName[]> = {
   send: ['generic'], expect: ['generic'], reply: ['generic'], greeting: ['generic'],
   namespace: ['socketio'], auth: ['socketio', 'nats'], eio: ['socketio'],
   'init-payload': ['graphql-ws'], subscribe: ['graphql-ws'], topic: ['phoenix'],
-  destination: ['stomp'], login: ['stomp'], subject: ['nats'],
+  destination: ['stomp'], login: ['stomp'], subject: ['nats'], 'heartbeat-every': ['phoenix', 'stomp'],
 }
 
 /** The paths the frameworks' clients use when the target's URL path is /. */
@@ -131,6 +135,8 @@ export function withSession(protocol: Protocol, flags: SessionFlags): Protocol {
     if (value !== undefined && (value.length === 0 || value.length > 2000 || /[\0\r\n]/.test(value))) throw usageError(`--${name} must be 1 to 2000 characters on one line`)
   }
   if (flags.login !== undefined && !flags.login.includes(':')) throw usageError('--login must be USER:PASS', 'e.g. --login guest:guest')
+  const every = flags['heartbeat-every']
+  const heartbeatMs = every === undefined ? undefined : parseBoundedDuration(every, 'heartbeat-every', DURATION_FLAGS['app-period'])
   const session: AppSession = {
     app,
     ...(flags.send?.length ? {send: flags.send} : {}),
@@ -146,6 +152,7 @@ export function withSession(protocol: Protocol, flags: SessionFlags): Protocol {
     ...(flags.destination === undefined ? {} : {destination: flags.destination}),
     ...(flags.login === undefined ? {} : {login: flags.login}),
     ...(flags.subject === undefined ? {} : {subject: flags.subject}),
+    ...(heartbeatMs === undefined ? {} : {heartbeatEvery: heartbeatMs / 1000}),
   }
   const defaultPath = DEFAULT_PATHS[app]
   if (protocol.kind === 'ws' && protocol.path === '/' && defaultPath) return {...protocol, path: defaultPath(session), session}
@@ -165,6 +172,7 @@ export function sessionArgs(session: AppSession | undefined): string[] {
     ['--namespace', session.namespace], ['--auth', session.auth], ['--eio', session.eio],
     ['--init-payload', session.initPayload], ['--subscribe-query', session.subscribe], ['--topic', session.topic],
     ['--destination', session.destination], ['--login', session.login], ['--subject', session.subject],
+    ['--heartbeat-every', session.heartbeatEvery],
   ]
   return [
     '--app', session.app,
@@ -205,7 +213,7 @@ function joined(session: SessionReport): string {
   const o = session.options
   if (session.app === 'socketio') return `joined namespace ${typeof o.namespace === 'string' ? o.namespace : '/'}`
   if (session.app === 'graphql-ws') return `acknowledged${o.subscribe ? ' and subscribed' : ''}`
-  if (session.app === 'phoenix') return `joined ${typeof o.topic === 'string' ? o.topic : 'the topic'}`
+  if (session.app === 'phoenix') return `joined ${typeof o.topic === 'string' ? o.topic : 'room:lobby'}`
   if (session.app === 'stomp') return `CONNECTED${o.destination ? ` and subscribed to ${String(o.destination)}` : ''}`
   if (session.app === 'nats') return `connected (PONG)${o.subject ? `, subscribed to ${String(o.subject)}` : ''}`
   return 'accepted'
