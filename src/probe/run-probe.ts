@@ -181,6 +181,8 @@ function buildRunReport(options: ProbeRunOptions, root: HostRoot, shards: Shard[
   if (samples.length < 2) {
     const fix = stopped?.includes('tls handshake:')
       ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
+      : measured.refused?.session
+      ? `the server refused the ${options.protocol?.session?.app ?? ''} session (its words are quoted): check --app's options (--namespace, --auth, ...) and the URL's path`
       : measured.refused && options.protocol?.kind === 'ws'
       ? 'check that the server upgrades WebSocket requests at that path (its answer is quoted) and accepts 127.x clients'
       : measured.refused && options.protocol?.kind === 'long-poll'
