@@ -164,8 +164,9 @@ static void on_readable_http(int fd) {
     }
     if (used < 0) { drop(fd); return; }
     size_t rest = len - (size_t)used;
-    if (rest == 0) { free(in); e->in = NULL; }
-    else if (!in || used > 0) {
+    if (rest == 0) {
+      if (in) { free(in); e->in = NULL; } /* written only when set: an unused slot stays untouched */
+    } else if (!in || used > 0) {
       struct wsin *keep = malloc(sizeof *keep + rest);
       if (!keep) { drop(fd); return; }
       keep->len = rest;

@@ -25,6 +25,7 @@ import {parseSize} from '../core/units.js'
 import {BUNDLED_PROTOCOLS, type BundledProtocol, bundledProtocol, type HttpMode, isPush, nodeEngineRefuses, parseTarget, type Protocol, withProtocolFlags} from '../core/probe/protocol.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {withSession} from '../core/probe/session.js'
+import {bundledServerApp} from '../core/probe/server-app.js'
 import {type Engine, ENGINES, type ProbeRunReport} from '../core/probe/run-report.js'
 import {engineForTls, withInflate} from '../probe/engine.js'
 import {readHardNofile} from '../host/read/limits.js'
@@ -118,8 +119,12 @@ Exit 10 when the ramp stopped short, a process died, or connections did not echo
     if (!parsed && (flags.ca || flags.insecure || flags.servername)) {
       throw usageError('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run', 'drop them, or give --target')
     }
-    const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol((flags.protocol ?? 'tcp') as BundledProtocol), flags, Boolean(parsed)), flags)
-    if (shaped.session && !target) throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks no application protocol`, 'give --target and --server-pid')
+    // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
+    const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
+    const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol(bundledName as BundledProtocol), flags, Boolean(parsed)), flags)
+    if (shaped.session && !target && !bundledServerApp(shaped.session.app)) {
+      throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks --app socketio and phoenix`, 'give --target and --server-pid')
+    }
     // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
     let protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
     checkCaFile(protocol.tls?.ca)

@@ -1,6 +1,6 @@
 import {type EnginePrograms} from './engine.js'
-import type {Peer} from './peer.js'
 import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
+import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 
 export interface ServerRunOptions {

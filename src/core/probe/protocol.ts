@@ -1,5 +1,6 @@
 import {usageError} from '../errors.js'
 import {parseEndpoint} from '../units.js'
+import {bundledServerApp, serverAppArgs} from './server-app.js'
 import {type AppSession, sessionArgs} from './session.js'
 
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
@@ -176,7 +177,9 @@ export function protocolArgs(protocol: Protocol): {server: string[]; client: str
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
   const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
-  return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tail]}
+  // The bundled server speaks the clients' dialect when it can (socketio, phoenix).
+  const serverApp = serverAppArgs(bundledServerApp(protocol.session?.app))
+  return {server: ['--protocol', protocol.kind, ...serverTls, ...serverApp], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tail]}
 }
 
 /**

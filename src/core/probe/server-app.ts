@@ -62,3 +62,12 @@ export function serverAppArgs(app: ServerApp | undefined): string[] {
     : ['--ping-interval', String(app.pingIntervalMs ?? SERVER_APP_DEFAULTS.pingIntervalMs), '--ping-timeout', String(app.pingTimeoutMs ?? SERVER_APP_DEFAULTS.pingTimeoutMs)]
   return ['--app', app.name, ...periods]
 }
+
+/**
+ * The bundled server's dialect for a probe whose clients open `app`'s sessions (probe --app without
+ * --target), with the frameworks' default periods; undefined when the bundled server does not speak it.
+ */
+export function bundledServerApp(app: string | undefined): ServerApp | undefined {
+  if (app !== 'socketio' && app !== 'phoenix') return undefined
+  return serverApp(app, 'ws', {})
+}
