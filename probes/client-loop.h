@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "client-app.h"
 #include "client-reply.h"
 #include "client.h"
 #include "endpoint.h"
@@ -53,7 +54,7 @@ static void watch(int fd, uint32_t events) {
 /* TCP (and TLS) is up: the protocol's opening, or the connection counts now. */
 static void start_protocol(int fd) {
   if (proto->open) proto->open(fd);
-  else count_established(fd);
+  else transport_open(fd);
 }
 
 /* One step of a connection's TLS handshake; once done, the protocol's opening, or it counts. */
@@ -159,9 +160,9 @@ static void on_event(int fd, uint32_t events) {
     on_opening_bytes(fd);
     /* TLS may hold decrypted bytes of the record just read, which epoll cannot see. */
     while (c->state == HANDSHAKE && tls_holds_bytes(fd)) on_opening_bytes(fd);
-    if (!(c->state == OPEN && tls_holds_bytes(fd))) return;
+    if (!((c->state == OPEN || c->state == SESSION) && tls_holds_bytes(fd))) return;
   }
-  if (c->state != OPEN) return;
+  if (c->state != OPEN && c->state != SESSION) return;
   char buf[READ_MAX];
   for (;;) {
     ssize_t n = conn_read(fd, buf, sizeof buf);
@@ -174,6 +175,7 @@ static void on_event(int fd, uint32_t events) {
     }
     if (n < 0 && errno == EAGAIN) return;
     /* The server closed (or reset) a connection it had accepted: it refused it. */
+    if (c->state == SESSION) app_closed(fd, NULL, 0);
     peer_closed++;
     if (proto->eof_code) close_codes[proto->eof_code]++;
     refused++;
@@ -192,13 +194,19 @@ static void keepalive_tick(void) {
   next_keepalive = now() + keepalive_every;
 }
 
+/* Milliseconds until `at`, or timeout_ms when that comes first (-1: no timeout). */
+static int sooner(int timeout_ms, double at) {
+  int until = (int)((at - now()) * 1000) + 1;
+  if (until < 0) until = 0;
+  return timeout_ms < 0 || until < timeout_ms ? until : timeout_ms;
+}
+
 static void poll_once(int timeout_ms) {
   static struct epoll_event events[4096];
   keepalive_tick();
-  if (proto->keepalive && keepalive_every > 0) {
-    int until_ping = (int)((next_keepalive - now()) * 1000) + 1;
-    if (timeout_ms < 0 || until_ping < timeout_ms) timeout_ms = until_ping < 0 ? 0 : until_ping;
-  }
+  app_heartbeat_tick();
+  if (proto->keepalive && keepalive_every > 0) timeout_ms = sooner(timeout_ms, next_keepalive);
+  if (app_heartbeat_every > 0) timeout_ms = sooner(timeout_ms, app_next_heartbeat);
   int n = epoll_wait(epfd, events, 4096, timeout_ms);
   if (stop_requested) quit();
   for (int i = 0; i < n; i++) {

@@ -24,22 +24,28 @@ struct framing {
   int (*compressed)(int fd, const unsigned char *f);
 };
 
+/* --app (client-app.h): a data frame's payload to the dialect. */
+static int app_frame(int fd, const unsigned char *payload, uint64_t len);
+
 _Static_assert(HS_MAX <= READ_MAX, "the bytes after an opening's answer are one read's worth");
 
 static int is_traffic_echo(const struct framing *fr, const unsigned char *f, int hl, uint64_t len, size_t have) {
   return traffic_echo_len > 0 && fr->traffic_echo(f, hl, len, have);
 }
 
-/* A compressed message inflated whole (in->out bytes, the first in->kept of them at hand). */
-static void on_inflated(int fd, struct inflater *in) {
+/* A compressed message inflated whole (in->out bytes, the first in->kept of them at hand); -1 dropped. */
+static int on_inflated(int fd, struct inflater *in) {
+  /* --app: the dialect reads the message (one longer than what is kept is counted as pushed). */
+  if (app) return in->out > in->kept ? app_frame(fd, NULL, in->out) : app_frame(fd, in->keep, in->out);
   if (awaiting_echo(fd) && in->out == ECHO_LEN) {
     if (memcmp(in->keep, ECHO_MSG, ECHO_LEN) == 0) { conns[fd].echo_got = (unsigned char)echo_reply_len; echoed_total++; echoed_compressed++; }
     else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)in->keep, ECHO_LEN); }
-    return;
+    return 0;
   }
-  if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; return; }
+  if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; return 0; }
   pushed_events++;
   pushed_bytes += in->out;
+  return 0;
 }
 
 /* n bytes of a compressed message's payload, the last ones when fin; -1 when fd was dropped. */
@@ -51,8 +57,7 @@ static int on_compressed(int fd, const unsigned char *payload, size_t n, int fin
     snprintf(last_error, sizeof last_error, "permessage-deflate: a message that does not inflate");
     return drop_unexpected(fd, payload, (ssize_t)n);
   }
-  if (fin) on_inflated(fd, in);
-  return 0;
+  return fin ? on_inflated(fd, in) : 0;
 }
 
 /* One whole message; -1 when the connection was dropped. */
@@ -60,6 +65,7 @@ static int on_message(int fd, const struct framing *fr, const unsigned char *f, 
   if (fr->compressed && fr->compressed(fd, f)) return on_compressed(fd, f + hl, (size_t)len, f[0] & 0x80);
   int own = fr->control(fd, f, hl, len);
   if (own) return own < 0 ? -1 : 0;
+  if (app) return app_frame(fd, f + hl, len);
   if (awaiting_echo(fd) && (uint64_t)hl + len == (uint64_t)echo_reply_len) {
     if (memcmp(f, echo_reply, (size_t)echo_reply_len) == 0) { conns[fd].echo_got = (unsigned char)echo_reply_len; echoed_total++; }
     else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
@@ -116,6 +122,8 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
     if (left < (uint64_t)hl + len) {
       /* Control messages and what may be an echo are read whole; anything else may be skipped through. */
       if ((uint64_t)hl + len <= (uint64_t)echo_reply_len || fr->wait_whole(f, hl, left)) break;
+      /* An application's messages are read whole when they fit (socket.io's open packet, NATS's INFO). */
+      if (app && (uint64_t)hl + len <= RX_KEEP) break;
       if (fr->compressed && fr->compressed(fd, f)) {
         if (left > (size_t)hl && on_compressed(fd, f + hl, left - (size_t)hl, 0) < 0) return -1;
         if (!(rx = carry(fd))) return -1;

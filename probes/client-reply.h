@@ -27,7 +27,11 @@ static void print_count(const char *event, long target) {
   for (int code = 0; code < 5000; code++) {
     if (close_codes[code]) { printf("%s%d:%lu", first ? "" : ",", code, close_codes[code]); first = 0; }
   }
-  printf("\",\"error\":\"%s\",\"firstBytes\":\"", last_error);
+  printf("\",\"sessionsAccepted\":%llu,\"sessionsRefused\":%llu,\"heartbeatsAnswered\":%llu,\"heartbeatsSent\":%llu,\"sessionError\":\"",
+         sessions_accepted, sessions_refused, heartbeats_answered, heartbeats_sent);
+  for (const char *c = session_error; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+  printf("\"");
+  printf(",\"error\":\"%s\",\"firstBytes\":\"", last_error);
   print_first_bytes();
   printf("\"");
   if (strcmp(event, "open") == 0) {

@@ -6,9 +6,10 @@
 #ifndef C1M_CLIENT_TCP_H
 #define C1M_CLIENT_TCP_H
 
-#include "client.h"
+#include "client-app.h"
 
 static int tcp_on_bytes(int fd, const char *buf, ssize_t n) {
+  if (app) return app_on_bytes(fd, buf, n); /* --app: the bytes are the session's lines */
   struct conn *c = &conns[fd];
   for (ssize_t i = 0; i < n; i++) {
     int at = c->echo_got;

@@ -10,6 +10,7 @@
 
 #include <strings.h>
 
+#include "client-app.h"
 #include "client-messages.h"
 #include "http.h"
 #include "ws.h"
@@ -51,6 +52,7 @@ static int ws_control(int fd, const unsigned char *f, int hl, uint64_t len) {
   }
   if (op == 0xA) return 1;
   if (op == 0x8) {
+    if (app) app_closed(fd, f + hl, len);
     count_close(f + hl, len);
     peer_closed++;
     refused++;
@@ -84,12 +86,13 @@ static void ws_open(int fd) {
   uint64_t a = next_random(), b = next_random();
   memcpy(raw, &a, 8);
   memcpy(raw + 8, &b, 8);
-  char key[25], out[1024 + sizeof extra_headers];
+  char key[25], out[1024 + sizeof extra_headers], sub[128] = "";
   base64(raw, 16, key);
   ws_accept(key, 24, op->accept);
+  if (app && app->subprotocol) snprintf(sub, sizeof sub, "Sec-WebSocket-Protocol: %s\r\n", app->subprotocol);
   int n = snprintf(out, sizeof out, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s\r\n", ws_path, ws_host, key,
-                   ws_deflate ? "Sec-WebSocket-Extensions: " WS_DEFLATE_OFFER "\r\n" : "", extra_headers);
+                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n", ws_path, ws_host, key,
+                   ws_deflate ? "Sec-WebSocket-Extensions: " WS_DEFLATE_OFFER "\r\n" : "", sub, extra_headers);
   send_opening(fd, out, n);
 }
 
@@ -109,6 +112,15 @@ static void ws_on_opening(int fd, struct opening *op) {
     if (!deflate_response[0]) {
       size_t keep = len < sizeof deflate_response - 1 ? len : sizeof deflate_response - 1;
       for (size_t i = 0; i < keep; i++) deflate_response[i] = ext[i] >= 0x20 && ext[i] < 0x7f && ext[i] != '"' && ext[i] != '\\' ? ext[i] : '?';
+    }
+  }
+  if (app && app->subprotocol) {
+    const char *chosen = http_header(op->buf, "Sec-WebSocket-Protocol:", &len);
+    if (!chosen || len != strlen(app->subprotocol) || strncasecmp(chosen, app->subprotocol, len) != 0) {
+      char why[160];
+      snprintf(why, sizeof why, "the server did not choose the subprotocol %s", app->subprotocol);
+      refuse_opening(fd, why);
+      return;
     }
   }
   /* Frames right after the 101 (a greeting, a ping) are the server's first messages. */
@@ -135,6 +147,7 @@ static void ws_setup(void) {
 static const struct protocol proto_ws = {
   .name = "ws", .opening = "websocket", .setup = ws_setup, .open = ws_open, .on_opening = ws_on_opening,
   .on_bytes = on_messages, .framing = &ws_framing, .traffic_message = ws_traffic_message, .eof_code = 1006,
+  .ws_frames = 1,
 };
 
 #endif

@@ -23,12 +23,13 @@ static const char ECHO_MSG[ECHO_LEN + 1] = "c1m echo check!\n";
 #define ECHO_MISMATCH 255
 /* One read of an open connection; a message cut by a read keeps at most RX_KEEP bytes for the next. */
 #define READ_MAX 4096
-#define RX_KEEP 160
+#define RX_KEEP 1024
 /* An answer to a connection's opening (an HTTP head, MQTT's CONNACK and SUBACK) fits in HS_MAX bytes. */
 #define HS_MAX 2048
 #define MAX_TRAFFIC 65536
 
-enum conn_state { NONE, CONNECTING, OPEN, HANDSHAKE, TLS_HANDSHAKE };
+/* SESSION: the transport is open and an application session (--app, client-app.h) is being opened. */
+enum conn_state { NONE, CONNECTING, OPEN, HANDSHAKE, TLS_HANDSHAKE, SESSION };
 
 /* The answer to a connection's opening as it comes (and a long-poll answer's head). */
 struct opening { char accept[29]; int subscribing; int len; char buf[HS_MAX + 1]; };
@@ -57,12 +58,14 @@ struct conn_ext {
   union {
     uint32_t chunk_left; /* HTTP: see http_unchunk */
     uint32_t mqtt_id;    /* MQTT: the connection's number, in its client id and echo topic */
+    uint32_t app_n;      /* --app: the connection's number in this process ({n} in --send) */
   };
   uint8_t chunk_state; /* enum chunk_state */
   uint8_t sse_nl : 1;  /* SSE: the last byte pushed was a newline (a blank line ends an event) */
   uint8_t chunked : 1; /* HTTP push: the body is chunked */
   uint8_t lp_phase : 2; /* long-poll: enum lp_phase */
   uint8_t deflate : 1;  /* WebSocket: the server accepted permessage-deflate */
+  uint8_t app_state;    /* --app: where the session is (each dialect's own values) */
 };
 /* Both indexed by descriptor, allocated once for every descriptor the process may hold. */
 static struct conn *conns;
@@ -88,8 +91,16 @@ struct protocol {
   int raw;             /* received bytes count as they come (TCP: the echo of traffic) */
   int eof_code;        /* a close without a close frame is counted as this code (WebSocket: 1006) */
   int stream_writes;   /* a short write sends fewer bytes, not half a message (plain TCP) */
+  int ws_frames;       /* an application's messages travel in WebSocket frames (else as bytes) */
 };
 static const struct protocol *proto;
+/* --app: the application session spoken over the protocol (client-app.h), or NULL. */
+struct app;
+static const struct app *app;
+/* Sessions the server accepted and refused, heartbeats answered (theirs or ours) and sent. */
+static unsigned long long sessions_accepted, sessions_refused, heartbeats_answered, heartbeats_sent;
+/* The first session refusal, in the application's terms ("socket.io: namespace refused: ..."). */
+static char session_error[200] = "";
 
 static long established, inflight, failed, peer_closed, addr_in_use, echoed_total, echoed_compressed;
 static long refused, unexpected, mismatched, attempts, echo_closed;
@@ -156,13 +167,27 @@ static void count_established(int fd) {
   hist_add(&open_hist, (uint32_t)(clock_us() - conns[fd].started_us) / 1e6);
 }
 
+/*
+ * The transport is up (TCP, TLS, the protocol's opening): the connection counts now, or with an
+ * application session once the server accepts it (client-app.h). -1 when it was dropped.
+ */
+static int app_open(int fd);
+static void app_closed(int fd, const unsigned char *payload, uint64_t len);
+static void app_heartbeat_tick(void);
+static double app_heartbeat_every, app_next_heartbeat;
+static int transport_open(int fd) {
+  if (app) return app_open(fd);
+  count_established(fd);
+  return 0;
+}
+
 /* Close a connection (reset: no FIN, no TIME_WAIT) and clear its slot. */
 static void drop(int fd, int reset) {
   struct conn *c = &conns[fd];
   struct conn_ext *e = &exts[fd];
   if (reset) reset_on_close(fd);
   if (c->state == OPEN) established--;
-  if (c->state == CONNECTING || c->state == HANDSHAKE || c->state == TLS_HANDSHAKE) inflight--;
+  if (c->state == CONNECTING || c->state == HANDSHAKE || c->state == TLS_HANDSHAKE || c->state == SESSION) inflight--;
   static const struct conn_ext unused;
   if (memcmp(e, &unused, sizeof *e) != 0) { /* read, not written: an unused page stays untouched */
     if (e->ssl) tls_free(e->ssl);
@@ -231,7 +256,7 @@ static void opened_with_rest(int fd, struct opening *op, int used) {
   memcpy(tail, op->buf + used, (size_t)rest);
   free(op);
   exts[fd].side = NULL;
-  count_established(fd);
+  if (transport_open(fd) < 0) return;
   if (rest > 0) proto->on_bytes(fd, tail, rest);
 }
 

@@ -12,11 +12,14 @@
  *               [--path P] [--host H] [--header 'K: V' ...] [--ws-deflate]
  *               [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo]
  *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
+ *               [--app generic|socketio|graphql-ws|nats|phoenix|stomp [the dialect's options]]
  *
  * Each protocol is one row of the table `protocols` below, written in its own file: client-tcp.h,
  * client-ws.h, client-mqtt.h, client-http.h (sse, stream, long-poll) say what each does. --header
  * adds lines to the upgrade or GET. With --tls every connection does a TLS handshake first
  * (tls.h), and the time from connect() to counting goes into a histogram (hist.h) each "open" reports.
+ * With --app the connection counts once the application session is accepted (client-app.h; the
+ * dialects in app-*.h, rows of `apps`), and no echo check is sent.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks.
@@ -41,6 +44,12 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "app-generic.h"
+#include "app-graphql-ws.h"
+#include "app-nats.h"
+#include "app-phoenix.h"
+#include "app-socketio.h"
+#include "app-stomp.h"
 #include "client-http.h"
 #include "client-loop.h"
 #include "client-mqtt.h"
@@ -48,6 +57,8 @@
 #include "client-ws.h"
 
 static const struct protocol *const protocols[] = {&proto_tcp, &proto_ws, &proto_mqtt, &proto_sse, &proto_stream, &proto_long_poll};
+/* --app: the application sessions (client-app.h), one file each. */
+static const struct app *const apps[] = {&app_generic, &app_socketio, &app_graphql_ws, &app_nats, &app_phoenix, &app_stomp};
 
 static int inflight_max = 256;
 static double open_timeout = 300;
@@ -80,10 +91,14 @@ static void open_until(long target) {
     }
     if (inflight == 0 && (stop || established >= target)) break;
     if (now() > deadline) {
+      long sessions = 0;
       for (long fd = 0; fd < fd_slots; fd++) {
-        if (conns[fd].state == CONNECTING) { drop((int)fd, 1); failed++; }
+        if (conns[fd].state == SESSION) sessions++;
+        if (conns[fd].state == CONNECTING || conns[fd].state == SESSION) { drop((int)fd, 1); failed++; }
       }
       note_error("connect", ETIMEDOUT);
+      /* Sessions the server neither accepted nor refused in time: said in the application's terms. */
+      if (sessions) snprintf(last_error, sizeof last_error, "%s: %ld sessions not accepted within the open timeout", app->name, sessions);
       break;
     }
     poll_once(100);
@@ -183,7 +198,7 @@ static int run_command(const char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
   exit(2);
 }
 
@@ -194,6 +209,28 @@ static const struct protocol *protocol_named(const char *name) {
   }
   usage();
   return NULL;
+}
+
+/* The row of --app's value; usage when there is none. */
+static const struct app *app_named(const char *name) {
+  for (size_t i = 0; i < sizeof apps / sizeof *apps; i++) {
+    if (strcmp(apps[i]->name, name) == 0) return apps[i];
+  }
+  usage();
+  return NULL;
+}
+
+/* A dialect's option (and its value), given to every dialect that has it; 1 when one took it. */
+static int app_option(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) return 0;
+  int taken = 0;
+  for (size_t a = 0; a < sizeof apps / sizeof *apps; a++) {
+    int rc = apps[a]->option ? apps[a]->option(argv[*i], argv[*i + 1]) : 0;
+    if (rc < 0) usage();
+    taken |= rc > 0;
+  }
+  if (taken) ++*i;
+  return taken;
 }
 
 /* A flag's value, when the flag is `name` and a value follows it. */
@@ -215,6 +252,7 @@ static int add_header(const char *h) {
 static int set_switch(const char *arg) {
   static const struct { const char *name; int *on; } switches[] = {
     {"--ws-deflate", &ws_deflate}, {"--mqtt-echo", &mqtt_echo}, {"--tls", &use_tls}, {"--insecure", &tls_insecure},
+    {"--greeting", &generic_greeting},
   };
   for (size_t i = 0; i < sizeof switches / sizeof *switches; i++) {
     if (strcmp(arg, switches[i].name) == 0) return *switches[i].on = 1;
@@ -257,9 +295,15 @@ static void parse_options(int argc, char **argv) {
       tls_alpn = v;
     } else if ((v = value_of(argc, argv, &i, "--open-timeout"))) {
       if ((open_timeout = atof(v)) <= 0) usage();
-    } else if (!set_switch(argv[i])) usage();
+    } else if ((v = value_of(argc, argv, &i, "--app"))) {
+      app = app_named(v);
+    } else if (!app_option(argc, argv, &i) && !set_switch(argv[i])) usage();
   }
   if (!ntargets) usage();
+  /* A session lives on WebSocket or raw TCP (and TLS), some on WebSocket only. */
+  if (app && (proto->on_bytes != tcp_on_bytes && !proto->ws_frames)) usage();
+  if (app && app->ws_only && !proto->ws_frames) usage();
+  if (app && app->setup && app->setup() < 0) usage();
   if (ws_deflate && !inflate_built) { fprintf(stderr, "echo-client: --ws-deflate needs a build with zlib (zlib1g-dev)\n"); exit(2); }
 }
 
@@ -286,6 +330,7 @@ int main(int argc, char **argv) {
   memcpy(echo_request, ECHO_MSG, ECHO_LEN);
   memcpy(echo_reply, ECHO_MSG, ECHO_LEN);
   if (proto->setup) proto->setup();
+  app_seed_token();
   next_keepalive = now() + keepalive_every;
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) { perror("echo-client"); return 1; }

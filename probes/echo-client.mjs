@@ -5,18 +5,21 @@
 // kept), an echo counts only when it matches byte for byte, and attempts are bounded by 2N + 1000.
 // It speaks raw TCP, WebSocket, HTTP push (sse, stream, long-poll) and MQTT 3.1.1, over TLS too
 // (node-protocol.mjs), with permessage-deflate offered by --ws-deflate and inflated (node-inflate.mjs).
+// With --app the connection counts once the application session is accepted (node-app.mjs), as in
+// client-app.h.
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import readline from 'node:readline'
 import tls from 'node:tls'
 
+import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
 
 function usage() {
-  process.stderr.write('usage: echo-client.mjs --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]]\n')
+  process.stderr.write('usage: echo-client.mjs --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|sse|stream|long-poll|mqtt] [--path P] [--host H] [--header \'K: V\' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n')
   process.exit(2)
 }
 
@@ -26,9 +29,32 @@ let inflightMax = 256
 let openTimeout = 300
 const protocol = {kind: 'tcp', path: '/', host: 'localhost', headers: [], keepalive: 0, subscribe: undefined, echo: false}
 let tlsOptions
+/** --app: the dialect (node-app.mjs), or undefined. */
+let app
 const args = process.argv.slice(2)
 for (let i = 0; i < args.length; i++) {
   const value = args[i + 1]
+  if (args[i] === '--greeting') {
+    appOptions.greeting = true
+    continue
+  }
+  if (args[i] === '--app') {
+    app = APPS[value]
+    if (!app) usage()
+    i++
+    continue
+  }
+  let taken
+  try {
+    taken = takeAppOption(args[i], value)
+  } catch {
+    usage()
+  }
+  if (taken === 'bad') usage()
+  if (taken) {
+    i++
+    continue
+  }
   if (args[i] === '--tls' || args[i] === '--insecure') {
     tlsOptions = {...tlsOptions, ...(args[i] === '--insecure' ? {rejectUnauthorized: false} : {})}
     continue
@@ -65,6 +91,9 @@ for (let i = 0; i < args.length; i++) {
   i++
 }
 if (targets.length === 0) usage()
+// A session lives on WebSocket or raw TCP (and TLS), some on WebSocket only.
+if (app && (!['tcp', 'ws'].includes(protocol.kind) || (app.wsOnly && protocol.kind !== 'ws'))) usage()
+if (app?.subprotocol) protocol.headers.push(`Sec-WebSocket-Protocol: ${app.subprotocol}`)
 
 const say = (record) => process.stdout.write(JSON.stringify(record) + '\n')
 // Node raises its soft RLIMIT_NOFILE to the hard limit at start-up; report what it got.
@@ -95,6 +124,13 @@ const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived:
 let trafficEchoLength = 0
 /** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
 const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0, keepaliveAnswers: 0}
+/** --app: sessions accepted and refused, heartbeats answered (theirs or ours) and sent. */
+const sessions = {sessionsAccepted: 0, sessionsRefused: 0, heartbeatsAnswered: 0, heartbeatsSent: 0}
+/** The first session refusal, in the application's terms. */
+let sessionError = ''
+let appCount = 0
+/** Connections whose session is being opened (in flight until accepted). */
+const sessionsOpening = new Set()
 const deflate = {deflateAccepted: 0, deflateResponse: ''}
 const closeCodes = new Map()
 const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
@@ -118,7 +154,7 @@ const sourcesLeft = () => sources.length === 0 || sourceIndex < sources.length
 function report(event, target) {
   const codes = [...closeCodes].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${code}:${n}`).join(',')
   const opened = event === 'open' ? {openHist: [...openHist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(','), openMaxMs, ...tlsInfo} : {}
-  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, ...deflate, closeCodes: codes, error: lastError, firstBytes, ...opened})
+  say({event, target, ...counts, sourcesLeft: sourcesLeft(), ...pushed, ...deflate, closeCodes: codes, ...sessions, sessionError, error: lastError, firstBytes, ...opened})
 }
 
 // Run one command at a time, in order.
@@ -165,6 +201,16 @@ function openUntil(target) {
     const timer = setTimeout(() => {
       stop = true
       lastError = 'connect: Connection timed out'
+      // Sessions the server neither accepted nor refused in time: said in the application's terms.
+      if (sessionsOpening.size > 0) {
+        lastError = `${app.name}: ${sessionsOpening.size} sessions not accepted within the open timeout`
+        for (const socket of sessionsOpening) {
+          counts.failed++
+          socket.refused = true
+          socket.resetAndDestroy()
+        }
+        sessionsOpening.clear()
+      }
       finish()
     }, Math.max(1, deadline - Date.now()))
     const pump = () => {
@@ -208,7 +254,7 @@ function start(local, target, pump, afterFailure) {
   socket.pump = pump
   socket.on(tlsOptions ? 'secureConnect' : 'connect', () => {
     if (tlsOptions && !tlsInfo) tlsInfo = {tlsVersion: socket.getProtocol() ?? '', tlsCipher: socket.getCipher()?.name ?? '', alpn: socket.alpnProtocol || ''}
-    if (protocol.kind === 'tcp') return established(socket)
+    if (protocol.kind === 'tcp') return transportOpen(socket)
     if (protocol.kind === 'mqtt') return startMqtt(socket)
     if (protocol.kind === 'long-poll') {
       // The server holds the GET until it has something: the connection counts once it is asked.
@@ -236,6 +282,13 @@ function start(local, target, pump, afterFailure) {
     }
   })
   socket.on('close', () => {
+    sessionsOpening.delete(socket)
+    if (socket.phase === 'session' && !socket.refused) {
+      counts.peerClosed++
+      counts.refused++
+      if (protocol.kind === 'ws') countClose(1006)
+      closedBeforeAccepted(socket, `${app.name}: the server closed the connection before accepting the session`)
+    }
     socket.inflater?.close()
     if (socket.phase === 'open') {
       if (open.delete(socket)) {
@@ -248,7 +301,7 @@ function start(local, target, pump, afterFailure) {
       }
       return
     }
-    if (socket.phase === 'opening' && !socket.refused) {
+    if (socket.phase === 'opening' && !socket.refused && !socket.session) {
       counts.peerClosed++
       refuseOpening(socket, socket.rx.length ? 'the server closed the connection after answering' : 'the server closed the connection before answering')
     }
@@ -259,6 +312,7 @@ function start(local, target, pump, afterFailure) {
 
 /** The connection counts from now on: its time from connect() goes into the histogram. */
 function established(socket) {
+  sessionsOpening.delete(socket)
   socket.phase = 'open'
   inflight--
   counts.established++
@@ -298,6 +352,9 @@ function onData(socket, chunk) {
     const answer = readOpening(socket.rx, protocol.kind, socket.accept, Boolean(protocol.deflate))
     if (answer.wait) return
     if (answer.why) return refuseOpening(socket, answer.why)
+    if (app?.subprotocol && !new RegExp(`^Sec-WebSocket-Protocol: *${app.subprotocol}\\r$`, 'im').test(socket.rx.subarray(0, socket.rx.indexOf('\r\n\r\n') + 2).toString('latin1'))) {
+      return refuseOpening(socket, `the server did not choose the subprotocol ${app.subprotocol}`)
+    }
     if (answer.deflate) {
       deflate.deflateAccepted++
       deflate.deflateResponse ||= answer.deflate.replace(/[^\x20-\x7e]|["\\]/g, '?').slice(0, 127)
@@ -306,12 +363,13 @@ function onData(socket, chunk) {
     socket.rx = Buffer.alloc(0)
     if (answer.chunked) socket.unchunk = new Unchunker()
     if (protocol.kind === 'sse') socket.sse = new SseEvents()
-    established(socket)
-    if (answer.rest.length > 0) onData(socket, answer.rest)
+    transportOpen(socket)
+    if (answer.rest.length > 0 && !socket.destroyed) onData(socket, answer.rest)
     return
   }
-  if (socket.phase !== 'open') return
+  if (socket.phase !== 'open' && socket.phase !== 'session') return
   if (protocol.kind === 'ws') onFrames(socket, chunk)
+  else if (protocol.kind === 'tcp' && app) onAppBytes(socket, chunk)
   else if (protocol.kind === 'tcp') onBytes(socket, chunk)
   else if (protocol.kind === 'mqtt') onPackets(socket, chunk)
   else if (protocol.kind === 'long-poll') onAnswers(socket, chunk)
@@ -432,11 +490,14 @@ function onFrames(socket, chunk) {
       }
       if (opcode) socket.messageOpcode = opcode
       const first = socket.messageOpcode
-      inflater.push(payload, frame.fin, (text) => socket.phase === 'open' && onFrame(socket, first, text, true), failed)
-    } else if (inflater?.busy) inflater.after(() => socket.phase === 'open' && onFrame(socket, opcode, payload))
+      inflater.push(payload, frame.fin, (text) => live(socket) && onFrame(socket, first, text, true), failed)
+    } else if (inflater?.busy) inflater.after(() => live(socket) && onFrame(socket, opcode, payload))
     else if (onFrame(socket, opcode, payload) === 'dropped') return
   }
 }
+
+/** Whether the connection still reads messages: open, or opening its session (--app). */
+const live = (socket) => socket.phase === 'open' || (socket.phase === 'session' && !socket.refused)
 
 /** One frame's message (inflated when compressed); 'dropped' when the connection was. */
 function onFrame(socket, opcode, payload, compressed = false) {
@@ -445,11 +506,25 @@ function onFrame(socket, opcode, payload, compressed = false) {
     pushed.pingsAnswered++
   } else if (opcode === 0x8) {
     const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+    if (app) {
+      // --app: a close is quoted in the application's terms; before acceptance it refuses the session.
+      const why = `${app.name}: ${payload.length >= 2 ? `closed ${code} ${payload.subarray(2, 122).toString('utf8')}` : 'closed with no status code'}`
+      if (socket.phase === 'session') {
+        counts.peerClosed++
+        counts.refused++
+        countClose(code)
+        closedBeforeAccepted(socket, why)
+        return 'dropped'
+      }
+      lastError = printable(why)
+    }
     countClose(code)
     counts.peerClosed++
     if (awaitingEcho(socket)) echoClosed++
     dropOpen(socket, payload, false)
     return 'dropped'
+  } else if (opcode !== 0xa && app) {
+    if (onAppMessage(socket, payload) === undefined) return 'dropped'
   } else if (opcode !== 0xa) {
     if (awaitingEcho(socket) && opcode === 0x1 && payload.length === ECHO.length) {
       if (payload.equals(ECHO)) {
@@ -558,8 +633,105 @@ async function echoRound() {
   say({event: 'echo', sent, echoed, mismatched, closed: echoClosed, writeFailed, established: counts.established, compressed: echoedCompressed, firstBytes})
 }
 
+// --app: the application session (node-app.mjs) once the transport is open.
+
+/** Text made printable for the report, as the native client does it. */
+const printable = (text) => text.replace(/[\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 199)
+
+/** The transport is open: the connection counts now, or with --app once the server accepts the session. */
+function transportOpen(socket) {
+  if (!app) return established(socket)
+  socket.phase = 'session'
+  sessionsOpening.add(socket)
+  socket.session = app.session(++appCount, protocol.kind === 'tcp' ? '\r\n' : '')
+  socket.lines = protocol.kind === 'tcp' || app.lines ? new Lines() : undefined
+  appResult(socket, socket.session.start(appSender(socket)), 0)
+}
+
+/** send(text) for a dialect: a masked frame (binary for NATS) over WebSocket, the bytes over TCP. */
+function appSender(socket) {
+  return (text) => {
+    if (!socket.writable) return
+    const bytes = Buffer.from(text, 'utf8')
+    socket.write(protocol.kind === 'ws' ? maskedFrame(app.binary ? 0x2 : 0x1, bytes) : bytes)
+  }
+}
+
+/** What the dialect said of a message; undefined when the connection was dropped, else the bytes to skip. */
+function appResult(socket, result, length) {
+  if (result.refused) {
+    if (socket.phase === 'session') sessions.sessionsRefused++
+    lastError = printable(result.refused)
+    if (!sessionError) sessionError = lastError
+    counts.refused++
+    if (socket.phase === 'open') {
+      if (open.delete(socket)) counts.established--
+    } else socket.refused = true
+    socket.resetAndDestroy()
+    return undefined
+  }
+  if (result.answered) sessions.heartbeatsAnswered++
+  if (result.accepted && socket.phase === 'session') {
+    sessions.sessionsAccepted++
+    established(socket)
+  } else if (result.pushed) {
+    pushed.pushedEvents += result.pushed === true ? 1 : result.pushed
+    pushed.pushedBytes += length
+  }
+  return result.skip ?? 0
+}
+
+/** A session closed by the server before it was accepted: a refusal, quoted. */
+function closedBeforeAccepted(socket, why) {
+  sessions.sessionsRefused++
+  lastError = printable(why)
+  if (!sessionError) sessionError = lastError
+  socket.refused = true
+  socket.resetAndDestroy()
+}
+
+/** One message (a frame's payload, or the lines in it) to the dialect; undefined when dropped. */
+function onAppMessage(socket, payload) {
+  if (socket.lines) {
+    // Over WebSocket each frame holds whole lines (NATS): no line is carried to the next frame.
+    socket.lines.rest = Buffer.alloc(0)
+    socket.lines.skip = 0
+    return onAppBytes(socket, payload)
+  }
+  return appResult(socket, socket.session.onText(payload.toString('utf8'), appSender(socket), socket.phase === 'session'), payload.length)
+}
+
+/** Raw TCP (or a frame of lines): each line to the dialect. */
+function onAppBytes(socket, chunk) {
+  let dropped = false
+  const skipped = socket.lines.push(chunk, (line) => {
+    const skip = appResult(socket, socket.session.onText(line, appSender(socket), socket.phase === 'session'), Buffer.byteLength(line))
+    if (skip === undefined) dropped = true
+    return skip
+  })
+  pushed.pushedBytes += skipped
+  return dropped ? undefined : 0
+}
+
+// The dialect's heartbeat on every open connection (Engine.IO 3 learns its interval from the server).
+let heartbeatTimer
+let heartbeatEvery = 0
+if (app?.heartbeat) {
+  const tick = () => {
+    if (heartbeat.every > 0 && heartbeat.every !== heartbeatEvery) {
+      clearInterval(heartbeatTimer)
+      heartbeatEvery = heartbeat.every
+      heartbeatTimer = setInterval(() => {
+        for (const socket of open) if (socket.writable && app.heartbeat(appSender(socket))) sessions.heartbeatsSent++
+      }, heartbeatEvery * 1000)
+    }
+  }
+  setInterval(tick, 200).unref()
+}
+
 function quit() {
   clearInterval(traffic.timer)
+  clearInterval(heartbeatTimer)
   clearInterval(keepaliveTimer)
   for (const socket of open) socket.raw.resetAndDestroy()
   open.clear()

@@ -2,16 +2,19 @@
  * c1m echo server: one epoll loop, one listening socket, echoes every byte back.
  *
  *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]
+ *               [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]
  *
  * Each protocol is one row of the table `protocols` below: tcp echoes bytes as they come (here),
  * ws, sse and stream open with HTTP first (server-http.h says what each does). With --tls every
  * connection first does a TLS handshake (tls.h: a key and self-signed certificate made for the
- * run), and all of the above runs inside it.
+ * run), and all of the above runs inside it. --app (with --protocol ws) speaks an application
+ * dialect over the WebSocket instead of echoing frames: server-socketio.h, server-phoenix.h.
  *
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
  *   count     {"event":"count","open":N,"peakOpen":P,"accepted":A,"closed":C,"rejected":R,"bytes":B}
  *             (P: the most connections open at once since the start)
+ *             with --app also "sessions","refused","heartbeats","timeouts","events" (server-app.h)
  *   EOF/quit  resets every connection and exits after a last "count" line.
  * The parent that started it owns its life: stdin closing, SIGTERM or the parent dying
  * (PR_SET_PDEATHSIG) ends it the same way.
@@ -29,6 +32,8 @@
 #include "endpoint.h"
 #include "process.h"
 #include "server-http.h"
+#include "server-phoenix.h"
+#include "server-socketio.h"
 #include "server.h"
 
 #define STDIN_TAG -1
@@ -43,8 +48,13 @@ static void die(const char *what) {
 }
 
 static void print_count(void) {
-  printf("{\"event\":\"count\",\"open\":%ld,\"peakOpen\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu}\n",
+  printf("{\"event\":\"count\",\"open\":%ld,\"peakOpen\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu",
          open_conns, peak_open, accepted, closed_conns, rejected, echoed_bytes);
+  if (app) {
+    printf(",\"sessions\":%ld,\"refused\":%ld,\"heartbeats\":%ld,\"timeouts\":%ld,\"events\":%ld", app_sessions, app_refused,
+           app_heartbeats, app_timeouts, app_events);
+  }
+  printf("}\n");
   fflush(stdout);
 }
 
@@ -65,6 +75,7 @@ static void on_readable_tcp(int fd) {
 
 static const struct protocol proto_tcp = {.name = "tcp", .on_readable = on_readable_tcp};
 static const struct protocol *const protocols[] = {&proto_tcp, &proto_ws, &proto_sse, &proto_stream};
+static const struct server_app *const apps[] = {&app_socketio, &app_phoenix};
 
 /* One step of an accepted connection's TLS handshake; a failed one is a rejected connection. */
 static void on_tls(int fd) {
@@ -108,6 +119,7 @@ static void on_accept(void) {
     if (use_tls && !(exts[fd].ssl = tls_accept_new(fd))) { close(fd); rejected++; continue; }
     conns[fd].tls_shaking = (uint8_t)use_tls;
     conns[fd].is_conn = 1;
+    if (fd > max_conn_fd) max_conn_fd = fd;
     if (++open_conns > peak_open) peak_open = open_conns;
     accepted++;
   }
@@ -142,10 +154,33 @@ static int run_command(const char *line) {
   return 1;
 }
 
+/* A period in milliseconds from 10 ms to a day, or 0 when it is not one. */
+static long period_ms(const char *text) {
+  char *end;
+  long ms = strtol(text, &end, 10);
+  return *end || ms < 10 || ms > 86400000L ? 0 : ms;
+}
+
+/* --app NAME and its periods; returns 1 when argv[*i] was one of them, -1 when its value is wrong. */
+static int parse_app_option(int argc, char **argv, int *i) {
+  const char *opt = argv[*i];
+  if (*i + 1 >= argc) return 0;
+  long *period = strcmp(opt, "--ping-interval") == 0 ? &ping_interval_ms : strcmp(opt, "--ping-timeout") == 0 ? &ping_timeout_ms
+               : strcmp(opt, "--idle-timeout") == 0 ? &idle_timeout_ms : NULL;
+  if (period) return (*period = period_ms(argv[++*i])) ? 1 : -1;
+  if (strcmp(opt, "--app") != 0) return 0;
+  const char *name = argv[++*i];
+  for (size_t k = 0; k < sizeof apps / sizeof *apps; k++) if (strcmp(apps[k]->name, name) == 0) app = apps[k];
+  return app ? 1 : -1;
+}
+
 /* The options into their variables; returns 0, or the exit code of a usage error. */
 static int parse_options(int argc, char **argv, const char **listen_at, int *backlog, int *reuseport) {
   proto = &proto_tcp;
   for (int i = 1; i < argc; i++) {
+    int app_option = parse_app_option(argc, argv, &i);
+    if (app_option < 0) { fprintf(stderr, "echo-server: --app wants socketio or phoenix, a period 10 to 86400000 ms\n"); return 2; }
+    if (app_option) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) *listen_at = argv[++i];
     else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc) *backlog = atoi(argv[++i]);
     else if (strcmp(argv[i], "--reuseport") == 0) *reuseport = 1;
@@ -156,10 +191,13 @@ static int parse_options(int argc, char **argv, const char **listen_at, int *bac
       for (size_t k = 0; k < sizeof protocols / sizeof *protocols; k++) if (strcmp(protocols[k]->name, p) == 0) proto = protocols[k];
       if (!proto) { fprintf(stderr, "echo-server: unknown --protocol\n"); return 2; }
     } else {
-      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]\n");
+      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]"
+                      " [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]\n");
       return 2;
     }
   }
+  if (app && proto != &proto_ws) { fprintf(stderr, "echo-server: --app needs --protocol ws\n"); return 2; }
+  if (app) app_set_tick(app == &app_phoenix ? idle_timeout_ms : ping_interval_ms > ping_timeout_ms ? ping_interval_ms : ping_timeout_ms);
   return 0;
 }
 
@@ -207,7 +245,7 @@ int main(int argc, char **argv) {
 
   struct epoll_event events[1024];
   for (;;) {
-    int n = epoll_wait(epfd, events, 1024, -1);
+    int n = epoll_wait(epfd, events, 1024, app_timers(now()));
     if (stop_requested) { shutdown_all(); return 0; }
     if (n < 0) {
       if (errno == EINTR) continue;

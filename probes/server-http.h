@@ -5,7 +5,8 @@
  * same opcode and payload, a ping gets a pong, a close is answered with a close. --protocol sse: a
  * GET is answered 200 with Content-Type text/event-stream and one event; --protocol stream: 200
  * with a chunked body and one chunk; the stream then stays open and idle, and whatever the client
- * sends is read and dropped.
+ * sends is read and dropped. With --app (server-app.h) a WebSocket's text messages go to the dialect
+ * instead of being echoed, and an upgrade to a target the dialect does not serve is answered 404.
  */
 #ifndef C1M_SERVER_HTTP_H
 #define C1M_SERVER_HTTP_H
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "server-app.h"
 #include "server.h"
 #include "ws.h"
 
@@ -25,6 +27,16 @@ static const char SSE_ANSWER[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-st
 static const char STREAM_ANSWER[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nc1m\n\r\n";
 
 static int is_ws(void) { return strcmp(proto->name, "ws") == 0; }
+
+/* Whether the GET's request target (its first line's second word) is one the dialect serves. */
+static int app_serves_head(const char *head) {
+  const char *start = head + 4, *end = strchr(start, ' ');
+  if (!end || end - start > 1024) return 0;
+  char target[1025];
+  memcpy(target, start, (size_t)(end - start));
+  target[end - start] = 0;
+  return app->serves(target);
+}
 
 /*
  * The HTTP opening once its head is whole: the WebSocket upgrade answered 101, or the GET of a
@@ -49,6 +61,11 @@ static long http_opening(int fd, const unsigned char *data, size_t len) {
     rejected++;
     return -1;
   }
+  if (app && !app_serves_head(head)) {
+    static const char missing[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (conn_write(fd, missing, sizeof missing - 1) < 0) { /* closing anyway */ }
+    return -1;
+  }
   char upgrade[256];
   const char *reply = strcmp(proto->name, "sse") == 0 ? SSE_ANSWER : STREAM_ANSWER;
   size_t n = strlen(reply);
@@ -60,7 +77,25 @@ static long http_opening(int fd, const unsigned char *data, size_t len) {
   }
   if (send_or_queue(fd, reply, n) < 0) return -1;
   conns[fd].upgraded = 1;
+  if (app && app->on_open(fd) < 0) return -1;
   return (long)head_len;
+}
+
+/*
+ * A data frame for the dialect: a whole text message is unmasked and handed to it; binary frames
+ * are dropped; a fragmented message is not taken (-1: the connection closes).
+ */
+static int app_message(int fd, const unsigned char *f, int hl, uint64_t plen) {
+  int opcode = f[0] & 0x0f;
+  if (!(f[0] & 0x80) || opcode == 0x0) return -1;
+  if (opcode != 0x1) return 0;
+  char small[4096];
+  char *text = plen <= sizeof small ? small : malloc(plen);
+  if (!text) return -1;
+  ws_mask((unsigned char *)text, f + hl, plen, f + hl - 4);
+  int rc = app->on_text(fd, text, plen);
+  if (text != small) free(text);
+  return rc;
 }
 
 /* Echo every whole frame in data: bytes used (the rest waits for more), or -1 to close. */
@@ -76,6 +111,10 @@ static long ws_frames(int fd, const unsigned char *data, size_t len) {
     int opcode = f[0] & 0x0f;
     off += hl + plen;
     if (opcode == 0xA) continue; /* a pong: nothing to answer */
+    if (app && opcode < 0x8) {
+      if (app_message(fd, f, hl, plen) < 0) return -1;
+      continue;
+    }
     unsigned char small[16384 + 14];
     unsigned char *out = plen + 14 <= sizeof small ? small : malloc(plen + 14);
     if (!out) return -1;
@@ -125,8 +164,9 @@ static void on_readable_http(int fd) {
     }
     if (used < 0) { drop(fd); return; }
     size_t rest = len - (size_t)used;
-    if (rest == 0) { free(in); e->in = NULL; }
-    else if (!in || used > 0) {
+    if (rest == 0) {
+      if (in) { free(in); e->in = NULL; } /* written only when set: an unused slot stays untouched */
+    } else if (!in || used > 0) {
       struct wsin *keep = malloc(sizeof *keep + rest);
       if (!keep) { drop(fd); return; }
       keep->len = rest;

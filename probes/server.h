@@ -19,11 +19,13 @@ struct pending { size_t len; size_t off; char data[]; };
 /* Bytes of an HTTP head or a WebSocket frame not yet whole. */
 struct wsin { size_t len; unsigned char data[]; };
 
-/* One descriptor's connection: 3 bytes that every connection writes. */
+/* One descriptor's connection: 2 bytes that every connection writes. */
 struct conn {
-  uint8_t is_conn;     /* the descriptor is an accepted connection */
-  uint8_t upgraded;    /* the HTTP opening is answered */
-  uint8_t tls_shaking; /* its TLS handshake runs */
+  uint8_t is_conn : 1;     /* the descriptor is an accepted connection */
+  uint8_t upgraded : 1;    /* the HTTP opening is answered */
+  uint8_t tls_shaking : 1; /* its TLS handshake runs */
+  uint8_t waiting : 1;     /* --app: the dialect waits for the client's answer (socketio: a pong) */
+  uint8_t due;             /* --app: the sweep's tick, mod 256, when the dialect's next step is due */
 };
 /* What only some connections use, beside it: its memory is touched only when used. */
 struct conn_ext {

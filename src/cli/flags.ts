@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {ROLES, type Role} from '../core/needs.js'
 import {BUNDLED_PROTOCOLS, HTTP_MODES} from '../core/probe/protocol.js'
 import {ENGINES} from '../core/probe/run-report.js'
+import {APPS} from '../core/probe/session.js'
 import {parseCount} from '../core/units.js'
 
 /** Flags several commands share, defined once. */
@@ -58,3 +59,25 @@ export const familyFlag = Flags.string({
   options: ['4', '6'],
   helpValue: '4|6',
 })
+
+/**
+ * The application session of probe and client (--app, issue 23): a connection counts only once the
+ * server accepted the session. The generic session's flags imply --app generic.
+ */
+export const sessionFlags = {
+  app: Flags.string({description: 'open an application session on every connection, as the framework\'s own client does, and count a connection only once the server accepted it: generic (any text protocol, see --send), socketio, graphql-ws, phoenix, stomp, nats', options: [...APPS], helpValue: 'APP'}),
+  send: Flags.string({description: 'generic session: a message sent once the transport is open, or after the server\'s first message with --greeting (repeatable, in order; {n} is the connection\'s number, {id} a unique id; a CRLF-ended line over raw TCP)', helpValue: 'TEXT', multiple: true}),
+  expect: Flags.string({description: 'generic session: the connection counts once a server message equals TEXT (or matches /REGEX/, POSIX extended); without it, once the sends went out', helpValue: 'TEXT|/REGEX/'}),
+  reply: Flags.string({description: "generic session: answer a server message equal to MATCH (or /REGEX/) with ANSWER, at any time: a heartbeat answered (repeatable; Socket.IO's ping is '2=>3')", helpValue: "'MATCH=>ANSWER'", multiple: true}),
+  greeting: Flags.boolean({description: 'generic session: the server talks first (NATS, SMTP, IRC); its first message is not a refusal, and the sends wait for it'}),
+  namespace: Flags.string({description: 'socketio: the namespace joined [default: /]', helpValue: '/NS'}),
+  auth: Flags.string({description: "socketio: the CONNECT packet's auth payload; nats: fields of CONNECT (user, pass, auth_token); a JSON object, kept out of the report", helpValue: 'JSON'}),
+  eio: Flags.string({description: 'socketio: the Engine.IO protocol, 4 (Socket.IO 3 and 4) or 3 (Socket.IO 2; the client pings) [default: 4]', options: ['3', '4'], helpValue: 'N'}),
+  'init-payload': Flags.string({description: "graphql-ws: connection_init's payload, a JSON object, kept out of the report", helpValue: 'JSON'}),
+  subscribe: Flags.string({description: "graphql-ws: start one subscription per connection with this query; its next messages are counted as pushed", helpValue: 'QUERY'}),
+  topic: Flags.string({description: 'phoenix: the channel topic joined', helpValue: 'TOPIC'}),
+  destination: Flags.string({description: 'stomp: SUBSCRIBE to this destination; MESSAGE frames are counted as pushed', helpValue: 'DEST'}),
+  login: Flags.string({description: "stomp: CONNECT's login and passcode, kept out of the report", helpValue: 'USER:PASS'}),
+  subject: Flags.string({description: 'nats: SUB to this subject; MSG is counted as pushed', helpValue: 'SUBJECT'}),
+  'heartbeat-every': Flags.string({description: "phoenix: how often each socket sends its heartbeat [default: 30s, as phoenix.js; Phoenix closes a socket silent for 60 s]; stomp: the heart-beat CONNECT offers [default: 10s], sent as often as the server's CONNECTED then asks", helpValue: 'DURATION'}),
+}

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/client.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, engineFlag, familyFlag, protocolFlags} from '../cli/flags.js'
+import {connsFlag, engineFlag, familyFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
 import {planShards} from '../core/probe/plan-shards.js'
 import {C1mError, EXIT_CODES} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
@@ -20,6 +20,7 @@ import {resolveHost} from '../host/probe/resolve-host.js'
 import {describeTls, type HttpMode, parseTarget} from '../core/probe/protocol.js'
 import {resolveClientRequest} from '../core/probe/client-request.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
+import {describeSessions} from '../core/probe/session.js'
 import {readHardNofile} from '../host/read/limits.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {checkServerTrees} from '../core/probe/server-trees.js'
@@ -45,6 +46,7 @@ export default class Client extends C1mCommand {
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
     'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
     ...protocolFlags,
+    ...sessionFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
   }
 
@@ -71,7 +73,7 @@ export default class Client extends C1mCommand {
     let result: ClientRunResult
     try {
       const {steps, inflight, openTimeoutMs, echo, holdMs} = request
-      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids})
+      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session})
     } finally {
       stop.release()
     }
@@ -86,6 +88,7 @@ export default class Client extends C1mCommand {
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
       if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
+      if (result.session) this.log(describeSessions(result.session))
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/probe.js'
-import {bundledProtocolFlag, connsFlag, engineFlag, familyFlag, outFlag, protocolFlags} from '../cli/flags.js'
+import {bundledProtocolFlag, connsFlag, engineFlag, familyFlag, outFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
 import {formatEndpoint, parseFamily} from '../core/units.js'
 import {resolveHost} from '../host/probe/resolve-host.js'
 import {type HttpMode, parseTarget} from '../core/probe/protocol.js'
@@ -67,6 +67,7 @@ export default class Probe extends C1mCommand {
     }),
     ...protocolFlags,
     family: familyFlag,
+    ...sessionFlags,
     nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
   }
 

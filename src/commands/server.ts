@@ -10,6 +10,7 @@ import {hasOpenSsl, prepareEngine, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {LISTEN_BACKLOG} from '../probe/run-probe.js'
 import {runServer, type ServerRunResult} from '../probe/run-server.js'
+import {SERVER_APP_DEFAULTS, SERVER_APPS, serverAppArgs} from '../core/probe/server-app.js'
 import {abortOnSignals} from '../probe/wait.js'
 import {readHardNofile} from '../host/read/limits.js'
 
@@ -26,7 +27,11 @@ export default class Server extends C1mCommand {
     conns: connsFlag({description: 'connections to be ready for; sets --workers from the open-file limit'}),
     duration: Flags.string({char: 'd', description: 'how long to run: 30s, 5m, forever', default: 'forever', helpValue: 'DURATION'}),
     interval: Flags.string({description: 'how often to print the connection count', default: '5s', helpValue: 'DURATION'}),
-    protocol: bundledProtocolFlag({description: "tcp (raw echo), ws (WebSocket handshake, then every frame echoed), sse (200 text/event-stream and one event, then idle), stream (200 chunked and one chunk, then idle), tls or wss (TCP or WebSocket over TLS, with a key and self-signed certificate made at start); all but tcp need the native engine", default: 'tcp'}),
+    protocol: bundledProtocolFlag({description: "tcp (raw echo), ws (WebSocket handshake, then every frame echoed), sse (200 text/event-stream and one event, then idle), stream (200 chunked and one chunk, then idle), tls or wss (TCP or WebSocket over TLS, with a key and self-signed certificate made at start); all but tcp need the native engine; default tcp, or ws with --app"}),
+    app: Flags.option({description: 'speak an application protocol over the WebSocket: socketio (Engine.IO 4) or phoenix (Phoenix channels V2); with --protocol ws (the default then) or wss', options: SERVER_APPS, helpValue: 'APP'})(),
+    'ping-interval': Flags.string({description: `--app socketio: ping each connection this long after its open and after each pong (default ${SERVER_APP_DEFAULTS.pingIntervalMs / 1000}s)`, helpValue: 'DURATION'}),
+    'ping-timeout': Flags.string({description: `--app socketio: close a connection whose pong has not come this long after the ping (default ${SERVER_APP_DEFAULTS.pingTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
+    'idle-timeout': Flags.string({description: `--app phoenix: close a socket that sent nothing (no heartbeat) for this long (default ${SERVER_APP_DEFAULTS.idleTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 
@@ -36,12 +41,15 @@ export default class Server extends C1mCommand {
     if (request instanceof C1mError) throw request
     for (const note of request.notes) this.note(note)
     const {protocol, host, port, reusePort, workers, durationMs, intervalMs} = request
-    const programs = withProtocol(await prepareEngine(request.engine, Boolean(protocol.tls)), protocol)
+    const prepared = withProtocol(await prepareEngine(request.engine, Boolean(protocol.tls)), protocol)
+    const programs = {...prepared, server: {...prepared.server, args: [...prepared.server.args, ...serverAppArgs(request.app)]}}
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))
     try {
-      const result = await runServer({programs, host, port, reusePort, workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal})
+      const result = await runServer({programs, host, port, reusePort, workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal, app: request.app?.name})
       if (!this.jsonEnabled()) {
         this.log(`served ${result.accepted} connections over ${result.seconds} s (peak ${result.peakOpen} open, ${result.rejected} rejected, ${result.bytesEchoed} bytes echoed)`)
+        const {app: served} = result
+        if (served) this.log(`${served.name}: ${served.sessions} sessions joined, ${served.refused} refused, ${served.heartbeats} heartbeats answered, ${served.timeouts} closed for a missed heartbeat, ${served.events} events answered`)
       }
       if (result.rejected > 0) this.note(`${result.rejected} connections were refused because a worker ran out of file descriptors; run more --workers`)
       return result

@@ -56,4 +56,6 @@ export const DURATION_FLAGS = {
   'client-hold': {minMs: 0, maxMs: 7 * DAY, forever: true},
   interval: {minMs: 1, maxMs: HOUR},
   duration: {minMs: 1, maxMs: 7 * DAY, forever: true},
+  /** server --ping-interval, --ping-timeout, --idle-timeout: the bundled dialects' periods. */
+  'app-period': {minMs: 10, maxMs: DAY},
 } satisfies Record<string, DurationBounds>

@@ -115,9 +115,9 @@ function tlsSessionOf(replies: OpenReply[]): TlsSession | undefined {
   return reply ? {version: reply.tlsVersion!, cipher: reply.tlsCipher ?? '', alpn: reply.alpn ?? ''} : undefined
 }
 
-/** The first error a client met, or else why it could not go on. */
+/** The first session refused (--app), else the first error a client met, or why it could not go on. */
 function whyShort(replies: ClientCount[] | OpenReply[], peerClosed: number): string {
-  const error = replies.map((r) => r.error).find((e) => e !== '')
+  const error = [...replies.map((r) => r.sessionError), ...replies.map((r) => r.error)].find((e) => e !== '')
   if (error) return error
   const closed = peerClosed > 0 ? `; the server closed ${peerClosed} (out of descriptors? run more server workers)` : ''
   if (replies.some((r) => r.sourcesLeft === false)) return `every source (address, port) pair was used${closed}`
@@ -175,12 +175,18 @@ export interface ClientCounts {
   deflateResponse: string
   /** The first client's last error, or "". */
   lastError: string
+  /**
+   * --app: sessions the server accepted and refused since the clients started, heartbeats answered
+   * (the server's, and acknowledgements of ours) and sent, and the first refusal in the
+   * application's terms ("" when none).
+   */
+  sessions: {accepted: number; refused: number; heartbeatsAnswered: number; heartbeatsSent: number; error: string}
 }
 
 /** What the clients hold now, and what the server refused. */
 export async function readClientCounts(clients: Array<Peer<'client'>>): Promise<ClientCounts> {
   const replies = await Promise.all(clients.map((client) => client.ask('count', 10_000)))
-  const sum = (key: 'established' | 'refused' | 'attempts' | 'pushedBytes' | 'pushedEvents' | 'peerClosed' | 'pingsAnswered' | 'deflateAccepted') => total(replies, key)
+  const sum = (key: Parameters<typeof total<ClientCount>>[1]) => total(replies, key)
   return {
     established: sum('established'),
     refused: sum('refused'),
@@ -193,6 +199,13 @@ export async function readClientCounts(clients: Array<Peer<'client'>>): Promise<
     deflateAccepted: sum('deflateAccepted'),
     deflateResponse: replies.map((r) => r.deflateResponse).find(Boolean) ?? '',
     lastError: replies.map((r) => r.error).find(Boolean) ?? '',
+    sessions: {
+      accepted: sum('sessionsAccepted'),
+      refused: sum('sessionsRefused'),
+      heartbeatsAnswered: sum('heartbeatsAnswered'),
+      heartbeatsSent: sum('heartbeatsSent'),
+      error: replies.map((r) => r.sessionError).find((e) => e !== '') ?? '',
+    },
   }
 }
 

@@ -8,6 +8,7 @@ import {readProcessTree} from '../host/read/process-tree.js'
 import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
 import {protocolRefusal, type Refusal} from '../core/probe/refusal.js'
 import {canGoOn, describeStop, type Stop} from '../core/probe/stop.js'
+import {type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {countServerConnections, echoCheck, openConnections, readClientCounts} from './engine-processes.js'
 import {holdConnections} from './hold.js'
 import {openLatency} from '../core/probe/latency.js'
@@ -38,6 +39,8 @@ export interface RampResult {
   /** Over TLS: what the handshake negotiated. */
   tls?: TlsSession
   compression?: ProbeRunReport['compression']
+  /** --app: what the sessions did, read after the hold. */
+  session?: SessionReport
 }
 
 async function settleServers(servers: Array<Peer<'server'>>, established: number, settleMs: number): Promise<number> {
@@ -115,7 +118,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       deflateAccepted = counts.deflateAccepted
       deflateResponse = counts.deflateResponse
       const why = protocolRefusal(counts.lastError)
-      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts, ...(why ? {why} : {})}
+      if (counts.refused > 0) refused = {connections: counts.refused, firstBytes: counts.firstBytes, attempts: counts.attempts, ...(why ? {why} : {}), ...(counts.sessions.error ? {session: counts.sessions.error} : {})}
       // Someone else's server cannot be asked: the clients' count after settling is what is held.
       if (servers.length === 0) established = counts.established
     } catch (error) {
@@ -177,11 +180,17 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !stop && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && options.protocol.kind !== 'tcp'}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
       if (result.hold.interrupted) stop = {kind: 'interrupted'}
     } catch (error) {
       stop = await whyFailed(error)
     }
+  }
+  const session = options.protocol?.session
+  const counts = session ? await readClientCounts(clients).catch(() => undefined) : undefined
+  if (session && counts) {
+    const {error, ...sessions} = counts.sessions
+    result.session = {app: session.app, options: sessionOptions(session), ...sessions, ...(error ? {error} : {})}
   }
   return stop ? {...result, stop, stopped: describeStop(stop)} : result
 }

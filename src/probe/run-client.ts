@@ -8,6 +8,7 @@ import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
 import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
+import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
 export interface ClientRunOptions {
@@ -24,6 +25,8 @@ export interface ClientRunOptions {
   signal?: AbortSignal
   /** --server-pid: server process trees on this host, measured before, at the top and during the hold. */
   serverPids?: number[]
+  /** --app: the session every connection opens (the result says what the sessions did). */
+  session?: AppSession
 }
 
 export interface ClientRunResult {
@@ -54,6 +57,8 @@ export interface ClientRunResult {
   server?: {closed: number; closeCodes: Record<string, number>; firstBytes: string; openAtEnd: number}
   /** --server-pid: each tree's bytes and sockets per connection, and its memory during the hold. */
   serverTrees?: ClientServerFigures
+  /** --app: sessions accepted and refused, heartbeats answered and sent, by the end. */
+  session?: SessionReport
 }
 
 type HoldReading = {t: number; rssBytes: number; trees?: number[]}
@@ -159,6 +164,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     if (serverPids.length > 0) result.serverTrees = clientServerFigures(readServerTrees(root, serverPids, socketsBefore), rssBefore, rssTop, result.established, readings)
     const counts = await readClientCounts(clients)
     result.server = {closed: counts.peerClosed, closeCodes: Object.fromEntries([...counts.closeCodes].map(([code, n]) => [String(code), n])), firstBytes: counts.firstBytes, openAtEnd: counts.established}
+    if (options.session) {
+      const {error, ...sessions} = counts.sessions
+      result.session = {app: options.session.app, options: sessionOptions(options.session), ...sessions, ...(error ? {error} : {})}
+    }
   } finally {
     await stopPeers(clients)
   }

@@ -1,7 +1,8 @@
 import {type EnginePrograms} from './engine.js'
-import {countServerConnections, serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
+import {serverEndpoint, startReusePortServers, startServers, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
-import {total} from './wire.js'
+import type {Peer} from './peer.js'
+import type {ServerCount} from './wire.js'
 import {formatEndpoint} from '../core/units.js'
 
 export interface ServerRunOptions {
@@ -17,6 +18,23 @@ export interface ServerRunOptions {
   intervalMs: number
   progress: (line: string) => void
   signal?: AbortSignal
+  /** The dialect the workers speak (--app), whose counts the result carries. */
+  app?: string
+}
+
+/** What the workers' dialect did, summed over the workers (see probes/server-app.h). */
+export interface ServedApp {
+  name: string
+  /** Sessions opened: Socket.IO namespace connects, Phoenix channel joins answered ok. */
+  sessions: number
+  /** Phoenix joins refused (a topic no channel is routed for). */
+  refused: number
+  /** Socket.IO pongs to the server's pings, Phoenix heartbeats answered. */
+  heartbeats: number
+  /** Connections closed for a pong that came too late or a socket silent too long. */
+  timeouts: number
+  /** Events answered: echoed to their sender (Socket.IO), or replied to and pushed back (Phoenix). */
+  events: number
 }
 
 export interface ServerRunResult {
@@ -36,6 +54,25 @@ export interface ServerRunResult {
   seconds: number
   /** On an IPv6 address: IPV6_V6ONLY as the listening sockets have it (0 on "::": dual-stack). */
   v6only?: 0 | 1
+  app?: ServedApp
+}
+
+type CountKey = Exclude<keyof ServerCount, 'event'>
+
+/** A count field summed over the workers' replies (with --app the dialect's; 0 where a reply has none). */
+function sumOf(replies: ServerCount[], key: CountKey): number {
+  return replies.reduce((sum, reply) => sum + (reply[key] ?? 0), 0)
+}
+
+/** Every worker's count line. */
+async function countServers(servers: Peer<'server'>[]): Promise<ServerCount[]> {
+  return Promise.all(servers.map((server) => server.ask('count', 10_000)))
+}
+
+/** The progress line: connections, and with a dialect its sessions and timeouts. */
+function countLine(counts: ServerCount[], app: boolean): string {
+  const line = `open ${sumOf(counts, 'open')}, accepted ${sumOf(counts, 'accepted')}, rejected ${sumOf(counts, 'rejected')}`
+  return app ? `${line}, sessions ${sumOf(counts, 'sessions')}, timed out ${sumOf(counts, 'timeouts')}` : line
 }
 
 /** What an IPv6 listener's IPV6_V6ONLY means for who can connect; "" on IPv4. */
@@ -62,14 +99,13 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
       const left = deadline - performance.now()
       if (left <= 0) break
       if (!(await waitFor(Math.min(options.intervalMs, left), options.signal))) break
-      const counts = await countServerConnections(servers)
-      peakOpen = Math.max(peakOpen, counts.open)
-      const line = `open ${counts.open}, accepted ${counts.accepted}, rejected ${counts.rejected}`
+      const counts = await countServers(servers)
+      peakOpen = Math.max(peakOpen, sumOf(counts, 'open'))
+      const line = countLine(counts, Boolean(options.app))
       if (line !== last) options.progress(line)
       last = line
     }
-    const counts = await countServerConnections(servers)
-    peakOpen = Math.max(peakOpen, counts.open)
+    peakOpen = Math.max(peakOpen, sumOf(await countServers(servers), 'open'))
   } catch (error) {
     await stopPeers(servers)
     throw error
@@ -78,8 +114,11 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
   const finals = await stopPeers(servers)
   const v6only = servers[0].ready.v6only
   const counted = finals.filter((r) => r !== undefined)
-  const sum = (key: 'peakOpen' | 'accepted' | 'closed' | 'rejected' | 'bytes') => total(counted, key)
+  const sum = (key: CountKey) => sumOf(counted, key)
   peakOpen = Math.max(peakOpen, sum('peakOpen'))
+  const app = options.app
+    ? {app: {name: options.app, sessions: sum('sessions'), refused: sum('refused'), heartbeats: sum('heartbeats'), timeouts: sum('timeouts'), events: sum('events')}}
+    : {}
   return {
     engine: options.programs.engine,
     listen: endpoints,
@@ -91,5 +130,6 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
     bytesEchoed: sum('bytes'),
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     ...(v6only === 0 || v6only === 1 ? {v6only} : {}),
+    ...app,
   }
 }

@@ -9,8 +9,8 @@ import type {Engine} from '../core/probe/run-report.js'
  */
 
 /** The kinds of a field's value; "?" marks a field only some replies carry. */
-type Kind = 'number' | 'string' | 'boolean' | 'number|null' | 'string?'
-type ValueOf<K extends Kind> = K extends 'number' ? number : K extends 'boolean' ? boolean : K extends 'number|null' ? number | null : string
+type Kind = 'number' | 'string' | 'boolean' | 'number|null' | 'string?' | 'number?'
+type ValueOf<K extends Kind> = K extends 'number' | 'number?' ? number : K extends 'boolean' ? boolean : K extends 'number|null' ? number | null : string
 type Fields = Readonly<Record<string, Kind>>
 type Optional<F extends Fields> = {[K in keyof F]: F[K] extends `${string}?` ? K : never}[keyof F]
 /** The record a table of fields describes. */
@@ -22,7 +22,20 @@ type RecordOf<F extends Fields, E extends string> = {event: E} & {[K in Exclude<
 export type Role = 'client' | 'server'
 
 const SERVER_READY = {pid: 'number', port: 'number', nofile: 'number|null', v6only: 'number'} as const
-const SERVER_COUNT = {open: 'number', peakOpen: 'number', accepted: 'number', closed: 'number', rejected: 'number', bytes: 'number'} as const
+const SERVER_COUNT = {
+  open: 'number',
+  peakOpen: 'number',
+  accepted: 'number',
+  closed: 'number',
+  rejected: 'number',
+  bytes: 'number',
+  // With --app (server-app.h): sessions joined, refused, heartbeats answered, sockets timed out, events.
+  sessions: 'number?',
+  refused: 'number?',
+  heartbeats: 'number?',
+  timeouts: 'number?',
+  events: 'number?',
+} as const
 const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean'} as const
 const CLIENT_COUNT = {
   target: 'number',
@@ -40,6 +53,11 @@ const CLIENT_COUNT = {
   keepaliveAnswers: 'number',
   deflateAccepted: 'number',
   deflateResponse: 'string',
+  sessionsAccepted: 'number',
+  sessionsRefused: 'number',
+  heartbeatsAnswered: 'number',
+  heartbeatsSent: 'number',
+  sessionError: 'string',
   closeCodes: 'string',
   error: 'string',
   firstBytes: 'string',

@@ -9,6 +9,7 @@ import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeHeld, describeServers} from './probe-servers-text.js'
+import {describeSessions} from '../core/probe/session.js'
 
 const MiB = 1024 ** 2
 
@@ -39,7 +40,7 @@ export function describeHold(report: ProbeRunReport): string[] {
     : `clients held ${formatCount(hold.clientOpen)} (c1m's clients counted; your server's own count is not known to c1m)`
   const lines = [`hold: ${formatCount(hold.conns)} connections for ${hold.seconds} s${hold.interrupted ? ' (interrupted)' : ''}; at the end ${held}, ${formatCount(hold.dropped)} dropped${echo}`]
   const pushed = hold.messagesReceived
-  const noun = {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets', 'long-poll': 'answers'}[report.protocol as string] ?? 'messages'
+  const noun = report.session ? 'messages' : {sse: 'events', stream: 'chunks', ws: 'frames', mqtt: 'PUBLISH packets', 'long-poll': 'answers'}[report.protocol as string] ?? 'messages'
   if (pushed) lines.push(`pushed by the server during the hold: ${formatBytes(pushed.bytes)}, ${formatCount(pushed.events)} ${noun}`)
   const closed = hold.serverClosed
   if (closed && closed.connections > 0) {
@@ -92,6 +93,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     ...(report.family === 6 ? [`family: IPv6${report.ipv6 ? `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, clients bound to ${formatCount(report.ipv6.sources)} address(es) of it` : ''}`] : []),
     ...(report.target?.name ? [`host name: ${report.target.name}, resolved once before the run to the address connected to`] : []),
     ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
+    ...(report.session ? [describeSessions(report.session)] : []),
     ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
     ...(report.compression ? [`compression: ${describeCompression(report.compression)}`] : []),
     `kernel:  ${describeFit(report.fit.kernel)}; ${formatBytes(report.fit.kernel.bytesPerSocket)} per socket`,
@@ -119,7 +121,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
   const timed = report.steps.filter((s) => s.openMs)
   if (timed.length > 0) {
-    const what = report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'
+    const what = `${report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'}${report.session ? ' and the session' : ''}`
     lines.push(`time to open (${what}), by step, p50/p99/max ms: ${timed.map((s) => `${s.openMs!.p50}/${s.openMs!.p99}/${s.openMs!.max}`).join(', ')}`)
   }
   if (report.phases) lines.push(describePhases(report.phases))

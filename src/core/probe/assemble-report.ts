@@ -23,6 +23,8 @@ export interface RampMeasurement {
   refused?: Refusal
   tls?: TlsSession
   compression?: ProbeRunReport['compression']
+  /** --app: what the sessions did. */
+  session?: ProbeRunReport['session']
 }
 
 /** What the report needs of the host, read once after the ramp (src/probe/read-probe-host.ts). */
@@ -65,6 +67,8 @@ export function checkMeasured(measured: RampMeasurement, aborted: boolean, proto
   }
   const fix = stopped?.includes('tls handshake:')
     ? "give --ca FILE with the CA that signed the server's certificate, --servername NAME for the name it carries, or --insecure to skip the check"
+    : measured.refused?.session
+    ? `the server refused the ${protocol?.session?.app ?? ''} session (its words are quoted): check --app's options (--namespace, --auth, ...) and the URL's path`
     : measured.refused
     ? PROTOCOL_TABLE[protocol?.kind ?? 'tcp'].refusedFix
     : target && /Connection refused/.test(stopped ?? '')
@@ -102,6 +106,7 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
     ...(measured.compression ? {compression: measured.compression} : {}),
     family,
     ...(!target && family === 6 ? {ipv6: {prefix: PROBE_IPV6_PREFIX, server: PROBE_IPV6_SERVER, sources}} : {}),
+    ...(measured.session ? {session: measured.session} : {}),
     requestedConns: input.conns,
     isolation,
     ...(target ? {target: {endpoint: formatEndpoint(target.host, target.port), ...(target.name ? {name: target.name} : {}), serverPid: target.serverPid, serverProcesses: server?.processes.reduce((sum, p) => sum + p.processes, 0) ?? 0, clientEngine: input.engine}} : {}),

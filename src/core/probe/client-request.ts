@@ -9,13 +9,14 @@ import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type HostShare, hostShare} from './host-share.js'
 import type {SourceMode} from './plan-shards.js'
 import {type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
+import {type SessionFlags, withSession} from './session.js'
 import type {Engine} from './run-report.js'
 
 // What `c1m client` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure.
 
 /** The flags of `c1m client`, as oclif parses them (src/commands/client.ts). */
-export interface ClientFlags extends ProtocolFlags {
+export interface ClientFlags extends ProtocolFlags, SessionFlags {
   target: string
   http?: HttpMode
   ports: number
@@ -87,7 +88,7 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
   const written = parseTarget(flags.target, '127.0.0.1:9000', flags.http)
   const family = host.resolved?.family ?? (net.isIPv6(written.host) ? 6 : 4)
   const parsed = {...written, host: host.resolved?.address ?? written.host}
-  const protocol = withProtocolFlags(parsed.protocol, flags)
+  const protocol = withSession(withProtocolFlags(parsed.protocol, flags), flags)
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: false, nativeTls: host.nativeTls})
   const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
   const conns = share?.conns ?? flags.conns

@@ -5,13 +5,15 @@ import {parseFamily, parseSize} from '../units.js'
 import {chooseEngine} from './choose-engine.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
+import {bundledServerApp} from './server-app.js'
+import {type SessionFlags, withSession} from './session.js'
 import type {Engine} from './run-report.js'
 
 // What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
 
 /** The flags of `c1m probe`, as oclif parses them (src/commands/probe.ts). */
-export interface ProbeFlags extends ProtocolFlags {
+export interface ProbeFlags extends ProtocolFlags, SessionFlags {
   conns: number
   engine: Engine
   steps: number
@@ -184,7 +186,12 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
 
   const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
-  const shaped = withProtocolFlags(parsed?.protocol ?? bundledProtocol(flags.protocol ?? 'tcp'), flags, Boolean(parsed))
+  // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
+  const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
+  const shaped = withSession(withProtocolFlags(parsed?.protocol ?? bundledProtocol(bundledName), flags, Boolean(parsed)), flags)
+  if (shaped.session && !parsed && !bundledServerApp(shaped.session.app)) {
+    throw usageError(`--app ${shaped.session.app} is for your own server (--target); the bundled server speaks --app socketio and phoenix`, 'give --target and --server-pid')
+  }
   // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
   const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
   // A server that pushes does not echo: no check is sent, and what it pushes during --hold is counted.

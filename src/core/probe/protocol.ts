@@ -2,13 +2,15 @@ import net from 'node:net'
 
 import {usageError} from '../errors.js'
 import {parseEndpoint} from '../units.js'
+import {bundledServerApp, serverAppArgs} from './server-app.js'
+import {type AppSession, sessionArgs} from './session.js'
 
 // What the probe's clients speak to a server. Raw TCP is c1m's own echo; `ws` is the WebSocket
 // opening handshake (RFC 6455) and echo in frames; sse, stream and long-poll are HTTP push; mqtt is
 // MQTT 3.1.1. Both engines' clients speak them all, permessage-deflate too; the node engine's
 // bundled server speaks raw TCP only (nodeEngineRefuses).
 
-export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean; deflateOff?: string} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions}
+export type Protocol = ({kind: 'tcp'} | {kind: 'ws' | HttpMode; path: string; host: string; headers?: string[]; deflate?: boolean; deflateOff?: string} | {kind: 'mqtt'; keepalive?: number; subscribe?: string; echo?: boolean}) & {tls?: TlsOptions; session?: AppSession}
 
 /** What a WebSocket client offers, as browsers do, unless --no-ws-deflate. */
 export const DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits'
@@ -43,9 +45,12 @@ const TLS_SCHEMES: Record<string, string> = {tls: 'tcp', wss: 'ws', https: 'http
 export const HTTP_MODES = ['sse', 'stream', 'long-poll'] as const
 export type HttpMode = (typeof HTTP_MODES)[number]
 
-/** A server that pushes: it gets no echo check, and what it sends during --hold is counted. */
+/**
+ * A server that pushes, or an application session (--app): it gets no echo check, and what it sends
+ * during --hold is counted.
+ */
 export function isPush(protocol: Protocol): boolean {
-  return (HTTP_MODES as readonly string[]).includes(protocol.kind)
+  return (HTTP_MODES as readonly string[]).includes(protocol.kind) || protocol.session !== undefined
 }
 
 /**
@@ -166,19 +171,22 @@ function tlsArgs(protocol: Protocol): string[] {
   ]
 }
 
-/** The bundled programs' arguments for a protocol: the server's and the client's. */
+/** The bundled programs' arguments for a protocol (and its session): the server's and the client's. */
 export function protocolArgs(protocol: Protocol): {server: string[]; client: string[]} {
-  const tls = tlsArgs(protocol)
+  // TLS's arguments and the session's (--app) end every client's line.
+  const tail = [...tlsArgs(protocol), ...sessionArgs(protocol.session)]
   const serverTls = protocol.tls ? ['--tls'] : []
-  if (protocol.kind === 'tcp') return {server: serverTls, client: tls}
+  if (protocol.kind === 'tcp') return {server: serverTls, client: tail}
   if (protocol.kind === 'mqtt') {
     const subscribe = protocol.subscribe ? ['--mqtt-subscribe', protocol.subscribe] : []
     const echo = protocol.echo ? ['--mqtt-echo'] : []
-    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...echo, ...tls]}
+    return {server: [], client: ['--protocol', 'mqtt', '--mqtt-keepalive', String(protocol.keepalive ?? 0), ...subscribe, ...echo, ...tail]}
   }
   const headers = (protocol.headers ?? []).flatMap((header) => ['--header', header])
   const deflate = protocol.kind === 'ws' && protocol.deflate ? ['--ws-deflate'] : []
-  return {server: ['--protocol', protocol.kind, ...serverTls], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tls]}
+  // The bundled server speaks the clients' dialect when it can (socketio, phoenix).
+  const serverApp = serverAppArgs(bundledServerApp(protocol.session?.app))
+  return {server: ['--protocol', protocol.kind, ...serverTls, ...serverApp], client: ['--protocol', protocol.kind, '--path', protocol.path, '--host', protocol.host, ...headers, ...deflate, ...tail]}
 }
 
 /**

@@ -8,6 +8,8 @@ export interface Refusal {
   firstBytes: string
   /** Connection attempts the clients had made when the ramp stopped. */
   attempts: number
+  /** --app: the first session refused, in the application's terms ("socket.io: namespace / refused: ..."). */
+  session?: string
   /** What the client found wrong in the protocol's own terms ("permessage-deflate: ..."), if it said. */
   why?: string
 }
@@ -35,5 +37,6 @@ export function describeRefusal(refusal: Refusal, protocol: Protocol['kind'] = '
   const close = protocol === 'ws' ? decodeClose(refusal.firstBytes) : undefined
   const said = close ? `closed the WebSocket at once with ${describeClose(close)}` : opening ? `answered the ${opening} with ${quoteBytes(refusal.firstBytes)}` : `answered ${quoteBytes(refusal.firstBytes)} unasked`
   const what = refusal.why ? `sent what the client refused (${refusal.why})` : refusal.firstBytes ? said : 'closed them right after accepting'
+  if (refusal.session) return `the server refused ${refusal.connections} session${refusal.connections === 1 ? '' : 's'}: ${refusal.session} (after ${refusal.attempts} attempts); these are not established connections`
   return `the server refused ${refusal.connections} connection${refusal.connections === 1 ? '' : 's'}: it ${what} (after ${refusal.attempts} attempts); these are not established connections`
 }

@@ -8,6 +8,7 @@ import type {OpenLatency} from './latency.js'
 import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
 import type {ServerFigures} from './server-figures.js'
+import type {SessionReport} from './session.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -65,8 +66,9 @@ export interface HoldResult {
   echo?: EchoResult
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
   /**
-   * Every protocol but raw TCP: what the server sent unasked during the hold: payload bytes, and
-   * messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes, long-poll 200 answers).
+   * Every protocol but raw TCP, and every --app session: what the server sent unasked during the
+   * hold: payload bytes, and messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes,
+   * long-poll 200 answers; with --app the application's pushed messages, not its control messages).
    */
   messagesReceived?: {bytes: number; events: number}
   /**
@@ -148,6 +150,11 @@ export type ProbeRunReport = ProbeReport & {
    * certificate was verified (false with --insecure).
    */
   tls?: TlsSession & {verified: boolean; bundled?: boolean}
+  /**
+   * --app: the application session every connection opened, its options (not the secret ones), and
+   * how many the server accepted and refused, with the heartbeats answered and sent.
+   */
+  session?: SessionReport
   /**
    * A WebSocket target: permessage-deflate as offered (by default, as browsers do), on how many
    * connections the server accepted it and its answer with its parameters; or why none was offered.

@@ -6,6 +6,7 @@ import {chooseEngine} from './choose-engine.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {connsPerProcess, planShards} from './plan-shards.js'
 import {type BundledProtocol, bundledProtocol, type Protocol} from './protocol.js'
+import {type ServerApp, type ServerAppName, serverApp} from './server-app.js'
 import type {Engine} from './run-report.js'
 
 // What `c1m server` is asked to do, from its flags: every value parsed and every rule between flags
@@ -22,6 +23,10 @@ export interface ServerFlags {
   interval: string
   protocol?: BundledProtocol
   'reuse-port'?: boolean
+  app?: ServerAppName
+  'ping-interval'?: string
+  'ping-timeout'?: string
+  'idle-timeout'?: string
 }
 
 export interface ServerRequest {
@@ -32,6 +37,8 @@ export interface ServerRequest {
   durationMs: number
   intervalMs: number
   protocol: Protocol
+  /** --app: the dialect the workers speak, with its periods. */
+  app?: ServerApp
   engine: Engine
   /** Warnings to show before the server starts. */
   notes: string[]
@@ -74,8 +81,14 @@ function resolveServer(flags: ServerFlags, host: {hardNofile: number; nativeTls:
   if (flags['reuse-port'] && conns !== undefined && flags.workers === undefined && workers > 1) {
     notes.push('with --reuse-port the kernel spreads connections by hash: give a worker or two more than --conns needs')
   }
-  const protocol = bundledProtocol(flags.protocol ?? 'tcp')
+  const protocolName = flags.protocol ?? (flags.app ? 'ws' : 'tcp')
+  const period = (flag: 'ping-interval' | 'ping-timeout' | 'idle-timeout') => {
+    const text = flags[flag]
+    return text === undefined ? undefined : parseBoundedDuration(text, flag, DURATION_FLAGS['app-period'])
+  }
+  const app = serverApp(flags.app, protocolName, {pingIntervalMs: period('ping-interval'), pingTimeoutMs: period('ping-timeout'), idleTimeoutMs: period('idle-timeout')})
+  const protocol = bundledProtocol(protocolName)
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: true, nativeTls: host.nativeTls})
   if (chosen.note) notes.push(chosen.note)
-  return {host: listenHost, port: flags.port, reusePort: flags['reuse-port'] === true, workers, durationMs, intervalMs, protocol, engine: chosen.engine, notes}
+  return {host: listenHost, port: flags.port, reusePort: flags['reuse-port'] === true, workers, durationMs, intervalMs, protocol, ...(app ? {app} : {}), engine: chosen.engine, notes}
 }

@@ -1,0 +1,99 @@
+// c1m against a real RabbitMQ (Debian's rabbitmq-server from a temp directory, test/rabbitmq-fixture.ts),
+// each figure checked against the broker's own account (rabbitmqctl): its MQTT plugin as a second MQTT
+// broker beside mosquitto (probe-mqtt.test.ts), and STOMP 1.2 over WebSocket on web-stomp (--app stomp).
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import type {ProbeRunReport} from '../src/core/probe/run-report.js'
+import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
+import {probeWithHoldHook, probeWithIndependentRss} from './independent-rss.js'
+import {alive, type Rabbit, rabbitmqServer, startRabbit} from './rabbitmq-fixture.js'
+import {startWithFirstLine, stopPids} from './server-helpers.js'
+
+const skip = rabbitmqServer || process.env.CI ? false : 'rabbitmq-server is not installed (apt-get install rabbitmq-server; .ci/run does)'
+let rabbit: Rabbit
+const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
+
+// A STOMP publisher that is not c1m (npm ws): CONNECT, `count` SENDs to the destination, the last with
+// a receipt; prints "sent" once the broker has taken them all.
+const PUBLISHER = (port: number, destination: string, count: number) => `
+const WebSocket = require(${JSON.stringify(WS)})
+const ws = new WebSocket('ws://127.0.0.1:${port}/ws', ['v12.stomp'])
+ws.on('open', () => ws.send('CONNECT\\naccept-version:1.2\\nhost:/\\nheart-beat:0,0\\n\\n\\0'))
+ws.on('message', (data) => {
+  const frame = data.toString()
+  if (frame.startsWith('CONNECTED')) {
+    for (let i = 1; i <= ${count}; i++) ws.send('SEND\\ndestination:${destination}\\n' + (i === ${count} ? 'receipt:done\\n' : '') + '\\nnews ' + i + '\\0')
+  } else if (frame.startsWith('RECEIPT')) {
+    console.log('sent')
+    ws.close()
+  } else console.log('unexpected ' + JSON.stringify(frame))
+})`
+
+async function publish(destination: string, count: number): Promise<void> {
+  const {child, line} = await startWithFirstLine(process.execPath, ['-e', PUBLISHER(rabbit.ports.webStomp, destination, count)])
+  await stopPids([child.pid!])
+  assert.equal(line, 'sent')
+}
+
+describe('c1m probe against RabbitMQ', {skip}, () => {
+  before(async () => {
+    rabbit = await startRabbit()
+  }, {timeout: 120_000})
+  after(async () => {
+    if (!rabbit) return
+    const stopped = await rabbit.stop()
+    assert.deepEqual(stopped.filter((p) => alive(p)), [], 'the broker, its helpers and its epmd are gone')
+  }, {timeout: 60_000})
+
+  for (const engine of ['native', 'node']) {
+    it(`--engine ${engine} --target mqtt://: the MQTT plugin lists every connection c1m holds`, {timeout: 120_000}, async () => {
+      const conns = 400
+      let listed = -1
+      const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--engine', engine, '--target', `mqtt://127.0.0.1:${rabbit.ports.mqtt}`, '--server-pid', String(rabbit.pid), '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '8s'], async () => {
+        listed = await rabbit.mqttClients()
+      })
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      assert.equal(listed, conns, "RabbitMQ's own count during the hold")
+      assert.equal(envelope.result.hold!.dropped, 0)
+      assert.equal(envelope.result.echo?.echoed, conns, 'each answered PINGREQ with PINGRESP')
+      assert.ok(envelope.result.fit.server.bytesPerConn > 0, 'the broker grows with its clients')
+    })
+
+    const stomp = () => ['--engine', engine, '--target', `ws://127.0.0.1:${rabbit.ports.webStomp}/ws`, '--app', 'stomp', '--server-pid', String(rabbit.pid)]
+
+    it(`--engine ${engine} --app stomp: web-stomp holds every session through 1 s heart-beats, and what is published to the destination is pushed to each`, {timeout: 120_000}, async () => {
+      const conns = 300
+      let listed = -1
+      const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>([...stomp(), '--destination', '/topic/c1m', '--heartbeat-every', '1s', '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '8s'], async () => {
+        listed = await rabbit.stompSessions()
+        await publish('/topic/c1m', 3)
+      })
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const {session, hold} = envelope.result
+      assert.equal(listed, conns, "RabbitMQ's own count of STOMP sessions during the hold")
+      assert.deepEqual([session!.app, session!.accepted, session!.refused], ['stomp', conns, 0])
+      // RabbitMQ closes a session silent for about three negotiated intervals ("STOMP died"): none was.
+      assert.equal(hold!.dropped, 0)
+      assert.ok(session!.heartbeatsSent >= conns * 5, `${session!.heartbeatsSent} heart-beats sent`)
+      assert.equal(hold!.messagesReceived!.events, 3 * conns, 'three MESSAGEs to each subscriber')
+    })
+
+    it(`--engine ${engine} --app stomp --login with a wrong passcode: refused in STOMP's terms, exit 10`, {timeout: 60_000}, async () => {
+      const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', ...stomp(), '--login', 'guest:wrong', '--conns', '50', '--steps', '2'])
+      assert.equal(exitCode, 10)
+      assert.match(envelope.error!.message, /stomp: ERROR message:Bad CONNECT \(Access refused for user .guest.\)/)
+    })
+
+    it(`--engine ${engine} --app stomp: c1m's server figure agrees with the broker tree's RSS read from /proc within 10%`, {timeout: 120_000}, async (t) => {
+      const conns = 1000
+      const {envelope, exitCode, stderr, independentPerConn} = await probeWithIndependentRss<ProbeRunReport>([...stomp(), '--steps', '3', '--settle', '300ms'], rabbit.pid, conns)
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const c1m = envelope.result.fit.server.bytesPerConn
+      const ratio = c1m / independentPerConn
+      t.diagnostic(`rabbitmq web-stomp, ${engine}: c1m ${Math.round(c1m)} B, /proc ${Math.round(independentPerConn)} B per session (ratio ${ratio.toFixed(3)})`)
+      assert.ok(ratio > 0.9 && ratio < 1.1, `c1m ${Math.round(c1m)} B, /proc ${Math.round(independentPerConn)} B per session (ratio ${ratio.toFixed(3)})`)
+    })
+  }
+})
