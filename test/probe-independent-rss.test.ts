@@ -6,24 +6,18 @@
 // idle case runs with --no-echo: its figure is for idle upgraded connections.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {DEFLATE_OFFER} from '../src/core/probe/protocol.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, REPO_ROOT} from './helpers.js'
 import {probeWithIndependentRss} from './independent-rss.js'
-import {findProgram, freePort, startNodeServer, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, freePort, startNodeServer, scratch, waitForPort} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
-const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-rss-'))
-const pids: number[] = []
-after(async () => {
-  await stopPids(pids)
-  rmSync(dir, {recursive: true, force: true})
-})
+const {dir, pids} = scratch('c1m-rss-')
 
 async function startNode(code: string): Promise<{port: number; pid: number}> {
   const server = await startNodeServer(code)

@@ -4,10 +4,9 @@
 // per connection and collects it during the hold shows a held figure below the ramp's slope.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {renderProbeReport} from '../src/reports/probe-text.js'
@@ -15,15 +14,10 @@ import {renderProbeHtml} from '../src/reports/probe-html.js'
 import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import {probeWithHoldHook, treeRssBytes} from './independent-rss.js'
-import {findProgram, freePort, startNodeServer, startWithFirstLine, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, freePort, startNodeServer, startWithFirstLine, scratch, waitForPort} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
-const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-pids-'))
-const pids: number[] = []
-after(async () => {
-  await stopPids(pids)
-  rmSync(dir, {recursive: true, force: true})
-})
+const {dir, pids} = scratch('c1m-pids-')
 
 const wsServer = `
 const {WebSocketServer} = require(${JSON.stringify(WS)})

@@ -9,10 +9,8 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
-import {execa} from 'execa'
-
 import {PROBES_DIR} from '../src/probe/engine.js'
-import {REPO_ROOT} from './helpers.js'
+import {runSanitizedDriver} from './c-driver.js'
 
 interface Frame {command: string; headers: Map<string, string>; body: string}
 interface Outcome {accepted?: boolean; pushed?: number | boolean; refused?: string; answered?: boolean}
@@ -40,14 +38,7 @@ const ERROR = "ERROR\r\nmessage:Bad CONNECT\r\ncontent-type:text/plain\r\nconten
 
 describe('the native STOMP and Phoenix readers (probes/stomp.h, phoenix.h)', () => {
   it('give the known answers under the sanitizers', async () => {
-    const binary = path.join(dir, 'session-codecs')
-    const flags = ['-O1', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all']
-    const built = await execa(process.env.CC || 'cc', [...flags, `-I${PROBES_DIR}`, '-o', binary, path.join(REPO_ROOT, 'test/probe-session-codecs.c')], {reject: false, timeout: 120_000})
-    assert.equal(built.exitCode, 0, built.stderr)
-    const ran = await execa(binary, [], {reject: false, timeout: 60_000})
-    const lines = ran.stdout.split('\n').filter(Boolean)
-    assert.deepEqual(lines.filter((line) => !line.startsWith('ok ')), [], ran.stderr)
-    assert.equal(ran.exitCode, 0, ran.stderr)
+    const lines = await runSanitizedDriver('probe-session-codecs.c', dir)
     assert.equal(lines.length, 15, 'every check ran')
   })
 })

@@ -1,7 +1,10 @@
 // Real servers for doctor --pid tests: started here, bounded in time, stopped by PID.
 import type {ChildProcess} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {after} from 'node:test'
 
 import {eventually, spawnWaiting} from './spawn-c1m.js'
 
@@ -112,4 +115,18 @@ export function findProgram(name: string): string | undefined {
 export async function startMatching(args: string[], stream: 'stdout' | 'stderr', pattern: RegExp): Promise<{child: ChildProcess; match: RegExpExecArray}> {
   const {child, match} = await spawnWaiting(process.execPath, args, {waitFor: pattern, stream, timeoutMs: 10_000, stdin: true, env: {NO_COLOR: '1'}})
   return {child, match}
+}
+
+/**
+ * A temporary directory and a list of server PIDs for one test file: after its tests the PIDs are
+ * stopped and the directory removed.
+ */
+export function scratch(prefix: string): {dir: string; pids: number[]} {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  const pids: number[] = []
+  after(async () => {
+    await stopPids(pids)
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return {dir, pids}
 }
