@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {connsPerProcess, loopbackSource, planShards, PROBE_FD_RESERVE, stepTargets} from '../src/core/probe/plan-shards.js'
+import {connsPerProcess, loopbackSource, planShards, PROBE_FD_RESERVE, stepGoals} from '../src/core/probe/plan-shards.js'
 import {C1mError} from '../src/core/errors.js'
 
 /** Every (address, port) pair a list of IP:LO-HI slices covers. */
@@ -81,11 +81,11 @@ describe('planShards', () => {
   })
 })
 
-describe('stepTargets', () => {
+describe('stepGoals', () => {
   it('ramps each shard in proportion to its quota and ends on the quota', () => {
     const shards = planShards({conns: 40_001, hardNofile: 20_000, sources: {kind: 'kernel'}})
-    assert.deepEqual(stepTargets(shards, 5, 5), shards.map((s) => s.quota))
-    const first = stepTargets(shards, 1, 4)
+    assert.deepEqual(stepGoals(shards, 5, 5), shards.map((s) => s.quota))
+    const first = stepGoals(shards, 1, 4)
     assert.ok(first.every((t, i) => Math.abs(t - shards[i].quota / 4) <= 0.5))
   })
 })

@@ -116,9 +116,9 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
 describe('resolveClientRequest: the rules between client flags', () => {
   const to = '--conns 8 --target'
   const rows: Row[] = [
-    {argv: `${to} 127.0.0.1:9000`, want: {host: '127.0.0.1', port: 9000, targets: ['127.0.0.1:9000'], conns: 8, sources: {kind: 'loopback'}, steps: 8, echo: true, engine: 'native', notes: []}},
+    {argv: `${to} 127.0.0.1:9000`, want: {host: '127.0.0.1', port: 9000, endpoints: ['127.0.0.1:9000'], conns: 8, sources: {kind: 'loopback'}, steps: 8, echo: true, engine: 'native', notes: []}},
     {argv: `${to} 127.0.0.1:65535 --ports 2`, want: usage('--ports 2 from port 65535 runs past 65535')},
-    {argv: `${to} 127.0.0.1:65534 --ports 2`, want: {targets: ['127.0.0.1:65534', '127.0.0.1:65535']}},
+    {argv: `${to} 127.0.0.1:65534 --ports 2`, want: {endpoints: ['127.0.0.1:65534', '127.0.0.1:65535']}},
     {argv: '--conns 1 --shard 2/8 --target 127.0.0.1:9000', want: usage('--shard 2/8 of --conns 1 leaves this host no connection')},
     {argv: `${to} 10.0.0.2:9000 --shard 2/8 --source 10.0.0.5`, want: {conns: 1, steps: 1, sources: {kind: 'addresses', addresses: ['10.0.0.5']}, notes: []}},
     {argv: `${to} 10.0.0.2:9000 --shard 2/8`, want: {sources: {kind: 'kernel'}, notes: ['--shard 2/8: without --source the kernel picks the source ports, so the slice 9088-17151 is not used']}},

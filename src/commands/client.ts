@@ -58,7 +58,7 @@ export default class Client extends C1mCommand {
     if (resolved.name) this.note(`${resolved.name} resolved to ${resolved.address}`)
     const request = resolveClientRequest(flags, {nativeTls: hasOpenSsl(), resolved})
     if (request instanceof C1mError) throw request
-    const {conns, share, sources, targets} = request
+    const {conns, share, sources, endpoints} = request
     checkCaFile(request.protocol.tls?.ca)
     for (const note of request.notes) this.note(note)
     const protocol = withInflate(request.engine, request.protocol, flags['ws-deflate'])
@@ -73,7 +73,7 @@ export default class Client extends C1mCommand {
     let result: ClientRunResult
     try {
       const {steps, inflight, openTimeoutMs, echo, holdMs} = request
-      result = await runClient({programs, shards, targets, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session})
+      result = await runClient({programs, shards, endpoints, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session})
     } finally {
       stop.release()
     }
@@ -93,7 +93,7 @@ export default class Client extends C1mCommand {
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)
       const {message, suggestion} = describeFailure({
-        target: targets[0],
+        target: endpoints[0],
         protocol: protocol.kind,
         path: 'path' in protocol ? protocol.path : undefined,
         what,
@@ -107,13 +107,13 @@ export default class Client extends C1mCommand {
   }
 
   /** Without explicit sources, one (source, target) pair has only the ephemeral range of ports. */
-  private warnIfPortsShort(conns: number, targets: number): void {
+  private warnIfPortsShort(conns: number, serverPorts: number): void {
     const range = readSysctl(hostRoot('/'), 'net.ipv4.ip_local_port_range')
     if (!range.ok) return
     const [lo, hi] = range.text.split(' ').map(Number)
-    const ports = portsPerTuple([lo, hi]) * targets
+    const ports = portsPerTuple([lo, hi]) * serverPorts
     if (conns > ports) {
-      this.note(`net.ipv4.ip_local_port_range ${lo}-${hi} gives ${ports} ports to ${targets} target port(s), fewer than ${conns} connections; add --source addresses or --ports`)
+      this.note(`net.ipv4.ip_local_port_range ${lo}-${hi} gives ${ports} ports to ${serverPorts} server port(s), fewer than ${conns} connections; add --source addresses or --ports`)
     }
   }
 }

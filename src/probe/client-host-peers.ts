@@ -27,13 +27,13 @@ export async function startClientHostPeers(
   // One server per client process, as on loopback: each holds exactly its client's quota, within
   // its descriptor limit.
   const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => `${net.serverAddress}:0`), options.backlog)
-  const targets = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
+  const endpoints = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
   const clients: Array<Peer<'client'>> = []
   try {
     for (const [h, host] of net.hosts.entries()) {
       const own = shards.filter((shard) => hostOf[shard.index] === h)
       if (own.length === 0) continue
-      clients.push(...(await startClients(inNetns(programs, host.netns), own, {targets, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs})))
+      clients.push(...(await startClients(inNetns(programs, host.netns), own, {endpoints, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs})))
     }
   } catch (error) {
     await stopPeers(clients)

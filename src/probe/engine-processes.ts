@@ -48,7 +48,7 @@ export async function startReusePortServers(programs: EnginePrograms, at: string
 
 export interface ClientOptions {
   /** "IP:PORT" endpoints each shard connects to, round robin. */
-  targets: string[][]
+  endpoints: string[][]
   inflight: number
   openTimeoutMs: number
 }
@@ -58,7 +58,7 @@ export async function startClients(programs: EnginePrograms, shards: Shard[], op
   return startAll(
     shards.map((shard) => () => {
       const args = [
-        ...options.targets[shard.index].flatMap((t) => ['--target', t]),
+        ...options.endpoints[shard.index].flatMap((t) => ['--target', t]),
         ...shard.sources.flatMap((s) => ['--source', s]),
         '--inflight', String(options.inflight),
         '--open-timeout', String(options.openTimeoutMs / 1000),
@@ -93,9 +93,9 @@ export interface OpenResult {
 }
 
 /** Ask every client to hold its target count of connections, all at once. */
-export async function openConnections(clients: Array<Peer<'client'>>, targets: number[], timeoutMs: number): Promise<OpenResult> {
-  const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${targets[i]}`, timeoutMs)))
-  const complete = replies.every((r, i) => r.established >= targets[i])
+export async function openConnections(clients: Array<Peer<'client'>>, goals: number[], timeoutMs: number): Promise<OpenResult> {
+  const replies = await Promise.all(clients.map((client, i) => client.ask(`open ${goals[i]}`, timeoutMs)))
+  const complete = replies.every((r, i) => r.established >= goals[i])
   return {
     established: total(replies, 'established'),
     failed: total(replies, 'failed'),

@@ -1,6 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {type Shard, stepTargets} from '../core/probe/plan-shards.js'
+import {type Shard, stepGoals} from '../core/probe/plan-shards.js'
 import type {ProbeSample} from '../core/probe/fit-report.js'
 import {C1mError} from '../core/errors.js'
 import type {HostRoot} from '../host/files/root.js'
@@ -102,15 +102,15 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       stop = {kind: 'interrupted'}
       break
     }
-    const targets = stepTargets(shards, step, options.steps)
-    const conns = targets.reduce((a, b) => a + b, 0)
+    const goals = stepGoals(shards, step, options.steps)
+    const conns = goals.reduce((a, b) => a + b, 0)
     options.step?.(step - 1, options.steps, `opening ${conns} connections (${held} open)`, false)
     const started = performance.now()
     let opened: Awaited<ReturnType<typeof openConnections>>
     let established: number
     let seconds: number
     try {
-      opened = await clock.time('rampSeconds', () => openConnections(clients, targets, options.openTimeoutMs + 30_000))
+      opened = await clock.time('rampSeconds', () => openConnections(clients, goals, options.openTimeoutMs + 30_000))
       seconds = (performance.now() - started) / 1000
       established = await clock.time('settleSeconds', () => settleServers(servers, opened.established, options.settleMs))
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.

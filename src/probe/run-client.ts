@@ -15,7 +15,7 @@ export interface ClientRunOptions {
   programs: EnginePrograms
   shards: Shard[]
   /** "IP:PORT" endpoints; every client spreads its connections over all of them. */
-  targets: string[]
+  endpoints: string[]
   steps: number
   inflight: number
   openTimeoutMs: number
@@ -31,7 +31,7 @@ export interface ClientRunOptions {
 
 export interface ClientRunResult {
   engine: string
-  targets: string[]
+  endpoints: string[]
   processes: number
   conns: number
   established: number
@@ -94,13 +94,13 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const {shards} = options
   const conns = shards.reduce((total, s) => total + s.quota, 0)
   const clients = await startClients(options.programs, shards, {
-    targets: shards.map(() => options.targets),
+    endpoints: shards.map(() => options.endpoints),
     inflight: options.inflight,
     openTimeoutMs: options.openTimeoutMs,
   })
   const result: ClientRunResult = {
     engine: options.programs.engine,
-    targets: options.targets,
+    endpoints: options.endpoints,
     processes: clients.length,
     conns,
     established: 0,
@@ -126,8 +126,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
         result.stopped = 'interrupted'
         break
       }
-      const targets = shards.map((shard) => Math.round((shard.quota * step) / options.steps))
-      const opened = await openConnections(clients, targets, options.openTimeoutMs + 30_000)
+      const goals = shards.map((shard) => Math.round((shard.quota * step) / options.steps))
+      const opened = await openConnections(clients, goals, options.openTimeoutMs + 30_000)
       Object.assign(result, {established: opened.established, failed: opened.failed, addrInUse: opened.addrInUse, error: opened.error})
       histogram = addCounts([histogram, opened.histogram])
       maxMs = Math.max(maxMs, opened.maxMs)

@@ -129,7 +129,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
   let clients: Array<Peer<'client'>>
   try {
     clients = await clock.time('startSeconds', () => startClients(programs, shards, {
-      targets: shards.map((shard) => [target ? formatEndpoint(target.host, target.port) : serverEndpoint(serverHost(options.family), servers[shard.index])]),
+      endpoints: shards.map((shard) => [target ? formatEndpoint(target.host, target.port) : serverEndpoint(serverHost(options.family), servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
     }))

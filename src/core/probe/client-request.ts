@@ -37,7 +37,7 @@ export interface ClientRequest {
   port: number
   protocol: Protocol
   /** host:port of each server worker, from the target port on (--ports). */
-  targets: string[]
+  endpoints: string[]
   /** This host's connections: --conns, or its share of them under --shard. */
   conns: number
   share?: HostShare
@@ -106,7 +106,7 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
     host: parsed.host,
     port: parsed.port,
     protocol,
-    targets: Array.from({length: flags.ports}, (_, i) => formatEndpoint(parsed.host, parsed.port + i)),
+    endpoints: Array.from({length: flags.ports}, (_, i) => formatEndpoint(parsed.host, parsed.port + i)),
     conns,
     ...(share ? {share} : {}),
     engine: chosen.engine,

@@ -99,6 +99,6 @@ export function planShards(input: ShardInput): Shard[] {
 }
 
 /** Connections each shard holds after step k of `steps` (k = 1..steps), proportional to its quota. */
-export function stepTargets(shards: Shard[], step: number, steps: number): number[] {
+export function stepGoals(shards: Shard[], step: number, steps: number): number[] {
   return shards.map((shard) => Math.round((shard.quota * step) / steps))
 }
