@@ -57,6 +57,16 @@ describe('renderProbeReport', () => {
     assert.match(renderProbeHtml(r), /<h2>Hold<\/h2>\n<p>hold: 20,000 connections/)
   })
 
+  it('names the session a WebSocket or raw TCP run carried, not the echo of a bare WebSocket', () => {
+    const r = {...report(), protocol: 'ws' as const}
+    assert.match(renderProbeReport(r), /protocol: WebSocket \(RFC 6455\): .*echoes are masked text frames/)
+    const session = {app: 'socketio' as const, options: {}, accepted: 20_000, refused: 0, heartbeatsAnswered: 40_000, heartbeatsSent: 0}
+    const text = renderProbeReport({...r, session})
+    assert.match(text, /protocol: WebSocket \(RFC 6455\) carrying a socketio session: .*accepted the session/)
+    assert.doesNotMatch(text, /masked text frames/)
+    assert.match(renderProbeReport({...report(), protocol: 'tcp', session: {...session, app: 'nats' as const}}), /protocol: raw TCP carrying a nats session/)
+  })
+
   it("adds up the socket's own slab caches apart from the rest (socketCacheCost), and the text shows them", () => {
     const r = report()
     r.fit.slabPerConn = {TCP: 5000, sock_inode_cache: 1700, dentry: 700, filp: 400, eventpoll_epi: 392, proc_inode_cache: 1400}

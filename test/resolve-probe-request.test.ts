@@ -74,6 +74,8 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     // --http is for a --target.
     {argv: '--http sse', want: usage('--http is for an http:// --target')},
     {argv: `--http sse --target http://127.0.0.1:8080/events ${PID}`, want: {protocol: {kind: 'sse', path: '/events', host: '127.0.0.1:8080'}, echo: false}},
+    // A target without a scheme is raw TCP: --http there would be silently ignored.
+    {argv: `--http sse --target 127.0.0.1:8080 ${PID}`, want: usage('--http sse is for an http:// target, and 127.0.0.1:8080 has no scheme (raw TCP)')},
     // TLS flags are for a --target over TLS.
     {argv: '--insecure', want: usage('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run')},
     {argv: '--protocol tls --ca ca.pem', want: usage('--ca, --insecure and --servername are for a --target over TLS; the bundled server makes its own certificate for each run')},

@@ -92,7 +92,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     `isolation: ${describeIsolation(report.isolation)}`,
     ...(report.family === 6 ? [`family: IPv6${report.ipv6 ? `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, clients bound to ${formatCount(report.ipv6.sources)} address(es) of it` : ''}`] : []),
     ...(report.target?.name ? [`host name: ${report.target.name}, resolved once before the run to the address connected to`] : []),
-    ...(report.protocol && report.protocol !== 'tcp' ? [`protocol: ${describeProtocol(report.protocol)}`] : []),
+    ...((report.protocol && report.protocol !== 'tcp') || report.session ? [`protocol: ${describeProtocol(report.protocol ?? 'tcp', report.session?.app)}`] : []),
     ...(report.session ? [describeSessions(report.session)] : []),
     ...(report.tls ? [`tls: ${describeTls(report.tls, report.tls.verified, report.tls.bundled)}`] : []),
     ...(report.compression ? [`compression: ${describeCompression(report.compression)}`] : []),

@@ -61,6 +61,7 @@ export function isPush(protocol: Protocol): boolean {
  */
 export function parseTarget(text: string, example = '127.0.0.1:9000', http?: HttpMode): {host: string; port: number; protocol: Protocol} {
   const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
+  if (written === undefined && http) throw usageError(`--http ${http} is for an http:// target, and ${text} has no scheme (raw TCP)`, `give --target http://${text}/PATH`)
   if (written === undefined) return {...parseEndpoint(text, example), protocol: {kind: 'tcp'}}
   const known = ['tcp', 'ws', 'mqtt', 'http', ...Object.keys(TLS_SCHEMES)]
   if (!known.includes(written)) throw usageError(`--target ${text}: unknown scheme "${written}"; use IP:PORT, tcp://, tls://, ws://, wss://, http://, https://, mqtt:// or mqtts://`)
@@ -229,7 +230,11 @@ export function describeTls(session: {version: string; cipher: string; alpn: str
 }
 
 /** The protocol in a line of text output. */
-export function describeProtocol(kind: Protocol['kind']): string {
+export function describeProtocol(kind: Protocol['kind'], app?: string): string {
+  if (app && kind === 'ws') {
+    return `WebSocket (RFC 6455) carrying a ${app} session: a connection counts once the server answered 101 with the right Sec-WebSocket-Accept and then accepted the session; its heartbeats are kept, pings answered, and what the server pushes is counted`
+  }
+  if (app) return `raw TCP carrying a ${app} session: a connection counts once the server accepted the session; its heartbeats are kept, and what the server pushes is counted`
   if (kind === 'long-poll') {
     return 'HTTP long-poll: a connection counts once its GET is sent; each answer (200 a message, 204 nothing new) is read to its end and the GET sent again on the same connection; any other status ends the connection, counted by status; there is no echo check'
   }
