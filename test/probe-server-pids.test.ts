@@ -67,11 +67,14 @@ describe('--server-pid for a proxy and its backend', {skip: findProgram('haproxy
     // The hold's readings, and the settled figure c1m quotes, against the test's own /proc reading.
     const held = report.hold!.held!
     assert.ok(report.hold!.serverMemory!.length >= 5, `${report.hold!.serverMemory!.length} readings`)
-    assert.equal(held.trend, 'settled')
+    // npm ws on Node may still give back the garbage of the ramp during a short hold: then c1m says
+    // it fell and quotes the ramp's slope, which is what is checked against /proc.
+    assert.ok(held.trend === 'settled' || held.trend === 'falling', `the hold's readings ${held.trend}`)
+    const quoted = held.trend === 'settled' ? held.bytesPerConn! : held.rampBytesPerConn
     const independent = (during - before) / conns
     t.diagnostic(`haproxy ${haproxy.bytesPerConnection} B (held ${haproxy.heldBytesPerConnection}), ws ${ws.bytesPerConnection} B (held ${ws.heldBytesPerConnection}); sum held ${held.bytesPerConn} B, ramp ${held.rampBytesPerConn} B, /proc ${Math.round(independent)} B per connection; kernel ${Math.round(report.fit.kernel.bytesPerSocket)} B per socket`)
-    const ratio = held.bytesPerConn! / independent
-    assert.ok(ratio > 0.9 && ratio < 1.1, `c1m held ${held.bytesPerConn} B, /proc ${Math.round(independent)} B per connection (ratio ${ratio.toFixed(3)})`)
+    const ratio = quoted / independent
+    assert.ok(ratio > 0.9 && ratio < 1.1, `c1m ${quoted} B (${held.trend}), /proc ${Math.round(independent)} B per connection (ratio ${ratio.toFixed(3)})`)
     const text = renderProbeReport(report)
     assert.match(text, /server processes \d+, \d+ and 0 child process\(es\) of theirs measured/)
     assert.match(text, new RegExp(`server ${proxy.pid} \\(haproxy, 1 process\\(es\\)\\): .* 2 socket\\(s\\) per connection`))
