@@ -10,7 +10,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import net from 'node:net'
+
+import {freePort, waitForPort} from './ports.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const WS = path.join(ROOT, 'node_modules/ws/index.js')
@@ -56,27 +57,6 @@ const RUNS = {
   mosquitto: {conns: 18_000, steps: 3, mosquitto: true, target: (p) => `mqtt://127.0.0.1:${p}`, args: []},
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing on port ${port}`)
-}
-
 function makeCerts() {
   const f = (n) => path.join(tmp, n)
   const ssl = (...a) => execFileSync('openssl', a, {stdio: 'pipe'})
@@ -101,7 +81,7 @@ async function measure(name) {
     child = spawn(process.execPath, [script], {stdio: 'ignore', env: {...process.env, PORT: String(port), KEY: path.join(tmp, 'key.pem'), CERT: path.join(tmp, 'cert.pem')}, detached: true})
   }
   try {
-    await waitForPort(port)
+    await waitForPort(port, 200)
     await new Promise((r) => setTimeout(r, 1000))
     const out = path.join(ROOT, 'reports', `probe-${name}.json`)
     const args = ['probe', '--target', run.target(port), '--server-pid', String(child.pid), '--conns', String(run.conns), '--steps', String(run.steps), '--settle', '1s', '--out', out, ...run.args]

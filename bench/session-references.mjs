@@ -8,10 +8,11 @@
 // its own shell, and is stopped by PID at the end; nothing global changes.
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {freePort, waitForPort} from './ports.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MODULES = path.join(ROOT, 'node_modules')
@@ -46,27 +47,6 @@ const RUNS = {
   nats: {conns: 18_000, nats: true, target: (p) => `tcp://127.0.0.1:${p}`, args: ['--app', 'nats', '--subject', 'c1m.ref', ...HOLD]},
   'rabbitmq-stomp': {conns: 5_000, rabbit: true, args: ['--app', 'stomp', '--destination', '/topic/c1m', '--no-ws-deflate', ...HOLD]},
   'rabbitmq-stomp-deflate': {conns: 5_000, rabbit: true, args: ['--app', 'stomp', '--destination', '/topic/c1m', ...HOLD]},
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing on port ${port}`)
 }
 
 /** A program with its soft open-file limit at the hard one; the shell execs it, so the PID is its. */
