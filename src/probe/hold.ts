@@ -4,8 +4,7 @@ import type {HostRoot} from '../host/files/root.js'
 import {countServerConnections, readClientCounts, echoCheck, setTraffic} from './engine-processes.js'
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
-import {sampleServersRss} from './sample-memory.js'
-import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
+import {HeldSeries} from './held-series.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -28,9 +27,6 @@ export interface HoldOptions {
   /** The servers' process trees (read again at each reading): their memory is read about every second. */
   serverTrees?: () => number[][]
 }
-
-/** Milliseconds between readings of the servers' memory during the hold. */
-const MEMORY_EVERY_MS = 1000
 
 /**
  * TCP buffer pages in use now (sockstat "TCP: mem"; the counter is global), unlike needs'
@@ -63,17 +59,8 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   const period = Math.max(100, Math.min(1000, options.holdMs / 20))
   const deadline = started + options.holdMs
   let interrupted = false
-  const serverMemory: NonNullable<HoldResult['serverMemory']> = []
-  let lastRead = started
-  let every = MEMORY_EVERY_MS
-  const readServers = () => {
-    if (!options.serverTrees) return
-    lastRead = performance.now()
-    const server = sampleServersRss(root, options.serverTrees())
-    const t = Number(((performance.now() - started) / 1000).toFixed(1))
-    serverMemory.push({t, rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})})
-  }
-  readServers()
+  const series = options.serverTrees ? new HeldSeries(root, options.serverTrees, started) : undefined
+  series?.read()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
@@ -82,14 +69,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       break
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
-    if (performance.now() - lastRead >= every - 50) {
-      readServers()
-      // A long hold keeps its whole span at a coarser period instead of an unbounded series.
-      if (serverMemory.length >= MAX_HELD_READINGS) {
-        serverMemory.splice(0, serverMemory.length, ...thinReadings(serverMemory))
-        every *= 2
-      }
-    }
+    if (series?.due()) series.read()
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
@@ -105,7 +85,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     serverCounted: options.servers.length > 0,
     dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
-  if (serverMemory.length > 0) result.serverMemory = serverMemory
+  if (series && series.readings.length > 0) result.serverMemory = series.readings
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)
     const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle

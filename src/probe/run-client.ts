@@ -6,7 +6,7 @@ import {sampleServersRss} from './sample-memory.js'
 import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees.js'
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
-import {MAX_HELD_READINGS, thinReadings} from '../core/probe/held-figure.js'
+import {type HeldReading, HeldSeries} from './held-series.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
@@ -61,31 +61,15 @@ export interface ClientRunResult {
   session?: SessionReport
 }
 
-type HoldReading = {t: number; rssBytes: number; trees?: number[]}
-
-/** The servers' memory now, seconds into the hold. */
-function holdReading(trees: number[][], holdStart: number): HoldReading {
-  const server = sampleServersRss(hostRoot('/'), trees)
-  return {t: Number(((performance.now() - holdStart) / 1000).toFixed(1)), rssBytes: server.rss, ...(server.trees ? {trees: server.trees} : {})}
-}
-
-/**
- * Wait out the hold, reading the servers' memory every second; past MAX_HELD_READINGS every other
- * reading is dropped and the period doubles, so a hold of days keeps its whole span.
- */
-async function readDuringHold(options: ClientRunOptions, readings: HoldReading[], read: () => HoldReading): Promise<void> {
+/** Wait out the hold, reading the servers' memory as it goes. */
+async function readDuringHold(options: ClientRunOptions, series: HeldSeries): Promise<void> {
   const deadline = performance.now() + options.holdMs
-  let every = 1000
-  readings.push(read())
+  series.read()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) return
-    if (!(await waitFor(Math.min(every, left), options.signal))) return
-    readings.push(read())
-    if (readings.length >= MAX_HELD_READINGS) {
-      readings.splice(0, readings.length, ...thinReadings(readings))
-      every *= 2
-    }
+    if (!(await waitFor(Math.min(series.every, left), options.signal))) return
+    series.read()
   }
 }
 
@@ -152,12 +136,16 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     }
     if (result.established > 0 && open === 0) options.progress('no connection is left open and echoing: nothing to check or hold')
     const rssTop = rssOf()
-    const readings: HoldReading[] = []
+    let readings: HeldReading[] = []
     if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
-      else await readDuringHold(options, readings, () => holdReading(trees(), holdStart))
+      else {
+        const series = new HeldSeries(root, trees, holdStart)
+        await readDuringHold(options, series)
+        readings = series.readings
+      }
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
