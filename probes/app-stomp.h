@@ -4,7 +4,8 @@
  * host; --login USER:PASS as login and passcode; heart-beat offered at app_heartbeat_every, 10 s
  * when unset); the session counts on CONNECTED, whose heart-beat sets the interval the client then
  * sends its EOL heart-beats at (0: none). --destination subscribes once connected, and MESSAGE
- * frames are pushed. ERROR refuses, quoted with its message header and body.
+ * frames are pushed; a message of EOLs alone is the server's heart-beat, counted as answered once
+ * the session is connected. ERROR refuses, quoted with its message header and body.
  */
 #ifndef C1M_APP_STOMP_H
 #define C1M_APP_STOMP_H
@@ -81,6 +82,10 @@ static int stomp_on_text(int fd, const char *msg, size_t len) {
   struct stomp_frame f;
   size_t used;
   int rc = APP_NONE, pushed = 0;
+  if (exts[fd].app_state == STOMP_CONNECTED && stomp_parse(msg, len, &f, &used) == 0) {
+    heartbeats_answered++; /* EOLs alone: the server's heart-beat */
+    return APP_NONE;
+  }
   while (len > 0) {
     int got = stomp_parse(msg, len, &f, &used);
     if (got == 0) break;

@@ -98,6 +98,8 @@ export function stomp(options, heartbeat) {
           } catch {
             return {refused: `stomp: not a STOMP frame: ${text.slice(0, 60)}`}
           }
+          // EOLs alone: the server's heart-beat, once the session is connected.
+          if (frames.length === 0) return connected ? {answered: true} : {}
           let accepted = false
           let pushed = 0
           for (const frame of frames) {

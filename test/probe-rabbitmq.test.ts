@@ -58,7 +58,9 @@ describe('c1m probe against RabbitMQ', {skip}, () => {
       assert.equal(listed, conns, "RabbitMQ's own count during the hold")
       assert.equal(envelope.result.hold!.dropped, 0)
       assert.equal(envelope.result.echo?.echoed, conns, 'each answered PINGREQ with PINGRESP')
-      assert.ok(envelope.result.fit.server.bytesPerConn > 0, 'the broker grows with its clients')
+      // No figure is checked here: at 400 connections the Erlang VM's RSS moves with memory freed by
+      // the tests before (the test's own /proc reading fell by 330 KB a connection in one run). The
+      // broker's figure is checked against /proc on web-stomp at 1,000 sessions below.
     })
 
     const stomp = () => ['--engine', engine, '--target', `ws://127.0.0.1:${rabbit.ports.webStomp}/ws`, '--app', 'stomp', '--server-pid', String(rabbit.pid)]
@@ -78,6 +80,23 @@ describe('c1m probe against RabbitMQ', {skip}, () => {
       assert.equal(hold!.dropped, 0)
       assert.ok(session!.heartbeatsSent >= conns * 5, `${session!.heartbeatsSent} heart-beats sent`)
       assert.equal(hold!.messagesReceived!.events, 3 * conns, 'three MESSAGEs to each subscriber')
+      // The broker's own EOL heart-beats at the negotiated 1 s, counted as answered: about 8 a session
+      // in the hold, each one a message the broker chose to send.
+      assert.ok(session!.heartbeatsAnswered >= conns * 5, `${session!.heartbeatsAnswered} of the broker's heart-beats counted`)
+    })
+
+    it(`--engine ${engine} --app stomp over wss:// (web-stomp's TLS listener, the test's CA): every session held`, {timeout: 120_000}, async () => {
+      const conns = 200
+      let listed = -1
+      const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--engine', engine, '--target', `wss://127.0.0.1:${rabbit.ports.webStompTls}/ws`, '--ca', rabbit.certs.ca, '--app', 'stomp', '--heartbeat-every', '1s', '--server-pid', String(rabbit.pid), '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '8s'], async () => {
+        listed = await rabbit.stompSessions(rabbit.ports.webStompTls) // rabbitmqctl takes 2-4 s to answer
+      })
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const {session, hold} = envelope.result
+      assert.equal(listed, conns, "RabbitMQ's own count of STOMP sessions on its TLS listener")
+      assert.deepEqual([session!.app, session!.accepted, hold!.dropped], ['stomp', conns, 0])
+      assert.equal(envelope.result.tls?.verified, true, 'the certificate checked against the test CA')
+      assert.match(envelope.result.tls!.version, /^TLSv1\.[23]$/)
     })
 
     it(`--engine ${engine} --app stomp --login with a wrong passcode: refused in STOMP's terms, exit 10`, {timeout: 60_000}, async () => {

@@ -10,6 +10,7 @@ import path from 'node:path'
 import {execa} from 'execa'
 
 import {childPids, freePort, stopPids, waitForPort} from './server-helpers.js'
+import {makeCerts, type TestCerts} from './tls-certs.js'
 
 const SBIN = '/usr/lib/rabbitmq/bin'
 /** rabbitmq-server's own start script (not /usr/sbin's wrapper, which switches user and writes /var/log). */
@@ -22,11 +23,16 @@ export interface Rabbit {
   node: string
   /** beam.smp: the broker's process, whose tree holds the connections. */
   pid: number
-  ports: {amqp: number; stomp: number; webStomp: number; mqtt: number}
+  /** webStompTls: web-stomp over TLS (wss://) with `certs`, its CA the test's own. */
+  ports: {amqp: number; stomp: number; webStomp: number; webStompTls: number; mqtt: number}
+  certs: TestCerts
   /** rabbitmqctl -n NODE ARGS, with the broker's cookie and epmd; its stdout. */
   ctl(args: string[]): Promise<string>
-  /** STOMP sessions web-stomp holds now, by the broker's own listing (rabbitmqctl list_channels). */
-  stompSessions(): Promise<number>
+  /**
+   * STOMP sessions web-stomp holds now on the listener at `port` (the plain one unless told), by
+   * the broker's own listing (rabbitmqctl list_channels).
+   */
+  stompSessions(port?: number): Promise<number>
   /** MQTT clients the broker holds now, by its own listing (rabbitmqctl list_mqtt_connections). */
   mqttClients(): Promise<number>
   /** Stops the broker, its helpers and its epmd; the PIDs it stopped (none is left running). */
@@ -61,7 +67,9 @@ export async function startRabbit(ms = 90_000): Promise<Rabbit> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-rabbitmq-'))
   const user = brokerUser()
   for (const sub of ['home', 'mnesia', 'log']) mkdirSync(path.join(dir, sub))
-  const [epmd, amqp, dist, stomp, webStomp, mqtt] = await Promise.all([0, 1, 2, 3, 4, 5].map(() => freePort()))
+  const [epmd, amqp, dist, stomp, webStomp, webStompTls, mqtt] = await Promise.all([0, 1, 2, 3, 4, 5, 6].map(() => freePort()))
+  mkdirSync(path.join(dir, 'tls'))
+  const certs = makeCerts(path.join(dir, 'tls'))
   const node = `c1m-test-${process.pid}-${amqp}@localhost`
   writeFileSync(path.join(dir, 'rabbitmq.conf'), [
     `listeners.tcp.1 = 127.0.0.1:${amqp}`,
@@ -70,6 +78,11 @@ export async function startRabbit(ms = 90_000): Promise<Rabbit> {
     'web_stomp.tcp.ip = 127.0.0.1',
     `web_stomp.tcp.port = ${webStomp}`,
     'web_stomp.ws_path = /ws',
+    'web_stomp.ssl.ip = 127.0.0.1',
+    `web_stomp.ssl.port = ${webStompTls}`,
+    `web_stomp.ssl.certfile = ${certs.cert}`,
+    `web_stomp.ssl.keyfile = ${certs.key}`,
+    `web_stomp.ssl.cacertfile = ${certs.ca}`,
     'web_stomp.max_connections = infinity',
     'log.console = false',
     'log.file.level = info',
@@ -77,7 +90,7 @@ export async function startRabbit(ms = 90_000): Promise<Rabbit> {
   ].join('\n'))
   writeFileSync(path.join(dir, 'enabled_plugins'), '[rabbitmq_web_stomp,rabbitmq_mqtt].\n')
   writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '')
-  if (user) for (const f of ['', 'home', 'mnesia', 'log', 'rabbitmq.conf', 'enabled_plugins', 'rabbitmq-env.conf']) chownSync(path.join(dir, f), user.uid, user.gid)
+  if (user) for (const f of ['', 'home', 'mnesia', 'log', 'rabbitmq.conf', 'enabled_plugins', 'rabbitmq-env.conf', 'tls', certs.cert, certs.key, certs.ca]) chownSync(path.resolve(dir, f), user.uid, user.gid)
   // The Erlang distribution (the broker's and rabbitmqctl's) listens on loopback only.
   const loopback = '-kernel inet_dist_use_interface {127,0,0,1}'
   const env: Record<string, string> = {
@@ -124,7 +137,7 @@ export async function startRabbit(ms = 90_000): Promise<Rabbit> {
     const exited = new Promise<never>((_, reject) => broker.once('exit', (code) => reject(new Error(`rabbitmq-server exited with ${code}`))))
     // The AMQP listener opens last, after the plugins' (STOMP, web-stomp, MQTT).
     await Promise.race([exited, (async () => {
-      for (const port of [webStomp, mqtt, amqp]) await waitForPort(port, ms)
+      for (const port of [webStomp, webStompTls, mqtt, amqp]) await waitForPort(port, ms)
     })()])
     exited.catch(() => {})
   } catch (error) {
@@ -143,9 +156,9 @@ export async function startRabbit(ms = 90_000): Promise<Rabbit> {
   }
   // A STOMP session accepted by web-stomp is a channel on the broker's direct connection, named after
   // the client's WebSocket ("127.0.0.1:P -> 127.0.0.1:WEBSTOMP (1)"); the WebSocket alone is none.
-  const stompSessions = async () => (await ctl(['list_channels', '--quiet', '--no-table-headers', 'name'])).split('\n').filter((l) => l.includes(`-> 127.0.0.1:${webStomp} (`)).length
+  const stompSessions = async (port = webStomp) => (await ctl(['list_channels', '--quiet', '--no-table-headers', 'name'])).split('\n').filter((l) => l.includes(`-> 127.0.0.1:${port} (`)).length
   const mqttClients = async () => (await ctl(['list_mqtt_connections', '--quiet', '--no-table-headers', 'client_id'])).split('\n').filter((l) => l.trim()).length
-  return {dir, node, pid, ports: {amqp, stomp, webStomp, mqtt}, ctl, stompSessions, mqttClients, stop}
+  return {dir, node, pid, ports: {amqp, stomp, webStomp, webStompTls, mqtt}, certs, ctl, stompSessions, mqttClients, stop}
 }
 
 /** The process and all its descendants now. */
