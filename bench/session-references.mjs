@@ -94,9 +94,20 @@ async function measure(name) {
 
 try {
   const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNS)
+  for (const name of names) if (!RUNS[name]) throw new Error(`unknown run ${name}; one of ${Object.keys(RUNS).join(', ')}`)
+  // One run that c1m refuses (a busy host: "not a measurement", exit 13) does not stop the others.
+  const failed = []
   for (const name of names) {
-    if (!RUNS[name]) throw new Error(`unknown run ${name}; one of ${Object.keys(RUNS).join(', ')}`)
-    await measure(name)
+    try {
+      await measure(name)
+    } catch (error) {
+      failed.push(name)
+      console.error(`${name}: not measured (${error.status === undefined ? error.message : `c1m exit ${error.status}`})`)
+    }
+  }
+  if (failed.length > 0) {
+    console.error(`not measured: ${failed.join(', ')}; run them again on a quiet host: node bench/session-references.mjs ${failed.join(' ')}`)
+    process.exitCode = 1
   }
 } finally {
   rmSync(tmp, {recursive: true, force: true})
