@@ -202,7 +202,8 @@ export type ProbeRunReport = ProbeReport & {
   /**
    * --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth (one
    * cache for both families); the family the router tracked (NAT66 over IPv6), and its own table's
-   * entries by family, read after the ramp (and hold) with the connections open. Reports before family and entries lack them.
+   * entries by family, read after the ramp (and hold) with the connections open. Reports before
+   * family and entries lack them.
    */
   conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'; family?: 4 | 6; entries?: ConntrackEntries}
   /** Seconds to reset every connection and stop the processes. */
