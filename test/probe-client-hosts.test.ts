@@ -8,38 +8,23 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {execa} from 'execa'
-
 import {conntrackEntryBytes} from '../src/core/estimate/socket-cost.js'
 import {readMemory} from '../src/host/read/memory.js'
 import {hostRoot} from '../src/host/files/root.js'
 import {runJson} from './helpers.js'
+import {duringHold, establishedPeers, probeNamespaces} from './client-hosts-helpers.js'
 import {findProgram} from './server-helpers.js'
 import {exitWithin, spawnC1m} from './spawn-c1m.js'
-import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 
 const isRoot = process.getuid?.() === 0
 const nft = findProgram('nft')
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-hosts-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-/** The namespaces of the probe run with this PID (its server's, its hosts', its router's). */
-async function probeNamespaces(pid: number): Promise<string[]> {
-  return (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter((n) => n.startsWith(`c1m-probe-${pid}-`))
-}
-
 /** Run a probe that holds its connections, and list the server namespace's established peers meanwhile. */
-async function peersDuringHold(args: string[]): Promise<{peers: string[]; report: ProbeRunReport; exit: number | null; pid: number}> {
-  // The namespace is named when the run starts; the hold comes after the ramp.
-  const probe = await spawnC1m(['probe', '--json', '--hold', '3s', ...args], {waitFor: /in network namespace (\S+) [\s\S]*holding/i, timeoutMs: 60_000})
-  let peers: string[] = []
-  try {
-    const ss = await execa('ip', ['netns', 'exec', probe.match[1], 'ss', '-Htn', 'state', 'established'], {timeout: 10_000})
-    peers = ss.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).at(-1)!.replace(/:\d+$/, ''))
-  } finally {
-    await exitWithin(probe, 30_000)
-  }
-  return {peers, report: JSON.parse(probe.output.stdout).result as ProbeRunReport, exit: await probe.exited, pid: probe.child.pid!}
+async function peersDuringHold(args: string[]) {
+  const {seen, ...rest} = await duringHold(args, (netns) => establishedPeers(netns))
+  return {peers: seen, ...rest}
 }
 
 describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for namespaces'}, () => {
@@ -49,6 +34,8 @@ describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for nam
     assert.equal(report.echo?.echoed, 3000)
     assert.deepEqual(report.isolation.clientHosts?.addresses, [['10.201.1.2'], ['10.201.2.2'], ['10.201.3.2']])
     assert.equal(report.isolation.clientHosts?.nat, false)
+    assert.deepEqual(report.isolation.clientHosts?.prefixes, ['10.201.1.0/24', '10.201.2.0/24', '10.201.3.0/24'])
+    assert.equal(report.family, 4)
     assert.ok(peers.length >= 3000, `server namespace holds ${peers.length} established sockets`)
     assert.deepEqual([...new Set(peers)].sort(), ['10.201.1.2', '10.201.2.2', '10.201.3.2'])
     assert.equal(report.conntrack, undefined, 'no NAT, no conntrack figure')
@@ -63,6 +50,10 @@ describe('c1m probe --client-hosts', {skip: isRoot ? false : 'needs root for nam
     const formula = conntrackEntryBytes(readMemory(hostRoot('/')).slab)
     assert.ok(report.conntrack, 'a conntrack figure')
     assert.ok(Math.abs(report.conntrack.bytesPerConn - formula) / formula < 0.15, `measured ${report.conntrack.bytesPerConn} B, slab object ${formula} B`)
+    assert.equal(report.conntrack.family, 4)
+    // The router's own table: an IPv4 entry for each connection, and no IPv6 one.
+    assert.ok(report.conntrack.entries!.ipv4 >= 8000, `${report.conntrack.entries!.ipv4} IPv4 entries`)
+    assert.equal(report.conntrack.entries!.ipv6, 0)
     assert.deepEqual(await probeNamespaces(pid), [])
 
     const file = path.join(dir, 'nat.json')

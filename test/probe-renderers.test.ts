@@ -77,6 +77,25 @@ describe('renderProbeReport', () => {
   })
 })
 
+describe('simulated client hosts over IPv6', () => {
+  it('names the family, each host\'s /64, the server, and with NAT66 the router\'s entries by family', () => {
+    const r: ProbeRunReport = {
+      ...report(),
+      family: 6,
+      ipv6: {prefix: 'fd00:c1::/64', server: 'fd00:c1::1', sources: 2},
+      conntrack: {bytesPerConn: 256, cache: 'nf_conntrack', family: 6, entries: {ipv4: 0, ipv6: 20_000}},
+    }
+    r.isolation.clientHosts = {count: 2, nat: true, serverAddress: 'fd00:c1::1', addresses: [['fd00:c1:1::2'], ['fd00:c1:2::2']], prefixes: ['fd00:c1:1::/64', 'fd00:c1:2::/64'], router: 'c1m-probe-42-nat'}
+    const text = renderProbeReport(r)
+    assert.match(text, /clients on 2 simulated hosts \(2 addresses from fd00:c1:1::2, subnets fd00:c1:1::\/64, fd00:c1:2::\/64\) behind a masquerading router, server at fd00:c1::1/)
+    assert.match(text, /family: IPv6, server fd00:c1::1 in fd00:c1::\/64 on lo, clients bound to 2 address\(es\) of their hosts' own \/64s, routed to the server through the NAT66 router/)
+    assert.match(text, /conntrack \(--nat, NAT66\): 256 B per connection, .*; the router's table held 20,000 IPv6 and 0 IPv4 entries with the connections open/)
+    // Many hosts: the first and the last subnet.
+    r.isolation.clientHosts.prefixes = Array.from({length: 8}, (_, i) => `fd00:c1:${i + 1}::/64`)
+    assert.match(renderProbeReport(r), /subnets fd00:c1:1::\/64 \.\. fd00:c1:8::\/64\)/)
+  })
+})
+
 describe('a run that is not a measurement', () => {
   it('text and HTML print each fit problem and the quoted wrong echo', () => {
     const r = {...report(), stopped: 'the server refused 3 connections: it closed them right after accepting (after 5 attempts); these are not established connections'}

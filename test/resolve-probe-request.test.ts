@@ -86,6 +86,10 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--client-hosts 2', host: {root: false}, want: {error: '--client-hosts makes network namespaces, which needs root', code: 'E_NOT_ROOT'}},
     {argv: '--conns 5 --steps 2 --client-hosts 8', want: usage('--conns 5 is fewer than --client-hosts 8')},
     {argv: '--conns 8 --steps 2 --client-hosts 8 --nat', want: {clientHosts: {count: 8, nat: true}}},
+    // Over IPv6 each host has a /64 of its own, and --nat is NAT66; still only in the namespace.
+    {argv: '--family 6 --conns 8 --steps 2 --client-hosts 2', want: {family: 6, clientHosts: {count: 2, nat: false}}},
+    {argv: '--family 6 --conns 8 --steps 2 --client-hosts 2 --nat', want: {family: 6, clientHosts: {count: 2, nat: true}}},
+    {argv: '--family 6 --client-hosts 2 --no-netns', want: usage('--family 6 runs the bundled probe over a ULA /64 on lo in a namespace of its own, which needs root and the namespace')},
     {argv: '--no-netns', want: {netns: false, clientHosts: undefined}},
     // --protocol is the bundled server's; a --target's scheme picks its own.
     {argv: `--target ws://127.0.0.1:8080/chat ${PID} --protocol ws`, want: usage('--protocol is for the bundled server; with --target the scheme picks it')},

@@ -58,7 +58,7 @@ export default class Probe extends C1mCommand {
     echo: Flags.boolean({description: 'check that every connection echoes byte for byte after the ramp and after --hold (--no-echo: for a server that does not echo; then not one byte is sent to it)', default: true, allowNo: true}),
     'own-ehash': Flags.boolean({description: 'as root, give the namespace an established hash of its own sized for the run (sets the host-wide net.ipv4.tcp_child_ehash_entries while creating it, restored at once)', default: false}),
     netns: Flags.boolean({description: 'as root, run in a network namespace of its own (deleted afterwards); --no-netns: on the host loopback with the host limits', default: true, allowNo: true}),
-    'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own, bridged to the server, which sees their addresses through a route', min: 1, max: MAX_CLIENT_HOSTS, helpValue: 'K'}),
+    'client-hosts': Flags.integer({description: 'as root, put the clients on K simulated hosts: namespaces with subnets of their own (10.201.K.0/24; with --family 6 the /64 fd00:c1:K::/64), linked to the server, which sees their addresses through a route', min: 1, max: MAX_CLIENT_HOSTS, helpValue: 'K'}),
     merge: Flags.string({
       description: 'add up the `c1m client --json` results of several client hosts (one file each, from --shard I/K) into one run; starts nothing',
       helpValue: 'FILE',
@@ -68,7 +68,7 @@ export default class Probe extends C1mCommand {
     ...protocolFlags,
     family: familyFlag,
     ...sessionFlags,
-    nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them, so conntrack holds an entry per connection; the report gives its bytes per connection', dependsOn: ['client-hosts']}),
+    nat: Flags.boolean({description: 'with --client-hosts: the clients reach the server through a router namespace that masquerades them (NAT66 with --family 6), so conntrack holds an entry per connection; the report gives its bytes per connection and the router\'s entries by family', dependsOn: ['client-hosts']}),
   }
 
   async run(): Promise<ProbeRunReport | MergedClients> {

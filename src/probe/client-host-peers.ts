@@ -4,6 +4,7 @@ import type {ClientHostNet} from '../host/probe/client-hosts.js'
 import {type EnginePrograms, inNetns} from './engine.js'
 import {serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
+import {formatEndpoint} from '../core/units.js'
 
 export interface ClientHostPeers {
   servers: Array<Peer<'server'>>
@@ -26,7 +27,7 @@ export async function startClientHostPeers(
   const {shards, hostOf} = clientHostShards(plan.shares, net.hosts.map((h) => h.addresses), options.hardNofile)
   // One server per client process, as on loopback: each holds exactly its client's quota, within
   // its descriptor limit.
-  const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => `${net.serverAddress}:0`), options.backlog)
+  const servers = await startServers(inNetns(programs, serverNetns), shards.map(() => formatEndpoint(net.serverAddress, 0)), options.backlog)
   const endpoints = shards.map((shard) => [serverEndpoint(net.serverAddress, servers[shard.index])])
   const clients: Array<Peer<'client'>> = []
   try {

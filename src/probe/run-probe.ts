@@ -7,6 +7,7 @@ import {hostRoot} from '../host/files/root.js'
 import {countUnaccepted} from '../host/read/accept-queue.js'
 import {planClientHosts} from '../core/probe/plan-client-hosts.js'
 import {type ClientHostNet, createClientHosts} from '../host/probe/client-hosts.js'
+import {countConntrackEntries} from '../host/probe/conntrack-entries.js'
 import {startClientHostPeers} from './client-host-peers.js'
 import {inNetns, prepareEngine, withProtocol} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
@@ -92,9 +93,12 @@ async function runProbeSignedIn(options: ProbeRunOptions): Promise<ProbeRunRepor
   try {
     if (options.clientHosts && netns) {
       const {count, nat} = options.clientHosts
-      hosts = await clock.time('startSeconds', () => createClientHosts(netns.name, planClientHosts(options.conns, count).addressCounts, nat))
-      isolation.clientHosts = {count, nat, serverAddress: hosts.serverAddress, addresses: hosts.hosts.map((h) => h.addresses), ...(hosts.router ? {router: hosts.router} : {})}
-      options.progress(`${count} client hosts in namespaces ${hosts.hosts[0].netns}..${hosts.hosts.at(-1)!.netns}${nat ? `, behind a masquerading router (${hosts.router})` : ''}, server at ${hosts.serverAddress}`)
+      const family = options.family ?? 4
+      hosts = await clock.time('startSeconds', () => createClientHosts(netns.name, planClientHosts(options.conns, count, family).addressCounts, nat, family))
+      const prefixes = hosts.hosts.map((h) => h.prefix)
+      isolation.clientHosts = {count, nat, serverAddress: hosts.serverAddress, addresses: hosts.hosts.map((h) => h.addresses), prefixes, ...(hosts.router ? {router: hosts.router} : {})}
+      const masquerade = nat ? `, behind a masquerading router (${hosts.router}${family === 6 ? ', NAT66' : ''})` : ''
+      options.progress(`${count} client hosts in namespaces ${hosts.hosts[0].netns}..${hosts.hosts.at(-1)!.netns} (IPv${family}, ${prefixes[0]}${count > 1 ? `..${prefixes.at(-1)}` : ''})${masquerade}, server at ${hosts.serverAddress}`)
     }
     report = await runIsolated(options, isolation, clock, hosts)
   } finally {
@@ -111,7 +115,7 @@ async function runProbeSignedIn(options: ProbeRunOptions): Promise<ProbeRunRepor
 async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock: PhaseClock, hosts?: ClientHostNet): Promise<ProbeRunReport> {
   const prepared = withProtocol(await clock.time('startSeconds', () => prepareEngine(options.engine, Boolean(options.protocol?.tls))), options.protocol ?? {kind: 'tcp'})
   if (hosts && isolation.netns) {
-    const plan = planClientHosts(options.conns, hosts.hosts.length)
+    const plan = planClientHosts(options.conns, hosts.hosts.length, hosts.family)
     options.progress(`starting echo servers and load clients (${options.engine}) on ${hosts.hosts.length} client hosts`)
     const peers = await clock.time('startSeconds', () => startClientHostPeers(prepared, isolation.netns!, hosts, plan, {hardNofile: options.hardNofile, backlog: LISTEN_BACKLOG, inflight: options.inflight, openTimeoutMs: options.openTimeoutMs}))
     return measureAndClose(options, isolation, clock, peers.shards, peers.servers, peers.clients)
@@ -153,6 +157,9 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     const measured = await ramp(options, root, shards, servers, clients, isolation.netns ? servers[0].pid : undefined, clock)
     checkMeasured(measured, options.signal?.aborted === true, options.protocol, target)
     const trees = target ? readServerTrees(root, target.serverPids, socketsBefore) : undefined
+    // --nat: the router's own table, by family, while every connection is still open.
+    const router = isolation.clientHosts?.router
+    const conntrackEntries = router ? await clock.time('sampleSeconds', () => countConntrackEntries(router)) : undefined
     report = assembleRunReport({
       conns: options.conns,
       steps: options.steps,
@@ -168,6 +175,7 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
       reading: readProbeHost(root),
       ...(trees ? {serverTrees: trees, socketConns: measured.hold?.clientOpen ?? measured.samples.at(-1)!.established} : {}),
       measured,
+      ...(conntrackEntries ? {conntrackEntries} : {}),
     })
     // Someone else's server may never call accept(): the clients count such connections open.
     const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined

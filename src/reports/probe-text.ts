@@ -21,12 +21,32 @@ function describeFit(fit: LinearFit): string {
 export function describeIsolation(isolation: Isolation): string {
   const limits = Object.entries(isolation.sysctls).map(([key, value]) => `${key} ${value}`).join(', ')
   const hosts = isolation.clientHosts
+  const prefixes = hosts?.prefixes ?? []
+  // Each host's own subnet; a long list as its first and last.
+  const subnets = prefixes.length === 0 ? '' : `, subnets ${prefixes.length > 4 ? `${prefixes[0]} .. ${prefixes.at(-1)}` : prefixes.join(', ')}`
   const clients = hosts
-    ? `; clients on ${hosts.count} simulated host${hosts.count > 1 ? 's' : ''} (${hosts.addresses.flat().length} addresses from ${hosts.addresses[0][0]})${hosts.nat ? ' behind a masquerading router' : ''}, server at ${hosts.serverAddress}`
+    ? `; clients on ${hosts.count} simulated host${hosts.count > 1 ? 's' : ''} (${hosts.addresses.flat().length} addresses from ${hosts.addresses[0][0]}${subnets})${hosts.nat ? ' behind a masquerading router' : ''}, server at ${hosts.serverAddress}`
     : ''
   return isolation.netns
     ? `network namespace ${isolation.netns} (deleted afterwards), with ${limits}${clients}`
     : `host loopback (${isolation.reason}), with the host's ${limits}`
+}
+
+/** Where the IPv6 run's ends were: the server's address, and the clients' prefix or the hosts' own. */
+function describeIpv6(report: ProbeRunReport): string {
+  if (!report.ipv6) return ''
+  const hosts = report.isolation.clientHosts
+  const clients = hosts
+    ? `clients bound to ${formatCount(report.ipv6.sources)} address(es) of their hosts' own /64s, routed to the server${hosts.nat ? ' through the NAT66 router' : ''}`
+    : `clients bound to ${formatCount(report.ipv6.sources)} address(es) of it`
+  return `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, ${clients}`
+}
+
+/** --nat: the conntrack entry's cost, and the router's table by family. */
+function describeConntrack(conntrack: NonNullable<ProbeRunReport['conntrack']>): string {
+  const nat = conntrack.family === 6 ? '--nat, NAT66' : '--nat'
+  const entries = conntrack.entries ? `; the router's table held ${formatCount(conntrack.entries.ipv6)} IPv6 and ${formatCount(conntrack.entries.ipv4)} IPv4 entries with the connections open` : ''
+  return `conntrack (${nat}): ${formatBytes(conntrack.bytesPerConn)} per connection, the ${conntrack.cache} slab's growth (estimate --calibration uses it for the conntrack entry)${entries}`
 }
 
 /** What the hold held and, with traffic, the TCP buffer memory next to the idle figure. */
@@ -90,7 +110,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
       ? `target ${report.target.endpoint}: ${describeMeasured(report)} measured; ${report.plan.processesPerSide} ${report.target.clientEngine} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`
       : `engine ${report.engine}, ${report.plan.processesPerSide} server and ${report.plan.processesPerSide} client process(es), up to ${formatCount(report.plan.connsPerProcess)} connections each, kernel ${report.host.kernel}`,
     `isolation: ${describeIsolation(report.isolation)}`,
-    ...(report.family === 6 ? [`family: IPv6${report.ipv6 ? `, server ${report.ipv6.server} in ${report.ipv6.prefix} on lo, clients bound to ${formatCount(report.ipv6.sources)} address(es) of it` : ''}`] : []),
+    ...(report.family === 6 ? [`family: IPv6${describeIpv6(report)}`] : []),
     ...(report.target?.name ? [`host name: ${report.target.name}, resolved once before the run to the address connected to`] : []),
     ...((report.protocol && report.protocol !== 'tcp') || report.session ? [`protocol: ${describeProtocol(report.protocol ?? 'tcp', report.session?.app)}`] : []),
     ...(report.session ? [describeSessions(report.session)] : []),
@@ -108,7 +128,7 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const own = report.socketCaches ?? {bytesPerConn: 0, bytesPerSocket: 0}
     lines.push(`of which the socket's own caches (${socketCaches(report.family).join(', ')}): ${formatBytes(own.bytesPerConn)} per connection, ${formatBytes(own.bytesPerSocket)} per socket`)
   }
-  if (report.conntrack) lines.push(`conntrack (--nat): ${formatBytes(report.conntrack.bytesPerConn)} per connection, the ${report.conntrack.cache} slab's growth (estimate --calibration uses it for the conntrack entry)`)
+  if (report.conntrack) lines.push(describeConntrack(report.conntrack))
   else if (report.isolation.clientHosts?.nat) lines.push('conntrack (--nat): the nf_conntrack slab did not grow by a measurable amount per connection')
   if (report.hold) lines.push(...describeHold(report))
   if (report.echo) {

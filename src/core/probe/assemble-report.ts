@@ -11,7 +11,7 @@ import {socketCacheCost} from '../estimate/socket-cost.js'
 import {PROBE_IPV6_PREFIX, PROBE_IPV6_SERVER} from '../ipv6-prefix.js'
 import {formatEndpoint} from '../units.js'
 import {C1mError} from '../errors.js'
-import type {EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, StepRecord, TlsSession} from './run-report.js'
+import type {ConntrackEntries, EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, StepRecord, TlsSession} from './run-report.js'
 
 /** What the ramp measured (src/probe/ramp.ts fills it). */
 export interface RampMeasurement {
@@ -53,6 +53,8 @@ export interface RunReportInput {
   socketConns?: number
   measured: RampMeasurement
   reading: ProbeHostReading
+  /** --nat: the router's own conntrack table by family, read after the ramp with the connections open. */
+  conntrackEntries?: ConntrackEntries
 }
 
 /**
@@ -100,7 +102,7 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
     ...report,
     procWalker: readProcWalker(report, input.reading.walkerFloor),
     ...(socketCaches ? {socketCaches} : {}),
-    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const}} : {}),
+    ...(isolation.clientHosts?.nat && slabPerConn.nf_conntrack ? {conntrack: {bytesPerConn: slabPerConn.nf_conntrack, cache: 'nf_conntrack' as const, family, ...(input.conntrackEntries ? {entries: input.conntrackEntries} : {})}} : {}),
     protocol: protocol?.kind ?? 'tcp',
     ...(measured.tls ? {tls: {...measured.tls, verified: !protocol?.tls?.insecure, ...(protocol?.tls?.bundled ? {bundled: true} : {})}} : {}),
     ...(measured.compression ? {compression: measured.compression} : {}),

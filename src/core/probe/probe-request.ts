@@ -128,10 +128,6 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
     error: () => usageError('--family 6 runs the bundled probe over a ULA /64 on lo in a namespace of its own, which needs root and the namespace', 'run it as root without --no-netns'),
   },
   {
-    breaks: (f) => f.family === '6' && f['client-hosts'] !== undefined,
-    error: () => usageError('--client-hosts simulates IPv4 client hosts; --family 6 with --client-hosts is not built yet', 'drop one of them'),
-  },
-  {
     breaks: (f) => f['client-hosts'] !== undefined && Boolean(f.target),
     error: () => usageError('--client-hosts simulates client hosts around the bundled server; with --target the clients are on this host', 'drop --client-hosts, or drop --target'),
   },

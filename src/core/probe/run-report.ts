@@ -112,8 +112,17 @@ export interface Isolation {
    * host value restored).
    */
   ownEhash?: {entries: number; restored: string}
-  /** --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace. */
-  clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; router?: string}
+  /**
+   * --client-hosts: the simulated client hosts, their addresses, and the NAT router's namespace;
+   * each host's own subnet (10.201.K.0/24, or over IPv6 fd00:c1:K::/64). Reports before prefixes lack them.
+   */
+  clientHosts?: {count: number; nat: boolean; serverAddress: string; addresses: string[][]; prefixes?: string[]; router?: string}
+}
+
+/** Entries in one namespace's conntrack table, by the family of the connections they track. */
+export interface ConntrackEntries {
+  ipv4: number
+  ipv6: number
 }
 
 /** What the TLS handshake negotiated, as the first connection saw it. */
@@ -190,8 +199,13 @@ export type ProbeRunReport = ProbeReport & {
    * eventpoll_epi), apart from whatever else grew on the host during the ramp.
    */
   socketCaches?: {bytesPerConn: number; bytesPerSocket: number}
-  /** --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth. */
-  conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'}
+  /**
+   * --nat: what connection tracking cost per connection, from the nf_conntrack slab's growth (one
+   * cache for both families); the family the router tracked (NAT66 over IPv6), and its own table's
+   * entries by family, read after the ramp (and hold) with the connections open. Reports before
+   * family and entries lack them.
+   */
+  conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'; family?: 4 | 6; entries?: ConntrackEntries}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
   /** Where the wall time went. */
