@@ -210,6 +210,11 @@ export type ProbeRunReport = ProbeReport & {
   conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
+  /**
+   * The close, checked: the bundled servers' last counts (every connection they accepted closed),
+   * and, in the probe's namespace, the TCP sockets left in it afterwards (in use, TIME_WAIT).
+   */
+  close?: {accepted?: number; closed?: number; left?: {inuse: number; tw: number}}
   /** How long the settle waits took and what ended them; reports before it lack it. */
   settle?: SettleSummary
   /** Where the wall time went. */
