@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `c1m probe --conns N` against the kernel's floor (bench/floor.c), in the same run on the same
 // machine: each run measures the floor, then the probe, back to back, and prints per phase (ramp,
-// echo, close, settle, and their sum) c1m's seconds, the floor's and the ratio, with the load average
+// echo, close, settle, sample, and their sum) c1m's seconds, the floor's and the ratio, with the load average
 // before each. Issue 26's targets: ramp, echo and close each at most 1.1x the floor, the sum at most
 // 1.1x the floor's sum, the kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
 // Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash]
@@ -37,7 +37,8 @@ const ownEhash = options['own-ehash']
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const childEhash = () => readFileSync('/proc/sys/net/ipv4/tcp_child_ehash_entries', 'utf8').trim()
 
-const PHASES = ['ramp', 'echo', 'close', 'settle']
+// settle and sample have no floor (floor.c neither waits nor reads memory): they count in c1m's sum.
+const PHASES = ['ramp', 'echo', 'close', 'settle', 'sample']
 console.log(`floor (bench/floor.c) against c1m probe --conns ${conns} --engine ${options.engine}, ${runs} run${runs > 1 ? 's' : ''}, ${ownEhash ? `own ehash of ${ownEhashBuckets(conns)} buckets (net.ipv4.tcp_child_ehash_entries set while each namespace is made, put back to ${childEhash()} at once)` : 'the host ehash'}`)
 const rows = []
 for (let run = 1; run <= runs; run++) {
@@ -48,7 +49,7 @@ for (let run = 1; run <= runs; run++) {
   const probeLoad = load()
   const probe = await runProbe()
   const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
-  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0}, probe: {}, report: probe}
+  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, probe: {}, report: probe}
   for (const phase of PHASES) row.probe[phase] = probe.phases[`${phase}Seconds`]
   rows.push(row)
   printRun(row)
@@ -84,7 +85,7 @@ function printRun(row) {
   for (const phase of PHASES) console.log(`${phase.padEnd(7)} ${row.probe[phase].toFixed(2).padStart(7)} ${row.floor[phase].toFixed(2).padStart(8)}  ${ratio(row.probe[phase], row.floor[phase]).padStart(5)}`)
   console.log(`${'sum'.padEnd(7)} ${sum(row.probe).toFixed(2).padStart(7)} ${sum(row.floor).toFixed(2).padStart(8)}  ${ratio(sum(row.probe), sum(row.floor)).padStart(5)}`)
   const other = r.phases.totalSeconds - sum(row.probe)
-  console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus ${other.toFixed(2)} s of start, sampling and teardown`)
+  console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus ${other.toFixed(2)} s of start (namespace, processes) and teardown`)
   const floorRate = conns / row.floor.ramp
   console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
   if (r.settle) console.log(`settle: ${r.settle.counters} of ${r.settle.counters + r.settle.bound + r.settle.sleep} waits ended on the counters, ${r.settle.bound} at the ${r.settle.boundMs} ms bound`)
