@@ -90,7 +90,8 @@ function printRun(row) {
   console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
   if (r.settle) console.log(`settle: ${r.settle.counters} of ${r.settle.counters + r.settle.bound + r.settle.sleep} waits ended on the counters, ${r.settle.bound} at the ${r.settle.boundMs} ms bound`)
   if (r.close?.left) console.log(`after the close the namespace held ${r.close.left.inuse} TCP sockets, ${r.close.left.tw} in TIME_WAIT`)
-  console.log(`kernel ${(r.fit.kernel.bytesPerConn / 1024).toFixed(2)} KiB per connection (r² ${r.fit.kernel.r2.toFixed(4)})`)
+  const walker = r.procWalker?.visited ? `; a /proc walker had visited ${Math.round(r.procWalker.coverage * 100)}% of the sockets at the samples` : ''
+  console.log(`kernel ${(r.fit.kernel.bytesPerConn / 1024).toFixed(2)} KiB per connection (r² ${r.fit.kernel.r2.toFixed(4)})${walker}`)
 }
 
 function printSummary(all) {
