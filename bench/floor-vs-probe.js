@@ -84,8 +84,7 @@ function printRun(row) {
   console.log('phase     c1m s  floor s  ratio')
   for (const phase of PHASES) console.log(`${phase.padEnd(7)} ${row.probe[phase].toFixed(2).padStart(7)} ${row.floor[phase].toFixed(2).padStart(8)}  ${ratio(row.probe[phase], row.floor[phase]).padStart(5)}`)
   console.log(`${'sum'.padEnd(7)} ${sum(row.probe).toFixed(2).padStart(7)} ${sum(row.floor).toFixed(2).padStart(8)}  ${ratio(sum(row.probe), sum(row.floor)).padStart(5)}`)
-  const other = r.phases.totalSeconds - sum(row.probe)
-  console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus ${other.toFixed(2)} s of start (namespace, processes) and teardown`)
+  console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus start ${r.phases.startSeconds.toFixed(2)} s (namespace, processes) and teardown ${r.phases.teardownSeconds.toFixed(2)} s (the processes' exits, the namespace)`)
   const floorRate = conns / row.floor.ramp
   console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
   if (r.settle) console.log(`settle: ${r.settle.counters} of ${r.settle.counters + r.settle.bound + r.settle.sleep} waits ended on the counters, ${r.settle.bound} at the ${r.settle.boundMs} ms bound`)
