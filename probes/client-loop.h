@@ -142,9 +142,10 @@ static int tls_holds_bytes(int fd) { return exts[fd].ssl && tls_pending(exts[fd]
 static void on_event(int fd, uint32_t events) {
   struct conn *c = &conns[fd];
   if (c->state == CONNECTING) {
+    /* A failed connect always reports EPOLLERR: only then is SO_ERROR read (a syscall a connection saved). */
     int err = 0;
     socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (events & (EPOLLERR | EPOLLHUP)) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err || (events & (EPOLLERR | EPOLLHUP))) {
       note_error("connect", err ? err : ECONNRESET);
       drop(fd, 0);

@@ -137,7 +137,9 @@ static void on_conn_event(int fd, uint32_t events) {
   else proto->on_readable(fd);
 }
 
+/* Reset every connection; the epoll set goes first (see the client's quit). */
 static void shutdown_all(void) {
+  close(epfd);
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
     reset_on_close((int)fd); /* leave no TIME_WAIT behind */

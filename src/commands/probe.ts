@@ -45,7 +45,7 @@ export default class Probe extends C1mCommand {
     steps: Flags.integer({description: 'steps of the ramp; memory is sampled after each', default: 5, min: 2, max: 100, helpValue: 'K'}),
     out: outFlag('write the report to FILE: .json for the JSON report (c1m.probe/1, what --calibration reads), .html for a self-contained page of charts; give it twice for both'),
     html: Flags.string({description: 'the same as --out FILE.html: a self-contained HTML page of charts', helpValue: 'FILE'}),
-    settle: Flags.string({description: 'wait after each step before sampling', default: '500ms', helpValue: 'DURATION'}),
+    settle: Flags.string({description: 'the longest wait after each step, once the servers accepted every connection, for the slab to stop growing before sampling', default: '500ms', helpValue: 'DURATION'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),

@@ -2,6 +2,8 @@ import {existsSync, statSync} from 'node:fs'
 
 import {execa, execaSync} from 'execa'
 
+import {parseSockstat} from './read/memory.js'
+
 import {C1mError} from '../core/errors.js'
 import {isNetnsName} from '../core/host-names.js'
 import type {NetnsId} from '../core/profile/apply-state.js'
@@ -61,6 +63,17 @@ export async function readNetnsSysctls(name: string, keys: string[]): Promise<{v
     if (key) values[key] = `${line.slice(colon + 1)}\n`
   }
   return {values, scope}
+}
+
+/**
+ * The TCP sockets a namespace holds now, IPv4 and IPv6 added up: in use (any state but TIME_WAIT)
+ * and in TIME_WAIT, from its /proc/net/sockstat*; undefined when they cannot be read.
+ */
+export async function readNetnsTcp(name: string): Promise<{inuse: number; tw: number} | undefined> {
+  const read = await execa('ip', ['netns', 'exec', name, 'cat', '/proc/net/sockstat', '/proc/net/sockstat6'], {reject: false, timeout: 10_000})
+  if (read.failed) return undefined
+  const rows = parseSockstat(read.stdout)
+  return {inuse: (rows.TCP?.inuse ?? 0) + (rows.TCP6?.inuse ?? 0), tw: rows.TCP?.tw ?? 0}
 }
 
 /** Write one sysctl inside a namespace, through its /proc/sys (tee, no shell). */

@@ -1,10 +1,13 @@
-import {readProcessMemory} from '../host/read/process-memory.js'
+import {readProcessRss} from '../host/read/process-memory.js'
 import type {HostRoot} from '../host/files/root.js'
 import type {Peer} from './peer.js'
 
-/** Probe processes that are gone, or hold no memory (they are exiting), as of now. */
+/**
+ * Probe processes that are gone, or hold no memory (they are exiting), as of now: VmRSS alone, so
+ * a sample does not walk each process's page tables twice (smaps_rollup is read for the PSS).
+ */
 export function findEmptyPeers(root: HostRoot, peers: Peer[]): Peer[] {
-  return peers.filter((peer) => !((readProcessMemory(root, peer.pid)?.rss ?? 0) > 0))
+  return peers.filter((peer) => !((readProcessRss(root, peer.pid) ?? 0) > 0))
 }
 
 /** How long a live probe process may take to answer "count" (it answers between other work). */

@@ -11,6 +11,11 @@ export async function stopPeers<P extends Peer>(peers: P[]): Promise<Array<Await
   return Promise.all(peers.map((peer) => peer.stop() as Awaited<ReturnType<P['stop']>>))
 }
 
+/** Have every peer reset its connections: each one's last count, without waiting for the exits. */
+export async function closePeers<P extends Peer>(peers: P[]): Promise<Array<Awaited<ReturnType<P['close']>>>> {
+  return Promise.all(peers.map((peer) => peer.close() as Awaited<ReturnType<P['close']>>))
+}
+
 /** Start all, or none: when one fails to start, the ones that did are stopped. */
 async function startAll<P extends Peer>(starts: Array<() => Promise<P>>): Promise<P[]> {
   const results = await Promise.allSettled(starts.map((start) => start()))

@@ -1,5 +1,3 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import {type Shard, stepGoals} from '../core/probe/plan-shards.js'
 import type {ProbeSample} from '../core/probe/fit-report.js'
 import {C1mError} from '../core/errors.js'
@@ -9,7 +7,8 @@ import {findEmptyPeers, whyPeersStopped} from './check-peers.js'
 import {protocolRefusal, type Refusal} from '../core/probe/refusal.js'
 import {canGoOn, describeStop, type Stop} from '../core/probe/stop.js'
 import {type SessionReport, sessionOptions} from '../core/probe/session.js'
-import {countServerConnections, echoCheck, openConnections, readClientCounts} from './engine-processes.js'
+import {echoCheck, openConnections, readClientCounts} from './engine-processes.js'
+import {addSettle, settleStep} from './settle.js'
 import {holdConnections} from './hold.js'
 import {openLatency} from '../core/probe/latency.js'
 import {compressionOf} from '../core/probe/protocol.js'
@@ -17,7 +16,8 @@ import type {Peer} from './peer.js'
 import {PhaseClock} from './phase-clock.js'
 import type {ProbeRunOptions} from './run-probe.js'
 import {sampleMemory} from './sample-memory.js'
-import type {HoldResult, ProbeRunReport, StepRecord, TlsSession} from '../core/probe/run-report.js'
+import type {HoldResult, ProbeRunReport, SettleSummary, StepRecord, TlsSession} from '../core/probe/run-report.js'
+import {readSlabBytes} from '../host/read/memory.js'
 
 /** A change in MiB with its sign: +12 MiB, -34 MiB. */
 export function formatSignedMiB(bytes: number): string {
@@ -41,23 +41,7 @@ export interface RampResult {
   compression?: ProbeRunReport['compression']
   /** --app: what the sessions did, read after the hold. */
   session?: SessionReport
-}
-
-async function settleServers(servers: Array<Peer<'server'>>, established: number, settleMs: number): Promise<number> {
-  if (servers.length === 0) {
-    // Someone else's server: only the clients' count is known.
-    await sleep(settleMs)
-    return established
-  }
-  const deadline = Date.now() + settleMs + 5000
-  let open = (await countServerConnections(servers)).open
-  // The client sees a connection before the server has accepted it: wait for accept to catch up.
-  while (open < established && Date.now() < deadline) {
-    await sleep(50)
-    open = (await countServerConnections(servers)).open
-  }
-  await sleep(settleMs)
-  return open
+  settle: SettleSummary
 }
 
 /**
@@ -88,7 +72,15 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     if (!(error instanceof C1mError)) throw error
     return {kind: 'failed', why: (await whyPeersStopped(peers, signal)) ?? error.message}
   }
-  await clock.time('settleSeconds', () => sleep(options.settleMs))
+  const settle: SettleSummary = {seconds: 0, boundMs: options.settleMs, counters: 0, bound: 0, sleep: 0}
+  /** Wait for the counters to settle (settle.ts), from the slab of the last sample. */
+  const settleNow = async (established: number) => {
+    const slabBefore = samples.at(-1)?.meminfo.Slab ?? readSlabBytes(root) ?? 0
+    const settled = await clock.time('settleSeconds', () => settleStep(root, servers, established, options.settleMs, slabBefore))
+    addSettle(settle, settled)
+    return settled
+  }
+  await settleNow(0)
   let stop = await keepSample(0, 0)
   let held = 0
   let refused: Refusal | undefined
@@ -109,10 +101,12 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
     let opened: Awaited<ReturnType<typeof openConnections>>
     let established: number
     let seconds: number
+    let settled: Awaited<ReturnType<typeof settleNow>>
     try {
       opened = await clock.time('rampSeconds', () => openConnections(clients, goals, options.openTimeoutMs + 30_000))
       seconds = (performance.now() - started) / 1000
-      established = await clock.time('settleSeconds', () => settleServers(servers, opened.established, options.settleMs))
+      settled = await settleNow(opened.established)
+      established = settled.established
       // A connection counts only while the server keeps it quietly: ask what it refused meanwhile.
       const counts = await clock.time('settleSeconds', () => readClientCounts(clients))
       deflateAccepted = counts.deflateAccepted
@@ -126,7 +120,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
       break
     }
     const openMs = openLatency(opened.histogram, opened.maxMs)
-    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)), ...(openMs ? {openMs} : {})}
+    const record: StepRecord = {step, conns, established: opened.established, seconds: Number(seconds.toFixed(3)), connectsPerSecond: Math.round((opened.established - held) / Math.max(seconds, 1e-3)), ...(openMs ? {openMs} : {}), settleSeconds: settled.seconds, settledOn: settled.on}
     tls ??= opened.tls
     steps.push(record)
     held = opened.established
@@ -148,17 +142,19 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
         stop = {kind: 'echo', step, echo}
         break
       }
-      await clock.time('settleSeconds', () => sleep(options.settleMs))
+      const after = await settleNow(established)
+      record.settleSeconds = Number((record.settleSeconds! + after.seconds).toFixed(3))
+      if (after.on !== 'counters') record.settledOn = after.on
     }
     stop = await keepSample(conns, established)
     if (stop) break
     const sample = samples.at(-1)!
     const kernelNow = (sample.meminfo.Slab ?? 0) - (samples[0].meminfo.Slab ?? 0)
-    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
+    reportStep(step, `${conns} connections in ${record.seconds} s (${record.connectsPerSecond}/s), settled in ${record.settleSeconds} s${record.settledOn === 'bound' ? ' (at the --settle bound)' : ''}, slab ${formatSignedMiB(kernelNow)}, servers ${Math.round(sample.server.rss / 1024 ** 2)} MiB, clients ${Math.round(sample.client.rss / 1024 ** 2)} MiB RSS`)
   }
 
   const broken = !canGoOn(stop)
-  const result: RampResult = {samples, steps, ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...withCompression(compressionOf(options.protocol, deflateAccepted, deflateResponse))}
+  const result: RampResult = {samples, steps, settle, ...(refused ? {refused} : {}), ...(tls ? {tls} : {}), ...withCompression(compressionOf(options.protocol, deflateAccepted, deflateResponse))}
   // Connections the server has closed meanwhile get no echo check and no hold: with none left, neither runs.
   let open = held > 0 && !broken && !signal?.aborted ? await stillOpen(clients, held) : 0
   if (held > 0 && open === 0 && !broken) options.progress('the server closed every connection: nothing to check or hold')

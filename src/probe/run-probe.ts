@@ -12,8 +12,10 @@ import {startClientHostPeers} from './client-host-peers.js'
 import {inNetns, prepareEngine, withProtocol} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {isolate} from './isolate.js'
-import {serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
+import {closePeers, serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
+import {type ServerCount, total} from './wire.js'
+import {readNetnsTcp} from '../host/netns.js'
 import {PhaseClock} from './phase-clock.js'
 import {ramp} from './ramp.js'
 import {readProbeHost} from './read-probe-host.js'
@@ -188,13 +190,22 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     await stopPeers(servers)
     throw error
   }
-  // Clients first: they reset their connections, so neither end is left in TIME_WAIT.
+  // Both sides at once: each process resets its connections (SO_LINGER 0, no TIME_WAIT on either
+  // end), whichever end goes first, and answers once with its last count. Their exits (the
+  // kernel freeing what they held) are teardown, as bench/floor.c's are not in its close.
   const closing = performance.now()
-  await clock.time('closeSeconds', async () => {
-    await stopPeers(clients)
-    await stopPeers(servers)
-  })
+  const [, last] = await clock.time('closeSeconds', () => Promise.all([closePeers(clients), closePeers(servers)]))
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
-  options.progress(`closed every connection in ${report.closeSeconds} s`)
+  await clock.time('teardownSeconds', () => Promise.all([stopPeers(clients), stopPeers(servers)]))
+  report.close = {...closedCounts(last), ...(isolation.netns ? {left: await readNetnsTcp(isolation.netns)} : {})}
+  const left = report.close.left ? `; the namespace holds ${report.close.left.inuse} TCP sockets, ${report.close.left.tw} in TIME_WAIT` : ''
+  options.progress(`closed every connection in ${report.closeSeconds} s${left}`)
   return report
+}
+
+/** The servers' last counts, when every one answered with its own. */
+function closedCounts(last: Array<ServerCount | undefined>): {accepted?: number; closed?: number} {
+  if (last.length === 0 || last.some((count) => count === undefined)) return {}
+  const counts = last as ServerCount[]
+  return {accepted: total(counts, 'accepted'), closed: total(counts, 'closed')}
 }

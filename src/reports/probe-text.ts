@@ -6,7 +6,7 @@ import type {LinearFit} from '../core/probe/fit-report.js'
 import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {socketCaches} from '../core/estimate/socket-cost.js'
 import {formatBytes, formatCount} from '../core/units.js'
-import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
+import type {Isolation, ProbeRunReport, SettleSummary} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeHeld, describeServers} from './probe-servers-text.js'
 import {describeSessions} from '../core/probe/session.js'
@@ -144,6 +144,19 @@ export function renderProbeReport(report: ProbeRunReport): string {
     const what = `${report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'}${report.session ? ' and the session' : ''}`
     lines.push(`time to open (${what}), by step, p50/p99/max ms: ${timed.map((s) => `${s.openMs!.p50}/${s.openMs!.p99}/${s.openMs!.max}`).join(', ')}`)
   }
+  if (report.settle) lines.push(describeSettle(report.settle))
   if (report.phases) lines.push(describePhases(report.phases))
   return lines.join('\n')
+}
+
+/** "settle: 0.4 s over 6 waits, each ended on the counters (...)", or how many reached the bound. */
+export function describeSettle(settle: SettleSummary): string {
+  const waits = settle.counters + settle.bound + settle.sleep
+  const head = `settle: ${settle.seconds.toFixed(2)} s over ${waits} wait${waits === 1 ? '' : 's'}`
+  const parts = [
+    settle.counters > 0 ? `${settle.counters === waits ? 'each' : settle.counters} ended on the counters (the servers held what the clients counted, the slab still between two readings)` : '',
+    settle.bound > 0 ? `${settle.bound === waits ? 'each' : settle.bound} at the --settle bound of ${settle.boundMs} ms (the slab kept moving: other work on the host?)` : '',
+    settle.sleep > 0 ? `${settle.sleep === waits ? 'each' : settle.sleep} a sleep of ${settle.boundMs} ms (someone else's server cannot be asked what it accepted)` : '',
+  ]
+  return `${head}, ${parts.filter(Boolean).join(', ')}`
 }

@@ -11,7 +11,7 @@ import {socketCacheCost} from '../estimate/socket-cost.js'
 import {PROBE_IPV6_PREFIX, PROBE_IPV6_SERVER} from '../ipv6-prefix.js'
 import {formatEndpoint} from '../units.js'
 import {C1mError} from '../errors.js'
-import type {ConntrackEntries, EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, StepRecord, TlsSession} from './run-report.js'
+import type {ConntrackEntries, EchoResult, Engine, ExternalTarget, HoldResult, Isolation, ProbeRunReport, SettleSummary, StepRecord, TlsSession} from './run-report.js'
 
 /** What the ramp measured (src/probe/ramp.ts fills it). */
 export interface RampMeasurement {
@@ -25,6 +25,7 @@ export interface RampMeasurement {
   compression?: ProbeRunReport['compression']
   /** --app: what the sessions did. */
   session?: ProbeRunReport['session']
+  settle?: SettleSummary
 }
 
 /** What the report needs of the host, read once after the ramp (src/probe/read-probe-host.ts). */
@@ -115,6 +116,7 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
     ...(server ? {server} : {}),
     plan: {processesPerSide: input.shards.length, connsPerProcess: Math.max(...input.shards.map((s) => s.quota)), hardNofile: input.hardNofile, steps: input.steps},
     steps: measured.steps,
+    ...(measured.settle ? {settle: measured.settle} : {}),
     ...(measured.echo ? {echo: measured.echo} : {}),
     ...(measured.hold ? {hold: withHeldFigure(measured.hold, samples, report.fit.server.bytesPerConn)} : {}),
     ...(measured.refused ? {refused: measured.refused} : {}),

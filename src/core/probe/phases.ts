@@ -12,7 +12,7 @@ export interface ProbePhases {
   holdSeconds: number
   /** Resetting every connection and stopping the processes. */
   closeSeconds: number
-  /** Deleting the network namespace. */
+  /** The probe processes' exits (the kernel freeing what they held) and deleting the network namespace. */
   teardownSeconds: number
   totalSeconds: number
 }

@@ -9,6 +9,7 @@ import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
 import type {ServerFigures} from './server-figures.js'
 import type {SessionReport} from './session.js'
+import type {SettledOn} from './settle.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -145,6 +146,21 @@ export interface StepRecord {
   /** Seconds the clients took to open this step's new connections. */
   seconds: number
   connectsPerSecond: number
+  /** Seconds from this step's connections counted to its sample (core/probe/settle.ts). */
+  settleSeconds?: number
+  /** How that wait ended: on the counters, at the --settle bound, or a sleep (someone else's server). */
+  settledOn?: SettledOn
+}
+
+/** Every settle wait of the run (before the first sample, after each step), added up. */
+export interface SettleSummary {
+  seconds: number
+  /** The --settle bound, in ms. */
+  boundMs: number
+  /** How many waits ended each way. */
+  counters: number
+  bound: number
+  sleep: number
 }
 
 /** The probe report as c1m writes it: the c1m.probe/1 fields plus how the run went. */
@@ -208,6 +224,13 @@ export type ProbeRunReport = ProbeReport & {
   conntrack?: {bytesPerConn: number; cache: 'nf_conntrack'; family?: 4 | 6; entries?: ConntrackEntries}
   /** Seconds to reset every connection and stop the processes. */
   closeSeconds?: number
+  /**
+   * The close, checked: the bundled servers' last counts (every connection they accepted closed),
+   * and, in the probe's namespace, the TCP sockets left in it afterwards (in use, TIME_WAIT).
+   */
+  close?: {accepted?: number; closed?: number; left?: {inuse: number; tw: number}}
+  /** How long the settle waits took and what ended them; reports before it lack it. */
+  settle?: SettleSummary
   /** Where the wall time went. */
   phases?: ProbePhases
 }

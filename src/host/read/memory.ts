@@ -65,3 +65,9 @@ export function readMemory(root: HostRoot): MemoryInfo {
   else info.problems.push(sockstat.reason)
   return info
 }
+
+/** Slab bytes now (/proc/meminfo Slab), or undefined when it cannot be read. */
+export function readSlabBytes(root: HostRoot): number | undefined {
+  const meminfo = readHostText(root, '/proc/meminfo')
+  return meminfo.ok ? parseMeminfo(meminfo.text).Slab : undefined
+}

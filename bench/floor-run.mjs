@@ -1,0 +1,55 @@
+// bench/floor.c built and run in a network namespace of its own: the floor that bench/floor.js
+// prints and bench/floor-vs-probe.js holds `c1m probe` against.
+import {execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const childEhash = '/proc/sys/net/ipv4/tcp_child_ehash_entries'
+
+/** The established-hash buckets --own-ehash gives a namespace for `conns` connections (two sockets each). */
+export const ownEhashBuckets = (conns) => 2 ** Math.ceil(Math.log2(2 * conns))
+
+/**
+ * Build bench/floor.c and run it for `conns` connections, `perWorker` a worker: its JSON report
+ * ({conns, workers, cpus, phases: [{phase, wallSeconds, userSeconds, systemSeconds, softirqSeconds,
+ * failed}]}). With ownEhash, the host's net.ipv4.tcp_child_ehash_entries is set while the
+ * namespace is made and put back as soon as it exists (before any connection opens).
+ */
+export async function runFloor(conns, perWorker = 9000, ownEhash = false) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'c1m-floor-'))
+  try {
+    const binary = path.join(dir, 'floor')
+    execFileSync('cc', ['-O2', '-Wall', '-o', binary, path.join(here, 'floor.c')], {stdio: 'inherit'})
+    return JSON.parse(await runInNamespace(binary, conns, perWorker, ownEhash))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+// Runs the binary in a new network namespace; its first line ("netns") says the namespace exists.
+async function runInNamespace(binary, conns, perWorker, ownEhash) {
+  const script = `ip link set lo up && echo netns && exec "$0" ${conns} ${perWorker}`
+  const old = readFileSync(childEhash, 'utf8').trim()
+  if (ownEhash) writeFileSync(childEhash, String(ownEhashBuckets(conns)))
+  let restored = !ownEhash
+  const restore = () => {
+    if (!restored) writeFileSync(childEhash, old)
+    restored = true
+  }
+  try {
+    const child = spawn('unshare', ['--net', 'sh', '-c', script, binary], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (out.startsWith('netns\n')) restore()
+    })
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    if (code !== 0) throw new Error(`floor exited with ${code}`)
+    return out.slice('netns\n'.length)
+  } finally {
+    restore()
+  }
+}

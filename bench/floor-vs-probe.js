@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// `c1m probe --conns N` against the kernel's floor (bench/floor.c), in the same run on the same
+// machine: each run measures the floor, then the probe, back to back, and prints per phase (ramp,
+// echo, close, settle, sample, and their sum) c1m's seconds, the floor's and the ratio, with the load average
+// before each. Issue 26's targets: ramp, echo and close each at most 1.1x the floor, the sum at most
+// 1.1x the floor's sum, the kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
+// Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash]
+// Root (both run in network namespaces of their own, deleted afterwards). It changes no global
+// limit: two sockets a connection fit under this host's fs.file-max, floor.c's workers under the hard
+// nofile cap, and the probe refuses (exit 9) where its sockets would not fit. --own-ehash gives both
+// namespaces an established hash of their own: it sets the host-wide net.ipv4.tcp_child_ehash_entries
+// while each namespace is made and puts the old value back at once (the bench says so as it does).
+import {execFile} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {ownEhashBuckets, runFloor} from './floor-run.mjs'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const usage = 'usage: node bench/floor-vs-probe.js [--conns N] [--runs R] [--engine native|node] [--own-ehash]   (N from 1000 to 4e6, R from 1 to 20)'
+let options
+try {
+  options = parseArgs({options: {conns: {type: 'string', default: '1e6'}, runs: {type: 'string', default: '3'}, engine: {type: 'string', default: 'native'}, 'own-ehash': {type: 'boolean', default: false}}}).values
+} catch (error) {
+  console.error(`${error.message}\n${usage}`)
+  process.exit(2)
+}
+const conns = Number(options.conns)
+const runs = Number(options.runs)
+if (!Number.isInteger(conns) || conns < 1000 || conns > 4e6 || !Number.isInteger(runs) || runs < 1 || runs > 20 || !['native', 'node'].includes(options.engine)) {
+  console.error(usage)
+  process.exit(2)
+}
+const ownEhash = options['own-ehash']
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const childEhash = () => readFileSync('/proc/sys/net/ipv4/tcp_child_ehash_entries', 'utf8').trim()
+
+// settle and sample have no floor (floor.c neither waits nor reads memory): they count in c1m's sum.
+const PHASES = ['ramp', 'echo', 'close', 'settle', 'sample']
+console.log(`floor (bench/floor.c) against c1m probe --conns ${conns} --engine ${options.engine}, ${runs} run${runs > 1 ? 's' : ''}, ${ownEhash ? `own ehash of ${ownEhashBuckets(conns)} buckets (net.ipv4.tcp_child_ehash_entries set while each namespace is made, put back to ${childEhash()} at once)` : 'the host ehash'}`)
+const rows = []
+for (let run = 1; run <= runs; run++) {
+  const floorLoad = load()
+  const floor = await runFloor(conns, 9000, ownEhash)
+  const failed = floor.phases.reduce((sum, p) => sum + p.failed, 0)
+  if (failed > 0) throw new Error(`the floor failed ${failed} connections: no figure to compare with`)
+  const probeLoad = load()
+  const probe = await runProbe()
+  const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
+  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, probe: {}, report: probe}
+  for (const phase of PHASES) row.probe[phase] = probe.phases[`${phase}Seconds`]
+  rows.push(row)
+  printRun(row)
+  if (ownEhash && childEhash() === String(ownEhashBuckets(conns))) throw new Error('net.ipv4.tcp_child_ehash_entries was not put back')
+}
+if (runs > 1) printSummary(rows)
+
+/** `c1m probe --conns N --json`: its report, checked to have reached N and echoed every connection. */
+async function runProbe() {
+  const args = [path.join(root, 'bin/run.js'), 'probe', '--conns', String(conns), '--engine', options.engine, ...(ownEhash ? ['--own-ehash'] : []), '--json']
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(process.execPath, args, {maxBuffer: 256 * 1024 * 1024, timeout: 30 * 60_000}, (error, out, err) => (error ? reject(new Error(`c1m probe failed: ${err.trim().split('\n').at(-1) ?? error.message}`)) : resolve(out)))
+  })
+  const {result} = JSON.parse(stdout)
+  const top = result.samples.at(-1)
+  if (result.stopped) throw new Error(`c1m probe stopped: ${result.stopped}`)
+  if (top.established < conns || result.echo?.echoed !== conns) throw new Error(`c1m probe reached ${top.established} connections, ${result.echo?.echoed ?? 0} echoed, of ${conns}`)
+  return result
+}
+
+function ratio(probe, floor) {
+  return floor > 0 ? `${(probe / floor).toFixed(2)}x` : '-'
+}
+
+function sum(times) {
+  return PHASES.reduce((total, phase) => total + times[phase], 0)
+}
+
+function printRun(row) {
+  const {report: r} = row
+  console.log(`\nrun ${row.run}: load average ${row.floorLoad} before the floor, ${row.probeLoad} before the probe`)
+  console.log('phase     c1m s  floor s  ratio')
+  for (const phase of PHASES) console.log(`${phase.padEnd(7)} ${row.probe[phase].toFixed(2).padStart(7)} ${row.floor[phase].toFixed(2).padStart(8)}  ${ratio(row.probe[phase], row.floor[phase]).padStart(5)}`)
+  console.log(`${'sum'.padEnd(7)} ${sum(row.probe).toFixed(2).padStart(7)} ${sum(row.floor).toFixed(2).padStart(8)}  ${ratio(sum(row.probe), sum(row.floor)).padStart(5)}`)
+  console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus start ${r.phases.startSeconds.toFixed(2)} s (namespace, processes) and teardown ${r.phases.teardownSeconds.toFixed(2)} s (the processes' exits, the namespace)`)
+  const floorRate = conns / row.floor.ramp
+  console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
+  if (r.settle) console.log(`settle: ${r.settle.counters} of ${r.settle.counters + r.settle.bound + r.settle.sleep} waits ended on the counters, ${r.settle.bound} at the ${r.settle.boundMs} ms bound`)
+  if (r.close?.left) console.log(`after the close the namespace held ${r.close.left.inuse} TCP sockets, ${r.close.left.tw} in TIME_WAIT`)
+  const walker = r.procWalker?.visited ? `; a /proc walker had visited ${Math.round(r.procWalker.coverage * 100)}% of the sockets at the samples` : ''
+  console.log(`kernel ${(r.fit.kernel.bytesPerConn / 1024).toFixed(2)} KiB per connection (r² ${r.fit.kernel.r2.toFixed(4)})${walker}`)
+}
+
+function printSummary(all) {
+  console.log(`\nover ${all.length} runs: c1m's phase (min-max) against the floor's (min-max), ratio of the medians`)
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  const range = (values) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}`
+  for (const phase of [...PHASES, 'sum']) {
+    const pick = (side) => all.map((row) => (phase === 'sum' ? sum(row[side]) : row[side][phase]))
+    console.log(`${phase.padEnd(7)} c1m ${range(pick('probe')).padStart(12)} s  floor ${range(pick('floor')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('floor')))}`)
+  }
+  const kernel = all.map((row) => row.report.fit.kernel.bytesPerConn / 1024)
+  console.log(`kernel ${range(kernel)} KiB per connection`)
+}
