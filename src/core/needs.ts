@@ -5,9 +5,15 @@
 export type Role = 'server' | 'client' | 'loopback'
 export const ROLES: Role[] = ['server', 'client', 'loopback']
 
+/** The IP family of the connections: 4 unless --family 6. */
+export type Family = 4 | 6
+export const FAMILIES: Family[] = [4, 6]
+
 export interface Target {
   conns: number
   role: Role
+  /** IPv4 (default) or IPv6: which sysctls, neighbour table and socket slab cache the checks read. */
+  family?: Family
 }
 
 /** File descriptors a process needs besides its sockets: stdio, logs, epoll, listeners. */
