@@ -16,7 +16,7 @@ async function describeMachine(root: HostRoot): Promise<Record<string, unknown> 
 }
 
 /** Host files doctor reads, besides /proc/sys, /dev/kmsg and the addresses. */
-const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
+const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/net/stat/arp_cache', '/proc/net/stat/ndisc_cache', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
 const DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/lib/sysctl.d', '/usr/local/lib/sysctl.d', '/lib/sysctl.d', '/etc/security/limits.d', '/etc/systemd/system.conf.d']
 /** /proc/sys subtrees that are not settings. */
 const SKIP_SYS = new Set(['/proc/sys/fs/binfmt_misc'])
