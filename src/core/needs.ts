@@ -22,6 +22,13 @@ export const FD_RESERVE = 1024
 export const NR_OPEN_DEFAULT = 1_048_576
 /** Largest value somaxconn and the listen() backlog hold usefully (the field was 16 bits before 4.1). */
 export const BACKLOG_MAX = 65_535
+/**
+ * net.ipv6.neigh.default.gc_thresh1/2/3 that `apply --profile million --family 6` sets and estimate
+ * lists: no collection below 1024 peers on a link, the table full at 4096 (kernel: 128/512/1024).
+ * c1m's own values; no document c1m cites tunes the neighbour table.
+ */
+export const IPV6_NEIGH_THRESH = [1024, 2048, 4096] as const
+
 /** Ports in the widest usable range, 1024-65535. */
 export const PORTS_MAX = 64_512
 
