@@ -185,6 +185,26 @@ describe('apply --family 6', () => {
     }
   })
 
+  it('doctor --profile million --family 6 finds the IPv6 values after apply; --family 4 skips them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-ipv6-tree-'))
+    try {
+      cpSync(TREE, dir, {recursive: true})
+      const args = ['--profile', 'million', '--role', 'client', '--root', dir]
+      const ids = ['profile.net.ipv6.ip_nonlocal_bind', 'profile.net.ipv6.neigh.default.gc_thresh3']
+      const before = (await runJson<DoctorReport>(['doctor', ...args, '--family', '6', '--fail-on', 'none'])).envelope.result
+      assert.deepEqual(ids.map((id) => check(before, id).status), ['fail', 'fail'])
+      assert.equal(check(before, 'profile.net.ipv6.ip_nonlocal_bind').fix, "sysctl -w net.ipv6.ip_nonlocal_bind=1 && echo 'net.ipv6.ip_nonlocal_bind = 1' >> /etc/sysctl.d/91-c1m-local.conf")
+      assert.equal((await runCli(['apply', ...args, '--family', '6', '--yes'])).exit, 0)
+      const after = (await runJson<DoctorReport>(['doctor', ...args, '--family', '6', '--fail-on', 'none'])).envelope.result
+      assert.deepEqual(ids.map((id) => check(after, id).status), ['pass', 'pass'])
+      assert.equal(check(after, 'profile.net.ipv6.neigh.default.gc_thresh3').current, readFileSync(path.join(dir, 'proc/sys/net/ipv6/neigh/default/gc_thresh3'), 'utf8').trim())
+      const four = (await runJson<DoctorReport>(['doctor', ...args, '--fail-on', 'none'])).envelope.result
+      assert.deepEqual(ids.map((id) => check(four, id).reason), ['for IPv6 only (--family 6)', 'for IPv6 only (--family 6)'])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('--family 4 (the default) plans no net.ipv6 key', async () => {
     const dir = makeSandbox(ipv6Files)
     try {

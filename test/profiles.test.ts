@@ -67,7 +67,7 @@ describe('shipped profiles', () => {
           const heading = v.source.section.replace(/^Part \d+: /, '').split(' (')[0]
           assert.ok(text.includes(heading), `${v.id}: section "${heading}" is not in ${v.source.file}`)
           if (v.kind === 'sysctl' && v.source.note?.includes('gives no sysctl value')) continue
-          // c1m's own value (the IPv6 way to the document's tuning): marked, and by its mark not the document's
+          // c1m's own value (the IPv6 way to the document's tuning): marked, so not the document's
           if (v.source.own) continue
           assert.ok(!v.key.startsWith('net.ipv6.'), `${v.id} is IPv6 and not marked own:`)
           if (v.kind === 'sysctl') assert.ok(documentSetsSysctl(text, v.key, v.value!), `${v.id} = ${v.value} is not in ${v.source.file}`)
