@@ -21,16 +21,18 @@ function keys(family: 4 | 6): string[] {
  * link: counted with this host's thresholds, which a load test's two hosts usually share. Loopback
  * adds none (lo has no neighbours).
  */
-export function neighboursNeeded(ctx: CheckContext): {now: number; added: number; what: string} {
+export function neighboursNeeded(ctx: CheckContext): {now: number; read: boolean; added: number; what: string} {
   const family = ctx.target.family ?? 4
-  const now = ctx.host.neighbours?.[family === 6 ? 'ipv6' : 'ipv4'] ?? 0
-  if (ctx.target.role === 'loopback') return {now, added: 0, what: 'lo has no neighbours'}
+  const seen = ctx.host.neighbours?.[family === 6 ? 'ipv6' : 'ipv4']
+  const now = seen ?? 0
+  const read = seen !== undefined
+  if (ctx.target.role === 'loopback') return {now, read, added: 0, what: 'lo has no neighbours'}
   if (ctx.target.role === 'server') {
     const clients = sourceAddressesNeeded(ctx.target.conns, PORTS_MAX)
-    return {now, added: clients, what: `${formatCount(clients)} client address${clients > 1 ? 'es' : ''} at least, if the clients share this link`}
+    return {now, read, added: clients, what: `${formatCount(clients)} client address${clients > 1 ? 'es' : ''} at least, if the clients share this link`}
   }
   const own = (ctx.host.addresses?.addresses ?? []).filter((a) => a.family === `IPv${family}` && !a.internal && !/^fe[89ab]/i.test(a.address)).length
-  return {now, added: own, what: `${formatCount(own)} source address${own === 1 ? '' : 'es'} of this host, each an entry on the server when it shares the link`}
+  return {now, read, added: own, what: `${formatCount(own)} source address${own === 1 ? '' : 'es'} of this host, each an entry on the server when it shares the link`}
 }
 
 /** gc_thresh1/2/3 for `entries`: thresh1 above them (nothing collected), then twice and four times that. */
@@ -43,14 +45,15 @@ function evaluate(ctx: CheckContext): Finding {
   const family = ctx.target.family ?? 4
   const [k1, k2, k3] = keys(family)
   const [t1, t2, t3] = [sysctlNumber(ctx, k1), sysctlNumber(ctx, k2), sysctlNumber(ctx, k3)]
-  const {now, added, what} = neighboursNeeded(ctx)
+  const {now, read, added, what} = neighboursNeeded(ctx)
+  const stat = family === 6 ? '/proc/net/stat/ndisc_cache' : '/proc/net/stat/arp_cache'
   const entries = now + added
   const status = entries >= t3 ? 'fail' : entries > t2 ? 'warn' : 'pass'
   const want = neighbourThresholds(entries)
   return {
     status,
-    current: `gc_thresh ${t1} ${t2} ${t3}; ${formatCount(now)} entries now`,
-    needed: `gc_thresh2 >= ${formatCount(entries)} entries: ${formatCount(now)} now + ${what}`,
+    current: `gc_thresh ${t1} ${t2} ${t3}; ${read ? `${formatCount(now)} entries now` : `entries now not read (${stat})`}`,
+    needed: `gc_thresh2 >= ${formatCount(entries)} entries: ${read ? `${formatCount(now)} now + ` : ''}${what}`,
     reason: status === 'pass' ? undefined : status === 'fail'
       ? 'at gc_thresh3 the table is full: "neighbour table overflow" in the log, packets to new peers dropped'
       : 'above gc_thresh2 the collector evicts entries after 5 s, and peers are resolved again under load',
