@@ -83,6 +83,16 @@ describe('doctor --family 6 on a saved IPv6 host', () => {
     }
   })
 
+  it('conntrack.max says the count is one table for both families, split as the snapshot saved it', async () => {
+    const report = (await runJson<DoctorReport>(['doctor', '--root', TREE, '--family', '6'])).envelope.result
+    const count = Number(readFileSync(path.join(TREE, 'proc/sys/net/netfilter/nf_conntrack_count'), 'utf8'))
+    const split = JSON.parse(readFileSync(path.join(TREE, 'c1m/conntrack-families.json'), 'utf8')) as {ipv4: number; ipv6: number}
+    assert.equal(split.ipv4 + split.ipv6, count)
+    const max = check(report, 'conntrack.max')
+    assert.equal(max.current, `262,144 (${count} tracked now: ${split.ipv4} IPv4, ${split.ipv6} IPv6)`)
+    assert.match(max.why, /^one table for IPv4 and IPv6 alike/)
+  })
+
   it('--family 4 on the same tree checks the ARP table and IPv4 aliases instead', async () => {
     const report = (await runJson<DoctorReport>(['doctor', '--root', TREE, '--role', 'client'])).envelope.result
     assert.equal(report.target.family, 4)

@@ -1,4 +1,21 @@
 import {type HostRoot, readHostChunks, readHostText} from '../files/root.js'
+
+/** The per-family counts a snapshot saves in place of /proc/net/nf_conntrack. */
+export const SAVED_CONNTRACK_FAMILIES = '/c1m/conntrack-families.json'
+
+function readSavedConntrackFamilies(root: HostRoot): ConntrackFamilies {
+  const saved = readHostText(root, SAVED_CONNTRACK_FAMILIES)
+  if (!saved.ok) return {problem: saved.reason}
+  try {
+    const value = JSON.parse(saved.text) as {ipv4?: unknown; ipv6?: unknown}
+    if (Number.isSafeInteger(value.ipv4) && Number.isSafeInteger(value.ipv6) && (value.ipv4 as number) >= 0 && (value.ipv6 as number) >= 0) {
+      return {ipv4: value.ipv4 as number, ipv6: value.ipv6 as number}
+    }
+  } catch {
+    // falls through to the problem
+  }
+  return {problem: `${SAVED_CONNTRACK_FAMILIES} is not {ipv4, ipv6} counts`}
+}
 import type {ConntrackFamilies, NeighbourEntries} from '../../core/host-snapshot.js'
 
 /**
@@ -33,6 +50,8 @@ export const CONNTRACK_SPLIT_MAX = 50_000
  */
 export function readConntrackFamilies(root: HostRoot, count: number | undefined): ConntrackFamilies | undefined {
   if (count === undefined) return undefined
+  // A saved tree keeps the counts, never the table (it names every peer): c1m/conntrack-families.json.
+  if (!root.live) return readSavedConntrackFamilies(root)
   if (count > CONNTRACK_SPLIT_MAX) return {problem: `${count} tracked connections: too many to split by family from /proc/net/nf_conntrack`}
   const split = {ipv4: 0, ipv6: 0}
   let rest = ''
