@@ -26,7 +26,7 @@ export function parseNeighbourStat(text: string): number | undefined {
   const [header, first] = text.split('\n')
   if (!header?.trim().startsWith('entries') || !first) return undefined
   const hex = first.trim().split(/\s+/)[0]
-  return /^[0-9a-f]{1,16}$/i.test(hex) ? Number.parseInt(hex, 16) : undefined
+  return /^[0-9a-f]{1,8}$/i.test(hex) ? Number.parseInt(hex, 16) : undefined
 }
 
 export function readNeighbourEntries(root: HostRoot): NeighbourEntries {
