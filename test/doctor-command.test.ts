@@ -15,7 +15,7 @@ describe('c1m doctor --json', () => {
     assert.equal(envelope.result.schema, 'c1m.doctor/1')
     assert.equal((envelope.result as unknown as {version: string}).version, VERSION)
     assert.deepEqual(Object.keys(envelope.result).slice(0, 2), ['schema', 'version'])
-    assert.deepEqual(envelope.result.target, {conns: 1_000_000, role: 'server'})
+    assert.deepEqual(envelope.result.target, {conns: 1_000_000, role: 'server', family: 4})
     assert.equal(envelope.result.firstBreak?.id, 'fd.nofile-hard')
     assert.ok(envelope.result.results.length >= 25)
   })

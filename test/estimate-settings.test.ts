@@ -27,16 +27,18 @@ describe('estimate lists the settings apply --profile million sets', () => {
     host = await readHost(hostRoot(path.join(FIXTURES, 'stock-modern')))
   })
 
-  for (const role of ROLES) {
-    it(`the same sysctl keys as profiles/million.yaml for the ${role} role`, () => {
-      const profile = readProfile('million')
-      const wanted = profile.values
-        .filter((v) => v.kind === 'sysctl' && (!v.roles || v.roles.includes(role)))
-        .map((v) => v.key)
-        .sort()
-      const result = planEstimate({conns: 1_000_000, role, host, runtime: resolveRuntime({})})
-      assert.deepEqual(estimateKeys(settingRows(result, host.sysctl)), wanted)
-    })
+  for (const family of [4, 6] as const) {
+    for (const role of ROLES) {
+      it(`the same sysctl keys as profiles/million.yaml for the ${role} role, IPv${family}`, () => {
+        const profile = readProfile('million')
+        const wanted = profile.values
+          .filter((v) => v.kind === 'sysctl' && (!v.roles || v.roles.includes(role)) && (!v.family || v.family === family))
+          .map((v) => v.key)
+          .sort()
+        const result = planEstimate({conns: 1_000_000, role, family, host, runtime: resolveRuntime({})})
+        assert.deepEqual(estimateKeys(settingRows(result, host.sysctl)), wanted)
+      })
+    }
   }
 
   it('gives netdev_max_backlog and tcp_max_tw_buckets from the model, with the host values now', () => {
@@ -58,9 +60,9 @@ describe('c1m estimate and c1m apply --dry-run agree on one tree', () => {
   })
   after(() => rmSync(sandbox, {recursive: true, force: true}))
 
-  for (const role of ['server', 'client'] as Role[]) {
-    it(`every sysctl apply plans is in estimate's settings with the same value (${role})`, async () => {
-      const common = ['--conns', '1M', '--role', role, '--root', sandbox]
+  for (const [role, family] of [['server', '4'], ['client', '4'], ['client', '6']] as [Role, string][]) {
+    it(`every sysctl apply plans is in estimate's settings with the same value (${role}, --family ${family})`, async () => {
+      const common = ['--conns', '1M', '--role', role, '--family', family, '--root', sandbox]
       const plan = await runJson<{plan: {kind: string; key: string; wanted: string}[]}>(['apply', '--profile', 'million', '--dry-run', ...common])
       const estimate = await runJson<{settingRows: {name: string; value: string}[]}>(['estimate', ...common])
       assert.equal(plan.exitCode, 0, plan.stderr)

@@ -3,7 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {computeNeeds, sourceAddressesNeeded, PORTS_MAX, tcpMemPages} from '../src/core/needs.js'
+import {computeNeeds, IPV6_NEIGH_THRESH, sourceAddressesNeeded, PORTS_MAX, tcpMemPages} from '../src/core/needs.js'
 import {resolveProfile} from '../src/core/profile/resolve-profile.js'
 import type {Profile} from '../src/core/profile/types.js'
 import {listProfileNames, readProfile} from '../src/host/read/profile-files.js'
@@ -67,6 +67,9 @@ describe('shipped profiles', () => {
           const heading = v.source.section.replace(/^Part \d+: /, '').split(' (')[0]
           assert.ok(text.includes(heading), `${v.id}: section "${heading}" is not in ${v.source.file}`)
           if (v.kind === 'sysctl' && v.source.note?.includes('gives no sysctl value')) continue
+          // c1m's own value (the IPv6 way to the document's tuning): marked, so not the document's
+          if (v.source.own) continue
+          assert.ok(!v.key.startsWith('net.ipv6.'), `${v.id} is IPv6 and not marked own:`)
           if (v.kind === 'sysctl') assert.ok(documentSetsSysctl(text, v.key, v.value!), `${v.id} = ${v.value} is not in ${v.source.file}`)
           if (v.kind === 'nofile') assert.ok(documentSetsNofile(text, v.key, v.value!), `nofile ${v.key} ${v.value} is not in ${v.source.file}`)
           checked++
@@ -123,6 +126,10 @@ describe('shipped profiles', () => {
     assert.equal(server['sysctl net.netfilter.nf_conntrack_buckets'], String(needs.conntrackBuckets))
     assert.equal(server['nofile hard'], String(needs.nofile))
     assert.equal(server['systemd DefaultLimitNOFILE'], String(needs.nofile))
+    assert.equal(server['sysctl net.ipv6.neigh.default.gc_thresh3'], undefined, 'IPv6 values only with family 6')
+    const six = Object.fromEntries(resolveProfile(p, {conns: 2_000_000, role: 'client', family: 6, memTotal: SANDBOX_MEM_TOTAL}).map((v) => [v.id, v.value]))
+    assert.deepEqual([1, 2, 3].map((n) => six[`sysctl net.ipv6.neigh.default.gc_thresh${n}`]), IPV6_NEIGH_THRESH.map(String))
+    assert.equal(six['sysctl net.ipv6.ip_nonlocal_bind'], '1')
     // 2M sockets with a page each need more than 3/16 of 24 GiB: max is one page a socket (doctor's rule).
     assert.equal(server['sysctl net.ipv4.tcp_mem'], '1000000 1500000 2000000')
     const small = Object.fromEntries(resolveProfile(p, {conns: 500_000, role: 'server', memTotal: SANDBOX_MEM_TOTAL}).map((v) => [v.id, v.value]))

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {ROLES, type Role} from '../core/needs.js'
+import {type Family, ROLES, type Role} from '../core/needs.js'
 import {BUNDLED_PROTOCOLS, HTTP_MODES} from '../core/probe/protocol.js'
 import {ENGINES} from '../core/probe/run-report.js'
 import {APPS} from '../core/probe/session.js'
@@ -58,6 +58,19 @@ export const familyFlag = Flags.string({
   description: 'IP family: 4 or 6. For a host name with addresses of both, which to use (default: the first the resolver gives); for the bundled probe, IPv6 runs both ends over a ULA /64 on lo in its namespace',
   options: ['4', '6'],
   helpValue: '4|6',
+})
+
+/**
+ * --family 4|6 on doctor, apply and estimate: the family of the connections planned for. IPv6 reads
+ * the net.ipv6 sysctls, its neighbour table and the TCPv6 slab cache instead of IPv4's, and offers a
+ * prefix where IPv4 needs one address per 64,512 connections.
+ */
+export const hostFamilyFlag = Flags.custom<Family>({
+  description: 'IP family of the connections: 4 or 6. IPv6 checks net.ipv6.* (neighbour table, ip_nonlocal_bind), offers one prefix for source addresses and counts the TCPv6 socket\'s slab objects',
+  options: ['4', '6'],
+  helpValue: '4|6',
+  parse: async (input) => (input === '6' ? 6 : 4),
+  default: 4,
 })
 
 /**

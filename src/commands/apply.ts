@@ -6,9 +6,9 @@ import {userExists} from '../host/read/user-exists.js'
 import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
-import type {Role} from '../core/needs.js'
+import type {Family, Role} from '../core/needs.js'
 import {C1mError, usageError} from '../core/errors.js'
-import {connsFlag, roleFlag, rootFlag} from '../cli/flags.js'
+import {connsFlag, hostFamilyFlag, roleFlag, rootFlag} from '../cli/flags.js'
 import {isIfaceName, isNetnsName} from '../core/host-names.js'
 import {statePath} from '../host/apply/apply-state.js'
 import {preflightApply} from '../host/apply/apply-preflight.js'
@@ -31,6 +31,7 @@ export interface ApplyResult {
   profile: string
   conns: number
   role: Role
+  family: Family
   root: string
   netns?: string
   dryRun: boolean
@@ -50,6 +51,7 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     {description: 'See what the million profile would change for 1M server connections', command: '<%= config.bin %> apply --profile million --dry-run'},
     {description: 'Apply it without asking', command: '<%= config.bin %> apply --profile million --conns 1M --yes'},
     {description: 'A load-generating client: add the source addresses 1M connections need', command: '<%= config.bin %> apply --profile million --role client --iface eth0 --addresses 10.0.0.0/24 --yes'},
+    {description: 'An IPv6 client: the million profile with its IPv6 keys (ip_nonlocal_bind, neighbour table)', command: '<%= config.bin %> apply --profile million --role client --family 6 --yes'},
     {description: 'Apply into a sandbox tree (DIR/proc/sys, DIR/etc) for an image build or a test', command: '<%= config.bin %> apply --profile go-1m-epoll --root ./image --yes'},
     {description: 'Apply the per-namespace keys inside a network namespace', command: '<%= config.bin %> apply --profile million --netns test1 --yes'},
   ]
@@ -57,13 +59,14 @@ The plan shows every value: the current one, the wanted one, and the action - ra
   // Written out: --unit and --systemd-default exclude each other and --iface needs --addresses (checked in
   // run() with c1m's own messages), which oclif's generated line cannot show. A test holds every flag here.
   static override usage = [
-    '<%= command.id %> --profile NAME [--conns N] [--role ROLE] [--dry-run] [--yes] [--allow-lower] [--persist-only] [--root DIR] [--netns NAME] [--iface IF --addresses CIDR] [--unit NAME | --systemd-default] [--user NAME] [--json] [--no-color]',
+    '<%= command.id %> --profile NAME [--conns N] [--role ROLE] [--family 4|6] [--dry-run] [--yes] [--allow-lower] [--persist-only] [--root DIR] [--netns NAME] [--iface IF --addresses CIDR] [--unit NAME | --systemd-default] [--user NAME] [--json] [--no-color]',
   ]
 
   static override flags = {
     profile: Flags.string({char: 'p', helpValue: 'NAME', description: 'profile name (see `c1m profiles`) or path to a profile file', required: true}),
     conns: connsFlag({default: 1_000_000}),
     role: roleFlag({default: 'server'}),
+    family: hostFamilyFlag(),
     'allow-lower': Flags.boolean({description: 'also lower values that are already higher than the profile (default: only raise)'}),
     'dry-run': Flags.boolean({description: 'print the plan and stop'}),
     yes: Flags.boolean({char: 'y', description: 'apply without asking'}),
@@ -106,20 +109,20 @@ The plan shows every value: the current one, the wanted one, and the action - ra
     // --root then only says where the record is kept.
     const profile = readProfile(flags.profile)
     const input = await readPlanInput(flags.netns ? hostRoot('/') : root, profileSysctlKeys(profile.values), {netns: flags.netns, iface: flags.iface, cidr: flags.addresses, unit})
-    const {rows, overrides} = planProfile(profile, input, {conns, role, allowLower: flags['allow-lower'], unit, systemdDefault: flags['systemd-default'], user: flags.user})
+    const {rows, overrides} = planProfile(profile, input, {conns, role, family: flags.family, allowLower: flags['allow-lower'], unit, systemdDefault: flags['systemd-default'], user: flags.user})
     for (const o of overrides) this.note(o)
     // A container's capped hard nofile: the limits.d lines cannot lift it, and logging in again will not.
     const capped = flags.netns ? undefined : nofileCapNote(root, rows)
     if (capped) this.note(capped)
     const where = flags.netns ? `network namespace ${flags.netns}` : root.live ? 'this host' : root.dir
     if (!this.jsonEnabled()) {
-      this.log(`Plan: profile ${profile.name} for ${formatCount(conns)} connections, role ${role}, on ${where}`)
+      this.log(`Plan: profile ${profile.name} for ${formatCount(conns)} ${flags.family === 6 ? 'IPv6 ' : ''}connections, role ${role}, on ${where}`)
       this.log(renderPlanTable(rows))
       this.log(summarisePlan(rows))
       const global = rows.filter((r) => r.code === 'netns').map((r) => (r.kind === 'sysctl' ? r.key : r.id))
       if (global.length > 0) this.log(`Left alone, not per namespace (set them on the host): ${global.join(', ')}`)
     }
-    const result: ApplyResult = {profile: profile.name, conns, role, root: root.dir, netns: flags.netns, dryRun: flags['dry-run'], applied: false, plan: rows, changes: 0}
+    const result: ApplyResult = {profile: profile.name, conns, role, family: flags.family, root: root.dir, netns: flags.netns, dryRun: flags['dry-run'], applied: false, plan: rows, changes: 0}
     if (flags['dry-run']) return result
     const changing = rows.filter((r) => CHANGES.includes(r.action))
     if (changing.length === 0) {

@@ -6,7 +6,7 @@ import {ALL_CHECKS} from '../core/doctor/checks/index.js'
 import {type DoctorReport, failOnExit, runDoctor} from '../core/doctor/run-doctor.js'
 import {C1mError, usageError} from '../core/errors.js'
 import type {FleetReport} from '../core/doctor/fleet.js'
-import {connsFlag, outFlag, roleFlag, rootFlag} from '../cli/flags.js'
+import {connsFlag, hostFamilyFlag, outFlag, roleFlag, rootFlag} from '../cli/flags.js'
 import {readHost} from '../host/read/read-host.js'
 import {isKernelThread} from '../host/read/process-stat.js'
 import {resolveDoctorOutFiles, writeOutputFile} from '../host/files/output-file.js'
@@ -24,6 +24,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
   static override examples = [
     {description: 'Is this host ready for a million server connections?', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'A load-generating client opening 250k connections', command: '<%= config.bin %> <%= command.id %> --conns 250k --role client'},
+    {description: 'A client opening a million IPv6 connections: one prefix for its sources, the neighbour table', command: '<%= config.bin %> <%= command.id %> --role client --family 6'},
     {description: 'Audit a running server: its nofile limits and listen backlog', command: '<%= config.bin %> <%= command.id %> --pid 1234 --unit myapp'},
     {description: 'Gate a CI pipeline on warnings, with JUnit output', command: '<%= config.bin %> <%= command.id %> --format junit --fail-on warn > doctor.xml'},
     {description: 'Audit another host from its snapshot', command: '<%= config.bin %> <%= command.id %> --root ./host-a --json'},
@@ -36,13 +37,14 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
   // Written out: --merge excludes the host flags, which oclif's one generated line would show as one
   // either-or group (--pid | --unit | ...) though --pid and --unit go together. A test holds every flag here.
   static override usage = [
-    '<%= command.id %> [--conns N] [--role ROLE] [--pid PID] [--unit NAME] [--root DIR] [--profile NAME] [--user NAME] [--skip ID...] [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
+    '<%= command.id %> [--conns N] [--role ROLE] [--family 4|6] [--pid PID] [--unit NAME] [--root DIR] [--profile NAME] [--user NAME] [--skip ID...] [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
     '<%= command.id %> --merge FILE... [--format FORMAT] [--fail-on LEVEL] [--out FILE...] [--json] [--no-color]',
   ]
 
   static override flags = {
     conns: connsFlag({default: 1_000_000}),
     role: roleFlag({default: 'server'}),
+    family: hostFamilyFlag(),
     pid: Flags.integer({description: "audit this running process's nofile limits and listening backlog instead of c1m's own", min: 1, helpValue: 'PID'}),
     unit: Flags.string({description: "check this systemd service's LimitNOFILE", helpValue: 'NAME'}),
     user: Flags.string({description: "check this user's nofile lines in limits.conf and limits.d (as `c1m apply --user NAME` writes them) instead of *", helpValue: 'NAME'}),
@@ -83,7 +85,7 @@ Reads sysctls, nofile limits (process, limits.conf, systemd), conntrack, backlog
     // Profile code (YAML parser, planner) loads only when --profile is given: doctor starts fast.
     const profiled = flags.profile ? await loadProfileChecks(flags.profile) : undefined
     const host = await readHost(root, {pid: flags.pid, unit: flags.unit, addresses: flags.role === 'client', sysctls: profiled?.sysctls, user: flags.user})
-    const report = runDoctor(host, {conns: flags.conns, role: flags.role}, {skip: flags.skip, extraChecks: profiled?.checks})
+    const report = runDoctor(host, {conns: flags.conns, role: flags.role, family: flags.family}, {skip: flags.skip, extraChecks: profiled?.checks})
     process.exitCode = failOnExit(report, failOn)
     if (!this.jsonEnabled()) this.log(await this.render(report, flags.format, failOn))
     for (const [format, file] of Object.entries(outs)) {

@@ -8,7 +8,7 @@ import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import {resolveRuntime} from '../core/estimate/resolve-runtime.js'
 import {findPreset, RUNTIME_PRESETS} from '../core/estimate/runtime-presets.js'
 import {usageError} from '../core/errors.js'
-import {connsFlag, outFlag, roleFlag, rootFlag} from '../cli/flags.js'
+import {connsFlag, hostFamilyFlag, outFlag, roleFlag, rootFlag} from '../cli/flags.js'
 import {type CalibrationChoice, chooseCalibration} from '../host/files/choose-calibration.js'
 import {resolveOutFiles, writeOutputFile} from '../host/files/output-file.js'
 import {readHost} from '../host/read/read-host.js'
@@ -41,12 +41,14 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     {description: 'A million connections to a server on this host', command: '<%= config.bin %> estimate --conns 1M'},
     {description: 'Both ends on this host, process figures from a probe report', command: '<%= config.bin %> estimate --conns 1e6 --role loopback --runtime native --calibration probe.json'},
     {description: 'A JVM server with TLS on 16 GiB hosts, 10% of connections with a 2 KiB message in flight', command: '<%= config.bin %> estimate --conns 2M --runtime jvm-tls --ram 16GiB --message-size 2048 --active 0.1'},
+    {description: 'The same over IPv6: the socket is a TCPv6 slab object', command: '<%= config.bin %> estimate --conns 1M --family 6'},
     {description: 'Write an HTML report with a chart, and the JSON document beside it (the extension picks the format)', command: '<%= config.bin %> estimate --conns 500k --out estimate.html --out estimate.json'},
   ]
 
   static override flags = {
     conns: connsFlag({required: true}),
     role: roleFlag({default: 'server'}),
+    family: hostFamilyFlag(),
     runtime: Flags.string({summary: `Process memory preset: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')} (default libevent, about 2 KiB).`, helpValue: 'PRESET'}),
     'process-bytes': Flags.string({summary: 'Process bytes per connection instead of a preset: 4096, 4KiB.', helpValue: 'SIZE'}),
     calibration: Flags.string({summary: 'A probe report (JSON from `c1m probe --out FILE.json`) to take kernel and engine figures from.', helpValue: 'FILE'}),
@@ -61,7 +63,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
 
   public async run(): Promise<EstimateOutput> {
     const {flags} = await this.parse(Estimate)
-    const {conns, role} = flags
+    const {conns, role, family} = flags
     const ramBytes = flags.ram === undefined ? undefined : parseSize(flags.ram, 'ram')
     const processBytes = flags['process-bytes'] === undefined ? undefined : parseSize(flags['process-bytes'], 'process-bytes')
     const hosts = parseHosts(flags.hosts)
@@ -79,8 +81,8 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     }
     // --runtime native|node wants a report of that engine; otherwise any will calibrate the kernel.
     const choice = chooseCalibration({
-      file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, protocol: 'tcp', kernel: host.sysctl['kernel.osrelease'], connsPerHost,
-      floors: floorsOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])),
+      file: flags.calibration, lookup: root.live, engine: findPreset(flags.runtime ?? '')?.engine, protocol: 'tcp', kernel: host.sysctl['kernel.osrelease'], family, connsPerHost,
+      floors: floorsOf(modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'], family)),
     })
     for (const note of choice.notes) this.note(note)
     const {calibration} = choice
@@ -89,7 +91,7 @@ Presets: ${RUNTIME_PRESETS.map((p) => p.name).join(', ')}.`
     }
     const runtime = resolveRuntime({runtime: flags.runtime, processBytes, calibration})
     const result = planEstimate({
-      conns, role, hosts, host, ramBytes, runtime, calibration, messageSize, active,
+      conns, role, family, hosts, host, ramBytes, runtime, calibration, messageSize, active,
       conntrack: flags.conntrack === undefined ? undefined : flags.conntrack === 'on',
     })
     // Text, HTML and JSON alike: an estimate with a figure that cannot be memory ends in one error (exit 3).

@@ -105,6 +105,19 @@ export interface SystemdInfo {
   unit?: {name: string; limitNOFILE?: string; source?: string; problem?: string}
 }
 
+/** Entries in each neighbour table now (ARP for IPv4, NDISC for IPv6). */
+export interface NeighbourEntries {
+  ipv4?: number
+  ipv6?: number
+  problems: string[]
+}
+
+/**
+ * Tracked connections per family, from /proc/net/nf_conntrack; one table holds both, so
+ * nf_conntrack_count is their sum. `problem` says why it was not split.
+ */
+export type ConntrackFamilies = {ipv4: number; ipv6: number; problem?: undefined} | {problem: string; ipv4?: undefined; ipv6?: undefined}
+
 export interface HostSnapshot {
   root: string
   live: boolean
@@ -122,6 +135,10 @@ export interface HostSnapshot {
   sysctlKeyExists: Record<string, boolean>
   kernelLog: KernelLog
   addresses?: {addresses: LocalAddress[]; problem?: string}
+  /** Entries in the ARP and NDISC neighbour tables now. */
+  neighbours?: NeighbourEntries
+  /** nf_conntrack's entries split by family, when it is loaded and holds few enough to read. */
+  conntrackFamilies?: ConntrackFamilies
   /** With --pid: the server's processes that hold TCP sockets, and its listeners. */
   server?: ServerProcesses
 }

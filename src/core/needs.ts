@@ -5,9 +5,15 @@
 export type Role = 'server' | 'client' | 'loopback'
 export const ROLES: Role[] = ['server', 'client', 'loopback']
 
+/** The IP family of the connections: 4 unless --family 6. */
+export type Family = 4 | 6
+export const FAMILIES: Family[] = [4, 6]
+
 export interface Target {
   conns: number
   role: Role
+  /** IPv4 (default) or IPv6: which sysctls, neighbour table and socket slab cache the checks read. */
+  family?: Family
 }
 
 /** File descriptors a process needs besides its sockets: stdio, logs, epoll, listeners. */
@@ -16,6 +22,13 @@ export const FD_RESERVE = 1024
 export const NR_OPEN_DEFAULT = 1_048_576
 /** Largest value somaxconn and the listen() backlog hold usefully (the field was 16 bits before 4.1). */
 export const BACKLOG_MAX = 65_535
+/**
+ * net.ipv6.neigh.default.gc_thresh1/2/3 that `apply --profile million --family 6` sets and estimate
+ * lists: no collection below 1024 peers on a link, the table full at 4096 (kernel: 128/512/1024).
+ * c1m's own values; no document c1m cites tunes the neighbour table.
+ */
+export const IPV6_NEIGH_THRESH = [1024, 2048, 4096] as const
+
 /** Ports in the widest usable range, 1024-65535. */
 export const PORTS_MAX = 64_512
 

@@ -11,7 +11,7 @@ function cell(text: string | undefined): string {
 
 /** Markdown for pasting into a ticket: a table per area, then the fixes. */
 export function renderDoctorMarkdown(report: DoctorReport): string {
-  const out = [`## c1m doctor: ${formatCount(report.target.conns)} ${report.target.role} connections`, '', `**${firstBreakLine(report)}**`, '']
+  const out = [`## c1m doctor: ${formatCount(report.target.conns)} ${report.target.role}${report.target.family === 6 ? ' IPv6' : ''} connections`, '', `**${firstBreakLine(report)}**`, '']
   const processes = processLines(report)
   if (processes.length > 0) out.push(processes[0], '', ...processes.slice(1).map((line) => `- ${line.trim()}`), '')
   const areas = [...new Set(report.results.map((r) => r.area))]

@@ -52,7 +52,7 @@ export function renderDoctorTable(report: DoctorReport, width = process.stdout.c
   const usable = Math.max(80, width) - 13
   const col = (share: number) => Math.max(12, Math.floor(usable * share))
   const out = [
-    `c1m doctor: ${formatCount(report.target.conns)} connections, role ${report.target.role}, ${report.host.live ? 'this host' : `saved tree ${report.host.root}`}${report.host.kernel ? `, Linux ${report.host.kernel}` : ''}`,
+    `c1m doctor: ${formatCount(report.target.conns)} ${report.target.family === 6 ? 'IPv6 ' : ''}connections, role ${report.target.role}, ${report.host.live ? 'this host' : `saved tree ${report.host.root}`}${report.host.kernel ? `, Linux ${report.host.kernel}` : ''}`,
     ...processLines(report),
     table(rows, {
       spanningCells: spanning,

@@ -20,6 +20,11 @@ export function kernelModelLines(r: EstimateResult): string[] {
   })
   const lines = columns(rows).map((l) => `                       ${l}`)
   lines.push(`                       slab packing slack, included above: ${formatCount(m.slackBytes)} B (slab bytes / objects per slab, less the object size)`)
+  const v4 = r.kernel.ipv4
+  if (v4) {
+    const more = r.kernel.bytesPerSocket - v4.bytesPerSocket
+    lines.push(`                       IPv6: a TCPv6 object is ${formatCount(v4.objsize.TCPv6)} B, TCP's ${formatCount(v4.objsize.TCP)} B; an IPv4 socket models at ${formatCount(v4.bytesPerSocket)} B here, ${more === 0 ? 'the same: both pack the same count into a slab' : `${formatCount(more)} B less`}`)
+  }
   return lines
 }
 
@@ -30,7 +35,7 @@ export function renderEstimateText(result: EstimateResult, settings: SettingRow[
   const out: string[] = []
   const where = r.ram.source === 'this host' ? `this host (${formatBytes(r.ram.bytes)} RAM)` : `a host of ${formatBytes(r.ram.bytes)} RAM`
   const spread = r.hosts > 1 ? ` over ${r.hosts} hosts (${formatCount(r.connsPerHost)} each)` : ''
-  out.push(`${formatCount(r.conns)} connections, role ${r.role}${spread}, on ${where}`, '')
+  out.push(`${formatCount(r.conns)} ${r.family === 6 ? 'IPv6 ' : ''}connections, role ${r.role}${spread}, on ${where}`, '')
 
   const rows = [['', 'per connection', `total at ${formatCount(r.connsPerHost)}`]]
   for (const t of r.memory.terms) rows.push([t.name, t.perConn > 0 || t.total === 0 ? formatBytes(t.perConn) : '-', formatBytes(t.total)])

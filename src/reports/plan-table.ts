@@ -56,7 +56,7 @@ export function renderProfileTable(rows: PlanRow[]): string {
     ...rows.map((r) => [
       r.renamedFrom ? `${r.renamedFrom}\n-> ${r.key}` : rowLabel(r),
       r.formula ? `${r.wanted}\n= ${r.formula}` : r.wanted,
-      `${r.source.file}\n${r.source.section}${r.source.note ? `\n(${r.source.note})` : ''}\n[${r.source.at}]`,
+      `${r.source.own ? `c1m's own, not ${r.source.file}: ${r.source.own}` : r.source.file}\n${r.source.section}${r.source.note ? `\n(${r.source.note})` : ''}\n[${r.source.at}]`,
       `${COLOUR[r.action](r.action)}${r.current ? ` (now ${cut(r.current, 24)})` : ''}: ${r.why}`,
     ]),
   ]

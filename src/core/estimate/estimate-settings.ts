@@ -1,4 +1,5 @@
 import type {EstimateResult} from './plan-estimate.js'
+import {IPV6_NEIGH_THRESH} from '../needs.js'
 import {formatCount} from '../units.js'
 
 export interface SettingRow {
@@ -46,8 +47,17 @@ export function settingRows(result: EstimateResult, sysctl: Record<string, strin
     const cur = s.sourceAddressesCurrentRange
     rows.push(
       {name: 'net.ipv4.ip_local_port_range', value: `${s.portRange[0]} ${s.portRange[1]}`, current: sysctl['net.ipv4.ip_local_port_range'], why: 'the widest unprivileged range: 64,512 ports per (source, destination) pair'},
-      {name: 'source addresses', value: String(s.sourceAddresses), current: cur ? `${cur.addresses} with ${cur.range[0]}-${cur.range[1]}` : undefined, why: 'client side: one address per 64,512 connections to one destination (all of 127.0.0.0/8 works on lo)'},
+      {name: 'source addresses', value: String(s.sourceAddresses), current: cur ? `${cur.addresses} with ${cur.range[0]}-${cur.range[1]}` : undefined, why: result.family === 6
+        ? 'client side: one address per 64,512 connections to one destination, all from one prefix routed to the client (ip -6 route add local PREFIX dev lo)'
+        : 'client side: one address per 64,512 connections to one destination (all of 127.0.0.0/8 works on lo)'},
     )
+  }
+  if (result.family === 6) {
+    if (result.role !== 'server') rows.push({name: 'net.ipv6.ip_nonlocal_bind', value: '1', current: sysctl['net.ipv6.ip_nonlocal_bind'], why: "c1m's own: bind the addresses of the routed prefix without adding each"})
+    IPV6_NEIGH_THRESH.forEach((value, i) => {
+      const key = `net.ipv6.neigh.default.gc_thresh${i + 1}`
+      rows.push({name: key, value: String(value), current: sysctl[key], why: ["c1m's own: no collection of the NDISC table below 1024 peers", "c1m's own: collection after 5 s above 2048", "c1m's own: the table is full at 4096 peers"][i]})
+    })
   }
   rows.push(
     {name: 'net.netfilter.nf_conntrack_max', value: String(s.conntrackMax), current: sysctl['net.netfilter.nf_conntrack_max'], why: result.conntrack.counted ? 'one entry per connection plus 10%' : `one entry per connection plus 10%, needed once a ruleset tracks connections; now ${result.conntrack.why}`},

@@ -79,7 +79,7 @@ export function memoryInputForHost(host: HostSnapshot, target: Target, options: 
   return {
     conns: target.conns,
     role: target.role,
-    bytesPerSocket: options.bytesPerSocket ?? modelSocketKernel(slab, host.sysctl['kernel.osrelease']).bytesPerSocket,
+    bytesPerSocket: options.bytesPerSocket ?? modelSocketKernel(slab, host.sysctl['kernel.osrelease'], target.family ?? 4).bytesPerSocket,
     bindBytesPerConn: options.bindBytesPerConn ?? bindEntryBytes(slab),
     conntrackEntryBytes: tracks ? (options.conntrackEntryBytes ?? conntrackEntryBytes(slab)) : 0,
     bufferBytesPerConn: options.bufferBytesPerConn ?? 0,

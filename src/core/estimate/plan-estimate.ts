@@ -2,11 +2,11 @@ import type {Calibration} from './calibration.js'
 import type {ShortRunCompletion} from './complete-short-run.js'
 import {hostTracksConnections, memoryInputForHost} from './memory-input.js'
 import {connectionsThatFit, estimateMemory, type MemoryEstimate} from './memory-model.js'
-import {computeNeeds, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages} from '../needs.js'
+import {computeNeeds, type Family, type Needs, portsPerTuple, PORTS_MAX, processesNeeded, type Role, sourceAddressesNeeded, tcpMemNeeded, tcpMemPages} from '../needs.js'
 import type {ResolvedRuntime} from './resolve-runtime.js'
 import {bufferBytesPerConn, tcpMemReach} from './socket-buffers.js'
 import {floorsOf, modelSocketKernel, type SocketKernelModel} from './model-socket-kernel.js'
-import {PAGE_SIZE} from './socket-cost.js'
+import {DEFAULT_SOCKET_CACHES, PAGE_SIZE} from './socket-cost.js'
 import {parseSysctlInts} from '../sysctl-value.js'
 import type {HostSnapshot} from '../host-snapshot.js'
 import {formatCount} from '../units.js'
@@ -14,6 +14,8 @@ import {formatCount} from '../units.js'
 export interface EstimateRequest {
   conns: number
   role: Role
+  /** IPv4 (default) or IPv6: the socket's slab cache is TCP's or TCPv6's. */
+  family?: Family
   /** Hosts the connections are spread over (default 1). */
   hosts?: number
   host: HostSnapshot
@@ -27,6 +29,14 @@ export interface EstimateRequest {
   conntrack?: boolean
   /** Points of the chart (default 10). */
   chartPoints?: number
+}
+
+/** Over IPv6, the same model for an IPv4 socket: what the TCPv6 object adds. */
+export interface IPv4Comparison {
+  /** The IPv4 socket's modelled kernel bytes. */
+  bytesPerSocket: number
+  /** Object sizes of TCPv6 and TCP on this host (slabinfo or the 6.18 defaults). */
+  objsize: {TCPv6: number; TCP: number}
 }
 
 export interface ChartPoint {
@@ -61,10 +71,11 @@ export interface EstimateSettings extends Needs {
 export interface EstimateResult {
   conns: number
   role: Role
+  family: Family
   hosts: number
   connsPerHost: number
   /** model: the parts of a socket's kernel cost when no probe report calibrated it. */
-  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion}
+  kernel: {source: 'probe report' | 'slabinfo' | 'default'; bytesPerSocket: number; detail: string; model?: SocketKernelModel; trend?: ShortRunCompletion; ipv4?: IPv4Comparison}
   /**
    * Total memory with the kernel model's low and high per-socket figures; absent when a probe
    * report calibrated it.
@@ -121,22 +132,28 @@ const KERNEL_TERMS = new Set(['kernel sockets', 'bind entries', 'conntrack', 'so
 /** RAM, hosts, settings and a chart for N connections: the whole answer of `c1m estimate`. */
 export function planEstimate(request: EstimateRequest): EstimateResult {
   const {conns, role, host, runtime, calibration} = request
+  const family = request.family ?? 4
   const hosts = request.hosts ?? 1
   const connsPerHost = Math.ceil(conns / hosts)
   const messageSize = request.messageSize ?? 0
   const active = request.active ?? 0
   const buffers = bufferBytesPerConn(messageSize, active)
 
-  const model = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'])
+  const model = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'], family)
   const kernel: EstimateResult['kernel'] = calibration
     ? {source: 'probe report' as const, bytesPerSocket: calibration.bytesPerSocket, detail: calibrationDetail(calibration), ...(calibration.trend ? {trend: calibration.trend} : {})}
     : {source: model.source, bytesPerSocket: model.bytesPerSocket, detail: model.parts.map((p) => `${p.name} ${p.bytes}${p.assumed ? ' (assumed)' : ''}`).join(' + ') + ' B', model}
+  if (!calibration && family === 6) {
+    const v4 = modelSocketKernel(host.memory.slab, host.sysctl['kernel.osrelease'], 4)
+    const size = (name: string) => host.memory.slab?.[name]?.objsize ?? DEFAULT_SOCKET_CACHES[name].objsize
+    kernel.ipv4 = {bytesPerSocket: v4.bytesPerSocket, objsize: {TCPv6: size('TCPv6'), TCP: size('TCP')}}
+  }
   const tracking = hostTracksConnections(host)
   const counted = request.conntrack ?? tracking.tracks
   const conntrackWhy = request.conntrack === undefined ? tracking.why : `--conntrack ${request.conntrack ? 'on' : 'off'}`
   const ramBytes = request.ramBytes ?? host.memory.meminfo?.MemTotal ?? 0
 
-  const inputFor = (n: number, bytesPerSocket = kernel.bytesPerSocket) => memoryInputForHost(host, {conns: n, role}, {
+  const inputFor = (n: number, bytesPerSocket = kernel.bytesPerSocket) => memoryInputForHost(host, {conns: n, role, family}, {
     bytesPerSocket,
     // A probe's kernel figure already holds the bind entries it grew; count them apart only when visible.
     bindBytesPerConn: calibration ? (calibration.bindBytesPerConn ?? 0) : undefined,
@@ -195,6 +212,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
   return {
     conns,
     role,
+    family,
     hosts,
     connsPerHost,
     kernel,

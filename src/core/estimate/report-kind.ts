@@ -13,6 +13,8 @@ export interface CalibrationQuestion {
   protocol: string
   /** This host's kernel release. */
   kernel?: string
+  /** The IP family the estimate is about (4 when absent): an IPv6 socket has its own slab cache, TCPv6. */
+  family?: 4 | 6
 }
 
 /** What a saved report says about its run, beyond the c1m.probe/1 fields (reports may lack any). */
@@ -22,7 +24,7 @@ export interface ReportKind {
   target: boolean
 }
 
-type RunFields = ProbeReport & {protocol?: string; tls?: unknown; target?: unknown; isolation?: {clientHosts?: unknown}}
+type RunFields = ProbeReport & {protocol?: string; tls?: unknown; target?: unknown; isolation?: {clientHosts?: unknown}; family?: unknown}
 
 /** A protocol over TLS by the name of its scheme: wss, mqtts, tls; others with +tls. */
 const OVER_TLS: Record<string, string> = {tcp: 'tls', ws: 'wss', mqtt: 'mqtts'}
@@ -64,6 +66,8 @@ export function unsuitableBecause(report: ProbeReport, question: CalibrationQues
   if (problems.length > 0) return problems.join('; ')
   if (kind.target) return 'it measured a --target server, not the bundled one'
   if (kind.protocol !== question.protocol) return `it measured ${kind.protocol}, not ${question.protocol}`
+  const family = (report as RunFields).family === 6 ? 6 : 4
+  if (family !== (question.family ?? 4)) return `it measured IPv${family} connections, and the estimate is for IPv${question.family ?? 4} (--family)`
   if (question.engine !== undefined && report.engine !== question.engine) return `it measured the ${report.engine} engine, and --runtime asks for ${question.engine}`
   if (question.kernel !== undefined && report.host?.kernel !== question.kernel) return `it was measured on kernel ${report.host?.kernel ?? 'unknown'}, this host runs ${question.kernel}`
   if (kind.conns < MIN_CALIBRATION_CONNS) return `it held ${kind.conns} connections, fewer than the ${MIN_CALIBRATION_CONNS} a calibration needs`

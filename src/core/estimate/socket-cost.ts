@@ -24,7 +24,7 @@ export function socketCaches(family: 4 | 6 = 4): readonly string[] {
 
 /**
  * Per-object bytes when slabinfo is not readable, measured on Linux 6.18 x86_64
- * (objsize, objects per slab, pages per slab): TCP 2368/13/8, sock_inode_cache 832/19/4,
+ * (objsize, objects per slab, pages per slab): TCP 2368/13/8, TCPv6 2496/13/8, sock_inode_cache 832/19/4,
  * dentry 192/21/1, filp 192/21/1, eventpoll_epi 128/32/1.
  */
 /**
@@ -38,6 +38,7 @@ export function socketCacheCost(slabPerConn: Record<string, number>, socketsPerC
 
 export const DEFAULT_SOCKET_CACHES: Record<string, {objsize: number; objperslab: number; pagesperslab: number}> = {
   TCP: {objsize: 2368, objperslab: 13, pagesperslab: 8},
+  TCPv6: {objsize: 2496, objperslab: 13, pagesperslab: 8},
   sock_inode_cache: {objsize: 832, objperslab: 19, pagesperslab: 4},
   dentry: {objsize: 192, objperslab: 21, pagesperslab: 1},
   filp: {objsize: 192, objperslab: 21, pagesperslab: 1},

@@ -1,8 +1,10 @@
-import {computeNeeds, PORTS_MAX, type Role, socketsPerConnection, sourceAddressesNeeded, tcpMemPages} from '../needs.js'
+import {computeNeeds, type Family, PORTS_MAX, type Role, socketsPerConnection, sourceAddressesNeeded, tcpMemPages} from '../needs.js'
 
 export interface ComputeTarget {
   conns: number
   role: Role
+  /** IPv4 (default) or IPv6: values of the other family are left out. */
+  family?: Family
   /** MemTotal in bytes; formulas sized from RAM need it. */
   memTotal?: number
 }

@@ -1,7 +1,7 @@
 import {type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit} from 'yaml'
 
 import {C1mError} from '../errors.js'
-import type {Role} from '../needs.js'
+import type {Family, Role} from '../needs.js'
 import {isSysctlKey} from '../sysctl-name.js'
 import {type Problem, schemaProblems} from './profile-problems.js'
 import type {ProfileDoc, ProfileFile, ProfileValue, ValueKind} from './types.js'
@@ -54,7 +54,7 @@ const numbers = (value: unknown): string => (typeof value === 'number' ? String(
  * `formula:`, a `section:`, optional `note:`, `roles:` and, for addresses, `example:`.
  */
 function readValue(fields: Fields, kind: ValueKind, key: string, valueKeys: string[], source: ProfileValue['source']): ProfileValue[] {
-  const base = {kind, formula: words(fields.formula), roles: fields.roles as Role[] | undefined, example: words(fields.example), source}
+  const base = {kind, formula: words(fields.formula), roles: fields.roles as Role[] | undefined, family: fields.family as Family | undefined, example: words(fields.example), source}
   const compute = words(fields.compute)
   if (compute) {
     const keys = kind === 'nofile' ? ['soft', 'hard'] : [key]
@@ -118,7 +118,7 @@ export function parseProfile(text: string, file: string): ProfileFile {
   const doc0: ProfileDoc = {file: words(src.file)!}
   if (src.title !== undefined) doc0.title = words(src.title)
   if (src.year !== undefined) doc0.year = src.year as number
-  const source = (fields: Fields, path: string[]) => ({profile: stem, ...doc0, section: words(fields.section)!, note: words(fields.note), at: at(...path)})
+  const source = (fields: Fields, path: string[]) => ({profile: stem, ...doc0, section: words(fields.section)!, note: words(fields.note), own: words(fields.own), at: at(...path)})
 
   const include = ((data.include as unknown[] | undefined) ?? []).map((name, i) => ({name: String(name).trim(), at: at('include', String(i))}))
   const values: ProfileValue[] = []

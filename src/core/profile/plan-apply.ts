@@ -68,6 +68,7 @@ function planSysctl(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): P
 function planAddresses(v: ResolvedValue, facts: PlanFacts, options: PlanOptions): PlanRow {
   const base = {id: v.id, kind: v.kind, key: v.key, wanted: v.value, formula: v.formula, source: v.source}
   if (options.role === 'server') return {...base, action: 'skip', why: 'source addresses are for the client role'}
+  if (options.family === 6) return {...base, action: 'skip', why: 'over IPv6 one prefix routed to this host gives every source address: ip -6 route add local PREFIX dev lo (see doctor ports.sources); apply adds IPv4 aliases only'}
   if (options.role === 'loopback') return {...base, action: 'skip', why: 'the loopback role uses 127.0.0.0/8, every address of which works on lo without adding it'}
   const a = facts.addresses
   if (!a?.iface || !a.cidr) return {...base, action: 'skip', why: 'pass --iface IF and --addresses CIDR to add them'}

@@ -1,5 +1,5 @@
 import type {LimitsEntry, SysctlFileEntry, SystemdInfo} from '../host-snapshot.js'
-import type {Role} from '../needs.js'
+import type {Family, Role} from '../needs.js'
 import {LEGACY_NAMES} from './kernel-keys.js'
 import {nofileFromLimits} from './nofile-from-limits.js'
 import {planApply} from './plan-apply.js'
@@ -69,9 +69,9 @@ export interface ProfilePlan {
 }
 
 /** Resolve a profile for the target and plan it against what was read. Pure. */
-export function planProfile(profile: Profile, input: PlanInput, target: PlanChoices & {conns: number; role: Role; allowLower: boolean}): ProfilePlan {
-  const values = resolveProfile(profile, {conns: target.conns, role: target.role, memTotal: input.memTotal})
+export function planProfile(profile: Profile, input: PlanInput, target: PlanChoices & {conns: number; role: Role; family?: Family; allowLower: boolean}): ProfilePlan {
+  const values = resolveProfile(profile, {conns: target.conns, role: target.role, family: target.family, memTotal: input.memTotal})
   const facts = planFacts(input, target)
-  const rows = planApply(values, facts, {role: target.role, allowLower: target.allowLower})
+  const rows = planApply(values, facts, {role: target.role, family: target.family, allowLower: target.allowLower})
   return {facts, rows, overrides: input.sysctlFiles ? laterOverrides(rows, input.sysctlFiles) : []}
 }

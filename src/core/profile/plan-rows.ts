@@ -1,4 +1,4 @@
-import type {Role} from '../needs.js'
+import type {Family, Role} from '../needs.js'
 import type {ValueKind, ValueSource} from './types.js'
 
 // A plan's rows and facts, and the one rule every value follows: raise, keep, or lower when allowed.
@@ -35,6 +35,8 @@ export interface PlanFacts {
 
 export interface PlanOptions {
   role: Role
+  /** IPv6: source addresses come from one routed prefix, not aliases apply adds. */
+  family?: Family
   allowLower: boolean
 }
 

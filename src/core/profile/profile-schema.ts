@@ -1,4 +1,4 @@
-import {ROLES} from '../needs.js'
+import {FAMILIES, ROLES} from '../needs.js'
 import {COMPUTE_NAMES} from './compute.js'
 
 // The shape of a profile file as a JSON Schema (draft-07). parse-profile validates every
@@ -26,20 +26,25 @@ const common = {
   section: {...text, description: 'The section of the source document the value comes from'},
   note: text,
   roles: {type: 'array', items: {enum: ROLES}, description: 'Roles the value applies to; all when absent'},
+  family: {enum: FAMILIES, description: 'The IP family the value applies to (apply --family 4|6); both when absent'},
+  own: {...text, description: "Marks a value as c1m's own, not the document's, and says why c1m adds it (an IPv6 equivalent of the document's tuning); section then names what it stands beside"},
 }
 
 /** A value held in `valueKeys`, or computed: one or the other, and a computed one states its formula. */
-function valueSchema(valueKeys: string[], extra: Record<string, unknown> = {}) {
+function valueSchema(valueKeys: string[], extra: Record<string, unknown> = {}, required: string[] = []) {
   return {
     type: 'object',
     additionalProperties: false,
-    required: ['section'],
+    required: ['section', ...required],
     properties: {...Object.fromEntries(valueKeys.map((k) => [k, numbers])), ...common, ...extra},
     if: {required: ['compute']},
     then: {required: ['formula'], not: {anyOf: valueKeys.map((k) => ({required: [k]}))}},
     else: {required: valueKeys},
   }
 }
+
+/** Sysctls of IPv6: a profile's value of one must be marked `own:`. */
+export const IPV6_KEY_PATTERN = '^net\\.ipv6\\.'
 
 export const SYSCTL_NAME_PATTERN = '^[a-z][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*)+$'
 
@@ -64,6 +69,8 @@ export const PROFILE_SCHEMA = {
     sysctl: {
       type: 'object',
       propertyNames: {pattern: SYSCTL_NAME_PATTERN, maxLength: 256},
+      // No document c1m cites tunes IPv6: every net.ipv6 value is c1m's own and must say so.
+      patternProperties: {[IPV6_KEY_PATTERN]: valueSchema(['value'], {}, ['own'])},
       additionalProperties: valueSchema(['value']),
     },
     limits: {type: 'object', additionalProperties: false, properties: {nofile: valueSchema(['soft', 'hard'])}},

@@ -12,6 +12,7 @@ const isConntrackKey = (key: string) => key.startsWith('net.netfilter.nf_conntra
 const changed = (rows: PlanRow[], kind: PlanRow['kind']) => rows.filter((r) => r.kind === kind && CHANGES.includes(r.action))
 
 function origin(r: PlanRow): string {
+  if (r.source.own) return `c1m's own (not ${r.source.file}): ${r.source.own}`
   return r.formula ? `c1m: ${r.formula}` : `${r.source.file}, ${r.source.section}`
 }
 

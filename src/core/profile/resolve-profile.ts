@@ -3,13 +3,14 @@ import {COMPUTE, type ComputeTarget} from './compute.js'
 import type {Profile, ResolvedValue} from './types.js'
 
 /**
- * The values of a profile for one target: values limited to other roles are dropped and
+ * The values of a profile for one target: values limited to other roles or another family are dropped and
  * computed values are worked out from the connection count, the role and the host's RAM.
  */
 export function resolveProfile(profile: Profile, target: ComputeTarget): ResolvedValue[] {
   const out: ResolvedValue[] = []
   for (const v of profile.values) {
     if (v.roles && !v.roles.includes(target.role)) continue
+    if (v.family && v.family !== (target.family ?? 4)) continue
     if (v.value !== undefined) {
       out.push({...v, value: v.value})
       continue

@@ -1,4 +1,4 @@
-import type {Role} from '../needs.js'
+import type {Family, Role} from '../needs.js'
 
 /** Where one value came from: the document and its section, and the line of the profile that holds it. */
 export interface ValueSource {
@@ -12,6 +12,8 @@ export interface ValueSource {
   note?: string
   /** `profiles/NAME.yaml:LINE` of the value. */
   at: string
+  /** Set when the value is c1m's own, not the document's (`own:` in the profile): why c1m adds it. */
+  own?: string
 }
 
 export type ValueKind = 'sysctl' | 'nofile' | 'systemd' | 'addresses'
@@ -34,6 +36,8 @@ export interface ProfileValue {
   formula?: string
   /** Roles the value applies to; all roles when absent. */
   roles?: Role[]
+  /** The IP family the value applies to; both when absent. */
+  family?: Family
   /** For `addresses`: the addresses the document used, as it wrote them. */
   example?: string
   source: ValueSource

@@ -27,6 +27,8 @@ export interface CalibrationRequest {
   protocol?: string
   /** This host's kernel release. */
   kernel?: string
+  /** The IP family of the estimate (4 when absent); a saved report of the other family is skipped. */
+  family?: 4 | 6
   connsPerHost: number
   /** One object per socket of each cache, from this host's kernel model (model-socket-kernel.ts floorsOf). */
   floors?: CacheFloors
@@ -73,7 +75,7 @@ export function chooseCalibration(request: CalibrationRequest): CalibrationChoic
   }
   if (!request.lookup) return {skipped: [], notes: []}
   const dir = probeReportDir()
-  const lookup = findNewestProbeReport(dir, {engine: request.engine, kernel: request.kernel, protocol: request.protocol ?? 'tcp'})
+  const lookup = findNewestProbeReport(dir, {engine: request.engine, kernel: request.kernel, protocol: request.protocol ?? 'tcp', family: request.family})
   const notes = lookup.skipped.slice(0, MAX_SKIP_NOTES).map((s) => `skipped probe report ${s.file}: ${s.why}`)
   const more = lookup.skipped.length - MAX_SKIP_NOTES
   if (more > 0) notes.push(`skipped ${more} more probe reports (--json lists them)`)

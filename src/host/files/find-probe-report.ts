@@ -65,7 +65,7 @@ export function findNewestProbeReport(dir: string | undefined, options: LookupOp
       skipped.push({file, why: (error as Error).message.replace(`${file} is `, 'it is ')})
       continue
     }
-    const why = unsuitableBecause(report, {engine: options.engine, kernel: options.kernel, protocol: options.protocol ?? 'tcp'})
+    const why = unsuitableBecause(report, {engine: options.engine, kernel: options.kernel, protocol: options.protocol ?? 'tcp', family: options.family})
     if (why) {
       skipped.push({file, why})
       continue

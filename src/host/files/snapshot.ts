@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {C1mError} from '../../core/errors.js'
 import {readAddresses, SAVED_ADDRESSES} from '../read/addresses.js'
+import {readConntrackFamilies, SAVED_CONNTRACK_FAMILIES} from '../read/neighbours.js'
 import {hostPath, type HostRoot, listHostDir, readHostText, readNonBlocking} from './root.js'
 import {checkSnapshotTarget, makeSnapshotTemp, sweepSnapshotTemps} from './snapshot-target.js'
 import {syncDir} from './replace-file.js'
@@ -16,7 +17,7 @@ async function describeMachine(root: HostRoot): Promise<Record<string, unknown> 
 }
 
 /** Host files doctor reads, besides /proc/sys, /dev/kmsg and the addresses. */
-const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
+const FILES = ['/proc/meminfo', '/proc/slabinfo', '/proc/net/sockstat', '/proc/net/stat/arp_cache', '/proc/net/stat/ndisc_cache', '/proc/uptime', '/proc/self/limits', '/proc/self/status', '/etc/sysctl.conf', '/etc/security/limits.conf', '/etc/systemd/system.conf']
 const DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/lib/sysctl.d', '/usr/local/lib/sysctl.d', '/lib/sysctl.d', '/etc/security/limits.d', '/etc/systemd/system.conf.d']
 /** /proc/sys subtrees that are not settings. */
 const SKIP_SYS = new Set(['/proc/sys/fs/binfmt_misc'])
@@ -142,6 +143,9 @@ export async function writeSnapshot(root: HostRoot, dir: string): Promise<Snapsh
     makeDir(path.dirname(at(SAVED_ADDRESSES)))
     writeCopy(at(SAVED_ADDRESSES), JSON.stringify(addresses, null, 2) + '\n', 0o644)
     makeDir(at('/c1m'))
+    const count = readHostText(root, '/proc/sys/net/netfilter/nf_conntrack_count')
+    const split = count.ok ? readConntrackFamilies(root, Number(count.text.trim())) : undefined
+    if (split?.ipv4 !== undefined) writeCopy(at(SAVED_CONNTRACK_FAMILIES), JSON.stringify({ipv4: split.ipv4, ipv6: split.ipv6}) + '\n', 0o644)
     writeCopy(at('/c1m/snapshot.json'), JSON.stringify({schema: 'c1m.snapshot/1', takenAt: new Date().toISOString(), from: root.dir, machine: await describeMachine(root)}, null, 2) + '\n', 0o644)
     if (existsSync(target)) rmSync(target, {recursive: true})
     renameSync(temp, target)

@@ -4,6 +4,8 @@ import {readAddresses} from './addresses.js'
 import {readKernelLog} from './kernel-log.js'
 import {readLimitsConf, readProcessInfo} from './limits.js'
 import {readMemory} from './memory.js'
+import {readConntrackFamilies, readNeighbourEntries} from './neighbours.js'
+import {parseSysctlInt} from '../../core/sysctl-value.js'
 import {hostPath, type HostRoot} from '../files/root.js'
 import {readServerProcesses} from './server-processes.js'
 import {readSysctlFiles} from './sysctl-files.js'
@@ -38,6 +40,15 @@ export const SYSCTL_KEYS = [
   'net.core.netdev_max_backlog',
   'net.ipv4.tcp_max_orphans',
   'vm.min_free_kbytes',
+  // IPv6 (doctor --family 6), and the neighbour tables of both families
+  'net.ipv6.conf.all.disable_ipv6',
+  'net.ipv6.ip_nonlocal_bind',
+  'net.ipv4.neigh.default.gc_thresh1',
+  'net.ipv4.neigh.default.gc_thresh2',
+  'net.ipv4.neigh.default.gc_thresh3',
+  'net.ipv6.neigh.default.gc_thresh1',
+  'net.ipv6.neigh.default.gc_thresh2',
+  'net.ipv6.neigh.default.gc_thresh3',
 ] as const
 
 export interface ReadOptions {
@@ -81,6 +92,8 @@ export async function readHost(root: HostRoot, options: ReadOptions = {}): Promi
     sysctlKeyExists,
     kernelLog: readKernelLog(root),
     addresses,
+    neighbours: readNeighbourEntries(root),
+    conntrackFamilies: readConntrackFamilies(root, parseSysctlInt(sysctl['net.netfilter.nf_conntrack_count'])),
     server,
   }
 }

@@ -10,6 +10,12 @@ export function conntrackState(ctx: CheckContext): {loaded: boolean; tracking: b
   return {loaded, tracking: loaded && count > 0}
 }
 
+/** ": 12 IPv4, 3 IPv6" when /proc/net/nf_conntrack was split by family. */
+function byFamily(ctx: CheckContext): string {
+  const split = ctx.host.conntrackFamilies
+  return split?.ipv4 === undefined ? '' : `: ${formatCount(split.ipv4)} IPv4, ${formatCount(split.ipv6)} IPv6`
+}
+
 function requireLoaded(ctx: CheckContext) {
   const state = conntrackState(ctx)
   if (!state.loaded) throw new Skip('nf_conntrack is not loaded: no table to fill')
@@ -21,8 +27,8 @@ export const conntrackChecks: Check[] = [
     id: 'conntrack.max',
     area: 'conntrack',
     title: 'net.netfilter.nf_conntrack_max',
-    reads: ['/proc/sys/net/netfilter/nf_conntrack_max', '/proc/sys/net/netfilter/nf_conntrack_count', '/proc/slabinfo'],
-    why: 'when a ruleset uses conntrack every connection takes an entry; at the limit new SYNs are dropped and the log says "nf_conntrack: table full"',
+    reads: ['/proc/sys/net/netfilter/nf_conntrack_max', '/proc/sys/net/netfilter/nf_conntrack_count', '/proc/net/nf_conntrack', '/proc/slabinfo'],
+    why: 'one table for IPv4 and IPv6 alike (nf_conntrack_count counts both; the limit is shared): when a ruleset uses conntrack every connection takes an entry; at the limit new SYNs are dropped and the log says "nf_conntrack: table full"',
     evaluate(ctx) {
       const {tracking} = requireLoaded(ctx)
       const max = sysctlNumber(ctx, 'net.netfilter.nf_conntrack_max')
@@ -32,7 +38,7 @@ export const conntrackChecks: Check[] = [
       const ok = max >= need
       return {
         status: ok ? 'pass' : tracking ? 'fail' : 'warn',
-        current: `${formatCount(max)} (${formatCount(count)} tracked now)`,
+        current: `${formatCount(max)} (${formatCount(count)} tracked now${byFamily(ctx)})`,
         needed: `>= ${formatCount(need)} (table about ${table} at N)`,
         breaksAt: tracking ? max - count : undefined,
         reason: tracking ? undefined : 'loaded but tracking nothing now; it fills the moment a ruleset (NAT, stateful firewall, docker) uses it',

@@ -3,6 +3,7 @@ import {acceptChecks} from './accept.js'
 import {conntrackChecks} from './conntrack.js'
 import {fileChecks} from './files.js'
 import {hygieneChecks} from './hygiene.js'
+import {neighbourChecks} from './neighbours.js'
 import {portChecks} from './ports.js'
 import {ramChecks} from './ram.js'
 import {symptomChecks} from './symptoms.js'
@@ -14,6 +15,7 @@ export const ALL_CHECKS: Check[] = [
   ...fileChecks,
   ...acceptChecks,
   ...portChecks,
+  ...neighbourChecks,
   ...conntrackChecks,
   ...tcpMemChecks,
   ...timeWaitChecks,

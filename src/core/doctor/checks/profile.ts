@@ -60,15 +60,17 @@ export function profileChecks(profile: Profile): Check[] {
     area: 'profile',
     title: title(profile.name, v),
     reads: reads(v),
-    why: v.formula ? `c1m model: ${v.formula}` : `${v.source.file}, ${v.source.section}${v.source.note ? ` (${v.source.note})` : ''}`,
+    why: v.source.own ? `c1m's own, not ${v.source.file}: ${v.source.own}` : v.formula ? `c1m model: ${v.formula}` : `${v.source.file}, ${v.source.section}${v.source.note ? ` (${v.source.note})` : ''}`,
     evaluate(ctx: CheckContext): Finding {
-      const [resolved] = resolveProfile({...profile, values: [v]}, {conns: ctx.target.conns, role: ctx.target.role, memTotal: ctx.host.memory.meminfo?.MemTotal})
+      const [resolved] = resolveProfile({...profile, values: [v]}, {conns: ctx.target.conns, role: ctx.target.role, family: ctx.target.family, memTotal: ctx.host.memory.meminfo?.MemTotal})
+      if (!resolved && v.family && v.family !== (ctx.target.family ?? 4)) throw new Skip(`for IPv${v.family} only (--family ${v.family})`)
       if (!resolved) throw new Skip(`for the ${v.roles!.join(' and ')} role${v.roles!.length > 1 ? 's' : ''} only`)
       if (v.kind === 'addresses') {
         if (ctx.target.role !== 'client') throw new Skip('source addresses are for the client role')
+        if (ctx.target.family === 6) throw new Skip('over IPv6 one prefix routed to this host gives the source addresses (ports.sources)')
         return addressFinding(ctx, Number(resolved.value))
       }
-      const [row] = planApply([resolved], factsFrom(ctx), {role: ctx.target.role, allowLower: false})
+      const [row] = planApply([resolved], factsFrom(ctx), {role: ctx.target.role, family: ctx.target.family, allowLower: false})
       return finding(profile.name, row)
     },
   }))

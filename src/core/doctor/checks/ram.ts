@@ -8,11 +8,12 @@ import {modelSocketKernel} from '../../estimate/model-socket-kernel.js'
 export function ramNeed(ctx: CheckContext): {estimate: MemoryEstimate; costSource: string; bytesPerSocket: number} {
   const mem = ctx.host.memory.meminfo
   if (!mem?.MemTotal || mem.MemAvailable === undefined) throw new Skip('/proc/meminfo was not read')
-  const cost = modelSocketKernel(ctx.host.memory.slab, ctx.host.sysctl['kernel.osrelease'])
+  const cost = modelSocketKernel(ctx.host.memory.slab, ctx.host.sysctl['kernel.osrelease'], ctx.target.family ?? 4)
   // The same input `c1m estimate` builds with its defaults (no probe report, idle, libevent-sized process).
   const estimate = estimateMemory(memoryInputForHost(ctx.host, ctx.target, {processBytesPerConn: DEFAULT_PROCESS_BYTES}))
   const from = cost.source === 'slabinfo' ? "this host's /proc/slabinfo" : 'defaults measured on Linux 6.18 (slabinfo not readable)'
-  const costSource = `${from}, a /proc walker and memcg vectors assumed (range ${formatCount(cost.low)} to ${formatCount(cost.high)} B)`
+  const socket = cost.family === 6 ? 'an IPv6 socket (TCPv6 slab objects)' : 'an IPv4 socket (TCP slab objects)'
+  const costSource = `${from} for ${socket}, a /proc walker and memcg vectors assumed (range ${formatCount(cost.low)} to ${formatCount(cost.high)} B)`
   return {estimate, costSource, bytesPerSocket: cost.bytesPerSocket}
 }
 
@@ -22,7 +23,7 @@ export const ramChecks: Check[] = [
     area: 'ram',
     title: 'RAM for N idle connections',
     reads: ['/proc/meminfo', '/proc/slabinfo', '/proc/sys/vm/min_free_kbytes'],
-    why: 'each socket costs kernel slab memory (socket, inode, dentry, file, epoll entry) plus the server process\'s own state; run out and the OOM killer picks a process',
+    why: 'each socket costs kernel slab memory (socket: TCP, or TCPv6 with --family 6; inode, dentry, file, epoll entry) plus the server process\'s own state; run out and the OOM killer picks a process',
     evaluate(ctx) {
       const {estimate, costSource, bytesPerSocket} = ramNeed(ctx)
       const total = ctx.host.memory.meminfo!.MemTotal
