@@ -12,7 +12,7 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {ProbeRunReport} from '../src/core/probe/run-report.js'
+import type {ProbeRunReport, TrafficShape, TrafficTotals} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, type Envelope, REPO_ROOT, runJson} from './helpers.js'
 import {childPids, startMatching, stopPids} from './server-helpers.js'
 import {exitWithin, spawnC1m} from './spawn-c1m.js'
@@ -163,3 +163,20 @@ for (const engine of ['native', 'node'] as const) {
     })
   })
 }
+
+describe('c1m client --message-size --rate', () => {
+  for (const engine of ['native', 'node'] as const) {
+    it(`--engine ${engine}: one latency per echo the server sent, p50 at least its 40 ms delay, at the rate asked`, async () => {
+      const server = await startServer(40)
+      const {envelope, exitCode, stderr} = await runJson<{traffic: TrafficShape & TrafficTotals}>(['client', '--engine', engine, '--target', `ws://127.0.0.1:${server.port}/`, '--no-ws-deflate', '--conns', '100', '--steps', '1', '--hold', '2s', '--message-size', String(SIZE), '--rate', '6000/1m'])
+      assert.equal(exitCode, 0, stderr)
+      const t = envelope.result.traffic
+      const counts = await server.counts()
+      assert.equal(t.rate, 100)
+      assert.equal(t.latency!.count, counts.echoed)
+      assert.equal(t.latency!.count + t.latency!.lost, counts.received)
+      assert.ok(counts.received >= 150 && counts.received <= 210, `${counts.received} messages in a 2 s hold at 100/s`)
+      assert.ok(t.latency!.p50 >= 40 && t.latency!.p50 < 290, `p50 ${t.latency!.p50} ms`)
+    })
+  }
+})

@@ -1,14 +1,14 @@
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, usageError} from '../errors.js'
 import {sortOutFiles} from '../out-files.js'
-import {parseFamily, parseSize} from '../units.js'
+import {parseFamily} from '../units.js'
 import {chooseEngine} from './choose-engine.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
 import {bundledServerApp} from './server-app.js'
 import {type SessionFlags, withSession} from './session.js'
 import type {Engine, TrafficShape} from './run-report.js'
-import {TRAFFIC_RULES, trafficShape} from './traffic-rate.js'
+import {parseMessageSize, TRAFFIC_RULES, trafficShape} from './traffic-rate.js'
 
 // What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
@@ -222,11 +222,4 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     netns: flags.netns,
     ownEhash: flags['own-ehash'],
   }
-}
-
-/** --message-size: 1 byte to 64KiB, whole bytes. */
-export function parseMessageSize(text: string): number {
-  const size = parseSize(text, 'message-size')
-  if (!Number.isInteger(size) || size < 1 || size > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${text}"`)
-  return size
 }

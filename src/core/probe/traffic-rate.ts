@@ -1,5 +1,6 @@
 import {DURATION_FLAGS, parseBoundedDuration, parseDuration} from '../duration.js'
 import {usageError} from '../errors.js'
+import {parseSize} from '../units.js'
 import type {FlagRule} from './flag-rules.js'
 import type {TrafficShape} from './run-report.js'
 
@@ -59,4 +60,11 @@ function safeDuration(text: string): number | undefined {
 export function trafficShape(messageSize: number, interval: string | undefined, rate: string | undefined): TrafficShape {
   if (rate !== undefined) return {messageSize, intervalMs: 0, rate: Number(parseRate(rate).toPrecision(12))}
   return {messageSize, intervalMs: parseBoundedDuration(interval ?? '1s', 'interval', DURATION_FLAGS.interval)}
+}
+
+/** --message-size: 1 byte to 64KiB, whole bytes. */
+export function parseMessageSize(text: string): number {
+  const size = parseSize(text, 'message-size')
+  if (!Number.isInteger(size) || size < 1 || size > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${text}"`)
+  return size
 }
