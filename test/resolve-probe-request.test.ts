@@ -67,7 +67,8 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--message-size 512 --hold 1s --rate 600000/60', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 10_000}}},
     {argv: '--message-size 512 --hold 1s --rate 3000/1m', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 50}}},
     {argv: '--message-size 512 --hold 1s --rate 25', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 25}}},
-    {argv: '--message-size 512 --hold 1s --rate 500/s --interval 1s', want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
+    // oclif's exclusive says so first; the rule keeps the request whole for any other caller.
+    {argv: '--message-size 512 --hold 1s --rate 500/s', patch: {interval: '1s'}, want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
     {argv: '--hold 1s --rate 500/s', want: usage('--rate paces --message-size traffic: give --message-size too')},
     {argv: '--hold 1s --interval 2s', want: usage('--interval paces --message-size traffic: give --message-size too')},
     {argv: '--message-size 512 --hold 1s --rate fast', want: usage('--rate must be messages a second such as 200/s, or a count per duration such as 10000/60 or 10000/1m, got "fast"')},
@@ -151,7 +152,7 @@ describe('resolveClientRequest: the rules between client flags', () => {
     {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64`, want: {traffic: {messageSize: 64, intervalMs: 1000}}},
     {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --rate 8/60`, want: {traffic: {messageSize: 64, intervalMs: 0, rate: 0.133333333333}}},
     {argv: `${to} mqtt://127.0.0.1:1883 --hold 5s --message-size 64 --rate 100/s`, want: {protocol: {kind: 'mqtt', keepalive: 60, echo: true}, traffic: {messageSize: 64, intervalMs: 0, rate: 100}}},
-    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --rate 100/s --interval 1s`, want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --rate 100/s`, patch: {interval: '1s'}, want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
     {argv: `${to} 127.0.0.1:9000 --hold 5s --rate 100/s`, want: usage('--rate paces --message-size traffic: give --message-size too')},
     {argv: `${to} 127.0.0.1:9000 --hold forever --message-size 64`, want: usage('--message-size sends traffic during a hold that ends: give --hold a duration')},
     {argv: `${to} 127.0.0.1:9000 --message-size 64`, want: usage('--message-size sends traffic during a hold that ends: give --hold a duration')},

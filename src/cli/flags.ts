@@ -55,8 +55,8 @@ export const protocolFlags = {
 
 /** How --message-size traffic is paced on probe and client: rounds (--interval) or spread (--rate). */
 export const trafficPaceFlags = {
-  interval: Flags.string({description: 'how often --message-size bytes go out on each connection, all of them at once (a round) [default: 1s]', helpValue: 'DURATION'}),
-  rate: Flags.string({description: 'instead of --interval rounds, R --message-size messages a second in all, spread evenly over the connections, each in its turn: 500/s, or a count per duration (100000/60 or 100000/1m: one message per connection a minute for 100,000)', helpValue: 'R/s'}),
+  interval: Flags.string({description: 'how often --message-size bytes go out on each connection, all of them at once (a round) [default: 1s]', exclusive: ['rate'], helpValue: 'DURATION'}),
+  rate: Flags.string({description: 'instead of --interval rounds, R --message-size messages a second in all, spread evenly over the connections, each in its turn: 500/s, or a count per duration (100000/60 or 100000/1m: one message per connection a minute for 100,000)', exclusive: ['interval'], helpValue: 'R/s'}),
 }
 
 /** --family 4|6 on probe and client: which address of a host name to use; the bundled probe's family. */
