@@ -9,6 +9,7 @@
 #define C1M_CLIENT_MESSAGES_H
 
 #include "client.h"
+#include "traffic-latency.h"
 
 /* How a protocol's messages are framed and which are its own. */
 struct framing {
@@ -42,7 +43,7 @@ static int on_inflated(int fd, struct inflater *in) {
     else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)in->keep, ECHO_LEN); }
     return 0;
   }
-  if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; return 0; }
+  if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; traffic_echoed(fd); return 0; }
   pushed_events++;
   pushed_bytes += in->out;
   return 0;
@@ -71,7 +72,7 @@ static int on_message(int fd, const struct framing *fr, const unsigned char *f, 
     else { mismatched++; conns[fd].echo_got = ECHO_MISMATCH; keep_first_bytes((const char *)f, echo_reply_len); }
     return 0;
   }
-  if (is_traffic_echo(fr, f, hl, len, (size_t)hl + len)) { bytes_received += (unsigned long long)traffic_echo_len; return 0; }
+  if (is_traffic_echo(fr, f, hl, len, (size_t)hl + len)) { bytes_received += (unsigned long long)traffic_echo_len; traffic_echoed(fd); return 0; }
   pushed_events++;
   pushed_bytes += len;
   return 0;
@@ -98,6 +99,7 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
       if (on_compressed(fd, in, (size_t)take, rx->skip == take && rx->fin) < 0) return -1;
     } else if (!rx->skip_traffic) pushed_bytes += take; /* an echo of traffic was counted whole when it began */
     rx->skip -= take;
+    if (!rx->skip && rx->skip_traffic && !rx->inflating) traffic_echoed(fd); /* a long echo of traffic is whole now */
     if (!rx->skip) rx->inflating = 0;
     in += take;
     n -= (ssize_t)take;

@@ -3,6 +3,7 @@
 #define C1M_CLIENT_REPLY_H
 
 #include "client.h"
+#include "traffic-latency.h"
 
 static char tls_info[200] = "";
 static int sources_left(void);
@@ -53,8 +54,10 @@ static void print_echo(long sent, long write_failed) {
 
 static void print_traffic(long size, long interval_ms, long rounds, long write_failed) {
   printf("{\"event\":\"traffic\",\"size\":%ld,\"intervalMs\":%ld,\"rounds\":%ld,\"bytesSent\":%llu,"
-         "\"bytesReceived\":%llu,\"writeFailed\":%ld,\"established\":%ld}\n",
+         "\"bytesReceived\":%llu,\"writeFailed\":%ld,\"established\":%ld,",
          size, interval_ms, rounds, bytes_sent, bytes_received, write_failed, established);
+  print_traffic_latency();
+  printf("}\n");
   fflush(stdout);
 }
 

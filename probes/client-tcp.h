@@ -7,10 +7,12 @@
 #define C1M_CLIENT_TCP_H
 
 #include "client-app.h"
+#include "traffic-latency.h"
 
 static int tcp_on_bytes(int fd, const char *buf, ssize_t n) {
   if (app) return app_on_bytes(fd, buf, n); /* --app: the bytes are the session's lines */
   struct conn *c = &conns[fd];
+  if (!echo_round_on && c->unanswered) traffic_tcp_bytes(fd, n);
   for (ssize_t i = 0; i < n; i++) {
     int at = c->echo_got;
     if (echo_round_on && at < echo_reply_len) {

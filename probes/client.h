@@ -45,9 +45,11 @@ struct framing;
  * only when used.
  */
 struct conn {
-  uint32_t started_us; /* when connect() started (clock_us): the time to count goes into the histogram */
+  uint32_t started_us; /* when connect() started (clock_us): the time to count goes into the histogram;
+                          once open with traffic, when its oldest unanswered message was due (client-traffic.h) */
   uint8_t state;       /* enum conn_state */
   uint8_t echo_got;    /* bytes of the echo back in this round, or ECHO_MISMATCH */
+  uint8_t unanswered;  /* traffic messages sent and not yet echoed */
 };
 _Static_assert(sizeof(struct conn) <= 8, "a connection's memory grows with every connection");
 struct conn_ext {
@@ -59,6 +61,7 @@ struct conn_ext {
     uint32_t chunk_left; /* HTTP: see http_unchunk */
     uint32_t mqtt_id;    /* MQTT: the connection's number, in its client id and echo topic */
     uint32_t app_n;      /* --app: the connection's number in this process ({n} in --send) */
+    uint32_t echo_part;  /* raw TCP traffic: bytes of the next message's echo come so far */
   };
   uint8_t chunk_state; /* enum chunk_state */
   uint8_t sse_nl : 1;  /* SSE: the last byte pushed was a newline (a blank line ends an event) */
@@ -105,6 +108,8 @@ static char session_error[200] = "";
 static long established, inflight, failed, peer_closed, addr_in_use, echoed_total, echoed_compressed;
 static long refused, unexpected, mismatched, attempts, echo_closed;
 static unsigned long long pushed_bytes, pushed_events, pings_answered, keepalive_answers, bytes_sent, bytes_received;
+/* Traffic messages whose echo never came (traffic-latency.h): in flight when their connection closed, or at the end. */
+static unsigned long long traffic_lost;
 static unsigned long close_codes[5000];
 static long deflate_accepted;
 /* The first Sec-WebSocket-Extensions a server answered with: what it accepted, with its parameters. */
@@ -195,6 +200,7 @@ static void drop(int fd, int reset) {
     free(e->side);
     memset(e, 0, sizeof *e);
   }
+  traffic_lost += c->unanswered;
   memset(c, 0, sizeof *c);
   close(fd);
 }

@@ -27,8 +27,10 @@
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
- *   traffic B MS  from now on send B bytes on every connection every MS milliseconds
- *                 (while idle between commands); "traffic 0 0" stops, waits up to 10 s
+ *   traffic B MS [R]  from now on send B bytes on every connection every MS milliseconds
+ *                 (while idle between commands), or with R > 0 R messages a second spread
+ *                 over the connections in turn (client-traffic.h: the echo latency of each,
+ *                 timed from when it was due); "traffic 0 0" stops, waits up to 10 s
  *                 for the echoes in flight and reports the bytes sent and received. With
  *                 WebSocket the B bytes go in a masked text frame and only echoed payload
  *                 counts as received; a write cut short there (or over TLS) breaks the
@@ -53,6 +55,7 @@
 #include "client-http.h"
 #include "client-loop.h"
 #include "client-mqtt.h"
+#include "client-traffic.h"
 #include "client-tcp.h"
 #include "client-ws.h"
 
@@ -62,9 +65,6 @@ static const struct app *const apps[] = {&app_generic, &app_socketio, &app_graph
 
 static int inflight_max = 256;
 static double open_timeout = 300;
-static long traffic_size, traffic_interval_ms, traffic_rounds, traffic_write_failed;
-static size_t traffic_wire;
-static double next_tick;
 
 static void open_until(long target) {
   double deadline = now() + open_timeout;
@@ -106,57 +106,6 @@ static void open_until(long target) {
   print_count("open", target);
 }
 
-/* One round of traffic: the message on every open connection. A short write counts as failed. */
-static void traffic_tick(void) {
-  for (long fd = 0; fd < fd_slots; fd++) {
-    if (conns[fd].state != OPEN) continue;
-    size_t wire = traffic_wire;
-    const char *message = proto->traffic_packet ? proto->traffic_packet((int)fd, (size_t)traffic_size, &wire) : traffic_buf;
-    ssize_t n = conn_write((int)fd, message, wire);
-    if (n == (ssize_t)wire) { bytes_sent += (unsigned long long)traffic_size; continue; }
-    traffic_write_failed++;
-    if (proto->stream_writes && !exts[fd].ssl) { if (n > 0) bytes_sent += (unsigned long long)n; continue; }
-    /* Half a frame, packet or TLS record cannot be taken back: the connection's stream is broken. */
-    note_error("traffic write", n < 0 ? errno : EAGAIN);
-    failed++;
-    drop((int)fd, 1);
-  }
-  traffic_rounds++;
-  next_tick += (double)traffic_interval_ms / 1000;
-  if (next_tick < now()) next_tick = now(); /* a round longer than the interval: go on at once, no backlog */
-}
-
-/* Milliseconds until the next traffic round, or -1 when there is no traffic. */
-static int idle_timeout(void) {
-  if (!traffic_size) return -1;
-  double left = next_tick - now();
-  if (left <= 0) { traffic_tick(); left = next_tick - now(); }
-  return left <= 0 ? 0 : (int)(left * 1000) + 1;
-}
-
-static void traffic(long size, long interval_ms) {
-  if (size > 0) {
-    traffic_size = size > MAX_TRAFFIC ? MAX_TRAFFIC : size;
-    traffic_interval_ms = interval_ms < 1 ? 1 : interval_ms;
-    traffic_echo_len = traffic_size;
-    unsigned char *out = (unsigned char *)traffic_buf;
-    if (proto->traffic_message) {
-      traffic_wire = proto->traffic_message(out, (size_t)traffic_size);
-    } else {
-      traffic_wire = (size_t)traffic_size;
-      memset(out, 'x', traffic_wire);
-    }
-    traffic_rounds = traffic_write_failed = 0;
-    bytes_sent = bytes_received = 0;
-    next_tick = now();
-  } else {
-    traffic_size = 0;
-    double deadline = now() + 10;
-    while (bytes_received < bytes_sent && now() < deadline) poll_once(50);
-  }
-  print_traffic(traffic_size, traffic_interval_ms, traffic_rounds, traffic_write_failed);
-}
-
 static void echo_round(void) {
   long sent = 0, write_failed = 0;
   echoed_total = 0;
@@ -193,9 +142,10 @@ static void quit(void) {
 /* One command from stdin (quit exits here). */
 static int run_command(const char *line) {
   long count, interval;
+  double rate = 0;
   if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
   else if (strcmp(line, "echo") == 0) echo_round();
-  else if (sscanf(line, "traffic %ld %ld", &count, &interval) == 2 && count >= 0) traffic(count, interval);
+  else if (sscanf(line, "traffic %ld %ld %lf", &count, &interval, &rate) >= 2 && count >= 0 && rate >= 0 && rate <= 1e7) traffic(count, interval, rate);
   else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "quit") == 0) quit();
   else if (*line) reply_unknown_command();

@@ -14,6 +14,7 @@ import tls from 'node:tls'
 
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
+import {TrafficLatency, TrafficSchedule} from './node-traffic.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
 const ECHO = Buffer.from('c1m echo check!\n')
@@ -122,6 +123,9 @@ let echoedCompressed = 0
 const traffic = {size: 0, intervalMs: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0, timer: undefined}
 /** The payload size of the traffic last started: WebSocket echoes of it are told from pushed frames by it. */
 let trafficEchoLength = 0
+/** Each traffic message's echo latency from when it was due, and the messages lost (node-traffic.mjs). */
+const latency = new TrafficLatency()
+let trafficRate = 0
 /** What the server sent unasked, pings answered, and close codes (1006: closed with no close frame). */
 const pushed = {pushedBytes: 0, pushedEvents: 0, pingsAnswered: 0, keepaliveAnswers: 0}
 /** --app: sessions accepted and refused, heartbeats answered (theirs or ours) and sent. */
@@ -172,8 +176,8 @@ async function run(command) {
   const openMatch = /^open (\d+)$/.exec(command)
   if (openMatch) return openUntil(Number(openMatch[1]))
   if (command === 'echo') return echoRound()
-  const trafficMatch = /^traffic (\d+) (\d+)$/.exec(command)
-  if (trafficMatch) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]))
+  const trafficMatch = /^traffic (\d+) (\d+)(?: (\d+(?:\.\d+)?))?$/.exec(command)
+  if (trafficMatch && Number(trafficMatch[3] ?? 0) <= 1e7) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]), Number(trafficMatch[3] ?? 0))
   if (command === 'count') return report('count', counts.established)
   if (command === 'quit') return quit()
   if (command) say({event: 'error', message: 'unknown command'})
@@ -451,6 +455,7 @@ function onPackets(socket, chunk) {
       const topicLength = body.readUInt16BE(0)
       if (body.length === 2 + topicLength + trafficEchoLength && body.subarray(2, 2 + topicLength).toString('latin1').startsWith('c1m/echo/')) {
         traffic.bytesReceived += trafficEchoLength
+        latency.echo(socket)
         continue
       }
     }
@@ -538,6 +543,7 @@ function onFrame(socket, opcode, payload, compressed = false) {
       }
     } else if (trafficEchoLength > 0 && opcode === 0x1 && payload.length === trafficEchoLength) {
       traffic.bytesReceived += payload.length
+      latency.echo(socket)
     } else {
       pushed.pushedEvents++
       pushed.pushedBytes += payload.length
@@ -560,6 +566,7 @@ function onPushed(socket, chunk) {
 // talking on its own (a refusal banner, an error page): the connection is refused and reset.
 function onBytes(socket, chunk) {
   traffic.bytesReceived += chunk.length
+  if (!echoRoundOn) latency.tcpBytes(socket, chunk.length, trafficEchoLength)
   for (let i = 0; i < chunk.length; i++) {
     if (awaitingEcho(socket)) {
       if (chunk[i] === ECHO[socket.got]) {
@@ -578,19 +585,36 @@ function onBytes(socket, chunk) {
   }
 }
 
-// One round of traffic: the message on every open connection; a write the socket
-// cannot take at once (its buffer full) counts as failed.
-function trafficTick(messageFor, payloadLength) {
-  for (const socket of open) {
-    if (!socket.writable) continue
-    traffic.bytesSent += payloadLength
-    if (!socket.write(messageFor(socket))) traffic.writeFailed++
-  }
-  traffic.rounds++
+// Traffic: at each round every open connection sends, at each slot (--rate) the next one in
+// turn, the message timed from its scheduled time; a write the socket cannot take at once (its
+// buffer full) counts as failed.
+function sendTraffic(socket, messageFor, payloadLength, dueMs) {
+  if (!socket.writable || !latency.room(socket)) return
+  traffic.bytesSent += payloadLength
+  latency.wrote(socket, dueMs)
+  if (!socket.write(messageFor(socket))) traffic.writeFailed++
 }
 
-async function setTraffic(size, intervalMs) {
-  clearInterval(traffic.timer)
+let rateTurn
+function trafficTick(schedule, messageFor, payloadLength) {
+  if (trafficRate > 0) {
+    for (const due of schedule.due(open.size)) {
+      if (!rateTurn || rateTurn.done) rateTurn = open.values()
+      let next = rateTurn.next()
+      if (next.done) next = (rateTurn = open.values()).next()
+      if (!next.done) sendTraffic(next.value, messageFor, payloadLength, due)
+    }
+  } else {
+    for (const due of schedule.due(1)) {
+      for (const socket of open) sendTraffic(socket, messageFor, payloadLength, due)
+      traffic.rounds++
+    }
+  }
+  traffic.timer = setTimeout(() => trafficTick(schedule, messageFor, payloadLength), schedule.wait())
+}
+
+async function setTraffic(size, intervalMs, rate) {
+  clearTimeout(traffic.timer)
   traffic.timer = undefined
   if (size > 0) {
     const payload = Buffer.alloc(Math.min(size, 65536), 'x')
@@ -599,16 +623,21 @@ async function setTraffic(size, intervalMs) {
     const frame = protocol.kind === 'ws' ? maskedFrame(0x1, payload) : payload
     const messageFor = protocol.kind === 'mqtt' ? (socket) => mqttPublish(echoTopic(socket), payload) : () => frame
     trafficEchoLength = payload.length
-    Object.assign(traffic, {size: payload.length, intervalMs: Math.max(1, intervalMs), rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
-    trafficTick(messageFor, payload.length)
-    traffic.timer = setInterval(() => trafficTick(messageFor, payload.length), traffic.intervalMs)
+    trafficRate = rate
+    latency.settle(open)
+    const interval = rate > 0 ? 0 : Math.max(1, intervalMs)
+    latency.reset(rate > 0 ? (Math.max(1, open.size) * 1000) / rate : interval)
+    Object.assign(traffic, {size: payload.length, intervalMs: interval, rounds: 0, bytesSent: 0, bytesReceived: 0, writeFailed: 0})
+    rateTurn = undefined
+    trafficTick(new TrafficSchedule(interval, rate), messageFor, payload.length)
   } else {
     traffic.size = 0
     const deadline = Date.now() + 10_000
     while (traffic.bytesReceived < traffic.bytesSent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    latency.settle(open)
   }
   const {timer: _timer, ...counters} = traffic
-  say({event: 'traffic', ...counters, established: counts.established})
+  say({event: 'traffic', ...counters, established: counts.established, ...latency.fields(trafficRate)})
 }
 
 async function echoRound() {
@@ -730,7 +759,7 @@ if (app?.heartbeat) {
 }
 
 function quit() {
-  clearInterval(traffic.timer)
+  clearTimeout(traffic.timer)
   clearInterval(heartbeatTimer)
   clearInterval(keepaliveTimer)
   for (const socket of open) socket.raw.resetAndDestroy()

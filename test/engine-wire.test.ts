@@ -94,7 +94,7 @@ describe('parseReply', () => {
 
   it('fails on a number sent as a string, or a flag as a number', () => {
     assert.throws(() => parseReply(JSON.stringify({...echo, sent: '3'}), from), /has a string "sent" where a number is due/)
-    const count = {event: 'traffic', size: 0, intervalMs: 0, rounds: 1, bytesSent: 1, bytesReceived: 1, writeFailed: 0, established: 'x'}
+    const count = {event: 'traffic', size: 0, intervalMs: 0, rounds: 1, bytesSent: 1, bytesReceived: 1, writeFailed: 0, established: 'x', latencyHist: '', latencyMaxMs: 0, lost: 0, rate: 0}
     assert.throws(() => parseReply(JSON.stringify(count), from), /"traffic" reply has a string "established"/)
   })
 

@@ -94,6 +94,25 @@ for (const engine of ['native', 'node']) {
       const sent = text.match(/Sending PUBLISH to c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
       assert.equal(received.length, t.rounds * conns)
       assert.equal(sent.length, t.rounds * conns)
+      // One echo latency for each PUBLISH the broker sent back, none lost.
+      assert.equal(t.latency!.count, sent.length)
+      assert.equal(t.latency!.lost, 0)
+    })
+
+    it('--rate 300/s: PUBLISHes spread over the connections, one echo latency for each the broker sent back', async () => {
+      const log = path.join(dir, `${engine}-rate.log`)
+      const {port, pid} = await broker('rate', true, `log_dest file ${log}\nlog_type all\n`)
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--conns', '200', '--steps', '2', '--settle', '100ms', '--hold', '2s', '--message-size', '300', '--rate', '300/s'])
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const t = envelope.result.hold!.traffic!
+      await stopPids([pid])
+      const text = readFileSync(log, 'utf8')
+      const sent = text.match(/Sending PUBLISH to c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+      const received = text.match(/Received PUBLISH from c1m-\d+-\d+ \(d0, q0, r0, m0, 'c1m\/echo\/\d+-\d+', \.\.\. \(300 bytes\)\)/g) ?? []
+      assert.equal(t.rate, 300)
+      assert.ok(received.length >= 300 && received.length <= 660, `${received.length} PUBLISHes in a 2 s hold at 300/s`)
+      assert.equal(t.latency!.count, sent.length)
+      assert.equal(t.latency!.count + t.latency!.lost, received.length)
     })
 
     it('every connection gets CONNACK 0 and answers PINGREQ with PINGRESP', async () => {

@@ -68,6 +68,11 @@ describe('the native programs under ASan and UBSan', () => {
         await new Promise((resolve) => setTimeout(resolve, 200))
         const traffic = await client.ask('traffic 0 0', 30_000)
         assert.ok(Number(traffic.bytesSent) > 0 && traffic.bytesReceived === traffic.bytesSent, JSON.stringify(traffic))
+        // --rate: slots spread over the connections, each echo timed into the latency histogram.
+        await client.ask('traffic 300 0 500', 10_000)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        const spread = await client.ask('traffic 0 0', 30_000)
+        assert.ok(Number(spread.bytesSent) > 0 && spread.bytesReceived === spread.bytesSent && spread.lost === 0 && spread.latencyHist !== '', JSON.stringify(spread))
       } else {
         assert.ok(Number((await client.ask('count', 10_000)).pushedEvents) >= 50)
       }

@@ -61,6 +61,20 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: '--message-size 0 --hold 1s', want: usage('--message-size must be a size such as 24GiB, 512MiB or 4096, got "0"')},
     {argv: '--message-size 100k --hold 1s', want: usage('--message-size must be 1 byte to 64KiB, got "100k"')},
     {argv: '--message-size 64KiB --hold 1s --interval 250ms', want: {traffic: {messageSize: 65_536, intervalMs: 250}, holdMs: 1000}},
+    // --rate spreads the messages; --interval sends rounds: one or the other, and either with --message-size.
+    {argv: '--message-size 512 --hold 1s', want: {traffic: {messageSize: 512, intervalMs: 1000}}},
+    {argv: '--message-size 512 --hold 1s --rate 500/s', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 500}}},
+    {argv: '--message-size 512 --hold 1s --rate 600000/60', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 10_000}}},
+    {argv: '--message-size 512 --hold 1s --rate 3000/1m', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 50}}},
+    {argv: '--message-size 512 --hold 1s --rate 25', want: {traffic: {messageSize: 512, intervalMs: 0, rate: 25}}},
+    // oclif's exclusive says so first; the rule keeps the request whole for any other caller.
+    {argv: '--message-size 512 --hold 1s --rate 500/s', patch: {interval: '1s'}, want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
+    {argv: '--hold 1s --rate 500/s', want: usage('--rate paces --message-size traffic: give --message-size too')},
+    {argv: '--hold 1s --interval 2s', want: usage('--interval paces --message-size traffic: give --message-size too')},
+    {argv: '--message-size 512 --hold 1s --rate fast', want: usage('--rate must be messages a second such as 200/s, or a count per duration such as 10000/60 or 10000/1m, got "fast"')},
+    {argv: '--message-size 512 --hold 1s --rate 5/0', want: usage('--rate must be messages a second such as 200/s, or a count per duration such as 10000/60 or 10000/1m, got "5/0"')},
+    {argv: '--message-size 512 --hold 1s --rate 0', want: usage('--rate must be from one message a day to 10,000,000 a second in all, got "0"')},
+    {argv: '--message-size 512 --rate 500/s', want: usage('--message-size sends traffic during the hold: give --hold too')},
     // --target needs --server-pid (oclif's dependsOn says so first).
     {argv: '--target 127.0.0.1:8080 --server-pid 42', patch: {'server-pid': undefined}, want: usage('--target needs --server-pid, the PID of the server listening there')},
     {argv: `--target 127.0.0.1:8080 ${PID}`, want: {target: {host: '127.0.0.1', port: 8080, serverPid: 42, serverPids: [42]}, protocol: {kind: 'tcp'}}},
@@ -138,6 +152,16 @@ describe('resolveClientRequest: the rules between client flags', () => {
     {argv: `${to} ws://127.0.0.1:9000/ --engine node`, want: {engine: 'node', protocol: {kind: 'ws', path: '/', host: '127.0.0.1:9000', deflate: true}}},
     {argv: `${to} mqtt://127.0.0.1:1883 --no-ws-deflate`, want: usage('--no-ws-deflate is for a ws:// or wss:// target')},
     {argv: `${to} wss://127.0.0.1:9000/`, host: {nativeTls: false}, want: {engine: 'node', notes: [NO_TLS_NOTE]}},
+    // Traffic during the hold: rounds or a rate, only with a hold that ends, never to a server that pushes.
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64`, want: {traffic: {messageSize: 64, intervalMs: 1000}}},
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --rate 8/60`, want: {traffic: {messageSize: 64, intervalMs: 0, rate: 0.133333333333}}},
+    {argv: `${to} mqtt://127.0.0.1:1883 --hold 5s --message-size 64 --rate 100/s`, want: {protocol: {kind: 'mqtt', keepalive: 60, echo: true}, traffic: {messageSize: 64, intervalMs: 0, rate: 100}}},
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --rate 100/s`, patch: {interval: '1s'}, want: usage('--rate spreads messages over the connections and --interval sends on all of them at once: give one of them')},
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --rate 100/s`, want: usage('--rate paces --message-size traffic: give --message-size too')},
+    {argv: `${to} 127.0.0.1:9000 --hold forever --message-size 64`, want: usage('--message-size sends traffic during a hold that ends: give --hold a duration')},
+    {argv: `${to} 127.0.0.1:9000 --message-size 64`, want: usage('--message-size sends traffic during a hold that ends: give --hold a duration')},
+    {argv: `${to} 127.0.0.1:9000 --hold 5s --message-size 64 --no-echo`, want: usage('--message-size sends echo traffic, and --no-echo promises the server not one byte')},
+    {argv: `${to} http://127.0.0.1:9000/events --http sse --hold 5s --message-size 64`, want: usage('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes')},
   ]
   checkRows(Client.flags, rows, (flags: Parameters<typeof resolveClientRequest>[0], host) => resolveClientRequest(flags, {nativeTls: true, ...host}))
 })

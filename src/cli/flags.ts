@@ -53,6 +53,12 @@ export const protocolFlags = {
   servername: Flags.string({description: 'over TLS: the DNS name sent as SNI and checked in the certificate (default: the certificate must carry the target IP); also the Host header', helpValue: 'NAME'}),
 }
 
+/** How --message-size traffic is paced on probe and client: rounds (--interval) or spread (--rate). */
+export const trafficPaceFlags = {
+  interval: Flags.string({description: 'how often --message-size bytes go out on each connection, all of them at once (a round) [default: 1s]', exclusive: ['rate'], helpValue: 'DURATION'}),
+  rate: Flags.string({description: 'instead of --interval rounds, R --message-size messages a second in all, spread evenly over the connections, each in its turn: 500/s, or a count per duration (100000/60 or 100000/1m: one message per connection a minute for 100,000)', exclusive: ['interval'], helpValue: 'R/s'}),
+}
+
 /** --family 4|6 on probe and client: which address of a host name to use; the bundled probe's family. */
 export const familyFlag = Flags.string({
   description: 'IP family: 4 or 6. For a host name with addresses of both, which to use (default: the first the resolver gives); for the bundled probe, IPv6 runs both ends over a ULA /64 on lo in its namespace',

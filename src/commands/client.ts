@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/client.js'
 import {describeEcho} from '../core/probe/outcome.js'
-import {connsFlag, engineFlag, familyFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
+import {connsFlag, engineFlag, familyFlag, protocolFlags, sessionFlags, trafficPaceFlags} from '../cli/flags.js'
 import {planShards} from '../core/probe/plan-shards.js'
 import {C1mError, EXIT_CODES} from '../core/errors.js'
 import {describeFailure} from '../core/probe/failure-hint.js'
@@ -12,6 +12,7 @@ import {readSysctl} from '../host/read/sysctl.js'
 import {hasOpenSsl, prepareEngine, withInflate, withProtocol} from '../probe/engine.js'
 import {progress} from '../probe/progress.js'
 import {type ClientRunResult, runClient} from '../probe/run-client.js'
+import {describeClientTraffic} from '../reports/echo-latency-text.js'
 import {abortOnSignals} from '../probe/wait.js'
 import type {HostShare} from '../core/probe/host-share.js'
 import {portsPerTuple} from '../core/needs.js'
@@ -44,6 +45,8 @@ export default class Client extends C1mCommand {
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
     hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    'message-size': Flags.string({description: "during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic) and time each echo from when it was due (p50 to p99.9, max, lost)", helpValue: 'SIZE'}),
+    ...trafficPaceFlags,
     'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
     ...protocolFlags,
     ...sessionFlags,
@@ -72,8 +75,8 @@ export default class Client extends C1mCommand {
     const stop = abortOnSignals((name) => progress(`${name}: closing the connections`))
     let result: ClientRunResult
     try {
-      const {steps, inflight, openTimeoutMs, echo, holdMs} = request
-      result = await runClient({programs, shards, endpoints, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session})
+      const {steps, inflight, openTimeoutMs, echo, holdMs, traffic} = request
+      result = await runClient({programs, shards, endpoints, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session, traffic})
     } finally {
       stop.release()
     }
@@ -87,6 +90,7 @@ export default class Client extends C1mCommand {
       this.log(`${formatCount(result.established)} of ${formatCount(conns)} connections opened in ${result.openSeconds} s (${formatCount(result.connectsPerSecond)}/s) by ${result.processes} process(es)${echo}, held ${result.heldSeconds} s`)
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
+      if (result.traffic) for (const line of describeClientTraffic(result.traffic)) this.log(line)
       if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
       if (result.session) this.log(describeSessions(result.session))
     }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {C1mCommand} from '../cli/base.js'
 import * as help from '../help/probe.js'
-import {bundledProtocolFlag, connsFlag, engineFlag, familyFlag, outFlag, protocolFlags, sessionFlags} from '../cli/flags.js'
+import {bundledProtocolFlag, connsFlag, engineFlag, familyFlag, outFlag, protocolFlags, sessionFlags, trafficPaceFlags} from '../cli/flags.js'
 import {formatEndpoint, parseFamily} from '../core/units.js'
 import {resolveHost} from '../host/probe/resolve-host.js'
 import {type HttpMode, parseTarget} from '../core/probe/protocol.js'
@@ -49,8 +49,8 @@ export default class Probe extends C1mCommand {
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
-    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic) and measure TCP buffer memory', helpValue: 'SIZE'}),
-    interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
+    'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic), measure TCP buffer memory and each echo\'s latency from when it was due (p50 to p99.9, max, lost)', helpValue: 'SIZE'}),
+    ...trafficPaceFlags,
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): HOST:PORT (IPv4, [IPv6] or a name, resolved once) or tcp:// (raw TCP), ws://HOST:PORT/PATH (WebSocket), http://HOST:PORT/PATH with --http, mqtt://HOST:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     protocol: bundledProtocolFlag({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides"}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured (repeat it for a proxy and its backends: each tree is reported on its own and summed)', dependsOn: ['target'], min: 1, multiple: true, helpValue: 'PID'}),

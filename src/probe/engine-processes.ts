@@ -4,7 +4,7 @@ import type {EnginePrograms} from './engine.js'
 import {type Peer, startPeer} from './peer.js'
 import {type ClientCount, type OpenReply, total} from './wire.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
-import {addCounts, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
+import {addCounts, echoLatency, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
 /** Stop every peer (clients before servers when both are passed in that order). */
 export async function stopPeers<P extends Peer>(peers: P[]): Promise<Array<Awaited<ReturnType<P['stop']>>>> {
@@ -149,12 +149,17 @@ export async function echoCheck(clients: Array<Peer<'client'>>, timeoutMs: numbe
 }
 
 /**
- * Start echo traffic on every client's connections (size bytes every intervalMs), or stop it
- * (size 0): stopping waits for the echoes in flight and answers with the totals.
+ * Start echo traffic on every client's connections (size bytes every intervalMs, or with rate > 0
+ * that many messages a second in all, each client its equal share, spread over its connections),
+ * or stop it (size 0): stopping waits for the echoes in flight and answers with the totals and
+ * the echo latency of every message, timed from when it was due.
  */
-export async function setTraffic(clients: Array<Peer<'client'>>, size: number, intervalMs: number, timeoutMs: number): Promise<TrafficTotals> {
-  const replies = await Promise.all(clients.map((client) => client.ask(`traffic ${size} ${intervalMs}`, timeoutMs)))
-  return {rounds: Math.min(...replies.map((r) => r.rounds)), bytesSent: total(replies, 'bytesSent'), bytesReceived: total(replies, 'bytesReceived'), writeFailed: total(replies, 'writeFailed')}
+export async function setTraffic(clients: Array<Peer<'client'>>, size: number, intervalMs: number, timeoutMs: number, rate = 0): Promise<TrafficTotals> {
+  const spread = rate > 0 ? ` ${(rate / Math.max(1, clients.length)).toFixed(6)}` : ''
+  const replies = await Promise.all(clients.map((client) => client.ask(`traffic ${size} ${intervalMs}${spread}`, timeoutMs)))
+  const histogram = addCounts(replies.map((r) => parseHistogram(r.latencyHist)))
+  const latency = echoLatency(histogram, Math.max(0, ...replies.map((r) => r.latencyMaxMs)), total(replies, 'lost'))
+  return {rounds: Math.min(...replies.map((r) => r.rounds)), bytesSent: total(replies, 'bytesSent'), bytesReceived: total(replies, 'bytesReceived'), writeFailed: total(replies, 'writeFailed'), latency}
 }
 
 export interface ClientCounts {

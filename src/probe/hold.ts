@@ -5,7 +5,7 @@ import {countServerConnections, readClientCounts, echoCheck, setTraffic} from '.
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 import {HeldSeries} from './held-series.js'
-import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
+import type {HoldResult, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
   root: HostRoot
@@ -14,8 +14,8 @@ export interface HoldOptions {
   /** Connections open when the hold starts. */
   conns: number
   holdMs: number
-  /** Echo traffic during the hold: this many bytes on every connection every intervalMs. */
-  traffic?: {messageSize: number; intervalMs: number}
+  /** Echo traffic during the hold: rounds every intervalMs, or rate messages a second spread. */
+  traffic?: TrafficShape
   /** Run the echo check after the hold (false with --no-echo: then not one byte is sent). */
   echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
@@ -49,9 +49,10 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   let totals: TrafficTotals | undefined
   const seconds = Number.isFinite(options.holdMs) ? `${options.holdMs / 1000} s` : 'until Ctrl-C'
   if (options.traffic) {
-    const {messageSize, intervalMs} = options.traffic
-    options.progress(`holding ${conns} connections for ${seconds}, ${messageSize} bytes on each every ${intervalMs} ms`)
-    await setTraffic(options.clients, messageSize, intervalMs, 30_000)
+    const {messageSize, intervalMs, rate} = options.traffic
+    const shape = rate ? `${messageSize}-byte messages at ${rate}/s spread over them` : `${messageSize} bytes on each every ${intervalMs} ms`
+    options.progress(`holding ${conns} connections for ${seconds}, ${shape}`)
+    await setTraffic(options.clients, messageSize, intervalMs, 30_000, rate)
   } else {
     options.progress(`holding ${conns} connections for ${seconds}`)
   }

@@ -1,13 +1,13 @@
 import type {Shard} from '../core/probe/plan-shards.js'
 import {type EnginePrograms} from './engine.js'
-import {echoCheck, openConnections, readClientCounts, startClients, stopPeers} from './engine-processes.js'
+import {echoCheck, openConnections, readClientCounts, setTraffic, startClients, stopPeers} from './engine-processes.js'
 import {waitFor} from './wait.js'
 import {sampleServersRss} from './sample-memory.js'
 import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees.js'
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
 import {type HeldReading, HeldSeries} from './held-series.js'
-import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
+import type {EchoResult, TlsSession, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
@@ -27,6 +27,8 @@ export interface ClientRunOptions {
   serverPids?: number[]
   /** --app: the session every connection opens (the result says what the sessions did). */
   session?: AppSession
+  /** --message-size traffic during the hold: rounds, or a rate spread over the connections. */
+  traffic?: TrafficShape
 }
 
 export interface ClientRunResult {
@@ -59,6 +61,8 @@ export interface ClientRunResult {
   serverTrees?: ClientServerFigures
   /** --app: sessions accepted and refused, heartbeats answered and sent, by the end. */
   session?: SessionReport
+  /** --message-size traffic in the hold: what went and came back, each echo's latency from its due time. */
+  traffic?: TrafficShape & TrafficTotals
 }
 
 /** Wait out the hold, reading the servers' memory as it goes. */
@@ -140,6 +144,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
+      const t = options.traffic
+      if (t) await setTraffic(clients, t.messageSize, t.intervalMs, 30_000, t.rate)
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
       else {
         const series = new HeldSeries(root, trees, holdStart)
@@ -147,6 +153,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
         readings = series.readings
       }
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
+      if (t) result.traffic = {...t, ...(await setTraffic(clients, 0, 0, 60_000))}
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
     if (serverPids.length > 0) result.serverTrees = clientServerFigures(readServerTrees(root, serverPids, socketsBefore), rssBefore, rssTop, result.established, readings)

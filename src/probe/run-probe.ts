@@ -20,7 +20,7 @@ import {PhaseClock} from './phase-clock.js'
 import {ramp} from './ramp.js'
 import {readProbeHost} from './read-probe-host.js'
 import {countServerSockets, readServerTrees} from './server-trees.js'
-import type {Engine, ExternalTarget, Isolation, ProbeRunReport} from '../core/probe/run-report.js'
+import type {Engine, ExternalTarget, Isolation, ProbeRunReport, TrafficShape} from '../core/probe/run-report.js'
 import {PROBE_IPV6_SERVER} from '../core/ipv6-prefix.js'
 import {formatEndpoint} from '../core/units.js'
 
@@ -56,7 +56,7 @@ export interface ProbeRunOptions {
   /** Hold the connections this long after the ramp (0: close at once). */
   holdMs: number
   /** Echo traffic on every connection during the hold. */
-  traffic?: {messageSize: number; intervalMs: number}
+  traffic?: TrafficShape
   /** Measure someone else's server: the bundled clients connect to it, its process tree is sampled. */
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */

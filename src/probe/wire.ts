@@ -81,6 +81,11 @@ const CLIENT_TRAFFIC = {
   bytesReceived: 'number',
   writeFailed: 'number',
   established: 'number',
+  // Each message's echo latency from when it was due (hist.h's buckets), lost, the --rate (0: rounds).
+  latencyHist: 'string',
+  latencyMaxMs: 'number',
+  lost: 'number',
+  rate: 'number',
 } as const
 
 /** Every event each program prints, with its fields ("error" is read apart: it fails the command). */

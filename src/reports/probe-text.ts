@@ -9,6 +9,7 @@ import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport, SettleSummary} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeHeld, describeServers} from './probe-servers-text.js'
+import {describeEchoLatency, describePace} from './echo-latency-text.js'
 import {describeSessions} from '../core/probe/session.js'
 
 const MiB = 1024 ** 2
@@ -73,9 +74,11 @@ export function describeHold(report: ProbeRunReport): string[] {
   const t = hold.traffic
   if (t) {
     lines.push(
-      `traffic: ${formatBytes(t.messageSize)} every ${t.intervalMs} ms on each connection, ${t.rounds} rounds, ${formatBytes(t.bytesSent)} sent, ${formatBytes(t.bytesReceived)} echoed back${t.writeFailed ? `, ${formatCount(t.writeFailed)} writes cut short` : ''}`,
+      `traffic: ${formatBytes(t.messageSize)} ${describePace(t)}, ${formatBytes(t.bytesSent)} sent, ${formatBytes(t.bytesReceived)} echoed back${t.writeFailed ? `, ${formatCount(t.writeFailed)} writes cut short` : ''}`,
       `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
     )
+    const latency = describeEchoLatency(t)
+    if (latency) lines.push(latency)
   }
   return lines
 }

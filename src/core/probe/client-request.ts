@@ -10,7 +10,8 @@ import {type HostShare, hostShare} from './host-share.js'
 import type {SourceMode} from './plan-shards.js'
 import {type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
 import {type SessionFlags, withSession} from './session.js'
-import type {Engine} from './run-report.js'
+import type {Engine, TrafficShape} from './run-report.js'
+import {parseMessageSize, TRAFFIC_RULES, trafficShape} from './traffic-rate.js'
 
 // What `c1m client` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure.
@@ -30,6 +31,9 @@ export interface ClientFlags extends ProtocolFlags, SessionFlags {
   echo: boolean
   hold: string
   shard?: string
+  'message-size'?: string
+  interval?: string
+  rate?: string
 }
 
 export interface ClientRequest {
@@ -52,6 +56,8 @@ export interface ClientRequest {
   inflight: number
   /** The echo check runs: asked for, and the server does not push. */
   echo: boolean
+  /** --message-size bytes each --interval on every connection, or --rate a second spread, in the hold. */
+  traffic?: TrafficShape
 }
 
 /** The flags with the target and this host's share read: what the rules between flags read. */
@@ -59,6 +65,9 @@ interface ClientDraft {
   flags: ClientFlags
   port: number
   conns: number
+  holdMs: number
+  traffic?: TrafficShape
+  push: boolean
 }
 
 /** Rules between flags, checked in this order. */
@@ -70,6 +79,18 @@ const CLIENT_RULES: FlagRule<ClientDraft>[] = [
   {
     breaks: (d) => d.conns < 1,
     error: (d) => usageError(`--shard ${d.flags.shard} of --conns ${d.flags.conns} leaves this host no connection`, 'use fewer shards or more connections'),
+  },
+  {
+    breaks: (d) => d.traffic !== undefined && (d.holdMs <= 0 || !Number.isFinite(d.holdMs)),
+    error: () => usageError('--message-size sends traffic during a hold that ends: give --hold a duration', 'add --hold 30s'),
+  },
+  {
+    breaks: (d) => d.traffic !== undefined && !d.flags.echo,
+    error: () => usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them'),
+  },
+  {
+    breaks: (d) => d.traffic !== undefined && d.push,
+    error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
   },
 ]
 
@@ -88,12 +109,17 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
   const written = parseTarget(flags.target, '127.0.0.1:9000', flags.http)
   const family = host.resolved?.family ?? (net.isIPv6(written.host) ? 6 : 4)
   const parsed = {...written, host: host.resolved?.address ?? written.host}
-  const protocol = withSession(withProtocolFlags(parsed.protocol, flags), flags)
+  const messageSize = flags['message-size'] === undefined ? undefined : parseMessageSize(flags['message-size'])
+  checkRules(TRAFFIC_RULES, {...flags, messageSize})
+  const traffic = messageSize === undefined ? undefined : trafficShape(messageSize, flags.interval, flags.rate)
+  const shaped = withSession(withProtocolFlags(parsed.protocol, flags), flags)
+  // MQTT traffic is published to a topic of each connection's own, which it subscribes to when it opens.
+  const protocol: Protocol = shaped.kind === 'mqtt' && traffic ? {...shaped, echo: true} : shaped
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: false, nativeTls: host.nativeTls})
   const share = flags.shard === undefined ? undefined : hostShare(flags.conns, parseShard(flags.shard), parsePortRange(flags['source-ports']))
   const conns = share?.conns ?? flags.conns
-  checkRules(CLIENT_RULES, {flags, port: parsed.port, conns})
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
+  checkRules(CLIENT_RULES, {flags, port: parsed.port, conns, holdMs, traffic, push: isPush(protocol)})
   const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
   const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
   const addresses = sourceAddresses(flags.source ?? [], family, Math.ceil(conns / (sourcePorts[1] - sourcePorts[0] + 1)))
@@ -118,5 +144,6 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
     steps: Math.min(flags.steps, conns),
     inflight: flags.inflight,
     echo: flags.echo && !isPush(protocol),
+    ...(traffic ? {traffic} : {}),
   }
 }

@@ -46,20 +46,54 @@ function bucketTopMs(bucket: number): number {
   return bucket === 0 ? 0.001 : 2 ** (bucket / 8) / 1000
 }
 
-/** p50, p99 and the maximum of a histogram; undefined when it is empty. */
-export function openLatency(histogram: Histogram, maxMs: number): OpenLatency | undefined {
+/** The count of a histogram and its quantile q in milliseconds (never above maxMs, to 3 decimals). */
+function quantiles(histogram: Histogram, maxMs: number): {count: number; quantile: (q: number) => number} {
   const buckets = [...histogram.entries()].sort((a, b) => a[0] - b[0])
   const count = buckets.reduce((total, [, n]) => total + n, 0)
-  if (count === 0) return undefined
   const quantile = (q: number): number => {
     const rank = Math.ceil(q * count)
     let seen = 0
     for (const [bucket, n] of buckets) {
       seen += n
-      if (seen >= rank) return Math.min(bucketTopMs(bucket), maxMs)
+      if (seen >= rank) return round(Math.min(bucketTopMs(bucket), maxMs))
     }
-    return maxMs
+    return round(maxMs)
   }
-  const round = (ms: number) => Number(ms.toFixed(3))
-  return {count, p50: round(quantile(0.5)), p99: round(quantile(0.99)), max: round(maxMs)}
+  return {count, quantile}
+}
+
+const round = (ms: number) => Number(ms.toFixed(3))
+
+/** p50, p99 and the maximum of a histogram; undefined when it is empty. */
+export function openLatency(histogram: Histogram, maxMs: number): OpenLatency | undefined {
+  const {count, quantile} = quantiles(histogram, maxMs)
+  if (count === 0) return undefined
+  return {count, p50: quantile(0.5), p99: quantile(0.99), max: round(maxMs)}
+}
+
+/**
+ * Traffic's echo latency (probes/traffic-latency.h, node-traffic.mjs): each message's round trip
+ * in milliseconds from when it was due (its round's tick, or its slot with --rate), not from when
+ * it was written, so a client that fell behind still counts the wait.
+ */
+export interface EchoLatency {
+  /** Messages whose echo came back, each timed. */
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+  /**
+   * Messages sent whose echo had not come when the traffic stopped (and its 10 s wait ended), or
+   * whose connection closed first.
+   */
+  lost: number
+}
+
+/** The quantiles of the clients' added-up traffic histograms, with the messages lost. */
+export function echoLatency(histogram: Histogram, maxMs: number, lost: number): EchoLatency {
+  const {count, quantile} = quantiles(histogram, maxMs)
+  if (count === 0) return {count, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, lost}
+  return {count, p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99), p999: quantile(0.999), max: round(maxMs), lost}
 }

@@ -1,13 +1,14 @@
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, usageError} from '../errors.js'
 import {sortOutFiles} from '../out-files.js'
-import {parseFamily, parseSize} from '../units.js'
+import {parseFamily} from '../units.js'
 import {chooseEngine} from './choose-engine.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
 import {bundledServerApp} from './server-app.js'
 import {type SessionFlags, withSession} from './session.js'
-import type {Engine} from './run-report.js'
+import type {Engine, TrafficShape} from './run-report.js'
+import {parseMessageSize, TRAFFIC_RULES, trafficShape} from './traffic-rate.js'
 
 // What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
@@ -24,7 +25,9 @@ export interface ProbeFlags extends ProtocolFlags, SessionFlags {
   'open-timeout': string
   hold: string
   'message-size'?: string
-  interval: string
+  /** Unset: 1s (traffic-rate.ts). */
+  interval?: string
+  rate?: string
   target?: string
   protocol?: BundledProtocol
   http?: HttpMode
@@ -61,8 +64,8 @@ export interface ProbeRun {
   openTimeoutMs: number
   holdMs: number
   inflight: number
-  /** --message-size bytes on every connection each --interval during the hold. */
-  traffic?: {messageSize: number; intervalMs: number}
+  /** --message-size bytes on every connection each --interval, or --rate messages a second spread. */
+  traffic?: TrafficShape
   /** --target: the user's own server, measured with its PID. */
   target?: {host: string; port: number; serverPid: number; serverPids: number[]; name?: string}
   /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
@@ -90,7 +93,7 @@ type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number
 /** The run as far as the target and protocol: what the rules about the protocol read. */
 interface ProbeDraft {
   flags: ProbeFlags
-  traffic?: {messageSize: number; intervalMs: number}
+  traffic?: TrafficShape
   target?: {host: string; port: number}
   protocol: Protocol
   push: boolean
@@ -176,11 +179,11 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   const settleMs = parseBoundedDuration(flags.settle, 'settle', DURATION_FLAGS.settle)
   const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
-  const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
   const messageSize = flags['message-size'] === undefined ? undefined : parseMessageSize(flags['message-size'])
+  checkRules(TRAFFIC_RULES, {...flags, messageSize})
   checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize})
 
-  const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
+  const traffic = messageSize === undefined ? undefined : trafficShape(messageSize, flags.interval, flags.rate)
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
   // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
   const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
@@ -215,11 +218,4 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     netns: flags.netns,
     ownEhash: flags['own-ehash'],
   }
-}
-
-/** --message-size: 1 byte to 64KiB, whole bytes. */
-function parseMessageSize(text: string): number {
-  const size = parseSize(text, 'message-size')
-  if (!Number.isInteger(size) || size < 1 || size > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${text}"`)
-  return size
 }

@@ -4,7 +4,7 @@
 import type {ProbePhases} from './phases.js'
 import type {ProbeReport} from './fit-report.js'
 import type {Refusal} from './refusal.js'
-import type {OpenLatency} from './latency.js'
+import type {EchoLatency, OpenLatency} from './latency.js'
 import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
 import type {ServerFigures} from './server-figures.js'
@@ -40,6 +40,17 @@ export interface TrafficTotals {
   bytesReceived: number
   /** Writes a socket could not take whole (its send buffer was full). */
   writeFailed: number
+  /** Each message's echo latency from when it was due, and the messages lost (older reports lack it). */
+  latency?: EchoLatency
+}
+
+/** --message-size bytes each --interval on every connection, or --rate messages a second spread over them. */
+export interface TrafficShape {
+  messageSize: number
+  /** The rounds' interval; 0 with rate. */
+  intervalMs: number
+  /** --rate: messages a second in all, one connection after the other. */
+  rate?: number
 }
 
 export interface BufferMemory {
@@ -65,7 +76,8 @@ export interface HoldResult {
   dropped: number
   /** The echo check after the hold (left out when interrupted, or with --no-echo). */
   echo?: EchoResult
-  traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
+  /** Traffic during the hold: rounds every intervalMs, or rate messages a second spread out. */
+  traffic?: TrafficTotals & TrafficShape & BufferMemory
   /**
    * Every protocol but raw TCP, and every --app session: what the server sent unasked during the
    * hold: payload bytes, and messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes,
