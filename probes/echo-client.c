@@ -27,6 +27,7 @@
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
+ *   fanout    the delays of the fan-out messages received (client-fanout.h)
  *   traffic B MS  from now on send B bytes on every connection every MS milliseconds
  *                 (while idle between commands); "traffic 0 0" stops, waits up to 10 s
  *                 for the echoes in flight and reports the bytes sent and received. With
@@ -192,6 +193,7 @@ static int run_command(const char *line) {
   else if (strcmp(line, "echo") == 0) echo_round();
   else if (sscanf(line, "traffic %ld %ld", &count, &interval) == 2 && count >= 0) traffic(count, interval);
   else if (strcmp(line, "count") == 0) print_count("count", established);
+  else if (strcmp(line, "fanout") == 0) fanout_print();
   else if (strcmp(line, "quit") == 0) quit();
   else if (*line) reply_unknown_command();
   return 1;

@@ -54,6 +54,8 @@ export interface ProbeRunOptions {
   holdMs: number
   /** Echo traffic on every connection during the hold. */
   traffic?: {messageSize: number; intervalMs: number}
+  /** The bundled servers broadcast to every connection during the hold. */
+  broadcast?: {everyMs: number; size: number}
   /** Measure someone else's server: the bundled clients connect to it, its process tree is sampled. */
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */

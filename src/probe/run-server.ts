@@ -57,7 +57,7 @@ export interface ServerRunResult {
   app?: ServedApp
 }
 
-type CountKey = Exclude<keyof ServerCount, 'event'>
+type CountKey = Exclude<keyof ServerCount, 'event' | 'broadcastSends'>
 
 /** A count field summed over the workers' replies (with --app the dialect's; 0 where a reply has none). */
 function sumOf(replies: ServerCount[], key: CountKey): number {

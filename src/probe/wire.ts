@@ -35,6 +35,9 @@ const SERVER_COUNT = {
   heartbeats: 'number?',
   timeouts: 'number?',
   events: 'number?',
+  // Once broadcasting (probes/broadcast.h): broadcasts sent, and "SEQ:SENT,..." of the last 1024.
+  broadcasts: 'number?',
+  broadcastSends: 'string?',
 } as const
 const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean'} as const
 const CLIENT_COUNT = {
@@ -83,10 +86,13 @@ const CLIENT_TRAFFIC = {
   established: 'number',
 } as const
 
+// The fan-out messages received (probes/client-fanout.h): "SEQ SENT_US GOT MIN_MS MAX_MS HIST;...".
+const CLIENT_FANOUT = {received: 'number', late: 'number', broadcasts: 'string'} as const
+
 /** Every event each program prints, with its fields ("error" is read apart: it fails the command). */
 export const WIRE = {
-  server: {ready: SERVER_READY, count: SERVER_COUNT},
-  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC},
+  server: {ready: SERVER_READY, count: SERVER_COUNT, broadcast: SERVER_COUNT},
+  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, fanout: CLIENT_FANOUT},
 } as const
 
 type Wire = typeof WIRE
@@ -97,11 +103,13 @@ export type ClientCount = RecordOf<Wire['client']['count'], 'count'>
 export type OpenReply = RecordOf<Wire['client']['open'], 'open'>
 export type EchoReply = RecordOf<Wire['client']['echo'], 'echo'>
 export type TrafficReply = RecordOf<Wire['client']['traffic'], 'traffic'>
+export type BroadcastReply = RecordOf<Wire['server']['broadcast'], 'broadcast'>
+export type FanoutReply = RecordOf<Wire['client']['fanout'], 'fanout'>
 
 /** The replies of a role, by event. */
 export interface Replies {
-  server: {ready: ServerReady; count: ServerCount}
-  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply}
+  server: {ready: ServerReady; count: ServerCount; broadcast: BroadcastReply}
+  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply; fanout: FanoutReply}
 }
 /** A command's first word is the event of its reply: "open 500" answers with "open". */
 export type VerbOf<C extends string> = C extends `${infer V} ${string}` ? V : C

@@ -25,6 +25,8 @@ export interface ProbeFlags extends ProtocolFlags, SessionFlags {
   hold: string
   'message-size'?: string
   interval: string
+  'broadcast-every'?: string
+  'broadcast-size'?: string
   target?: string
   protocol?: BundledProtocol
   http?: HttpMode
@@ -63,6 +65,8 @@ export interface ProbeRun {
   inflight: number
   /** --message-size bytes on every connection each --interval during the hold. */
   traffic?: {messageSize: number; intervalMs: number}
+  /** --broadcast-every: the bundled servers send every connection one message this often during the hold. */
+  broadcast?: {everyMs: number; size: number}
   /** --target: the user's own server, measured with its PID. */
   target?: {host: string; port: number; serverPid: number; serverPids: number[]; name?: string}
   /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
@@ -85,7 +89,7 @@ export interface ProbeMerge {
 export type ProbeRequest = ProbeRun | ProbeMerge
 
 /** The flags with their values parsed, and the host: what the rules between flags read. */
-type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number}
+type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number; broadcast?: {everyMs: number; size: number}}
 
 /** The run as far as the target and protocol: what the rules about the protocol read. */
 interface ProbeDraft {
@@ -110,6 +114,18 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
   {
     breaks: (f) => f.messageSize !== undefined && !f.echo,
     error: () => usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && f.holdMs <= 0,
+    error: () => usageError('--broadcast-every broadcasts during the hold: give --hold too', 'add --hold 30s'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && Boolean(f.target),
+    error: () => usageError('--broadcast-every makes the bundled server broadcast; your own server (--target) is not told to', 'drop --target, or have your server push and count it with --publish (c1m client)'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && (f.app !== undefined || !['ws', 'wss'].includes(f.protocol ?? 'tcp')),
+    error: (f) => usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${f.protocol && !['ws', 'wss'].includes(f.protocol) ? `; ${f.protocol} ${f.protocol === 'tcp' || f.protocol === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}` : ''}`, 'add --protocol ws'),
   },
   {
     breaks: (f) => f.conns < f.steps,
@@ -182,7 +198,8 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
   const intervalMs = parseBoundedDuration(flags.interval, 'interval', DURATION_FLAGS.interval)
   const messageSize = flags['message-size'] === undefined ? undefined : parseMessageSize(flags['message-size'])
-  checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize})
+  const broadcast = parseBroadcast(flags['broadcast-every'], flags['broadcast-size'])
+  checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize, broadcast})
 
   const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
@@ -210,6 +227,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     holdMs,
     inflight: flags.inflight,
     ...(traffic ? {traffic} : {}),
+    ...(broadcast ? {broadcast} : {}),
     ...(parsed && flags['server-pid']?.length ? {target: {host: host.resolved?.address ?? parsed.host, port: parsed.port, serverPid: flags['server-pid'][0], serverPids: flags['server-pid'], ...(host.resolved?.name ? {name: host.resolved.name} : {})}} : {}),
     ...(parseFamily(flags.family) ? {family: parseFamily(flags.family)} : {}),
     protocol,
@@ -226,4 +244,13 @@ function parseMessageSize(text: string): number {
   const size = parseSize(text, 'message-size')
   if (!Number.isInteger(size) || size < 1 || size > 65_536) throw usageError(`--message-size must be 1 byte to 64KiB, got "${text}"`)
   return size
+}
+
+/** --broadcast-every (10 ms to a day) and --broadcast-size (48 bytes to 64KiB); none without the first. */
+export function parseBroadcast(every: string | undefined, sizeText: string | undefined): {everyMs: number; size: number} | undefined {
+  if (every === undefined) return undefined
+  const everyMs = parseBoundedDuration(every, 'broadcast-every', DURATION_FLAGS['broadcast-every'])
+  const size = parseSize(sizeText ?? '64', 'broadcast-size')
+  if (!Number.isInteger(size) || size < 48 || size > 65_536) throw usageError(`--broadcast-size must be 48 bytes to 64KiB (it carries "c1m-fanout SEQ TIME"), got "${sizeText}"`)
+  return {everyMs, size}
 }

@@ -9,6 +9,7 @@ import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
 import type {ServerFigures} from './server-figures.js'
 import type {SessionReport} from './session.js'
+import type {FanoutReport} from './fanout.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -65,6 +66,8 @@ export interface HoldResult {
   /** The echo check after the hold (left out when interrupted, or with --no-echo). */
   echo?: EchoResult
   traffic?: TrafficTotals & {messageSize: number; intervalMs: number} & BufferMemory
+  /** --broadcast-every: each broadcast's delivery (core/probe/fanout.ts). */
+  fanout?: FanoutReport
   /**
    * Every protocol but raw TCP, and every --app session: what the server sent unasked during the
    * hold: payload bytes, and messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes,
