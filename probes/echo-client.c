@@ -28,6 +28,7 @@
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
  *   fanout    the delays of the fan-out messages received (client-fanout.h)
+ *   publish MS TEXT  one connection publishes TEXT with a timestamp every MS ms (client-publish.h)
  *   traffic B MS  from now on send B bytes on every connection every MS milliseconds
  *                 (while idle between commands); "traffic 0 0" stops, waits up to 10 s
  *                 for the echoes in flight and reports the bytes sent and received. With
@@ -54,6 +55,7 @@
 #include "client-http.h"
 #include "client-loop.h"
 #include "client-mqtt.h"
+#include "client-publish.h"
 #include "client-tcp.h"
 #include "client-ws.h"
 
@@ -194,6 +196,7 @@ static int run_command(const char *line) {
   else if (sscanf(line, "traffic %ld %ld", &count, &interval) == 2 && count >= 0) traffic(count, interval);
   else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "fanout") == 0) fanout_print();
+  else if (strncmp(line, "publish ", 8) == 0) publish_command(line + 8);
   else if (strcmp(line, "quit") == 0) quit();
   else if (*line) reply_unknown_command();
   return 1;
@@ -345,6 +348,6 @@ int main(int argc, char **argv) {
   for (;;) {
     int rc = read_commands(run_command);
     if (rc < 0) quit();
-    if (rc == 0) poll_once(idle_timeout());
+    if (rc == 0) poll_once(publish_timer(idle_timeout()));
   }
 }

@@ -6,6 +6,7 @@ import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 import {HeldSeries} from './held-series.js'
 import {FanoutWatch} from './fanout-watch.js'
+import type {FanoutSource} from '../core/probe/fanout.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -17,8 +18,8 @@ export interface HoldOptions {
   holdMs: number
   /** Echo traffic during the hold: this many bytes on every connection every intervalMs. */
   traffic?: {messageSize: number; intervalMs: number}
-  /** The bundled servers broadcast to every connection every everyMs during the hold (fanout-watch.ts). */
-  broadcast?: {everyMs: number; size: number}
+  /** Fan-out during the hold (fanout-watch.ts): the bundled servers broadcast, or a client publishes. */
+  fanout?: FanoutSource
   /** Run the echo check after the hold (false with --no-echo: then not one byte is sent). */
   echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
@@ -58,7 +59,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   } else {
     options.progress(`holding ${conns} connections for ${seconds}`)
   }
-  const fanout = options.broadcast ? new FanoutWatch(root, options.servers, options.clients, options.broadcast, options.sockstatPid) : undefined
+  const fanout = options.fanout ? new FanoutWatch(root, options.fanout, options.servers, options.clients, options.sockstatPid) : undefined
   await fanout?.start()
   // Read the buffer pages about 20 times over the hold, at least every second, at most every 100 ms
   // (every 20 ms while broadcasting, to catch each burst's peak).

@@ -10,7 +10,7 @@ import type {Isolation, ProbeRunReport} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeHeld, describeServers} from './probe-servers-text.js'
 import {describeSessions} from '../core/probe/session.js'
-import {formatFanout} from '../core/probe/fanout.js'
+import {describeFanoutSource, formatFanout} from '../core/probe/fanout.js'
 import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
 
 const MiB = 1024 ** 2
@@ -52,7 +52,7 @@ export function describeHold(report: ProbeRunReport): string[] {
     lines.push(`closed by the server during the hold: ${formatCount(closed.connections)} connection(s)${codes ? ` (${codes})` : ''}`)
   }
   if (hold.fanout) {
-    lines.push(`fan-out: one ${formatBytes(hold.fanout.size)} WebSocket text frame to every connection every ${hold.fanout.everyMs} ms; delay from the server's send (CLOCK_MONOTONIC) to each client's receipt`, ...formatFanout(hold.fanout, PAGE_SIZE))
+    lines.push(describeFanoutSource(hold.fanout.source), ...formatFanout(hold.fanout, PAGE_SIZE))
     if (hold.fanout.late) lines.push(`${formatCount(hold.fanout.late)} fan-out messages arrived after 256 newer broadcasts and were not timed`)
   }
   if (hold.pingsAnswered) lines.push(`WebSocket pings from the server answered with pongs: ${formatCount(hold.pingsAnswered)}`)

@@ -18,7 +18,10 @@ export interface ClientBroadcast {
 /** One broadcast over every process: the figures c1m reports. */
 export interface BroadcastFigures {
   seq: number
-  /** Connections the message was sent to (the senders' own count), when the senders can be asked. */
+  /**
+   * Connections it was due to reach: the bundled servers' own count of sends, or for --publish the
+   * connections the clients held when publishing stopped.
+   */
   expected?: number
   /** Connections that received it. */
   delivered: number
@@ -34,10 +37,14 @@ export interface BroadcastFigures {
   sentUs: number
 }
 
+/**
+ * Who sends: the bundled servers broadcast `size` bytes to every connection, or (--publish) the
+ * first client's first connection publishes `text` through the user's server, which fans it out.
+ */
+export type FanoutSource = {kind: 'broadcast'; everyMs: number; size: number} | {kind: 'publish'; everyMs: number; text: string}
+
 export interface FanoutReport {
-  /** Milliseconds between broadcasts, and bytes in each. */
-  everyMs: number
-  size: number
+  source: FanoutSource
   broadcasts: BroadcastFigures[]
   /** Messages with the token of a broadcast too old to be kept (the clients keep the last 256). */
   late: number
@@ -100,6 +107,13 @@ export function mergeBroadcasts(clients: ClientBroadcast[][], senders: Array<Map
     if (during.length) figures.tcpMemPeakPages = Math.max(...during)
     return figures
   })
+}
+
+/** What was sent, for the line before the broadcasts. */
+export function describeFanoutSource(source: FanoutSource): string {
+  return source.kind === 'broadcast'
+    ? `fan-out: the bundled server sent every connection one ${source.size}-byte WebSocket text frame every ${source.everyMs} ms; delay from its send to each client's receipt (CLOCK_MONOTONIC)`
+    : `fan-out: one connection published ${JSON.stringify(source.text)} with a c1m-fanout token every ${source.everyMs} ms through your server; delay from the publish to each connection's receipt (CLOCK_MONOTONIC)`
 }
 
 /** One line per broadcast ("broadcast 3: 1000 of 1000 delivered, first 0.1 ms, last 27.6 ms, ..."). */

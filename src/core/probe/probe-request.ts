@@ -8,6 +8,7 @@ import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarge
 import {bundledServerApp} from './server-app.js'
 import {type SessionFlags, withSession} from './session.js'
 import type {Engine} from './run-report.js'
+import type {FanoutSource} from './fanout.js'
 
 // What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
@@ -27,6 +28,8 @@ export interface ProbeFlags extends ProtocolFlags, SessionFlags {
   interval: string
   'broadcast-every'?: string
   'broadcast-size'?: string
+  publish?: string
+  'publish-every'?: string
   target?: string
   protocol?: BundledProtocol
   http?: HttpMode
@@ -65,8 +68,8 @@ export interface ProbeRun {
   inflight: number
   /** --message-size bytes on every connection each --interval during the hold. */
   traffic?: {messageSize: number; intervalMs: number}
-  /** --broadcast-every: the bundled servers send every connection one message this often during the hold. */
-  broadcast?: {everyMs: number; size: number}
+  /** --broadcast-every or --publish: one message to every connection this often during the hold. */
+  fanout?: FanoutSource
   /** --target: the user's own server, measured with its PID. */
   target?: {host: string; port: number; serverPid: number; serverPids: number[]; name?: string}
   /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
@@ -128,6 +131,18 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
     error: (f) => usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${f.protocol && !['ws', 'wss'].includes(f.protocol) ? `; ${f.protocol} ${f.protocol === 'tcp' || f.protocol === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}` : ''}`, 'add --protocol ws'),
   },
   {
+    breaks: (f) => f.publish !== undefined && f.broadcast !== undefined,
+    error: () => usageError('--publish sends through your server and --broadcast-every makes the bundled server send: one or the other', 'drop one of them'),
+  },
+  {
+    breaks: (f) => f.publish !== undefined && !f.target,
+    error: () => usageError('--publish sends through your own server (--target); the bundled server broadcasts with --broadcast-every', 'give --target, or use --broadcast-every'),
+  },
+  {
+    breaks: (f) => f.publish !== undefined && f.holdMs <= 0,
+    error: () => usageError('--publish publishes during the hold: give --hold too', 'add --hold 30s'),
+  },
+  {
     breaks: (f) => f.conns < f.steps,
     error: (f) => usageError(`--conns ${f.conns} is fewer than --steps ${f.steps}`, 'ask for more connections or fewer steps'),
   },
@@ -176,6 +191,10 @@ const PROTOCOL_RULES: FlagRule<ProbeDraft>[] = [
     error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
   },
   {
+    breaks: (d) => d.flags.publish !== undefined && publishRefusal(d.protocol) !== undefined,
+    error: (d) => usageError(`--publish: ${publishRefusal(d.protocol)}`, 'see c1m probe --help for --publish'),
+  },
+  {
     breaks: (d) => d.flags['echo-each-step'] && (!d.flags.echo || d.push),
     error: (d) => usageError(`--echo-each-step needs the echo check, and ${d.push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step'),
   },
@@ -202,6 +221,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize, broadcast})
 
   const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
+  const fanout: FanoutSource | undefined = broadcast ? {kind: 'broadcast', ...broadcast} : parsePublish(flags.publish, flags['publish-every'])
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
   // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
   const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
@@ -227,7 +247,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     holdMs,
     inflight: flags.inflight,
     ...(traffic ? {traffic} : {}),
-    ...(broadcast ? {broadcast} : {}),
+    ...(fanout ? {fanout} : {}),
     ...(parsed && flags['server-pid']?.length ? {target: {host: host.resolved?.address ?? parsed.host, port: parsed.port, serverPid: flags['server-pid'][0], serverPids: flags['server-pid'], ...(host.resolved?.name ? {name: host.resolved.name} : {})}} : {}),
     ...(parseFamily(flags.family) ? {family: parseFamily(flags.family)} : {}),
     protocol,
@@ -253,4 +273,27 @@ export function parseBroadcast(every: string | undefined, sizeText: string | und
   const size = parseSize(sizeText ?? '64', 'broadcast-size')
   if (!Number.isInteger(size) || size < 48 || size > 65_536) throw usageError(`--broadcast-size must be 48 bytes to 64KiB (it carries "c1m-fanout SEQ TIME"), got "${sizeText}"`)
   return {everyMs, size}
+}
+
+/** --publish TEXT (1 to 1024 bytes, no control characters: it is one command line) and --publish-every. */
+export function parsePublish(text: string | undefined, every: string | undefined): FanoutSource | undefined {
+  if (text === undefined) return undefined
+  // eslint-disable-next-line no-control-regex
+  if (text.length === 0 || Buffer.byteLength(text) > 1024 || /[\u0000-\u001f\u007f]/.test(text)) {
+    throw usageError('--publish must be 1 to 1024 bytes of text without control characters (newlines, tabs)', 'e.g. --publish "hello room"')
+  }
+  return {kind: 'publish', everyMs: parseBoundedDuration(every ?? '1s', 'publish-every', DURATION_FLAGS['broadcast-every']), text}
+}
+
+/** Why the protocol cannot carry --publish (probes/client-publish.h builds each kind), or undefined. */
+export function publishRefusal(protocol: Protocol): string | undefined {
+  const {session} = protocol
+  if (session) {
+    if (session.app !== 'nats') return `of the --app dialects only nats publishes yet (a PUB to --subject); ${session.app} is not built`
+    const {subject} = session
+    return subject && !/[*> ]/.test(subject) ? undefined : '--app nats needs --subject with a plain subject (no * or >) that every connection subscribes to and the publisher publishes to'
+  }
+  if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? undefined : 'MQTT needs --mqtt-subscribe with a topic name (no + or #): every connection subscribes to it and the publisher publishes to it'
+  if (protocol.kind === 'ws') return undefined
+  return `${protocol.kind} carries no messages c1m can publish: use ws://, mqtt:// or --app nats`
 }
