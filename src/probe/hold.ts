@@ -59,11 +59,13 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   } else {
     options.progress(`holding ${conns} connections for ${seconds}`)
   }
-  const fanout = options.fanout ? new FanoutWatch(root, options.fanout, options.servers, options.clients, options.sockstatPid) : undefined
+  // A server that pushes may carry someone else's c1m-fanout messages: those are timed too.
+  const fanoutSource: FanoutSource | undefined = options.fanout ?? (options.countMessages ? {kind: 'observed'} : undefined)
+  const fanout = fanoutSource ? new FanoutWatch(root, fanoutSource, options.servers, options.clients, options.sockstatPid) : undefined
   await fanout?.start()
   // Read the buffer pages about 20 times over the hold, at least every second, at most every 100 ms
   // (every 20 ms while broadcasting, to catch each burst's peak).
-  const period = fanout ? 20 : Math.max(100, Math.min(1000, options.holdMs / 20))
+  const period = options.fanout ? 20 : Math.max(100, Math.min(1000, options.holdMs / 20))
   const deadline = started + options.holdMs
   let interrupted = false
   const series = options.serverTrees ? new HeldSeries(root, options.serverTrees, started) : undefined
@@ -76,7 +78,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       break
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
-    fanout?.sample()
+    if (options.fanout) fanout?.sample()
     if (series?.due()) series.read()
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))

@@ -39,9 +39,11 @@ export interface BroadcastFigures {
 
 /**
  * Who sends: the bundled servers broadcast `size` bytes to every connection, or (--publish) the
- * first client's first connection publishes `text` through the user's server, which fans it out.
+ * first client's first connection publishes `text` through the user's server, which fans it out
+ * (to the publisher too, but over NATS: c1m's CONNECT says echo false);
+ * or (observed) someone else published messages carrying the token while a server that pushes was held.
  */
-export type FanoutSource = {kind: 'broadcast'; everyMs: number; size: number} | {kind: 'publish'; everyMs: number; text: string}
+export type FanoutSource = {kind: 'broadcast'; everyMs: number; size: number} | {kind: 'publish'; everyMs: number; text: string; publisherReceives: boolean} | {kind: 'observed'}
 
 export interface FanoutReport {
   source: FanoutSource
@@ -113,6 +115,8 @@ export function mergeBroadcasts(clients: ClientBroadcast[][], senders: Array<Map
 export function describeFanoutSource(source: FanoutSource): string {
   return source.kind === 'broadcast'
     ? `fan-out: the bundled server sent every connection one ${source.size}-byte WebSocket text frame every ${source.everyMs} ms; delay from its send to each client's receipt (CLOCK_MONOTONIC)`
+    : source.kind === 'observed'
+    ? "fan-out: messages carrying a c1m-fanout token (published by someone else) were timed from their stamp to each connection's receipt (CLOCK_MONOTONIC)"
     : `fan-out: one connection published ${JSON.stringify(source.text)} with a c1m-fanout token every ${source.everyMs} ms through your server; delay from the publish to each connection's receipt (CLOCK_MONOTONIC)`
 }
 

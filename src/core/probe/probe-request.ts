@@ -221,7 +221,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize, broadcast})
 
   const traffic = messageSize === undefined ? undefined : {messageSize, intervalMs}
-  const fanout: FanoutSource | undefined = broadcast ? {kind: 'broadcast', ...broadcast} : parsePublish(flags.publish, flags['publish-every'])
+  const published = parsePublish(flags.publish, flags['publish-every'])
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
   // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
   const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
@@ -235,6 +235,8 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   const push = isPush(protocol)
   checkRules(PROTOCOL_RULES, {flags, traffic, target: parsed, protocol, push})
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: !parsed, nativeTls: host.nativeTls})
+  // NATS does not send a publisher its own message: c1m's CONNECT says echo false.
+  const fanout: FanoutSource | undefined = broadcast ? {kind: 'broadcast', ...broadcast} : published && {...published, publisherReceives: shaped.session?.app !== 'nats'}
 
   return {
     kind: 'run',
@@ -276,7 +278,7 @@ export function parseBroadcast(every: string | undefined, sizeText: string | und
 }
 
 /** --publish TEXT (1 to 1024 bytes, no control characters: it is one command line) and --publish-every. */
-export function parsePublish(text: string | undefined, every: string | undefined): FanoutSource | undefined {
+export function parsePublish(text: string | undefined, every: string | undefined): {kind: 'publish'; everyMs: number; text: string} | undefined {
   if (text === undefined) return undefined
   // eslint-disable-next-line no-control-regex
   if (text.length === 0 || Buffer.byteLength(text) > 1024 || /[\u0000-\u001f\u007f]/.test(text)) {
