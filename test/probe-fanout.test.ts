@@ -98,13 +98,14 @@ function publishPacket(topic: string, payload: string): Buffer {
   return Buffer.concat([Buffer.from([0x30, body.length]), body])
 }
 
-describe('fan-out through mosquitto', {skip}, () => {
+// Both engines' clients: the native one (probes/client-fanout.h) and node's (probes/node-fanout.mjs).
+for (const engine of ['native', 'node']) describe(`fan-out through mosquitto, --engine ${engine}`, {skip}, () => {
   it('a publisher of the test\'s own: every subscriber\'s receipt is counted, each delay read from the test\'s stamp', async () => {
     const {port, pid} = await broker()
     const conns = 800
     const backdateMs = 400
     let publishedUs = 0
-    const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/room', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s'], async () => {
+    const {envelope, exitCode, stderr} = await probeWithHoldHook<ProbeRunReport>(['--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/room', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '4s'], async () => {
       const publisher = await mqttClient(port, 'c1m-test-publisher')
       publishedUs = monotonicUs()
       // Message 1 stamped 400 ms before it goes out: every delay c1m reads from it is at least that.
@@ -135,7 +136,7 @@ describe('fan-out through mosquitto', {skip}, () => {
     const conns = 800
     const watcher = await mqttClient(port, 'c1m-test-watcher', 'c1m/room')
     const startedUs = monotonicUs()
-    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/room', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s', '--publish', 'hello room', '--publish-every', '500ms'])
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--server-pid', String(pid), '--mqtt-subscribe', 'c1m/room', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '3s', '--publish', 'hello room', '--publish-every', '500ms'])
     const endedUs = monotonicUs()
     watcher.socket.destroy()
     assertHeld(exitCode, stderr + endNotes(envelope))

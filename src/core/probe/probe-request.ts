@@ -119,6 +119,10 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
     error: () => usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them'),
   },
   {
+    breaks: (f) => f.publish !== undefined && f.broadcast !== undefined,
+    error: () => usageError('--publish sends through your server and --broadcast-every makes the bundled server send: one or the other', 'drop one of them'),
+  },
+  {
     breaks: (f) => f.broadcast !== undefined && f.holdMs <= 0,
     error: () => usageError('--broadcast-every broadcasts during the hold: give --hold too', 'add --hold 30s'),
   },
@@ -128,11 +132,11 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
   },
   {
     breaks: (f) => f.broadcast !== undefined && (f.app !== undefined || !['ws', 'wss'].includes(f.protocol ?? 'tcp')),
-    error: (f) => usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${f.protocol && !['ws', 'wss'].includes(f.protocol) ? `; ${f.protocol} ${f.protocol === 'tcp' || f.protocol === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}` : ''}`, 'add --protocol ws'),
-  },
-  {
-    breaks: (f) => f.publish !== undefined && f.broadcast !== undefined,
-    error: () => usageError('--publish sends through your server and --broadcast-every makes the bundled server send: one or the other', 'drop one of them'),
+    error: (f) => {
+      const asked = f.protocol ?? (f.app ? 'ws' : 'tcp')
+      const why = ['ws', 'wss'].includes(asked) ? '' : `; ${asked} ${asked === 'tcp' || asked === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}`
+      return usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${why}`, 'add --protocol ws')
+    },
   },
   {
     breaks: (f) => f.publish !== undefined && !f.target,
