@@ -58,10 +58,10 @@ static int broadcast_timer(double at, int other) {
   return other >= 0 && other < wait ? other : wait;
 }
 
-/* ,"broadcasts":N,"broadcastSends":"SEQ:SENT,..." (the last BROADCAST_LOG) for the count line. */
+/* ,"broadcasts":N,"broadcastSent":ALL,"broadcastSends":"SEQ:SENT,..." (the last BROADCAST_LOG) for "count". */
 static void broadcast_print(void) {
   if (!broadcast_every_ms && !broadcast_seq) return;
-  printf(",\"broadcasts\":%ld,\"broadcastSends\":\"", broadcast_seq);
+  printf(",\"broadcasts\":%ld,\"broadcastSent\":%llu,\"broadcastSends\":\"", broadcast_seq, broadcast_sends);
   long from = broadcast_seq - BROADCAST_LOG + 1 > 1 ? broadcast_seq - BROADCAST_LOG + 1 : 1;
   for (long s = from; s <= broadcast_seq; s++) printf("%s%ld:%ld", s == from ? "" : ",", s, broadcast_sent[s % BROADCAST_LOG]);
   printf("\"");

@@ -14,6 +14,8 @@ import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 import {probeWithHoldHook} from './independent-rss.js'
 import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'
+import {spawnC1m, stopChild} from './spawn-c1m.js'
+import WebSocket from 'ws'
 
 /** CLOCK_MONOTONIC in microseconds, the clock the probes stamp (node's hrtime on Linux). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
@@ -42,6 +44,46 @@ describe('c1m probe --broadcast-every: the bundled server pushes one frame to ev
     // The clients' own count of the frames pushed during the hold: the broadcasts and nothing else.
     assert.equal(hold.messagesReceived!.events, broadcasts.length * conns)
     assert.equal(hold.messagesReceived!.bytes, broadcasts.length * conns * 512)
+  })
+})
+
+describe('c1m server --broadcast-every, read by WebSocket clients of the test\'s own (npm ws)', () => {
+  it('each client gets every broadcast until it leaves, the server counts exactly those sends, stamped on the test\'s clock', async () => {
+    const server = await spawnC1m(['server', '--protocol', 'ws', '--port', '0', '--interval', '100ms', '--broadcast-every', '200ms', '--broadcast-size', '100', '--json'], {waitFor: /listening on 127\.0\.0\.1:(\d+) \(/, timeoutMs: 60_000})
+    const clients = 40
+    const last = 5
+    const seen: Array<Array<{seq: number; delayUs: number; length: number}>> = []
+    try {
+      await Promise.all(Array.from({length: clients}, (_, i) => new Promise<void>((resolve, reject) => {
+        seen[i] = []
+        const ws = new WebSocket(`ws://127.0.0.1:${server.match[1]}/`)
+        ws.on('error', reject)
+        ws.on('message', (data: Buffer) => {
+          const atUs = monotonicUs()
+          const [token, seq, stamp] = data.toString().split(' ')
+          assert.equal(token, 'c1m-fanout')
+          seen[i].push({seq: Number(seq), delayUs: atUs - Number(stamp), length: data.length})
+          // Leave after the 5th broadcast: the server sends this client no more than 5.
+          if (Number(seq) === last) ws.close()
+        })
+        ws.on('close', () => resolve())
+      })))
+      const wait = Date.now() + 10_000
+      while (!/open 0, accepted 40/.test(server.output.stderr) && Date.now() < wait) await new Promise((r) => setTimeout(r, 50))
+    } finally {
+      await stopChild(server)
+    }
+    const {result} = JSON.parse(server.output.stdout)
+    for (const got of seen) {
+      assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5], 'every broadcast, in order, none twice')
+      for (const m of got) {
+        assert.equal(m.length, 100)
+        // The server's CLOCK_MONOTONIC stamp read on the test's own clock: after it, and soon after.
+        assert.ok(m.delayUs >= 0 && m.delayUs < 1_000_000, `a delay of ${m.delayUs} us`)
+      }
+    }
+    assert.ok(result.broadcast.broadcasts >= last, JSON.stringify(result.broadcast))
+    assert.equal(result.broadcast.sent, clients * last, 'the server\'s own count of sends: 5 to each client')
   })
 })
 

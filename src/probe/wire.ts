@@ -35,8 +35,9 @@ const SERVER_COUNT = {
   heartbeats: 'number?',
   timeouts: 'number?',
   events: 'number?',
-  // Once broadcasting (probes/broadcast.h): broadcasts sent, and "SEQ:SENT,..." of the last 1024.
+  // Once broadcasting (probes/broadcast.h): broadcasts, messages sent, "SEQ:SENT,..." of the last 1024.
   broadcasts: 'number?',
+  broadcastSent: 'number?',
   broadcastSends: 'string?',
 } as const
 const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean'} as const
