@@ -142,6 +142,12 @@ describe('resolveClientRequest: the rules between client flags', () => {
   const rows: Row[] = [
     {argv: `${to} 127.0.0.1:9000`, want: {host: '127.0.0.1', port: 9000, endpoints: ['127.0.0.1:9000'], conns: 8, sources: {kind: 'loopback'}, steps: 8, echo: true, engine: 'native', notes: []}},
     {argv: `${to} 127.0.0.1:65535 --ports 2`, want: usage('--ports 2 from port 65535 runs past 65535')},
+    // --publish: one connection publishes through the server during the hold.
+    {argv: `${to} mqtt://127.0.0.1:1883 --mqtt-subscribe room/1 --hold forever --publish hi --publish-every 2s`, want: {fanout: {kind: 'publish', everyMs: 2000, text: 'hi', publisherReceives: true}}},
+    {argv: `${to} 127.0.0.1:4222 --app nats --subject room.1 --hold 10s --publish hi`, want: {fanout: {kind: 'publish', everyMs: 1000, text: 'hi', publisherReceives: false}}},
+    {argv: `${to} mqtt://127.0.0.1:1883 --mqtt-subscribe room/1 --publish hi`, want: usage('--publish publishes during the hold: give --hold too')},
+    {argv: `${to} mqtt://127.0.0.1:1883 --mqtt-subscribe room/+ --hold 5s --publish hi`, want: usage('--publish: MQTT needs --mqtt-subscribe with a topic name (no + or #): every connection subscribes to it and the publisher publishes to it')},
+    {argv: `${to} http://127.0.0.1:8080/events --http sse --hold 5s --publish hi`, want: usage('--publish: sse carries no messages c1m can publish: use ws://, mqtt:// or --app nats')},
     {argv: `${to} 127.0.0.1:65534 --ports 2`, want: {endpoints: ['127.0.0.1:65534', '127.0.0.1:65535']}},
     {argv: '--conns 1 --shard 2/8 --target 127.0.0.1:9000', want: usage('--shard 2/8 of --conns 1 leaves this host no connection')},
     {argv: `${to} 10.0.0.2:9000 --shard 2/8 --source 10.0.0.5`, want: {conns: 1, steps: 1, sources: {kind: 'addresses', addresses: ['10.0.0.5']}, notes: []}},

@@ -7,6 +7,8 @@ import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
 import {type HeldReading, HeldSeries} from './held-series.js'
+import {FanoutWatch} from './fanout-watch.js'
+import type {FanoutReport, FanoutSource} from '../core/probe/fanout.js'
 import type {EchoResult, TlsSession} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
@@ -27,6 +29,8 @@ export interface ClientRunOptions {
   serverPids?: number[]
   /** --app: the session every connection opens (the result says what the sessions did). */
   session?: AppSession
+  /** --publish: one connection publishes through the server during the hold (fanout-watch.ts). */
+  fanout?: FanoutSource
 }
 
 export interface ClientRunResult {
@@ -59,6 +63,8 @@ export interface ClientRunResult {
   serverTrees?: ClientServerFigures
   /** --app: sessions accepted and refused, heartbeats answered and sent, by the end. */
   session?: SessionReport
+  /** --publish: each message's delivery (core/probe/fanout.ts). */
+  fanout?: FanoutReport
 }
 
 /** Wait out the hold, reading the servers' memory as it goes. */
@@ -140,12 +146,16 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     if (options.holdMs > 0 && open > 0 && !result.stopped && !options.signal?.aborted) {
       options.progress(`holding ${result.established} connections${Number.isFinite(options.holdMs) ? ` for ${options.holdMs / 1000} s` : '; Ctrl-C stops'}`)
       const holdStart = performance.now()
+      const fanout = options.fanout ? new FanoutWatch(root, options.fanout, [], clients) : undefined
+      await fanout?.start()
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
       else {
         const series = new HeldSeries(root, trees, holdStart)
         await readDuringHold(options, series)
         readings = series.readings
       }
+      const fanned = await fanout?.finish(10_000 + result.established)
+      if (fanned) result.fanout = fanned
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
