@@ -10,8 +10,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import type {FanoutReport} from '../src/core/probe/fanout.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {assertHeld, endNotes, runJson} from './helpers.js'
+import {assertHeld, endNotes, FIXTURES, runJson} from './helpers.js'
 import {probeWithHoldHook} from './independent-rss.js'
 import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'
 import {spawnC1m, stopChild} from './spawn-c1m.js'
@@ -197,6 +198,46 @@ for (const engine of ['native', 'node']) describe(`fan-out through mosquitto, --
       assert.equal(b.sentUs, Number(stamp), 'the stamp the test read in the message')
       assert.ok(Number(stamp) > startedUs && mine.atUs < endedUs, 'published during the run, on the test\'s clock')
       assert.ok(b.maxMs * 1000 < endedUs - Number(stamp), `message ${b.seq}: a delay longer than the run after it`)
+    }
+  })
+
+  it('c1m client --publish: the same through c1m client; the test\'s subscriber sees each message it timed', async () => {
+    const {port} = await broker()
+    const conns = 300
+    const watcher = await mqttClient(port, 'c1m-test-watcher-2', 'c1m/lobby')
+    const {envelope, exitCode, stderr} = await runJson<{fanout: FanoutReport}>(['client', '--engine', engine, '--target', `mqtt://127.0.0.1:${port}`, '--mqtt-subscribe', 'c1m/lobby', '--conns', String(conns), '--steps', '1', '--hold', '2s', '--publish', 'lobby news', '--publish-every', '400ms'])
+    watcher.socket.destroy()
+    assert.equal(exitCode, 0, stderr)
+    const {broadcasts} = envelope.result.fanout
+    const seen = watcher.received.filter((m) => m.payload.startsWith('c1m-fanout '))
+    assert.ok(broadcasts.length >= 4, `about 5 messages in 2 s, got ${broadcasts.length}`)
+    assert.deepEqual(seen.map((m) => Number(m.payload.split(' ')[2])), broadcasts.map((b) => b.sentUs), 'the same messages, with the same stamps')
+    for (const b of broadcasts) assert.equal(b.delivered, conns, `message ${b.seq}`)
+  })
+})
+
+describe('c1m probe --publish through a WebSocket relay of the test\'s own (npm ws)', () => {
+  it('each message the relay passes on is timed by every connection, as many as the relay says it sent', async () => {
+    const relay = spawn(process.execPath, [path.join(FIXTURES, 'ws-relay.mjs')], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    relay.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+    try {
+      const deadline = Date.now() + 20_000
+      while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      const {port} = JSON.parse(out.split('\n')[0]) as {port: number}
+      const conns = 300
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--target', `ws://127.0.0.1:${port}/`, '--server-pid', String(relay.pid), '--no-echo', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2s', '--publish', 'to everyone', '--publish-every', '400ms'])
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const exited = new Promise((resolve) => relay.on('exit', resolve))
+      relay.kill('SIGTERM')
+      await exited
+      const counts = JSON.parse(out.trim().split('\n').at(-1)!) as {received: number; relayed: number}
+      const {broadcasts} = envelope.result.hold!.fanout!
+      assert.equal(counts.received, broadcasts.length, 'the relay got each message c1m published, and no other')
+      assert.equal(counts.relayed, broadcasts.length * conns, 'the relay sent each to every connection')
+      for (const b of broadcasts) assert.equal(b.delivered, conns, `message ${b.seq}: every connection, the publisher too`)
+    } finally {
+      if (relay.exitCode === null) relay.kill('SIGKILL')
     }
   })
 })
