@@ -116,6 +116,7 @@ static int app_open(int fd) {
 /* One message to the dialect, NUL-terminated (a longer one than APP_MSG_MAX is pushed, unread). */
 static int app_message(int fd, const unsigned char *msg, size_t len) {
   static char text[APP_MSG_MAX + 1];
+  fanout_note(msg, len);
   if (len > APP_MSG_MAX) return app_result(fd, APP_PUSHED, len);
   memcpy(text, msg, len);
   text[len] = 0;
@@ -142,6 +143,7 @@ static int app_lines(int fd, const unsigned char *in, size_t n, int stream) {
   while (at < n) {
     if (skip) {
       size_t take = skip < n - at ? (size_t)skip : n - at;
+      fanout_note(in + at, take); /* a payload the dialect announced (NATS MSG): a fan-out message's token leads it */
       pushed_bytes += take;
       skip -= take;
       at += take;

@@ -8,6 +8,7 @@
 #ifndef C1M_CLIENT_MESSAGES_H
 #define C1M_CLIENT_MESSAGES_H
 
+#include "client-fanout.h"
 #include "client.h"
 #include "traffic-latency.h"
 
@@ -44,6 +45,7 @@ static int on_inflated(int fd, struct inflater *in) {
     return 0;
   }
   if (traffic_echo_len > 0 && in->out == (uint64_t)traffic_echo_len) { bytes_received += in->out; traffic_echoed(fd); return 0; }
+  fanout_note(in->keep, in->kept);
   pushed_events++;
   pushed_bytes += in->out;
   return 0;
@@ -73,6 +75,7 @@ static int on_message(int fd, const struct framing *fr, const unsigned char *f, 
     return 0;
   }
   if (is_traffic_echo(fr, f, hl, len, (size_t)hl + len)) { bytes_received += (unsigned long long)traffic_echo_len; traffic_echoed(fd); return 0; }
+  fanout_note(f + hl, (size_t)len);
   pushed_events++;
   pushed_bytes += len;
   return 0;
@@ -137,7 +140,7 @@ static int on_messages(int fd, const char *bytes, ssize_t n) {
       }
       int traffic = is_traffic_echo(fr, f, hl, len, left);
       if (traffic) bytes_received += (unsigned long long)traffic_echo_len;
-      else { pushed_events++; pushed_bytes += left - (size_t)hl; }
+      else { fanout_note(f + hl, left - (size_t)hl); pushed_events++; pushed_bytes += left - (size_t)hl; }
       if (!(rx = carry(fd))) return -1;
       rx->skip = (uint64_t)hl + len - left;
       rx->skip_traffic = traffic;

@@ -27,6 +27,8 @@
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
  *   count     report the counters
+ *   fanout    the delays of the fan-out messages received (client-fanout.h)
+ *   publish MS TEXT  one connection publishes TEXT with a timestamp every MS ms (client-publish.h)
  *   traffic B MS [R]  from now on send B bytes on every connection every MS milliseconds
  *                 (while idle between commands), or with R > 0 R messages a second spread
  *                 over the connections in turn (client-traffic.h: the echo latency of each,
@@ -55,6 +57,7 @@
 #include "client-http.h"
 #include "client-loop.h"
 #include "client-mqtt.h"
+#include "client-publish.h"
 #include "client-traffic.h"
 #include "client-tcp.h"
 #include "client-ws.h"
@@ -147,6 +150,8 @@ static int run_command(const char *line) {
   else if (strcmp(line, "echo") == 0) echo_round();
   else if (sscanf(line, "traffic %ld %ld %lf", &count, &interval, &rate) >= 2 && count >= 0 && rate >= 0 && rate <= 1e7) traffic(count, interval, rate);
   else if (strcmp(line, "count") == 0) print_count("count", established);
+  else if (strcmp(line, "fanout") == 0) fanout_print();
+  else if (strncmp(line, "publish ", 8) == 0) publish_command(line + 8);
   else if (strcmp(line, "quit") == 0) quit();
   else if (*line) reply_unknown_command();
   return 1;
@@ -298,6 +303,6 @@ int main(int argc, char **argv) {
   for (;;) {
     int rc = read_commands(run_command);
     if (rc < 0) quit();
-    if (rc == 0) poll_once(idle_timeout());
+    if (rc == 0) poll_once(publish_timer(idle_timeout()));
   }
 }

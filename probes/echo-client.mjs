@@ -14,6 +14,7 @@ import tls from 'node:tls'
 
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
+import {fanoutReply, noteFanout, publisher} from './node-fanout.mjs'
 import {TrafficLatency, TrafficSchedule} from './node-traffic.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
@@ -179,6 +180,8 @@ async function run(command) {
   const trafficMatch = /^traffic (\d+) (\d+)(?: (\d+(?:\.\d+)?))?$/.exec(command)
   if (trafficMatch && Number(trafficMatch[3] ?? 0) <= 1e7) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]), Number(trafficMatch[3] ?? 0))
   if (command === 'count') return report('count', counts.established)
+  if (command === 'fanout') return say(fanoutReply())
+  if (command.startsWith('publish ')) return say(publish(command))
   if (command === 'quit') return quit()
   if (command) say({event: 'error', message: 'unknown command'})
 }
@@ -459,6 +462,7 @@ function onPackets(socket, chunk) {
         continue
       }
     }
+    noteFanout(body)
     pushed.pushedEvents++
     pushed.pushedBytes += body.length
   }
@@ -545,6 +549,7 @@ function onFrame(socket, opcode, payload, compressed = false) {
       traffic.bytesReceived += payload.length
       latency.echo(socket)
     } else {
+      noteFanout(payload)
       pushed.pushedEvents++
       pushed.pushedBytes += payload.length
     }
@@ -727,6 +732,7 @@ function onAppMessage(socket, payload) {
     socket.lines.skip = 0
     return onAppBytes(socket, payload)
   }
+  noteFanout(payload)
   return appResult(socket, socket.session.onText(payload.toString('utf8'), appSender(socket), socket.phase === 'session'), payload.length)
 }
 
@@ -734,10 +740,11 @@ function onAppMessage(socket, payload) {
 function onAppBytes(socket, chunk) {
   let dropped = false
   const skipped = socket.lines.push(chunk, (line) => {
+    noteFanout(Buffer.from(line))
     const skip = appResult(socket, socket.session.onText(line, appSender(socket), socket.phase === 'session'), Buffer.byteLength(line))
     if (skip === undefined) dropped = true
     return skip
-  })
+  }, noteFanout)
   pushed.pushedBytes += skipped
   return dropped ? undefined : 0
 }
@@ -774,3 +781,18 @@ const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setI
 
 // tls: whether this client can speak TLS (node always can; the native one when built with OpenSSL).
 say({event: 'ready', pid: process.pid, nofile, tls: true})
+
+// "publish MS TEXT" (node-fanout.mjs): an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to
+// --subject, or a masked WebSocket text frame, from the first open connection.
+const publish = publisher((text) => {
+  const payload = Buffer.from(text, 'utf8')
+  if (app) return app.name === 'nats' && appOptions.subject && !/[*> ]/.test(appOptions.subject) ? appSender0(`PUB ${appOptions.subject} ${payload.length}\r\n${text}\r\n`) : null
+  if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? mqttPublish(protocol.subscribe, payload) : null
+  return protocol.kind === 'ws' ? maskedFrame(0x1, payload) : null
+}, () => open.values().next().value)
+
+/** A NATS line as the dialect's sender would write it: binary frames over WebSocket, bytes over TCP. */
+function appSender0(text) {
+  const bytes = Buffer.from(text, 'utf8')
+  return protocol.kind === 'ws' ? maskedFrame(0x2, bytes) : bytes
+}

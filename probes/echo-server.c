@@ -3,6 +3,7 @@
  *
  *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]
  *               [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]
+ *               [--broadcast-every MS [--broadcast-size B]]   (ws only: broadcast.h)
  *
  * Each protocol is one row of the table `protocols` below: tcp echoes bytes as they come (here),
  * ws, sse and stream open with HTTP first (server-http.h says what each does). With --tls every
@@ -31,6 +32,7 @@
 
 #include "endpoint.h"
 #include "process.h"
+#include "broadcast.h"
 #include "server-http.h"
 #include "server-phoenix.h"
 #include "server-socketio.h"
@@ -47,16 +49,19 @@ static void die(const char *what) {
   exit(1);
 }
 
-static void print_count(void) {
-  printf("{\"event\":\"count\",\"open\":%ld,\"peakOpen\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu",
+static void print_count_as(const char *event) {
+  printf("{\"event\":\"%s\",\"open\":%ld,\"peakOpen\":%ld,\"accepted\":%ld,\"closed\":%ld,\"rejected\":%ld,\"bytes\":%llu", event,
          open_conns, peak_open, accepted, closed_conns, rejected, echoed_bytes);
   if (app) {
     printf(",\"sessions\":%ld,\"refused\":%ld,\"heartbeats\":%ld,\"timeouts\":%ld,\"events\":%ld", app_sessions, app_refused,
            app_heartbeats, app_timeouts, app_events);
   }
+  broadcast_print();
   printf("}\n");
   fflush(stdout);
 }
+
+static void print_count(void) { print_count_as("count"); }
 
 /* --protocol tcp: every byte read is written back. */
 static void on_readable_tcp(int fd) {
@@ -152,6 +157,11 @@ static void shutdown_all(void) {
 static int run_command(const char *line) {
   if (strcmp(line, "count") == 0) print_count();
   else if (strcmp(line, "quit") == 0) return 0;
+  else if (strncmp(line, "broadcast ", 10) == 0) {
+    if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws without --app\"}\n");
+    else print_count_as("broadcast");
+    fflush(stdout);
+  }
   else if (*line) reply_unknown_command();
   return 1;
 }
@@ -183,6 +193,9 @@ static int parse_options(int argc, char **argv, const char **listen_at, int *bac
     int app_option = parse_app_option(argc, argv, &i);
     if (app_option < 0) { fprintf(stderr, "echo-server: --app wants socketio or phoenix, a period 10 to 86400000 ms\n"); return 2; }
     if (app_option) continue;
+    int broadcast_option = parse_broadcast_option(argc, argv, &i);
+    if (broadcast_option < 0) { fprintf(stderr, "echo-server: --broadcast-every wants 10 to 86400000 ms, --broadcast-size 48 to 65536 bytes\n"); return 2; }
+    if (broadcast_option) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) *listen_at = argv[++i];
     else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc) *backlog = atoi(argv[++i]);
     else if (strcmp(argv[i], "--reuseport") == 0) *reuseport = 1;
@@ -198,6 +211,7 @@ static int parse_options(int argc, char **argv, const char **listen_at, int *bac
       return 2;
     }
   }
+  if (broadcast_every_ms && (app || proto != &proto_ws)) { fprintf(stderr, "echo-server: --broadcast-every needs --protocol ws without --app\n"); return 2; }
   if (app && proto != &proto_ws) { fprintf(stderr, "echo-server: --app needs --protocol ws\n"); return 2; }
   if (app) app_set_tick(app == &app_phoenix ? idle_timeout_ms : ping_interval_ms > ping_timeout_ms ? ping_interval_ms : ping_timeout_ms);
   return 0;
@@ -247,7 +261,7 @@ int main(int argc, char **argv) {
 
   struct epoll_event events[1024];
   for (;;) {
-    int n = epoll_wait(epfd, events, 1024, app_timers(now()));
+    int n = epoll_wait(epfd, events, 1024, broadcast_timer(now(), app_timers(now())));
     if (stop_requested) { shutdown_all(); return 0; }
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -210,17 +210,19 @@ export const APPS = {generic, socketio, 'graphql-ws': graphqlWs, nats, phoenix: 
 
 /**
  * Splits bytes into lines (CR stripped) across reads, skipping a payload a dialect announced.
- * push(chunk, each) calls each(line) for every whole line; each returns the bytes to skip after it.
+ * push(chunk, each) calls each(line) for every whole line; each returns the bytes to skip after it;
+ * onSkip, when given, sees the skipped bytes (a NATS MSG's payload) as they pass.
  */
 export class Lines {
   rest = Buffer.alloc(0)
   skip = 0
-  push(chunk, each) {
+  push(chunk, each, onSkip) {
     let buffer = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk
     let skipped = 0
     for (;;) {
       if (this.skip > 0) {
         const take = Math.min(this.skip, buffer.length)
+        onSkip?.(buffer.subarray(0, take))
         this.skip -= take
         skipped += take
         buffer = buffer.subarray(take)

@@ -32,11 +32,17 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
   keys['client echo'] = keysOf(await client.ask('echo', 30_000))
   await client.ask('traffic 64 20', 10_000)
   keys['client traffic'] = keysOf(await client.ask('traffic 0 0', 30_000))
+  keys['client fanout'] = keysOf(await client.ask('fanout', 10_000))
+  keys['client publish'] = keysOf(await client.ask('publish 0', 10_000))
+  // Raw TCP carries no message to publish: both engines refuse to start.
+  await assert.rejects(client.ask('publish 100 hello', 10_000), /client: publish/)
   await assert.rejects(client.ask('nonsense', 10_000), /client: unknown command/)
   keys['client last count'] = keysOf(await client.stop())
   if (engine === 'native') {
     keys['server ready'] = keysOf(server.ready)
     keys['server count'] = keysOf(await server.ask('count', 10_000))
+    keys['server broadcast'] = keysOf(await server.ask('broadcast 0 64', 10_000))
+    await assert.rejects(server.ask('broadcast 100 64', 10_000), /server: broadcast wants/)
     keys['server last count'] = keysOf(await server.stop())
   }
   return keys

@@ -22,6 +22,8 @@ import {describeTls, type HttpMode, parseTarget} from '../core/probe/protocol.js
 import {resolveClientRequest} from '../core/probe/client-request.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import {describeSessions} from '../core/probe/session.js'
+import {describeFanoutSource, formatFanout} from '../core/probe/fanout.js'
+import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
 import {readHardNofile} from '../host/read/limits.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {checkServerTrees} from '../core/probe/server-trees.js'
@@ -51,6 +53,8 @@ export default class Client extends C1mCommand {
     ...protocolFlags,
     ...sessionFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
+    publish: Flags.string({description: 'during --hold, one connection sends TEXT (after a c1m-fanout token and timestamp) every --publish-every through the server: an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to --subject (--app nats), or a WebSocket text frame; every connection that receives it times it (sender and receivers on this host)', helpValue: 'TEXT'}),
+    'publish-every': Flags.string({description: 'how often --publish sends', default: '1s', helpValue: 'DURATION'}),
   }
 
   async run(): Promise<ClientRunResult & {shard?: HostShare}> {
@@ -76,7 +80,7 @@ export default class Client extends C1mCommand {
     let result: ClientRunResult
     try {
       const {steps, inflight, openTimeoutMs, echo, holdMs, traffic} = request
-      result = await runClient({programs, shards, endpoints, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session, traffic})
+      result = await runClient({programs, shards, endpoints, steps, inflight, openTimeoutMs, echo, holdMs, progress, signal: stop.signal, serverPids, session: protocol.session, traffic, fanout: request.fanout})
     } finally {
       stop.release()
     }
@@ -93,6 +97,7 @@ export default class Client extends C1mCommand {
       if (result.traffic) for (const line of describeClientTraffic(result.traffic)) this.log(line)
       if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
       if (result.session) this.log(describeSessions(result.session))
+      if (result.fanout) for (const line of [describeFanoutSource(result.fanout.source), ...formatFanout(result.fanout, PAGE_SIZE)]) this.log(line)
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {
       const what = result.stopped ?? (unanswered > 0 ? describeEcho(result.echo!) : `the server closed all ${formatCount(result.established)} connections before they could be checked`)

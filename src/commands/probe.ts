@@ -51,6 +51,10 @@ export default class Probe extends C1mCommand {
     hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic), measure TCP buffer memory and each echo\'s latency from when it was due (p50 to p99.9, max, lost)', helpValue: 'SIZE'}),
     ...trafficPaceFlags,
+    'broadcast-every': Flags.string({description: 'during --hold, the bundled server sends every connection one WebSocket text frame this often (--protocol ws or wss); each broadcast\'s delivery is timed: delivered of sent, first and last receipt, p50/p99/max, TCP buffer memory at its peak', helpValue: 'DURATION'}),
+    'broadcast-size': Flags.string({description: 'bytes in each --broadcast-every frame (48 bytes to 64KiB)', default: '64', helpValue: 'SIZE'}),
+    publish: Flags.string({description: 'with --target and --hold: one connection sends TEXT (with a c1m-fanout token and timestamp before it) every --publish-every through your server: an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to --subject (--app nats), or a WebSocket text frame for a server that relays; every connection that receives it times it', helpValue: 'TEXT'}),
+    'publish-every': Flags.string({description: 'how often --publish sends', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): HOST:PORT (IPv4, [IPv6] or a name, resolved once) or tcp:// (raw TCP), ws://HOST:PORT/PATH (WebSocket), http://HOST:PORT/PATH with --http, mqtt://HOST:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
     protocol: bundledProtocolFlag({description: "what the bundled server and clients speak (native engine): tcp (raw), ws (WebSocket handshake and frames), sse (Server-Sent Events), stream (a chunked response), tls or wss (TCP or WebSocket over TLS, the server's certificate made for the run); with --target its scheme decides"}),
     'server-pid': Flags.integer({description: 'with --target: the PID of that server; it and its child processes are measured (repeat it for a proxy and its backends: each tree is reported on its own and summed)', dependsOn: ['target'], min: 1, multiple: true, helpValue: 'PID'}),
@@ -102,8 +106,8 @@ export default class Probe extends C1mCommand {
     const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: request.netns, root: process.getuid?.() === 0, ownEhash: request.ownEhash ? ehashEntriesFor(2 * conns) : undefined})
-      const {steps, settleMs, inflight, openTimeoutMs, holdMs, traffic, echo, echoEachStep, clientHosts} = request
-      report = await runProbe({plan, conns, steps, engine, hardNofile, settleMs, inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, target, echo, echoEachStep, clientHosts, protocol, family})
+      const {steps, settleMs, inflight, openTimeoutMs, holdMs, traffic, fanout, echo, echoEachStep, clientHosts} = request
+      report = await runProbe({plan, conns, steps, engine, hardNofile, settleMs, inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, fanout, target, echo, echoEachStep, clientHosts, protocol, family})
     } finally {
       stop.release()
     }

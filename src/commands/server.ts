@@ -32,6 +32,8 @@ export default class Server extends C1mCommand {
     'ping-interval': Flags.string({description: `--app socketio: ping each connection this long after its open and after each pong (default ${SERVER_APP_DEFAULTS.pingIntervalMs / 1000}s)`, helpValue: 'DURATION'}),
     'ping-timeout': Flags.string({description: `--app socketio: close a connection whose pong has not come this long after the ping (default ${SERVER_APP_DEFAULTS.pingTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
     'idle-timeout': Flags.string({description: `--app phoenix: close a socket that sent nothing (no heartbeat) for this long (default ${SERVER_APP_DEFAULTS.idleTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
+    'broadcast-every': Flags.string({description: 'send every open WebSocket one text frame this often ("c1m-fanout SEQ SENT_US" and padding, --protocol ws or wss): clients of c1m time its delivery (c1m probe --broadcast-every does the same inside a probe)', helpValue: 'DURATION'}),
+    'broadcast-size': Flags.string({description: 'bytes in each --broadcast-every frame (48 bytes to 64KiB)', default: '64', helpValue: 'SIZE'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 
@@ -42,7 +44,8 @@ export default class Server extends C1mCommand {
     for (const note of request.notes) this.note(note)
     const {protocol, host, port, reusePort, workers, durationMs, intervalMs} = request
     const prepared = withProtocol(await prepareEngine(request.engine, Boolean(protocol.tls)), protocol)
-    const programs = {...prepared, server: {...prepared.server, args: [...prepared.server.args, ...serverAppArgs(request.app)]}}
+    const broadcastArgs = request.broadcast ? ['--broadcast-every', String(request.broadcast.everyMs), '--broadcast-size', String(request.broadcast.size)] : []
+    const programs = {...prepared, server: {...prepared.server, args: [...prepared.server.args, ...serverAppArgs(request.app), ...broadcastArgs]}}
     const stop = abortOnSignals((name) => progress(`${name}: stopping`))
     try {
       const result = await runServer({programs, host, port, reusePort, workers, backlog: LISTEN_BACKLOG, durationMs, intervalMs, progress, signal: stop.signal, app: request.app?.name})
@@ -51,6 +54,7 @@ export default class Server extends C1mCommand {
         const {app: served} = result
         if (served) this.log(`${served.name}: ${served.sessions} sessions joined, ${served.refused} refused, ${served.heartbeats} heartbeats answered, ${served.timeouts} closed for a missed heartbeat, ${served.events} events answered`)
       }
+      if (result.broadcast && !this.jsonEnabled()) this.log(`broadcast ${result.broadcast.broadcasts} times: ${result.broadcast.sent} messages sent to connections`)
       if (result.rejected > 0) this.note(`${result.rejected} connections were refused because a worker ran out of file descriptors; run more --workers`)
       return result
     } finally {

@@ -58,4 +58,6 @@ export const DURATION_FLAGS = {
   duration: {minMs: 1, maxMs: 7 * DAY, forever: true},
   /** server --ping-interval, --ping-timeout, --idle-timeout: the bundled dialects' periods. */
   'app-period': {minMs: 10, maxMs: DAY},
+  /** --broadcast-every and --publish-every: one fan-out message this often. */
+  'broadcast-every': {minMs: 10, maxMs: DAY},
 } satisfies Record<string, DurationBounds>

@@ -9,5 +9,6 @@ export const examples = [
   {description: 'A million connections to 53 server workers, held until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --target 127.0.0.1:9000 --ports 53 --conns 1M --hold forever'},
   {description: 'Host 3 of 8 client hosts (an indexed Job, an Ansible batch): 1M/8 connections and its own eighth of the source ports', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 16 --conns 1M --shard 3/8 --source 10.0.3.1 --hold 10m'},
   {description: 'Traffic while holding: 500 messages of 256 bytes a second spread over 20k WebSocket connections, each echo timed from when it was due', command: '<%= config.bin %> <%= command.id %> --target ws://10.0.0.2:8080/echo --conns 20k --hold 5m --message-size 256 --rate 500/s'},
+  {description: 'Fan-out through your MQTT broker on this host: 20k subscribers of room/1, one of them publishing to it every second; each receipt timed', command: '<%= config.bin %> <%= command.id %> --target mqtt://127.0.0.1:1883 --conns 20k --mqtt-subscribe room/1 --hold 60s --publish "hello room"'},
   {description: 'From two source addresses of this host to a remote server', command: '<%= config.bin %> <%= command.id %> --target 10.0.0.2:9000 --ports 4 --conns 100k --source 10.0.0.5 --source 10.0.0.6'},
 ]

@@ -12,5 +12,6 @@ export const examples = [
   {description: 'The node.js engine for one minute', command: '<%= config.bin %> <%= command.id %> --engine node --duration 60s'},
   {description: 'On every IPv6 and IPv4 address of the host (dual-stack, where the kernel allows it)', command: '<%= config.bin %> <%= command.id %> --host :: --port 9000'},
   {description: 'Four workers sharing port 9000 (SO_REUSEPORT)', command: '<%= config.bin %> <%= command.id %> --port 9000 --workers 4 --reuse-port'},
+  {description: 'A WebSocket server that pushes every connection one 512-byte frame a second ("c1m-fanout SEQ SENT_US ..."), for a fan-out test of your own clients', command: '<%= config.bin %> <%= command.id %> --protocol ws --broadcast-every 1s --broadcast-size 512'},
   {description: 'A Socket.IO server for socket.io-client, pinging every 10 s', command: '<%= config.bin %> <%= command.id %> --app socketio --ping-interval 10s'},
 ]

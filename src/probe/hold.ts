@@ -5,6 +5,8 @@ import {countServerConnections, readClientCounts, echoCheck, setTraffic} from '.
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 import {HeldSeries} from './held-series.js'
+import {FanoutWatch} from './fanout-watch.js'
+import type {FanoutSource} from '../core/probe/fanout.js'
 import type {HoldResult, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -16,6 +18,8 @@ export interface HoldOptions {
   holdMs: number
   /** Echo traffic during the hold: rounds every intervalMs, or rate messages a second spread. */
   traffic?: TrafficShape
+  /** Fan-out during the hold (fanout-watch.ts): the bundled servers broadcast, or a client publishes. */
+  fanout?: FanoutSource
   /** Run the echo check after the hold (false with --no-echo: then not one byte is sent). */
   echo: boolean
   /** Read /proc/PID/net/sockstat (the namespace's view) instead of /proc/net/sockstat. */
@@ -56,8 +60,13 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   } else {
     options.progress(`holding ${conns} connections for ${seconds}`)
   }
-  // Read the buffer pages about 20 times over the hold, at least every second, at most every 100 ms.
-  const period = Math.max(100, Math.min(1000, options.holdMs / 20))
+  // A server that pushes may carry someone else's c1m-fanout messages: those are timed too.
+  const fanoutSource: FanoutSource | undefined = options.fanout ?? (options.countMessages ? {kind: 'observed'} : undefined)
+  const fanout = fanoutSource ? new FanoutWatch(root, fanoutSource, options.servers, options.clients, options.sockstatPid) : undefined
+  await fanout?.start()
+  // Read the buffer pages about 20 times over the hold, at least every second, at most every 100 ms
+  // (every 20 ms while broadcasting, to catch each burst's peak).
+  const period = options.fanout ? 20 : Math.max(100, Math.min(1000, options.holdMs / 20))
   const deadline = started + options.holdMs
   let interrupted = false
   const series = options.serverTrees ? new HeldSeries(root, options.serverTrees, started) : undefined
@@ -70,10 +79,12 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       break
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
+    if (options.fanout) fanout?.sample()
     if (series?.due()) series.read()
   }
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
+  const fanoutReport = await fanout?.finish(10_000 + conns)
   const [servers, counts] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients)])
   const clientOpen = counts.established
   // Someone else's server (no bundled servers) cannot be asked: the clients' count stands for both.
@@ -87,6 +98,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
   if (series && series.readings.length > 0) result.serverMemory = series.readings
+  if (fanoutReport) result.fanout = fanoutReport
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)
     const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle

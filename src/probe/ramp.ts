@@ -176,7 +176,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !stop && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, fanout: options.fanout, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
       if (result.hold.interrupted) stop = {kind: 'interrupted'}
     } catch (error) {
       stop = await whyFailed(error)

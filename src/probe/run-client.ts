@@ -7,6 +7,8 @@ import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
 import {type HeldReading, HeldSeries} from './held-series.js'
+import {FanoutWatch} from './fanout-watch.js'
+import type {FanoutReport, FanoutSource} from '../core/probe/fanout.js'
 import type {EchoResult, TlsSession, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
@@ -29,6 +31,8 @@ export interface ClientRunOptions {
   session?: AppSession
   /** --message-size traffic during the hold: rounds, or a rate spread over the connections. */
   traffic?: TrafficShape
+  /** --publish: one connection publishes through the server during the hold (fanout-watch.ts). */
+  fanout?: FanoutSource
 }
 
 export interface ClientRunResult {
@@ -63,6 +67,8 @@ export interface ClientRunResult {
   session?: SessionReport
   /** --message-size traffic in the hold: what went and came back, each echo's latency from its due time. */
   traffic?: TrafficShape & TrafficTotals
+  /** --publish: each message's delivery (core/probe/fanout.ts). */
+  fanout?: FanoutReport
 }
 
 /** Wait out the hold, reading the servers' memory as it goes. */
@@ -146,12 +152,16 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const holdStart = performance.now()
       const t = options.traffic
       if (t) await setTraffic(clients, t.messageSize, t.intervalMs, 30_000, t.rate)
+      const fanout = options.fanout ? new FanoutWatch(root, options.fanout, [], clients) : undefined
+      await fanout?.start()
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
       else {
         const series = new HeldSeries(root, trees, holdStart)
         await readDuringHold(options, series)
         readings = series.readings
       }
+      const fanned = await fanout?.finish(10_000 + result.established)
+      if (fanned) result.fanout = fanned
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
       if (t) result.traffic = {...t, ...(await setTraffic(clients, 0, 0, 60_000))}
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'

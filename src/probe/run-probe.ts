@@ -2,6 +2,7 @@ import {markOtherProbes} from './other-probes.js'
 import type {IsolationChoice, ProbePlan} from '../core/probe/plan-probe.js'
 import type {Shard} from '../core/probe/plan-shards.js'
 import type {Protocol} from '../core/probe/protocol.js'
+import type {FanoutSource} from '../core/probe/fanout.js'
 import {assembleRunReport, checkMeasured} from '../core/probe/assemble-report.js'
 import {hostRoot} from '../host/files/root.js'
 import {countUnaccepted} from '../host/read/accept-queue.js'
@@ -57,6 +58,8 @@ export interface ProbeRunOptions {
   holdMs: number
   /** Echo traffic on every connection during the hold. */
   traffic?: TrafficShape
+  /** Fan-out during the hold: the bundled servers broadcast, or a client publishes through the target. */
+  fanout?: FanoutSource
   /** Measure someone else's server: the bundled clients connect to it, its process tree is sampled. */
   target?: ExternalTarget
   /** Check every connection echoes at the top of the ramp (default true). */

@@ -55,9 +55,11 @@ export interface ServerRunResult {
   /** On an IPv6 address: IPV6_V6ONLY as the listening sockets have it (0 on "::": dual-stack). */
   v6only?: 0 | 1
   app?: ServedApp
+  /** --broadcast-every: broadcasts each worker made, and messages sent to connections in all. */
+  broadcast?: {broadcasts: number; sent: number}
 }
 
-type CountKey = Exclude<keyof ServerCount, 'event'>
+type CountKey = Exclude<keyof ServerCount, 'event' | 'broadcastSends'>
 
 /** A count field summed over the workers' replies (with --app the dialect's; 0 where a reply has none). */
 function sumOf(replies: ServerCount[], key: CountKey): number {
@@ -72,7 +74,8 @@ async function countServers(servers: Peer<'server'>[]): Promise<ServerCount[]> {
 /** The progress line: connections, and with a dialect its sessions and timeouts. */
 function countLine(counts: ServerCount[], app: boolean): string {
   const line = `open ${sumOf(counts, 'open')}, accepted ${sumOf(counts, 'accepted')}, rejected ${sumOf(counts, 'rejected')}`
-  return app ? `${line}, sessions ${sumOf(counts, 'sessions')}, timed out ${sumOf(counts, 'timeouts')}` : line
+  const broadcasts = counts.some((c) => c.broadcasts !== undefined) ? `, broadcasts ${Math.max(...counts.map((c) => c.broadcasts ?? 0))} (${sumOf(counts, 'broadcastSent')} messages sent)` : ''
+  return app ? `${line}, sessions ${sumOf(counts, 'sessions')}, timed out ${sumOf(counts, 'timeouts')}${broadcasts}` : line + broadcasts
 }
 
 /** What an IPv6 listener's IPV6_V6ONLY means for who can connect; "" on IPv4. */
@@ -131,5 +134,6 @@ export async function runServer(options: ServerRunOptions): Promise<ServerRunRes
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     ...(v6only === 0 || v6only === 1 ? {v6only} : {}),
     ...app,
+    ...(counted.some((c) => c.broadcasts !== undefined) ? {broadcast: {broadcasts: Math.max(...counted.map((c) => c.broadcasts ?? 0)), sent: sum('broadcastSent')}} : {}),
   }
 }

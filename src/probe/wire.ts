@@ -35,6 +35,10 @@ const SERVER_COUNT = {
   heartbeats: 'number?',
   timeouts: 'number?',
   events: 'number?',
+  // Once broadcasting (probes/broadcast.h): broadcasts, messages sent, "SEQ:SENT,..." of the last 1024.
+  broadcasts: 'number?',
+  broadcastSent: 'number?',
+  broadcastSends: 'string?',
 } as const
 const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean'} as const
 const CLIENT_COUNT = {
@@ -88,10 +92,15 @@ const CLIENT_TRAFFIC = {
   rate: 'number',
 } as const
 
+// The fan-out messages received (probes/client-fanout.h): "SEQ SENT_US GOT MIN_MS MAX_MS HIST;...".
+const CLIENT_FANOUT = {received: 'number', late: 'number', broadcasts: 'string'} as const
+// "publish MS TEXT" (probes/client-publish.h): messages published and failed since the last start.
+const CLIENT_PUBLISH = {published: 'number', failed: 'number'} as const
+
 /** Every event each program prints, with its fields ("error" is read apart: it fails the command). */
 export const WIRE = {
-  server: {ready: SERVER_READY, count: SERVER_COUNT},
-  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC},
+  server: {ready: SERVER_READY, count: SERVER_COUNT, broadcast: SERVER_COUNT},
+  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, fanout: CLIENT_FANOUT, publish: CLIENT_PUBLISH},
 } as const
 
 type Wire = typeof WIRE
@@ -102,11 +111,14 @@ export type ClientCount = RecordOf<Wire['client']['count'], 'count'>
 export type OpenReply = RecordOf<Wire['client']['open'], 'open'>
 export type EchoReply = RecordOf<Wire['client']['echo'], 'echo'>
 export type TrafficReply = RecordOf<Wire['client']['traffic'], 'traffic'>
+export type BroadcastReply = RecordOf<Wire['server']['broadcast'], 'broadcast'>
+export type FanoutReply = RecordOf<Wire['client']['fanout'], 'fanout'>
+export type PublishReply = RecordOf<Wire['client']['publish'], 'publish'>
 
 /** The replies of a role, by event. */
 export interface Replies {
-  server: {ready: ServerReady; count: ServerCount}
-  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply}
+  server: {ready: ServerReady; count: ServerCount; broadcast: BroadcastReply}
+  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply; fanout: FanoutReply; publish: PublishReply}
 }
 /** A command's first word is the event of its reply: "open 500" answers with "open". */
 export type VerbOf<C extends string> = C extends `${infer V} ${string}` ? V : C

@@ -11,6 +11,8 @@ import {describeCompression, describeProtocol, describeTls} from '../core/probe/
 import {describeHeld, describeServers} from './probe-servers-text.js'
 import {describeEchoLatency, describePace} from './echo-latency-text.js'
 import {describeSessions} from '../core/probe/session.js'
+import {describeFanoutSource, formatFanout} from '../core/probe/fanout.js'
+import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
 
 const MiB = 1024 ** 2
 
@@ -69,6 +71,10 @@ export function describeHold(report: ProbeRunReport): string[] {
     const label = report.protocol === 'long-poll' ? 'status' : 'close code'
     const codes = Object.entries(closed.closeCodes).map(([code, n]) => `${formatCount(n)} with ${label} ${code}`).join(', ')
     lines.push(`closed by the server during the hold: ${formatCount(closed.connections)} connection(s)${codes ? ` (${codes})` : ''}`)
+  }
+  if (hold.fanout) {
+    lines.push(describeFanoutSource(hold.fanout.source), ...formatFanout(hold.fanout, PAGE_SIZE))
+    if (hold.fanout.late) lines.push(`${formatCount(hold.fanout.late)} fan-out messages arrived after 256 newer broadcasts and were not timed`)
   }
   if (hold.pingsAnswered) lines.push(`WebSocket pings from the server answered with pongs: ${formatCount(hold.pingsAnswered)}`)
   const t = hold.traffic

@@ -5,6 +5,8 @@ import {type C1mError, usageError} from '../errors.js'
 import {formatEndpoint, parsePortRange, parseShard} from '../units.js'
 import {sourceAddresses} from '../ipv6-prefix.js'
 import {chooseEngine} from './choose-engine.js'
+import type {FanoutSource} from './fanout.js'
+import {parsePublish, publishRefusal} from './probe-request.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type HostShare, hostShare} from './host-share.js'
 import type {SourceMode} from './plan-shards.js'
@@ -34,6 +36,8 @@ export interface ClientFlags extends ProtocolFlags, SessionFlags {
   'message-size'?: string
   interval?: string
   rate?: string
+  publish?: string
+  'publish-every'?: string
 }
 
 export interface ClientRequest {
@@ -58,6 +62,8 @@ export interface ClientRequest {
   echo: boolean
   /** --message-size bytes each --interval on every connection, or --rate a second spread, in the hold. */
   traffic?: TrafficShape
+  /** --publish: one connection publishes through the server during the hold, every receipt timed. */
+  fanout?: FanoutSource
 }
 
 /** The flags with the target and this host's share read: what the rules between flags read. */
@@ -120,6 +126,10 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
   const conns = share?.conns ?? flags.conns
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
   checkRules(CLIENT_RULES, {flags, port: parsed.port, conns, holdMs, traffic, push: isPush(protocol)})
+  const published = parsePublish(flags.publish, flags['publish-every'])
+  if (published && holdMs <= 0) throw usageError('--publish publishes during the hold: give --hold too', 'add --hold 30s')
+  const refusal = published && publishRefusal(protocol)
+  if (refusal) throw usageError(`--publish: ${refusal}`, 'see c1m client --help for --publish')
   const openTimeoutMs = parseBoundedDuration(flags['open-timeout'], 'open-timeout', DURATION_FLAGS['open-timeout'])
   const sourcePorts = share?.ports ?? parsePortRange(flags['source-ports'])
   const addresses = sourceAddresses(flags.source ?? [], family, Math.ceil(conns / (sourcePorts[1] - sourcePorts[0] + 1)))
@@ -145,5 +155,7 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
     inflight: flags.inflight,
     echo: flags.echo && !isPush(protocol),
     ...(traffic ? {traffic} : {}),
+    // NATS does not send a publisher its own message: c1m's CONNECT says echo false.
+    ...(published ? {fanout: {...published, publisherReceives: protocol.session?.app !== 'nats'}} : {}),
   }
 }

@@ -1,7 +1,7 @@
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {C1mError, usageError} from '../errors.js'
 import {sortOutFiles} from '../out-files.js'
-import {parseFamily} from '../units.js'
+import {parseFamily, parseSize} from '../units.js'
 import {chooseEngine} from './choose-engine.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {type BundledProtocol, bundledProtocol, type HttpMode, isPush, parseTarget, type Protocol, type ProtocolFlags, withProtocolFlags} from './protocol.js'
@@ -9,6 +9,7 @@ import {bundledServerApp} from './server-app.js'
 import {type SessionFlags, withSession} from './session.js'
 import type {Engine, TrafficShape} from './run-report.js'
 import {parseMessageSize, TRAFFIC_RULES, trafficShape} from './traffic-rate.js'
+import type {FanoutSource} from './fanout.js'
 
 // What `c1m probe` is asked to do, from its flags: every value parsed and every rule between flags
 // checked here, before any process starts. Pure: what it needs of the host comes in as ProbeHost.
@@ -28,6 +29,10 @@ export interface ProbeFlags extends ProtocolFlags, SessionFlags {
   /** Unset: 1s (traffic-rate.ts). */
   interval?: string
   rate?: string
+  'broadcast-every'?: string
+  'broadcast-size'?: string
+  publish?: string
+  'publish-every'?: string
   target?: string
   protocol?: BundledProtocol
   http?: HttpMode
@@ -66,6 +71,8 @@ export interface ProbeRun {
   inflight: number
   /** --message-size bytes on every connection each --interval, or --rate messages a second spread. */
   traffic?: TrafficShape
+  /** --broadcast-every or --publish: one message to every connection this often during the hold. */
+  fanout?: FanoutSource
   /** --target: the user's own server, measured with its PID. */
   target?: {host: string; port: number; serverPid: number; serverPids: number[]; name?: string}
   /** The bundled probe over IPv6 (6) in its namespace; a target's family follows its address. */
@@ -88,7 +95,7 @@ export interface ProbeMerge {
 export type ProbeRequest = ProbeRun | ProbeMerge
 
 /** The flags with their values parsed, and the host: what the rules between flags read. */
-type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number}
+type ProbeInput = ProbeFlags & ProbeHost & {holdMs: number; messageSize?: number; broadcast?: {everyMs: number; size: number}}
 
 /** The run as far as the target and protocol: what the rules about the protocol read. */
 interface ProbeDraft {
@@ -113,6 +120,34 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
   {
     breaks: (f) => f.messageSize !== undefined && !f.echo,
     error: () => usageError('--message-size sends echo traffic, and --no-echo promises the server not one byte', 'drop one of them'),
+  },
+  {
+    breaks: (f) => f.publish !== undefined && f.broadcast !== undefined,
+    error: () => usageError('--publish sends through your server and --broadcast-every makes the bundled server send: one or the other', 'drop one of them'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && f.holdMs <= 0,
+    error: () => usageError('--broadcast-every broadcasts during the hold: give --hold too', 'add --hold 30s'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && Boolean(f.target),
+    error: () => usageError('--broadcast-every makes the bundled server broadcast; your own server (--target) is not told to', 'drop --target, or have your server push and count it with --publish (c1m client)'),
+  },
+  {
+    breaks: (f) => f.broadcast !== undefined && (f.app !== undefined || !['ws', 'wss'].includes(f.protocol ?? 'tcp')),
+    error: (f) => {
+      const asked = f.protocol ?? (f.app ? 'ws' : 'tcp')
+      const why = ['ws', 'wss'].includes(asked) ? '' : `; ${asked} ${asked === 'tcp' || asked === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}`
+      return usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${why}`, 'add --protocol ws')
+    },
+  },
+  {
+    breaks: (f) => f.publish !== undefined && !f.target,
+    error: () => usageError('--publish sends through your own server (--target); the bundled server broadcasts with --broadcast-every', 'give --target, or use --broadcast-every'),
+  },
+  {
+    breaks: (f) => f.publish !== undefined && f.holdMs <= 0,
+    error: () => usageError('--publish publishes during the hold: give --hold too', 'add --hold 30s'),
   },
   {
     breaks: (f) => f.conns < f.steps,
@@ -159,6 +194,10 @@ const PROTOCOL_RULES: FlagRule<ProbeDraft>[] = [
     error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
   },
   {
+    breaks: (d) => d.flags.publish !== undefined && publishRefusal(d.protocol) !== undefined,
+    error: (d) => usageError(`--publish: ${publishRefusal(d.protocol)}`, 'see c1m probe --help for --publish'),
+  },
+  {
     breaks: (d) => d.flags['echo-each-step'] && (!d.flags.echo || d.push),
     error: (d) => usageError(`--echo-each-step needs the echo check, and ${d.push ? 'a server that pushes gets none' : '--no-echo turns it off'}`, 'drop --echo-each-step'),
   },
@@ -181,9 +220,11 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['probe-hold'])
   const messageSize = flags['message-size'] === undefined ? undefined : parseMessageSize(flags['message-size'])
   checkRules(TRAFFIC_RULES, {...flags, messageSize})
-  checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize})
+  const broadcast = parseBroadcast(flags['broadcast-every'], flags['broadcast-size'])
+  checkRules(FLAG_RULES, {...flags, ...host, holdMs, messageSize, broadcast})
 
   const traffic = messageSize === undefined ? undefined : trafficShape(messageSize, flags.interval, flags.rate)
+  const published = parsePublish(flags.publish, flags['publish-every'])
   const parsed = flags.target ? parseTarget(flags.target, '127.0.0.1:8080', flags.http) : undefined
   // The bundled server speaks socketio and phoenix over WebSocket: ws unless --protocol says wss.
   const bundledName = flags.protocol ?? (bundledServerApp(flags.app) ? 'ws' : 'tcp')
@@ -197,6 +238,8 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
   const push = isPush(protocol)
   checkRules(PROTOCOL_RULES, {flags, traffic, target: parsed, protocol, push})
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: !parsed, nativeTls: host.nativeTls})
+  // NATS does not send a publisher its own message: c1m's CONNECT says echo false.
+  const fanout: FanoutSource | undefined = broadcast ? {kind: 'broadcast', ...broadcast} : published && {...published, publisherReceives: shaped.session?.app !== 'nats'}
 
   return {
     kind: 'run',
@@ -209,6 +252,7 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     holdMs,
     inflight: flags.inflight,
     ...(traffic ? {traffic} : {}),
+    ...(fanout ? {fanout} : {}),
     ...(parsed && flags['server-pid']?.length ? {target: {host: host.resolved?.address ?? parsed.host, port: parsed.port, serverPid: flags['server-pid'][0], serverPids: flags['server-pid'], ...(host.resolved?.name ? {name: host.resolved.name} : {})}} : {}),
     ...(parseFamily(flags.family) ? {family: parseFamily(flags.family)} : {}),
     protocol,
@@ -218,4 +262,36 @@ function resolveRun(flags: ProbeFlags, host: ProbeHost): ProbeRun {
     netns: flags.netns,
     ownEhash: flags['own-ehash'],
   }
+}
+
+/** --broadcast-every (10 ms to a day) and --broadcast-size (48 bytes to 64KiB); none without the first. */
+export function parseBroadcast(every: string | undefined, sizeText: string | undefined): {everyMs: number; size: number} | undefined {
+  if (every === undefined) return undefined
+  const everyMs = parseBoundedDuration(every, 'broadcast-every', DURATION_FLAGS['broadcast-every'])
+  const size = parseSize(sizeText ?? '64', 'broadcast-size')
+  if (!Number.isInteger(size) || size < 48 || size > 65_536) throw usageError(`--broadcast-size must be 48 bytes to 64KiB (it carries "c1m-fanout SEQ TIME"), got "${sizeText}"`)
+  return {everyMs, size}
+}
+
+/** --publish TEXT (1 to 1024 bytes, no control characters: it is one command line) and --publish-every. */
+export function parsePublish(text: string | undefined, every: string | undefined): {kind: 'publish'; everyMs: number; text: string} | undefined {
+  if (text === undefined) return undefined
+  // eslint-disable-next-line no-control-regex
+  if (text.length === 0 || Buffer.byteLength(text) > 1024 || /[\u0000-\u001f\u007f]/.test(text)) {
+    throw usageError('--publish must be 1 to 1024 bytes of text without control characters (newlines, tabs)', 'e.g. --publish "hello room"')
+  }
+  return {kind: 'publish', everyMs: parseBoundedDuration(every ?? '1s', 'publish-every', DURATION_FLAGS['broadcast-every']), text}
+}
+
+/** Why the protocol cannot carry --publish (probes/client-publish.h builds each kind), or undefined. */
+export function publishRefusal(protocol: Protocol): string | undefined {
+  const {session} = protocol
+  if (session) {
+    if (session.app !== 'nats') return `of the --app dialects only nats publishes yet (a PUB to --subject); ${session.app} is not built`
+    const {subject} = session
+    return subject && !/[*> ]/.test(subject) ? undefined : '--app nats needs --subject with a plain subject (no * or >) that every connection subscribes to and the publisher publishes to'
+  }
+  if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? undefined : 'MQTT needs --mqtt-subscribe with a topic name (no + or #): every connection subscribes to it and the publisher publishes to it'
+  if (protocol.kind === 'ws') return undefined
+  return `${protocol.kind} carries no messages c1m can publish: use ws://, mqtt:// or --app nats`
 }

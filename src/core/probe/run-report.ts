@@ -10,6 +10,7 @@ import type {HeldFigure} from './held-figure.js'
 import type {ServerFigures} from './server-figures.js'
 import type {SessionReport} from './session.js'
 import type {SettledOn} from './settle.js'
+import type {FanoutReport} from './fanout.js'
 
 export type Engine = 'native' | 'node'
 export const ENGINES: Engine[] = ['native', 'node']
@@ -78,6 +79,8 @@ export interface HoldResult {
   echo?: EchoResult
   /** Traffic during the hold: rounds every intervalMs, or rate messages a second spread out. */
   traffic?: TrafficTotals & TrafficShape & BufferMemory
+  /** --broadcast-every: each broadcast's delivery (core/probe/fanout.ts). */
+  fanout?: FanoutReport
   /**
    * Every protocol but raw TCP, and every --app session: what the server sent unasked during the
    * hold: payload bytes, and messages (SSE events, stream chunks, WebSocket frames, MQTT PUBLISHes,
