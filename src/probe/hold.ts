@@ -5,6 +5,8 @@ import {countServerConnections, readClientCounts, echoCheck, setTraffic} from '.
 import type {Peer} from './peer.js'
 import {waitFor} from './wait.js'
 import {HeldSeries} from './held-series.js'
+import {SoakSeries, soakSettings} from './soak-series.js'
+import type {SoakBaseline} from '../core/probe/soak.js'
 import type {HoldResult, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -26,6 +28,8 @@ export interface HoldOptions {
   signal?: AbortSignal
   /** The servers' process trees (read again at each reading): their memory is read about every second. */
   serverTrees?: () => number[][]
+  /** The servers' RSS and the kernel bytes before the ramp: a hold longer than a minute is a soak. */
+  soakBaseline?: SoakBaseline
 }
 
 /**
@@ -61,6 +65,8 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   let interrupted = false
   const series = options.serverTrees ? new HeldSeries(root, options.serverTrees, started) : undefined
   series?.read()
+  const soak = startSoak(options, started)
+  await soak?.read()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
@@ -70,7 +76,9 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     }
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
     if (series?.due()) series.read()
+    if (soak?.due()) await soak.read()
   }
+  if (soak && !interrupted) await soak.read()
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
   const [servers, counts] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients)])
@@ -86,6 +94,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     dropped: Math.max(0, conns - Math.min(serverOpen, clientOpen)),
   }
   if (series && series.readings.length > 0) result.serverMemory = series.readings
+  if (soak) result.soak = {everyMs: soak.every, readings: soak.readings}
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)
     const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle
@@ -111,4 +120,12 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     : `clients hold ${result.clientOpen} (counted by c1m's clients; your server's own count is not known to c1m)`
   options.progress(`held ${heldSeconds} s: ${held}, ${result.dropped} dropped${echoed}`)
   return result
+}
+
+/** A soak's series when the hold is longer than a minute (C1M_SOAK_AFTER) and the servers can be read. */
+function startSoak(options: HoldOptions, started: number): SoakSeries | undefined {
+  const {afterMs, everyMs} = soakSettings()
+  if (!(options.holdMs > afterMs) || !options.serverTrees || !options.soakBaseline) return undefined
+  const held = async () => (await readClientCounts(options.clients)).established
+  return new SoakSeries({root: options.root, trees: options.serverTrees, held, sockstatPid: options.sockstatPid, baseline: options.soakBaseline, conns: options.conns, progress: options.progress}, everyMs, started)
 }

@@ -2,6 +2,7 @@ import {getBorderCharacters, table} from 'table'
 
 import {kernelBytes} from '../core/probe/build-fit-report.js'
 import {describePhases} from '../core/probe/phases.js'
+import {soakLines} from './soak-text.js'
 import type {LinearFit} from '../core/probe/fit-report.js'
 import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {socketCaches} from '../core/estimate/socket-cost.js'
@@ -57,6 +58,7 @@ export function describeHold(report: ProbeRunReport): string[] {
       `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
     )
   }
+  lines.push(...soakLines(hold))
   return lines
 }
 
