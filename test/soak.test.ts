@@ -76,6 +76,12 @@ describe('soak: the fitted growth per connection per hour', () => {
     assert.equal(figure.heldLast, 500)
     assert.equal(figure.server.verdict, 'flat')
     assert.equal(perConnAt(readings.at(-1)!, baseline).server, 20 * KiB)
+    assert.match(figure.verdict, /^no growth above noise .*; 500 of 1,000 connections dropped during the soak, and memory they leave behind counts against those still held$/)
+    // A server that keeps what dropped connections held: the same RSS over fewer reads as growth.
+    const kept = series(1000, () => 20 * KiB, (t) => 1000 - Math.floor(t * 500 / 600)).map((r) => ({...r, serverRss: baseline.serverRss + 1000 * 20 * KiB}))
+    const grew = soakFigure(kept, baseline, 0)!
+    assert.equal(grew.server.verdict, 'grows')
+    assert.match(grew.verdict, /^grows .*; 500 of 1,000 connections dropped during the soak/)
   })
 
   it('too few readings after the warm-up say so', () => {

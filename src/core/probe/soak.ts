@@ -134,6 +134,12 @@ export function describeGrowth(growth: SoakGrowth, messagesPerSecond: number): s
   return `no growth above noise ${flowing(messagesPerSecond)} (line ${growth.bytesPerConnPerHour < 0 ? '-' : '+'}${perHour(growth.bytesPerConnPerHour)}, within ±${formatBytes(growth.thresholdBytesPerConn)} per connection)`
 }
 
+/** Connections lost during the soak: the memory they leave is spread over fewer, which reads as growth. */
+function droppedNote(first: number, last: number): string {
+  if (last >= first) return ''
+  return `; ${formatCount(first - last)} of ${formatCount(first)} connections dropped during the soak, and memory they leave behind counts against those still held`
+}
+
 /**
  * The soak's figure from its readings: the warm-up left out, a line through the server's and
  * the kernel's bytes per connection held against time; undefined without two readings.
@@ -155,7 +161,7 @@ export function soakFigure(readings: SoakReading[], baseline: SoakBaseline, mess
     heldFirst: readings[0].held,
     heldLast: readings.at(-1)!.held,
     messagesPerSecond: Math.round(messagesPerSecond),
-    verdict: describeGrowth(server, messagesPerSecond),
+    verdict: describeGrowth(server, messagesPerSecond) + droppedNote(readings[0].held, readings.at(-1)!.held),
   }
 }
 
