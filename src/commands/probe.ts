@@ -48,7 +48,7 @@ export default class Probe extends C1mCommand {
     settle: Flags.string({description: 'wait after each step before sampling', default: '500ms', helpValue: 'DURATION'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
-    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
+    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m, 2h, 1d), then check every one is still open and echoes; longer than a minute it is a soak: memory per connection every 5 s and its growth per hour', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic) and measure TCP buffer memory', helpValue: 'SIZE'}),
     interval: Flags.string({description: 'how often --message-size bytes go out on each connection', default: '1s', helpValue: 'DURATION'}),
     target: Flags.string({char: 't', description: 'measure your own server instead of the bundled one (with --server-pid): HOST:PORT (IPv4, [IPv6] or a name, resolved once) or tcp:// (raw TCP), ws://HOST:PORT/PATH (WebSocket), http://HOST:PORT/PATH with --http, mqtt://HOST:PORT; tls://, wss://, https://, mqtts:// for the same over TLS', dependsOn: ['server-pid'], helpValue: 'URL'}),
