@@ -110,3 +110,29 @@ describe('c1m probe soak interrupted', {timeout: 120_000}, () => {
     assert.ok(report.hold!.soak!.figure, 'no figure from the readings so far')
   })
 })
+
+describe('c1m client soak', {timeout: 120_000}, () => {
+  it('a client held until Ctrl-C with --server-pid reads the soak and gives its figure', async () => {
+    const server = await startNodeServer(echoServer(false, path.join(dir, 'stats-client.json')))
+    pids.push(server.pid)
+    const client = await spawnC1m(['client', '--target', `127.0.0.1:${server.port}`, '--server-pid', String(server.pid), '--conns', '300', '--hold', 'forever', '--json'], {
+      env: SOAK_ENV,
+      waitFor: /soak \d+ s: 300 held, 0 dropped, server [\d.]+ KiB\/conn, kernel -?[\d.]+ KiB\/conn\n(.|\n)*soak \d+ s: /,
+      timeoutMs: 60_000,
+    })
+    process.kill(client.child.pid!, 'SIGINT')
+    // Ctrl-C is how a hold of forever ends: exit 0, the result written.
+    assert.equal(await exitWithin(client, 30_000), 0, client.output.stderr)
+    const result = (JSON.parse(client.output.stdout) as {result: {soak?: ProbeRunReport['hold'] extends infer H ? H extends {soak?: infer S} ? S : never : never}}).result
+    const soak = result.soak!
+    assert.ok(soak.readings.length >= 13, `${soak.readings.length} readings`)
+    assert.ok(soak.readings.every((r) => r.held === 300 && r.serverRss > 0))
+    // Idle connections on a server that keeps nothing per message: no growth (a collector may give back).
+    assert.ok(['flat', 'shrinks'].includes(soak.figure!.server.verdict), soak.figure!.verdict)
+    assert.match(soak.figure!.verdict, / while the connections sit idle/)
+    // The last reading against the test's own reading of the server's RSS, now that the client is gone.
+    const own = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) * 1024
+    const last = soak.readings.at(-1)!.serverRss
+    assert.ok(Math.abs(last - own) < 0.25 * own, `the soak last read ${last} B, /proc says ${own} B`)
+  })
+})

@@ -25,6 +25,7 @@ import {readHardNofile} from '../host/read/limits.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {checkServerTrees} from '../core/probe/server-trees.js'
 import {describeClientServers} from '../reports/probe-servers-text.js'
+import {soakLines} from '../reports/soak-text.js'
 
 export default class Client extends C1mCommand {
   static override description = help.description
@@ -88,6 +89,7 @@ export default class Client extends C1mCommand {
       if (result.tls) this.log(`tls: ${describeTls(result.tls, !protocol.tls?.insecure)}`)
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
       if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
+      for (const line of soakLines(result.soak)) this.log(line)
       if (result.session) this.log(describeSessions(result.session))
     }
     if (result.stopped !== 'interrupted' && (result.stopped || unanswered > 0 || allClosed)) {

@@ -5,6 +5,19 @@ import {parseDuration} from '../core/duration.js'
 import {thinReadings} from '../core/probe/held-figure.js'
 import {MAX_SOAK_READINGS, SOAK_AFTER_MS, SOAK_EVERY_MS, SOAK_PROGRESS_READINGS, type SoakBaseline, type SoakReading, soakProgressLine} from '../core/probe/soak.js'
 import {sampleServersRss} from './sample-memory.js'
+import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
+
+/** The kernel figure's two parts now: /proc/meminfo Slab (bytes) and sockstat TCP mem (pages). */
+export function readKernelParts(root: HostRoot, sockstatPid?: number): {slabBytes: number; tcpMemPages: number} {
+  const meminfo = readHostText(root, '/proc/meminfo')
+  return {slabBytes: meminfo.ok ? parseMeminfo(meminfo.text).Slab ?? 0 : 0, tcpMemPages: readSockstat(root, sockstatPid)?.TCP?.mem ?? 0}
+}
+
+/** Slab + TCP buffer bytes now: the kernel figure's baseline for a soak without a ramp's samples. */
+export function readKernelBytes(root: HostRoot, sockstatPid?: number): number {
+  const {slabBytes, tcpMemPages} = readKernelParts(root, sockstatPid)
+  return slabBytes + tcpMemPages * PAGE_SIZE
+}
 
 /**
  * When a hold is a soak and how often it reads: C1M_SOAK_AFTER (a hold longer than this, default
@@ -55,13 +68,11 @@ export class SoakSeries {
     this.lastRead = performance.now()
     const {root} = this.sources
     this.lastHeld = (await this.sources.held().catch(() => undefined)) ?? this.lastHeld
-    const meminfo = readHostText(root, '/proc/meminfo')
     const reading: SoakReading = {
       t: Number(((performance.now() - this.started) / 1000).toFixed(1)),
       held: this.lastHeld,
       serverRss: sampleServersRss(root, this.sources.trees()).rss,
-      slabBytes: meminfo.ok ? parseMeminfo(meminfo.text).Slab ?? 0 : 0,
-      tcpMemPages: readSockstat(root, this.sources.sockstatPid)?.TCP?.mem ?? 0,
+      ...readKernelParts(root, this.sources.sockstatPid),
     }
     this.readings.push(reading)
     // The first reading, then one a minute (SOAK_PROGRESS_READINGS of the starting period).

@@ -58,7 +58,7 @@ export function describeHold(report: ProbeRunReport): string[] {
       `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
     )
   }
-  lines.push(...soakLines(hold))
+  lines.push(...soakLines(hold.soak))
   return lines
 }
 

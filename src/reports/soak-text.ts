@@ -8,8 +8,7 @@ function span(seconds: number): string {
 }
 
 /** A soak's lines: the server's and the kernel's growth per connection per hour, and the drops. */
-export function soakLines(hold: HoldResult): string[] {
-  const soak = hold.soak
+export function soakLines(soak: HoldResult['soak']): string[] {
   if (!soak) return []
   const figure = soak.figure
   if (!figure) return [`soak: ${soak.readings.length} reading(s), too few to fit`]
