@@ -44,7 +44,7 @@ export default class Client extends C1mCommand {
     inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
-    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, 2h, 1d, forever; with --server-pid, longer than a minute is a soak (memory per connection every 5 s, its growth per hour)', default: '0', helpValue: 'DURATION'}),
     'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
     ...protocolFlags,
     ...sessionFlags,
