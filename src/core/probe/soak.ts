@@ -168,7 +168,8 @@ export function soakFigure(readings: SoakReading[], baseline: SoakBaseline, mess
 /** The progress line of a soak reading: connections held and dropped, and bytes per connection. */
 export function soakProgressLine(reading: SoakReading, conns: number, baseline: SoakBaseline): string {
   const {server, kernel} = perConnAt(reading, baseline)
-  const minutes = Math.floor(reading.t / 60)
+  // Rounded: readings come a little late, so a line a minute would skip a floored minute now and then.
+  const minutes = Math.round(reading.t / 60)
   const clock = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : minutes >= 1 ? `${minutes} min` : `${Math.round(reading.t)} s`
   return `soak ${clock}: ${formatCount(reading.held)} held, ${formatCount(Math.max(0, conns - reading.held))} dropped, server ${(server / 1024).toFixed(2)} KiB/conn, kernel ${(kernel / 1024).toFixed(2)} KiB/conn`
 }
