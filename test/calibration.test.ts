@@ -71,6 +71,28 @@ describe('calibration from a probe report', () => {
     assert.equal(calibrateFromReport(noisy, REPORT).serverBytesPerConn, 0)
   })
 
+  it('takes the figure settled during the hold, or the one grown by the end of a soak, and says which', () => {
+    const report = readProbeReport(REPORT)
+    const ramp = calibrateFromReport(report, REPORT)
+    assert.deepEqual(ramp.serverFigure, {kind: 'ramp'})
+    assert.equal(resolveRuntime({runtime: 'native', calibration: ramp}).from, `measured by c1m probe (${REPORT})`)
+    const held = {trend: 'settled', bytesPerConn: 900, settledAfter: 4, rampBytesPerConn: 1100}
+    const settled = calibrateFromReport({...report, hold: {held}} as typeof report, REPORT)
+    assert.equal(settled.serverBytesPerConn, 900)
+    assert.deepEqual(settled.serverFigure, {kind: 'settled', afterSeconds: 4})
+    assert.equal(resolveRuntime({runtime: 'native', calibration: settled}).from, `measured by c1m probe (${REPORT}; the server figure settled during the hold)`)
+    const server = {verdict: 'grows', bytesPerConnPerHour: 2048, startBytesPerConn: 1100, endBytesPerConn: 2100}
+    const grown = calibrateFromReport({...report, hold: {held, soak: {figure: {from: 360, to: 7200, server}}}} as typeof report, REPORT)
+    assert.equal(grown.serverBytesPerConn, 2100)
+    assert.equal(resolveRuntime({runtime: 'native', calibration: grown}).from, `measured by c1m probe (${REPORT}; the server figure grown by the end of a 2.0 h soak (+2.00 KiB per connection per hour))`)
+    // A soak with no growth above noise: the settled figure stands.
+    const flat = calibrateFromReport({...report, hold: {held, soak: {figure: {from: 360, to: 7200, server: {...server, verdict: 'flat'}}}}} as typeof report, REPORT)
+    assert.equal(flat.serverFigure.kind, 'settled')
+    // A report file's figures are checked, not trusted: a grown figure that is not a number is not taken.
+    const odd = calibrateFromReport({...report, hold: {soak: {figure: {from: 0, to: 60, server: {...server, endBytesPerConn: 'lots'}}}}} as unknown as typeof report, REPORT)
+    assert.equal(odd.serverFigure.kind, 'ramp')
+  })
+
   it('the engine presets need a report of their engine', () => {
     const c = calibrateFromReport(readProbeReport(REPORT), REPORT)
     assert.equal(resolveRuntime({runtime: 'native', calibration: c}).serverBytesPerConn, 1100)

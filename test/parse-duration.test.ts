@@ -5,13 +5,16 @@ import {parseDuration} from '../src/core/duration.js'
 import {C1mError} from '../src/core/errors.js'
 
 describe('parseDuration', () => {
-  it('reads milliseconds, seconds, minutes, hours and bare seconds', () => {
+  it('reads milliseconds, seconds, minutes, hours, days and bare seconds', () => {
     assert.equal(parseDuration('250ms'), 250)
     assert.equal(parseDuration('30s'), 30_000)
     assert.equal(parseDuration('1.5s'), 1500)
     assert.equal(parseDuration('30'), 30_000)
     assert.equal(parseDuration('5m'), 300_000)
     assert.equal(parseDuration('1h'), 3_600_000)
+    assert.equal(parseDuration('2h'), 7_200_000)
+    assert.equal(parseDuration('1d'), 86_400_000)
+    assert.equal(parseDuration('1.5d'), 129_600_000)
     assert.equal(parseDuration('0'), 0)
   })
 

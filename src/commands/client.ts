@@ -28,6 +28,7 @@ import {readHardNofile} from '../host/read/limits.js'
 import {readProcessTree} from '../host/read/process-tree.js'
 import {checkServerTrees} from '../core/probe/server-trees.js'
 import {describeClientServers} from '../reports/probe-servers-text.js'
+import {soakLines} from '../reports/soak-text.js'
 
 export default class Client extends C1mCommand {
   static override description = help.description
@@ -46,7 +47,7 @@ export default class Client extends C1mCommand {
     inflight: Flags.integer({description: 'connects in flight per process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take', default: '120s', helpValue: 'DURATION'}),
     echo: Flags.boolean({description: 'check that every connection echoes', default: true, allowNo: true}),
-    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, forever', default: '0', helpValue: 'DURATION'}),
+    hold: Flags.string({description: 'hold the connections open this long: 0, 30s, 5m, 2h, 1d, forever; with --server-pid, longer than a minute is a soak (memory per connection every 5 s, its growth per hour)', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: "during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic) and time each echo from when it was due (p50 to p99.9, max, lost)", helpValue: 'SIZE'}),
     ...trafficPaceFlags,
     'server-pid': Flags.integer({description: 'a server on this host to measure (repeat it for a proxy and its backends): each process tree\'s bytes and sockets per connection, and its memory every second of --hold', min: 1, multiple: true, helpValue: 'PID'}),
@@ -96,6 +97,7 @@ export default class Client extends C1mCommand {
       if (result.openMs) this.log(`time to open, p50/p99/max: ${result.openMs.p50}/${result.openMs.p99}/${result.openMs.max} ms`)
       if (result.traffic) for (const line of describeClientTraffic(result.traffic)) this.log(line)
       if (result.serverTrees) for (const line of describeClientServers(result.serverTrees)) this.log(line)
+      for (const line of soakLines(result.soak)) this.log(line)
       if (result.session) this.log(describeSessions(result.session))
       if (result.fanout) for (const line of [describeFanoutSource(result.fanout.source), ...formatFanout(result.fanout, PAGE_SIZE)]) this.log(line)
     }

@@ -48,7 +48,7 @@ export default class Probe extends C1mCommand {
     settle: Flags.string({description: 'the longest wait after each step, once the servers accepted every connection, for the slab to stop growing before sampling', default: '500ms', helpValue: 'DURATION'}),
     inflight: Flags.integer({description: 'connects in flight per client process', default: 256, min: 1, max: 65_535, helpValue: 'N'}),
     'open-timeout': Flags.string({description: 'longest a step may take to open its connections', default: '120s', helpValue: 'DURATION'}),
-    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m), then check every one is still open and echoes', default: '0', helpValue: 'DURATION'}),
+    hold: Flags.string({description: 'after the ramp, hold the connections this long (30s, 5m, 2h, 1d), then check every one is still open and echoes; longer than a minute it is a soak: memory per connection every 5 s and its growth per hour', default: '0', helpValue: 'DURATION'}),
     'message-size': Flags.string({description: 'during --hold, send this many bytes (1 to 64KiB) on every connection each --interval (in a WebSocket text frame, or an MQTT PUBLISH to its own topic), measure TCP buffer memory and each echo\'s latency from when it was due (p50 to p99.9, max, lost)', helpValue: 'SIZE'}),
     ...trafficPaceFlags,
     'broadcast-every': Flags.string({description: 'during --hold, the bundled server sends every connection one WebSocket text frame this often (--protocol ws or wss); each broadcast\'s delivery is timed: delivered of sent, first and last receipt, p50/p99/max, TCP buffer memory at its peak', helpValue: 'DURATION'}),

@@ -1,17 +1,17 @@
 import {usageError} from './errors.js'
 
-const DURATION_UNITS: Record<string, number> = {ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000}
+const DURATION_UNITS: Record<string, number> = {ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
 
 /**
- * Parse a duration into milliseconds: `250ms`, `30s`, `30` (seconds), `5m`, `1h`, or `forever`
+ * Parse a duration into milliseconds: `250ms`, `30s`, `30` (seconds), `5m`, `1h`, `2d`, or `forever`
  * (Infinity).
  */
 export function parseDuration(input: string, flag = 'duration'): number {
   const text = String(input).trim().toLowerCase()
   if (text === 'forever') return Number.POSITIVE_INFINITY
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|)$/.exec(text)
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|)$/.exec(text)
   if (!match) {
-    throw usageError(`--${flag} must be a duration such as 30s, 5m, 250ms or forever, got "${input}"`)
+    throw usageError(`--${flag} must be a duration such as 30s, 5m, 2h, 1d, 250ms or forever, got "${input}"`)
   }
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]])
 }
@@ -51,7 +51,7 @@ export const DURATION_FLAGS = {
   settle: {minMs: 0, maxMs: HOUR},
   'open-timeout': {minMs: 100, maxMs: DAY},
   /** probe --hold: the run ends with a report, so it must end. */
-  'probe-hold': {minMs: 0, maxMs: DAY},
+  'probe-hold': {minMs: 0, maxMs: 7 * DAY},
   /** client --hold: may hold until Ctrl-C. */
   'client-hold': {minMs: 0, maxMs: 7 * DAY, forever: true},
   interval: {minMs: 1, maxMs: HOUR},

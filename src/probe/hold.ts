@@ -7,6 +7,8 @@ import {waitFor} from './wait.js'
 import {HeldSeries} from './held-series.js'
 import {FanoutWatch} from './fanout-watch.js'
 import type {FanoutSource} from '../core/probe/fanout.js'
+import {SoakSeries, soakSettings} from './soak-series.js'
+import type {SoakBaseline} from '../core/probe/soak.js'
 import type {HoldResult, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 
 export interface HoldOptions {
@@ -30,6 +32,8 @@ export interface HoldOptions {
   signal?: AbortSignal
   /** The servers' process trees (read again at each reading): their memory is read about every second. */
   serverTrees?: () => number[][]
+  /** The servers' RSS and the kernel bytes before the ramp: a hold longer than a minute is a soak. */
+  soakBaseline?: SoakBaseline
 }
 
 /**
@@ -71,6 +75,8 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   let interrupted = false
   const series = options.serverTrees ? new HeldSeries(root, options.serverTrees, started) : undefined
   series?.read()
+  const soak = startSoak(options, started)
+  await soak?.read()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
@@ -81,7 +87,9 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     if (options.traffic) readings.push(tcpMemPagesInUse(root, options.sockstatPid))
     if (options.fanout) fanout?.sample()
     if (series?.due()) series.read()
+    if (soak?.due()) await soak.read()
   }
+  if (soak && !interrupted) await soak.read()
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
   const fanoutReport = await fanout?.finish(10_000 + conns)
@@ -99,6 +107,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   }
   if (series && series.readings.length > 0) result.serverMemory = series.readings
   if (fanoutReport) result.fanout = fanoutReport
+  if (soak) result.soak = {everyMs: soak.every, readings: soak.readings}
   if (options.traffic && totals) {
     const peak = Math.max(idle, ...readings)
     const mean = readings.length ? readings.reduce((a, b) => a + b, 0) / readings.length : idle
@@ -124,4 +133,12 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     : `clients hold ${result.clientOpen} (counted by c1m's clients; your server's own count is not known to c1m)`
   options.progress(`held ${heldSeconds} s: ${held}, ${result.dropped} dropped${echoed}`)
   return result
+}
+
+/** A soak's series when the hold is longer than a minute (C1M_SOAK_AFTER) and the servers can be read. */
+function startSoak(options: HoldOptions, started: number): SoakSeries | undefined {
+  const {afterMs, everyMs} = soakSettings()
+  if (!(options.holdMs > afterMs) || !options.serverTrees || !options.soakBaseline) return undefined
+  const held = async () => (await readClientCounts(options.clients)).established
+  return new SoakSeries({root: options.root, trees: options.serverTrees, held, sockstatPid: options.sockstatPid, baseline: options.soakBaseline, conns: options.conns, progress: options.progress}, everyMs, started)
 }

@@ -10,6 +10,7 @@ import {type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {echoCheck, openConnections, readClientCounts} from './engine-processes.js'
 import {addSettle, settleStep} from './settle.js'
 import {holdConnections} from './hold.js'
+import {kernelBytes} from '../core/probe/build-fit-report.js'
 import {openLatency} from '../core/probe/latency.js'
 import {compressionOf} from '../core/probe/protocol.js'
 import type {Peer} from './peer.js'
@@ -176,7 +177,7 @@ export async function ramp(options: ProbeRunOptions, root: HostRoot, shards: Sha
   if (options.holdMs > 0 && held > 0 && open === 0 && !broken) options.progress('no connection is left open and echoing: the hold is skipped')
   if (options.holdMs > 0 && open > 0 && !stop && !signal?.aborted) {
     try {
-      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, fanout: options.fanout, echo: options.echo !== false, sockstatPid, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
+      result.hold = await clock.time('holdSeconds', () => holdConnections({root, servers, clients, serverTrees, conns: held, holdMs: options.holdMs, traffic: options.traffic, fanout: options.fanout, echo: options.echo !== false, sockstatPid, soakBaseline: {serverRss: samples[0].server.rss, kernelBytes: kernelBytes(samples[0])}, progress: options.progress, signal, countMessages: options.protocol !== undefined && (options.protocol.kind !== 'tcp' || options.protocol.session !== undefined)}))
       if (result.hold.interrupted) stop = {kind: 'interrupted'}
     } catch (error) {
       stop = await whyFailed(error)

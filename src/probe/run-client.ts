@@ -7,9 +7,11 @@ import {countServerSockets, readServerTrees, serverTreesOf} from './server-trees
 import {hostRoot} from '../host/files/root.js'
 import {type ClientServerFigures, clientServerFigures} from '../core/probe/server-figures.js'
 import {type HeldReading, HeldSeries} from './held-series.js'
+import {readKernelBytes, SoakSeries, soakSettings} from './soak-series.js'
+import {soakFigure} from '../core/probe/soak.js'
 import {FanoutWatch} from './fanout-watch.js'
 import type {FanoutReport, FanoutSource} from '../core/probe/fanout.js'
-import type {EchoResult, TlsSession, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
+import type {EchoResult, HoldResult, TlsSession, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
 import {addCounts, type Histogram, type OpenLatency, openLatency} from '../core/probe/latency.js'
 
@@ -69,18 +71,23 @@ export interface ClientRunResult {
   traffic?: TrafficShape & TrafficTotals
   /** --publish: each message's delivery (core/probe/fanout.ts). */
   fanout?: FanoutReport
+  /** --server-pid and a hold longer than a minute: the soak's readings and fitted growth. */
+  soak?: HoldResult['soak']
 }
 
-/** Wait out the hold, reading the servers' memory as it goes. */
-async function readDuringHold(options: ClientRunOptions, series: HeldSeries): Promise<void> {
+/** Wait out the hold, reading the servers' memory as it goes (and the soak's, in a long hold). */
+async function readDuringHold(options: ClientRunOptions, series: HeldSeries, soak?: SoakSeries): Promise<void> {
   const deadline = performance.now() + options.holdMs
   series.read()
+  await soak?.read()
   for (;;) {
     const left = deadline - performance.now()
-    if (left <= 0) return
-    if (!(await waitFor(Math.min(series.every, left), options.signal))) return
-    series.read()
+    if (left <= 0) break
+    if (!(await waitFor(Math.min(series.every, soak?.every ?? Infinity, left), options.signal))) return
+    if (series.due()) series.read()
+    if (soak?.due()) await soak.read()
   }
+  await soak?.read()
 }
 
 /** Open N connections in steps, check they echo, hold them, and reset them. */
@@ -110,6 +117,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const trees = serverTreesOf(root, serverPids)
   const rssOf = () => trees().map((tree) => sampleServersRss(root, [tree]).rss)
   const rssBefore = rssOf()
+  const kernelBefore = serverPids.length > 0 ? readKernelBytes(root) : 0
   const socketsBefore = countServerSockets(root, serverPids)
   try {
     const started = performance.now()
@@ -157,8 +165,16 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
       else {
         const series = new HeldSeries(root, trees, holdStart)
-        await readDuringHold(options, series)
+        const {afterMs, everyMs} = soakSettings()
+        const soak = options.holdMs > afterMs
+          ? new SoakSeries({root, trees, held: async () => (await readClientCounts(clients)).established, baseline: {serverRss: rssBefore.reduce((a, b) => a + b, 0), kernelBytes: kernelBefore}, conns: open, progress: options.progress}, everyMs, holdStart)
+          : undefined
+        await readDuringHold(options, series, soak)
         readings = series.readings
+        if (soak) {
+          const figure = soakFigure(soak.readings, {serverRss: rssBefore.reduce((a, b) => a + b, 0), kernelBytes: kernelBefore}, 0)
+          result.soak = {everyMs: soak.every, readings: soak.readings, ...(figure ? {figure} : {})}
+        }
       }
       const fanned = await fanout?.finish(10_000 + result.established)
       if (fanned) result.fanout = fanned

@@ -2,6 +2,7 @@ import {getBorderCharacters, table} from 'table'
 
 import {kernelBytes} from '../core/probe/build-fit-report.js'
 import {describePhases} from '../core/probe/phases.js'
+import {soakLines} from './soak-text.js'
 import type {LinearFit} from '../core/probe/fit-report.js'
 import {describeRefusal, quoteBytes} from '../core/probe/refusal.js'
 import {socketCaches} from '../core/estimate/socket-cost.js'
@@ -86,6 +87,7 @@ export function describeHold(report: ProbeRunReport): string[] {
     const latency = describeEchoLatency(t)
     if (latency) lines.push(latency)
   }
+  lines.push(...soakLines(hold.soak))
   return lines
 }
 

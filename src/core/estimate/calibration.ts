@@ -1,4 +1,5 @@
 import {C1mError} from '../errors.js'
+import {formatBytes} from '../units.js'
 import {type CacheFloors, completeShortRun, type ShortRunCompletion} from './complete-short-run.js'
 import {badFigures} from '../probe/guard-figures.js'
 import {readProcWalker} from '../probe/proc-walker.js'
@@ -42,6 +43,44 @@ function sideBytesPerConn(fit: {baseBytes: number; bytesPerConn: number}, plan: 
  */
 export const BIND_CACHES = ['tcp_bind_bucket', 'tcp_bind2_bucket'] as const
 
+export type ServerFigure = {kind: 'ramp'} | {kind: 'settled'; afterSeconds: number} | {kind: 'grown'; soakSeconds: number; bytesPerConnPerHour: number}
+
+/** The parts of a run report's hold a calibration reads; a report file is checked, not trusted. */
+interface HoldFigures {
+  held?: {trend?: string; bytesPerConn?: number; settledAfter?: number}
+  soak?: {figure?: {from?: number; to?: number; server?: {verdict?: string; endBytesPerConn?: number; bytesPerConnPerHour?: number}}}
+}
+
+const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
+
+/**
+ * The server bytes per connection to calibrate with, and which they are: the grown figure at the end
+ * of a soak whose server memory grew above noise, else the figure settled during the hold, else the
+ * ramp's slope.
+ */
+export function chooseServerFigure(report: ProbeReport): {bytesPerConn: number; figure: ServerFigure} {
+  const hold = (report as ProbeReport & {hold?: HoldFigures}).hold
+  const soak = hold?.soak?.figure
+  const grown = soak?.server
+  if (grown?.verdict === 'grows' && finite(grown.endBytesPerConn) && finite(grown.bytesPerConnPerHour) && finite(soak!.to)) {
+    return {bytesPerConn: grown.endBytesPerConn, figure: {kind: 'grown', soakSeconds: Math.round(soak!.to), bytesPerConnPerHour: grown.bytesPerConnPerHour}}
+  }
+  const held = hold?.held
+  if (held?.trend === 'settled' && finite(held.bytesPerConn)) return {bytesPerConn: held.bytesPerConn, figure: {kind: 'settled', afterSeconds: finite(held.settledAfter) ? held.settledAfter : 0}}
+  return {bytesPerConn: report.fit.server.bytesPerConn, figure: {kind: 'ramp'}}
+}
+
+/** The words estimate adds after the report's name: which server figure it took. */
+export function describeServerFigure(figure: ServerFigure): string {
+  if (figure.kind === 'grown') {
+    const hours = figure.soakSeconds / 3600
+    const span = hours >= 1.5 ? `${hours.toFixed(1)} h` : `${Math.round(figure.soakSeconds / 60)} min`
+    return `the server figure grown by the end of a ${span} soak (+${formatBytes(figure.bytesPerConnPerHour)} per connection per hour)`
+  }
+  if (figure.kind === 'settled') return 'the server figure settled during the hold'
+  return "the server's ramp slope"
+}
+
 export interface Calibration {
   /** Where the figures came from: the report's path. */
   file: string
@@ -66,6 +105,11 @@ export interface Calibration {
    */
   serverBytesPerConn: number
   clientBytesPerConn: number
+  /**
+   * Which server figure: the ramp's slope; the figure the memory settled at during --hold; or, after
+   * a soak that grew (core/probe/soak.ts), the figure grown at its end.
+   */
+  serverFigure: ServerFigure
   /** Whether the per-process base was spread over the connections (the report has its shard plan). */
   processBaseIncluded: boolean
   /**
@@ -93,6 +137,7 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
   const trend = floors ? completeShortRun(report, floors) : undefined
   const kernelPerConn = report.fit.kernel.bytesPerConn + (trend?.addedBytesPerConn ?? 0)
   const plan = planOf(report)
+  const server = chooseServerFigure(report)
   const bytesPerSocket = (kernelPerConn - bind - (conntrack ?? 0)) / report.socketsPerConn
   // (a process fit a few bytes below zero is noise: sideBytesPerConn takes it as no growth)
   const bad = badFigures({'kernel bytes per socket': bytesPerSocket})
@@ -109,7 +154,8 @@ export function calibrateFromReport(report: ProbeReport, file: string, forConns?
     bytesPerSocket: Math.round(bytesPerSocket),
     bindBytesPerConn: bindSeen ? Math.round(bind) : undefined,
     conntrackBytesPerConn: conntrack === undefined ? undefined : Math.round(conntrack),
-    serverBytesPerConn: Math.round(sideBytesPerConn(report.fit.server, plan, forConns)),
+    serverBytesPerConn: Math.round(sideBytesPerConn({baseBytes: report.fit.server.baseBytes, bytesPerConn: server.bytesPerConn}, plan, forConns)),
+    serverFigure: server.figure,
     clientBytesPerConn: Math.round(sideBytesPerConn(report.fit.client, plan, forConns)),
     processBaseIncluded: plan !== undefined,
     ...(trend ? {trend} : {}),

@@ -1,5 +1,5 @@
 import {C1mError, usageError} from '../errors.js'
-import type {Calibration} from './calibration.js'
+import {type Calibration, describeServerFigure} from './calibration.js'
 import {DEFAULT_PROCESS_BYTES} from './memory-model.js'
 import {findPreset, type PresetSource, RUNTIME_PRESETS} from './runtime-presets.js'
 
@@ -46,7 +46,8 @@ export function resolveRuntime(options: {runtime?: string; processBytes?: number
       name: preset.name,
       serverBytesPerConn: calibration.serverBytesPerConn,
       clientBytesPerConn: calibration.clientBytesPerConn,
-      from: `measured by c1m probe (${calibration.file})`,
+      // The ramp's slope is what every report without a hold gives: said only when it is another figure.
+      from: `measured by c1m probe (${calibration.file}${calibration.serverFigure.kind === 'ramp' ? '' : `; ${describeServerFigure(calibration.serverFigure)}`})`,
     }
   }
   const bytes = preset.processBytesPerConn ?? DEFAULT_PROCESS_BYTES

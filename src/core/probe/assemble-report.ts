@@ -1,7 +1,8 @@
 import net from 'node:net'
 
-import {buildProbeReport} from './build-fit-report.js'
+import {buildProbeReport, kernelBytes} from './build-fit-report.js'
 import {heldFigure} from './held-figure.js'
+import {soakFigure} from './soak.js'
 import {hostSocketsPerConn, serverFigures, type ServerTreeReading} from './server-figures.js'
 import {readProcWalker} from './proc-walker.js'
 import {PROTOCOL_TABLE, type Protocol} from './protocol.js'
@@ -127,6 +128,14 @@ export function assembleRunReport(input: RunReportInput): ProbeRunReport {
 /** The hold with its settled figure, when the servers' memory was read during it. */
 function withHeldFigure(hold: HoldResult, samples: ProbeSample[], rampBytesPerConn: number): HoldResult {
   const readings = hold.serverMemory
-  if (!readings || readings.length === 0) return hold
-  return {...hold, held: heldFigure(readings.map((r) => ({t: r.t, rss: r.rssBytes})), samples[0].server.rss, hold.conns, rampBytesPerConn)}
+  const soak = hold.soak ? withSoakFigure(hold, samples[0]) : hold
+  if (!readings || readings.length === 0) return soak
+  return {...soak, held: heldFigure(readings.map((r) => ({t: r.t, rss: r.rssBytes})), samples[0].server.rss, hold.conns, rampBytesPerConn)}
+}
+
+/** The soak's fitted growth, against the memory before the ramp. */
+function withSoakFigure(hold: HoldResult, before: ProbeSample): HoldResult {
+  const messagesPerSecond = hold.traffic ? (hold.conns * 1000) / Math.max(1, hold.traffic.intervalMs) : 0
+  const figure = soakFigure(hold.soak!.readings, {serverRss: before.server.rss, kernelBytes: kernelBytes(before)}, messagesPerSecond)
+  return {...hold, soak: {...hold.soak!, ...(figure ? {figure} : {})}}
 }

@@ -7,6 +7,7 @@ import type {Refusal} from './refusal.js'
 import type {EchoLatency, OpenLatency} from './latency.js'
 import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
+import type {SoakFigure, SoakReading} from './soak.js'
 import type {ServerFigures} from './server-figures.js'
 import type {SessionReport} from './session.js'
 import type {SettledOn} from './settle.js'
@@ -103,6 +104,12 @@ export interface HoldResult {
   serverMemory?: {t: number; rssBytes: number; trees?: number[]}[]
   /** The settled figure of serverMemory against the ramp's slope (core/probe/held-figure.ts). */
   held?: HeldFigure
+  /**
+   * A hold longer than a minute: connections held, the servers' RSS, the slab and the TCP buffer
+   * pages every few seconds (everyMs, doubled each time a long series is thinned), and the fitted
+   * growth per connection per hour (core/probe/soak.ts).
+   */
+  soak?: {everyMs: number; readings: SoakReading[]; figure?: SoakFigure}
 }
 
 export interface ExternalTarget {
