@@ -11,6 +11,9 @@ import {DEFAULT_KERNEL_SOCKET_BYTES, findPreset, RUNTIME_PRESETS} from '../src/c
 
 const SEEDS = '/work/shared/seeds'
 
+/** The application-session presets (bench/session-references.mjs), in their order. */
+const SESSIONS = ['socketio-node', 'socketio-node-deflate', 'graphql-ws-node', 'graphql-ws-node-deflate', 'nats', 'rabbitmq-stomp', 'rabbitmq-stomp-deflate']
+
 describe('runtime presets', () => {
   it('every document preset names its file, section, figure and derivation', () => {
     const documents = RUNTIME_PRESETS.filter((p) => !p.engine && !p.measured)
@@ -48,12 +51,16 @@ describe('runtime presets', () => {
 
   it('each measured preset is the server figure of its committed report, a real server probed in its protocol', () => {
     const measured = RUNTIME_PRESETS.filter((p) => p.measured)
-    assert.deepEqual(measured.map((p) => p.name), ['node-ws', 'node-ws-deflate', 'node-https-sse', 'mosquitto'])
+    assert.deepEqual(measured.map((p) => p.name), ['node-ws', 'node-ws-deflate', 'node-https-sse', 'mosquitto', ...SESSIONS])
     for (const preset of measured) {
       const report = JSON.parse(readFileSync(path.join(REPO_ROOT, preset.source!.file), 'utf8')) as ProbeRunReport
-      assert.equal(preset.processBytesPerConn, Math.round(report.fit.server.bytesPerConn), preset.name)
+      // The figure c1m quotes: the one settled during the hold when it settled, else the ramp's slope.
+      const held = report.hold?.held
+      const quoted = held?.trend === 'settled' ? held.bytesPerConn! : Math.round(report.fit.server.bytesPerConn)
+      assert.equal(preset.processBytesPerConn, quoted, preset.name)
+      assert.equal(preset.source!.section, held?.trend === 'settled' ? 'hold.held.bytesPerConn' : 'fit.server.bytesPerConn', preset.name)
       assert.ok(report.target && !report.stopped && (report.fit.problems ?? []).length === 0, `${preset.name}: a clean run against a target`)
-      assert.ok(report.requestedConns >= 10_000, preset.name)
+      assert.ok(report.requestedConns >= 5_000, preset.name) // issue 23 asks 5k to 20k sessions; RabbitMQ at 200 KiB each held 5,000
     }
     const protocols = Object.fromEntries(measured.map((p) => [p.name, JSON.parse(readFileSync(path.join(REPO_ROOT, p.source!.file), 'utf8')) as ProbeRunReport]))
     assert.equal(protocols['node-ws'].protocol, 'ws')
@@ -61,6 +68,16 @@ describe('runtime presets', () => {
     assert.ok(compression?.offered === 'permessage-deflate' && compression.acceptedConnections === 10_000)
     assert.match(protocols['node-https-sse'].tls!.version, /^TLSv1\.[23]$/)
     assert.equal(protocols.mosquitto.protocol, 'mqtt')
+    // The session presets: every session accepted by the framework and held through its heartbeats
+    // (past Socket.IO's pingInterval + pingTimeout), none dropped; the -deflate ones compressed.
+    for (const name of SESSIONS) {
+      const report = protocols[name]
+      assert.equal(report.session!.accepted, report.requestedConns, name)
+      assert.ok(report.hold!.seconds >= 60 && report.hold!.dropped === 0, name)
+      const compression = report.compression
+      if (name.endsWith('-deflate')) assert.ok(compression?.offered === 'permessage-deflate' && compression.acceptedConnections === report.requestedConns, name)
+      else assert.notEqual(compression?.offered, 'permessage-deflate', name)
+    }
   })
 
   it('unknown presets and a preset given with --process-bytes are usage errors', () => {

@@ -63,6 +63,26 @@ function measuredPreset(name: string, title: string, report: string, bytes: numb
   }
 }
 
+/**
+ * A preset measured by c1m probe holding application sessions (--app) through their heartbeats
+ * (bench/session-references.mjs): the figure c1m quotes, the one settled during the hold when
+ * the readings settled (a collector may give back what the ramp took), else the ramp's slope.
+ */
+function sessionPreset(name: string, title: string, report: string, held: {bytes: number; settled: boolean}, figure: string): RuntimePreset {
+  return {
+    name,
+    title,
+    processBytesPerConn: held.bytes,
+    measured: true,
+    source: {
+      file: report,
+      section: held.settled ? 'hold.held.bytesPerConn' : 'fit.server.bytesPerConn',
+      figure,
+      derivation: `${held.settled ? 'the server tree\'s RSS settled during a 60 s hold, less before, over the sessions' : 'the slope of the server tree\'s RSS over the ramp (the hold\'s readings did not settle)'}, measured by c1m probe with the framework's own session on a 2-core Linux 6.18 host (bench/session-references.mjs)`,
+    },
+  }
+}
+
 /** Presets measured by c1m probe against real servers, each citing its report in reports/. */
 const MEASURED_PRESETS: RuntimePreset[] = [
   measuredPreset('node-ws', 'Node.js 20 with npm ws 8, idle upgraded WebSocket connections', 'reports/probe-node-ws.json', 5253,
@@ -73,6 +93,20 @@ const MEASURED_PRESETS: RuntimePreset[] = [
     '20,000 SSE streams over TLS 1.3 to a Node https server under cluster (2 workers): 35.0 KiB each'),
   measuredPreset('mosquitto', 'mosquitto 2.0 MQTT broker, idle clients', 'reports/probe-mosquitto.json', 735,
     '18,000 MQTT 3.1.1 clients (keepalive 60) connected to Debian\'s mosquitto 2.0.11: 735 B each'),
+  sessionPreset('socketio-node', 'Node.js 20 with npm socket.io 4.8, joined sessions, no compression', 'reports/probe-socketio-node.json', {bytes: 14_697, settled: false},
+    '10,000 Socket.IO sessions (namespace / joined, pings answered for 60 s) on one Node process, permessage-deflate off: 14.4 KiB each'),
+  sessionPreset('socketio-node-deflate', 'Node.js 20 with npm socket.io 4.8, joined sessions with permessage-deflate (as browsers connect)', 'reports/probe-socketio-node-deflate.json', {bytes: 239_836, settled: true},
+    '10,000 Socket.IO sessions with permessage-deflate accepted on each: 234 KiB each, the deflate contexts, 16 times the figure without'),
+  sessionPreset('graphql-ws-node', 'Node.js 20 with npm graphql-ws 6.4 on ws 8, one subscription per connection, no compression', 'reports/probe-graphql-ws-node.json', {bytes: 59_426, settled: true},
+    '10,000 graphql-ws sessions (connection_ack, one subscription each, held 60 s) on one Node process, permessage-deflate off: 58.0 KiB each'),
+  sessionPreset('graphql-ws-node-deflate', 'Node.js 20 with npm graphql-ws 6.4 on ws 8, one subscription per connection, permessage-deflate', 'reports/probe-graphql-ws-node-deflate.json', {bytes: 277_643, settled: true},
+    '10,000 graphql-ws sessions with permessage-deflate accepted on each: 271 KiB each'),
+  sessionPreset('nats', 'NATS server 2.9 (Debian), clients on raw TCP with one subscription each', 'reports/probe-nats.json', {bytes: 19_034, settled: true},
+    '18,000 NATS clients (INFO, CONNECT, SUB to one subject, PING/PONG) of Debian\'s nats-server 2.9.10: 18.6 KiB each'),
+  sessionPreset('rabbitmq-stomp', 'RabbitMQ 3.10 web-stomp, STOMP 1.2 over WebSocket, one subscription per session', 'reports/probe-rabbitmq-stomp.json', {bytes: 198_500, settled: true},
+    '5,000 STOMP sessions (CONNECTED, SUBSCRIBE to a topic, 10 s heart-beats) on Debian\'s rabbitmq-server 3.10.8, permessage-deflate off: 194 KiB each'),
+  sessionPreset('rabbitmq-stomp-deflate', 'RabbitMQ 3.10 web-stomp, STOMP 1.2 over WebSocket with permessage-deflate', 'reports/probe-rabbitmq-stomp-deflate.json', {bytes: 294_196, settled: true},
+    '5,000 STOMP sessions with permessage-deflate accepted on each: 287 KiB each'),
 ]
 
 export const RUNTIME_PRESETS: RuntimePreset[] = [
