@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {formatFanout, mergeBroadcasts, parseBroadcastSends, parseClientBroadcasts} from '../src/core/probe/fanout.js'
+import {fanoutReport, formatFanout, mergeBroadcasts, parseBroadcastSends, parseClientBroadcasts} from '../src/core/probe/fanout.js'
+import {renderFanoutChart} from '../src/reports/fanout-html.js'
 
 // The pure side of fan-out (src/core/probe/fanout.ts): the clients' "fanout" lines and the servers'
 // sends read and added up per broadcast, and the sockstat reading taken inside each burst's window.
@@ -26,6 +27,27 @@ describe('fan-out figures', () => {
     const lines = formatFanout({source: {kind: 'broadcast', everyMs: 1000, size: 64}, broadcasts: [first, second], late: 0}, 4096)
     assert.equal(lines[0], 'broadcast 1: 5 of 5 delivered, first after 0.1 ms, last after 9.5 ms, p50 2.435 ms, p99 8.192 ms, max 9.5 ms, TCP buffers at peak 40 pages (160 KiB)')
     assert.match(lines[1], /^broadcast 2: 3 of 5 delivered/)
+  })
+
+  it('draws the delivery curve of the first, the median and the worst broadcast: the share of the expected connections against ms', () => {
+    // Three broadcasts to 4 connections in one client, the servers sending each to 4 (one missed in
+    // broadcast 2). Bucket 80 tops at 2^10 us = 1.024 ms, bucket 88 at 2.048, bucket 96 at 4.096.
+    const client = parseClientBroadcasts('1 1000 4 0.5 3.000 80:2,88:2;2 2000 3 0.6 1.500 80:2,88:1;3 3000 4 0.7 4.000 80:1,96:3')
+    const report = fanoutReport({kind: 'broadcast', everyMs: 1000, size: 64}, [client], [parseBroadcastSends('1:4,2:4,3:4')], [], 0)
+    // Broadcast 1 is the first and, by its last receipt (3 ms between 1.5 and 4), the median; 3 the worst.
+    assert.deepEqual(report.curves, [
+      {seq: 1, which: 'first, median', points: [{ms: 1.024, share: 0.5}, {ms: 2.048, share: 1}]},
+      {seq: 3, which: 'worst', points: [{ms: 1.024, share: 0.25}, {ms: 4, share: 1}]},
+    ])
+    // A broadcast one connection missed ends short of everyone: 3 of the 4 expected.
+    const missed = fanoutReport({kind: 'broadcast', everyMs: 1000, size: 64}, [client.slice(1, 2)], [parseBroadcastSends('2:4')], [], 0)
+    assert.deepEqual(missed.curves![0].points, [{ms: 1.024, share: 0.5}, {ms: 1.5, share: 0.75}])
+    const html = renderFanoutChart(report)
+    assert.match(html, /data-panel="fanout-delivery"/)
+    const lines = [...html.matchAll(/<polyline class="measured" data-series="([^"]+)"[^>]* points="([^"]+)"/g)]
+    assert.deepEqual(lines.map((m) => m[1]), ['broadcast 1 (first, median): last after 3 ms', 'broadcast 3 (worst): last after 4 ms'])
+    assert.deepEqual(lines.map((m) => m[2].split(' ').length), [3, 3], 'from the origin, then one point a populated bucket')
+    assert.equal(renderFanoutChart({source: {kind: 'observed'}, broadcasts: [], late: 0}), '', 'nothing to draw without a broadcast')
   })
 
   it('summarises more than ten broadcasts with the worst one', () => {

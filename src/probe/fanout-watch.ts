@@ -1,6 +1,6 @@
 import {readSockstat} from '../host/read/memory.js'
 import type {HostRoot} from '../host/files/root.js'
-import {type FanoutReport, type FanoutSource, type MemReading, mergeBroadcasts, parseBroadcastSends, parseClientBroadcasts} from '../core/probe/fanout.js'
+import {type FanoutReport, fanoutReport, type FanoutSource, type MemReading, parseBroadcastSends, parseClientBroadcasts} from '../core/probe/fanout.js'
 import type {Peer} from './peer.js'
 
 /** CLOCK_MONOTONIC in microseconds: on Linux node's hrtime is that clock, the one the probes stamp. */
@@ -64,7 +64,7 @@ export class FanoutWatch {
       const clients = replies.map((reply) => parseClientBroadcasts(reply.broadcasts))
       const lastDelivered = clients.flat().filter((b) => b.seq === lastSeq).reduce((n, b) => n + b.received, 0)
       if (lastSeq === 0 || lastDelivered >= expected(lastSeq) || performance.now() >= deadline) {
-        return {source: this.source, broadcasts: mergeBroadcasts(clients, senders, this.readings), late: replies.reduce((n, r) => n + r.late, 0)}
+        return fanoutReport(this.source, clients, senders, this.readings, replies.reduce((n, r) => n + r.late, 0))
       }
       this.sample()
       await new Promise((resolve) => setTimeout(resolve, 50))
@@ -79,6 +79,6 @@ export class FanoutWatch {
     const counts = await Promise.all(this.clients.map((client) => client.ask('count', 10_000)))
     const held = counts.reduce((n, c) => n + c.established, 0)
     const senders = [new Map(clients.flat().map((b) => [b.seq, held]))]
-    return {source: this.source, broadcasts: mergeBroadcasts(clients, senders, this.readings), late: replies.reduce((n, r) => n + r.late, 0)}
+    return fanoutReport(this.source, clients, senders, this.readings, replies.reduce((n, r) => n + r.late, 0))
   }
 }

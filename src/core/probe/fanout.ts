@@ -1,4 +1,4 @@
-import {addCounts, type Histogram, openLatency, parseHistogram} from './latency.js'
+import {addCounts, type CurvePoint, deliveryCurve, type Histogram, openLatency, parseHistogram} from './latency.js'
 
 // Fan-out: one message reaching every connection. The senders (the bundled servers' broadcasts,
 // or c1m's --publish) put "c1m-fanout SEQ SENT_US" in it, SENT_US on CLOCK_MONOTONIC; the clients
@@ -45,11 +45,39 @@ export interface BroadcastFigures {
  */
 export type FanoutSource = {kind: 'broadcast'; everyMs: number; size: number} | {kind: 'publish'; everyMs: number; text: string; publisherReceives: boolean} | {kind: 'observed'}
 
+/** How one broadcast spread: the share of its expected connections that had it, against ms. */
+export interface DeliveryCurve {
+  seq: number
+  /** Which broadcast it is: the first, the one whose last receipt was the median, the worst. */
+  which: string
+  points: CurvePoint[]
+}
+
 export interface FanoutReport {
   source: FanoutSource
   broadcasts: BroadcastFigures[]
   /** Messages with the token of a broadcast too old to be kept (the clients keep the last 256). */
   late: number
+  /** The delivery curves of the first, the median and the worst broadcast (fewer when they coincide). */
+  curves?: DeliveryCurve[]
+}
+
+/** The report of a fan-out: every broadcast's figures and the curves of three of them. */
+export function fanoutReport(source: FanoutSource, clients: ClientBroadcast[][], senders: Array<Map<number, number>> | undefined, readings: MemReading[], late: number): FanoutReport {
+  const broadcasts = mergeBroadcasts(clients, senders, readings)
+  const report: FanoutReport = {source, broadcasts, late}
+  if (broadcasts.length === 0) return report
+  const byLast = [...broadcasts].sort((a, b) => a.lastMs - b.lastMs)
+  const picked = new Map<number, string[]>()
+  for (const [which, b] of [['first', broadcasts[0]], ['median', byLast[Math.floor((byLast.length - 1) / 2)]], ['worst', byLast.at(-1)!]] as const) {
+    picked.set(b.seq, [...(picked.get(b.seq) ?? []), which])
+  }
+  report.curves = [...picked].map(([seq, which]) => {
+    const b = broadcasts.find((one) => one.seq === seq)!
+    const histogram = addCounts(clients.flat().filter((one) => one.seq === seq).map((one) => one.histogram))
+    return {seq, which: which.join(', '), points: deliveryCurve(histogram, b.maxMs, b.expected ?? b.delivered)}
+  })
+  return report
 }
 
 /** The "broadcasts" field of a client's fanout reply; malformed entries are left out. */

@@ -71,6 +71,25 @@ export function openLatency(histogram: Histogram, maxMs: number): OpenLatency | 
   return {count, p50: quantile(0.5), p99: quantile(0.99), max: round(maxMs)}
 }
 
+/** A point of a delivery curve: the share (0 to 1) of the connections with a delay of at most ms. */
+export interface CurvePoint {
+  ms: number
+  share: number
+}
+
+/**
+ * The share of `of` connections that had a message within each populated bucket's top (never
+ * above maxMs), in order: the cumulative histogram, as coarse as its buckets (about 9%).
+ */
+export function deliveryCurve(histogram: Histogram, maxMs: number, of: number): CurvePoint[] {
+  if (of <= 0) return []
+  let seen = 0
+  return [...histogram.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, n]) => {
+    seen += n
+    return {ms: round(Math.min(bucketTopMs(bucket), maxMs)), share: Number((seen / of).toFixed(6))}
+  })
+}
+
 /**
  * Traffic's echo latency (probes/traffic-latency.h, node-traffic.mjs): each message's round trip
  * in milliseconds from when it was due (its round's tick, or its slot with --rate), not from when
