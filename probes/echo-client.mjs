@@ -13,6 +13,7 @@ import readline from 'node:readline'
 import tls from 'node:tls'
 
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
+import {stompEscape} from './node-app-stomp.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
 import {fanoutReply, noteFanout, publisher} from './node-fanout.mjs'
 import {TrafficLatency, TrafficSchedule} from './node-traffic.mjs'
@@ -783,9 +784,10 @@ const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setI
 say({event: 'ready', pid: process.pid, nofile, tls: true})
 
 // "publish MS TEXT" (node-fanout.mjs): an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to
-// --subject, or a masked WebSocket text frame, from the first open connection.
+// --subject, a STOMP SEND to --destination, or a masked WebSocket text frame, from the first open connection.
 const publish = publisher((text) => {
   const payload = Buffer.from(text, 'utf8')
+  if (app?.name === 'stomp') return appOptions.destination && !/[*#]/.test(appOptions.destination) ? maskedFrame(0x1, Buffer.from(`SEND\ndestination:${stompEscape(appOptions.destination)}\ncontent-length:${payload.length}\n\n${text}\0`, 'utf8')) : null
   if (app) return app.name === 'nats' && appOptions.subject && !/[*> ]/.test(appOptions.subject) ? appSender0(`PUB ${appOptions.subject} ${payload.length}\r\n${text}\r\n`) : null
   if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? mqttPublish(protocol.subscribe, payload) : null
   return protocol.kind === 'ws' ? maskedFrame(0x1, payload) : null

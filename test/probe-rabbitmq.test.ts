@@ -31,6 +31,19 @@ ws.on('message', (data) => {
   } else console.log('unexpected ' + JSON.stringify(frame))
 })`
 
+// A STOMP subscriber that is not c1m (npm ws): CONNECT, SUBSCRIBE to the destination, and a line
+// for each MESSAGE body; "subscribed" once the broker's RECEIPT says the subscription stands.
+const WATCHER = (port: number, destination: string) => `
+const WebSocket = require(${JSON.stringify(WS)})
+const ws = new WebSocket('ws://127.0.0.1:${port}/ws', ['v12.stomp'])
+ws.on('open', () => ws.send('CONNECT\\naccept-version:1.2\\nhost:/\\nheart-beat:0,0\\n\\n\\0'))
+ws.on('message', (data) => {
+  const frame = data.toString()
+  if (frame.startsWith('CONNECTED')) ws.send('SUBSCRIBE\\nid:0\\ndestination:${destination}\\nreceipt:sub\\n\\n\\0')
+  else if (frame.startsWith('RECEIPT')) console.log('subscribed')
+  else if (frame.startsWith('MESSAGE')) console.log(JSON.stringify(frame.slice(frame.indexOf('\\n\\n') + 2).replace(/\\0[\\r\\n]*$/, '')))
+})`
+
 async function publish(destination: string, count: number): Promise<void> {
   const {child, line} = await startWithFirstLine(process.execPath, ['-e', PUBLISHER(rabbit.ports.webStomp, destination, count)])
   await stopPids([child.pid!])
@@ -97,6 +110,38 @@ describe('c1m probe against RabbitMQ', {skip}, () => {
       assert.deepEqual([session!.app, session!.accepted, hold!.dropped], ['stomp', conns, 0])
       assert.equal(envelope.result.tls?.verified, true, 'the certificate checked against the test CA')
       assert.match(envelope.result.tls!.version, /^TLSv1\.[23]$/)
+    })
+
+    it(`--engine ${engine} --app stomp --publish: one session SENDs to the destination every 500 ms, every subscriber times it; a subscriber of the test's own gets the same messages`, {timeout: 120_000}, async () => {
+      const conns = 200
+      const {child, line} = await startWithFirstLine(process.execPath, ['-e', WATCHER(rabbit.ports.webStomp, '/topic/c1m-fan')])
+      let said = ''
+      child.stdout!.on('data', (chunk: Buffer) => {
+        said += chunk.toString()
+      })
+      const run = await (async () => {
+        try {
+          assert.equal(line, 'subscribed')
+          const result = await runJson<ProbeRunReport>(['probe', ...stomp(), '--destination', '/topic/c1m-fan', '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '3s', '--publish', 'hello room', '--publish-every', '500ms'])
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          return result
+        } finally {
+          await stopPids([child.pid!])
+        }
+      })()
+      const {envelope, exitCode, stderr} = run
+      const bodies = said.split('\n').filter((l) => l.startsWith('"')).map((l) => JSON.parse(l) as string)
+      assertHeld(exitCode, stderr + endNotes(envelope))
+      const {fanout} = envelope.result.hold!
+      assert.deepEqual(fanout!.source, {kind: 'publish', everyMs: 500, text: 'hello room', publisherReceives: true})
+      const seen = bodies.filter((b) => b.startsWith('c1m-fanout '))
+      assert.ok(fanout!.broadcasts.length >= 5, `6 or 7 messages in 3 s, got ${fanout!.broadcasts.length}`)
+      assert.equal(seen.length, fanout!.broadcasts.length, "the test's own subscriber got each message c1m timed")
+      for (const [i, b] of fanout!.broadcasts.entries()) {
+        const [, seq, stamp, ...text] = seen[i].split(' ')
+        assert.deepEqual([Number(seq), Number(stamp), text.join(' ')], [b.seq, b.sentUs, 'hello room'])
+        assert.deepEqual([b.delivered, b.expected], [conns, conns], `message ${b.seq}: every session, the publisher's among them`)
+      }
     })
 
     it(`--engine ${engine} --app stomp --login with a wrong passcode: refused in STOMP's terms, exit 10`, {timeout: 60_000}, async () => {

@@ -287,11 +287,15 @@ export function parsePublish(text: string | undefined, every: string | undefined
 export function publishRefusal(protocol: Protocol): string | undefined {
   const {session} = protocol
   if (session) {
-    if (session.app !== 'nats') return `of the --app dialects only nats publishes yet (a PUB to --subject); ${session.app} is not built`
+    if (session.app === 'stomp') {
+      const {destination} = session
+      return destination && !/[*#]/.test(destination) ? undefined : '--app stomp needs --destination with a plain destination (no * or #) that every session subscribes to and the publisher sends to'
+    }
+    if (session.app !== 'nats') return `of the --app dialects nats (a PUB to --subject) and stomp (a SEND to --destination) publish; ${session.app} is not built yet`
     const {subject} = session
     return subject && !/[*> ]/.test(subject) ? undefined : '--app nats needs --subject with a plain subject (no * or >) that every connection subscribes to and the publisher publishes to'
   }
   if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? undefined : 'MQTT needs --mqtt-subscribe with a topic name (no + or #): every connection subscribes to it and the publisher publishes to it'
   if (protocol.kind === 'ws') return undefined
-  return `${protocol.kind} carries no messages c1m can publish: use ws://, mqtt:// or --app nats`
+  return `${protocol.kind} carries no messages c1m can publish: use ws://, mqtt://, --app nats or --app stomp`
 }
