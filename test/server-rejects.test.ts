@@ -1,5 +1,7 @@
 // c1m server out of descriptors: each connection it could not hold is refused once and counted once.
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {readFileSync, readdirSync} from 'node:fs'
 import net from 'node:net'
 import {describe, it} from 'node:test'
 
@@ -28,11 +30,21 @@ async function openAndCountClosed(port: number, count: number, said: {stderr: st
   return {closed, sockets}
 }
 
+/** The pids of pid's children, from /proc (every thread's list). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number))
+}
+
 describe('c1m server counts each refused connection once', () => {
   it('with 64 descriptors, 150 connections: rejected equals the connections it closed', async () => {
-    // prlimit gives the server (and the native worker it starts) 64 descriptors.
-    const server = await spawnWaiting('prlimit', ['--nofile=64:64', '--', process.execPath, BIN, 'server', '--port', '0', '--interval', '200ms', '--json'], {env: {NO_COLOR: '1'}, waitFor: /listening on 127\.0\.0\.1:(\d+)/, timeoutMs: 20_000})
+    // Once it listens, prlimit gives the server and the native worker it started 64 descriptors. Set at
+    // start, the limit bit Node's own module loading (EMFILE reading node_modules) before it listened.
+    const server = await spawnWaiting(process.execPath, [BIN, 'server', '--port', '0', '--interval', '200ms', '--json'], {env: {NO_COLOR: '1'}, waitFor: /listening on 127\.0\.0\.1:(\d+)/, timeoutMs: 20_000})
     try {
+      const pid = server.child.pid!
+      const workers = childrenOf(pid)
+      assert.ok(workers.length > 0, 'the server started no worker')
+      for (const p of [pid, ...workers]) execFileSync('prlimit', [`--pid=${p}`, '--nofile=64:64'])
       const {closed, sockets} = await openAndCountClosed(Number(server.match[1]), 150, server.output)
       const code = await stopChild(server, 'SIGINT')
       for (const s of sockets) s.destroy()
