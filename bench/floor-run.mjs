@@ -14,24 +14,25 @@ export const ownEhashBuckets = (conns) => 2 ** Math.ceil(Math.log2(2 * conns))
 
 /**
  * Build bench/floor.c and run it for `conns` connections, `perWorker` a worker: its JSON report
- * ({conns, workers, cpus, phases: [{phase, wallSeconds, userSeconds, systemSeconds, softirqSeconds,
+ * ({conns, workers, cpus, epoll, phases: [{phase, wallSeconds, userSeconds, systemSeconds, softirqSeconds,
  * failed}]}). With ownEhash, the host's net.ipv4.tcp_child_ehash_entries is set while the
- * namespace is made and put back as soon as it exists (before any connection opens).
+ * namespace is made and put back as soon as it exists (before any connection opens). With epoll,
+ * every socket is also registered in its worker's epoll set (floor.c's "epoll").
  */
-export async function runFloor(conns, perWorker = 9000, ownEhash = false) {
+export async function runFloor(conns, perWorker = 9000, ownEhash = false, epoll = false) {
   const dir = mkdtempSync(path.join(tmpdir(), 'c1m-floor-'))
   try {
     const binary = path.join(dir, 'floor')
     execFileSync('cc', ['-O2', '-Wall', '-o', binary, path.join(here, 'floor.c')], {stdio: 'inherit'})
-    return JSON.parse(await runInNamespace(binary, conns, perWorker, ownEhash))
+    return JSON.parse(await runInNamespace(binary, conns, perWorker, ownEhash, epoll))
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
 }
 
 // Runs the binary in a new network namespace; its first line ("netns") says the namespace exists.
-async function runInNamespace(binary, conns, perWorker, ownEhash) {
-  const script = `ip link set lo up && echo netns && exec "$0" ${conns} ${perWorker}`
+async function runInNamespace(binary, conns, perWorker, ownEhash, epoll) {
+  const script = `ip link set lo up && echo netns && exec "$0" ${conns} ${perWorker}${epoll ? ' epoll' : ''}`
   const old = readFileSync(childEhash, 'utf8').trim()
   if (ownEhash) writeFileSync(childEhash, String(ownEhashBuckets(conns)))
   let restored = !ownEhash

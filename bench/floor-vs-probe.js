@@ -4,7 +4,9 @@
 // echo, close, settle, sample, and their sum) c1m's seconds, the floor's and the ratio, with the load average
 // before each. Issue 26's targets: ramp, echo and close each at most 1.1x the floor, the sum at most
 // 1.1x the floor's sum, the kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
-// Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash]
+// Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash] [--epoll-floor]
+// --epoll-floor also runs floor.c with every socket in an epoll set (what any event-driven server
+// or client pays on top of the kernel alone) and prints c1m against that floor as well.
 // Root (both run in network namespaces of their own, deleted afterwards). It changes no global
 // limit: two sockets a connection fit under this host's fs.file-max, floor.c's workers under the hard
 // nofile cap, and the probe refuses (exit 9) where its sockets would not fit. --own-ehash gives both
@@ -19,10 +21,10 @@ import {parseArgs} from 'node:util'
 import {ownEhashBuckets, runFloor} from './floor-run.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const usage = 'usage: node bench/floor-vs-probe.js [--conns N] [--runs R] [--engine native|node] [--own-ehash]   (N from 1000 to 4e6, R from 1 to 20)'
+const usage = 'usage: node bench/floor-vs-probe.js [--conns N] [--runs R] [--engine native|node] [--own-ehash] [--epoll-floor]   (N from 1000 to 4e6, R from 1 to 20)'
 let options
 try {
-  options = parseArgs({options: {conns: {type: 'string', default: '1e6'}, runs: {type: 'string', default: '3'}, engine: {type: 'string', default: 'native'}, 'own-ehash': {type: 'boolean', default: false}}}).values
+  options = parseArgs({options: {conns: {type: 'string', default: '1e6'}, runs: {type: 'string', default: '3'}, engine: {type: 'string', default: 'native'}, 'own-ehash': {type: 'boolean', default: false}, 'epoll-floor': {type: 'boolean', default: false}}}).values
 } catch (error) {
   console.error(`${error.message}\n${usage}`)
   process.exit(2)
@@ -34,6 +36,7 @@ if (!Number.isInteger(conns) || conns < 1000 || conns > 4e6 || !Number.isInteger
   process.exit(2)
 }
 const ownEhash = options['own-ehash']
+const epollFloor = options['epoll-floor']
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const childEhash = () => readFileSync('/proc/sys/net/ipv4/tcp_child_ehash_entries', 'utf8').trim()
 
@@ -46,10 +49,13 @@ for (let run = 1; run <= runs; run++) {
   const floor = await runFloor(conns, 9000, ownEhash)
   const failed = floor.phases.reduce((sum, p) => sum + p.failed, 0)
   if (failed > 0) throw new Error(`the floor failed ${failed} connections: no figure to compare with`)
+  const epoll = epollFloor ? await runFloor(conns, 9000, ownEhash, true) : undefined
+  if (epoll && epoll.phases.some((p) => p.failed > 0)) throw new Error('the epoll floor failed connections: no figure to compare with')
   const probeLoad = load()
   const probe = await runProbe()
   const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
   const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, probe: {}, report: probe}
+  if (epoll) row.epoll = {...Object.fromEntries(epoll.phases.map((p) => [p.phase, p.wallSeconds])), settle: 0, sample: 0}
   for (const phase of PHASES) row.probe[phase] = probe.phases[`${phase}Seconds`]
   rows.push(row)
   printRun(row)
@@ -81,9 +87,10 @@ function sum(times) {
 function printRun(row) {
   const {report: r} = row
   console.log(`\nrun ${row.run}: load average ${row.floorLoad} before the floor, ${row.probeLoad} before the probe`)
-  console.log('phase     c1m s  floor s  ratio')
-  for (const phase of PHASES) console.log(`${phase.padEnd(7)} ${row.probe[phase].toFixed(2).padStart(7)} ${row.floor[phase].toFixed(2).padStart(8)}  ${ratio(row.probe[phase], row.floor[phase]).padStart(5)}`)
-  console.log(`${'sum'.padEnd(7)} ${sum(row.probe).toFixed(2).padStart(7)} ${sum(row.floor).toFixed(2).padStart(8)}  ${ratio(sum(row.probe), sum(row.floor)).padStart(5)}`)
+  console.log(`phase     c1m s  floor s  ratio${row.epoll ? '  epoll floor s  ratio' : ''}`)
+  const line = (name, c1m, floor, epoll) => console.log(`${name.padEnd(7)} ${c1m.toFixed(2).padStart(7)} ${floor.toFixed(2).padStart(8)}  ${ratio(c1m, floor).padStart(5)}${epoll === undefined ? '' : `  ${epoll.toFixed(2).padStart(13)}  ${ratio(c1m, epoll).padStart(5)}`}`)
+  for (const phase of PHASES) line(phase, row.probe[phase], row.floor[phase], row.epoll?.[phase])
+  line('sum', sum(row.probe), sum(row.floor), row.epoll && sum(row.epoll))
   console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus start ${r.phases.startSeconds.toFixed(2)} s (namespace, processes) and teardown ${r.phases.teardownSeconds.toFixed(2)} s (the processes' exits, the namespace)`)
   const floorRate = conns / row.floor.ramp
   console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
@@ -99,7 +106,8 @@ function printSummary(all) {
   const range = (values) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}`
   for (const phase of [...PHASES, 'sum']) {
     const pick = (side) => all.map((row) => (phase === 'sum' ? sum(row[side]) : row[side][phase]))
-    console.log(`${phase.padEnd(7)} c1m ${range(pick('probe')).padStart(12)} s  floor ${range(pick('floor')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('floor')))}`)
+    const epoll = all[0].epoll ? `  epoll floor ${range(pick('epoll')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('epoll')))}` : ''
+    console.log(`${phase.padEnd(7)} c1m ${range(pick('probe')).padStart(12)} s  floor ${range(pick('floor')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('floor')))}${epoll}`)
   }
   const kernel = all.map((row) => row.report.fit.kernel.bytesPerConn / 1024)
   console.log(`kernel ${range(kernel)} KiB per connection`)

@@ -5,7 +5,11 @@
  * parent times each phase and reads the CPU time it took from /proc/stat (user, system,
  * softirq: all CPUs). bench/floor.js compiles it and runs it in a private network namespace.
  *
- *   floor N [K]      N connections in all, K per worker (default 9000)
+ *   floor N [K [epoll]]   N connections in all, K per worker (default 9000)
+ *
+ * With "epoll", each worker also registers every socket it makes or accepts in an epoll set of
+ * its own (as any epoll server or load client must) and closes that set first at the close, as
+ * c1m's engines do: the floor of an event-driven program rather than of the kernel alone.
  *
  * Each worker listens on 127.0.0.1:(20000 + its index) and connects from its own source
  * address 127.2.x.y with explicit ports, so no connect() searches for a port. Loopback
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -57,10 +62,19 @@ static void die(const char *what) {
   exit(1);
 }
 
+/* the worker's epoll set, or -1 without "epoll" */
+static int epfd = -1;
+
+static void watch(int fd, unsigned events) {
+  struct epoll_event ev = {.events = events, .data.fd = fd};
+  if (epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) die("epoll_ctl");
+}
+
 static int accept_ready(int lfd, int *servers, int accepted, int k) {
   while (accepted < k) {
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
     if (fd < 0) break;
+    watch(fd, EPOLLIN | EPOLLRDHUP);
     servers[accepted++] = fd;
   }
   return accepted;
@@ -79,7 +93,8 @@ static int read_msg(int fd, char *buf) {
   return got == MSG_LEN ? 0 : -1;
 }
 
-static void worker(int index, int k, int cmd, int done) {
+static void worker(int index, int k, int cmd, int done, int use_epoll) {
+  if (use_epoll && (epfd = epoll_create1(0)) < 0) die("epoll_create1");
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
   rl.rlim_cur = rl.rlim_max;
@@ -106,6 +121,7 @@ static void worker(int index, int k, int cmd, int done) {
         src.sin_port = htons(10000 + i);
         if (bind(fd, (struct sockaddr *)&src, sizeof src)) die("bind");
         if (connect(fd, (struct sockaddr *)&dst, sizeof dst) && errno != EINPROGRESS) die("connect");
+        watch(fd, EPOLLIN | EPOLLRDHUP);
         clients[i] = fd;
         if ((i & 255) == 255) accepted = accept_ready(lfd, servers, accepted, k);
       }
@@ -123,6 +139,7 @@ static void worker(int index, int k, int cmd, int done) {
       for (int i = 0; i < k; i++)
         if (read_msg(clients[i], buf) || memcmp(buf, MSG, MSG_LEN)) bad++;
     } else if (c == 'C') {
+      if (epfd >= 0) close(epfd);
       for (int i = 0; i < k; i++) close(clients[i]);
       for (int i = 0; i < k; i++) close(servers[i]);
       close(lfd);
@@ -136,8 +153,9 @@ static void worker(int index, int k, int cmd, int done) {
 
 int main(int argc, char **argv) {
   long n = argc > 1 ? strtol(argv[1], NULL, 10) : 0, k = argc > 2 ? strtol(argv[2], NULL, 10) : 9000;
-  if (n < 1 || n > 4000000 || k < 1 || k > 50000) {
-    fprintf(stderr, "usage: floor N [K]   (1 <= N <= 4000000, 1 <= K <= 50000)\n");
+  int use_epoll = argc > 3 && strcmp(argv[3], "epoll") == 0;
+  if (n < 1 || n > 4000000 || k < 1 || k > 50000 || (argc > 3 && !use_epoll) || argc > 4) {
+    fprintf(stderr, "usage: floor N [K [epoll]]   (1 <= N <= 4000000, 1 <= K <= 50000)\n");
     return 2;
   }
   int workers = (int)((n + k - 1) / k), done[2];
@@ -151,12 +169,12 @@ int main(int argc, char **argv) {
     if (pid < 0) die("fork");
     if (pid == 0) {
       close(p[1]);
-      worker(w, (int)share, p[0], done[1]);
+      worker(w, (int)share, p[0], done[1], use_epoll);
     }
     close(p[0]);
     cmds[w] = p[1];
   }
-  printf("{\"conns\": %ld, \"workers\": %d, \"cpus\": %ld, \"phases\": [", n, workers, sysconf(_SC_NPROCESSORS_ONLN));
+  printf("{\"conns\": %ld, \"workers\": %d, \"cpus\": %ld, \"epoll\": %s, \"phases\": [", n, workers, sysconf(_SC_NPROCESSORS_ONLN), use_epoll ? "true" : "false");
   const char *names[] = {"ramp", "echo", "close"};
   for (int phase = 0; phase < 3; phase++) {
     double before[3], after[3], started = now();

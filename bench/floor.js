@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The floor under `c1m probe`: the CPU time the kernel itself needs to open, echo once and
-// close N loopback connections, measured by bench/floor.c (no epoll, no reports), and the wall
+// close N loopback connections, measured by bench/floor.c (no epoll unless --epoll, no reports), and the wall
 // time that CPU time allows on this machine's cores if the work were perfectly parallel.
-// Usage: node bench/floor.js [conns=1000000] [perWorker=9000] [--own-ehash]   (root: it needs a network namespace)
+// Usage: node bench/floor.js [conns=1000000] [perWorker=9000] [--own-ehash] [--epoll]   (root: it needs a network namespace)
+// --epoll registers every socket in its worker's epoll set too: the floor of an event-driven program.
 // bench/floor-vs-probe.js runs it and `c1m probe` back to back and prints the ratios.
 // It runs inside `unshare --net`, a namespace that ends with the program, so nothing is left
 // behind. --own-ehash gives that namespace its own established-connections hash sized for the
@@ -13,18 +14,20 @@ import {readFileSync} from 'node:fs'
 
 import {ownEhashBuckets, runFloor} from './floor-run.mjs'
 
-const args = process.argv.slice(2).filter((a) => a !== '--own-ehash')
-const ownEhash = args.length < process.argv.length - 2
+const given = process.argv.slice(2)
+const args = given.filter((a) => a !== '--own-ehash' && a !== '--epoll')
+const ownEhash = given.includes('--own-ehash')
+const epoll = given.includes('--epoll')
 const conns = Number(args[0] ?? 1_000_000)
 const perWorker = Number(args[1] ?? 9000)
 if (!Number.isInteger(conns) || conns < 1 || !Number.isInteger(perWorker) || perWorker < 1) {
-  console.error('usage: node bench/floor.js [conns] [perWorker]  (positive integers)')
+  console.error('usage: node bench/floor.js [conns] [perWorker] [--own-ehash] [--epoll]  (positive integers)')
   process.exit(2)
 }
 
-const run = await runFloor(conns, perWorker, ownEhash)
+const run = await runFloor(conns, perWorker, ownEhash, epoll)
 const hash = ownEhash ? `own ehash of ${ownEhashBuckets(conns)} buckets` : `host ehash (${readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()} buckets)`
-console.log(`${run.conns.toLocaleString('en-US')} loopback connections, ${run.workers} workers, ${run.cpus} CPUs, ${hash}`)
+console.log(`${run.conns.toLocaleString('en-US')} loopback connections, ${run.workers} workers, ${run.cpus} CPUs, ${hash}${epoll ? ', every socket in an epoll set' : ''}`)
 console.log('phase   wall s   user s   sys s  softirq s   CPU us/conn   floor s (CPU / cores)  failed')
 for (const p of run.phases) {
   const cpu = p.userSeconds + p.systemSeconds + p.softirqSeconds
