@@ -1,6 +1,7 @@
 /*
  * --broadcast-every MS [--broadcast-size B]: every MS milliseconds the server sends every open
- * WebSocket the same text frame of B bytes, "c1m-fanout SEQ SENT_US " padded with '.' (fanout.h),
+ * connection the same message of B bytes, "c1m-fanout SEQ SENT_US " padded with '.' (fanout.h):
+ * a WebSocket text frame, an SSE event ("data: MESSAGE" and a blank line) or a stream's chunk,
  * SENT_US read once before the first write: the last connection's delay includes every write
  * before its own, which is what a server pushing to N connections costs. It counts the sends of
  * each broadcast, the server's own side of "delivered of expected".
@@ -23,16 +24,31 @@ static double broadcast_next;
 static long broadcast_sent[BROADCAST_LOG];
 static unsigned long long broadcast_sends;
 
-/* One broadcast to every open WebSocket (not one still opening or in its TLS handshake). */
+/* The protocol's message around payload (ws frame, SSE event, chunk): its length in out. */
+static size_t broadcast_message(unsigned char *out, const unsigned char *payload, size_t len) {
+  if (is_ws()) return ws_frame(out, WS_TEXT, payload, len, NULL, NULL);
+  int sse = strcmp(proto->name, "sse") == 0;
+  int hn = sse ? snprintf((char *)out, 16, "data: ") : snprintf((char *)out, 16, "%zx\r\n", len);
+  memcpy(out + hn, payload, len);
+  memcpy(out + hn + len, sse ? "\n\n" : "\r\n", 2);
+  return (size_t)hn + len + 2;
+}
+
+/* Whether this server's protocol carries broadcasts: ws, sse and stream, without --app. */
+static int broadcast_carried(void) {
+  return !app && (is_ws() || strcmp(proto->name, "sse") == 0 || strcmp(proto->name, "stream") == 0);
+}
+
+/* One broadcast to every open connection (not one still opening or in its TLS handshake). */
 static void broadcast_now(void) {
-  static unsigned char payload[BROADCAST_MAX_SIZE], frame[BROADCAST_MAX_SIZE + 14];
+  static unsigned char payload[BROADCAST_MAX_SIZE], frame[BROADCAST_MAX_SIZE + 24];
   long seq = ++broadcast_seq;
   long long sent_us = fanout_clock_us();
   char head[FANOUT_HEAD_MAX];
   int hn = fanout_head(head, seq, sent_us);
   memset(payload, '.', (size_t)broadcast_size);
   memcpy(payload, head, (size_t)hn);
-  size_t n = ws_frame(frame, WS_TEXT, payload, (size_t)broadcast_size, NULL, NULL);
+  size_t n = broadcast_message(frame, payload, (size_t)broadcast_size);
   long sent = 0;
   for (long fd = 0; fd <= max_conn_fd; fd++) {
     struct conn *c = &conns[fd];
@@ -73,7 +89,7 @@ static int broadcast_command(const char *args) {
   char tail;
   if (sscanf(args, "%ld %ld %c", &every, &size, &tail) != 2) return -1;
   if ((every != 0 && (every < 10 || every > 86400000L)) || size < FANOUT_HEAD_MAX || size > BROADCAST_MAX_SIZE) return -1;
-  if (every && (app || !is_ws())) return -1;
+  if (every && !broadcast_carried()) return -1;
   broadcast_every_ms = every;
   broadcast_size = size;
   broadcast_next = 0;

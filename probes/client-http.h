@@ -12,6 +12,7 @@
 
 #include <strings.h>
 
+#include "client-fanout.h"
 #include "client.h"
 #include "http.h"
 
@@ -20,10 +21,23 @@ enum lp_phase { LP_HEAD, LP_LENGTH, LP_CHUNKED, LP_TO_CLOSE };
 
 static const char *http_accept(void) { return strcmp(proto->name, "sse") == 0 ? "text/event-stream" : "*/*"; }
 
+/*
+ * Every fan-out message in a piece of pushed payload (SSE events and stream chunks carry the token
+ * in their text; several may come in one read). A token split between two reads is not timed.
+ */
+static void fanout_scan(const char *buf, ssize_t n) {
+  const char *at = buf, *end = buf + n;
+  while (at < end && (at = memmem(at, (size_t)(end - at), FANOUT_TOKEN, FANOUT_TOKEN_LEN))) {
+    fanout_note((const unsigned char *)at, (size_t)(end - at));
+    at += FANOUT_TOKEN_LEN;
+  }
+}
+
 /* Pushed payload: its bytes, and for SSE its events (a blank line ends one). */
 static void count_payload(void *ctx, const char *buf, ssize_t n) {
   struct conn_ext *c = ctx;
   pushed_bytes += (unsigned long long)n;
+  fanout_scan(buf, n);
   if (strcmp(proto->name, "sse") != 0) return;
   for (ssize_t i = 0; i < n; i++) {
     if (buf[i] == '\r') continue;

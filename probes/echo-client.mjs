@@ -15,7 +15,7 @@ import tls from 'node:tls'
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
 import {stompEscape} from './node-app-stomp.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
-import {fanoutReply, noteFanout, publisher} from './node-fanout.mjs'
+import {fanoutReply, noteFanout, publisher, scanFanout} from './node-fanout.mjs'
 import {TrafficLatency, TrafficSchedule} from './node-traffic.mjs'
 import {LongPollAnswers, maskedFrame, mqttConnect, mqttPublish, mqttSubscribe, openingRequest, readFrames, readOpening, readPackets, SseEvents, Unchunker} from './node-protocol.mjs'
 
@@ -562,6 +562,7 @@ function onPushed(socket, chunk) {
   const {payload, chunks} = socket.unchunk ? socket.unchunk.push(chunk) : {payload: [chunk], chunks: 0}
   for (const part of payload) {
     pushed.pushedBytes += part.length
+    scanFanout(part)
     if (socket.sse) pushed.pushedEvents += socket.sse.count(part)
   }
   if (protocol.kind === 'stream') pushed.pushedEvents += chunks

@@ -3,7 +3,7 @@
  *
  *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]
  *               [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]
- *               [--broadcast-every MS [--broadcast-size B]]   (ws only: broadcast.h)
+ *               [--broadcast-every MS [--broadcast-size B]]   (ws, sse, stream: broadcast.h)
  *
  * Each protocol is one row of the table `protocols` below: tcp echoes bytes as they come (here),
  * ws, sse and stream open with HTTP first (server-http.h says what each does). With --tls every
@@ -158,7 +158,7 @@ static int run_command(const char *line) {
   if (strcmp(line, "count") == 0) print_count();
   else if (strcmp(line, "quit") == 0) return 0;
   else if (strncmp(line, "broadcast ", 10) == 0) {
-    if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws without --app\"}\n");
+    if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws, sse or stream without --app\"}\n");
     else print_count_as("broadcast");
     fflush(stdout);
   }
@@ -211,7 +211,7 @@ static int parse_options(int argc, char **argv, const char **listen_at, int *bac
       return 2;
     }
   }
-  if (broadcast_every_ms && (app || proto != &proto_ws)) { fprintf(stderr, "echo-server: --broadcast-every needs --protocol ws without --app\n"); return 2; }
+  if (broadcast_every_ms && !broadcast_carried()) { fprintf(stderr, "echo-server: --broadcast-every needs --protocol ws, sse or stream without --app\n"); return 2; }
   if (app && proto != &proto_ws) { fprintf(stderr, "echo-server: --app needs --protocol ws\n"); return 2; }
   if (app) app_set_tick(app == &app_phoenix ? idle_timeout_ms : ping_interval_ms > ping_timeout_ms ? ping_interval_ms : ping_timeout_ms);
   return 0;

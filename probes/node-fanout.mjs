@@ -87,3 +87,8 @@ export function publisher(message, first) {
     return {event: 'publish', published, failed}
   }
 }
+
+/** Every fan-out message in a piece of pushed HTTP payload (SSE events, stream chunks; several may come in one read). */
+export function scanFanout(bytes) {
+  for (let at = bytes.indexOf(TOKEN); at >= 0; at = bytes.indexOf(TOKEN, at + TOKEN.length)) noteFanout(bytes.subarray(at))
+}

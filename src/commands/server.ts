@@ -32,8 +32,8 @@ export default class Server extends C1mCommand {
     'ping-interval': Flags.string({description: `--app socketio: ping each connection this long after its open and after each pong (default ${SERVER_APP_DEFAULTS.pingIntervalMs / 1000}s)`, helpValue: 'DURATION'}),
     'ping-timeout': Flags.string({description: `--app socketio: close a connection whose pong has not come this long after the ping (default ${SERVER_APP_DEFAULTS.pingTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
     'idle-timeout': Flags.string({description: `--app phoenix: close a socket that sent nothing (no heartbeat) for this long (default ${SERVER_APP_DEFAULTS.idleTimeoutMs / 1000}s)`, helpValue: 'DURATION'}),
-    'broadcast-every': Flags.string({description: 'send every open WebSocket one text frame this often ("c1m-fanout SEQ SENT_US" and padding, --protocol ws or wss): clients of c1m time its delivery (c1m probe --broadcast-every does the same inside a probe)', helpValue: 'DURATION'}),
-    'broadcast-size': Flags.string({description: 'bytes in each --broadcast-every frame (48 bytes to 64KiB)', default: '64', helpValue: 'SIZE'}),
+    'broadcast-every': Flags.string({description: 'send every open connection one message this often ("c1m-fanout SEQ SENT_US" and padding; a WebSocket text frame, an SSE event or a stream chunk: --protocol ws, wss, sse or stream): clients of c1m time its delivery (c1m probe --broadcast-every does the same inside a probe)', helpValue: 'DURATION'}),
+    'broadcast-size': Flags.string({description: 'bytes in each --broadcast-every message (48 bytes to 64KiB)', default: '64', helpValue: 'SIZE'}),
     'reuse-port': Flags.boolean({description: 'every worker on --port itself, sharing it with SO_REUSEPORT (native engine); the kernel spreads connections by hash, not exactly evenly'}),
   }
 

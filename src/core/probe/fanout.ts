@@ -142,7 +142,7 @@ export function mergeBroadcasts(clients: ClientBroadcast[][], senders: Array<Map
 /** What was sent, for the line before the broadcasts. */
 export function describeFanoutSource(source: FanoutSource): string {
   return source.kind === 'broadcast'
-    ? `fan-out: the bundled server sent every connection one ${source.size}-byte WebSocket text frame every ${source.everyMs} ms; delay from its send to each client's receipt (CLOCK_MONOTONIC)`
+    ? `fan-out: the bundled server sent every connection one ${source.size}-byte message (a WebSocket text frame, an SSE event or a stream chunk) every ${source.everyMs} ms; delay from its send to each client's receipt (CLOCK_MONOTONIC)`
     : source.kind === 'observed'
     ? "fan-out: messages carrying a c1m-fanout token (published by someone else) were timed from their stamp to each connection's receipt (CLOCK_MONOTONIC)"
     : `fan-out: one connection published ${JSON.stringify(source.text)} with a c1m-fanout token every ${source.everyMs} ms through your server; delay from the publish to each connection's receipt (CLOCK_MONOTONIC)`

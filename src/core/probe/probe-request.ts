@@ -134,12 +134,8 @@ const FLAG_RULES: FlagRule<ProbeInput>[] = [
     error: () => usageError('--broadcast-every makes the bundled server broadcast; your own server (--target) is not told to', 'drop --target, or have your server push and count it with --publish (c1m client)'),
   },
   {
-    breaks: (f) => f.broadcast !== undefined && (f.app !== undefined || !['ws', 'wss'].includes(f.protocol ?? 'tcp')),
-    error: (f) => {
-      const asked = f.protocol ?? (f.app ? 'ws' : 'tcp')
-      const why = ['ws', 'wss'].includes(asked) ? '' : `; ${asked} ${asked === 'tcp' || asked === 'tls' ? 'is a byte stream with no message to time' : 'is not built for it'}`
-      return usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app${why}`, 'add --protocol ws')
-    },
+    breaks: (f) => f.broadcast !== undefined && (f.app !== undefined || !BROADCAST_PROTOCOLS.includes(f.protocol ?? 'tcp')),
+    error: (f) => usageError(broadcastRefusal(f.app ? `--app ${f.app}` : (f.protocol ?? 'tcp')), 'add --protocol ws'),
   },
   {
     breaks: (f) => f.publish !== undefined && !f.target,
@@ -284,6 +280,15 @@ export function parsePublish(text: string | undefined, every: string | undefined
 }
 
 /** Why the protocol cannot carry --publish (probes/client-publish.h builds each kind), or undefined. */
+/** The protocols the bundled server broadcasts over: WebSocket frames, SSE events, stream chunks. */
+export const BROADCAST_PROTOCOLS = ['ws', 'wss', 'sse', 'stream']
+
+/** Why --broadcast-every cannot go with `asked` (a protocol, or an --app). */
+export function broadcastRefusal(asked: string): string {
+  const why = asked.startsWith('--app') ? 'an --app dialect has messages of its own' : asked === 'tcp' || asked === 'tls' ? 'a byte stream has no message to time' : 'it is not built for it'
+  return `--broadcast-every sends a WebSocket frame, an SSE event or a stream chunk: it needs --protocol ws, wss, sse or stream without --app, not ${asked} (${why})`
+}
+
 export function publishRefusal(protocol: Protocol): string | undefined {
   const {session} = protocol
   if (session) {

@@ -3,7 +3,7 @@ import net from 'node:net'
 import {DURATION_FLAGS, parseBoundedDuration} from '../duration.js'
 import {type C1mError, usageError} from '../errors.js'
 import {chooseEngine} from './choose-engine.js'
-import {parseBroadcast} from './probe-request.js'
+import {BROADCAST_PROTOCOLS, broadcastRefusal, parseBroadcast} from './probe-request.js'
 import {checkRules, type FlagRule, resolveOrError} from './flag-rules.js'
 import {connsPerProcess, planShards} from './plan-shards.js'
 import {type BundledProtocol, bundledProtocol, type Protocol} from './protocol.js'
@@ -94,7 +94,7 @@ function resolveServer(flags: ServerFlags, host: {hardNofile: number; nativeTls:
   const app = serverApp(flags.app, protocolName, {pingIntervalMs: period('ping-interval'), pingTimeoutMs: period('ping-timeout'), idleTimeoutMs: period('idle-timeout')})
   const protocol = bundledProtocol(protocolName)
   const broadcast = parseBroadcast(flags['broadcast-every'], flags['broadcast-size'])
-  if (broadcast && (app || !['ws', 'wss'].includes(protocolName))) throw usageError(`--broadcast-every sends WebSocket text frames: it needs --protocol ws or wss without --app, not ${app ? `--app ${app.name}` : protocolName}`, 'add --protocol ws')
+  if (broadcast && (app || !BROADCAST_PROTOCOLS.includes(protocolName))) throw usageError(broadcastRefusal(app ? `--app ${app.name}` : protocolName), 'add --protocol ws')
   const chosen = chooseEngine(flags.engine, protocol, {bundledServer: true, nativeTls: host.nativeTls})
   if (chosen.note) notes.push(chosen.note)
   return {host: listenHost, port: flags.port, reusePort: flags['reuse-port'] === true, workers, durationMs, intervalMs, protocol, ...(app ? {app} : {}), ...(broadcast ? {broadcast} : {}), engine: chosen.engine, notes}
