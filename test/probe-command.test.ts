@@ -12,7 +12,7 @@ import {parseMeminfo} from '../src/host/read/memory.js'
 import {probeNetnsName} from '../src/host/netns.js'
 import {hostRoot} from '../src/host/files/root.js'
 import {run, runJson} from './helpers.js'
-import {spawnC1m} from './spawn-c1m.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {readHardNofile} from '../src/host/read/limits.js'
 
@@ -173,13 +173,14 @@ describe('c1m probe', () => {
 
   it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'interrupted.json')
-    const {child, exited, netns: name} = await startProbe(['--out', out], 2)
+    const {child, exited, out: out2, netns: name} = await startProbe(['--out', out], 2)
     const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
     child.kill('SIGINT')
     assert.equal(await exited, 130)
     const perSide = Math.ceil(30_000 / (readHardNofile(hostRoot('/')) - PROBE_FD_RESERVE))
     assert.equal(children.length, 2 * perSide, 'the servers and the clients')
     for (const pid of children) assert.equal(existsSync(`/proc/${pid}`), false, `probe process ${pid} is still there`)
+    assert.match(out2.stderr, /^SIGINT: finishing this step, then closing every connection$/m)
     const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
     assert.equal(report.stopped, 'interrupted')
     assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
@@ -187,6 +188,28 @@ describe('c1m probe', () => {
       assert.equal(report.isolation.netns, name)
       assert.ok(!(await namespaces()).includes(report.isolation.netns!), 'the namespace is left behind')
     }
+  })
+
+  it('on Ctrl-C during the hold says the hold ends early with the report of what was read, and does so (exit 130)', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
+    const out = path.join(dir, 'hold-interrupted.json')
+    const probe = await spawnC1m(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms', '--hold', '10m', '--out', out], {waitFor: /^holding 2000 connections for /m, timeoutMs: 60_000})
+    const name = probeNetnsName(probe.child.pid!)
+    assert.ok((await namespaces()).includes(name), `${name} exists during the hold`)
+    const interrupted = performance.now()
+    probe.child.kill('SIGINT')
+    assert.equal(await exitWithin(probe, 60_000), 130, probe.output.stderr)
+    const lines = probe.output.stderr.split('\n')
+    assert.ok(lines.includes('SIGINT: ending the hold early; every connection is closed and the report is written with what was read so far (exit 130)'), probe.output.stderr)
+    assert.ok(!lines.some((line) => /finishing this step/.test(line)), probe.output.stderr)
+    // What the line says happened: the hold of ten minutes ended within seconds, and the report has it.
+    assert.ok(performance.now() - interrupted < 30_000)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
+    assert.equal(report.stopped, 'interrupted')
+    assert.equal(report.hold!.interrupted, true)
+    assert.ok(report.hold!.seconds < 60, `held ${report.hold!.seconds} s`)
+    assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000])
+    assert.equal(report.isolation.netns, name)
+    assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
   })
 
   it('SIGTERM mid-ramp ends the run like Ctrl-C and deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
