@@ -20,12 +20,17 @@ export function kernelModelLines(r: EstimateResult): string[] {
   })
   const lines = columns(rows).map((l) => `                       ${l}`)
   lines.push(`                       slab packing slack, included above: ${formatCount(m.slackBytes)} B (slab bytes / objects per slab, less the object size)`)
-  const v4 = r.kernel.ipv4
-  if (v4) {
-    const more = r.kernel.bytesPerSocket - v4.bytesPerSocket
-    lines.push(`                       IPv6: a TCPv6 object is ${formatCount(v4.objsize.TCPv6)} B, TCP's ${formatCount(v4.objsize.TCP)} B; an IPv4 socket models at ${formatCount(v4.bytesPerSocket)} B here, ${more === 0 ? 'the same: both pack the same count into a slab' : `${formatCount(more)} B less`}`)
-  }
+  const v6 = describeIpv6Socket(r)
+  if (v6) lines.push(`                       ${v6}`)
   return lines
+}
+
+/** Over IPv6 (--family 6): its socket object against IPv4's, in one line; undefined over IPv4. */
+export function describeIpv6Socket(r: EstimateResult): string | undefined {
+  const v4 = r.kernel.ipv4
+  if (!v4) return undefined
+  const more = r.kernel.bytesPerSocket - v4.bytesPerSocket
+  return `IPv6: a TCPv6 object is ${formatCount(v4.objsize.TCPv6)} B, TCP's ${formatCount(v4.objsize.TCP)} B; an IPv4 socket models at ${formatCount(v4.bytesPerSocket)} B here, ${more === 0 ? 'the same: both pack the same count into a slab' : `${formatCount(more)} B less`}`
 }
 
 /** The human output of `c1m estimate`: breakdown, sources, fit, settings and a chart. */
