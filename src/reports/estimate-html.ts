@@ -3,7 +3,7 @@ import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import type {ChartPoint, EstimateResult} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'
-import {describeIpv6Socket} from './estimate-text.js'
+import {describeIpv6Socket, readHostWords} from './estimate-text.js'
 import type {Series} from './chart/series.js'
 import {escapeXml as esc} from './escape.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
@@ -35,7 +35,7 @@ export function renderMemorySvg(result: EstimateResult): string {
   if (ram > 0) series.push({kind: 'hrule', name: `RAM (${formatBytes(ram)})`, color: ESTIMATE_COLOURS.ram, at: ram, label: `RAM ${formatBytes(ram)}`})
   series.push({kind: 'vrule', name: `N = ${formatCount(result.connsPerHost)}`, color: ESTIMATE_COLOURS.target, at: result.connsPerHost, label: `N ${formatCount(result.connsPerHost)}`})
   if (result.maxConnsPerHost > 0) {
-    const whose = result.ram.source === 'this host' ? "this host's" : 'the planned host\'s'
+    const whose = result.ram.source === 'this host' ? readHostWords(result).its : 'the planned host\'s'
     series.push({kind: 'vrule', name: `${whose} maximum (${formatCount(result.maxConnsPerHost)})`, color: ESTIMATE_COLOURS.max, at: result.maxConnsPerHost, label: `max ${formatCount(result.maxConnsPerHost)}`})
   }
   const last = points.at(-1)!
@@ -88,7 +88,7 @@ export function renderEstimateHtml(result: EstimateResult, settings: SettingRow[
     kernel: sysctl['kernel.osrelease'] ?? 'not read',
     version: options.version ? `c1m ${options.version}` : 'not recorded',
     date: formatDate(options.generatedAt ?? new Date().toISOString()),
-    more: [['planned for', r.ram.source === 'this host' ? `this host, ${formatBytes(r.ram.bytes)} RAM` : `a host of ${formatBytes(r.ram.bytes)} RAM (--ram)`]],
+    more: [['planned for', r.ram.source === 'this host' ? `${r.savedTree === undefined ? 'this host' : `the host saved in ${r.savedTree}`}, ${formatBytes(r.ram.bytes)} RAM` : `a host of ${formatBytes(r.ram.bytes)} RAM (--ram)`]],
   })
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>c1m estimate: ${esc(describeConns(r))}</title>
