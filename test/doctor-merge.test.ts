@@ -1,7 +1,7 @@
 // c1m doctor --merge: the doctor JSON of several hosts (here, the saved fixture trees) as one
 // fleet table and result; and every way a file given to it can be wrong.
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -48,6 +48,24 @@ describe('c1m doctor --merge', () => {
     assert.match(stdout, /║ check +│ stock-modern │ tuned-1m │ host-2008 ║/)
     assert.match(stdout, /║ fd\.nofile-hard +│ FAIL +│ PASS +│ FAIL +║/)
     assert.match(stdout, /^host-2008 breaks first: fd\.nofile-hard .* at about [\d,]+ connections\./m)
+  })
+
+  it('says which hosts plan for IPv6 connections (--family 6), as doctor\'s own table does', async () => {
+    const tree = path.join(FIXTURES, 'ipv6-host')
+    const [v6, v4] = [path.join(dir, 'edge-v6.json'), path.join(dir, 'edge-v4.json')]
+    writeFileSync(v6, (await run(['doctor', '--json', '--fail-on', 'none', '--root', tree, '--family', '6'])).stdout)
+    writeFileSync(v4, (await run(['doctor', '--json', '--fail-on', 'none', '--root', tree])).stdout)
+    // The reports merged, read here: one host planned for IPv6, the other for IPv4.
+    const family = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as {result: DoctorReport}).result.target.family
+    assert.deepEqual([family(v6), family(v4)], [6, 4])
+    const {stdout, exitCode} = await run(['doctor', '--merge', v6, v4, '--fail-on', 'none'])
+    assert.equal(exitCode, 0)
+    assert.match(stdout, /║ edge-v6 +│ [^│]+│ 1,000,000 IPv6 server +│/)
+    assert.match(stdout, /║ edge-v4 +│ [^│]+│ 1,000,000 server +│/)
+    // The one host's own table words it the same way.
+    assert.match((await run(['doctor', '--fail-on', 'none', '--root', tree, '--family', '6'])).stdout, /^c1m doctor: 1,000,000 IPv6 connections, role server, /m)
+    const fleet = (await runJson<FleetReport>(['doctor', '--merge', v6, v4, '--fail-on', 'none'])).envelope.result
+    assert.deepEqual(fleet.hosts.map((h) => h.target.family), [6, 4])
   })
 
   it('a fleet where every host is ready exits 0 and says so', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {computeNeeds} from '../src/core/needs.js'
+import {formatBytes} from '../src/core/units.js'
 import {PROBE_DIR_ENV} from '../src/host/files/probe-reports.js'
 import {FIXTURES as fixtures, run} from './helpers.js'
 
@@ -43,6 +44,35 @@ describe('c1m estimate', () => {
     assert.equal(r.settings.fileMax, computeNeeds({conns: 1_000_000, role: 'server'}).fileMax)
     assert.ok(r.settingRows.some((row: {name: string; value: string}) => row.name === 'net.core.somaxconn' && row.value === String(r.settings.somaxconn)))
     assert.equal(r.chart.length, 11)
+  })
+
+  it('--root: says the figures are of the host saved in that tree, never "this host"', async () => {
+    const memTotal = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync(path.join(HOST, 'proc/meminfo'), 'utf8'))![1]) * 1024
+    const html = path.join(tmp, 'saved-tree.html')
+    const {stdout, exitCode} = await estimate(['--conns', '100k', '--root', HOST, '--message-size', '512', '--active', '0.1', '--out', html])
+    assert.equal(exitCode, 0)
+    assert.match(stdout, new RegExp(`^100,000 connections, role server, on the host saved in ${HOST.replaceAll('/', '\\/')} \\(${formatBytes(memTotal).replace('.', '\\.')} RAM\\)$`, 'm'))
+    assert.match(stdout, /modelled from the saved host's slabinfo and kernel version:/)
+    assert.match(stdout, /the saved host's tcp_mem reaches pressure at/)
+    assert.match(stdout, /^ {2}headroom {11}the saved host's vm\.min_free_kbytes plus 10% of RAM$/m)
+    assert.match(stdout, /^ {2}base {15}memory in use on the saved host when it was saved \(MemTotal - MemAvailable\)$/m)
+    assert.doesNotMatch(stdout, /this host/)
+    const page = readFileSync(html, 'utf8')
+    assert.ok(page.includes(`<dd data-fact="planned for">the host saved in ${HOST}, ${formatBytes(memTotal)} RAM</dd>`), page.slice(0, 2000))
+    assert.match(page, /data-series="the saved host's maximum \(/)
+    assert.doesNotMatch(page, /this host/)
+    const {json} = await estimate(['--conns', '100k', '--root', HOST, '--json'])
+    assert.equal(json.result.savedTree, HOST)
+    assert.equal(json.result.ram.bytes, memTotal)
+  })
+
+  it("without --root: the figures are this host's, and it says so", async () => {
+    const {stdout, exitCode} = await estimate(['--conns', '100k'])
+    const {json} = await estimate(['--conns', '100k', '--json'])
+    assert.equal(exitCode, 0)
+    assert.match(stdout, /^100,000 connections, role server, on this host \(/m)
+    assert.match(stdout, /^ {2}base {15}memory in use on this host now /m)
+    assert.equal(json.result.savedTree, undefined)
   })
 
   it('prints a table, the verdict, the settings and a chart', async () => {

@@ -13,7 +13,7 @@ import type {CheckResult} from '../src/core/doctor/check.js'
 import type {DoctorReport} from '../src/core/doctor/run-doctor.js'
 import type {EstimateResult} from '../src/core/estimate/plan-estimate.js'
 import {parseProfile} from '../src/core/profile/parse-profile.js'
-import {FIXTURES, run, runCli, runJson} from './helpers.js'
+import {BIN, FIXTURES, run, runCli, runJson} from './helpers.js'
 import {makeSandbox, readSandbox, removeSandbox, treeSnapshot} from './sandbox-tree.js'
 
 const TREE = path.join(FIXTURES, 'ipv6-host')
@@ -157,6 +157,31 @@ describe('estimate --family 6', () => {
     const text = await run(['estimate', '--conns', '100k', '--family', '6'])
     assert.match(text.stdout, /^100,000 IPv6 connections, role server/)
     assert.match(text.stdout, new RegExp(`IPv6: a TCPv6 object is ${v6.objsize.toLocaleString('en-US')} B, TCP's ${v4.objsize.toLocaleString('en-US')} B`))
+  })
+
+  it('the HTML report (--out FILE.html) names the family where the text does: the heading and the TCPv6 line', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-estimate-v6-'))
+    try {
+      const slabinfo = readFileSync(path.join(TREE, 'proc/slabinfo'), 'utf8')
+      const [v6, v4] = [slabRow(slabinfo, 'TCPv6')!, slabRow(slabinfo, 'TCP')!]
+      const html = (family: string) => {
+        const file = path.join(dir, `estimate-${family}.html`)
+        execFileSync('node', [BIN, 'estimate', '--conns', '100k', '--root', TREE, '--family', family, '--out', file], {stdio: 'ignore', env: {...process.env, C1M_PROBE_DIR: 'off'}})
+        return readFileSync(file, 'utf8')
+      }
+      const six = html('6')
+      assert.match(six, /<title>c1m estimate: 100,000 IPv6 connections<\/title>/)
+      assert.match(six, /<h1>Memory for 100,000 IPv6 connections \(server\)<\/h1>/)
+      assert.match(six, new RegExp(`<li>IPv6: a TCPv6 object is ${v6.objsize.toLocaleString('en-US')} B, TCP's ${v4.objsize.toLocaleString('en-US')} B; an IPv4 socket models at [\\d,]+ B here, `))
+      // The text report of the same estimate says the same.
+      const text = await run(['estimate', '--conns', '100k', '--root', TREE, '--family', '6'])
+      assert.match(text.stdout, /^100,000 IPv6 connections, role server/)
+      const four = html('4')
+      assert.match(four, /<h1>Memory for 100,000 connections \(server\)<\/h1>/)
+      assert.doesNotMatch(four, /IPv6|TCPv6/)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
 

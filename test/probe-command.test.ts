@@ -11,8 +11,8 @@ import {validateProbeReport} from '../src/core/probe/fit-report.js'
 import {parseMeminfo} from '../src/host/read/memory.js'
 import {probeNetnsName} from '../src/host/netns.js'
 import {hostRoot} from '../src/host/files/root.js'
-import {run, runJson} from './helpers.js'
-import {spawnC1m} from './spawn-c1m.js'
+import {assertHeld, endNotes, run, runJson} from './helpers.js'
+import {exitWithin, spawnC1m} from './spawn-c1m.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {readHardNofile} from '../src/host/read/limits.js'
 
@@ -32,8 +32,13 @@ async function startProbe(extra: string[], step: number) {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-probe-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-/** Both ends of a loopback socket cost kernel memory; one idle TCP socket is a few KiB of slab. */
+/**
+ * Both ends of a loopback socket cost kernel memory; one idle TCP socket is a few KiB of slab. A
+ * run whose fit has problems said its kernel figure is not a measurement (exit 13, which assertHeld
+ * let through only with that line): then there is no figure to check, only that the report says why.
+ */
 function assertPlausibleKernelCost(report: ProbeRunReport): void {
+  if ((report.fit.problems ?? []).length > 0) return
   const perSocket = report.fit.kernel.bytesPerSocket
   assert.ok(perSocket > 1024 && perSocket < 64 * 1024, `kernel ${perSocket} bytes per socket`)
   assert.ok(report.fit.slabPerConn!.TCP > 2 * 1024, `TCP slab ${report.fit.slabPerConn!.TCP} per connection`)
@@ -47,7 +52,7 @@ describe('c1m probe', () => {
     const out = path.join(dir, 'native.json')
     const html = path.join(dir, 'native.html')
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '3000', '--steps', '3', '--settle', '100ms', '--out', out, '--html', html])
-    assert.equal(exitCode, 0)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.match(readFileSync(html, 'utf8'), /<svg[\s\S]*<td class="n">3,000<\/td><td class="n">3,000<\/td>/)
     const report = validateProbeReport(JSON.parse(readFileSync(out, 'utf8'))) as ProbeRunReport
     assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000, 3000])
@@ -81,7 +86,7 @@ describe('c1m probe', () => {
 
   it('--no-netns runs on the host loopback with the host limits and says so', async () => {
     const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '1000', '--steps', '2', '--settle', '50ms', '--no-netns'])
-    assert.equal(exitCode, 0)
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const {isolation} = envelope.result
     assert.equal(isolation.netns, null)
     assert.equal(isolation.reason, '--no-netns')
@@ -94,8 +99,8 @@ describe('c1m probe', () => {
   it('splits connections over processes when one process may not hold them all', async () => {
     // 25000 connections: two processes per side under this machine's hard limit of 20000.
     const hard = readHardNofile(hostRoot('/'))
-    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms'])
-    assert.equal(exitCode, 0)
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '25k', '--steps', '2', '--settle', '100ms'])
+    assertHeld(exitCode, stderr + endNotes(envelope))
     assert.equal(envelope.result.plan.hardNofile, hard)
     assert.equal(envelope.result.plan.processesPerSide, Math.ceil(25_000 / (hard - PROBE_FD_RESERVE)))
     assert.equal(envelope.result.samples.at(-1)!.established, 25_000)
@@ -103,8 +108,8 @@ describe('c1m probe', () => {
   })
 
   it('measures the node engine, whose processes grow with connections', async () => {
-    const {envelope, exitCode} = await runJson<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms'])
-    assert.equal(exitCode, 0)
+    const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--conns', '4000', '--steps', '2', '--engine', 'node', '--settle', '100ms'])
+    assertHeld(exitCode, stderr + endNotes(envelope))
     const report = envelope.result
     assert.equal(report.engine, 'node')
     assert.equal(report.samples.at(-1)!.established, 4000)
@@ -116,7 +121,7 @@ describe('c1m probe', () => {
     it(`${engine}: holds the connections with echo traffic, finds none dropped and measures buffer memory`, async () => {
       const conns = 2000
       const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--conns', String(conns), '--steps', '2', '--settle', '50ms', '--hold', '1500ms', '--message-size', '1KiB', '--interval', '100ms'])
-      assert.equal(exitCode, 0, stderr)
+      assertHeld(exitCode, stderr + endNotes(envelope))
       const hold = envelope.result.hold!
       assert.deepEqual([hold.conns, hold.serverOpen, hold.clientOpen, hold.dropped], [conns, conns, conns, 0])
       assert.deepEqual(hold.echo, {sent: conns, echoed: conns, mismatched: 0, closed: 0, firstBytes: ''})
@@ -143,8 +148,8 @@ describe('c1m probe', () => {
   })
 
   it('prints the samples and the fit for people', async () => {
-    const {stdout, exitCode} = await run(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
-    assert.equal(exitCode, 0)
+    const {stdout, stderr, exitCode} = await run(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms'])
+    assertHeld(exitCode, stderr)
     assert.match(stdout, /│\s+2,000 │\s+2,000 │/)
     assert.match(stdout, /kernel: .* per connection .*per socket/)
     assert.match(stdout, /echo check: 2,000 of 2,000 connections echoed byte for byte/)
@@ -173,13 +178,14 @@ describe('c1m probe', () => {
 
   it('on Ctrl-C finishes the step, writes what it measured, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'interrupted.json')
-    const {child, exited, netns: name} = await startProbe(['--out', out], 2)
+    const {child, exited, out: out2, netns: name} = await startProbe(['--out', out], 2)
     const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number)
     child.kill('SIGINT')
     assert.equal(await exited, 130)
     const perSide = Math.ceil(30_000 / (readHardNofile(hostRoot('/')) - PROBE_FD_RESERVE))
     assert.equal(children.length, 2 * perSide, 'the servers and the clients')
     for (const pid of children) assert.equal(existsSync(`/proc/${pid}`), false, `probe process ${pid} is still there`)
+    assert.match(out2.stderr, /^SIGINT: finishing this step, then closing every connection$/m)
     const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
     assert.equal(report.stopped, 'interrupted')
     assert.ok(report.samples.length >= 3 && report.samples.length < 31, `${report.samples.length} samples`)
@@ -187,6 +193,28 @@ describe('c1m probe', () => {
       assert.equal(report.isolation.netns, name)
       assert.ok(!(await namespaces()).includes(report.isolation.netns!), 'the namespace is left behind')
     }
+  })
+
+  it('on Ctrl-C during the hold says the hold ends early with the report of what was read, and does so (exit 130)', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {
+    const out = path.join(dir, 'hold-interrupted.json')
+    const probe = await spawnC1m(['probe', '--conns', '2000', '--steps', '2', '--settle', '50ms', '--hold', '10m', '--out', out], {waitFor: /^holding 2000 connections for /m, timeoutMs: 60_000})
+    const name = probeNetnsName(probe.child.pid!)
+    assert.ok((await namespaces()).includes(name), `${name} exists during the hold`)
+    const interrupted = performance.now()
+    probe.child.kill('SIGINT')
+    assert.equal(await exitWithin(probe, 60_000), 130, probe.output.stderr)
+    const lines = probe.output.stderr.split('\n')
+    assert.ok(lines.includes('SIGINT: ending the hold early; every connection is closed and the report is written with what was read so far (exit 130)'), probe.output.stderr)
+    assert.ok(!lines.some((line) => /finishing this step/.test(line)), probe.output.stderr)
+    // What the line says happened: the hold of ten minutes ended within seconds, and the report has it.
+    assert.ok(performance.now() - interrupted < 30_000)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunReport
+    assert.equal(report.stopped, 'interrupted')
+    assert.equal(report.hold!.interrupted, true)
+    assert.ok(report.hold!.seconds < 60, `held ${report.hold!.seconds} s`)
+    assert.deepEqual(report.samples.map((s) => s.conns), [0, 1000, 2000])
+    assert.equal(report.isolation.netns, name)
+    assert.ok(!(await namespaces()).includes(name), `${name} is left behind`)
   })
 
   it('SIGTERM mid-ramp ends the run like Ctrl-C and deletes the namespace', {skip: isRoot ? false : 'needs root for a namespace'}, async () => {

@@ -4,24 +4,14 @@
 // out_msgs, read before and after) must show exactly the messages c1m says it published and
 // the deliveries c1m counted.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
-import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, scratch, startNats} from './server-helpers.js'
 
-const natsServer = findProgram('nats-server')
-const skip = natsServer || process.env.CI ? false : 'nats-server is not installed (.ci/run installs it)'
-const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-fanout-nats-'))
-const pids: number[] = []
-after(async () => {
-  await stopPids(pids)
-  rmSync(dir, {recursive: true, force: true})
-})
+const skip = findProgram('nats-server') || process.env.CI ? false : 'nats-server is not installed (.ci/run installs it)'
+const servers = scratch('c1m-fanout-nats-')
 
 /** The server's message counters: received from publishers, sent to subscribers. */
 async function varz(monitor: number): Promise<{in: number; out: number}> {
@@ -32,16 +22,10 @@ async function varz(monitor: number): Promise<{in: number; out: number}> {
 for (const engine of ['native', 'node']) {
   describe(`c1m probe --publish through nats-server, --engine ${engine}`, {skip}, () => {
     it('every subscriber but the publisher times each PUB; nats-server counted the same messages and deliveries', async () => {
-      const [port, monitor] = [await freePort(), await freePort()]
-      const conf = path.join(dir, `nats-${port}.conf`)
-      writeFileSync(conf, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${monitor}\nmax_connections: 100000\n`)
-      const child = spawn(natsServer!, ['-c', conf], {stdio: 'ignore'})
-      pids.push(child.pid!)
-      await waitForPort(port)
-      await waitForPort(monitor)
+      const {pid, port, monitor} = await startNats(servers)
       const conns = 400
       const before = await varz(monitor)
-      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `127.0.0.1:${port}`, '--server-pid', String(child.pid), '--app', 'nats', '--subject', 'room.1', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2500ms', '--publish', 'hello room', '--publish-every', '500ms'])
+      const {envelope, exitCode, stderr} = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `127.0.0.1:${port}`, '--server-pid', String(pid), '--app', 'nats', '--subject', 'room.1', '--conns', String(conns), '--steps', '2', '--settle', '100ms', '--hold', '2500ms', '--publish', 'hello room', '--publish-every', '500ms'])
       const afterRun = await varz(monitor)
       assertHeld(exitCode, stderr + endNotes(envelope))
       const {fanout} = envelope.result.hold!

@@ -6,45 +6,19 @@
 // hold, minus before, over N, agrees with c1m's figure within 10%. A wrong password is refused in
 // NATS's own words.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import type {ClientRunResult} from '../src/probe/run-client.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 import {probeWithHoldHook, treeRssBytes} from './independent-rss.js'
-import {findProgram, freePort, stopPids, waitForPort} from './server-helpers.js'
+import {findProgram, type Nats, scratch, startNats, stopPids} from './server-helpers.js'
 
-const natsServer = findProgram('nats-server')
-const skip = natsServer || process.env.CI ? false : 'nats-server is not installed (.ci/run installs it)'
-const dir = mkdtempSync(path.join(os.tmpdir(), 'c1m-nats-'))
-const pids: number[] = []
-after(async () => {
-  await stopPids(pids)
-  rmSync(dir, {recursive: true, force: true})
-})
-
-interface Nats {
-  child: ChildProcess
-  port: number
-  monitor: number
-  ws: number
-}
-
-async function startNats(extra = ''): Promise<Nats> {
-  const [port, monitor, ws] = [await freePort(), await freePort(), await freePort()]
-  const conf = path.join(dir, `nats-${port}.conf`)
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${monitor}\nping_interval: "1s"\nping_max: 2\nmax_connections: 100000\nwebsocket { host: 127.0.0.1, port: ${ws}, no_tls: true }\n${extra}`)
-  const child = spawn(natsServer!, ['-c', conf], {stdio: 'ignore'})
-  pids.push(child.pid!)
-  await waitForPort(port)
-  await waitForPort(ws)
-  return {child, port, monitor, ws}
-}
+const skip = findProgram('nats-server') || process.env.CI ? false : 'nats-server is not installed (.ci/run installs it)'
+const servers = scratch('c1m-nats-')
+/** The server pings every second and closes a connection after two PINGs unanswered. */
+const PINGS = 'ping_interval: "1s"\nping_max: 2\n'
 
 /** The server's own count of client connections (its monitoring endpoint). */
 async function connz(nats: Nats): Promise<number> {
@@ -78,8 +52,8 @@ for (const engine of ['native', 'node']) {
   describe(`--app nats, ${engine} engine, against nats-server`, {skip}, () => {
     for (const scheme of ['tcp', 'ws']) {
       it(`over ${scheme}: /connz shows N clients, PINGs answered, MSGs counted, c1m's figure within 10% of /proc`, async (t) => {
-        const nats = await startNats()
-        const pid = nats.child.pid!
+        const nats = await startNats(servers, PINGS)
+        const {pid} = nats
         const conns = 2000
         const target = scheme === 'tcp' ? `tcp://127.0.0.1:${nats.port}` : `ws://127.0.0.1:${nats.ws}/`
         const before = treeRssBytes(pid)
@@ -108,14 +82,14 @@ for (const engine of ['native', 'node']) {
     }
 
     it("a wrong password is refused in NATS's words (exit 10); the right one connects", async () => {
-      const nats = await startNats('authorization { user: c1m, password: right }\n')
+      const nats = await startNats(servers, `${PINGS}authorization { user: c1m, password: right }\n`)
       const wrong = await runJson<ClientRunResult>(['client', '--target', `tcp://127.0.0.1:${nats.port}`, '--conns', '20', '--steps', '1', '--engine', engine, '--app', 'nats', '--auth', '{"user":"c1m","pass":"wrong"}'], {timeout: 60_000})
       assert.equal(wrong.exitCode, 10)
       assert.match(wrong.envelope.error?.message ?? '', /nats: -ERR 'Authorization Violation'/)
       const right = await runJson<ClientRunResult>(['client', '--target', `tcp://127.0.0.1:${nats.port}`, '--conns', '20', '--steps', '1', '--engine', engine, '--app', 'nats', '--auth', '{"user":"c1m","pass":"right"}'], {timeout: 60_000})
       assert.equal(right.exitCode, 0, right.stderr)
       assert.equal(right.envelope.result.session?.accepted, 20)
-      await stopPids([nats.child.pid!])
+      await stopPids([nats.pid])
     })
   })
 }

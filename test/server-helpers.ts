@@ -1,6 +1,6 @@
 // Real servers for doctor --pid tests: started here, bounded in time, stopped by PID.
-import type {ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -129,4 +129,36 @@ export function scratch(prefix: string): {dir: string; pids: number[]} {
     rmSync(dir, {recursive: true, force: true})
   })
   return {dir, pids}
+}
+
+export interface Nats {
+  child: ChildProcess
+  pid: number
+  /** The NATS client port, its monitoring (HTTP) port and its WebSocket listener, all on 127.0.0.1. */
+  port: number
+  monitor: number
+  ws: number
+}
+
+/**
+ * Debian's nats-server for a test, from a config written in `scratch.dir` (its PID goes in
+ * `scratch.pids`, stopped after the file's tests): clients, monitoring and WebSocket (no TLS) on free
+ * ports of 127.0.0.1, up to 100,000 connections, then `extra` config lines. It returns once its
+ * monitoring endpoint says it is this server on these ports (a free port taken meanwhile by another
+ * process would otherwise pass for it).
+ */
+export async function startNats(scratch: {dir: string; pids: number[]}, extra = ''): Promise<Nats> {
+  const program = findProgram('nats-server')
+  if (!program) throw new Error('nats-server is not installed (.ci/run installs it)')
+  const [port, monitor, ws] = [await freePort(), await freePort(), await freePort()]
+  const conf = path.join(scratch.dir, `nats-${port}.conf`)
+  writeFileSync(conf, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${monitor}\nmax_connections: 100000\nwebsocket { host: 127.0.0.1, port: ${ws}, no_tls: true }\n${extra}`)
+  const child = spawn(program, ['-c', conf], {stdio: 'ignore'})
+  scratch.pids.push(child.pid!)
+  for (const p of [port, monitor, ws]) await waitForPort(p)
+  const varz = (await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as {port: number; http_port: number; websocket?: {port: number}}
+  if (child.exitCode !== null || varz.port !== port || varz.http_port !== monitor || varz.websocket?.port !== ws) {
+    throw new Error(`nats-server from ${conf} is not the one answering on 127.0.0.1:${monitor}: ${JSON.stringify(varz)}`)
+  }
+  return {child, pid: child.pid!, port, monitor, ws}
 }

@@ -45,4 +45,22 @@ describe('formatBytes', () => {
     assert.equal(formatBytes(1536), '1.50 KiB')
     assert.equal(formatBytes(24 * 1024 ** 3), '24.0 GiB')
   })
+  it('prints 1000 to 1023 of a unit as a whole number with separators, never 1.00e+3', () => {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+    for (const [i, unit] of units.entries()) {
+      const one = 1024 ** i
+      assert.equal(formatBytes(999 * one), `999 ${unit}`)
+      assert.equal(formatBytes(1000 * one), `1,000 ${unit}`)
+      assert.equal(formatBytes(1010 * one), `1,010 ${unit}`)
+      assert.equal(formatBytes(1023 * one), `1,023 ${unit}`)
+      // 1024 of a unit is one of the next; TiB is the last unit, so it counts on
+      assert.equal(formatBytes(1024 * one), i < units.length - 1 ? `1.00 ${units[i + 1]}` : '1,024 TiB')
+    }
+    // three figures round 999.5 up to 1000: that is the first whole-number value, not 1.00e+3
+    assert.equal(formatBytes(999.4 * 1024), '999 KiB')
+    assert.equal(formatBytes(999.5 * 1024), '1,000 KiB')
+    assert.equal(formatBytes(-1010 * 1024), '-1,010 KiB')
+    assert.equal(formatBytes(5000 * 1024 ** 4), '5,000 TiB')
+    for (let bytes = 1; bytes < 1024 ** 5; bytes = Math.ceil(bytes * 1.003)) assert.doesNotMatch(formatBytes(bytes), /e[+-]/, String(bytes))
+  })
 })

@@ -29,6 +29,7 @@ import type {Protocol} from '../core/probe/protocol.js'
 import {resolveProbeRequest} from '../core/probe/probe-request.js'
 import {checkCaFile} from '../host/probe/tls-files.js'
 import type {ProbeRunReport} from '../core/probe/run-report.js'
+import {describeInterrupt, type PhaseName} from '../core/probe/phases.js'
 import {hasOpenSsl, withInflate} from '../probe/engine.js'
 import {readHardNofile} from '../host/read/limits.js'
 
@@ -103,11 +104,12 @@ export default class Probe extends C1mCommand {
       if (ehash) this.note(`put net.ipv4.tcp_child_ehash_entries back to ${ehash.restored}: PID ${ehash.pid} set it to ${ehash.was} and was killed`)
     }
     let report: ProbeRunReport
-    const stop = abortOnSignals((name) => progress(`${name}: finishing this step, then closing every connection`))
+    let phase: PhaseName | undefined
+    const stop = abortOnSignals((name) => progress(describeInterrupt(name, phase)))
     try {
       const isolation = chooseIsolation({target: Boolean(target), netns: request.netns, root: process.getuid?.() === 0, ownEhash: request.ownEhash ? ehashEntriesFor(2 * conns) : undefined})
       const {steps, settleMs, inflight, openTimeoutMs, holdMs, traffic, fanout, echo, echoEachStep, clientHosts} = request
-      report = await runProbe({plan, conns, steps, engine, hardNofile, settleMs, inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, isolation, holdMs, traffic, fanout, target, echo, echoEachStep, clientHosts, protocol, family})
+      report = await runProbe({plan, conns, steps, engine, hardNofile, settleMs, inflight, openTimeoutMs, progress, step: progressStep, signal: stop.signal, phase: (now) => (phase = now), isolation, holdMs, traffic, fanout, target, echo, echoEachStep, clientHosts, protocol, family})
     } finally {
       stop.release()
     }

@@ -57,16 +57,21 @@ export function parseSize(input: string, flag = 'size'): number {
   return bytes
 }
 
-/** Bytes in binary units, three significant figures: 1.50 KiB, 23.4 GiB. */
+/**
+ * Bytes in binary units, three significant figures: 1.50 KiB, 23.4 GiB. From 1000 to 1023 of a unit
+ * (and past 1023 TiB) three figures are not enough, and toPrecision would print 1.01e+3: those are
+ * whole numbers with thousands separators, as counts are (1,010 KiB).
+ */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  if (!Number.isFinite(bytes)) return `${bytes} B`
   let value = bytes
   let i = 0
   while (Math.abs(value) >= 1024 && i < units.length - 1) {
     value /= 1024
     i++
   }
-  if (i === 0) return `${Math.round(value)} B`
+  if (i === 0 || Math.abs(value) >= 999.5) return `${formatCount(value)} ${units[i]}`
   return `${value.toPrecision(3)} ${units[i]}`
 }
 

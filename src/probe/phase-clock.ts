@@ -1,17 +1,24 @@
 import type {PhaseName, ProbePhases} from '../core/probe/phases.js'
 
-/** Adds up the wall time a probe run spends in each phase, from its creation to phases(). */
+/**
+ * Adds up the wall time a probe run spends in each phase, from its creation to phases(); tells
+ * onPhase each phase as it begins, and undefined as it ends.
+ */
 export class PhaseClock {
   private readonly started = performance.now()
   private readonly spent: Record<PhaseName, number> = {startSeconds: 0, rampSeconds: 0, settleSeconds: 0, sampleSeconds: 0, echoSeconds: 0, holdSeconds: 0, closeSeconds: 0, teardownSeconds: 0}
 
+  constructor(private readonly onPhase?: (phase: PhaseName | undefined) => void) {}
+
   /** Run work and count its time to phase, whether it succeeds or throws. */
   async time<T>(phase: PhaseName, work: () => Promise<T> | T): Promise<T> {
     const start = performance.now()
+    this.onPhase?.(phase)
     try {
       return await work()
     } finally {
       this.spent[phase] += (performance.now() - start) / 1000
+      this.onPhase?.(undefined)
     }
   }
 

@@ -18,6 +18,7 @@ import type {Peer} from './peer.js'
 import {type ServerCount, total} from './wire.js'
 import {readNetnsTcp} from '../host/netns.js'
 import {PhaseClock} from './phase-clock.js'
+import type {PhaseName} from '../core/probe/phases.js'
 import {ramp} from './ramp.js'
 import {readProbeHost} from './read-probe-host.js'
 import {countServerSockets, readServerTrees} from './server-trees.js'
@@ -49,6 +50,8 @@ export interface ProbeRunOptions {
   step?: (done: number, total: number, text: string, finished: boolean) => void
   /** Aborting ends the ramp after the current step; the report keeps the samples taken. */
   signal?: AbortSignal
+  /** Told each phase as it begins and undefined as it ends (the command words a Ctrl-C by it). */
+  phase?: (phase: PhaseName | undefined) => void
   /**
    * Run in a network namespace of its own (needs root), with an established hash of ownEhash
    * buckets if given; otherwise on the host loopback, for this reason.
@@ -87,7 +90,7 @@ export async function runProbe(options: ProbeRunOptions): Promise<ProbeRunReport
 }
 
 async function runProbeSignedIn(options: ProbeRunOptions): Promise<ProbeRunReport> {
-  const clock = new PhaseClock()
+  const clock = new PhaseClock(options.phase)
   const {isolation, netns} = await clock.time('startSeconds', () => isolate(options))
   let hosts: ClientHostNet | undefined
   const release = netns ? cleanupOnExit(() => {

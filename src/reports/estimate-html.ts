@@ -3,6 +3,7 @@ import {refuseBadEstimate} from '../core/estimate/guard-estimate.js'
 import type {ChartPoint, EstimateResult} from '../core/estimate/plan-estimate.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'
+import {describeIpv6Socket, readHostWords} from './estimate-text.js'
 import type {Series} from './chart/series.js'
 import {escapeXml as esc} from './escape.js'
 import {formatDate, renderReportHeader, REPORT_CSS} from './report-header.js'
@@ -34,7 +35,7 @@ export function renderMemorySvg(result: EstimateResult): string {
   if (ram > 0) series.push({kind: 'hrule', name: `RAM (${formatBytes(ram)})`, color: ESTIMATE_COLOURS.ram, at: ram, label: `RAM ${formatBytes(ram)}`})
   series.push({kind: 'vrule', name: `N = ${formatCount(result.connsPerHost)}`, color: ESTIMATE_COLOURS.target, at: result.connsPerHost, label: `N ${formatCount(result.connsPerHost)}`})
   if (result.maxConnsPerHost > 0) {
-    const whose = result.ram.source === 'this host' ? "this host's" : 'the planned host\'s'
+    const whose = result.ram.source === 'this host' ? readHostWords(result).its : 'the planned host\'s'
     series.push({kind: 'vrule', name: `${whose} maximum (${formatCount(result.maxConnsPerHost)})`, color: ESTIMATE_COLOURS.max, at: result.maxConnsPerHost, label: `max ${formatCount(result.maxConnsPerHost)}`})
   }
   const last = points.at(-1)!
@@ -56,8 +57,13 @@ function kernelParts(r: EstimateResult): string {
   const m = r.kernel.model
   if (!m) return ''
   const items = m.parts.map((p) => `<li>${esc(p.name)}: ${esc(formatCount(p.bytes))} B (${esc(formatCount(p.low))} to ${esc(formatCount(p.high))} B)${p.assumed ? `, assumed: ${esc(p.assumed)}` : ''}</li>`)
+  const v6 = describeIpv6Socket(r)
+  if (v6) items.push(`<li>${esc(v6)}</li>`)
   return `, range ${esc(formatBytes(m.low))} to ${esc(formatBytes(m.high))}<ul class="kernel-parts">${items.join('')}</ul>`
 }
+
+/** "100,000 connections", or over IPv6 "100,000 IPv6 connections", as the text report's first line says. */
+const describeConns = (r: EstimateResult) => `${formatCount(r.conns)} ${r.family === 6 ? 'IPv6 ' : ''}connections`
 
 /**
  * A self-contained HTML report of an estimate: no scripts, styles or images from elsewhere.
@@ -77,15 +83,15 @@ export function renderEstimateHtml(result: EstimateResult, settings: SettingRow[
     : `Does not fit: ${formatBytes(r.memory.total)} needed, ${formatBytes(r.ram.bytes)} available; ${r.hostsNeeded === null ? 'not even one connection fits' : `${r.hostsNeeded} hosts needed, at most ${formatCount(r.maxConnsPerHost)} each`}.`
   const source = r.runtime.source ? `<br><small>${esc(r.runtime.source.figure)}; ${esc(r.runtime.source.derivation)}</small>` : ''
   const header = renderReportHeader({
-    title: `Memory for ${formatCount(r.conns)} connections (${r.role})`,
+    title: `Memory for ${describeConns(r)} (${r.role})`,
     host: sysctl['kernel.hostname'] ?? 'not read',
     kernel: sysctl['kernel.osrelease'] ?? 'not read',
     version: options.version ? `c1m ${options.version}` : 'not recorded',
     date: formatDate(options.generatedAt ?? new Date().toISOString()),
-    more: [['planned for', r.ram.source === 'this host' ? `this host, ${formatBytes(r.ram.bytes)} RAM` : `a host of ${formatBytes(r.ram.bytes)} RAM (--ram)`]],
+    more: [['planned for', r.ram.source === 'this host' ? `${r.savedTree === undefined ? 'this host' : `the host saved in ${r.savedTree}`}, ${formatBytes(r.ram.bytes)} RAM` : `a host of ${formatBytes(r.ram.bytes)} RAM (--ram)`]],
   })
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>c1m estimate: ${esc(formatCount(r.conns))} connections</title>
+<html lang="en"><head><meta charset="utf-8"><title>c1m estimate: ${esc(describeConns(r))}</title>
 <style>${REPORT_CSS}tr.total td{font-weight:bold}.fit{font-size:1.1em;font-weight:bold}</style>
 </head><body>
 ${header}

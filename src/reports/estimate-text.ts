@@ -20,12 +20,25 @@ export function kernelModelLines(r: EstimateResult): string[] {
   })
   const lines = columns(rows).map((l) => `                       ${l}`)
   lines.push(`                       slab packing slack, included above: ${formatCount(m.slackBytes)} B (slab bytes / objects per slab, less the object size)`)
-  const v4 = r.kernel.ipv4
-  if (v4) {
-    const more = r.kernel.bytesPerSocket - v4.bytesPerSocket
-    lines.push(`                       IPv6: a TCPv6 object is ${formatCount(v4.objsize.TCPv6)} B, TCP's ${formatCount(v4.objsize.TCP)} B; an IPv4 socket models at ${formatCount(v4.bytesPerSocket)} B here, ${more === 0 ? 'the same: both pack the same count into a slab' : `${formatCount(more)} B less`}`)
-  }
+  const v6 = describeIpv6Socket(r)
+  if (v6) lines.push(`                       ${v6}`)
   return lines
+}
+
+/** Over IPv6 (--family 6): its socket object against IPv4's, in one line; undefined over IPv4. */
+export function describeIpv6Socket(r: EstimateResult): string | undefined {
+  const v4 = r.kernel.ipv4
+  if (!v4) return undefined
+  const more = r.kernel.bytesPerSocket - v4.bytesPerSocket
+  return `IPv6: a TCPv6 object is ${formatCount(v4.objsize.TCPv6)} B, TCP's ${formatCount(v4.objsize.TCP)} B; an IPv4 socket models at ${formatCount(v4.bytesPerSocket)} B here, ${more === 0 ? 'the same: both pack the same count into a slab' : `${formatCount(more)} B less`}`
+}
+
+/**
+ * Which host the figures read are of: this host, or the one saved in the --root tree. `the` is the
+ * host named ("this host", "the saved host"), `its` the same possessive.
+ */
+export function readHostWords(r: EstimateResult): {the: string; its: string} {
+  return r.savedTree === undefined ? {the: 'this host', its: "this host's"} : {the: 'the saved host', its: "the saved host's"}
 }
 
 /** The human output of `c1m estimate`: breakdown, sources, fit, settings and a chart. */
@@ -33,7 +46,9 @@ export function renderEstimateText(result: EstimateResult, settings: SettingRow[
   refuseBadEstimate(result)
   const r = result
   const out: string[] = []
-  const where = r.ram.source === 'this host' ? `this host (${formatBytes(r.ram.bytes)} RAM)` : `a host of ${formatBytes(r.ram.bytes)} RAM`
+  const read = readHostWords(r)
+  const host = r.savedTree === undefined ? 'this host' : `the host saved in ${r.savedTree}`
+  const where = r.ram.source === 'this host' ? `${host} (${formatBytes(r.ram.bytes)} RAM)` : `a host of ${formatBytes(r.ram.bytes)} RAM`
   const spread = r.hosts > 1 ? ` over ${r.hosts} hosts (${formatCount(r.connsPerHost)} each)` : ''
   out.push(`${formatCount(r.conns)} ${r.family === 6 ? 'IPv6 ' : ''}connections, role ${r.role}${spread}, on ${where}`, '')
 
@@ -47,7 +62,7 @@ export function renderEstimateText(result: EstimateResult, settings: SettingRow[
 
   out.push('Where the figures come from')
   if (r.kernel.model) {
-    out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} (range ${formatBytes(r.kernel.model.low)} to ${formatBytes(r.kernel.model.high)}), modelled from ${r.kernel.source === 'slabinfo' ? "this host's slabinfo" : 'Linux 6.18 defaults'} and kernel version:`)
+    out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} (range ${formatBytes(r.kernel.model.low)} to ${formatBytes(r.kernel.model.high)}), modelled from ${r.kernel.source === 'slabinfo' ? `${read.its} slabinfo` : 'Linux 6.18 defaults'} and kernel version:`)
     out.push(...kernelModelLines(r))
   } else {
     out.push(`  kernel per socket  ${formatBytes(r.kernel.bytesPerSocket)} from ${r.kernel.source}: ${r.kernel.detail}`)
@@ -60,13 +75,13 @@ export function renderEstimateText(result: EstimateResult, settings: SettingRow[
   if (b.bytesPerConn > 0) {
     const at = (v: number | null) => (v === null ? 'not read' : formatCount(v))
     out.push(`  socket buffers     ${formatBytes(b.bytesPerConn)} per connection: ${Math.round(b.active * 100)}% active with ${formatCount(b.messageSize)}-byte messages, charged in whole pages`)
-    out.push(`                     this host's tcp_mem reaches pressure at ${at(b.pressureAt)} and max at ${at(b.maxAt)} connections`)
+    out.push(`                     ${read.its} tcp_mem reaches pressure at ${at(b.pressureAt)} and max at ${at(b.maxAt)} connections`)
   } else {
     out.push('  socket buffers     none: idle connections hold no buffer pages (see --message-size, --active)')
   }
-  const minFree = r.ram.source === 'this host' ? "this host's vm.min_free_kbytes" : "the vm.min_free_kbytes the kernel picks for that RAM"
+  const minFree = r.ram.source === 'this host' ? `${read.its} vm.min_free_kbytes` : "the vm.min_free_kbytes the kernel picks for that RAM"
   out.push(`  headroom           ${minFree} plus 10% of RAM`)
-  out.push(`  base               memory in use on this host now (MemTotal - MemAvailable)${r.ram.source === '--ram' ? ', taken as the base of the planned host too' : ''}`, '')
+  out.push(`  base               memory in use on ${read.the} ${r.savedTree === undefined ? 'now' : 'when it was saved'} (MemTotal - MemAvailable)${r.ram.source === '--ram' ? ', taken as the base of the planned host too' : ''}`, '')
 
   if (r.fits) {
     out.push(`Fits: ${formatBytes(r.memory.total)} of ${formatBytes(r.ram.bytes)}. One such host holds at most ${formatCount(r.maxConnsPerHost)} connections.`)

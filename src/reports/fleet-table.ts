@@ -37,7 +37,7 @@ export function renderFleetTable(fleet: FleetReport): string {
     hostRows.push([
       printable(h.name),
       printable(h.kernel ?? '?'),
-      `${formatCount(h.target.conns)} ${printable(h.target.role)}`,
+      `${formatCount(h.target.conns)} ${h.target.family === 6 ? 'IPv6 ' : ''}${printable(h.target.role)}`,
       String(h.summary.pass),
       String(h.summary.warn),
       h.summary.fail > 0 ? chalk.red.bold(String(h.summary.fail)) : '0',

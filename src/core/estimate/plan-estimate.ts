@@ -96,7 +96,10 @@ export interface EstimateResult {
   buffers: {messageSize: number; active: number; bytesPerConn: number; pressureAt: number | null; maxAt: number | null}
   /** The memory model for one host holding connsPerHost connections. */
   memory: MemoryEstimate
+  /** source "this host": the MemTotal read, of this host or of the saved tree (savedTree). */
   ram: {bytes: number; source: 'this host' | '--ram'}
+  /** --root: the saved host tree every reading came from; absent when this host was read. */
+  savedTree?: string
   fits: boolean
   /** The most connections one such host holds with these settings. */
   maxConnsPerHost: number
@@ -223,6 +226,7 @@ export function planEstimate(request: EstimateRequest): EstimateResult {
     ...(range ? {range} : {}),
     ...(walker ? {walker} : {}),
     ram: {bytes: ramBytes, source: request.ramBytes === undefined ? 'this host' : '--ram'},
+    ...(request.host.live ? {} : {savedTree: request.host.root}),
     fits: memory.total <= ramBytes,
     maxConnsPerHost,
     hostsNeeded,

@@ -19,6 +19,15 @@ export interface ProbePhases {
 
 export type PhaseName = Exclude<keyof ProbePhases, 'totalSeconds'>
 
+/**
+ * The line a Ctrl-C or SIGTERM prints, by the phase it came in: during the hold the hold ends at
+ * once and the report keeps what it read; otherwise the ramp's current step finishes first.
+ */
+export function describeInterrupt(signal: string, phase: PhaseName | undefined): string {
+  if (phase === 'holdSeconds') return `${signal}: ending the hold early; every connection is closed and the report is written with what was read so far (exit 130)`
+  return `${signal}: finishing this step, then closing every connection`
+}
+
 /** One line for people: "phases: ramp 18.2 s, settle 1.1 s, ... total 40.3 s". */
 export function describePhases(phases: ProbePhases): string {
   const parts = (Object.entries(phases) as Array<[keyof ProbePhases, number]>)
