@@ -25,15 +25,20 @@ static void hist_add(struct hist *h, double seconds) {
   if (seconds * 1000 > h->max_ms) h->max_ms = seconds * 1000;
 }
 
-/* As JSON fields: "openHist":"BUCKET:COUNT,...","openMaxMs":M (no leading comma). */
-static void hist_print(const struct hist *h) {
-  printf("\"openHist\":\"");
+/* The populated buckets as BUCKET:COUNT,... (the body of a JSON string). */
+static void hist_print_buckets(const struct hist *h) {
   int first = 1;
   for (int b = 0; b < HIST_BUCKETS; b++) {
     if (!h->count[b]) continue;
     printf("%s%d:%lu", first ? "" : ",", b, h->count[b]);
     first = 0;
   }
+}
+
+/* As JSON fields: "openHist":"BUCKET:COUNT,...","openMaxMs":M (no leading comma). */
+static void hist_print(const struct hist *h) {
+  printf("\"openHist\":\"");
+  hist_print_buckets(h);
   printf("\",\"openMaxMs\":%.3f", h->max_ms);
 }
 
