@@ -28,7 +28,7 @@ export interface LatencyWindow {
   p99Ms: number
   p999Ms: number
   maxMs: number
-  /** Messages counted lost in the window (their connection closed, 255 in flight; at the end, those unanswered). */
+  /** Messages lost in the window: their connection closed, 255 were in flight; at the end, unanswered. */
   lost: number
 }
 
@@ -45,7 +45,7 @@ export function latencyWindowMs(holdMs: number): number {
   return Math.round(Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, holdMs / WINDOWS_PER_HOLD)))
 }
 
-/** The clients' windows of one read, added up: histograms bucket by bucket, the highest maximum, lost summed. */
+/** The clients' windows of one read, added up: histograms by bucket, the highest maximum, lost summed. */
 export function mergeWindowParts(atSeconds: number, parts: WindowPart[]): WindowCounts {
   return {
     atSeconds,
