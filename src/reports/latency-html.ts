@@ -29,7 +29,6 @@ export function renderLatencyCharts(traffic: TrafficTotals): string {
     name: `${name} of each window`,
     color,
     markers: timed.length <= 120,
-    dashed: key === 'maxMs',
     points: timed.map((w): Point => [x(w.atSeconds), w[key]]),
   }))
   const panels = [
