@@ -27,8 +27,9 @@ static void traffic_echoed(int fd) {
   struct conn *c = &conns[fd];
   if (!c->unanswered) return;
   double seconds = (uint32_t)(clock_us() - c->started_us) / 1e6;
-  hist_add(&traffic_hist, seconds);
-  hist_add(&window_hist, seconds);
+  int b = hist_bucket(seconds);
+  hist_put(&traffic_hist, b, seconds);
+  hist_put(&window_hist, b, seconds);
   if (--c->unanswered) c->started_us += traffic_period_us;
 }
 
