@@ -83,7 +83,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
-    if (!(await waitFor(Math.min(period, left), options.signal))) {
+    if (!(await waitFor(Math.min(period, left, windows?.untilDue() ?? Infinity), options.signal))) {
       interrupted = true
       break
     }

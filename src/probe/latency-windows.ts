@@ -24,6 +24,11 @@ export class LatencyWindows {
     return performance.now() - this.lastRead >= this.every - 50
   }
 
+  /** Milliseconds until the next read is due (a loop that sleeps longer wakes for it). */
+  untilDue(): number {
+    return Math.max(0, this.lastRead + this.every - performance.now())
+  }
+
   /** Every client's window since the last read, added up into one (after the traffic stops: the last one). */
   async read(timeoutMs = 30_000): Promise<void> {
     const replies = await Promise.all(this.clients.map((client) => client.ask('latency', timeoutMs)))

@@ -84,7 +84,7 @@ async function readDuringHold(options: ClientRunOptions, series?: HeldSeries, so
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
-    if (!(await waitFor(Math.min(series?.every ?? Infinity, soak?.every ?? Infinity, windows?.every ?? Infinity, left), options.signal))) return
+    if (!(await waitFor(Math.min(series?.every ?? Infinity, soak?.every ?? Infinity, windows?.untilDue() ?? Infinity, left), options.signal))) return
     if (series?.due()) series.read()
     if (soak?.due()) await soak.read()
     if (windows?.due()) await windows.read()
