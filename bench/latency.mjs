@@ -2,7 +2,8 @@
 // Echo latency under traffic against the bundled server: `c1m probe` holding N connections with
 // --message-size traffic, once in --interval rounds (every connection at once) and once at --rate
 // (the same number of messages a second, spread over the connections), printing p50/p90/p99/p99.9/
-// max and the messages lost of each, timed from when each message was due.
+// max and the messages lost of each, timed from when each message was due, and the spread of the
+// p99 over the hold's windows (latency against time).
 // Usage: node bench/latency.mjs [conns=10k] [engine=native] [hold=20s] [size=512] [interval=1s]
 // e.g.   node bench/latency.mjs 10k native 20s 512 1s
 // It changes no host setting (the probe's own namespace when root, else the host loopback).
@@ -39,4 +40,7 @@ for (const [name, run] of [[`--interval ${interval} (rounds)`, rounds], [`--rate
     continue
   }
   console.log(`  ${name}: ${l.count} messages echoed, ${l.lost} lost; p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms`)
+  // Against time: the windows' p99 from the best to the worst (hold.traffic.latencySeries).
+  const p99s = (run.traffic.latencySeries ?? []).filter((w) => w.messages > 0).map((w) => w.p99Ms)
+  if (p99s.length > 0) console.log(`  ${p99s.length} windows: p99 from ${Math.min(...p99s)} ms to ${Math.max(...p99s)} ms`)
 }

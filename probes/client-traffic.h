@@ -119,7 +119,7 @@ static void traffic(long size, long interval_ms, double rate) {
     traffic_rounds = traffic_write_failed = 0;
     bytes_sent = bytes_received = 0;
     traffic_lost = 0;
-    hist_reset(&traffic_hist);
+    traffic_latency_reset();
     next_tick = now();
   } else {
     traffic_size = 0;

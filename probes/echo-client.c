@@ -37,6 +37,7 @@
  *                 WebSocket the B bytes go in a masked text frame and only echoed payload
  *                 counts as received; a write cut short there (or over TLS) breaks the
  *                 connection's stream, so the connection is dropped and counted as failed
+ *   latency   the traffic's echo latency since the last "latency" (a window), traffic flowing on
  *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
  *             the parent dies (PR_SET_PDEATHSIG), does the same
  */
@@ -149,6 +150,7 @@ static int run_command(const char *line) {
   if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
   else if (strcmp(line, "echo") == 0) echo_round();
   else if (sscanf(line, "traffic %ld %ld %lf", &count, &interval, &rate) >= 2 && count >= 0 && rate >= 0 && rate <= 1e7) traffic(count, interval, rate);
+  else if (strcmp(line, "latency") == 0) latency_window();
   else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "fanout") == 0) fanout_print();
   else if (strncmp(line, "publish ", 8) == 0) publish_command(line + 8);

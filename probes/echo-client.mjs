@@ -181,6 +181,7 @@ async function run(command) {
   const trafficMatch = /^traffic (\d+) (\d+)(?: (\d+(?:\.\d+)?))?$/.exec(command)
   if (trafficMatch && Number(trafficMatch[3] ?? 0) <= 1e7) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]), Number(trafficMatch[3] ?? 0))
   if (command === 'count') return report('count', counts.established)
+  if (command === 'latency') return say(latency.window())
   if (command === 'fanout') return say(fanoutReply())
   if (command.startsWith('publish ')) return say(publish(command))
   if (command === 'quit') return quit()
@@ -291,6 +292,8 @@ function start(local, target, pump, afterFailure) {
   })
   socket.on('close', () => {
     sessionsOpening.delete(socket)
+    // Its traffic messages in flight are lost.
+    latency.closed(socket)
     if (socket.phase === 'session' && !socket.refused) {
       counts.peerClosed++
       counts.refused++

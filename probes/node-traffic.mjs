@@ -6,12 +6,18 @@
 // A socket keeps two numbers: when its oldest unanswered message was due, and how many are in
 // flight; echoes on one connection come in order, and when more are in flight the next is taken
 // as due one period later (never later than it was). A message whose echo has not come when the
-// traffic stops (after its 10 s wait), or whose connection closed first, is lost.
+// traffic stops (after its 10 s wait), or whose connection closed first, is lost. A second
+// histogram holds the same since the last "latency" command (a window), read while traffic flows.
 
 /** The bucket of a time in hist.h's scale: 8 per doubling of microseconds, 0 under 1 us. */
 export function bucketOf(ms) {
   const us = ms * 1000
   return us < 1 ? 0 : Math.min(319, Math.floor(Math.log2(us) * 8) + 1)
+}
+
+/** A histogram as "BUCKET:COUNT,..." in the order of the buckets. */
+function bucketsText(hist) {
+  return [...hist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(',')
 }
 
 export class TrafficLatency {
@@ -22,6 +28,10 @@ export class TrafficLatency {
   lost = 0
   /** A connection's spacing between messages, in milliseconds. */
   periodMs = 0
+  /** Since the last window() (or the traffic's start): the histogram, its maximum, lost when it began. */
+  windowHist = new Map()
+  windowMaxMs = 0
+  windowLostFrom = 0
 
   /** The message was written on socket, due at dueMs (performance.now()'s clock). */
   wrote(socket, dueMs) {
@@ -43,8 +53,11 @@ export class TrafficLatency {
   echo(socket) {
     if (!socket.unanswered) return
     const ms = performance.now() - socket.dueAt
-    this.hist.set(bucketOf(ms), (this.hist.get(bucketOf(ms)) ?? 0) + 1)
+    const bucket = bucketOf(ms)
+    this.hist.set(bucket, (this.hist.get(bucket) ?? 0) + 1)
+    this.windowHist.set(bucket, (this.windowHist.get(bucket) ?? 0) + 1)
     if (ms > this.maxMs) this.maxMs = ms
+    if (ms > this.windowMaxMs) this.windowMaxMs = ms
     this.echoed++
     if (--socket.unanswered) socket.dueAt += this.periodMs
   }
@@ -60,10 +73,19 @@ export class TrafficLatency {
     socket.echoPart = socket.unanswered ? got : 0
   }
 
+  /** The socket closed: its messages in flight are lost now (as the native client counts them). */
+  closed(socket) {
+    const n = socket.unanswered ?? 0
+    socket.unanswered = 0
+    this.lost += n
+    this.sent -= n
+  }
+
   /** Traffic starts: everything counted anew. */
   reset(periodMs) {
     this.hist.clear()
-    Object.assign(this, {maxMs: 0, sent: 0, echoed: 0, lost: 0, periodMs})
+    this.windowHist.clear()
+    Object.assign(this, {maxMs: 0, sent: 0, echoed: 0, lost: 0, periodMs, windowMaxMs: 0, windowLostFrom: 0})
   }
 
   /** Traffic stopped: what is still in flight (or went with a closed connection) is lost. */
@@ -75,8 +97,16 @@ export class TrafficLatency {
 
   /** The reply's fields, as the native client prints them. */
   fields(rate) {
-    const latencyHist = [...this.hist].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b}:${n}`).join(',')
-    return {latencyHist, latencyMaxMs: Number(this.maxMs.toFixed(3)), lost: this.lost, rate}
+    return {latencyHist: bucketsText(this.hist), latencyMaxMs: Number(this.maxMs.toFixed(3)), lost: this.lost, rate}
+  }
+
+  /** "latency": the window since the last one, as the native client prints it; the next starts now. */
+  window() {
+    const reply = {event: 'latency', latencyHist: bucketsText(this.windowHist), latencyMaxMs: Number(this.windowMaxMs.toFixed(3)), lost: this.lost - this.windowLostFrom}
+    this.windowHist.clear()
+    this.windowMaxMs = 0
+    this.windowLostFrom = this.lost
+    return reply
   }
 }
 

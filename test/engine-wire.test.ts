@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import {after, describe, it} from 'node:test'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {hasOpenSsl, prepareEngine} from '../src/probe/engine.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 import {type Peer, startPeer} from '../src/probe/peer.js'
 import {parseReply, type Role, WIRE} from '../src/probe/wire.js'
 import type {Engine} from '../src/core/probe/run-report.js'
+import {parseHistogram} from '../src/core/probe/latency.js'
 
 const started: Peer[] = []
 after(async () => {
@@ -31,7 +33,21 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
   keys['client count'] = keysOf(await client.ask('count', 10_000))
   keys['client echo'] = keysOf(await client.ask('echo', 30_000))
   await client.ask('traffic 64 20', 10_000)
-  keys['client traffic'] = keysOf(await client.ask('traffic 0 0', 30_000))
+  await sleep(300)
+  const window = await client.ask('latency', 10_000)
+  keys['client latency'] = keysOf(window)
+  const stopped = await client.ask('traffic 0 0', 30_000)
+  keys['client traffic'] = keysOf(stopped)
+  // The window read during the traffic and the last one after it add up to the traffic's reply;
+  // the next window is empty.
+  const last = await client.ask('latency', 10_000)
+  const messages = (hist: string) => [...parseHistogram(hist).values()].reduce((a, b) => a + b, 0)
+  assert.ok(messages(window.latencyHist) > 0, `${engine}: no echo timed in 300 ms of traffic`)
+  assert.equal(messages(window.latencyHist) + messages(last.latencyHist), messages(stopped.latencyHist), `${engine}: the windows do not add up`)
+  assert.equal(window.lost + last.lost, stopped.lost)
+  assert.equal(Math.max(window.latencyMaxMs, last.latencyMaxMs), stopped.latencyMaxMs)
+  const empty = await client.ask('latency', 10_000)
+  assert.deepEqual([empty.latencyHist, empty.latencyMaxMs, empty.lost], ['', 0, 0], `${engine}: a window read twice`)
   keys['client fanout'] = keysOf(await client.ask('fanout', 10_000))
   keys['client publish'] = keysOf(await client.ask('publish 0', 10_000))
   // Raw TCP carries no message to publish: both engines refuse to start.

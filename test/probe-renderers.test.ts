@@ -160,4 +160,31 @@ describe('renderProbeHtml', () => {
     assert.match(html, /Stopped early: step 2 opened 5 of 10 connections \(connect: &lt;refused&gt;\)/)
     assert.match(html, /<td>kernel<\/td><td class="n">10\.0 KiB<\/td>/)
   })
+
+  it('draws the echo latency against time, one line per percentile, and the text gives the worst window', () => {
+    const r = report()
+    const window = (atSeconds: number, messages: number, p50Ms: number, p99Ms: number, lost = 0) => ({atSeconds, messages, p50Ms, p90Ms: p50Ms, p99Ms, p999Ms: p99Ms, maxMs: p99Ms + 1, lost})
+    const latencySeries = [window(1, 200, 1, 2), window(2, 200, 150, 160), window(3, 0, 0, 0), window(4, 180, 151, 170, 20)]
+    r.hold = {
+      seconds: 4, conns: 20_000, serverOpen: 20_000, clientOpen: 20_000, serverCounted: true, dropped: 0,
+      traffic: {messageSize: 64, intervalMs: 1000, rounds: 4, bytesSent: 38_400, bytesReceived: 37_120, writeFailed: 0, latencySeries,
+        latency: {count: 580, p50: 150, p90: 160, p99: 170, p999: 171, max: 171, lost: 20},
+        sockstatMemPages: {idle: 10, peak: 20, mean: 15, readings: 4}, bytesPerConn: {idle: 2, peak: 4, mean: 3}},
+    }
+    const html = renderProbeHtml(r)
+    assert.deepEqual([...html.matchAll(/<svg class="panel" data-panel="([\w-]+)"/g)].map((m) => m[1]), ['kernel', 'process', 'rate', 'latency-time', 'latency-lost'])
+    const panel = (id: string) => html.slice(html.indexOf(`data-panel="${id}"`), html.indexOf('</svg>', html.indexOf(`data-panel="${id}"`)))
+    const lines = [...panel('latency-time').matchAll(/<polyline class="measured" data-series="([^"]+)"[^>]*points="([^"]+)"/g)]
+    assert.deepEqual(lines.map((m) => m[1]), ['p50 of each window', 'p90 of each window', 'p99 of each window', 'p99.9 of each window', 'max of each window'])
+    // The window with no echo is left out of the lines: three points each.
+    for (const [, , points] of lines) assert.equal(points.split(' ').length, 3)
+    assert.match(panel('latency-time'), /seconds since the traffic started/)
+    assert.equal(panel('latency-lost').match(/<rect class="bar"/g)?.length, 4)
+    assert.match(renderProbeReport(r), /worst latency window of 4: p99 170 ms \(p50 151 ms, 180 messages\) from 3 s to 4 s after the traffic started\n/)
+    r.hold.traffic!.latencySeries = latencySeries.map((w) => ({...w, lost: 0}))
+    assert.doesNotMatch(renderProbeHtml(r), /data-panel="latency-lost"/)
+    delete r.hold.traffic!.latencySeries
+    assert.doesNotMatch(renderProbeHtml(r), /data-panel="latency-time"/)
+    assert.doesNotMatch(renderProbeReport(r), /worst latency window/)
+  })
 })

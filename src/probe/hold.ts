@@ -8,6 +8,7 @@ import {HeldSeries} from './held-series.js'
 import {FanoutWatch} from './fanout-watch.js'
 import type {FanoutSource} from '../core/probe/fanout.js'
 import {SoakSeries, soakSettings} from './soak-series.js'
+import {LatencyWindows} from './latency-windows.js'
 import type {SoakBaseline} from '../core/probe/soak.js'
 import type {HoldResult, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 
@@ -55,12 +56,14 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   const started = performance.now()
   const readings: number[] = []
   let totals: TrafficTotals | undefined
+  let windows: LatencyWindows | undefined
   const seconds = Number.isFinite(options.holdMs) ? `${options.holdMs / 1000} s` : 'until Ctrl-C'
   if (options.traffic) {
     const {messageSize, intervalMs, rate} = options.traffic
     const shape = rate ? `${messageSize}-byte messages at ${rate}/s spread over them` : `${messageSize} bytes on each every ${intervalMs} ms`
     options.progress(`holding ${conns} connections for ${seconds}, ${shape}`)
     await setTraffic(options.clients, messageSize, intervalMs, 30_000, rate)
+    windows = new LatencyWindows(options.clients, options.holdMs)
   } else {
     options.progress(`holding ${conns} connections for ${seconds}`)
   }
@@ -80,7 +83,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
-    if (!(await waitFor(Math.min(period, left), options.signal))) {
+    if (!(await waitFor(Math.min(period, left, windows?.untilDue() ?? Infinity), options.signal))) {
       interrupted = true
       break
     }
@@ -88,10 +91,13 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     if (options.fanout) fanout?.sample()
     if (series?.due()) series.read()
     if (soak?.due()) await soak.read()
+    if (windows?.due()) await windows.read()
   }
   if (soak && !interrupted) await soak.read()
   const heldSeconds = Number(((performance.now() - started) / 1000).toFixed(3))
   if (options.traffic) totals = await setTraffic(options.clients, 0, 0, 60_000)
+  // The last window: the echoes that came while the traffic stopped, and the messages left unanswered.
+  await windows?.read()
   const fanoutReport = await fanout?.finish(10_000 + conns)
   const [servers, counts] = await Promise.all([countServerConnections(options.servers), readClientCounts(options.clients)])
   const clientOpen = counts.established
@@ -115,6 +121,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     result.traffic = {
       ...options.traffic,
       ...totals,
+      ...(windows ? {latencySeries: windows.series()} : {}),
       sockstatMemPages: {idle, peak, mean: Math.round(mean), readings: readings.length},
       bytesPerConn: {idle: perConn(idle), peak: perConn(peak), mean: perConn(mean)},
     }

@@ -10,6 +10,7 @@ import {type HeldReading, HeldSeries} from './held-series.js'
 import {readKernelBytes, SoakSeries, soakSettings} from './soak-series.js'
 import {soakFigure} from '../core/probe/soak.js'
 import {FanoutWatch} from './fanout-watch.js'
+import {LatencyWindows} from './latency-windows.js'
 import type {FanoutReport, FanoutSource} from '../core/probe/fanout.js'
 import type {EchoResult, HoldResult, TlsSession, TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 import {type AppSession, type SessionReport, sessionOptions} from '../core/probe/session.js'
@@ -76,16 +77,17 @@ export interface ClientRunResult {
 }
 
 /** Wait out the hold, reading the servers' memory as it goes (and the soak's, in a long hold). */
-async function readDuringHold(options: ClientRunOptions, series: HeldSeries, soak?: SoakSeries): Promise<void> {
+async function readDuringHold(options: ClientRunOptions, series?: HeldSeries, soak?: SoakSeries, windows?: LatencyWindows): Promise<void> {
   const deadline = performance.now() + options.holdMs
-  series.read()
+  series?.read()
   await soak?.read()
   for (;;) {
     const left = deadline - performance.now()
     if (left <= 0) break
-    if (!(await waitFor(Math.min(series.every, soak?.every ?? Infinity, left), options.signal))) return
-    if (series.due()) series.read()
+    if (!(await waitFor(Math.min(series?.every ?? Infinity, soak?.every ?? Infinity, windows?.untilDue() ?? Infinity, left), options.signal))) return
+    if (series?.due()) series.read()
     if (soak?.due()) await soak.read()
+    if (windows?.due()) await windows.read()
   }
   await soak?.read()
 }
@@ -160,16 +162,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const holdStart = performance.now()
       const t = options.traffic
       if (t) await setTraffic(clients, t.messageSize, t.intervalMs, 30_000, t.rate)
+      const windows = t ? new LatencyWindows(clients, options.holdMs) : undefined
       const fanout = options.fanout ? new FanoutWatch(root, options.fanout, [], clients) : undefined
       await fanout?.start()
-      if (serverPids.length === 0) await waitFor(options.holdMs, options.signal)
+      if (serverPids.length === 0) await readDuringHold(options, undefined, undefined, windows)
       else {
         const series = new HeldSeries(root, trees, holdStart)
         const {afterMs, everyMs} = soakSettings()
         const soak = options.holdMs > afterMs
           ? new SoakSeries({root, trees, held: async () => (await readClientCounts(clients)).established, baseline: {serverRss: rssBefore.reduce((a, b) => a + b, 0), kernelBytes: kernelBefore}, conns: open, progress: options.progress}, everyMs, holdStart)
           : undefined
-        await readDuringHold(options, series, soak)
+        await readDuringHold(options, series, soak, windows)
         readings = series.readings
         if (soak) {
           const figure = soakFigure(soak.readings, {serverRss: rssBefore.reduce((a, b) => a + b, 0), kernelBytes: kernelBefore}, 0)
@@ -179,7 +182,12 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const fanned = await fanout?.finish(10_000 + result.established)
       if (fanned) result.fanout = fanned
       result.heldSeconds = Number(((performance.now() - holdStart) / 1000).toFixed(3))
-      if (t) result.traffic = {...t, ...(await setTraffic(clients, 0, 0, 60_000))}
+      if (t) {
+        const totals = await setTraffic(clients, 0, 0, 60_000)
+        // The last window: the echoes that came while the traffic stopped, and the messages left unanswered.
+        await windows?.read()
+        result.traffic = {...t, ...totals, ...(windows ? {latencySeries: windows.series()} : {})}
+      }
       if (options.signal?.aborted && Number.isFinite(options.holdMs)) result.stopped = 'interrupted'
     }
     if (serverPids.length > 0) result.serverTrees = clientServerFigures(readServerTrees(root, serverPids, socketsBefore), rssBefore, rssTop, result.established, readings)

@@ -91,6 +91,8 @@ const CLIENT_TRAFFIC = {
   lost: 'number',
   rate: 'number',
 } as const
+// "latency": the traffic's echo latency since the last "latency" (a window), traffic flowing on.
+const CLIENT_LATENCY = {latencyHist: 'string', latencyMaxMs: 'number', lost: 'number'} as const
 
 // The fan-out messages received (probes/client-fanout.h): "SEQ SENT_US GOT MIN_MS MAX_MS HIST;...".
 const CLIENT_FANOUT = {received: 'number', late: 'number', broadcasts: 'string'} as const
@@ -100,7 +102,7 @@ const CLIENT_PUBLISH = {published: 'number', failed: 'number'} as const
 /** Every event each program prints, with its fields ("error" is read apart: it fails the command). */
 export const WIRE = {
   server: {ready: SERVER_READY, count: SERVER_COUNT, broadcast: SERVER_COUNT},
-  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, fanout: CLIENT_FANOUT, publish: CLIENT_PUBLISH},
+  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, latency: CLIENT_LATENCY, fanout: CLIENT_FANOUT, publish: CLIENT_PUBLISH},
 } as const
 
 type Wire = typeof WIRE
@@ -112,13 +114,14 @@ export type OpenReply = RecordOf<Wire['client']['open'], 'open'>
 export type EchoReply = RecordOf<Wire['client']['echo'], 'echo'>
 export type TrafficReply = RecordOf<Wire['client']['traffic'], 'traffic'>
 export type BroadcastReply = RecordOf<Wire['server']['broadcast'], 'broadcast'>
+export type LatencyReply = RecordOf<Wire['client']['latency'], 'latency'>
 export type FanoutReply = RecordOf<Wire['client']['fanout'], 'fanout'>
 export type PublishReply = RecordOf<Wire['client']['publish'], 'publish'>
 
 /** The replies of a role, by event. */
 export interface Replies {
   server: {ready: ServerReady; count: ServerCount; broadcast: BroadcastReply}
-  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply; fanout: FanoutReply; publish: PublishReply}
+  client: {ready: ClientReady; open: OpenReply; count: ClientCount; echo: EchoReply; traffic: TrafficReply; latency: LatencyReply; fanout: FanoutReply; publish: PublishReply}
 }
 /** A command's first word is the event of its reply: "open 500" answers with "open". */
 export type VerbOf<C extends string> = C extends `${infer V} ${string}` ? V : C

@@ -1,3 +1,4 @@
+import {worstWindow} from '../core/probe/latency-series.js'
 import type {TrafficShape, TrafficTotals} from '../core/probe/run-report.js'
 import {formatBytes, formatCount} from '../core/units.js'
 
@@ -21,10 +22,19 @@ export function describeEchoLatency(traffic: TrafficShape & TrafficTotals): stri
   return `echo latency from when each message was due (${formatCount(l.count)} messages): p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms${lost}`
 }
 
+/** One line for the latency against time: the window with the highest p99, when, and how many windows. */
+export function describeWorstWindow(traffic: TrafficTotals): string | undefined {
+  const series = traffic.latencySeries ?? []
+  const worst = worstWindow(series)
+  if (!worst || series.length < 2) return undefined
+  const index = series.indexOf(worst)
+  const from = index === 0 ? 0 : series[index - 1].atSeconds
+  return `worst latency window of ${series.length}: p99 ${worst.p99Ms} ms (p50 ${worst.p50Ms} ms, ${formatCount(worst.messages)} messages) from ${from} s to ${worst.atSeconds} s after the traffic started`
+}
+
 /** `c1m client`'s lines for its traffic: what went and came back, and the echo latency. */
 export function describeClientTraffic(traffic: TrafficShape & TrafficTotals): string[] {
   const failed = traffic.writeFailed ? `, ${formatCount(traffic.writeFailed)} writes cut short` : ''
   const lines = [`traffic: ${formatBytes(traffic.messageSize)} ${describePace(traffic)}, ${formatBytes(traffic.bytesSent)} sent, ${formatBytes(traffic.bytesReceived)} echoed back${failed}`]
-  const latency = describeEchoLatency(traffic)
-  return latency ? [...lines, latency] : lines
+  return [...lines, describeEchoLatency(traffic), describeWorstWindow(traffic)].filter((line) => line !== undefined)
 }

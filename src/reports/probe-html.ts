@@ -4,6 +4,7 @@ import {quoteBytes} from '../core/probe/refusal.js'
 import {formatBytes, formatCount} from '../core/units.js'
 import {renderPanel} from './chart/panel.js'
 import {renderFanoutChart} from './fanout-html.js'
+import {renderLatencyCharts} from './latency-html.js'
 import {renderSoakCharts} from './soak-html.js'
 import type {Point, Series} from './chart/series.js'
 import {escapeXml} from './escape.js'
@@ -105,6 +106,7 @@ ${fitRow('clients', report.fit.client)}
 </table>
 <p>Kernel per socket: ${escapeXml(formatBytes(report.fit.kernel.bytesPerSocket))}.${report.echo ? ` Echo check: ${formatCount(report.echo.echoed)} of ${formatCount(report.echo.sent)} connections echoed byte for byte${report.echo.mismatched ? `; ${formatCount(report.echo.mismatched)} answered with other bytes, first ${escapeXml(quoteBytes(report.echo.firstBytes ?? ''))}` : ''}.` : ''}${fastest ? ` Connect rate: up to ${formatCount(fastest)} connections/s.` : ''}</p>${describeServers(report).map((line) => `\n<p>${escapeXml(line.trim())}</p>`).join('')}
 ${report.hold ? `<h2>Hold</h2>\n${[...describeHold(report), ...describeHeld(report)].map((line) => `<p>${escapeXml(line)}</p>`).join('\n')}` : ''}
+${report.hold?.traffic ? renderLatencyCharts(report.hold.traffic) : ''}
 ${report.hold?.fanout ? renderFanoutChart(report.hold.fanout) : ''}
 ${report.hold?.soak ? renderSoakCharts(report.hold, {serverRss: report.samples[0].server.rss, kernelBytes: kernelBytes(report.samples[0])}, report.target ? `server ${report.target.endpoint}` : 'servers') : ''}
 ${slab.length ? `<p>Slab per connection: ${escapeXml(slab.map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', '))}</p>` : ''}

@@ -10,7 +10,7 @@ import {formatBytes, formatCount} from '../core/units.js'
 import type {Isolation, ProbeRunReport, SettleSummary} from '../core/probe/run-report.js'
 import {describeCompression, describeProtocol, describeTls} from '../core/probe/protocol.js'
 import {describeHeld, describeServers} from './probe-servers-text.js'
-import {describeEchoLatency, describePace} from './echo-latency-text.js'
+import {describeEchoLatency, describePace, describeWorstWindow} from './echo-latency-text.js'
 import {describeSessions} from '../core/probe/session.js'
 import {describeFanoutSource, formatFanout} from '../core/probe/fanout.js'
 import {PAGE_SIZE} from '../core/estimate/socket-cost.js'
@@ -84,8 +84,7 @@ export function describeHold(report: ProbeRunReport): string[] {
       `traffic: ${formatBytes(t.messageSize)} ${describePace(t)}, ${formatBytes(t.bytesSent)} sent, ${formatBytes(t.bytesReceived)} echoed back${t.writeFailed ? `, ${formatCount(t.writeFailed)} writes cut short` : ''}`,
       `TCP buffers (sockstat mem, whole host): idle ${formatBytes(t.bytesPerConn.idle)} per connection; with traffic ${formatBytes(t.bytesPerConn.mean)} mean, ${formatBytes(t.bytesPerConn.peak)} peak (${t.sockstatMemPages.idle} -> ${t.sockstatMemPages.peak} pages)`,
     )
-    const latency = describeEchoLatency(t)
-    if (latency) lines.push(latency)
+    for (const line of [describeEchoLatency(t), describeWorstWindow(t)]) if (line) lines.push(line)
   }
   lines.push(...soakLines(hold.soak))
   return lines

@@ -5,6 +5,7 @@ import type {ProbePhases} from './phases.js'
 import type {ProbeReport} from './fit-report.js'
 import type {Refusal} from './refusal.js'
 import type {EchoLatency, OpenLatency} from './latency.js'
+import type {LatencyWindow} from './latency-series.js'
 import type {Compression, Protocol} from './protocol.js'
 import type {HeldFigure} from './held-figure.js'
 import type {SoakFigure, SoakReading} from './soak.js'
@@ -44,6 +45,11 @@ export interface TrafficTotals {
   writeFailed: number
   /** Each message's echo latency from when it was due, and the messages lost (older reports lack it). */
   latency?: EchoLatency
+  /**
+   * The same against time: a window every few seconds while the traffic flowed (latency-series.ts),
+   * the last one ending after the traffic stopped; its messages and lost add up to latency's.
+   */
+  latencySeries?: LatencyWindow[]
 }
 
 /** --message-size bytes each --interval on every connection, or --rate messages a second spread over them. */
