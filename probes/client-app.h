@@ -30,6 +30,11 @@ struct app {
   int (*start)(int fd); /* the transport is open: send the opening; APP_NONE, APP_ACCEPTED or -1 */
   int (*on_text)(int fd, const char *msg, size_t len); /* one message, NUL-terminated at len */
   int (*heartbeat)(int fd); /* every app_heartbeat_every seconds on each open connection; -1 dropped */
+  /* --publish (client-publish.h): the dialect's message carrying payload (len bytes, NUL-terminated)
+   * to every session, into out; its length as snprintf counts it. NULL: the dialect does not publish. */
+  int (*publish)(char *out, size_t size, const char *payload, int len);
+  /* Why the options leave nothing to publish to (NULL: they do); optional. */
+  const char *(*publish_refusal)(void);
   const char *subprotocol; /* the Sec-WebSocket-Protocol asked for, which the server must choose */
   int ws_only;             /* lives on WebSocket only */
   int lines;               /* messages are lines over WebSocket too */

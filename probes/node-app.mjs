@@ -7,6 +7,8 @@
 //   {answered: true}  a heartbeat answered (theirs or ours)
 //   {skip: N}         lines only: N bytes after this line are a payload, not lines (NATS MSG)
 // send(text) sends one message: a WebSocket frame, or the bytes as given over raw TCP.
+// A dialect that can carry --publish has publish(text): its message carrying text to every session
+// (sent as send would), or null when its options leave nothing to publish to.
 import {randomBytes} from 'node:crypto'
 
 import {phoenix} from './node-app-phoenix.mjs'
@@ -179,6 +181,11 @@ const nats = {
   name: 'nats',
   lines: true,
   binary: true,
+  /** A PUB to --subject, which every connection subscribed to (CONNECT's echo false: not back to us). */
+  publish(text) {
+    const {subject} = appOptions
+    return subject && !/[*> ]/.test(subject) ? `PUB ${subject} ${Buffer.byteLength(text)}\r\n${text}\r\n` : null
+  },
   session() {
     const {subject, auth} = appOptions
     let connecting = false
