@@ -254,6 +254,14 @@ static size_t app_json_escape(const char *text, char *out, size_t size) {
   return o;
 }
 
+/* An event name as --event gives it: 1 to 100 printable ASCII characters, no quote or backslash. */
+static int app_plain_name(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > 100) return 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) if (*c <= 0x20 || *c > 0x7e || *c == '"' || *c == '\\') return 0;
+  return 1;
+}
+
 static void app_seed_token(void) { snprintf(app_token, sizeof app_token, "c1m%08x", (unsigned)(next_random() >> 32)); }
 
 #endif

@@ -3,7 +3,7 @@
  * a publisher that sends "c1m-fanout SEQ SENT_US TEXT" (fanout.h) every MS milliseconds from now
  * ("publish 0" stops), in the protocol's own message: an MQTT QoS 0 PUBLISH to the --mqtt-subscribe
  * topic that every connection subscribed to, the --app dialect's own (its row's publish: a NATS
- * PUB to --subject, a STOMP SEND to --destination), or a masked WebSocket text frame for a server
+ * PUB to --subject, a STOMP SEND to --destination, a Socket.IO event, a Phoenix push), or a masked WebSocket text frame for a server
  * that relays it (plain ws). Every connection that receives it,
  * the publisher among them when the server sends it back, times it (client-fanout.h). It answers
  *   {"event":"publish","published":N,"failed":F}   (since the last start)
@@ -26,7 +26,7 @@ static char publish_text[PUBLISH_TEXT_MAX + 1];
 /* Why this client cannot publish, or NULL. */
 static const char *publish_refusal(void) {
   if (proto == &proto_mqtt) return mqtt_topic && !strpbrk(mqtt_topic, "+#") ? NULL : "MQTT needs --mqtt-subscribe with a topic name (no + or #) to publish to";
-  if (app && !app->publish) return "this --app dialect has no message to publish: nats and stomp have";
+  if (app && !app->publish) return "this --app dialect has no message to publish: nats, stomp, socketio and phoenix have";
   if (app) return app->publish_refusal ? app->publish_refusal() : NULL;
   return proto->ws_frames ? NULL : "publishing needs a protocol with messages: ws, mqtt, or --app nats";
 }

@@ -15,7 +15,7 @@ import {phoenix} from './node-app-phoenix.mjs'
 import {stomp} from './node-app-stomp.mjs'
 
 /** The options of every dialect, as the command line gives them. */
-export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined, topic: undefined, destination: undefined, login: undefined, heartbeatEvery: 0}
+export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined, topic: undefined, destination: undefined, login: undefined, heartbeatEvery: 0, event: undefined}
 
 /** Take a dialect's option; true when taken, false when it is not one, 'bad' for a bad value. */
 export function takeAppOption(name, value) {
@@ -52,6 +52,10 @@ export function takeAppOption(name, value) {
   } else if (name === '--login') {
     if (!/^[^:\r\n]+:[^\r\n]*$/.test(value) || value.length > 511) return 'bad'
     o.login = value
+  } else if (name === '--event') {
+    // For socketio and phoenix; 1 to 100 printable ASCII characters, no quote or backslash, as app_plain_name.
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(value)) return 'bad'
+    o.event = value
   } else if (name === '--heartbeat-every') {
     if (!(Number(value) > 0)) return 'bad'
     o.heartbeatEvery = Number(value)
@@ -101,6 +105,11 @@ const socketio = {
   name: 'socketio',
   wsOnly: true,
   heartbeat: (send) => (appOptions.eio === 3 ? (send('2'), true) : false),
+  /** --publish: the event (--event, message) with the text as its one argument, in our namespace. */
+  publish(text) {
+    const {namespace, event} = appOptions
+    return `42${namespace === '/' ? '' : `${namespace},`}${JSON.stringify([event ?? 'message', text])}`
+  },
   session() {
     const {namespace, auth, eio} = appOptions
     const root = namespace === '/'
