@@ -6,7 +6,7 @@
 // "c1m-fanout ..."}] every 400 ms; every connection, the publisher among them, times each. npm
 // phoenix's own client (Socket, channel) subscribes to the topic and counts the c1m-fanout bodies it
 // got. Both engines: c1m's deliveries are every connection for every message, and the messages it
-// published are the relay's count and the subscriber's, stamp for stamp.
+// published are the relay's count and the subscriber's, stamp for stamp; `c1m client --publish` too.
 import assert from 'node:assert/strict'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
@@ -14,6 +14,7 @@ import {after, before, describe, it} from 'node:test'
 import {Socket} from 'phoenix'
 import {WebSocket, WebSocketServer} from 'ws'
 
+import type {FanoutReport} from '../src/core/probe/fanout.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, runJson} from './helpers.js'
 
@@ -109,5 +110,27 @@ for (const engine of ['native', 'node']) {
         }
       })
     }
+
+    it('c1m client --publish: the same through c1m client', {timeout: 120_000}, async () => {
+      const conns = 150
+      const [topic, event] = ['room:client', 'shout']
+      const watcher = await subscriber(topic, event)
+      const before = pushes.get(`${topic} ${event}`) ?? 0
+      const run = await (async () => {
+        try {
+          const result = await runJson<{fanout: FanoutReport}>(['client', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--app', 'phoenix', '--topic', topic, '--event', event, '--conns', String(conns), '--steps', '1', '--hold', '2s', '--publish', 'client news', '--publish-every', '400ms'], {timeout: 90_000})
+          await new Promise((resolve) => setTimeout(resolve, 300))
+          return result
+        } finally {
+          watcher.socket.disconnect()
+        }
+      })()
+      assert.equal(run.exitCode, 0, run.stderr)
+      const {broadcasts} = run.envelope.result.fanout
+      assert.ok(broadcasts.length >= 4, `about 5 messages in 2 s, got ${broadcasts.length}`)
+      assert.equal((pushes.get(`${topic} ${event}`) ?? 0) - before, broadcasts.length, 'the relay got each push c1m published, and no other')
+      assert.deepEqual(watcher.bodies.map((body) => Number(body.split(' ')[2])), broadcasts.map((b) => b.sentUs), 'the same messages, with the same stamps')
+      for (const b of broadcasts) assert.equal(b.delivered, conns, `message ${b.seq}`)
+    })
   })
 }
