@@ -3,8 +3,8 @@
  * a publisher that sends "c1m-fanout SEQ SENT_US TEXT" (fanout.h) every MS milliseconds from now
  * ("publish 0" stops), in the protocol's own message: an MQTT QoS 0 PUBLISH to the --mqtt-subscribe
  * topic that every connection subscribed to, the --app dialect's own (its row's publish: a NATS
- * PUB to --subject, a STOMP SEND to --destination, a Socket.IO event, a Phoenix push), or a masked WebSocket text frame for a server
- * that relays it (plain ws). Every connection that receives it,
+ * PUB to --subject, a STOMP SEND to --destination, a Socket.IO event, a Phoenix push), or a masked
+ * WebSocket text frame for a server that relays it (plain ws). Every connection that receives it,
  * the publisher among them when the server sends it back, times it (client-fanout.h). It answers
  *   {"event":"publish","published":N,"failed":F}   (since the last start)
  */
