@@ -64,8 +64,18 @@ static int nats_on_text(int fd, const char *msg, size_t len) {
   return APP_NONE; /* +OK, a later INFO */
 }
 
+/* --publish: a PUB to --subject, which every connection subscribed to (CONNECT's echo false: not back to us). */
+static int nats_publish(char *out, size_t size, const char *payload, int len) {
+  return snprintf(out, size, "PUB %s %d\r\n%.*s\r\n", nats_subject, len, len, payload);
+}
+
+static const char *nats_publish_refusal(void) {
+  return nats_subject && !strpbrk(nats_subject, "*> ") ? NULL : "--app nats needs a plain --subject (no * or >) to publish to";
+}
+
 static const struct app app_nats = {
-  .name = "nats", .option = nats_option, .start = nats_start, .on_text = nats_on_text, .lines = 1, .binary = 1,
+  .name = "nats", .option = nats_option, .start = nats_start, .on_text = nats_on_text, .publish = nats_publish,
+  .publish_refusal = nats_publish_refusal, .lines = 1, .binary = 1,
 };
 
 #endif

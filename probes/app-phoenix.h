@@ -5,7 +5,9 @@
  * and status error refuses it, quoted with the reply's response. Every app_heartbeat_every seconds
  * (30 s unless set: Phoenix drops a socket silent for 60 s) [null,REF,"phoenix","heartbeat",{}] goes
  * out, and its ok reply counts as a heartbeat answered. Other events on the topic are pushed;
- * phx_error or phx_close on it (the channel crashed or left) ends the session.
+ * phx_error or phx_close on it (the channel crashed or left) ends the session. --publish pushes
+ * ["1",REF,TOPIC,EVENT,{"body":"TEXT"}] on the joined topic, EVENT from --event (new_msg, as
+ * Phoenix's chat examples), for a channel that broadcasts it.
  */
 #ifndef C1M_APP_PHOENIX_H
 #define C1M_APP_PHOENIX_H
@@ -13,7 +15,7 @@
 #include "client-app.h"
 #include "phoenix.h"
 
-static const char *phx_topic = "room:lobby";
+static const char *phx_topic = "room:lobby", *phx_event = "new_msg";
 /* The heartbeats' refs: one sequence for every connection, so each socket's are unique; never "1". */
 static uint32_t phx_next_ref = 1;
 enum { PHX_JOINING, PHX_JOINED };
@@ -21,6 +23,10 @@ enum { PHX_JOINING, PHX_JOINED };
 static int phx_option(const char *name, const char *value) {
   /* --heartbeat-every S, for phoenix and stomp: whichever dialect reads it first sets the interval. */
   if (strcmp(name, "--heartbeat-every") == 0) return (app_heartbeat_every = atof(value)) > 0 ? 1 : -1;
+  if (strcmp(name, "--event") == 0) { /* for socketio too: each dialect keeps its own */
+    phx_event = value;
+    return app_plain_name(value) ? 1 : -1;
+  }
   if (strcmp(name, "--topic") != 0) return 0;
   phx_topic = value;
   for (const unsigned char *c = (const unsigned char *)value; *c; c++) if (*c < 0x20 || *c == '"' || *c == '\\') return -1;
@@ -80,9 +86,18 @@ static int phx_heartbeat(int fd) {
   return app_send(fd, out, (size_t)n);
 }
 
+/* --publish: a push on the joined topic, the text as the payload's body. */
+static int phx_publish(char *out, size_t size, const char *payload, int len) {
+  char text[APP_MSG_MAX];
+  (void)len;
+  app_json_escape(payload, text, sizeof text);
+  if (++phx_next_ref == 1) phx_next_ref = 2;
+  return snprintf(out, size, "[\"1\",\"%u\",\"%s\",\"%s\",{\"body\":\"%s\"}]", phx_next_ref, phx_topic, phx_event, text);
+}
+
 static const struct app app_phoenix = {
   .name = "phoenix", .option = phx_option, .setup = phx_setup, .start = phx_start, .on_text = phx_on_text,
-  .heartbeat = phx_heartbeat, .ws_only = 1,
+  .heartbeat = phx_heartbeat, .publish = phx_publish, .ws_only = 1,
 };
 
 #endif

@@ -4,14 +4,15 @@
  * payload); the session counts on the server's `40` for that namespace, and `44{...}` refuses it.
  * Engine.IO 4: the server's ping `2` is answered `3`. Engine.IO 3: the server joins / by itself,
  * and the client pings `2` every pingInterval of the open packet, answered `3`. Events `42[...]`
- * (and binary events) are pushed.
+ * (and binary events) are pushed. --publish emits `42["EVENT","TEXT"]` (`42/ns,[...]` in a
+ * namespace), EVENT from --event (message), for a room that emits it to everyone.
  */
 #ifndef C1M_APP_SOCKETIO_H
 #define C1M_APP_SOCKETIO_H
 
 #include "client-app.h"
 
-static const char *sio_namespace = "/", *sio_auth;
+static const char *sio_namespace = "/", *sio_auth, *sio_event = "message";
 static int sio_eio = 4;
 /* app_state: the open packet is awaited, then the namespace's CONNECT. */
 enum { SIO_OPENING, SIO_JOINING };
@@ -28,6 +29,10 @@ static int sio_option(const char *name, const char *value) {
   if (strcmp(name, "--eio") == 0) {
     sio_eio = atoi(value);
     return sio_eio == 3 || sio_eio == 4 ? 1 : -1;
+  }
+  if (strcmp(name, "--event") == 0) { /* for phoenix too: each dialect keeps its own */
+    sio_event = value;
+    return app_plain_name(value) ? 1 : -1;
   }
   return 0;
 }
@@ -87,11 +92,20 @@ static int sio_on_text(int fd, const char *msg, size_t len) {
   }
 }
 
+/* --publish: the event with the text as its one argument, in our namespace. */
+static int sio_publish(char *out, size_t size, const char *payload, int len) {
+  char text[APP_MSG_MAX];
+  (void)len;
+  app_json_escape(payload, text, sizeof text);
+  return snprintf(out, size, "42%s%s[\"%s\",\"%s\"]", sio_root() ? "" : sio_namespace, sio_root() ? "" : ",", sio_event, text);
+}
+
 static int sio_start(int fd) { (void)fd; return APP_NONE; }
 static int sio_heartbeat(int fd) { return sio_eio == 3 ? app_send(fd, "2", 1) : -1; }
 
 static const struct app app_socketio = {
-  .name = "socketio", .option = sio_option, .start = sio_start, .on_text = sio_on_text, .heartbeat = sio_heartbeat, .ws_only = 1,
+  .name = "socketio", .option = sio_option, .start = sio_start, .on_text = sio_on_text, .heartbeat = sio_heartbeat, .publish = sio_publish,
+  .ws_only = 1,
 };
 
 #endif

@@ -109,9 +109,21 @@ static int stomp_on_text(int fd, const char *msg, size_t len) {
 /* An EOL heart-beat: one text message "\n". */
 static int stomp_heartbeat(int fd) { return app_send(fd, "\n", 1); }
 
+/* --publish: a SEND to --destination, which every session subscribed to; the frame ends with its NUL. */
+static int stomp_publish(char *out, size_t size, const char *payload, int len) {
+  char dest[1100];
+  stomp_escape(stomp_destination, dest, sizeof dest);
+  return snprintf(out, size, "SEND\ndestination:%s\ncontent-length:%d\n\n%.*s", dest, len, len, payload) + 1;
+}
+
+static const char *stomp_publish_refusal(void) {
+  return stomp_destination && !strpbrk(stomp_destination, "*#") ? NULL : "--app stomp needs --destination with a plain destination (no * or #) to publish to";
+}
+
 static const struct app app_stomp = {
   .name = "stomp", .option = stomp_option, .setup = stomp_setup, .start = stomp_start, .on_text = stomp_on_text,
-  .heartbeat = stomp_heartbeat, .subprotocol = "v12.stomp", .ws_only = 1,
+  .heartbeat = stomp_heartbeat, .publish = stomp_publish, .publish_refusal = stomp_publish_refusal,
+  .subprotocol = "v12.stomp", .ws_only = 1,
 };
 
 #endif

@@ -30,6 +30,11 @@ struct app {
   int (*start)(int fd); /* the transport is open: send the opening; APP_NONE, APP_ACCEPTED or -1 */
   int (*on_text)(int fd, const char *msg, size_t len); /* one message, NUL-terminated at len */
   int (*heartbeat)(int fd); /* every app_heartbeat_every seconds on each open connection; -1 dropped */
+  /* --publish (client-publish.h): the dialect's message carrying payload (len bytes, NUL-terminated)
+   * to every session, into out; its length as snprintf counts it. NULL: the dialect does not publish. */
+  int (*publish)(char *out, size_t size, const char *payload, int len);
+  /* Why the options leave nothing to publish to (NULL: they do); optional. */
+  const char *(*publish_refusal)(void);
   const char *subprotocol; /* the Sec-WebSocket-Protocol asked for, which the server must choose */
   int ws_only;             /* lives on WebSocket only */
   int lines;               /* messages are lines over WebSocket too */
@@ -247,6 +252,14 @@ static size_t app_json_escape(const char *text, char *out, size_t size) {
   }
   out[o] = 0;
   return o;
+}
+
+/* An event name as --event gives it: 1 to 100 printable ASCII characters, no quote or backslash. */
+static int app_plain_name(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > 100) return 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) if (*c <= 0x20 || *c > 0x7e || *c == '"' || *c == '\\') return 0;
+  return 1;
 }
 
 static void app_seed_token(void) { snprintf(app_token, sizeof app_token, "c1m%08x", (unsigned)(next_random() >> 32)); }

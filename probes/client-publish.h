@@ -2,17 +2,15 @@
  * --publish through a user's server: the command "publish MS TEXT" makes the first open connection
  * a publisher that sends "c1m-fanout SEQ SENT_US TEXT" (fanout.h) every MS milliseconds from now
  * ("publish 0" stops), in the protocol's own message: an MQTT QoS 0 PUBLISH to the --mqtt-subscribe
- * topic that every connection subscribed to, a NATS PUB to --subject (--app nats), a STOMP SEND to
- * --destination (--app stomp, which every session subscribed to), or a masked WebSocket text frame
- * for a server that relays it (plain ws). Every connection that receives it,
+ * topic that every connection subscribed to, the --app dialect's own (its row's publish: a NATS
+ * PUB to --subject, a STOMP SEND to --destination, a Socket.IO event, a Phoenix push), or a masked
+ * WebSocket text frame for a server that relays it (plain ws). Every connection that receives it,
  * the publisher among them when the server sends it back, times it (client-fanout.h). It answers
  *   {"event":"publish","published":N,"failed":F}   (since the last start)
  */
 #ifndef C1M_CLIENT_PUBLISH_H
 #define C1M_CLIENT_PUBLISH_H
 
-#include "app-nats.h"
-#include "app-stomp.h"
 #include "client-app.h"
 #include "client-fanout.h"
 #include "client-mqtt.h"
@@ -28,8 +26,8 @@ static char publish_text[PUBLISH_TEXT_MAX + 1];
 /* Why this client cannot publish, or NULL. */
 static const char *publish_refusal(void) {
   if (proto == &proto_mqtt) return mqtt_topic && !strpbrk(mqtt_topic, "+#") ? NULL : "MQTT needs --mqtt-subscribe with a topic name (no + or #) to publish to";
-  if (app == &app_stomp) return stomp_destination && !strpbrk(stomp_destination, "*#") ? NULL : "--app stomp needs --destination with a plain destination (no * or #) to publish to";
-  if (app) return app == &app_nats && nats_subject && !strpbrk(nats_subject, "*> ") ? NULL : "of the --app dialects only nats (with a plain --subject) and stomp (with --destination) publish";
+  if (app && !app->publish) return "this --app dialect has no message to publish: nats, stomp, socketio and phoenix have";
+  if (app) return app->publish_refusal ? app->publish_refusal() : NULL;
   return proto->ws_frames ? NULL : "publishing needs a protocol with messages: ws, mqtt, or --app nats";
 }
 
@@ -47,12 +45,10 @@ static void publish_now(void) {
     n = mqtt_publish_head(out, mqtt_topic, strlen(mqtt_topic), (size_t)pn);
     memcpy(out + n, payload, (size_t)pn);
     n += (size_t)pn;
-  } else if (app) {
-    char msg[sizeof payload + 1200], dest[1100];
-    int mn = app == &app_stomp
-      ? (stomp_escape(stomp_destination, dest, sizeof dest), snprintf(msg, sizeof msg, "SEND\ndestination:%s\ncontent-length:%d\n\n%.*s", dest, pn, pn, payload) + 1)
-      : snprintf(msg, sizeof msg, "PUB %s %d\r\n%.*s\r\n", nats_subject, pn, pn, payload);
-    if (app_send((int)fd, msg, (size_t)mn) < 0) publish_failed++;
+  } else if (app) { /* the dialect's own message; one longer than a dialect sends is not sent */
+    static char msg[APP_MSG_MAX + 1];
+    int mn = app->publish(msg, sizeof msg, payload, pn);
+    if (mn <= 0 || mn > APP_MSG_MAX || app_send((int)fd, msg, (size_t)mn) < 0) publish_failed++;
     else publish_sent++;
     return;
   } else {

@@ -160,7 +160,7 @@ static int run_command(const char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--event NAME] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
   exit(2);
 }
 

@@ -13,7 +13,6 @@ import readline from 'node:readline'
 import tls from 'node:tls'
 
 import {APPS, appOptions, heartbeat, Lines, takeAppOption} from './node-app.mjs'
-import {stompEscape} from './node-app-stomp.mjs'
 import {DEFLATE_OFFER, MessageInflater} from './node-inflate.mjs'
 import {fanoutReply, noteFanout, publisher, scanFanout} from './node-fanout.mjs'
 import {TrafficLatency, TrafficSchedule} from './node-traffic.mjs'
@@ -687,12 +686,16 @@ function transportOpen(socket) {
   appResult(socket, socket.session.start(appSender(socket)), 0)
 }
 
-/** send(text) for a dialect: a masked frame (binary for NATS) over WebSocket, the bytes over TCP. */
+/** A dialect's message as it goes out: a masked frame (binary for NATS) over WebSocket, the bytes over TCP. */
+function appBytes(text) {
+  const bytes = Buffer.from(text, 'utf8')
+  return protocol.kind === 'ws' ? maskedFrame(app.binary ? 0x2 : 0x1, bytes) : bytes
+}
+
+/** send(text) for a dialect. */
 function appSender(socket) {
   return (text) => {
-    if (!socket.writable) return
-    const bytes = Buffer.from(text, 'utf8')
-    socket.write(protocol.kind === 'ws' ? maskedFrame(app.binary ? 0x2 : 0x1, bytes) : bytes)
+    if (socket.writable) socket.write(appBytes(text))
   }
 }
 
@@ -787,18 +790,14 @@ const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setI
 // tls: whether this client can speak TLS (node always can; the native one when built with OpenSSL).
 say({event: 'ready', pid: process.pid, nofile, tls: true})
 
-// "publish MS TEXT" (node-fanout.mjs): an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to
-// --subject, a STOMP SEND to --destination, or a masked WebSocket text frame, from the first open connection.
+// "publish MS TEXT" (node-fanout.mjs): the dialect's own message (--app), an MQTT PUBLISH to the
+// --mqtt-subscribe topic, or a masked WebSocket text frame, from the first open connection.
 const publish = publisher((text) => {
+  if (app) {
+    const message = app.publish?.(text)
+    return message == null ? null : appBytes(message)
+  }
   const payload = Buffer.from(text, 'utf8')
-  if (app?.name === 'stomp') return appOptions.destination && !/[*#]/.test(appOptions.destination) ? maskedFrame(0x1, Buffer.from(`SEND\ndestination:${stompEscape(appOptions.destination)}\ncontent-length:${payload.length}\n\n${text}\0`, 'utf8')) : null
-  if (app) return app.name === 'nats' && appOptions.subject && !/[*> ]/.test(appOptions.subject) ? appSender0(`PUB ${appOptions.subject} ${payload.length}\r\n${text}\r\n`) : null
   if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? mqttPublish(protocol.subscribe, payload) : null
   return protocol.kind === 'ws' ? maskedFrame(0x1, payload) : null
 }, () => open.values().next().value)
-
-/** A NATS line as the dialect's sender would write it: binary frames over WebSocket, bytes over TCP. */
-function appSender0(text) {
-  const bytes = Buffer.from(text, 'utf8')
-  return protocol.kind === 'ws' ? maskedFrame(0x2, bytes) : bytes
-}

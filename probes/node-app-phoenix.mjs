@@ -3,7 +3,8 @@
 // ["1","1",TOPIC,"phx_join",{}]; the session counts on the phx_reply to ref "1" with status ok,
 // status error refuses it (quoted with the response); [null,REF,"phoenix","heartbeat",{}] every
 // heartbeat interval (30 s unless set), its ok reply a heartbeat answered; other events on the
-// topic are pushed; phx_error or phx_close on it ends the session.
+// topic are pushed; phx_error or phx_close on it ends the session. --publish pushes
+// ["1",REF,TOPIC,EVENT,{"body":TEXT}] on the joined topic, EVENT from --event (new_msg).
 
 /** The five parts of a V2 message, or undefined when it is not one. */
 export function phxMessage(text) {
@@ -34,6 +35,11 @@ export function phoenix(options, heartbeat) {
       if (++nextRef === 1) nextRef = 2
       send(JSON.stringify([null, String(nextRef), 'phoenix', 'heartbeat', {}]))
       return true
+    },
+    /** --publish: a push on the joined topic, the text as the payload's body. */
+    publish(text) {
+      if (++nextRef === 1) nextRef = 2
+      return JSON.stringify(['1', String(nextRef), topic(), options.event ?? 'new_msg', {body: text}])
     },
     session() {
       if (heartbeat.every <= 0) heartbeat.every = options.heartbeatEvery > 0 ? options.heartbeatEvery : 30

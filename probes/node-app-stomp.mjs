@@ -84,6 +84,12 @@ export function stomp(options, heartbeat) {
       send('\n')
       return true
     },
+    /** --publish: a SEND to --destination (every session subscribed to it); null without a plain one. */
+    publish(text) {
+      const {destination} = options
+      if (!destination || /[*#]/.test(destination)) return null
+      return `SEND\ndestination:${stompEscape(destination)}\ncontent-length:${Buffer.byteLength(text)}\n\n${text}\0`
+    },
     session() {
       let connected = false
       return {

@@ -7,13 +7,15 @@
 //   {answered: true}  a heartbeat answered (theirs or ours)
 //   {skip: N}         lines only: N bytes after this line are a payload, not lines (NATS MSG)
 // send(text) sends one message: a WebSocket frame, or the bytes as given over raw TCP.
+// A dialect that can carry --publish has publish(text): its message carrying text to every session
+// (sent as send would), or null when its options leave nothing to publish to.
 import {randomBytes} from 'node:crypto'
 
 import {phoenix} from './node-app-phoenix.mjs'
 import {stomp} from './node-app-stomp.mjs'
 
 /** The options of every dialect, as the command line gives them. */
-export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined, topic: undefined, destination: undefined, login: undefined, heartbeatEvery: 0}
+export const appOptions = {send: [], expect: undefined, expectRegex: undefined, replies: [], greeting: false, namespace: '/', auth: undefined, eio: 4, initPayload: undefined, query: undefined, subject: undefined, topic: undefined, destination: undefined, login: undefined, heartbeatEvery: 0, event: undefined}
 
 /** Take a dialect's option; true when taken, false when it is not one, 'bad' for a bad value. */
 export function takeAppOption(name, value) {
@@ -50,6 +52,10 @@ export function takeAppOption(name, value) {
   } else if (name === '--login') {
     if (!/^[^:\r\n]+:[^\r\n]*$/.test(value) || value.length > 511) return 'bad'
     o.login = value
+  } else if (name === '--event') {
+    // For socketio and phoenix; 1 to 100 printable ASCII characters, no quote or backslash, as app_plain_name.
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(value)) return 'bad'
+    o.event = value
   } else if (name === '--heartbeat-every') {
     if (!(Number(value) > 0)) return 'bad'
     o.heartbeatEvery = Number(value)
@@ -99,6 +105,11 @@ const socketio = {
   name: 'socketio',
   wsOnly: true,
   heartbeat: (send) => (appOptions.eio === 3 ? (send('2'), true) : false),
+  /** --publish: the event (--event, message) with the text as its one argument, in our namespace. */
+  publish(text) {
+    const {namespace, event} = appOptions
+    return `42${namespace === '/' ? '' : `${namespace},`}${JSON.stringify([event ?? 'message', text])}`
+  },
   session() {
     const {namespace, auth, eio} = appOptions
     const root = namespace === '/'
@@ -179,6 +190,11 @@ const nats = {
   name: 'nats',
   lines: true,
   binary: true,
+  /** A PUB to --subject, which every connection subscribed to (CONNECT's echo false: not back to us). */
+  publish(text) {
+    const {subject} = appOptions
+    return subject && !/[*> ]/.test(subject) ? `PUB ${subject} ${Buffer.byteLength(text)}\r\n${text}\r\n` : null
+  },
   session() {
     const {subject, auth} = appOptions
     let connecting = false

@@ -98,5 +98,6 @@ export const sessionFlags = {
   destination: Flags.string({description: 'stomp: SUBSCRIBE to this destination; MESSAGE frames are counted as pushed', helpValue: 'DEST'}),
   login: Flags.string({description: "stomp: CONNECT's login and passcode, kept out of the report", helpValue: 'USER:PASS'}),
   subject: Flags.string({description: 'nats: SUB to this subject; MSG is counted as pushed', helpValue: 'SUBJECT'}),
+  event: Flags.string({description: "socketio and phoenix, with --publish: the event the publisher sends, 42[\"EVENT\",TEXT] in --namespace (socketio) [default: message], or a push of EVENT with {\"body\": TEXT} on --topic (phoenix) [default: new_msg]; for a room that sends it on to everyone", helpValue: 'NAME'}),
   'heartbeat-every': Flags.string({description: "phoenix: how often each socket sends its heartbeat [default: 30s, as phoenix.js; Phoenix closes a socket silent for 60 s]; stomp: the heart-beat CONNECT offers [default: 10s], sent as often as the server's CONNECTED then asks", helpValue: 'DURATION'}),
 }

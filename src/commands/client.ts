@@ -54,7 +54,7 @@ export default class Client extends C1mCommand {
     ...protocolFlags,
     ...sessionFlags,
     shard: Flags.string({description: 'this host is I of K client hosts: open its share of --conns from its own slice of --source-ports', helpValue: 'I/K'}),
-    publish: Flags.string({description: 'during --hold, one connection sends TEXT (after a c1m-fanout token and timestamp) every --publish-every through the server: an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to --subject (--app nats), a STOMP SEND to --destination (--app stomp), or a WebSocket text frame; every connection that receives it times it (sender and receivers on this host)', helpValue: 'TEXT'}),
+    publish: Flags.string({description: 'during --hold, one connection sends TEXT (after a c1m-fanout token and timestamp) every --publish-every through the server: an MQTT PUBLISH to the --mqtt-subscribe topic, a NATS PUB to --subject (--app nats), a STOMP SEND to --destination (--app stomp), a Socket.IO event (--app socketio, --event) or a Phoenix push on --topic (--app phoenix, --event), or a WebSocket text frame; every connection that receives it times it (sender and receivers on this host)', helpValue: 'TEXT'}),
     'publish-every': Flags.string({description: 'how often --publish sends', default: '1s', helpValue: 'DURATION'}),
   }
 

@@ -127,6 +127,7 @@ function resolveClient(flags: ClientFlags, host: {nativeTls: boolean; resolved?:
   const holdMs = parseBoundedDuration(flags.hold, 'hold', DURATION_FLAGS['client-hold'])
   checkRules(CLIENT_RULES, {flags, port: parsed.port, conns, holdMs, traffic, push: isPush(protocol)})
   const published = parsePublish(flags.publish, flags['publish-every'])
+  if (!published && protocol.session?.event !== undefined) throw usageError('--event names the event --publish sends: give --publish too', 'add --publish TEXT, or drop --event')
   if (published && holdMs <= 0) throw usageError('--publish publishes during the hold: give --hold too', 'add --hold 30s')
   const refusal = published && publishRefusal(protocol)
   if (refusal) throw usageError(`--publish: ${refusal}`, 'see c1m client --help for --publish')

@@ -190,6 +190,10 @@ const PROTOCOL_RULES: FlagRule<ProbeDraft>[] = [
     error: () => usageError('--message-size is echo traffic (raw TCP, WebSocket frames, MQTT PUBLISHes), not for a server that pushes', 'drop --message-size for this run'),
   },
   {
+    breaks: (d) => d.flags.publish === undefined && d.protocol.session?.event !== undefined,
+    error: () => usageError('--event names the event --publish sends: give --publish too', 'add --publish TEXT, or drop --event'),
+  },
+  {
     breaks: (d) => d.flags.publish !== undefined && publishRefusal(d.protocol) !== undefined,
     error: (d) => usageError(`--publish: ${publishRefusal(d.protocol)}`, 'see c1m probe --help for --publish'),
   },
@@ -296,9 +300,12 @@ export function publishRefusal(protocol: Protocol): string | undefined {
       const {destination} = session
       return destination && !/[*#]/.test(destination) ? undefined : '--app stomp needs --destination with a plain destination (no * or #) that every session subscribes to and the publisher sends to'
     }
-    if (session.app !== 'nats') return `of the --app dialects nats (a PUB to --subject) and stomp (a SEND to --destination) publish; ${session.app} is not built yet`
-    const {subject} = session
-    return subject && !/[*> ]/.test(subject) ? undefined : '--app nats needs --subject with a plain subject (no * or >) that every connection subscribes to and the publisher publishes to'
+    if (session.app === 'nats') {
+      const {subject} = session
+      return subject && !/[*> ]/.test(subject) ? undefined : '--app nats needs --subject with a plain subject (no * or >) that every connection subscribes to and the publisher publishes to'
+    }
+    if (session.app === 'socketio' || session.app === 'phoenix') return undefined
+    return `--app ${session.app} has no message to publish: nats (a PUB to --subject), stomp (a SEND to --destination), socketio (an event) and phoenix (a push on --topic) have`
   }
   if (protocol.kind === 'mqtt') return protocol.subscribe && !/[+#]/.test(protocol.subscribe) ? undefined : 'MQTT needs --mqtt-subscribe with a topic name (no + or #): every connection subscribes to it and the publisher publishes to it'
   if (protocol.kind === 'ws') return undefined

@@ -39,6 +39,8 @@ export interface AppSession {
   subject?: string
   /** phoenix: seconds between heartbeats (30 unless set); stomp: the heart-beat offered, in seconds (10). */
   heartbeatEvery?: number
+  /** socketio, phoenix: the event --publish sends (message, new_msg unless set). */
+  event?: string
 }
 
 export interface SessionFlags {
@@ -57,6 +59,7 @@ export interface SessionFlags {
   login?: string
   subject?: string
   'heartbeat-every'?: string
+  event?: string
 }
 
 /** Which dialect each option belongs to (generic's also imply --app generic). */
@@ -65,6 +68,19 @@ const OPTION_OF: Record<string, AppName[]> = {
   namespace: ['socketio'], auth: ['socketio', 'nats'], eio: ['socketio'],
   'init-payload': ['graphql-ws'], subscribe: ['graphql-ws'], topic: ['phoenix'],
   destination: ['stomp'], login: ['stomp'], subject: ['nats'], 'heartbeat-every': ['phoenix', 'stomp'],
+  event: ['socketio', 'phoenix'],
+}
+
+/** Event names the framework keeps for itself: a client's event of that name is not a chat message. */
+const RESERVED_EVENTS: Partial<Record<AppName, (name: string) => boolean>> = {
+  socketio: (name) => ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'].includes(name),
+  phoenix: (name) => name.startsWith('phx_'),
+}
+
+/** --event: 1 to 100 printable ASCII, no spaces, quotes or backslashes, not one the framework keeps. */
+function checkEvent(app: AppName, event: string): void {
+  if (!/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(event)) throw usageError(`--event must be 1 to 100 printable ASCII characters without spaces, quotes or backslashes, got ${JSON.stringify(event.slice(0, 60))}`, `e.g. --event ${app === 'phoenix' ? 'new_msg' : 'message'}`)
+  if (RESERVED_EVENTS[app]?.(event)) throw usageError(`--event ${event} is an event ${app === 'phoenix' ? 'Phoenix' : 'Socket.IO'} keeps for itself, not a message a room relays`, `e.g. --event ${app === 'phoenix' ? 'new_msg' : 'message'}`)
 }
 
 /** The paths the frameworks' clients use when the target's URL path is /. */
@@ -134,6 +150,7 @@ export function withSession(protocol: Protocol, flags: SessionFlags): Protocol {
     const value = flags[name]
     if (value !== undefined && (value.length === 0 || value.length > 2000 || /[\0\r\n]/.test(value))) throw usageError(`--${name} must be 1 to 2000 characters on one line`)
   }
+  if (flags.event !== undefined) checkEvent(app, flags.event)
   if (flags.login !== undefined && !flags.login.includes(':')) throw usageError('--login must be USER:PASS', 'e.g. --login guest:guest')
   const every = flags['heartbeat-every']
   const heartbeatMs = every === undefined ? undefined : parseBoundedDuration(every, 'heartbeat-every', DURATION_FLAGS['app-period'])
@@ -153,6 +170,7 @@ export function withSession(protocol: Protocol, flags: SessionFlags): Protocol {
     ...(flags.login === undefined ? {} : {login: flags.login}),
     ...(flags.subject === undefined ? {} : {subject: flags.subject}),
     ...(heartbeatMs === undefined ? {} : {heartbeatEvery: heartbeatMs / 1000}),
+    ...(flags.event === undefined ? {} : {event: flags.event}),
   }
   const defaultPath = DEFAULT_PATHS[app]
   if (protocol.kind === 'ws' && protocol.path === '/' && defaultPath) return {...protocol, path: defaultPath(session), session}
@@ -172,7 +190,7 @@ export function sessionArgs(session: AppSession | undefined): string[] {
     ['--namespace', session.namespace], ['--auth', session.auth], ['--eio', session.eio],
     ['--init-payload', session.initPayload], ['--subscribe-query', session.subscribe], ['--topic', session.topic],
     ['--destination', session.destination], ['--login', session.login], ['--subject', session.subject],
-    ['--heartbeat-every', session.heartbeatEvery],
+    ['--heartbeat-every', session.heartbeatEvery], ['--event', session.event],
   ]
   return [
     '--app', session.app,
