@@ -13,7 +13,7 @@ import {after, describe, it} from 'node:test'
 import type {LatencyWindow} from '../src/core/probe/latency-series.js'
 import type {ProbeRunReport, TrafficShape, TrafficTotals} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, REPO_ROOT, runJson} from './helpers.js'
-import {scratch, startMatching, stopPids} from './server-helpers.js'
+import {askLine, scratch, startMatching, stopPids} from './server-helpers.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
 const SIZE = 100
@@ -50,21 +50,7 @@ process.stdin.on('data', () => process.stdout.write(JSON.stringify({received, ec
 async function startServer(): Promise<{port: number; pid: number; counts: () => Promise<{received: number; echoed: number}>}> {
   const {child, match} = await startMatching(['-e', switchingEcho], 'stdout', /^port (\d+)$/m)
   children.push(child)
-  const counts = async () => {
-    const line = new Promise<string>((resolve) => {
-      let text = ''
-      const look = (chunk: Buffer) => {
-        text += String(chunk)
-        if (text.includes('\n')) {
-          child.stdout!.off('data', look)
-          resolve(text.slice(0, text.indexOf('\n')))
-        }
-      }
-      child.stdout!.on('data', look)
-    })
-    child.stdin!.write('count\n')
-    return JSON.parse(await line) as {received: number; echoed: number}
-  }
+  const counts = () => askLine<{received: number; echoed: number}>(child, 'count')
   return {port: Number(match[1]), pid: child.pid!, counts}
 }
 

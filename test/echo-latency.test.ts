@@ -14,7 +14,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {ProbeRunReport, TrafficShape, TrafficTotals} from '../src/core/probe/run-report.js'
 import {assertHeld, endNotes, type Envelope, REPO_ROOT, runJson} from './helpers.js'
-import {childPids, startMatching, stopPids} from './server-helpers.js'
+import {askLine, childPids, startMatching, stopPids} from './server-helpers.js'
 import {exitWithin, spawnC1m} from './spawn-c1m.js'
 
 const WS = path.join(REPO_ROOT, 'node_modules/ws/index.js')
@@ -53,21 +53,7 @@ interface ServerCounts {
 async function startServer(delayMs: number): Promise<{port: number; pid: number; counts: () => Promise<ServerCounts>}> {
   const {child, match} = await startMatching(['-e', delayedEcho(delayMs)], 'stdout', /^port (\d+)$/m)
   children.push(child)
-  const counts = async () => {
-    const line = new Promise<string>((resolve) => {
-      let text = ''
-      const look = (chunk: Buffer) => {
-        text += String(chunk)
-        if (text.includes('\n')) {
-          child.stdout!.off('data', look)
-          resolve(text.slice(0, text.indexOf('\n')))
-        }
-      }
-      child.stdout!.on('data', look)
-    })
-    child.stdin!.write('count\n')
-    return JSON.parse(await line) as ServerCounts
-  }
+  const counts = () => askLine<ServerCounts>(child, 'count')
   return {port: Number(match[1]), pid: child.pid!, counts}
 }
 

@@ -60,6 +60,20 @@ export async function runJson<T = Record<string, unknown>>(args: string[], optio
 }
 
 /**
+ * runJson while a watcher of the test's own listens: 300 ms after c1m ends (its last messages on
+ * their way to the watcher), and whether it succeeded or not, `stop` ends the watcher.
+ */
+export async function runJsonWatched<T>(args: string[], stop: () => void, options?: {timeout?: number}): Promise<{envelope: Envelope<T>; exitCode: number; stderr: string}> {
+  try {
+    const result = await runJson<T>(args, options)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    return result
+  } finally {
+    stop()
+  }
+}
+
+/**
  * Run a command and, when it printed a JSON envelope, give its result: the shape the
  * apply, revert and profile tests read ({stdout, stderr, exit, result}).
  */

@@ -16,7 +16,7 @@ import {WebSocket, WebSocketServer} from 'ws'
 
 import type {FanoutReport} from '../src/core/probe/fanout.js'
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {assertHeld, endNotes, runJson} from './helpers.js'
+import {assertHeld, endNotes, runJsonWatched} from './helpers.js'
 
 type PhxMessage = [string | null, string | null, string, string, unknown]
 
@@ -86,16 +86,7 @@ for (const engine of ['native', 'node']) {
         const conns = 200
         const watcher = await subscriber(topic, event)
         const before = pushes.get(`${topic} ${event}`) ?? 0
-        const run = await (async () => {
-          try {
-            const result = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--server-pid', String(process.pid), '--app', 'phoenix', ...flags, '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '2500ms', '--publish', text, '--publish-every', '400ms'], {timeout: 90_000})
-            await new Promise((resolve) => setTimeout(resolve, 300))
-            return result
-          } finally {
-            watcher.socket.disconnect()
-          }
-        })()
-        const {envelope, exitCode, stderr} = run
+        const {envelope, exitCode, stderr} = await runJsonWatched<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--server-pid', String(process.pid), '--app', 'phoenix', ...flags, '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '2500ms', '--publish', text, '--publish-every', '400ms'], () => watcher.socket.disconnect(), {timeout: 90_000})
         assertHeld(exitCode, stderr + endNotes(envelope))
         const {fanout} = envelope.result.hold!
         assert.deepEqual(fanout!.source, {kind: 'publish', everyMs: 400, text, publisherReceives: true})
@@ -116,15 +107,7 @@ for (const engine of ['native', 'node']) {
       const [topic, event] = ['room:client', 'shout']
       const watcher = await subscriber(topic, event)
       const before = pushes.get(`${topic} ${event}`) ?? 0
-      const run = await (async () => {
-        try {
-          const result = await runJson<{fanout: FanoutReport}>(['client', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--app', 'phoenix', '--topic', topic, '--event', event, '--conns', String(conns), '--steps', '1', '--hold', '2s', '--publish', 'client news', '--publish-every', '400ms'], {timeout: 90_000})
-          await new Promise((resolve) => setTimeout(resolve, 300))
-          return result
-        } finally {
-          watcher.socket.disconnect()
-        }
-      })()
+      const run = await runJsonWatched<{fanout: FanoutReport}>(['client', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--app', 'phoenix', '--topic', topic, '--event', event, '--conns', String(conns), '--steps', '1', '--hold', '2s', '--publish', 'client news', '--publish-every', '400ms'], () => watcher.socket.disconnect(), {timeout: 90_000})
       assert.equal(run.exitCode, 0, run.stderr)
       const {broadcasts} = run.envelope.result.fanout
       assert.ok(broadcasts.length >= 4, `about 5 messages in 2 s, got ${broadcasts.length}`)

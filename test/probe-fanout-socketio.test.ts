@@ -14,7 +14,7 @@ import {Server} from 'socket.io'
 import {io as connect, type Socket} from 'socket.io-client'
 
 import type {ProbeRunReport} from '../src/core/probe/run-report.js'
-import {assertHeld, endNotes, runJson} from './helpers.js'
+import {assertHeld, endNotes, runJsonWatched} from './helpers.js'
 
 let server: http.Server
 let room: Server
@@ -69,16 +69,7 @@ for (const engine of ['native', 'node']) {
         const conns = 200
         const watcher = await subscriber(namespace, event)
         const before = got.get(namespace) ?? 0
-        const run = await (async () => {
-          try {
-            const result = await runJson<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--server-pid', String(process.pid), '--app', 'socketio', ...flags, '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '2500ms', '--publish', text, '--publish-every', '400ms'], {timeout: 90_000})
-            await new Promise((resolve) => setTimeout(resolve, 300))
-            return result
-          } finally {
-            watcher.socket.disconnect()
-          }
-        })()
-        const {envelope, exitCode, stderr} = run
+        const {envelope, exitCode, stderr} = await runJsonWatched<ProbeRunReport>(['probe', '--engine', engine, '--target', `ws://127.0.0.1:${port}/`, '--server-pid', String(process.pid), '--app', 'socketio', ...flags, '--conns', String(conns), '--steps', '2', '--settle', '200ms', '--hold', '2500ms', '--publish', text, '--publish-every', '400ms'], () => watcher.socket.disconnect(), {timeout: 90_000})
         assertHeld(exitCode, stderr + endNotes(envelope))
         const {fanout} = envelope.result.hold!
         assert.deepEqual(fanout!.source, {kind: 'publish', everyMs: 400, text, publisherReceives: true})

@@ -126,7 +126,7 @@ describe('resolveProbeRequest: the rules between probe flags', () => {
     {argv: `--target tls://127.0.0.1:443 ${PID}`, host: {nativeTls: false}, want: {engine: 'node', notes: [NO_TLS_NOTE]}},
     {argv: `--target tls://127.0.0.1:443 ${PID}`, want: {engine: 'native', notes: []}},
     {argv: '--protocol tls', host: {nativeTls: false}, want: {engine: 'native', notes: []}},
-    // Fan-out: the bundled server broadcasts (ws, SSE, stream) in the hold; --publish goes through a --target.
+    // Fan-out: the bundled server broadcasts (ws, SSE, stream) in the hold; --publish goes via a --target.
     {argv: '--protocol ws --hold 5s --broadcast-every 1s --broadcast-size 512', want: {fanout: {kind: 'broadcast', everyMs: 1000, size: 512}}},
     {argv: '--protocol wss --hold 5s --broadcast-every 250ms', want: {fanout: {kind: 'broadcast', everyMs: 250, size: 64}}},
     {argv: '--protocol sse --hold 5s --broadcast-every 1s', want: {fanout: {kind: 'broadcast', everyMs: 1000, size: 64}}},

@@ -117,6 +117,23 @@ export async function startMatching(args: string[], stream: 'stdout' | 'stderr',
   return {child, match}
 }
 
+/** Write command to a child's stdin and read the first whole line it prints after, as JSON. */
+export async function askLine<T>(child: ChildProcess, command: string): Promise<T> {
+  const line = new Promise<string>((resolve) => {
+    let text = ''
+    const look = (chunk: Buffer) => {
+      text += String(chunk)
+      if (text.includes('\n')) {
+        child.stdout!.off('data', look)
+        resolve(text.slice(0, text.indexOf('\n')))
+      }
+    }
+    child.stdout!.on('data', look)
+  })
+  child.stdin!.write(`${command}\n`)
+  return JSON.parse(await line) as T
+}
+
 /**
  * A temporary directory and a list of server PIDs for one test file: after its tests the PIDs are
  * stopped and the directory removed.
