@@ -43,6 +43,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,31 +131,55 @@ static void echo_round(void) {
   print_echo(sent, write_failed);
 }
 
+/* After `detach`: no epoll set; the servers reset the connections and quit only closes them. */
+static int detached;
+
 /*
- * Reset every connection and exit. The epoll set goes first, in one pass: a server's reset arriving
- * meanwhile then wakes nobody, and each close() below finds no epoll entry to take out.
+ * Stop watching the connections: the epoll set goes, in one pass, so the servers' resets that
+ * follow wake nobody here and each later close() finds no epoll entry to take out.
+ */
+static void detach(void) {
+  if (!detached) close(epfd);
+  detached = 1;
+  print_count("detach", established);
+}
+
+/*
+ * Close every connection and exit: with a reset (no FIN, no TIME_WAIT) unless detached, when the
+ * servers' resets have closed them already and a close() needs no SO_LINGER first.
  */
 static void quit(void) {
-  close(epfd);
+  if (!detached) close(epfd);
   for (long fd = 0; fd < fd_slots; fd++) {
-    if (conns[fd].state != NONE) drop((int)fd, 1);
+    if (conns[fd].state != NONE) drop((int)fd, !detached);
   }
   print_count("count", 0);
   exit(0);
+}
+
+/* Detached, the client waits on stdin alone. */
+static void wait_detached(void) {
+  struct pollfd in = {.fd = 0, .events = POLLIN};
+  poll(&in, 1, -1);
+  if (stop_requested) quit();
 }
 
 /* One command from stdin (quit exits here). */
 static int run_command(const char *line) {
   long count, interval;
   double rate = 0;
-  if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
+  if (strcmp(line, "quit") == 0) quit();
+  else if (strcmp(line, "count") == 0) print_count("count", established);
+  else if (strcmp(line, "detach") == 0) detach();
+  else if (detached && *line) {
+    printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
+    fflush(stdout);
+  } else if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
   else if (strcmp(line, "echo") == 0) echo_round();
   else if (sscanf(line, "traffic %ld %ld %lf", &count, &interval, &rate) >= 2 && count >= 0 && rate >= 0 && rate <= 1e7) traffic(count, interval, rate);
   else if (strcmp(line, "latency") == 0) latency_window();
-  else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "fanout") == 0) fanout_print();
   else if (strncmp(line, "publish ", 8) == 0) publish_command(line + 8);
-  else if (strcmp(line, "quit") == 0) quit();
   else if (*line) reply_unknown_command();
   return 1;
 }
@@ -305,6 +330,7 @@ int main(int argc, char **argv) {
   for (;;) {
     int rc = read_commands(run_command);
     if (rc < 0) quit();
-    if (rc == 0) poll_once(publish_timer(idle_timeout()));
+    if (rc == 0 && detached) wait_detached();
+    else if (rc == 0) poll_once(publish_timer(idle_timeout()));
   }
 }

@@ -174,16 +174,18 @@ lines.on('close', () => {
 process.on('SIGTERM', quit)
 
 async function run(command) {
+  if (command === 'quit') return quit()
+  if (command === 'count') return report('count', counts.established)
+  if (command === 'detach') return detach()
+  if (detached && command) return say({event: 'error', message: 'detached: only count and quit'})
   const openMatch = /^open (\d+)$/.exec(command)
   if (openMatch) return openUntil(Number(openMatch[1]))
   if (command === 'echo') return echoRound()
   const trafficMatch = /^traffic (\d+) (\d+)(?: (\d+(?:\.\d+)?))?$/.exec(command)
   if (trafficMatch && Number(trafficMatch[3] ?? 0) <= 1e7) return setTraffic(Number(trafficMatch[1]), Number(trafficMatch[2]), Number(trafficMatch[3] ?? 0))
-  if (command === 'count') return report('count', counts.established)
   if (command === 'latency') return say(latency.window())
   if (command === 'fanout') return say(fanoutReply())
   if (command.startsWith('publish ')) return say(publish(command))
-  if (command === 'quit') return quit()
   if (command) say({event: 'error', message: 'unknown command'})
 }
 
@@ -762,7 +764,7 @@ let heartbeatTimer
 let heartbeatEvery = 0
 if (app?.heartbeat) {
   const tick = () => {
-    if (heartbeat.every > 0 && heartbeat.every !== heartbeatEvery) {
+    if (!detached && heartbeat.every > 0 && heartbeat.every !== heartbeatEvery) {
       clearInterval(heartbeatTimer)
       heartbeatEvery = heartbeat.every
       heartbeatTimer = setInterval(() => {
@@ -771,6 +773,16 @@ if (app?.heartbeat) {
     }
   }
   setInterval(tick, 200).unref()
+}
+
+// After "detach": no timers write to the connections, which the servers are about to reset.
+let detached = false
+function detach() {
+  detached = true
+  clearTimeout(traffic.timer)
+  clearInterval(heartbeatTimer)
+  clearInterval(keepaliveTimer)
+  report('detach', counts.established)
 }
 
 function quit() {

@@ -101,8 +101,7 @@ static int refuse_one(void) {
   close(spare_fd);
   int victim = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (victim >= 0) {
-    reset_on_close(victim);
-    close(victim);
+    close(victim); /* a reset: the listener's SO_LINGER 0 is inherited */
     rejected++;
   }
   spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -132,7 +131,7 @@ static void on_accept(void) {
 
 static void on_conn_event(int fd, uint32_t events) {
   struct conn *c = &conns[fd];
-  if (events & (EPOLLERR | EPOLLHUP)) drop(fd);
+  if (events & (EPOLLERR | EPOLLHUP)) drop_reset(fd); /* the peer is gone: no FIN to send */
   else if (c->tls_shaking) {
     on_tls(fd);
     if (c->is_conn && !c->tls_shaking && more_in_tls(fd)) proto->on_readable(fd);
@@ -147,8 +146,7 @@ static void shutdown_all(void) {
   close(epfd);
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
-    reset_on_close((int)fd); /* leave no TIME_WAIT behind */
-    drop((int)fd);
+    drop_reset((int)fd); /* leave no TIME_WAIT behind */
   }
   print_count();
 }
@@ -241,6 +239,7 @@ int main(int argc, char **argv) {
   int one = 1;
   setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuseport) setsockopt(listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  reset_on_close(listen_fd); /* inherited: a connection's close is a reset unless drop() asks for a FIN */
   int v6only = set_v6only(listen_fd, &addr);
   if (bind(listen_fd, (struct sockaddr *)&addr, addr_len(&addr)) < 0) die("bind");
   if (listen(listen_fd, backlog) < 0) die("listen");

@@ -48,9 +48,18 @@ static inline double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The next close() of fd resets the connection: no FIN, no TIME_WAIT left behind. */
+/*
+ * The next close() of fd resets the connection: no FIN, no TIME_WAIT left behind. Set on a
+ * listening socket, every socket it accepts inherits it.
+ */
 static inline void reset_on_close(int fd) {
   struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+/* The next close() of fd ends the connection with a FIN again, after reset_on_close. */
+static inline void fin_on_close(int fd) {
+  struct linger lg = {.l_onoff = 0, .l_linger = 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 

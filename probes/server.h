@@ -61,8 +61,11 @@ static void watch(int fd, uint32_t events) {
   epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
-/* Close a connection (after reset_on_close: with a reset) and clear its slot. */
-static void drop(int fd) {
+/*
+ * Close a connection with a reset and clear its slot: accepted sockets inherit the listener's
+ * SO_LINGER 0, so this costs no setsockopt (the close of a million connections makes none).
+ */
+static void drop_reset(int fd) {
   struct conn_ext *e = &exts[fd];
   if (e->ssl || e->pending || e->in) { /* read, not written: an unused page stays untouched */
     if (e->ssl) tls_free(e->ssl);
@@ -74,6 +77,12 @@ static void drop(int fd) {
   close(fd); /* closing the fd also removes it from the epoll set */
   open_conns--;
   closed_conns++;
+}
+
+/* Close a connection with a FIN (what a peer that asked for the close, or HTTP/1.0, expects). */
+static void drop(int fd) {
+  fin_on_close(fd);
+  drop_reset(fd);
 }
 
 /* Write what is queued for fd; returns 0 when all is written, 1 when some is left, -1 on error. */

@@ -53,14 +53,21 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
   // Raw TCP carries no message to publish: both engines refuse to start.
   await assert.rejects(client.ask('publish 100 hello', 10_000), /client: publish/)
   await assert.rejects(client.ask('nonsense', 10_000), /client: unknown command/)
-  keys['client last count'] = keysOf(await client.stop())
+  // Detached, a client answers count and quit only, and still holds its connections.
+  const detached = await client.ask('detach', 10_000)
+  keys['client detach'] = keysOf(detached)
+  assert.equal(detached.established, 20, `${engine}: detach let go of connections`)
+  await assert.rejects(client.ask('open 30', 10_000), /client: detached: only count and quit/)
+  assert.equal((await client.ask('count', 10_000)).established, 20)
+  // The server goes first (it resets every connection), as the probe's close has it.
   if (engine === 'native') {
     keys['server ready'] = keysOf(server.ready)
     keys['server count'] = keysOf(await server.ask('count', 10_000))
     keys['server broadcast'] = keysOf(await server.ask('broadcast 0 64', 10_000))
     await assert.rejects(server.ask('broadcast 100 64', 10_000), /server: broadcast wants/)
     keys['server last count'] = keysOf(await server.stop())
-  }
+  } else await server.stop()
+  keys['client last count'] = keysOf(await client.stop())
   return keys
 }
 

@@ -2,7 +2,7 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import {formatEndpoint} from '../core/units.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, startPeer} from './peer.js'
-import {type ClientCount, type OpenReply, total} from './wire.js'
+import {type ClientCount, type OpenReply, type ServerCount, total} from './wire.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
 import {addCounts, echoLatency, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
@@ -14,6 +14,24 @@ export async function stopPeers<P extends Peer>(peers: P[]): Promise<Array<Await
 /** Have every peer reset its connections: each one's last count, without waiting for the exits. */
 export async function closePeers<P extends Peer>(peers: P[]): Promise<Array<Awaited<ReturnType<P['close']>>>> {
   return Promise.all(peers.map((peer) => peer.close() as Awaited<ReturnType<P['close']>>))
+}
+
+/**
+ * Close every connection, and answer with the servers' last counts. With c1m's own servers it
+ * goes as in bench/floor.c: the clients stop watching (`detach` closes each one's epoll set), the
+ * servers reset every connection (SO_LINGER 0, inherited from the listener: no TIME_WAIT on either
+ * end), then the clients close what is already reset. No end's reset wakes the other end, and
+ * neither makes a setsockopt per connection. Against a target, the clients reset their own.
+ */
+export async function closeAll(clients: Array<Peer<'client'>>, servers: Array<Peer<'server'>>): Promise<Array<ServerCount | undefined>> {
+  if (servers.length === 0) {
+    await closePeers(clients)
+    return []
+  }
+  await Promise.all(clients.map((client) => client.ask('detach', 30_000)))
+  const last = await closePeers(servers)
+  await closePeers(clients)
+  return last
 }
 
 /** Start all, or none: when one fails to start, the ones that did are stopped. */

@@ -13,7 +13,7 @@ import {startClientHostPeers} from './client-host-peers.js'
 import {inNetns, prepareEngine, withProtocol} from './engine.js'
 import {cleanupOnExit} from './exit-cleanup.js'
 import {isolate} from './isolate.js'
-import {closePeers, serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
+import {closeAll, serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
 import {type ServerCount, total} from './wire.js'
 import {readNetnsTcp} from '../host/netns.js'
@@ -196,11 +196,12 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     await stopPeers(servers)
     throw error
   }
-  // Both sides at once: each process resets its connections (SO_LINGER 0, no TIME_WAIT on either
-  // end), whichever end goes first, and answers once with its last count. Their exits (the
-  // kernel freeing what they held) are teardown, as bench/floor.c's are not in its close.
+  // Against c1m's own servers the clients detach, the servers reset every connection, and the
+  // clients close what is reset (closeAll); against a target the clients reset theirs. Each
+  // process answers once with its last count. Their exits (the kernel freeing what they held)
+  // are teardown, as bench/floor.c's are not in its close.
   const closing = performance.now()
-  const [, last] = await clock.time('closeSeconds', () => Promise.all([closePeers(clients), closePeers(servers)]))
+  const last = await clock.time('closeSeconds', () => closeAll(clients, servers))
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
   await clock.time('teardownSeconds', () => Promise.all([stopPeers(clients), stopPeers(servers)]))
   report.close = {...closedCounts(last), ...(isolation.netns ? {left: await readNetnsTcp(isolation.netns)} : {})}
