@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +142,19 @@ static void on_conn_event(int fd, uint32_t events) {
   else proto->on_readable(fd);
 }
 
+/* After `detach`: no epoll set; the server waits for its quit, which resets every connection. */
+static int detached;
+
+/* Stop watching the connections and the listener: the epoll set goes, in one pass. */
+static void detach(void) {
+  if (!detached) close(epfd);
+  detached = 1;
+  print_count_as("detach");
+}
+
 /* Reset every connection; the epoll set goes first (see the client's quit). */
 static void shutdown_all(void) {
-  close(epfd);
+  if (!detached) close(epfd);
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
     drop_reset((int)fd); /* leave no TIME_WAIT behind */
@@ -155,6 +166,11 @@ static void shutdown_all(void) {
 static int run_command(const char *line) {
   if (strcmp(line, "count") == 0) print_count();
   else if (strcmp(line, "quit") == 0) return 0;
+  else if (strcmp(line, "detach") == 0) detach();
+  else if (detached && *line) {
+    printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
+    fflush(stdout);
+  }
   else if (strncmp(line, "broadcast ", 10) == 0) {
     if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws, sse or stream without --app\"}\n");
     else print_count_as("broadcast");
@@ -260,6 +276,11 @@ int main(int argc, char **argv) {
 
   struct epoll_event events[1024];
   for (;;) {
+    if (detached) { /* stdin alone */
+      poll(&(struct pollfd){.fd = 0, .events = POLLIN}, 1, -1);
+      if (stop_requested || read_commands(run_command) < 0) { shutdown_all(); return 0; }
+      continue;
+    }
     int n = epoll_wait(epfd, events, 1024, broadcast_timer(now(), app_timers(now())));
     if (stop_requested) { shutdown_all(); return 0; }
     if (n < 0) {

@@ -72,11 +72,17 @@ function quit() {
   finish()
 }
 
+let detached = false
 const lines = readline.createInterface({input: process.stdin})
 lines.on('line', (line) => {
   const command = line.trim()
   if (command === 'count') say({event: 'count', ...counts})
   else if (command === 'quit') quit()
+  else if (command === 'detach') {
+    // Nothing to stop watching here (libuv holds the sockets): from now on, count and quit only.
+    detached = true
+    say({event: 'detach', ...counts})
+  } else if (detached && command) say({event: 'error', message: 'detached: only count and quit'})
   else if (command) say({event: 'error', message: 'unknown command'})
 })
 lines.on('close', quit)

@@ -65,6 +65,10 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
     keys['server count'] = keysOf(await server.ask('count', 10_000))
     keys['server broadcast'] = keysOf(await server.ask('broadcast 0 64', 10_000))
     await assert.rejects(server.ask('broadcast 100 64', 10_000), /server: broadcast wants/)
+    const serverDetached = await server.ask('detach', 10_000)
+    keys['server detach'] = keysOf(serverDetached)
+    assert.equal(serverDetached.open, 20, 'the server let go of connections at detach')
+    await assert.rejects(server.ask('broadcast 0 64', 10_000), /server: detached: only count and quit/)
     keys['server last count'] = keysOf(await server.stop())
   } else await server.stop()
   keys['client last count'] = keysOf(await client.stop())
@@ -96,10 +100,13 @@ describe('the wire between c1m and the engines', () => {
       started.push(server)
       const keys = {ready: keysOf(server.ready), count: keysOf(await server.ask('count', 10_000))}
       await assert.rejects(server.ask('nonsense', 10_000), /server: unknown command/)
-      return {...keys, last: keysOf(await server.stop())}
+      const detached = keysOf(await server.ask('detach', 10_000))
+      await assert.rejects(server.ask('nonsense', 10_000), /server: detached: only count and quit/)
+      return {...keys, detach: detached, last: keysOf(await server.stop())}
     }))
     assert.deepEqual(node, native)
     assert.deepEqual(native.count, declared('server', 'count', false))
+    assert.deepEqual(native.detach, declared('server', 'detach', false))
   })
 })
 

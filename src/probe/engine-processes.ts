@@ -18,17 +18,18 @@ export async function closePeers<P extends Peer>(peers: P[]): Promise<Array<Awai
 
 /**
  * Close every connection, and answer with the servers' last counts. With c1m's own servers it
- * goes as in bench/floor.c: the clients stop watching (`detach` closes each one's epoll set), the
- * servers reset every connection (SO_LINGER 0, inherited from the listener: no TIME_WAIT on either
- * end), then the clients close what is already reset. No end's reset wakes the other end, and
- * neither makes a setsockopt per connection. Against a target, the clients reset their own.
+ * goes as in bench/floor.c: every process stops watching (`detach` closes each one's epoll set,
+ * all at once), the servers reset every connection (SO_LINGER 0, inherited from the listener: no
+ * TIME_WAIT on either end), then the clients close what is already reset. No end's reset wakes
+ * the other end, and neither makes a setsockopt per connection. Against a target, the clients
+ * reset their own.
  */
 export async function closeAll(clients: Array<Peer<'client'>>, servers: Array<Peer<'server'>>): Promise<Array<ServerCount | undefined>> {
   if (servers.length === 0) {
     await closePeers(clients)
     return []
   }
-  await Promise.all(clients.map((client) => client.ask('detach', 30_000)))
+  await Promise.all([...clients.map((client) => client.ask('detach', 30_000)), ...servers.map((server) => server.ask('detach', 30_000))])
   const last = await closePeers(servers)
   await closePeers(clients)
   return last
