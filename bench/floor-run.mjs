@@ -18,13 +18,17 @@ export const ownEhashBuckets = (conns) => 2 ** Math.ceil(Math.log2(2 * conns))
  * failed}]}). With ownEhash, the host's net.ipv4.tcp_child_ehash_entries is set while the
  * namespace is made and put back as soon as it exists (before any connection opens). With epoll,
  * every socket is also registered in its worker's epoll set (floor.c's "epoll").
+ * The report also gets rampSteps: the seconds the ramp took to reach each fifth of `conns`, read
+ * from the namespace's /proc/PID/net/sockstat every 50 ms (so each is within 50 ms), to compare with
+ * the probe's five steps.
  */
 export async function runFloor(conns, perWorker = 9000, ownEhash = false, epoll = false) {
   const dir = mkdtempSync(path.join(tmpdir(), 'c1m-floor-'))
   try {
     const binary = path.join(dir, 'floor')
     execFileSync('cc', ['-O2', '-Wall', '-o', binary, path.join(here, 'floor.c')], {stdio: 'inherit'})
-    return JSON.parse(await runInNamespace(binary, conns, perWorker, ownEhash, epoll))
+    const {out, rampSteps} = await runInNamespace(binary, conns, perWorker, ownEhash, epoll)
+    return {...JSON.parse(out), rampSteps}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -47,10 +51,39 @@ async function runInNamespace(binary, conns, perWorker, ownEhash, epoll) {
       out += chunk
       if (out.startsWith('netns\n')) restore()
     })
+    const steps = watchRamp(child.pid, conns, Math.ceil(conns / perWorker))
     const code = await new Promise((resolve) => child.on('close', resolve))
+    steps.stop()
     if (code !== 0) throw new Error(`floor exited with ${code}`)
-    return out.slice('netns\n'.length)
+    return {out: out.slice('netns\n'.length), rampSteps: steps.seconds}
   } finally {
     restore()
   }
+}
+
+/**
+ * Watch the namespace's TCP sockets (both ends of each connection, and one listener a worker)
+ * every 50 ms until all `conns` are open: seconds from the last reading without a connection to
+ * the first reading at or past each fifth of `conns`.
+ */
+function watchRamp(pid, conns, listeners) {
+  const seconds = []
+  let start
+  const timer = setInterval(() => {
+    let inuse
+    try {
+      inuse = Number(/^TCP: inuse (\d+)/m.exec(readFileSync(`/proc/${pid}/net/sockstat`, 'utf8'))?.[1])
+    } catch {
+      return // the process is gone or not there yet
+    }
+    const open = (inuse - listeners) / 2
+    const now = performance.now()
+    if (open <= 0 || start === undefined) {
+      if (open <= 0) start = now
+      return
+    }
+    while (seconds.length < 5 && open >= (conns * (seconds.length + 1)) / 5) seconds.push((now - start) / 1000)
+    if (seconds.length === 5) clearInterval(timer)
+  }, 50)
+  return {seconds, stop: () => clearInterval(timer)}
 }

@@ -54,7 +54,7 @@ for (let run = 1; run <= runs; run++) {
   const probeLoad = load()
   const probe = await runProbe()
   const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
-  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, probe: {}, report: probe}
+  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, floorSteps: floor.rampSteps, probe: {}, report: probe}
   if (epoll) row.epoll = {...Object.fromEntries(epoll.phases.map((p) => [p.phase, p.wallSeconds])), settle: 0, sample: 0}
   for (const phase of PHASES) row.probe[phase] = probe.phases[`${phase}Seconds`]
   rows.push(row)
@@ -80,6 +80,11 @@ function ratio(probe, floor) {
   return floor > 0 ? `${(probe / floor).toFixed(2)}x` : '-'
 }
 
+/** Connections a second in each fifth of the floor's ramp, from the seconds it reached each. */
+function stepRates(seconds = []) {
+  return seconds.map((t, i) => Math.round(conns / 5 / Math.max(t - (seconds[i - 1] ?? 0), 1e-3)))
+}
+
 function sum(times) {
   return PHASES.reduce((total, phase) => total + times[phase], 0)
 }
@@ -94,6 +99,10 @@ function printRun(row) {
   console.log(`c1m's whole run ${r.phases.totalSeconds.toFixed(2)} s: the sum above plus start ${r.phases.startSeconds.toFixed(2)} s (namespace, processes) and teardown ${r.phases.teardownSeconds.toFixed(2)} s (the processes' exits, the namespace)`)
   const floorRate = conns / row.floor.ramp
   console.log(`connect rate by step (floor ${Math.round(floorRate)}/s over its whole ramp): ${r.steps.map((s) => `${s.connectsPerSecond}/s (${(s.connectsPerSecond / floorRate).toFixed(2)})`).join(', ')}`)
+  const floorSteps = stepRates(row.floorSteps)
+  if (floorSteps.length === r.steps.length) {
+    console.log(`the floor's own rate at each fifth of the ramp (sockstat every 50 ms): ${floorSteps.map((rate, i) => `${rate}/s (c1m ${(r.steps[i].connectsPerSecond / rate).toFixed(2)}x)`).join(', ')}`)
+  }
   if (r.settle) console.log(`settle: ${r.settle.counters} of ${r.settle.counters + r.settle.bound + r.settle.sleep} waits ended on the counters, ${r.settle.bound} at the ${r.settle.boundMs} ms bound`)
   if (r.close?.left) console.log(`after the close the namespace held ${r.close.left.inuse} TCP sockets, ${r.close.left.tw} in TIME_WAIT`)
   const walker = r.procWalker?.visited ? `; a /proc walker had visited ${Math.round(r.procWalker.coverage * 100)}% of the sockets at the samples` : ''
