@@ -43,7 +43,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,13 +156,6 @@ static void quit(void) {
   exit(0);
 }
 
-/* Detached, the client waits on stdin alone. */
-static void wait_detached(void) {
-  struct pollfd in = {.fd = 0, .events = POLLIN};
-  poll(&in, 1, -1);
-  if (stop_requested) quit();
-}
-
 /* One command from stdin (quit exits here). */
 static int run_command(const char *line) {
   long count, interval;
@@ -171,10 +163,8 @@ static int run_command(const char *line) {
   if (strcmp(line, "quit") == 0) quit();
   else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "detach") == 0) detach();
-  else if (detached && *line) {
-    printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
-    fflush(stdout);
-  } else if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
+  else if (detached && *line) reply_detached();
+  else if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
   else if (strcmp(line, "echo") == 0) echo_round();
   else if (sscanf(line, "traffic %ld %ld %lf", &count, &interval, &rate) >= 2 && count >= 0 && rate >= 0 && rate <= 1e7) traffic(count, interval, rate);
   else if (strcmp(line, "latency") == 0) latency_window();
@@ -330,7 +320,9 @@ int main(int argc, char **argv) {
   for (;;) {
     int rc = read_commands(run_command);
     if (rc < 0) quit();
-    if (rc == 0 && detached) wait_detached();
-    else if (rc == 0) poll_once(publish_timer(idle_timeout()));
+    if (rc == 0 && detached) {
+      wait_for_stdin();
+      if (stop_requested) quit();
+    } else if (rc == 0) poll_once(publish_timer(idle_timeout()));
   }
 }

@@ -775,20 +775,23 @@ if (app?.heartbeat) {
   setInterval(tick, 200).unref()
 }
 
+/** Nothing writes to the connections on its own any more: no traffic, heartbeat or keepalive. */
+function stopTimers() {
+  clearTimeout(traffic.timer)
+  clearInterval(heartbeatTimer)
+  clearInterval(keepaliveTimer)
+}
+
 // After "detach": no timers write to the connections, which the servers are about to reset.
 let detached = false
 function detach() {
   detached = true
-  clearTimeout(traffic.timer)
-  clearInterval(heartbeatTimer)
-  clearInterval(keepaliveTimer)
+  stopTimers()
   report('detach', counts.established)
 }
 
 function quit() {
-  clearTimeout(traffic.timer)
-  clearInterval(heartbeatTimer)
-  clearInterval(keepaliveTimer)
+  stopTimers()
   for (const socket of open) socket.raw.resetAndDestroy()
   open.clear()
   counts.established = 0

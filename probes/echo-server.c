@@ -23,7 +23,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,10 +166,7 @@ static int run_command(const char *line) {
   if (strcmp(line, "count") == 0) print_count();
   else if (strcmp(line, "quit") == 0) return 0;
   else if (strcmp(line, "detach") == 0) detach();
-  else if (detached && *line) {
-    printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
-    fflush(stdout);
-  }
+  else if (detached && *line) reply_detached();
   else if (strncmp(line, "broadcast ", 10) == 0) {
     if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws, sse or stream without --app\"}\n");
     else print_count_as("broadcast");
@@ -277,7 +273,7 @@ int main(int argc, char **argv) {
   struct epoll_event events[1024];
   for (;;) {
     if (detached) { /* stdin alone */
-      poll(&(struct pollfd){.fd = 0, .events = POLLIN}, 1, -1);
+      wait_for_stdin();
       if (stop_requested || read_commands(run_command) < 0) { shutdown_all(); return 0; }
       continue;
     }

@@ -7,6 +7,7 @@
 #define C1M_PROCESS_H
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,18 @@ static inline void reset_on_close(int fd) {
 static inline void fin_on_close(int fd) {
   struct linger lg = {.l_onoff = 0, .l_linger = 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+/* After `detach` (no epoll set): what both engines answer to anything but count and quit. */
+static inline void reply_detached(void) {
+  printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
+  fflush(stdout);
+}
+
+/* After `detach`: wait for stdin alone (a signal ends the wait too). */
+static inline void wait_for_stdin(void) {
+  struct pollfd in = {.fd = 0, .events = POLLIN};
+  poll(&in, 1, -1);
 }
 
 static inline void reply_unknown_command(void) {

@@ -196,7 +196,7 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
     await stopPeers(servers)
     throw error
   }
-  // Against c1m's own servers the clients detach, the servers reset every connection, and the
+  // Against c1m's own servers every process detaches, the servers reset every connection, and the
   // clients close what is reset (closeAll); against a target the clients reset theirs. Each
   // process answers once with its last count. Their exits (the kernel freeing what they held)
   // are teardown, as bench/floor.c's are not in its close.

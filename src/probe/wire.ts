@@ -110,7 +110,7 @@ export type ServerReady = RecordOf<Wire['server']['ready'], 'ready'>
 export type ServerCount = RecordOf<Wire['server']['count'], 'count'>
 export type ClientReady = RecordOf<Wire['client']['ready'], 'ready'>
 export type ClientCount = RecordOf<Wire['client']['count'], 'count'>
-export type DetachReply = RecordOf<Wire['client']['detach'], 'detach'>
+export type ClientDetachReply = RecordOf<Wire['client']['detach'], 'detach'>
 export type OpenReply = RecordOf<Wire['client']['open'], 'open'>
 export type EchoReply = RecordOf<Wire['client']['echo'], 'echo'>
 export type TrafficReply = RecordOf<Wire['client']['traffic'], 'traffic'>
@@ -123,7 +123,7 @@ export type PublishReply = RecordOf<Wire['client']['publish'], 'publish'>
 /** The replies of a role, by event. */
 export interface Replies {
   server: {ready: ServerReady; count: ServerCount; detach: ServerDetachReply; broadcast: BroadcastReply}
-  client: {ready: ClientReady; open: OpenReply; count: ClientCount; detach: DetachReply; echo: EchoReply; traffic: TrafficReply; latency: LatencyReply; fanout: FanoutReply; publish: PublishReply}
+  client: {ready: ClientReady; open: OpenReply; count: ClientCount; detach: ClientDetachReply; echo: EchoReply; traffic: TrafficReply; latency: LatencyReply; fanout: FanoutReply; publish: PublishReply}
 }
 /** A command's first word is the event of its reply: "open 500" answers with "open". */
 export type VerbOf<C extends string> = C extends `${infer V} ${string}` ? V : C
