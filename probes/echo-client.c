@@ -38,6 +38,8 @@
  *                 counts as received; a write cut short there (or over TLS) breaks the
  *                 connection's stream, so the connection is dropped and counted as failed
  *   latency   the traffic's echo latency since the last "latency" (a window), traffic flowing on
+ *   detach    stop watching the connections (the epoll set goes); then only count, close, quit
+ *   close     close every connection (a reset unless detached) and stay, detached, until quit
  *   quit/EOF  reset every connection (no TIME_WAIT) and exit; SIGTERM, also sent when
  *             the parent dies (PR_SET_PDEATHSIG), does the same
  */
@@ -144,15 +146,22 @@ static void detach(void) {
 }
 
 /*
- * Close every connection and exit: with a reset (no FIN, no TIME_WAIT) unless detached, when the
- * servers' resets have closed them already and a close() needs no SO_LINGER first.
+ * Close every connection and answer `event`: with a reset (no FIN, no TIME_WAIT) unless detached,
+ * when the servers' resets have closed them already and a close() needs no SO_LINGER first. The
+ * process stays, detached, until quit, so its exit (and its reaping) comes after the close.
  */
-static void quit(void) {
+static void close_all(const char *event) {
+  int reset = !detached;
   if (!detached) close(epfd);
+  detached = 1;
   for (long fd = 0; fd < fd_slots; fd++) {
-    if (conns[fd].state != NONE) drop((int)fd, !detached);
+    if (conns[fd].state != NONE) drop((int)fd, reset);
   }
-  print_count("count", 0);
+  print_count(event, 0);
+}
+
+static void quit(void) {
+  close_all("count");
   exit(0);
 }
 
@@ -163,6 +172,7 @@ static int run_command(const char *line) {
   if (strcmp(line, "quit") == 0) quit();
   else if (strcmp(line, "count") == 0) print_count("count", established);
   else if (strcmp(line, "detach") == 0) detach();
+  else if (strcmp(line, "close") == 0) close_all("close");
   else if (detached && *line) reply_detached();
   else if (sscanf(line, "open %ld", &count) == 1 && count >= 0) open_until(count);
   else if (strcmp(line, "echo") == 0) echo_round();

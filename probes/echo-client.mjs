@@ -177,7 +177,8 @@ async function run(command) {
   if (command === 'quit') return quit()
   if (command === 'count') return report('count', counts.established)
   if (command === 'detach') return detach()
-  if (detached && command) return say({event: 'error', message: 'detached: only count and quit'})
+  if (command === 'close') return closeAll('close')
+  if (detached && command) return say({event: 'error', message: 'detached: only count, close and quit'})
   const openMatch = /^open (\d+)$/.exec(command)
   if (openMatch) return openUntil(Number(openMatch[1]))
   if (command === 'echo') return echoRound()
@@ -790,12 +791,18 @@ function detach() {
   report('detach', counts.established)
 }
 
-function quit() {
+/** Reset every connection and answer `event`; detached from then on (count, close and quit only). */
+function closeAll(event) {
+  detached = true
   stopTimers()
   for (const socket of open) socket.raw.resetAndDestroy()
   open.clear()
   counts.established = 0
-  report('count', 0)
+  report(event, 0)
+}
+
+function quit() {
+  closeAll('count')
   process.exit(0)
 }
 

@@ -16,7 +16,10 @@
  *   count     {"event":"count","open":N,"peakOpen":P,"accepted":A,"closed":C,"rejected":R,"bytes":B}
  *             (P: the most connections open at once since the start)
  *             with --app also "sessions","refused","heartbeats","timeouts","events" (server-app.h)
- *   EOF/quit  resets every connection and exits after a last "count" line.
+ *   detach    {"event":"detach",...the fields of count}: the epoll set goes; from then on only count,
+ *             close and quit are answered
+ *   close     {"event":"close",...}: resets every connection and stays, detached, until quit
+ *   EOF/quit  resets every connection (none are left after close) and exits after a last "count" line.
  * The parent that started it owns its life: stdin closing, SIGTERM or the parent dying
  * (PR_SET_PDEATHSIG) ends it the same way.
  */
@@ -151,14 +154,19 @@ static void detach(void) {
   print_count_as("detach");
 }
 
-/* Reset every connection; the epoll set goes first (see the client's quit). */
-static void shutdown_all(void) {
+/*
+ * Reset every connection and answer `event`; the epoll set goes first (see the client's close_all).
+ * The process stays, detached, until quit: its exit, and the parent's reaping of it, come after
+ * the close (reaping a process whose descriptors a /proc walker visited frees a proc inode each).
+ */
+static void shutdown_all(const char *event) {
   if (!detached) close(epfd);
+  detached = 1;
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
     drop_reset((int)fd); /* leave no TIME_WAIT behind */
   }
-  print_count();
+  print_count_as(event);
 }
 
 /* Commands arrive one per line; returns 0 when the loop should end. */
@@ -166,6 +174,7 @@ static int run_command(const char *line) {
   if (strcmp(line, "count") == 0) print_count();
   else if (strcmp(line, "quit") == 0) return 0;
   else if (strcmp(line, "detach") == 0) detach();
+  else if (strcmp(line, "close") == 0) shutdown_all("close");
   else if (detached && *line) reply_detached();
   else if (strncmp(line, "broadcast ", 10) == 0) {
     if (broadcast_command(line + 10) < 0) printf("{\"event\":\"error\",\"message\":\"broadcast wants MS (0 or 10 to 86400000) and BYTES (48 to 65536) over ws, sse or stream without --app\"}\n");
@@ -274,11 +283,11 @@ int main(int argc, char **argv) {
   for (;;) {
     if (detached) { /* stdin alone */
       wait_for_stdin();
-      if (stop_requested || read_commands(run_command) < 0) { shutdown_all(); return 0; }
+      if (stop_requested || read_commands(run_command) < 0) { shutdown_all("count"); return 0; }
       continue;
     }
     int n = epoll_wait(epfd, events, 1024, broadcast_timer(now(), app_timers(now())));
-    if (stop_requested) { shutdown_all(); return 0; }
+    if (stop_requested) { shutdown_all("count"); return 0; }
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait");
@@ -287,7 +296,7 @@ int main(int argc, char **argv) {
       int fd = events[i].data.fd;
       if (fd == LISTEN_TAG) on_accept();
       else if (fd == STDIN_TAG) {
-        if (read_commands(run_command) < 0) { shutdown_all(); return 0; }
+        if (read_commands(run_command) < 0) { shutdown_all("count"); return 0; }
       } else if (conns[fd].is_conn) on_conn_event(fd, events[i].events);
     }
   }

@@ -59,18 +59,21 @@ server.listen({host: listenHost, port: Number(match[2]), backlog, ipv6Only: v6on
   say({event: 'ready', pid: process.pid, port: server.address().port, nofile, v6only})
 })
 
-function quit() {
+/** Reset every connection, then answer `event` (and exit on quit, stay detached on close). */
+function closeAll(event, exit) {
+  detached = true
   for (const socket of sockets) socket.resetAndDestroy()
-  server.close()
+  if (server.listening) server.close()
   // Sockets report 'close' on later turns of the loop: wait for them, at most two seconds.
   const deadline = Date.now() + 2000
   const finish = () => {
     if (sockets.size > 0 && Date.now() < deadline) return setTimeout(finish, 5)
-    say({event: 'count', ...counts})
-    process.exit(0)
+    say({event, ...counts})
+    if (exit) process.exit(0)
   }
   finish()
 }
+const quit = () => closeAll('count', true)
 
 let detached = false
 const lines = readline.createInterface({input: process.stdin})
@@ -82,7 +85,8 @@ lines.on('line', (line) => {
     // Nothing to stop watching here (libuv holds the sockets): from now on, count and quit only.
     detached = true
     say({event: 'detach', ...counts})
-  } else if (detached && command) say({event: 'error', message: 'detached: only count and quit'})
+  } else if (command === 'close') closeAll('close', false)
+  else if (detached && command) say({event: 'error', message: 'detached: only count, close and quit'})
   else if (command) say({event: 'error', message: 'unknown command'})
 })
 lines.on('close', quit)

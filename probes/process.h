@@ -64,9 +64,9 @@ static inline void fin_on_close(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
-/* After `detach` (no epoll set): what both engines answer to anything but count and quit. */
+/* After `detach` (no epoll set): what both engines answer to anything but count, close and quit. */
 static inline void reply_detached(void) {
-  printf("{\"event\":\"error\",\"message\":\"detached: only count and quit\"}\n");
+  printf("{\"event\":\"error\",\"message\":\"detached: only count, close and quit\"}\n");
   fflush(stdout);
 }
 

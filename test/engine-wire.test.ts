@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {after, describe, it} from 'node:test'
+import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {hasOpenSsl, prepareEngine} from '../src/probe/engine.js'
@@ -53,12 +54,13 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
   // Raw TCP carries no message to publish: both engines refuse to start.
   await assert.rejects(client.ask('publish 100 hello', 10_000), /client: publish/)
   await assert.rejects(client.ask('nonsense', 10_000), /client: unknown command/)
-  // Detached, a client answers count and quit only, and still holds its connections.
+  // Detached, a client answers count, close and quit only, and still holds its connections.
   const detached = await client.ask('detach', 10_000)
   keys['client detach'] = keysOf(detached)
   assert.equal(detached.established, 20, `${engine}: detach let go of connections`)
-  await assert.rejects(client.ask('open 30', 10_000), /client: detached: only count and quit/)
+  await assert.rejects(client.ask('open 30', 10_000), /client: detached: only count, close and quit/)
   assert.equal((await client.ask('count', 10_000)).established, 20)
+  assert.equal(socketsOf(client.pid), 20, `${engine}: the client's sockets before the close`)
   // The server goes first (it resets every connection), as the probe's close has it.
   if (engine === 'native') {
     keys['server ready'] = keysOf(server.ready)
@@ -68,11 +70,42 @@ async function replyKeys(engine: Engine, source: string, tls: boolean): Promise<
     const serverDetached = await server.ask('detach', 10_000)
     keys['server detach'] = keysOf(serverDetached)
     assert.equal(serverDetached.open, 20, 'the server let go of connections at detach')
-    await assert.rejects(server.ask('broadcast 0 64', 10_000), /server: detached: only count and quit/)
+    await assert.rejects(server.ask('broadcast 0 64', 10_000), /server: detached: only count, close and quit/)
+    const serverClosed = await server.ask('close', 10_000)
+    keys['server close'] = keysOf(serverClosed)
+    assert.deepEqual([serverClosed.open, serverClosed.closed], [0, 20], 'the server\'s close left connections open')
+    assertStays(server, 'the server')
     keys['server last count'] = keysOf(await server.stop())
   } else await server.stop()
+  // The client's close closes its sockets (reset by the server already) and it stays until quit.
+  const closed = await client.ask('close', 10_000)
+  keys['client close'] = keysOf(closed)
+  assert.equal(closed.established, 0, `${engine}: established after the close`)
+  assert.equal(socketsOf(client.pid), 0, `${engine}: the client kept sockets after its close`)
+  assertStays(client, `the ${engine} client`)
+  assert.equal((await client.ask('count', 10_000)).established, 0)
   keys['client last count'] = keysOf(await client.stop())
   return keys
+}
+
+/**
+ * The TCP sockets a process holds (its stdio are socket pairs, not counted): its /proc/PID/fd
+ * links against the inodes of /proc/PID/net/tcp and tcp6, the test's own reading.
+ */
+function socketsOf(pid: number): number {
+  const tcp = new Set(['tcp', 'tcp6'].flatMap((table) => readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)[9])))
+  return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return tcp.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '')
+    } catch {
+      return false
+    }
+  }).length
+}
+
+/** After `close` the process is still there (its exit is for quit, in the probe's teardown). */
+function assertStays(peer: Peer, what: string): void {
+  assert.ok(existsSync(`/proc/${peer.pid}/fd`), `${what} exited at its close`)
 }
 
 /** The keys WIRE declares for an event: "event" and every field, the optional ones when `optional`. */
@@ -101,12 +134,16 @@ describe('the wire between c1m and the engines', () => {
       const keys = {ready: keysOf(server.ready), count: keysOf(await server.ask('count', 10_000))}
       await assert.rejects(server.ask('nonsense', 10_000), /server: unknown command/)
       const detached = keysOf(await server.ask('detach', 10_000))
-      await assert.rejects(server.ask('nonsense', 10_000), /server: detached: only count and quit/)
-      return {...keys, detach: detached, last: keysOf(await server.stop())}
+      await assert.rejects(server.ask('nonsense', 10_000), /server: detached: only count, close and quit/)
+      const closed = await server.ask('close', 10_000)
+      assert.equal(closed.open, 0, `${engine}: open after the close`)
+      assertStays(server, `the ${engine} server`)
+      return {...keys, detach: detached, close: keysOf(closed), last: keysOf(await server.stop())}
     }))
     assert.deepEqual(node, native)
     assert.deepEqual(native.count, declared('server', 'count', false))
     assert.deepEqual(native.detach, declared('server', 'detach', false))
+    assert.deepEqual(native.close, declared('server', 'close', false))
   })
 })
 

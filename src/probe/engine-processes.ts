@@ -2,7 +2,7 @@ import type {Shard} from '../core/probe/plan-shards.js'
 import {formatEndpoint} from '../core/units.js'
 import type {EnginePrograms} from './engine.js'
 import {type Peer, startPeer} from './peer.js'
-import {type ClientCount, type OpenReply, type ServerCount, total} from './wire.js'
+import {type ClientCount, type OpenReply, type ReplyTo, type Role, type ServerCloseReply, total} from './wire.js'
 import type {EchoResult, TlsSession, TrafficTotals} from '../core/probe/run-report.js'
 import {addCounts, echoLatency, type Histogram, parseCounts, parseHistogram} from '../core/probe/latency.js'
 
@@ -11,20 +11,30 @@ export async function stopPeers<P extends Peer>(peers: P[]): Promise<Array<Await
   return Promise.all(peers.map((peer) => peer.stop() as Awaited<ReturnType<P['stop']>>))
 }
 
-/** Have every peer reset its connections: each one's last count, without waiting for the exits. */
-export async function closePeers<P extends Peer>(peers: P[]): Promise<Array<Awaited<ReturnType<P['close']>>>> {
-  return Promise.all(peers.map((peer) => peer.close() as Awaited<ReturnType<P['close']>>))
+/** How long a process may take to close its connections (a 2-vCPU host, 20,000 connections a process). */
+const CLOSE_BOUND_MS = 120_000
+
+/**
+ * Have every peer close its connections (`close`): each one's count after, or undefined for one
+ * that could not answer (a process that is gone had its sockets closed by its exit). The processes
+ * stay until stop(): their exits, and the reaping of them here, are the run's teardown.
+ */
+export async function closePeers<R extends Role>(peers: Array<Peer<R>>): Promise<Array<ReplyTo<R, 'close'> | undefined>> {
+  const answers = await Promise.allSettled(peers.map((peer) => peer.ask('close', CLOSE_BOUND_MS) as Promise<ReplyTo<R, 'close'>>))
+  return answers.map((answer) => (answer.status === 'fulfilled' ? answer.value : undefined))
 }
 
 /**
- * Close every connection, and answer with the servers' last counts. With c1m's own servers it
+ * Close every connection, and answer with the servers' counts after. With c1m's own servers it
  * goes as in bench/floor.c: every process stops watching (`detach` closes each one's epoll set,
  * all at once), the servers reset every connection (SO_LINGER 0, inherited from the listener: no
  * TIME_WAIT on either end), then the clients close what is already reset. No end's reset wakes
  * the other end, and neither makes a setsockopt per connection. Against a target, the clients
- * reset their own.
+ * reset their own. No process exits here: a parent reaping a child whose descriptors a /proc
+ * walker visited frees a proc inode per descriptor, on node's one thread, which would hold up the
+ * next command (as floor.c reaps its workers only after its close).
  */
-export async function closeAll(clients: Array<Peer<'client'>>, servers: Array<Peer<'server'>>): Promise<Array<ServerCount | undefined>> {
+export async function closeAll(clients: Array<Peer<'client'>>, servers: Array<Peer<'server'>>): Promise<Array<ServerCloseReply | undefined>> {
   if (servers.length === 0) {
     await closePeers(clients)
     return []

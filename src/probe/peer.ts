@@ -19,13 +19,6 @@ export interface PeerOf<R extends Role> {
    * Answers with the last line it wrote as it closed (its final "count"), when that reads as one.
    */
   stop(timeoutMs?: number): Promise<ReplyTo<R, 'count'> | undefined>
-  /**
-   * Close stdin and wait for the last "count" the process writes once it has reset every
-   * connection, not for its exit (the kernel then frees its memory and any /proc entries of its
-   * descriptors, in the exit that stop() waits for). The node engine writes that line before
-   * its sockets are closed: for it this is stop(). Undefined when no such line came.
-   */
-  close(timeoutMs?: number): Promise<ReplyTo<R, 'count'> | undefined>
 }
 /** A server, a client, or (Peer alone) either. */
 export type Peer<R extends Role = Role> = R extends Role ? PeerOf<R> : never
@@ -108,8 +101,6 @@ export async function startPeer<R extends Role>(program: Program<R>, args: strin
     throw error
   }
 
-  /** The last line close() read, kept for stop() to answer with. */
-  let closedWith: string | undefined
   const lastCount = (line: string) => {
     try {
       return parseReply(line, from, 'count') as ReplyTo<R, 'count'>
@@ -132,31 +123,8 @@ export async function startPeer<R extends Role>(program: Program<R>, args: strin
       await exitPromise
       clearTimeout(timer)
       // The last line a process writes as it closes holds its final counters.
-      const last = lines.splice(0).at(-1) ?? closedWith
-      closedWith = undefined
+      const last = lines.splice(0).at(-1)
       return last === undefined ? undefined : lastCount(last)
-    },
-    async close(closeTimeoutMs = 120_000) {
-      if (program.engine === 'node' || exited || lines.length > 0) return peer.stop(closeTimeoutMs)
-      child.stdin!.end()
-      closedWith = await new Promise<string | undefined>((resolve) => {
-        const waiter = {
-          resolve(line: string) {
-            clearTimeout(timer)
-            resolve(line)
-          },
-          reject() {
-            clearTimeout(timer)
-            resolve(undefined)
-          },
-        }
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(waiter), 1)
-          resolve(undefined)
-        }, closeTimeoutMs)
-        waiters.push(waiter)
-      })
-      return closedWith === undefined ? undefined : lastCount(closedWith)
     },
   }
   return peer as Peer<R>

@@ -15,7 +15,7 @@ import {cleanupOnExit} from './exit-cleanup.js'
 import {isolate} from './isolate.js'
 import {closeAll, serverEndpoint, startClients, startServers, stopPeers} from './engine-processes.js'
 import type {Peer} from './peer.js'
-import {type ServerCount, total} from './wire.js'
+import {type ServerCloseReply, total} from './wire.js'
 import {readNetnsTcp} from '../host/netns.js'
 import {PhaseClock} from './phase-clock.js'
 import type {PhaseName} from '../core/probe/phases.js'
@@ -198,8 +198,8 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
   }
   // Against c1m's own servers every process detaches, the servers reset every connection, and the
   // clients close what is reset (closeAll); against a target the clients reset theirs. Each
-  // process answers once with its last count. Their exits (the kernel freeing what they held)
-  // are teardown, as bench/floor.c's are not in its close.
+  // process answers `close` and stays: their exits (the kernel freeing what they held, and this
+  // process reaping them) are teardown, as bench/floor.c's are not in its close.
   const closing = performance.now()
   const last = await clock.time('closeSeconds', () => closeAll(clients, servers))
   report.closeSeconds = Number(((performance.now() - closing) / 1000).toFixed(3))
@@ -211,8 +211,8 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
 }
 
 /** The servers' last counts, when every one answered with its own. */
-function closedCounts(last: Array<ServerCount | undefined>): {accepted?: number; closed?: number} {
+function closedCounts(last: Array<ServerCloseReply | undefined>): {accepted?: number; closed?: number} {
   if (last.length === 0 || last.some((count) => count === undefined)) return {}
-  const counts = last as ServerCount[]
+  const counts = last as ServerCloseReply[]
   return {accepted: total(counts, 'accepted'), closed: total(counts, 'closed')}
 }

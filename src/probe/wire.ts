@@ -101,8 +101,8 @@ const CLIENT_PUBLISH = {published: 'number', failed: 'number'} as const
 
 /** Every event each program prints, with its fields ("error" is read apart: it fails the command). */
 export const WIRE = {
-  server: {ready: SERVER_READY, count: SERVER_COUNT, detach: SERVER_COUNT, broadcast: SERVER_COUNT},
-  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, detach: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, latency: CLIENT_LATENCY, fanout: CLIENT_FANOUT, publish: CLIENT_PUBLISH},
+  server: {ready: SERVER_READY, count: SERVER_COUNT, detach: SERVER_COUNT, close: SERVER_COUNT, broadcast: SERVER_COUNT},
+  client: {ready: CLIENT_READY, open: CLIENT_OPEN, count: CLIENT_COUNT, detach: CLIENT_COUNT, close: CLIENT_COUNT, echo: CLIENT_ECHO, traffic: CLIENT_TRAFFIC, latency: CLIENT_LATENCY, fanout: CLIENT_FANOUT, publish: CLIENT_PUBLISH},
 } as const
 
 type Wire = typeof WIRE
@@ -111,10 +111,12 @@ export type ServerCount = RecordOf<Wire['server']['count'], 'count'>
 export type ClientReady = RecordOf<Wire['client']['ready'], 'ready'>
 export type ClientCount = RecordOf<Wire['client']['count'], 'count'>
 export type ClientDetachReply = RecordOf<Wire['client']['detach'], 'detach'>
+export type ClientCloseReply = RecordOf<Wire['client']['close'], 'close'>
 export type OpenReply = RecordOf<Wire['client']['open'], 'open'>
 export type EchoReply = RecordOf<Wire['client']['echo'], 'echo'>
 export type TrafficReply = RecordOf<Wire['client']['traffic'], 'traffic'>
 export type ServerDetachReply = RecordOf<Wire['server']['detach'], 'detach'>
+export type ServerCloseReply = RecordOf<Wire['server']['close'], 'close'>
 export type BroadcastReply = RecordOf<Wire['server']['broadcast'], 'broadcast'>
 export type LatencyReply = RecordOf<Wire['client']['latency'], 'latency'>
 export type FanoutReply = RecordOf<Wire['client']['fanout'], 'fanout'>
@@ -122,8 +124,8 @@ export type PublishReply = RecordOf<Wire['client']['publish'], 'publish'>
 
 /** The replies of a role, by event. */
 export interface Replies {
-  server: {ready: ServerReady; count: ServerCount; detach: ServerDetachReply; broadcast: BroadcastReply}
-  client: {ready: ClientReady; open: OpenReply; count: ClientCount; detach: ClientDetachReply; echo: EchoReply; traffic: TrafficReply; latency: LatencyReply; fanout: FanoutReply; publish: PublishReply}
+  server: {ready: ServerReady; count: ServerCount; detach: ServerDetachReply; close: ServerCloseReply; broadcast: BroadcastReply}
+  client: {ready: ClientReady; open: OpenReply; count: ClientCount; detach: ClientDetachReply; close: ClientCloseReply; echo: EchoReply; traffic: TrafficReply; latency: LatencyReply; fanout: FanoutReply; publish: PublishReply}
 }
 /** A command's first word is the event of its reply: "open 500" answers with "open". */
 export type VerbOf<C extends string> = C extends `${infer V} ${string}` ? V : C
