@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `c1m probe --conns N` against the kernel's floor (bench/floor.c), in the same run on the same
-// machine: each run measures the floor, then the probe, back to back, and prints per phase (ramp,
-// echo, close, settle, sample, and their sum) c1m's seconds, the floor's and the ratio, with the load average
-// before each. Issue 26's targets: ramp, echo and close each at most 1.1x the floor, the sum at most
-// 1.1x the floor's sum, the kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
+// machine: each run measures the floor and the probe back to back (odd runs the floor first, even
+// runs the probe first) and prints per phase (ramp, echo, close, settle, sample, and their sum)
+// c1m's seconds, the floor's and the ratio, with the load average before each. Issue 26's targets:
+// ramp, echo and close each at most 1.1x the floor, the sum at most 1.1x the floor's sum, the
+// kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
 // Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash] [--epoll-floor]
 // --epoll-floor also runs floor.c with every socket in an epoll set (what any event-driven server
 // or client pays on top of the kernel alone) and prints c1m against that floor as well.
@@ -45,16 +46,26 @@ const PHASES = ['ramp', 'echo', 'close', 'settle', 'sample']
 console.log(`floor (bench/floor.c) against c1m probe --conns ${conns} --engine ${options.engine}, ${runs} run${runs > 1 ? 's' : ''}, ${ownEhash ? `own ehash of ${ownEhashBuckets(conns)} buckets (net.ipv4.tcp_child_ehash_entries set while each namespace is made, put back to ${childEhash()} at once)` : 'the host ehash'}`)
 const rows = []
 for (let run = 1; run <= runs; run++) {
+  // Odd runs measure the floor first, even runs the probe first: a drift over the session (the
+  // host warming up or filling up) then falls on both sides alike.
+  const probeFirst = run % 2 === 0
+  let probeLoad, probe
+  if (probeFirst) {
+    probeLoad = load()
+    probe = await runProbe()
+  }
   const floorLoad = load()
   const floor = await runFloor(conns, 9000, ownEhash)
   const failed = floor.phases.reduce((sum, p) => sum + p.failed, 0)
   if (failed > 0) throw new Error(`the floor failed ${failed} connections: no figure to compare with`)
   const epoll = epollFloor ? await runFloor(conns, 9000, ownEhash, true) : undefined
   if (epoll && epoll.phases.some((p) => p.failed > 0)) throw new Error('the epoll floor failed connections: no figure to compare with')
-  const probeLoad = load()
-  const probe = await runProbe()
+  if (!probeFirst) {
+    probeLoad = load()
+    probe = await runProbe()
+  }
   const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
-  const row = {run, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, floorSteps: floor.rampSteps, probe: {}, report: probe}
+  const row = {run, probeFirst, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, floorSteps: floor.rampSteps, probe: {}, report: probe}
   if (epoll) row.epoll = {...Object.fromEntries(epoll.phases.map((p) => [p.phase, p.wallSeconds])), settle: 0, sample: 0}
   for (const phase of PHASES) row.probe[phase] = probe.phases[`${phase}Seconds`]
   rows.push(row)
@@ -91,7 +102,7 @@ function sum(times) {
 
 function printRun(row) {
   const {report: r} = row
-  console.log(`\nrun ${row.run}: load average ${row.floorLoad} before the floor, ${row.probeLoad} before the probe`)
+  console.log(`\nrun ${row.run} (${row.probeFirst ? 'the probe first' : 'the floor first'}): load average ${row.floorLoad} before the floor, ${row.probeLoad} before the probe`)
   console.log(`phase     c1m s  floor s  ratio${row.epoll ? '  epoll floor s  ratio' : ''}`)
   const line = (name, c1m, floor, epoll) => console.log(`${name.padEnd(7)} ${c1m.toFixed(2).padStart(7)} ${floor.toFixed(2).padStart(8)}  ${ratio(c1m, floor).padStart(5)}${epoll === undefined ? '' : `  ${epoll.toFixed(2).padStart(13)}  ${ratio(c1m, epoll).padStart(5)}`}`)
   for (const phase of PHASES) line(phase, row.probe[phase], row.floor[phase], row.epoll?.[phase])
@@ -110,13 +121,18 @@ function printRun(row) {
 }
 
 function printSummary(all) {
-  console.log(`\nover ${all.length} runs: c1m's phase (min-max) against the floor's (min-max), ratio of the medians`)
+  console.log(`\nover ${all.length} runs: c1m's phase (min-max) against the floor's (min-max), ratio of the medians [median of the runs' own ratios]`)
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   const range = (values) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}`
   for (const phase of [...PHASES, 'sum']) {
     const pick = (side) => all.map((row) => (phase === 'sum' ? sum(row[side]) : row[side][phase]))
-    const epoll = all[0].epoll ? `  epoll floor ${range(pick('epoll')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('epoll')))}` : ''
-    console.log(`${phase.padEnd(7)} c1m ${range(pick('probe')).padStart(12)} s  floor ${range(pick('floor')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('floor')))}${epoll}`)
+    // Each run's own ratio pairs the two sides measured minutes apart; their median resists a slow drift.
+    const paired = (side) => {
+      const ratios = all.map((row, i) => pick(side)[i] > 0 ? pick('probe')[i] / pick(side)[i] : NaN).filter(Number.isFinite)
+      return ratios.length > 0 ? ` [${median(ratios).toFixed(2)}x]` : ''
+    }
+    const epoll = all[0].epoll ? `  epoll floor ${range(pick('epoll')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('epoll')))}${paired('epoll')}` : ''
+    console.log(`${phase.padEnd(7)} c1m ${range(pick('probe')).padStart(12)} s  floor ${range(pick('floor')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('floor')))}${paired('floor')}${epoll}`)
   }
   const kernel = all.map((row) => row.report.fit.kernel.bytesPerConn / 1024)
   console.log(`kernel ${range(kernel)} KiB per connection`)
