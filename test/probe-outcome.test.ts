@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {describeEcho, probeOutcome} from '../src/core/probe/outcome.js'
+import {describeInterrupt} from '../src/core/probe/phases.js'
 import {describeRefusal, quoteBytes} from '../src/core/probe/refusal.js'
 import {formatSignedMiB} from '../src/probe/ramp.js'
 
@@ -19,6 +20,18 @@ describe('how a probe run ends', () => {
   })
   it('an echo from an older report (no mismatch count) is a time-out', () => {
     assert.equal(describeEcho({sent: 5, echoed: 3}), '2 of 5 connections did not echo (2 did not answer in time)')
+  })
+})
+
+describe('what a Ctrl-C says, by the phase it came in', () => {
+  it('the ramp finishes its step, the hold ends early, and the close (or teardown) goes on to the report', () => {
+    for (const phase of ['startSeconds', 'rampSeconds', 'settleSeconds', 'sampleSeconds', undefined] as const) assert.equal(describeInterrupt('SIGINT', phase), 'SIGINT: finishing this step, then closing every connection')
+    assert.match(describeInterrupt('SIGINT', 'holdSeconds'), /^SIGINT: ending the hold early; .* \(exit 130\)$/)
+    for (const phase of ['closeSeconds', 'teardownSeconds'] as const) {
+      const line = describeInterrupt('SIGTERM', phase)
+      assert.match(line, /^SIGTERM: the measurement is done and every connection is already closing/)
+      assert.doesNotMatch(line, /step|exit 130/)
+    }
   })
 })
 

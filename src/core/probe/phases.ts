@@ -21,10 +21,12 @@ export type PhaseName = Exclude<keyof ProbePhases, 'totalSeconds'>
 
 /**
  * The line a Ctrl-C or SIGTERM prints, by the phase it came in: during the hold the hold ends at
- * once and the report keeps what it read; otherwise the ramp's current step finishes first.
+ * once and the report keeps what it read; during the close or teardown the measurement is over
+ * and the close goes on; otherwise the ramp's current step finishes first.
  */
 export function describeInterrupt(signal: string, phase: PhaseName | undefined): string {
   if (phase === 'holdSeconds') return `${signal}: ending the hold early; every connection is closed and the report is written with what was read so far (exit 130)`
+  if (phase === 'closeSeconds' || phase === 'teardownSeconds') return `${signal}: the measurement is done and every connection is already closing; the report follows once they are closed`
   return `${signal}: finishing this step, then closing every connection`
 }
 
