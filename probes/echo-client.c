@@ -22,7 +22,8 @@
  * dialects in app-*.h, rows of `apps`), and no echo check is sent.
  *
  * With --source, every socket is bound to the next explicit (address, port) pair of the
- * slices, so connect() never searches for a free port. Without it the kernel picks.
+ * slices, so connect() never searches for a free port. Without it the kernel picks. Bound
+ * sockets set SO_REUSEADDR unless --no-reuseaddr (the probe's own namespace: nothing to reuse).
  * Commands on stdin, one JSON line back on stdout for each (client-reply.h):
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
@@ -185,7 +186,7 @@ static int run_command(const char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--event NAME] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--no-reuseaddr] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--event NAME] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
   exit(2);
 }
 
@@ -239,7 +240,7 @@ static int add_header(const char *h) {
 static int set_switch(const char *arg) {
   static const struct { const char *name; int *on; } switches[] = {
     {"--ws-deflate", &ws_deflate}, {"--mqtt-echo", &mqtt_echo}, {"--tls", &use_tls}, {"--insecure", &tls_insecure},
-    {"--greeting", &generic_greeting},
+    {"--greeting", &generic_greeting}, {"--no-reuseaddr", &no_reuseaddr},
   };
   for (size_t i = 0; i < sizeof switches / sizeof *switches; i++) {
     if (strcmp(arg, switches[i].name) == 0) return *switches[i].on = 1;

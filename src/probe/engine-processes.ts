@@ -87,6 +87,12 @@ export interface ClientOptions {
   endpoints: string[][]
   inflight: number
   openTimeoutMs: number
+  /**
+   * The source ports are fresh (a namespace of the probe's own, where no earlier socket holds one):
+   * the native client binds them without SO_REUSEADDR, a system call a connection less. The node
+   * client cannot choose (libuv sets it on every bind).
+   */
+  freshSources?: boolean
 }
 
 /** One load client per shard, bound to the shard's source slices. */
@@ -98,6 +104,7 @@ export async function startClients(programs: EnginePrograms, shards: Shard[], op
         ...shard.sources.flatMap((s) => ['--source', s]),
         '--inflight', String(options.inflight),
         '--open-timeout', String(options.openTimeoutMs / 1000),
+        ...(options.freshSources && programs.client.engine === 'native' && shard.sources.length > 0 ? ['--no-reuseaddr'] : []),
       ]
       return startPeer(programs.client, args, `load client ${shard.index + 1}`)
     }),

@@ -144,6 +144,7 @@ async function runIsolated(options: ProbeRunOptions, isolation: Isolation, clock
       endpoints: shards.map((shard) => [target ? formatEndpoint(target.host, target.port) : serverEndpoint(serverHost(options.family), servers[shard.index])]),
       inflight: options.inflight,
       openTimeoutMs: options.openTimeoutMs,
+      freshSources: Boolean(isolation.netns) && !target,
     }))
   } catch (error) {
     await stopPeers(servers)
