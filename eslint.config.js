@@ -1,6 +1,7 @@
 import path from 'node:path'
 
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 // c1m's layers, one way: host readers -> pure core -> renderers, commands as wiring (see
@@ -50,11 +51,17 @@ export default tseslint.config(
   {
     plugins: {c1m: {rules: {layers}}},
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_'}],
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', ignoreRestSiblings: true}],
       'no-console': 'error',
       'c1m/layers': 'error',
       // Comments are prose: wrapped at 110 columns. Code lines are not limited (tables of data, long messages).
       'max-len': ['error', {code: 1000, comments: 110, ignoreUrls: true, ignorePattern: '^\\s*(import|export) '}],
     },
+  },
+  // The benchmarks, the node engines and the build scripts are plain JavaScript run by node.
+  {
+    files: ['bench/**/*.{js,mjs}', 'probes/**/*.mjs', 'scripts/**/*.js'],
+    languageOptions: {globals: globals.node},
+    rules: {'no-console': 'off'},
   },
 )

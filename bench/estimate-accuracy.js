@@ -100,7 +100,8 @@ function probe(n, file) {
     process.stderr.write(`  other sockets moved by ${(other * 100).toFixed(1)}% of the probe's; kernel fit r2 ${r2.toFixed(4)}\n`)
     if (other <= 0.02 && r2 >= 0.98) return file
     if (attempt === ATTEMPTS) {
-      // c1m estimate refuses a calibration whose fit is not a measurement; say so rather than compare nonsense
+      // c1m estimate refuses a calibration whose fit is not a measurement: say so rather than
+      // compare nonsense
       console.log(`the probe of ${n} connections was disturbed by other work ${ATTEMPTS} times in a row (last: other sockets moved by ${(other * 100).toFixed(1)}%, kernel fit r2 ${r2.toFixed(4)}); no figure from this run`)
       process.exit(3)
     }

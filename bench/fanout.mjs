@@ -15,7 +15,8 @@ const [sizes = '10k,100k', hold = '10s', bytes = '512', ...more] = process.argv.
 for (const conns of sizes.split(',')) {
   const args = ['probe', '--protocol', 'ws', '--conns', conns, '--steps', '2', '--hold', hold, '--broadcast-every', '1s', '--broadcast-size', bytes, ...more, '--json']
   const started = process.hrtime.bigint()
-  // A run whose memory fit fails (exit 13, E_NOT_MEASURED, e.g. slab freed by others meanwhile) still has its hold.
+  // A run whose memory fit fails (exit 13, E_NOT_MEASURED, e.g. slab freed by others meanwhile)
+  // still has its hold.
   const run = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...args], {stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024})
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   console.log(`c1m ${args.join(' ')}`)

@@ -5,7 +5,8 @@
 // c1m's seconds, the floor's and the ratio, with the load average before each. Issue 26's targets:
 // ramp, echo and close each at most 1.1x the floor, the sum at most 1.1x the floor's sum, the
 // kernel bytes per connection unchanged within 2% (10.26 KiB at 1M).
-// Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash] [--epoll-floor]
+// Usage: node bench/floor-vs-probe.js [--conns 1e6] [--runs 3] [--engine native] [--own-ehash]
+//        [--epoll-floor]
 // --epoll-floor also runs floor.c with every socket in an epoll set (what any event-driven server
 // or client pays on top of the kernel alone) and prints c1m against that floor as well.
 // Root (both run in network namespaces of their own, deleted afterwards). It changes no global

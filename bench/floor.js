@@ -2,7 +2,8 @@
 // The floor under `c1m probe`: the CPU time the kernel itself needs to open, echo once and
 // close N loopback connections, measured by bench/floor.c (no epoll unless --epoll, no reports), and the wall
 // time that CPU time allows on this machine's cores if the work were perfectly parallel.
-// Usage: node bench/floor.js [conns=1000000] [perWorker=9000] [--own-ehash] [--epoll]   (root: it needs a network namespace)
+// Usage: node bench/floor.js [conns=1000000] [perWorker=9000] [--own-ehash] [--epoll]
+// (root: it needs a network namespace)
 // --epoll registers every socket in its worker's epoll set too: the floor of an event-driven program.
 // bench/floor-vs-probe.js runs it and `c1m probe` back to back and prints the ratios.
 // It runs inside `unshare --net`, a namespace that ends with the program, so nothing is left

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Figures of a real `c1m probe` run: wall time, connect rate, kernel bytes per socket,
 // process bytes per connection, and whether every connection echoed.
-// Usage: node bench/probe.js [conns=1M] [engine=native] [steps=10] [out=probe-bench.json] [more c1m probe flags...]
-// e.g.   node bench/probe.js 1M native 10 reports/probe-1m-native.json --html reports/probe-1m-native.html --hold 10s
+// Usage: node bench/probe.js [conns=1M] [engine=native] [steps=10] [out=probe-bench.json]
+//        [more c1m probe flags...]
+// e.g.   node bench/probe.js 1M native 10 reports/probe-1m-native.json
+//          --html reports/probe-1m-native.html --hold 10s
 // It changes no host setting: a million loopback connections (two million sockets) fit
 // under this host's fs.file-max of 2.4M; the probe refuses (exit 9) where they would not.
 import {execFileSync} from 'node:child_process'

@@ -90,7 +90,7 @@ async function measure(name) {
     console.log(`${name}: ${run.conns} connections in ${((performance.now() - started) / 1000).toFixed(1)} s -> ${path.relative(ROOT, out)}`)
   } finally {
     // The cluster's workers are in the primary's process group.
-    try { process.kill(run.mosquitto ? child.pid : -child.pid, 'SIGTERM') } catch {}
+    try { process.kill(run.mosquitto ? child.pid : -child.pid, 'SIGTERM') } catch { /* already gone */ }
     await new Promise((r) => setTimeout(r, 500))
   }
 }

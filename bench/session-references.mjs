@@ -73,7 +73,7 @@ async function startServer(name, run) {
     child = spawnRaised(process.execPath, [script], {PORT: String(port)})
   }
   await waitForPort(port)
-  return {pid: child.pid, target: run.target(port), stop: async () => { try { process.kill(child.pid, 'SIGTERM') } catch {} }}
+  return {pid: child.pid, target: run.target(port), stop: async () => { try { process.kill(child.pid, 'SIGTERM') } catch { /* already gone */ } }}
 }
 
 async function measure(name) {

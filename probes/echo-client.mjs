@@ -141,7 +141,7 @@ const closeCodes = new Map()
 const countClose = (code) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
 /** The first TLS session's version, cipher and ALPN, as the native client reports them. */
 let tlsInfo
-/** Time from connect() to counting, in the native client's buckets (hist.h): 8 per doubling of microseconds. */
+/** Time from connect() to counting, in the native client's buckets (hist.h): 8 per doubling of µs. */
 const openHist = new Map()
 let openMaxMs = 0
 
@@ -349,7 +349,10 @@ function refuseOpening(socket, why) {
   socket.raw.resetAndDestroy()
 }
 
-/** Drop an open connection the server refused: its bytes quoted; unexpected unless it closed in the protocol's own way. */
+/**
+ * Drop an open connection the server refused: its bytes quoted; unexpected unless it closed in the
+ * protocol's own way.
+ */
 function dropOpen(socket, bytes, unexpected = true) {
   if (unexpected) counts.unexpected++
   counts.refused++
@@ -448,7 +451,10 @@ function parseCarried(socket, chunk, parse) {
   return parsed
 }
 
-/** MQTT packets once open: PINGRESP is the echo (or a keepalive's answer), PUBLISHes are pushed or the echo of traffic. */
+/**
+ * MQTT packets once open: PINGRESP is the echo (or a keepalive's answer), PUBLISHes are pushed or
+ * the echo of traffic.
+ */
 function onPackets(socket, chunk) {
   const {packets, error} = parseCarried(socket, chunk, readPackets)
   if (error) return dropOpen(socket, chunk)
@@ -677,6 +683,7 @@ async function echoRound() {
 // --app: the application session (node-app.mjs) once the transport is open.
 
 /** Text made printable for the report, as the native client does it. */
+// eslint-disable-next-line no-control-regex -- the control characters are what it replaces
 const printable = (text) => text.replace(/[\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 199)
 
 /** The transport is open: the connection counts now, or with --app once the server accepts the session. */
@@ -689,7 +696,7 @@ function transportOpen(socket) {
   appResult(socket, socket.session.start(appSender(socket)), 0)
 }
 
-/** A dialect's message as it goes out: a masked frame (binary for NATS) over WebSocket, the bytes over TCP. */
+/** A dialect's message as it goes out: a masked frame (binary for NATS) over WebSocket, bytes over TCP. */
 function appBytes(text) {
   const bytes = Buffer.from(text, 'utf8')
   return protocol.kind === 'ws' ? maskedFrame(app.binary ? 0x2 : 0x1, bytes) : bytes

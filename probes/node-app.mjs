@@ -44,6 +44,7 @@ export function takeAppOption(name, value) {
     if (!/^\S+$/.test(value)) return 'bad'
     o.subject = value
   } else if (name === '--topic') {
+    // eslint-disable-next-line no-control-regex -- a topic may hold no control character
     if (!/^[^\x00-\x1f"\\]{1,255}$/.test(value)) return 'bad'
     o.topic = value
   } else if (name === '--destination') {
@@ -53,7 +54,8 @@ export function takeAppOption(name, value) {
     if (!/^[^:\r\n]+:[^\r\n]*$/.test(value) || value.length > 511) return 'bad'
     o.login = value
   } else if (name === '--event') {
-    // For socketio and phoenix; 1 to 100 printable ASCII characters, no quote or backslash, as app_plain_name.
+    // For socketio and phoenix; 1 to 100 printable ASCII characters, no quote or backslash, as
+    // app_plain_name.
     if (!/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(value)) return 'bad'
     o.event = value
   } else if (name === '--heartbeat-every') {

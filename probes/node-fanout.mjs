@@ -88,7 +88,10 @@ export function publisher(message, first) {
   }
 }
 
-/** Every fan-out message in a piece of pushed HTTP payload (SSE events, stream chunks; several may come in one read). */
+/**
+ * Every fan-out message in a piece of pushed HTTP payload (SSE events, stream chunks; several may
+ * come in one read).
+ */
 export function scanFanout(bytes) {
   for (let at = bytes.indexOf(TOKEN); at >= 0; at = bytes.indexOf(TOKEN, at + TOKEN.length)) noteFanout(bytes.subarray(at))
 }
