@@ -50,21 +50,15 @@ for (let run = 1; run <= runs; run++) {
   // Odd runs measure the floor first, even runs the probe first: a drift over the session (the
   // host warming up or filling up) then falls on both sides alike.
   const probeFirst = run % 2 === 0
-  let probeLoad, probe
-  if (probeFirst) {
-    probeLoad = load()
-    probe = await runProbe()
-  }
+  const measureProbe = async () => ({probeLoad: load(), probe: await runProbe()})
+  const early = probeFirst ? await measureProbe() : undefined
   const floorLoad = load()
   const floor = await runFloor(conns, 9000, ownEhash)
   const failed = floor.phases.reduce((sum, p) => sum + p.failed, 0)
   if (failed > 0) throw new Error(`the floor failed ${failed} connections: no figure to compare with`)
   const epoll = epollFloor ? await runFloor(conns, 9000, ownEhash, true) : undefined
   if (epoll && epoll.phases.some((p) => p.failed > 0)) throw new Error('the epoll floor failed connections: no figure to compare with')
-  if (!probeFirst) {
-    probeLoad = load()
-    probe = await runProbe()
-  }
+  const {probeLoad, probe} = early ?? (await measureProbe())
   const floorOf = Object.fromEntries(floor.phases.map((p) => [p.phase, p.wallSeconds]))
   const row = {run, probeFirst, floorLoad, probeLoad, floor: {...floorOf, settle: 0, sample: 0}, floorSteps: floor.rampSteps, probe: {}, report: probe}
   if (epoll) row.epoll = {...Object.fromEntries(epoll.phases.map((p) => [p.phase, p.wallSeconds])), settle: 0, sample: 0}
@@ -129,7 +123,8 @@ function printSummary(all) {
     const pick = (side) => all.map((row) => (phase === 'sum' ? sum(row[side]) : row[side][phase]))
     // Each run's own ratio pairs the two sides measured minutes apart; their median resists a slow drift.
     const paired = (side) => {
-      const ratios = all.map((row, i) => pick(side)[i] > 0 ? pick('probe')[i] / pick(side)[i] : NaN).filter(Number.isFinite)
+      const probes = pick('probe')
+      const ratios = pick(side).map((seconds, i) => (seconds > 0 ? probes[i] / seconds : NaN)).filter(Number.isFinite)
       return ratios.length > 0 ? ` [${median(ratios).toFixed(2)}x]` : ''
     }
     const epoll = all[0].epoll ? `  epoll floor ${range(pick('epoll')).padStart(12)} s  ${ratio(median(pick('probe')), median(pick('epoll')))}${paired('epoll')}` : ''

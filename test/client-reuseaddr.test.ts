@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {after, describe, it} from 'node:test'
 
+import {procNetAddress} from '../src/host/read/accept-queue.js'
 import {prepareEngine} from '../src/probe/engine.js'
 import './helpers.js' // the shared test build cache (XDG_CACHE_HOME)
 import {type Peer, startPeer} from '../src/probe/peer.js'
@@ -16,7 +17,7 @@ after(async () => {
 
 /** Local ports of the established TCP sockets bound to `ip`, from /proc/net/tcp (the test's own reading). */
 function localPorts(ip: string): number[] {
-  const hex = ip.split('.').map((octet) => Number(octet).toString(16).toUpperCase().padStart(2, '0')).reverse().join('')
+  const [hex] = procNetAddress(ip, 0).split(':')
   return readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((fields) => fields[3] === '01' && fields[1].startsWith(`${hex}:`)).map((fields) => Number.parseInt(fields[1].split(':')[1], 16)).sort((a, b) => a - b)
 }
 
