@@ -7,8 +7,8 @@
  * and the first bytes of the first such reply are kept for the report. An echo counts only
  * when its 16 bytes come back byte for byte. Connection attempts are bounded by 2N + 1000.
  *
- *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...]
- *               [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream|long-poll]
+ *   echo-client --target IP:PORT [--target IP:PORT ...] [--source IP:LO-HI ...] [--no-reuseaddr]
+ *               [--batch] [--inflight K] [--open-timeout SECONDS] [--protocol tcp|ws|mqtt|sse|stream|long-poll]
  *               [--path P] [--host H] [--header 'K: V' ...] [--ws-deflate]
  *               [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo]
  *               [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn PROTO]]
@@ -24,6 +24,8 @@
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks. Bound
  * sockets set SO_REUSEADDR unless --no-reuseaddr (the probe's own namespace: nothing to reuse).
+ * With --batch, where the kernel has io_uring, the connects and their epoll registrations go in
+ * batches of 64, one system call each (client-loop.h, uring.h).
  * Commands on stdin, one JSON line back on stdout for each (client-reply.h):
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
@@ -98,6 +100,7 @@ static void open_until(long target) {
     }
     if (inflight == 0 && (stop || established >= target)) break;
     if (now() > deadline) {
+      if (uring_fd >= 0) cancel_connects();
       long sessions = 0;
       for (long fd = 0; fd < fd_slots; fd++) {
         if (conns[fd].state == SESSION) sessions++;
@@ -186,7 +189,7 @@ static int run_command(const char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--no-reuseaddr] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--event NAME] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
+  fprintf(stderr, "usage: echo-client --target IP:PORT|[IPv6]:PORT [--target ...] [--source IP:LO-HI|[IPv6]:LO-HI ...] [--no-reuseaddr] [--batch] [--inflight K] [--open-timeout S] [--protocol tcp|ws|mqtt|sse|stream|long-poll] [--path P] [--host H] [--tls [--ca FILE | --insecure] [--servername NAME] [--alpn P]] [--header 'K: V' ...] [--mqtt-keepalive S] [--mqtt-subscribe TOPIC] [--mqtt-echo] [--ws-deflate] [--app generic|socketio|graphql-ws|nats|phoenix|stomp] [--send TEXT ...] [--expect TEXT | --expect-regex RE] [--reply MATCH=>ANSWER ...] [--reply-regex RE=>ANSWER ...] [--greeting] [--namespace NS] [--auth JSON] [--eio 3|4] [--event NAME] [--init-payload JSON] [--subscribe-query Q] [--subject S] [--topic T] [--destination D] [--login U:P] [--heartbeat-every S]\n");
   exit(2);
 }
 
@@ -240,7 +243,7 @@ static int add_header(const char *h) {
 static int set_switch(const char *arg) {
   static const struct { const char *name; int *on; } switches[] = {
     {"--ws-deflate", &ws_deflate}, {"--mqtt-echo", &mqtt_echo}, {"--tls", &use_tls}, {"--insecure", &tls_insecure},
-    {"--greeting", &generic_greeting}, {"--no-reuseaddr", &no_reuseaddr},
+    {"--greeting", &generic_greeting}, {"--no-reuseaddr", &no_reuseaddr}, {"--batch", &use_batch},
   };
   for (size_t i = 0; i < sizeof switches / sizeof *switches; i++) {
     if (strcmp(arg, switches[i].name) == 0) return *switches[i].on = 1;
@@ -325,8 +328,10 @@ int main(int argc, char **argv) {
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = STDIN_TAG};
   epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
+  start_batch();
 
-  printf("{\"event\":\"ready\",\"pid\":%d,\"nofile\":%ld,\"tls\":%s}\n", getpid(), fd_slots, tls_available() ? "true" : "false");
+  printf("{\"event\":\"ready\",\"pid\":%d,\"nofile\":%ld,\"tls\":%s,\"batch\":%d}\n", getpid(), fd_slots, tls_available() ? "true" : "false",
+         uring_fd >= 0 ? BATCH_CONNECTS : 0);
   fflush(stdout);
   for (;;) {
     int rc = read_commands(run_command);

@@ -817,7 +817,7 @@ function quit() {
 const keepaliveTimer = protocol.kind === 'mqtt' && protocol.keepalive > 0 ? setInterval(() => open.forEach((socket) => socket.write(PINGREQ)), protocol.keepalive * 500) : undefined
 
 // tls: whether this client can speak TLS (node always can; the native one when built with OpenSSL).
-say({event: 'ready', pid: process.pid, nofile, tls: true})
+say({event: 'ready', pid: process.pid, nofile, tls: true, batch: 0})
 
 // "publish MS TEXT" (node-fanout.mjs): the dialect's own message (--app), an MQTT PUBLISH to the
 // --mqtt-subscribe topic, or a masked WebSocket text frame, from the first open connection.

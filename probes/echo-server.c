@@ -1,7 +1,7 @@
 /*
  * c1m echo server: one epoll loop, one listening socket, echoes every byte back.
  *
- *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]
+ *   echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls] [--no-batch]
  *               [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]
  *               [--broadcast-every MS [--broadcast-size B]]   (ws, sse, stream: broadcast.h)
  *
@@ -12,7 +12,9 @@
  * dialect over the WebSocket instead of echoing frames: server-socketio.h, server-phoenix.h.
  *
  * It prints one JSON object per line on stdout and reads commands from stdin:
- *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N}
+ *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N,"v6only":V,"batch":B}
+ *             (B: new connections' epoll registrations go in one io_uring submission, up to B
+ *             at a time; 0 without io_uring or with --no-batch: an epoll_ctl() each)
  *   count     {"event":"count","open":N,"peakOpen":P,"accepted":A,"closed":C,"rejected":R,"bytes":B}
  *             (P: the most connections open at once since the start)
  *             with --app also "sessions","refused","heartbeats","timeouts","events" (server-app.h)
@@ -40,11 +42,14 @@
 #include "server-phoenix.h"
 #include "server-socketio.h"
 #include "server.h"
+#include "uring.h"
 
 #define STDIN_TAG -1
 #define LISTEN_TAG -2
 
 static int use_tls, listen_fd, spare_fd = -1;
+/* --no-batch: register connections with an epoll_ctl() each, as without io_uring (uring.h). */
+static int no_batch;
 
 static void die(const char *what) {
   printf("{\"event\":\"error\",\"message\":\"%s: %s\"}\n", what, strerror(errno));
@@ -111,8 +116,37 @@ static int refuse_one(void) {
   return victim >= 0;
 }
 
-static void on_accept(void) {
-  for (int i = 0; i < 1024; i++) {
+/*
+ * A registration the batch could not make (only failures complete: IOSQE_CQE_SKIP_SUCCESS): the
+ * connection it was for is closed and counted rejected, as one epoll_ctl() failing does.
+ */
+static void reap_registrations(void) {
+  struct io_uring_cqe *cqe;
+  while ((cqe = uring_peek())) {
+    int fd = (int)cqe->user_data;
+    uring_seen();
+    if (!conns[fd].is_conn) continue;
+    drop_reset(fd);
+    closed_conns--;
+    accepted--;
+    rejected++;
+  }
+}
+
+/* Register a new connection for EPOLLIN: queued in the batch when there is one. 0, or -1 failed. */
+static int register_conn(int fd) {
+  if (uring_fd >= 0) {
+    uring_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, (uint64_t)fd, IOSQE_CQE_SKIP_SUCCESS);
+    return 0;
+  }
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+#define ACCEPT_BATCH 1024 /* connections accepted in a row, and so registrations in one submission */
+
+static void accept_some(void) {
+  for (int i = 0; i < ACCEPT_BATCH; i++) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       /* Without a refusal the listening socket stays readable and the loop spins. accept() fails
@@ -121,15 +155,29 @@ static void on_accept(void) {
       return; /* EAGAIN, a connection that died in the queue, or the queue is empty */
     }
     if (fd >= fd_slots) { close(fd); rejected++; continue; }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) { close(fd); rejected++; continue; }
+    /* TLS before the registration: a queued one must never outlive its descriptor. */
     if (use_tls && !(exts[fd].ssl = tls_accept_new(fd))) { close(fd); rejected++; continue; }
+    if (register_conn(fd) < 0) {
+      if (exts[fd].ssl) tls_free(exts[fd].ssl);
+      exts[fd].ssl = NULL;
+      close(fd);
+      rejected++;
+      continue;
+    }
     conns[fd].tls_shaking = (uint8_t)use_tls;
     conns[fd].is_conn = 1;
     if (fd > max_conn_fd) max_conn_fd = fd;
     if (++open_conns > peak_open) peak_open = open_conns;
     accepted++;
   }
+}
+
+/* Accept what is waiting; the batch of registrations goes in one system call at the end. */
+static void on_accept(void) {
+  accept_some();
+  if (uring_fd < 0) return;
+  uring_submit();
+  reap_registrations();
 }
 
 static void on_conn_event(int fd, uint32_t events) {
@@ -219,13 +267,14 @@ static int parse_options(int argc, char **argv, const char **listen_at, int *bac
     else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc) *backlog = atoi(argv[++i]);
     else if (strcmp(argv[i], "--reuseport") == 0) *reuseport = 1;
     else if (strcmp(argv[i], "--tls") == 0) use_tls = 1;
+    else if (strcmp(argv[i], "--no-batch") == 0) no_batch = 1;
     else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
       proto = NULL;
       for (size_t k = 0; k < sizeof protocols / sizeof *protocols; k++) if (strcmp(protocols[k]->name, p) == 0) proto = protocols[k];
       if (!proto) { fprintf(stderr, "echo-server: unknown --protocol\n"); return 2; }
     } else {
-      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls]"
+      fprintf(stderr, "usage: echo-server --listen IP:PORT [--backlog N] [--reuseport] [--protocol tcp|ws|sse|stream] [--tls] [--no-batch]"
                       " [--app socketio|phoenix [--ping-interval MS] [--ping-timeout MS] [--idle-timeout MS]]\n");
       return 2;
     }
@@ -270,13 +319,16 @@ int main(int argc, char **argv) {
 
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) die("epoll_create1");
+  static const int batch_ops[] = {IORING_OP_EPOLL_CTL};
+  if (!no_batch) uring_start(batch_ops, 1); /* else, or when refused: an epoll_ctl() a connection */
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = LISTEN_TAG};
   epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   ev.data.fd = STDIN_TAG;
   epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
 
-  printf("{\"event\":\"ready\",\"pid\":%d,\"port\":%d,\"nofile\":%ld,\"v6only\":%d}\n", getpid(), get_port(&addr), fd_slots, v6only);
+  printf("{\"event\":\"ready\",\"pid\":%d,\"port\":%d,\"nofile\":%ld,\"v6only\":%d,\"batch\":%d}\n", getpid(), get_port(&addr), fd_slots, v6only,
+         uring_fd >= 0 ? ACCEPT_BATCH : 0);
   fflush(stdout);
 
   struct epoll_event events[1024];

@@ -56,7 +56,7 @@ server.on('error', (error) => {
 // On "::" both families (libuv sets IPV6_V6ONLY 0 unless asked for ipv6Only); other IPv6 addresses IPv6 only.
 const v6only = net.isIPv6(listenHost) ? Number(listenHost !== '::') : -1
 server.listen({host: listenHost, port: Number(match[2]), backlog, ipv6Only: v6only === 1}, () => {
-  say({event: 'ready', pid: process.pid, port: server.address().port, nofile, v6only})
+  say({event: 'ready', pid: process.pid, port: server.address().port, nofile, v6only, batch: 0})
 })
 
 /** Reset every connection, then answer `event` (and exit on quit, stay detached on close). */

@@ -90,7 +90,9 @@ export interface ClientOptions {
   /**
    * The source ports are fresh (a namespace of the probe's own, where no earlier socket holds one):
    * the native client binds them without SO_REUSEADDR, a system call a connection less. The node
-   * client cannot choose (libuv sets it on every bind).
+   * client cannot choose (libuv sets it on every bind). There the servers are c1m's own too, so the
+   * native client also submits its connects in batches (--batch: io_uring, probes/uring.h): their
+   * time to open then counts from the batch's submission, which would blur a real server's.
    */
   freshSources?: boolean
 }
@@ -104,7 +106,7 @@ export async function startClients(programs: EnginePrograms, shards: Shard[], op
         ...shard.sources.flatMap((s) => ['--source', s]),
         '--inflight', String(options.inflight),
         '--open-timeout', String(options.openTimeoutMs / 1000),
-        ...(options.freshSources && programs.client.engine === 'native' && shard.sources.length > 0 ? ['--no-reuseaddr'] : []),
+        ...(options.freshSources && programs.client.engine === 'native' && shard.sources.length > 0 ? ['--no-reuseaddr', '--batch'] : []),
       ]
       return startPeer(programs.client, args, `load client ${shard.index + 1}`)
     }),

@@ -186,6 +186,8 @@ async function measureAndClose(options: ProbeRunOptions, isolation: Isolation, c
       measured,
       ...(conntrackEntries ? {conntrackEntries} : {}),
     })
+    const batch = clients[0]?.ready.batch ?? 0
+    if (batch > 0 && clients.every((c) => c.ready.batch === batch)) report.connectBatch = batch
     // Someone else's server may never call accept(): the clients count such connections open.
     const unaccepted = target ? countUnaccepted(root, target.serverPid, target.host, target.port) : undefined
     if (unaccepted) {

@@ -21,7 +21,7 @@ type RecordOf<F extends Fields, E extends string> = {event: E} & {[K in Exclude<
 /** Which program a line came from: its "count" means different things. */
 export type Role = 'client' | 'server'
 
-const SERVER_READY = {pid: 'number', port: 'number', nofile: 'number|null', v6only: 'number'} as const
+const SERVER_READY = {pid: 'number', port: 'number', nofile: 'number|null', v6only: 'number', batch: 'number'} as const
 const SERVER_COUNT = {
   open: 'number',
   peakOpen: 'number',
@@ -40,7 +40,7 @@ const SERVER_COUNT = {
   broadcastSent: 'number?',
   broadcastSends: 'string?',
 } as const
-const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean'} as const
+const CLIENT_READY = {pid: 'number', nofile: 'number|null', tls: 'boolean', batch: 'number'} as const
 const CLIENT_COUNT = {
   target: 'number',
   established: 'number',

@@ -151,7 +151,8 @@ export function renderProbeReport(report: ProbeRunReport): string {
   if (report.steps.length > 0) lines.push(`connect rate: up to ${formatCount(fastest)} connections/s`)
   const timed = report.steps.filter((s) => s.openMs)
   if (timed.length > 0) {
-    const what = `${report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'}${report.session ? ' and the session' : ''}`
+    const batched = report.connectBatch ? `, connects submitted ${report.connectBatch} at a time` : ''
+    const what = `${report.tls ? 'TCP, TLS and the opening' : report.protocol && report.protocol !== 'tcp' ? 'TCP and the opening' : 'TCP connect'}${report.session ? ' and the session' : ''}${batched}`
     lines.push(`time to open (${what}), by step, p50/p99/max ms: ${timed.map((s) => `${s.openMs!.p50}/${s.openMs!.p99}/${s.openMs!.max}`).join(', ')}`)
   }
   if (report.settle) lines.push(describeSettle(report.settle))

@@ -234,6 +234,12 @@ export type ProbeRunReport = ProbeReport & {
    * dropped) when the connections were closed; they count as not held.
    */
   unaccepted?: {connections: number}
+  /**
+   * The native clients submitted their connects this many at a time, through io_uring (the probe's
+   * own namespace, against its own servers): a connection's time to open counts from its batch's
+   * submission, the connects ahead of it in the batch included. Absent: one connect() at a time.
+   */
+  connectBatch?: number
   /** Connections the server refused (closed, or answered unasked); the ramp stopped at them. */
   refused?: Refusal
   /** What --hold held, whether any connection dropped, and the buffer memory under traffic. */
