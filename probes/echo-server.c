@@ -14,7 +14,7 @@
  * It prints one JSON object per line on stdout and reads commands from stdin:
  *   (start)   {"event":"ready","pid":P,"port":PORT,"nofile":N,"v6only":V,"batch":B}
  *             (B: new connections' epoll registrations go in one io_uring submission, up to B
- *             at a time; 0 without io_uring or with --no-batch: an epoll_ctl() each)
+ *             at a time; 0 without io_uring or with --no-batch: an epoll_ctl() each; server-accept.h)
  *   count     {"event":"count","open":N,"peakOpen":P,"accepted":A,"closed":C,"rejected":R,"bytes":B}
  *             (P: the most connections open at once since the start)
  *             with --app also "sessions","refused","heartbeats","timeouts","events" (server-app.h)
@@ -41,15 +41,10 @@
 #include "server-http.h"
 #include "server-phoenix.h"
 #include "server-socketio.h"
+#include "server-accept.h"
 #include "server.h"
-#include "uring.h"
 
 #define STDIN_TAG -1
-#define LISTEN_TAG -2
-
-static int use_tls, listen_fd, spare_fd = -1;
-/* --no-batch: register connections with an epoll_ctl() each, as without io_uring (uring.h). */
-static int no_batch;
 
 static void die(const char *what) {
   printf("{\"event\":\"error\",\"message\":\"%s: %s\"}\n", what, strerror(errno));
@@ -98,86 +93,6 @@ static void on_tls(int fd) {
   if (rc < 0) { rejected++; drop(fd); return; }
   watch(fd, rc == 0 && want_write ? EPOLLOUT | EPOLLRDHUP : EPOLLIN | EPOLLRDHUP);
   if (rc == 1) conns[fd].tls_shaking = 0;
-}
-
-/*
- * Out of descriptors: take a connection with the spare one and refuse it with a reset; 0 when none
- * was waiting.
- */
-static int refuse_one(void) {
-  if (spare_fd < 0) return 0;
-  close(spare_fd);
-  int victim = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (victim >= 0) {
-    close(victim); /* a reset: the listener's SO_LINGER 0 is inherited */
-    rejected++;
-  }
-  spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return victim >= 0;
-}
-
-/*
- * A registration the batch could not make (only failures complete: IOSQE_CQE_SKIP_SUCCESS): the
- * connection it was for is closed and counted rejected, as one epoll_ctl() failing does.
- */
-static void reap_registrations(void) {
-  struct io_uring_cqe *cqe;
-  while ((cqe = uring_peek())) {
-    int fd = (int)cqe->user_data;
-    uring_seen();
-    if (!conns[fd].is_conn) continue;
-    drop_reset(fd);
-    closed_conns--;
-    accepted--;
-    rejected++;
-  }
-}
-
-/* Register a new connection for EPOLLIN: queued in the batch when there is one. 0, or -1 failed. */
-static int register_conn(int fd) {
-  if (uring_fd >= 0) {
-    uring_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, (uint64_t)fd, IOSQE_CQE_SKIP_SUCCESS);
-    return 0;
-  }
-  struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-#define ACCEPT_BATCH 1024 /* connections accepted in a row, and so registrations in one submission */
-
-static void accept_some(void) {
-  for (int i = 0; i < ACCEPT_BATCH; i++) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      /* Without a refusal the listening socket stays readable and the loop spins. accept() fails
-         with EMFILE before it looks at the queue, so only a connection really taken counts. */
-      if ((errno == EMFILE || errno == ENFILE) && refuse_one()) continue;
-      return; /* EAGAIN, a connection that died in the queue, or the queue is empty */
-    }
-    if (fd >= fd_slots) { close(fd); rejected++; continue; }
-    /* TLS before the registration: a queued one must never outlive its descriptor. */
-    if (use_tls && !(exts[fd].ssl = tls_accept_new(fd))) { close(fd); rejected++; continue; }
-    if (register_conn(fd) < 0) {
-      if (exts[fd].ssl) tls_free(exts[fd].ssl);
-      exts[fd].ssl = NULL;
-      close(fd);
-      rejected++;
-      continue;
-    }
-    conns[fd].tls_shaking = (uint8_t)use_tls;
-    conns[fd].is_conn = 1;
-    if (fd > max_conn_fd) max_conn_fd = fd;
-    if (++open_conns > peak_open) peak_open = open_conns;
-    accepted++;
-  }
-}
-
-/* Accept what is waiting; the batch of registrations goes in one system call at the end. */
-static void on_accept(void) {
-  accept_some();
-  if (uring_fd < 0) return;
-  uring_submit();
-  reap_registrations();
 }
 
 static void on_conn_event(int fd, uint32_t events) {
@@ -319,12 +234,9 @@ int main(int argc, char **argv) {
 
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) die("epoll_create1");
-  static const int batch_ops[] = {IORING_OP_EPOLL_CTL};
-  if (!no_batch) uring_start(batch_ops, 1); /* else, or when refused: an epoll_ctl() a connection */
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = LISTEN_TAG};
-  epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+  start_accepting();
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-  ev.data.fd = STDIN_TAG;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = STDIN_TAG};
   epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev);
 
   printf("{\"event\":\"ready\",\"pid\":%d,\"port\":%d,\"nofile\":%ld,\"v6only\":%d,\"batch\":%d}\n", getpid(), get_port(&addr), fd_slots, v6only,
@@ -338,6 +250,7 @@ int main(int argc, char **argv) {
       if (stop_requested || read_commands(run_command) < 0) { shutdown_all("count"); return 0; }
       continue;
     }
+    if (sq_queued) submit_registrations(); /* registrations a busy kernel did not take yet */
     int n = epoll_wait(epfd, events, 1024, broadcast_timer(now(), app_timers(now())));
     if (stop_requested) { shutdown_all("count"); return 0; }
     if (n < 0) {

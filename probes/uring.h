@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <linux/io_uring.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -95,7 +96,16 @@ static void uring_submit(void) {
 
 /* A fresh entry at the tail of the submission ring (a full ring is submitted first). */
 static struct io_uring_sqe *uring_sqe(unsigned *index) {
-  if (sq_queued >= URING_ENTRIES) uring_submit();
+  /* A kernel out of memory for requests takes none: wait a little, and never write over an entry. */
+  for (int tries = 0; sq_queued >= URING_ENTRIES; tries++) {
+    uring_submit();
+    if (sq_queued < URING_ENTRIES) break;
+    if (tries == 1000) {
+      fprintf(stderr, "io_uring: the kernel took no entry for 1 s: %s\n", strerror(errno));
+      exit(1);
+    }
+    usleep(1000);
+  }
   unsigned tail = *sq_tail;
   unsigned i = tail & *sq_mask;
   struct io_uring_sqe *sqe = &sqes[i];
