@@ -10,74 +10,14 @@
 #include <netinet/in.h>
 
 #include "client-app.h"
+#include "client-batch.h"
 #include "client-reply.h"
 #include "client.h"
+#include "client-targets.h"
 #include "endpoint.h"
-#include "uring.h"
 
 #define STDIN_TAG -1
-#define URING_TAG -3
-#define MAX_TARGETS 1024
-#define MAX_SOURCES 1024
-
-static struct sockaddr_storage targets[MAX_TARGETS];
-static int ntargets, next_target;
-static struct source sources[MAX_SOURCES];
-static int nsources, src_index, src_port = -1;
-/*
- * --no-reuseaddr: bind source ports without SO_REUSEADDR, for a namespace of the probe's own where
- * no earlier socket (a TIME_WAIT of a killed run) holds one: a system call a connection less, as
- * bench/floor.c binds. A port in use is skipped either way.
- */
-static int no_reuseaddr;
-/* --tls and its options. */
-static int use_tls, tls_insecure;
-static const char *tls_ca, *tls_name, *tls_alpn;
-
 static void quit(void);
-
-/*
- * The batch (uring.h): each connect goes into the ring linked to its EPOLL_CTL_ADD, and the lot is
- * submitted in one system call before the loop waits: a connect() that says EINPROGRESS, the
- * getpeername() that sees the loopback handshake done and the epoll_ctl(), three calls a connection,
- * become a share of one. Only a failed connect completes on its own (IOSQE_CQE_SKIP_SUCCESS); the
- * registration always does: 0 when the connection is up and watched, -ECANCELED after its connect
- * failed. Only with --batch (the probe's own namespace, against its own servers): a connection's
- * clock starts when its batch is submitted, so the connects ahead of it in the batch are in its time
- * to open, which would blur a real server's. Without it, or without io_uring, the three calls.
- */
-static int use_batch;
-#define CHAIN_CONNECT (1ull << 32) /* user_data: the connect of fd (the low 32 bits) */
-#define CHAIN_CANCEL (1ull << 33)  /* user_data: the cancel at the open timeout */
-#define BATCH_CONNECTS 64 /* a batch's connects: the last one waits for the others (its clock runs meanwhile) */
-static int queued[BATCH_CONNECTS], nqueued; /* connects queued since the last submit */
-static long chains_open;                       /* submitted chains whose registration has not completed */
-static int connects_exhausted;                 /* a connect said EADDRNOTAVAIL: no local port left */
-
-static void start_batch(void) {
-  static const int ops[] = {IORING_OP_CONNECT, IORING_OP_EPOLL_CTL, IORING_OP_ASYNC_CANCEL, IORING_OP_SOCKET /* 5.19: CANCEL_ANY */};
-  if (!use_batch || uring_start(ops, 4) < 0) return;
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = URING_TAG};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, uring_fd, &ev) < 0) { close(uring_fd); uring_fd = -1; }
-}
-
-/* The next explicit (address, port) pair; -1 when every slice is used up. */
-static int next_source(struct sockaddr_storage *addr) {
-  while (src_index < nsources) {
-    struct source *s = &sources[src_index];
-    if (src_port < 0) src_port = s->lo;
-    if (src_port <= s->hi) {
-      *addr = s->ip;
-      set_port(addr, (uint16_t)src_port++);
-      return 0;
-    }
-    src_index++;
-    src_port = -1;
-  }
-  return -1;
-}
-
-static int sources_left(void) { return nsources == 0 || src_index < nsources; }
 
 static void watch(int fd, uint32_t events) {
   struct epoll_event ev = {.events = events, .data.fd = fd};
@@ -113,80 +53,9 @@ static void connected(int fd) {
   start_protocol(fd);
 }
 
-/* The completions waiting: failed connects dropped, registered ones connected. Returns how many. */
-static int reap_connects(void) {
-  int n = 0;
-  struct io_uring_cqe *cqe;
-  while ((cqe = uring_peek())) {
-    uint64_t tag = cqe->user_data;
-    int res = cqe->res, fd = (int)(uint32_t)tag;
-    uring_seen();
-    n++;
-    if (tag & CHAIN_CANCEL) continue;
-    if (tag & CHAIN_CONNECT) { /* only a failure completes */
-      note_error("connect", -res);
-      if (res == -EADDRNOTAVAIL) connects_exhausted = 1;
-      drop(fd, 0);
-      failed++;
-      continue;
-    }
-    chains_open--;
-    if (res == -ECANCELED) continue; /* its connect failed: counted above */
-    if (res < 0) {
-      note_error("epoll_ctl", -res);
-      drop(fd, 0);
-      failed++;
-      continue;
-    }
-    connected(fd);
-  }
-  return n;
-}
-
-/* Submit the queued connects (their clocks start now) and take what completed. */
-static int submit_connects(void) {
-  uint32_t at = clock_us();
-  for (int i = 0; i < nqueued; i++) conns[queued[i]].started_us = at;
-  chains_open += nqueued;
-  nqueued = 0;
-  uring_submit();
-  return reap_connects();
-}
-
-/* At the open timeout: cancel the connects still under way and wait (5 s at most) for their ends. */
-static void cancel_connects(void) {
-  submit_connects();
-  if (chains_open <= 0) return;
-  unsigned i;
-  struct io_uring_sqe *sqe = uring_sqe(&i);
-  sqe->opcode = IORING_OP_ASYNC_CANCEL;
-  sqe->fd = -1;
-  sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
-  sqe->user_data = CHAIN_CANCEL;
-  uring_submit();
-  for (double until = now() + 5; chains_open > 0 && now() < until;) {
-    if (!reap_connects()) usleep(1000);
-  }
-}
-
-/* Queue fd's connect to `to` and its registration after it. */
-static void queue_connect(int fd, const struct sockaddr_storage *to) {
-  if (nqueued == BATCH_CONNECTS) submit_connects();
-  unsigned i;
-  struct io_uring_sqe *sqe = uring_sqe(&i);
-  sqe->opcode = IORING_OP_CONNECT;
-  sqe->fd = fd;
-  sqe->addr = (uint64_t)(uintptr_t)to;
-  sqe->off = addr_len(to);
-  sqe->user_data = CHAIN_CONNECT | (uint32_t)fd;
-  sqe->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-  uring_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, (uint32_t)fd, 0);
-  queued[nqueued++] = fd;
-}
-
 /* Start one connect; returns 0 on a start, 1 when this attempt failed but more may work, -1 to stop. */
 static int start_connect(void) {
-  if (connects_exhausted) return -1;
+  if (uring_fd >= 0) return batch_connect();
   struct sockaddr_storage *to = &targets[next_target % ntargets];
   int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) { note_error("socket", errno); return -1; }
@@ -209,12 +78,6 @@ static int start_connect(void) {
     char ip[INET6_ADDRSTRLEN];
     addr_text(to, ip, sizeof ip);
     if (!(exts[fd].ssl = tls_new(fd, tls_name, ip))) { note_error("tls", ENOMEM); close(fd); return -1; }
-  }
-  if (uring_fd >= 0) {
-    queue_connect(fd, to);
-    inflight++;
-    c->state = CONNECTING;
-    return 0;
   }
   c->started_us = clock_us();
   int rc = connect(fd, (struct sockaddr *)to, addr_len(to));
@@ -331,12 +194,12 @@ static void poll_once(int timeout_ms) {
   app_heartbeat_tick();
   if (proto->keepalive && keepalive_every > 0) timeout_ms = sooner(timeout_ms, next_keepalive);
   if (app_heartbeat_every > 0) timeout_ms = sooner(timeout_ms, app_next_heartbeat);
-  if (uring_fd >= 0 && submit_connects() > 0) timeout_ms = 0; /* the open loop may start more now */
+  if (uring_fd >= 0 && submit_batch() > 0) timeout_ms = 0; /* the open loop may start more now */
   int n = epoll_wait(epfd, events, 4096, timeout_ms);
   if (stop_requested) quit();
   for (int i = 0; i < n; i++) {
     if (events[i].data.fd == STDIN_TAG) continue; /* read by the command loop */
-    if (events[i].data.fd == URING_TAG) { reap_connects(); continue; }
+    if (events[i].data.fd == URING_TAG) { reap_batch(); continue; }
     on_event(events[i].data.fd, events[i].events);
   }
 }

@@ -24,8 +24,8 @@
  * With --source, every socket is bound to the next explicit (address, port) pair of the
  * slices, so connect() never searches for a free port. Without it the kernel picks. Bound
  * sockets set SO_REUSEADDR unless --no-reuseaddr (the probe's own namespace: nothing to reuse).
- * With --batch, where the kernel has io_uring, the connects and their epoll registrations go in
- * batches of 64, one system call each (client-loop.h, uring.h).
+ * With --batch, where the kernel has io_uring, the sockets, binds, connects and epoll registrations
+ * of 64 connections go to the kernel in one system call (client-batch.h, uring.h).
  * Commands on stdin, one JSON line back on stdout for each (client-reply.h):
  *   open N    open connections until N are established (or it cannot go on)
  *   echo      send 16 bytes on every connection and count those that come back
@@ -100,7 +100,7 @@ static void open_until(long target) {
     }
     if (inflight == 0 && (stop || established >= target)) break;
     if (now() > deadline) {
-      if (uring_fd >= 0) cancel_connects();
+      if (uring_fd >= 0) cancel_batch();
       long sessions = 0;
       for (long fd = 0; fd < fd_slots; fd++) {
         if (conns[fd].state == SESSION) sessions++;

@@ -94,18 +94,22 @@ static void uring_submit(void) {
   }
 }
 
-/* A fresh entry at the tail of the submission ring (a full ring is submitted first). */
-static struct io_uring_sqe *uring_sqe(unsigned *index) {
-  /* A kernel out of memory for requests takes none: wait a little, and never write over an entry. */
-  for (int tries = 0; sq_queued >= URING_ENTRIES; tries++) {
+/* Submit until the kernel took every entry: one that takes none for 1 s (out of memory) ends the engine. */
+static void uring_flush(void) {
+  for (int tries = 0; sq_queued; tries++) {
     uring_submit();
-    if (sq_queued < URING_ENTRIES) break;
+    if (!sq_queued) return;
     if (tries == 1000) {
       fprintf(stderr, "io_uring: the kernel took no entry for 1 s: %s\n", strerror(errno));
       exit(1);
     }
     usleep(1000);
   }
+}
+
+/* A fresh entry at the tail of the submission ring (a full ring is submitted first, never written over). */
+static struct io_uring_sqe *uring_sqe(unsigned *index) {
+  if (sq_queued >= URING_ENTRIES) uring_flush();
   unsigned tail = *sq_tail;
   unsigned i = tail & *sq_mask;
   struct io_uring_sqe *sqe = &sqes[i];

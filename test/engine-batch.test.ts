@@ -92,6 +92,29 @@ describe('the native engines in batches and one call at a time', () => {
     })
   }
 
+  it('binds each connection of a batch to the next source pair, skipping a port another socket holds', async () => {
+    const server = await start('server', ['--listen', '127.0.0.1:0'], 'server')
+    const target = `127.0.0.1:${server.ready.port}`
+    const holder = await start('client', ['--target', target, '--source', '127.1.237.1:32000-32000'], 'holder')
+    assert.equal((await holder.ask('open 1', 10_000)).established, 1)
+    // Without SO_REUSEADDR the batch's bind of 32000 fails (dropped, counted); the next socket takes 32001.
+    const client = await start('client', ['--target', target, '--source', '127.1.237.1:32000-32300', '--no-reuseaddr', '--batch'], 'batched client')
+    assert.equal(client.ready.batch, 64)
+    const opened = await client.ask('open 300', 30_000)
+    assert.equal(opened.established, 300)
+    assert.equal(opened.addrInUse, 1)
+    assert.equal(opened.failed, 0)
+    const [hex] = procNetAddress('127.1.237.1', 0).split(':')
+    const ports = readFileSync(`/proc/${client.pid}/net/tcp`, 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((f) => f[3] === '01' && f[1].startsWith(`${hex}:`)).map((f) => Number.parseInt(f[1].split(':')[1], 16)).sort((a, b) => a - b)
+    // The holder's 32000, then the batch's 32001-32300, each once.
+    assert.deepEqual(ports, [32000, ...Array.from({length: 300}, (_, i) => 32001 + i)])
+    // Every pair used: the next open stops there, not on an error.
+    const more = await client.ask('open 400', 30_000)
+    assert.equal(more.established, 300)
+    assert.equal(more.sourcesLeft, false)
+    assert.equal(more.failed, 0)
+  })
+
   it('counts a refused connect in a batch as failed, with its error, and keeps no descriptor', async () => {
     const port = await closedPort()
     const client = await start('client', ['--target', `127.0.0.1:${port}`, '--batch', '--open-timeout', '10'], 'refused client')
