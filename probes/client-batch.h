@@ -120,8 +120,9 @@ static void socket_made(int fd, int target) {
 /* A chain's one completion: the connection is up, or `op` failed with -res. */
 static void chain_done(uint64_t id, int res, const char *op) {
   int slot = (int)(id & ((1u << SLOT_BITS) - 1));
+  if (slot >= MAX_CHAINS) return;
   struct chain *ch = &chains[slot];
-  if (slot >= MAX_CHAINS || ch->fd < 0 || ch->gen != (uint32_t)(id >> SLOT_BITS)) return; /* not its chain now */
+  if (ch->fd < 0 || ch->gen != (uint32_t)(id >> SLOT_BITS)) return; /* not its chain now */
   int fd = ch->fd;
   ch->fd = -1;
   free_chains[nfree_chains++] = slot;
