@@ -38,6 +38,7 @@ _Static_assert(IORING_OP_SOCKET == 45, "io_uring's opcodes are numbered as OP_BI
 #define TAG_CONNECT (3ull << 40)
 #define TAG_WATCH (4ull << 40)
 #define TAG_CANCEL (5ull << 40)
+#define TAG_CLOSE (6ull << 40) /* a close of close_all (echo-client.c) */
 #define TAG_MASK (0xffull << 40)
 #define SLOT_BITS 20
 /* Chains in flight at once: at most --inflight (65,535), and a batch besides. */
@@ -58,8 +59,8 @@ static void connected(int fd);
 
 /* The ring, when --batch asks and the kernel has every request a connection uses. */
 static void start_batch(void) {
-  static const int ops[] = {IORING_OP_SOCKET, OP_BIND, IORING_OP_CONNECT, IORING_OP_EPOLL_CTL, IORING_OP_ASYNC_CANCEL};
-  if (!use_batch || uring_start(ops, 5) < 0) return;
+  static const int ops[] = {IORING_OP_SOCKET, OP_BIND, IORING_OP_CONNECT, IORING_OP_EPOLL_CTL, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE};
+  if (!use_batch || uring_start(ops, 6) < 0) return;
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = URING_TAG};
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, uring_fd, &ev) < 0) { close(uring_fd); uring_fd = -1; return; }
 }

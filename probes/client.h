@@ -186,8 +186,8 @@ static int transport_open(int fd) {
   return 0;
 }
 
-/* Close a connection (reset: no FIN, no TIME_WAIT) and clear its slot. */
-static void drop(int fd, int reset) {
+/* Clear a connection's slot (reset: no FIN, no TIME_WAIT at its close); the caller closes the descriptor. */
+static void forget(int fd, int reset) {
   struct conn *c = &conns[fd];
   struct conn_ext *e = &exts[fd];
   if (reset) reset_on_close(fd);
@@ -202,6 +202,11 @@ static void drop(int fd, int reset) {
   }
   traffic_lost += c->unanswered;
   memset(c, 0, sizeof *c);
+}
+
+/* Close a connection (reset: no FIN, no TIME_WAIT) and clear its slot. */
+static void drop(int fd, int reset) {
+  forget(fd, reset);
   close(fd);
 }
 

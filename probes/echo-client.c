@@ -159,7 +159,14 @@ static void close_all(const char *event) {
   if (!detached) close(epfd);
   detached = 1;
   for (long fd = 0; fd < fd_slots; fd++) {
-    if (conns[fd].state != NONE) drop((int)fd, reset);
+    if (conns[fd].state == NONE) continue;
+    forget((int)fd, reset);
+    if (uring_fd >= 0) uring_close((int)fd, TAG_CLOSE); /* --batch: the close() calls in batches too */
+    else close((int)fd);
+  }
+  if (uring_fd >= 0) {
+    uring_flush();
+    while (uring_peek()) uring_seen(); /* a close that failed: nothing more to do about it */
   }
   print_count(event, 0);
 }

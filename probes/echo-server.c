@@ -119,6 +119,7 @@ static void detach(void) {
 
 /*
  * Reset every connection and answer `event`; the epoll set goes first (see the client's close_all).
+ * With the ring, the close() calls go to the kernel in batches too.
  * The process stays, detached, until quit: its exit, and the parent's reaping of it, come after
  * the close (reaping a process whose descriptors a /proc walker visited frees a proc inode each).
  */
@@ -127,7 +128,13 @@ static void shutdown_all(const char *event) {
   detached = 1;
   for (long fd = 0; fd < fd_slots; fd++) {
     if (!conns[fd].is_conn) continue;
-    drop_reset((int)fd); /* leave no TIME_WAIT behind */
+    forget_conn((int)fd);
+    if (uring_fd >= 0) uring_close((int)fd, CLOSE_TAG); /* a reset (SO_LINGER 0): no TIME_WAIT left */
+    else close((int)fd);
+  }
+  if (uring_fd >= 0) {
+    uring_flush(); /* the closes, a ring at a time */
+    while (uring_peek()) uring_seen(); /* a close that failed: nothing more to do about it */
   }
   print_count_as(event);
 }

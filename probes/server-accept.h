@@ -20,6 +20,7 @@
 
 #define LISTEN_TAG -2
 #define ACCEPT_BATCH 1024 /* accept4() calls in a row, and so registrations in one submission */
+#define CLOSE_TAG (1ull << 40) /* user_data of a batched close (a registration's is its descriptor) */
 
 static int use_tls, listen_fd, spare_fd = -1;
 /* --no-batch: an epoll_ctl() a connection, as without io_uring. */
@@ -79,9 +80,10 @@ static void submit_registrations(void) {
   uring_submit();
   struct io_uring_cqe *cqe;
   while ((cqe = uring_peek())) {
-    int fd = (int)cqe->user_data;
+    uint64_t tag = cqe->user_data;
+    int fd = (int)tag;
     uring_seen();
-    if (!conns[fd].is_conn) continue;
+    if (tag == CLOSE_TAG || !conns[fd].is_conn) continue;
     drop_reset(fd);
     closed_conns--;
     accepted--;
@@ -106,8 +108,8 @@ static void on_accept(void) {
 
 /* The ring for the registrations (unless --no-batch, or the kernel refuses), and the listener watched. */
 static void start_accepting(void) {
-  static const int ops[] = {IORING_OP_EPOLL_CTL};
-  if (!no_batch) uring_start(ops, 1);
+  static const int ops[] = {IORING_OP_EPOLL_CTL, IORING_OP_CLOSE};
+  if (!no_batch) uring_start(ops, 2);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = LISTEN_TAG};
   epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
 }

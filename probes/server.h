@@ -61,11 +61,8 @@ static void watch(int fd, uint32_t events) {
   epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
-/*
- * Close a connection with a reset and clear its slot: accepted sockets inherit the listener's
- * SO_LINGER 0, so this costs no setsockopt (the close of a million connections makes none).
- */
-static void drop_reset(int fd) {
+/* Clear a connection's slot and count it closed; its descriptor is the caller's to close. */
+static void forget_conn(int fd) {
   struct conn_ext *e = &exts[fd];
   if (e->ssl || e->pending || e->in) { /* read, not written: an unused page stays untouched */
     if (e->ssl) tls_free(e->ssl);
@@ -74,9 +71,17 @@ static void drop_reset(int fd) {
     memset(e, 0, sizeof *e);
   }
   memset(&conns[fd], 0, sizeof conns[fd]);
-  close(fd); /* closing the fd also removes it from the epoll set */
   open_conns--;
   closed_conns++;
+}
+
+/*
+ * Close a connection with a reset and clear its slot: accepted sockets inherit the listener's
+ * SO_LINGER 0, so this costs no setsockopt (the close of a million connections makes none).
+ */
+static void drop_reset(int fd) {
+  forget_conn(fd);
+  close(fd); /* closing the fd also removes it from the epoll set */
 }
 
 /* Close a connection with a FIN (what a peer that asked for the close, or HTTP/1.0, expects). */

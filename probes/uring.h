@@ -136,6 +136,16 @@ static void uring_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t 
   sqe->flags = flags;
 }
 
+/* Queue close(fd): with IOSQE_CQE_SKIP_SUCCESS only a failure completes, with user_data. */
+static void uring_close(int fd, uint64_t user_data) {
+  unsigned i;
+  struct io_uring_sqe *sqe = uring_sqe(&i);
+  sqe->opcode = IORING_OP_CLOSE;
+  sqe->fd = fd;
+  sqe->user_data = user_data;
+  sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
+}
+
 /* The next completion, or NULL when none is waiting; uring_seen() releases it. */
 static struct io_uring_cqe *uring_peek(void) {
   unsigned head = *cq_head;

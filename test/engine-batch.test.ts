@@ -87,8 +87,14 @@ describe('the native engines in batches and one call at a time', () => {
       assert.equal(echo.echoed, 700)
       assert.equal((await server.ask('count', 10_000)).bytes, 700 * 16)
 
+      // As the probe closes: the client detaches, the server resets every connection, the client closes its
+      // descriptors. Both close in batches when batched; either way nothing is left open.
+      await client.ask('detach', 10_000)
+      assert.equal((await server.ask('close', 30_000)).closed, 700)
+      assert.equal(descriptors(server.pid).sockets, serverBase)
       await client.ask('close', 30_000)
       assert.equal(descriptors(client.pid).sockets, clientBase)
+      assert.equal(socketsTo(client.pid, server.ready.port), 0)
     })
   }
 
