@@ -65,16 +65,6 @@ static void start_batch(void) {
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, uring_fd, &ev) < 0) { close(uring_fd); uring_fd = -1; return; }
 }
 
-static struct io_uring_sqe *sqe_for(uint8_t opcode, int fd, uint64_t user_data, uint8_t flags) {
-  unsigned i;
-  struct io_uring_sqe *sqe = uring_sqe(&i);
-  sqe->opcode = opcode;
-  sqe->fd = fd;
-  sqe->user_data = user_data;
-  sqe->flags = flags;
-  return sqe;
-}
-
 /* Give up on a socket made: no chain for it, and no more connects. */
 static void socket_unused(int fd, int slot) {
   if (slot >= 0) free_chains[nfree_chains++] = slot;
@@ -107,11 +97,11 @@ static void socket_made(int fd, int target) {
   uint64_t id = ((uint64_t)ch->gen << SLOT_BITS) | (uint32_t)slot;
   conns[fd].state = CONNECTING;
   if (nsources) {
-    struct io_uring_sqe *bind = sqe_for(OP_BIND, fd, TAG_BIND | id, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    struct io_uring_sqe *bind = uring_op(OP_BIND, fd, TAG_BIND | id, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
     bind->addr = (uint64_t)(uintptr_t)local;
     bind->off = addr_len(local);
   }
-  struct io_uring_sqe *connect = sqe_for(IORING_OP_CONNECT, fd, TAG_CONNECT | id, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+  struct io_uring_sqe *connect = uring_op(IORING_OP_CONNECT, fd, TAG_CONNECT | id, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
   connect->addr = (uint64_t)(uintptr_t)to;
   connect->off = addr_len(to);
   uring_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, TAG_WATCH | id, 0);
@@ -157,8 +147,10 @@ static int reap_batch(void) {
 static int submit_batch(void) {
   int reaped = 0;
   do {
-    uint32_t at = clock_us();
-    for (int i = 0; i < nqueued; i++) conns[queued[i]].started_us = at;
+    if (nqueued) { /* poll_once comes here every turn: the clock only when a chain waits */
+      uint32_t at = clock_us();
+      for (int i = 0; i < nqueued; i++) conns[queued[i]].started_us = at;
+    }
     chains_open += nqueued;
     nqueued = 0;
     uring_flush(); /* every entry taken: the kernel has copied the addresses queued_local holds */
@@ -172,7 +164,7 @@ static int batch_connect(void) {
   if (sockets_asked + nqueued >= BATCH_CONNECTS) submit_batch();
   if (batch_stop) return -1;
   int target = next_target++ % ntargets;
-  sqe_for(IORING_OP_SOCKET, targets[target].ss_family, TAG_SOCKET | (uint32_t)target, 0)->off = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+  uring_op(IORING_OP_SOCKET, targets[target].ss_family, TAG_SOCKET | (uint32_t)target, 0)->off = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
   sockets_asked++;
   inflight++;
   return 0;
@@ -182,7 +174,7 @@ static int batch_connect(void) {
 static void cancel_batch(void) {
   submit_batch();
   if (chains_open <= 0 && sockets_asked <= 0) return;
-  struct io_uring_sqe *sqe = sqe_for(IORING_OP_ASYNC_CANCEL, -1, TAG_CANCEL, 0);
+  struct io_uring_sqe *sqe = uring_op(IORING_OP_ASYNC_CANCEL, -1, TAG_CANCEL, 0);
   sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
   uring_flush();
   for (double until = now() + 5; (chains_open > 0 || sockets_asked > 0) && now() < until;) {

@@ -164,10 +164,7 @@ static void close_all(const char *event) {
     if (uring_fd >= 0) uring_close((int)fd, TAG_CLOSE); /* --batch: the close() calls in batches too */
     else close((int)fd);
   }
-  if (uring_fd >= 0) {
-    uring_flush();
-    while (uring_peek()) uring_seen(); /* a close that failed: nothing more to do about it */
-  }
+  if (uring_fd >= 0) uring_drain(); /* the closes, a ring at a time */
   print_count(event, 0);
 }
 

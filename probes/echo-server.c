@@ -132,10 +132,7 @@ static void shutdown_all(const char *event) {
     if (uring_fd >= 0) uring_close((int)fd, CLOSE_TAG); /* a reset (SO_LINGER 0): no TIME_WAIT left */
     else close((int)fd);
   }
-  if (uring_fd >= 0) {
-    uring_flush(); /* the closes, a ring at a time */
-    while (uring_peek()) uring_seen(); /* a close that failed: nothing more to do about it */
-  }
+  if (uring_fd >= 0) uring_drain(); /* the closes, a ring at a time */
   print_count_as(event);
 }
 

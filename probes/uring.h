@@ -107,44 +107,39 @@ static void uring_flush(void) {
   }
 }
 
-/* A fresh entry at the tail of the submission ring (a full ring is submitted first, never written over). */
-static struct io_uring_sqe *uring_sqe(unsigned *index) {
+/*
+ * A fresh entry at the tail of the submission ring (a full ring is submitted first, never written
+ * over), for `opcode` on `fd`; its completion carries user_data. The caller fills the op's fields.
+ */
+static struct io_uring_sqe *uring_op(uint8_t opcode, int fd, uint64_t user_data, uint8_t flags) {
   if (sq_queued >= URING_ENTRIES) uring_flush();
   unsigned tail = *sq_tail;
   unsigned i = tail & *sq_mask;
   struct io_uring_sqe *sqe = &sqes[i];
   memset(sqe, 0, sizeof *sqe);
+  sqe->opcode = opcode;
+  sqe->fd = fd;
+  sqe->user_data = user_data;
+  sqe->flags = flags;
   sq_array[i] = i;
   __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
   sq_queued++;
-  *index = i;
   return sqe;
 }
 
 /* Queue epoll_ctl(epfd, op, fd, {events, fd}); a failure comes back as a completion with user_data. */
 static void uring_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t user_data, uint8_t flags) {
-  unsigned i;
-  struct io_uring_sqe *sqe = uring_sqe(&i);
-  uring_events[i].events = events;
-  uring_events[i].data.fd = fd;
-  sqe->opcode = IORING_OP_EPOLL_CTL;
-  sqe->fd = epfd;
+  struct io_uring_sqe *sqe = uring_op(IORING_OP_EPOLL_CTL, epfd, user_data, flags);
+  struct epoll_event *ev = &uring_events[sqe - sqes]; /* the entry's own: copied when the kernel takes it */
+  ev->events = events;
+  ev->data.fd = fd;
   sqe->off = (uint64_t)fd;
   sqe->len = (uint32_t)op;
-  sqe->addr = (uint64_t)(uintptr_t)&uring_events[i];
-  sqe->user_data = user_data;
-  sqe->flags = flags;
+  sqe->addr = (uint64_t)(uintptr_t)ev;
 }
 
 /* Queue close(fd): with IOSQE_CQE_SKIP_SUCCESS only a failure completes, with user_data. */
-static void uring_close(int fd, uint64_t user_data) {
-  unsigned i;
-  struct io_uring_sqe *sqe = uring_sqe(&i);
-  sqe->opcode = IORING_OP_CLOSE;
-  sqe->fd = fd;
-  sqe->user_data = user_data;
-  sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
-}
+static void uring_close(int fd, uint64_t user_data) { uring_op(IORING_OP_CLOSE, fd, user_data, IOSQE_CQE_SKIP_SUCCESS); }
 
 /* The next completion, or NULL when none is waiting; uring_seen() releases it. */
 static struct io_uring_cqe *uring_peek(void) {
@@ -154,5 +149,11 @@ static struct io_uring_cqe *uring_peek(void) {
 }
 
 static void uring_seen(void) { __atomic_store_n(cq_head, *cq_head + 1, __ATOMIC_RELEASE); }
+
+/* Submit everything queued and let go of what completed (closes at the end: a failed one needs nothing). */
+static void uring_drain(void) {
+  uring_flush();
+  while (uring_peek()) uring_seen();
+}
 
 #endif
